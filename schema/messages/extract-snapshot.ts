@@ -1,0 +1,77 @@
+/**
+ * Message family MSG_EXTRACT_SNAPSHOT*: the job sent by the API to the image processor and the events
+ * the processor sends back. Every payload names the video, its owner and the attempt (≥ 1), so an
+ * event of an older attempt can be recognised and ignored.
+ */
+import { z } from "zod";
+import { ExtractionOptions } from "../extraction-options.ts";
+import { SourceFacts } from "../manifest.ts";
+import { envelope } from "./envelope.ts";
+
+const JobRef = z.object({
+  videoId: z.string().min(1),
+  userId: z.string().min(1),
+  attempt: z.number().int().min(1),
+});
+
+/** API → processor: extract images of one uploaded video. */
+export const ExtractSnapshotMessage = envelope(
+  "MSG_EXTRACT_SNAPSHOT",
+  "VIDEO_API_SERVICE",
+  "VIDEO_IMAGE_PROCESSOR_SERVICE",
+  JobRef.extend({ options: ExtractionOptions }),
+);
+export type ExtractSnapshotMessage = z.infer<typeof ExtractSnapshotMessage>;
+
+/**
+ * Processor → API: the job started (no `progress`) or advanced. Sent at most every 2 s while running;
+ * `progress.fraction` is the share of the duration decoded (0..1), `progress.images` the images so far.
+ */
+export const ExtractSnapshotProcessingMessage = envelope(
+  "MSG_EXTRACT_SNAPSHOT_PROCESSING",
+  "VIDEO_IMAGE_PROCESSOR_SERVICE",
+  "VIDEO_API_SERVICE",
+  JobRef.extend({
+    progress: z
+      .object({ fraction: z.number().min(0).max(1), images: z.number().int().min(0) })
+      .optional(),
+  }),
+);
+export type ExtractSnapshotProcessingMessage = z.infer<typeof ExtractSnapshotProcessingMessage>;
+
+/** Processor → API: the archive is in the images bucket. */
+export const ExtractSnapshotSuccessMessage = envelope(
+  "MSG_EXTRACT_SNAPSHOT_SUCCESS",
+  "VIDEO_IMAGE_PROCESSOR_SERVICE",
+  "VIDEO_API_SERVICE",
+  JobRef.extend({
+    /** `s3://images-bucket/key` of the ZIP; clients get presigned URLs from the API instead. */
+    videoSnapshotsUrl: z.string().startsWith("s3://"),
+    /** `s3://images-bucket/key` of the stand-alone manifest.json. */
+    manifestUrl: z.string().startsWith("s3://"),
+    imageCount: z.number().int().min(0),
+    zipSizeBytes: z.number().int().min(0),
+    source: SourceFacts,
+  }),
+);
+export type ExtractSnapshotSuccessMessage = z.infer<typeof ExtractSnapshotSuccessMessage>;
+
+/** Processor → API: the job failed; `errorMessage` is one human sentence, `errorDescription` the detail. */
+export const ExtractSnapshotErrorMessage = envelope(
+  "MSG_EXTRACT_SNAPSHOT_ERROR",
+  "VIDEO_IMAGE_PROCESSOR_SERVICE",
+  "VIDEO_API_SERVICE",
+  JobRef.extend({
+    errorMessage: z.string().min(1).max(500),
+    errorDescription: z.string().max(4000),
+  }),
+);
+export type ExtractSnapshotErrorMessage = z.infer<typeof ExtractSnapshotErrorMessage>;
+
+/** Any event the processor sends back to the API. */
+export const ExtractSnapshotEvent = z.discriminatedUnion("type", [
+  ExtractSnapshotProcessingMessage,
+  ExtractSnapshotSuccessMessage,
+  ExtractSnapshotErrorMessage,
+]);
+export type ExtractSnapshotEvent = z.infer<typeof ExtractSnapshotEvent>;

@@ -1,0 +1,4 @@
+/** Every queue message vidsnap sends, as one discriminated union on `type`. */
+export * from "./envelope.ts";
+export * from "./extract-snapshot.ts";
+export * from "./snapshot-email.ts";

@@ -1,0 +1,32 @@
+/**
+ * Object keys in the two buckets. Each key depends only on user, video and attempt, so a repeated
+ * job writes the same objects (idempotent) and deleting a video knows every key it owns.
+ *
+ * - videos bucket: `users/{userId}/videos/{videoId}/source`
+ * - images bucket: `users/{userId}/videos/{videoId}/attempts/{attempt}/images.zip` and `.../manifest.json`
+ */
+export function sourceObjectKey(userId: string, videoId: string): string {
+  return `users/${userId}/videos/${videoId}/source`;
+}
+
+/** Key of the ZIP archive of one extraction attempt (attempt ≥ 1). */
+export function archiveObjectKey(userId: string, videoId: string, attempt: number): string {
+  return `users/${userId}/videos/${videoId}/attempts/${attempt}/images.zip`;
+}
+
+/** Key of the stand-alone copy of the archive's manifest.json, read by the API to list images. */
+export function manifestObjectKey(userId: string, videoId: string, attempt: number): string {
+  return `users/${userId}/videos/${videoId}/attempts/${attempt}/manifest.json`;
+}
+
+/** `s3://bucket/key` reference used in messages (`videoSnapshotsUrl`); never a public URL. */
+export function s3Reference(bucket: string, key: string): string {
+  return `s3://${bucket}/${key}`;
+}
+
+/** Inverse of {@link s3Reference}. @throws Error when the reference is not `s3://bucket/key`. */
+export function parseS3Reference(ref: string): { bucket: string; key: string } {
+  const m = /^s3:\/\/([^/]+)\/(.+)$/.exec(ref);
+  if (!m) throw new Error(`not an s3:// reference: ${ref}`);
+  return { bucket: m[1]!, key: m[2]! };
+}
