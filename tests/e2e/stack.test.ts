@@ -1,0 +1,172 @@
+/**
+ * End to end: starts the whole local stack exactly as `npm start` does (scripts/start.ts in a child
+ * process, own ports and data folder) and drives it only over HTTP: sign-up, presigned upload,
+ * complete, progress, images list, ZIP download and unzip, and the email at a local Postmark-speaking
+ * server; then a corrupted video ending in VIDEO_IMAGE_EXTRACTION_ERROR with its error email, and a
+ * retry after the good bytes were uploaded that ends in success.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { copyFileSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeSync, closeSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { unzipSync } from "fflate";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ApiError, VidsnapClient, uploadFile } from "../../scripts/lib/api-client.ts";
+import { Manifest } from "../../schema/manifest.ts";
+import { freePort } from "../support/free-port.ts";
+import { startPostmarkServer, type PostmarkServer } from "../support/postmark-server.ts";
+import { REPO_ROOT, testVideo } from "../support/testdata.ts";
+
+const POSTMARK_TOKEN = "e2e-postmark-token";
+let stack: ChildProcess;
+let stackLog = "";
+let postmark: PostmarkServer;
+let dataDir: string;
+let baseUrl: string;
+
+async function waitFor<T>(what: string, fn: () => T | undefined | Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+beforeAll(async () => {
+  postmark = await startPostmarkServer(POSTMARK_TOKEN);
+  dataDir = mkdtempSync(path.join(os.tmpdir(), "vidsnap-e2e-"));
+  const [apiPort, processorPort, s3Port] = [await freePort(), await freePort(), await freePort()];
+  baseUrl = `http://127.0.0.1:${apiPort}`;
+  stack = spawn(path.join(REPO_ROOT, "node_modules/.bin/tsx"), ["scripts/start.ts"], {
+    cwd: REPO_ROOT,
+    env: {
+      ...process.env,
+      VIDSNAP_DATA_DIR: dataDir,
+      VIDSNAP_API_PORT: String(apiPort),
+      VIDSNAP_PROCESSOR_PORT: String(processorPort),
+      VIDSNAP_S3_PORT: String(s3Port),
+      POSTMARK_SERVER_TOKEN: POSTMARK_TOKEN,
+      POSTMARK_API_HOST: postmark.host,
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  stack.stdout!.on("data", (c: Buffer) => (stackLog += c));
+  stack.stderr!.on("data", (c: Buffer) => (stackLog += c));
+  await waitFor(
+    "the stack to print its ready line",
+    () => {
+      if (stack.exitCode !== null) throw new Error(`npm start exited early:\n${stackLog}`);
+      return stackLog.includes(`vidsnap API ready at ${baseUrl}`) ? true : undefined;
+    },
+    120_000,
+  );
+}, 150_000);
+
+afterAll(async () => {
+  if (stack && stack.exitCode === null) {
+    const exited = new Promise((r) => stack.once("exit", r));
+    stack.kill("SIGINT");
+    await exited;
+  }
+  await postmark?.close();
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+}, 30_000);
+
+describe("local stack, over HTTP only", () => {
+  it("turns a real video into a ZIP of its keyframes and emails the user", async () => {
+    const client = new VidsnapClient(baseUrl);
+    await client.signUpOrIn("e2e-ok@example.com", "correct-horse-battery", "E2E OK");
+    const file = testVideo("display-dual-monitors.webm");
+
+    const { video, upload } = await client.createVideo({
+      filename: "screencast.webm",
+      contentType: "video/webm",
+      sizeBytes: statSync(file).size,
+    });
+    expect(video.status).toBe("VIDEO_UPLOAD_PENDING");
+    await uploadFile(upload, file);
+    const completed = await client.complete(video.id);
+    expect(completed.video.status).toBe("VIDEO_IMAGE_EXTRACTION_QUEUED");
+    // Completing twice queues nothing new.
+    expect((await client.complete(video.id)).video.attempt).toBe(1);
+
+    const seen = new Set<string>();
+    const done = await client.waitForOutcome(video.id, (v) => seen.add(v.status), 120_000);
+    expect(done.status, `${done.errorMessage} ${done.errorDescription}\n${stackLog.slice(-3000)}`).toBe(
+      "VIDEO_IMAGE_EXTRACTION_SUCCESS",
+    );
+    expect(done.imageCount).toBe(11); // ffprobe counts 11 keyframes (testdata README)
+    expect(done.progress).toBe(1);
+
+    const list = await client.images(video.id);
+    expect(list.imageCount).toBe(11);
+    expect(list.images.map((i) => i.index)).toEqual([...Array(11).keys()]);
+    const zipFile = path.join(dataDir, "out.zip");
+    const zipBytes = await client.downloadZip(video.id, zipFile);
+    expect(zipBytes).toBe(list.zip.sizeBytes);
+    const entries = unzipSync(readFileSync(zipFile));
+    const manifest = Manifest.parse(JSON.parse(new TextDecoder().decode(entries["manifest.json"])));
+    expect(manifest.images.map((i) => i.fileName)).toEqual(list.images.map((i) => i.fileName));
+    for (const image of manifest.images) {
+      const bytes = entries[image.fileName]!;
+      expect(bytes.byteLength).toBe(image.bytes);
+      expect([bytes[0], bytes[1], bytes.at(-2), bytes.at(-1)]).toEqual([0xff, 0xd8, 0xff, 0xd9]); // JPEG SOI … EOI
+    }
+
+    const email = await waitFor("the success email", () =>
+      postmark.received.find((e) => e.To.includes("e2e-ok@example.com")),
+    );
+    expect(email.Subject).toMatch(/ready|images/i);
+    expect(email.TextBody).toContain("11");
+  }, 180_000);
+
+  it("ends a corrupted video in VIDEO_IMAGE_EXTRACTION_ERROR with an error email, and retry works", async () => {
+    const client = new VidsnapClient(baseUrl);
+    await client.signUpOrIn("e2e-bad@example.com", "correct-horse-battery", "E2E Bad");
+    const good = testVideo("franck.mp4"); // moov atom at the end
+    const corrupted = path.join(dataDir, "franck-corrupted.mp4");
+    copyFileSync(good, corrupted);
+    // Same size, tail (where the moov atom lives) zeroed: ffmpeg answers "moov atom not found".
+    const size = statSync(good).size;
+    const fd = openSync(corrupted, "r+");
+    writeSync(fd, Buffer.alloc(1_000_000), 0, 1_000_000, size - 1_000_000);
+    closeSync(fd);
+
+    const { video, upload } = await client.createVideo({
+      filename: "franck.mp4",
+      contentType: "video/mp4",
+      sizeBytes: size,
+      options: { mode: "interval", intervalSeconds: 50 },
+    });
+    await uploadFile(upload, corrupted);
+    await client.complete(video.id);
+    const failed = await client.waitForOutcome(video.id, undefined, 120_000);
+    expect(failed.status).toBe("VIDEO_IMAGE_EXTRACTION_ERROR");
+    expect(failed.errorMessage).toBeTruthy();
+    expect(failed.attempt).toBe(1);
+
+    const errorEmail = await waitFor("the error email", () =>
+      postmark.received.find((e) => e.To.includes("e2e-bad@example.com")),
+    );
+    expect(errorEmail.TextBody).toContain(failed.errorMessage!);
+    await expect(client.images(video.id)).rejects.toMatchObject({ status: 409 });
+
+    // The good bytes, same size and type, through the same presigned URL; then retry.
+    await uploadFile(upload, good);
+    const retried = await client.retry(video.id);
+    expect(retried.video.status).toBe("VIDEO_IMAGE_EXTRACTION_QUEUED");
+    expect(retried.video.attempt).toBe(2);
+    const ok = await client.waitForOutcome(video.id, undefined, 120_000);
+    expect(ok.status).toBe("VIDEO_IMAGE_EXTRACTION_SUCCESS");
+    expect(ok.imageCount).toBe(4); // 0, 50, 100, 150 s of a 200 s video
+    // Retry from a non-error state is refused.
+    await expect(client.retry(video.id)).rejects.toBeInstanceOf(ApiError);
+
+    await waitFor("the success email of attempt 2", () =>
+      postmark.received.filter((e) => e.To.includes("e2e-bad@example.com")).length >= 2 ? true : undefined,
+    );
+    expect(postmark.received.filter((e) => e.To.includes("e2e-bad@example.com"))).toHaveLength(2);
+  }, 240_000);
+});
