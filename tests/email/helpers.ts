@@ -143,7 +143,7 @@ export async function deliver(
   return { result, ids: messages.map((m) => m.id), retries };
 }
 
-/** One `POST /email` as recorded by the mock (see `postmark-mock.ts`). */
+/** One `POST /email` as recorded by the mock (see `tests/support/postmark-server.ts`). */
 export interface MockRequest {
   receivedAt: string;
   headers: Record<string, string>;
