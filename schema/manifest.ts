@@ -8,7 +8,7 @@ import { ExtractionOptions } from "./extraction-options.ts";
 export const ManifestImage = z
   .object({
     index: z.number().int().min(0).describe("0-based order in the archive."),
-    fileName: z.string().describe("Entry name inside the ZIP, e.g. `000001_t0000012.500.jpg`."),
+    fileName: z.string().describe("Entry name inside the ZIP, e.g. `images/000001_t0000012.500.jpg`."),
     timestampSeconds: z.number().min(0).describe("Presentation time of the frame, seconds from the start."),
     bytes: z.number().int().min(0).describe("Size of the image file in bytes."),
     width: z.number().int().positive().optional(),

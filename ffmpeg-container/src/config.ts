@@ -1,0 +1,97 @@
+/**
+ * Processor configuration, read from environment variables and validated with zod at the entry
+ * (`main.ts`). Tests build a {@link ProcessorConfig} directly and pass it to `createProcessorServer`.
+ */
+import os from "node:os";
+import { z } from "zod";
+
+const bool = z
+  .enum(["true", "false", "1", "0", "yes", "no"])
+  .transform((v) => v === "true" || v === "1" || v === "yes");
+
+/** Environment variables of the processor (names as in ffmpeg-container/README.md). */
+export const ProcessorEnv = z.object({
+  /** TCP port to listen on; 8080 in the container image. */
+  PORT: z.coerce.number().int().min(0).max(65535).default(8788),
+  /** Interface to bind; 0.0.0.0 in the container image. */
+  HOST: z.string().min(1).default("127.0.0.1"),
+  /** S3-compatible endpoint, e.g. `https://<account>.r2.cloudflarestorage.com` or the local S3 server. */
+  S3_ENDPOINT: z.url(),
+  /** SigV4 region; R2 uses `auto`. */
+  S3_REGION: z.string().min(1).default("auto"),
+  S3_ACCESS_KEY_ID: z.string().min(1),
+  S3_SECRET_ACCESS_KEY: z.string().min(1),
+  /** Path-style URLs (`endpoint/bucket/key`) instead of `bucket.endpoint/key`. */
+  S3_FORCE_PATH_STYLE: bool.default(true),
+  VIDEOS_BUCKET: z.string().min(1),
+  IMAGES_BUCKET: z.string().min(1),
+  /** Jobs run at once; more get 503 with Retry-After. */
+  MAX_CONCURRENT_JOBS: z.coerce.number().int().min(1).max(64).default(2),
+  /** Wall-clock limit of one job, seconds; ffmpeg is killed and the job reports ERROR past it. */
+  JOB_TIMEOUT_SECONDS: z.coerce.number().positive().max(7 * 24 * 3600).default(900),
+  FFMPEG_PATH: z.string().min(1).optional(),
+  FFPROBE_PATH: z.string().min(1).optional(),
+  /** Parent folder of per-job working folders; default the OS temp folder. */
+  TMPDIR: z.string().min(1).optional(),
+});
+
+/** Validated configuration the server runs with. */
+export interface ProcessorConfig {
+  host: string;
+  /** 0 picks a free port (tests). */
+  port: number;
+  s3: {
+    endpoint: string;
+    region: string;
+    accessKeyId: string;
+    secretAccessKey: string;
+    forcePathStyle: boolean;
+  };
+  videosBucket: string;
+  imagesBucket: string;
+  maxConcurrentJobs: number;
+  /** Seconds (fractions allowed). */
+  jobTimeoutSeconds: number;
+  /** Explicit binaries; unset = resolved by `ffmpeg-path.ts`. */
+  ffmpegPath?: string | undefined;
+  ffprobePath?: string | undefined;
+  /** Folder for per-job working folders (each removed when its job ends). */
+  tmpDir: string;
+  /** Minimum time between two progress events, milliseconds; 2000 by contract (tests may lower it). */
+  progressIntervalMs: number;
+}
+
+/**
+ * Reads and validates the processor's environment.
+ * @param env usually `process.env`; empty strings count as unset
+ * @returns the configuration
+ * @throws Error listing every invalid or missing variable (never their values)
+ */
+export function loadConfig(env: NodeJS.ProcessEnv): ProcessorConfig {
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
+  const parsed = ProcessorEnv.safeParse(cleaned);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
+    throw new Error(`invalid processor configuration: ${issues}`);
+  }
+  const e = parsed.data;
+  return {
+    host: e.HOST,
+    port: e.PORT,
+    s3: {
+      endpoint: e.S3_ENDPOINT,
+      region: e.S3_REGION,
+      accessKeyId: e.S3_ACCESS_KEY_ID,
+      secretAccessKey: e.S3_SECRET_ACCESS_KEY,
+      forcePathStyle: e.S3_FORCE_PATH_STYLE,
+    },
+    videosBucket: e.VIDEOS_BUCKET,
+    imagesBucket: e.IMAGES_BUCKET,
+    maxConcurrentJobs: e.MAX_CONCURRENT_JOBS,
+    jobTimeoutSeconds: e.JOB_TIMEOUT_SECONDS,
+    ffmpegPath: e.FFMPEG_PATH,
+    ffprobePath: e.FFPROBE_PATH,
+    tmpDir: e.TMPDIR ?? os.tmpdir(),
+    progressIntervalMs: 2000,
+  };
+}

@@ -1,0 +1,48 @@
+/**
+ * Entry of the processor (`npm run processor`, and the container image's command): reads the
+ * configuration from the environment, starts the HTTP server and stops it on signals.
+ * - SIGTERM (Cloudflare Containers, docker stop): stop accepting jobs, let running jobs finish
+ *   (each is bounded by JOB_TIMEOUT_SECONDS), then exit 0.
+ * - SIGINT (Ctrl-C locally), or a second signal: abort running jobs (each reports ERROR), then exit 0.
+ * Exits 1 with one JSON log line when the configuration is invalid or the port cannot be bound.
+ */
+import { loadConfig } from "./config.ts";
+import { createLogger } from "./log.ts";
+import { createProcessorServer } from "./server.ts";
+
+const log = createLogger();
+
+async function main(): Promise<void> {
+  const config = loadConfig(process.env);
+  const processor = createProcessorServer(config, { log });
+  await processor.listen();
+
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      log("warn", "second signal: aborting running jobs", { signal, runningJobs: processor.runningJobs() });
+      processor.close({ abortRunning: true }).catch(() => undefined);
+      return;
+    }
+    stopping = true;
+    const abortRunning = signal === "SIGINT";
+    log("info", "shutting down", { signal, runningJobs: processor.runningJobs(), abortRunning });
+    processor
+      .close({ abortRunning })
+      .then(() => {
+        log("info", "stopped");
+        process.exit(0);
+      })
+      .catch((e: unknown) => {
+        log("error", "shutdown failed", { error: String(e) });
+        process.exit(1);
+      });
+  };
+  process.on("SIGTERM", onSignal);
+  process.on("SIGINT", onSignal);
+}
+
+main().catch((e: unknown) => {
+  log("error", "processor failed to start", { error: e instanceof Error ? e.message : String(e) });
+  process.exit(1);
+});

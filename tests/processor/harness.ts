@@ -1,0 +1,358 @@
+/**
+ * Test harness of the processor suites: a real SigV4-checking S3 server (@20minutes/s3rver on a free
+ * loopback port, data under the OS temp folder), the processor server started in-process on port 0
+ * with its own TMPDIR, helpers to upload a test video, post a job and read its NDJSON events, fetch the
+ * archive and manifest, and ffprobe facts computed independently of the processor.
+ */
+import { execFile } from "node:child_process";
+import { createReadStream, statSync } from "node:fs";
+import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { unzipSync } from "fflate";
+import { LOCAL } from "../../scripts/lib/local-config.ts";
+import { startS3Server, type S3ServerHandle } from "../../scripts/lib/s3-server.ts";
+import type { ExtractionOptions } from "../../schema/extraction-options.ts";
+import { Manifest } from "../../schema/manifest.ts";
+import { ExtractSnapshotEvent, type ExtractSnapshotMessage } from "../../schema/messages/extract-snapshot.ts";
+import { archiveObjectKey, manifestObjectKey, s3Reference, sourceObjectKey } from "../../schema/object-keys.ts";
+import { expect } from "vitest";
+import { imageEntryName } from "../../ffmpeg-container/src/ffmpeg-args.ts";
+import type { ProcessorConfig } from "../../ffmpeg-container/src/config.ts";
+import type { Logger } from "../../ffmpeg-container/src/log.ts";
+import { createProcessorServer, type ProcessorServer } from "../../ffmpeg-container/src/server.ts";
+import { createS3Client } from "../../ffmpeg-container/src/s3.ts";
+
+export { testVideo, TESTDATA_DIR } from "../support/testdata.ts";
+
+const run = promisify(execFile);
+
+export const USER_ID = "user-test";
+
+export interface Harness {
+  s3Server: S3ServerHandle;
+  s3: S3Client;
+  config: ProcessorConfig;
+  processor: ProcessorServer;
+  /** Base URL of the processor. */
+  url: string;
+  /** The processor's TMPDIR (must be empty between jobs). */
+  tmpDir: string;
+  /** Root of everything this harness wrote. */
+  dataDir: string;
+  /** Log records the processor wrote. */
+  logs: { level: string; msg: string; fields: Record<string, unknown> }[];
+  /** Starts one more processor on the same S3 server with other settings. */
+  extraProcessor(overrides: Partial<ProcessorConfig>): Promise<{ processor: ProcessorServer; url: string }>;
+  close(): Promise<void>;
+}
+
+/** Starts S3 + processor. @param overrides config fields to change (e.g. jobTimeoutSeconds) */
+export async function startHarness(overrides: Partial<ProcessorConfig> = {}): Promise<Harness> {
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), "vidsnap-processor-test-"));
+  const tmpDir = path.join(dataDir, "tmp");
+  await mkdir(tmpDir);
+  const s3Server = await startS3Server({ directory: path.join(dataDir, "s3"), port: 0 });
+  const config: ProcessorConfig = {
+    host: "127.0.0.1",
+    port: 0,
+    s3: {
+      endpoint: s3Server.endpoint,
+      region: LOCAL.s3Region,
+      accessKeyId: LOCAL.s3AccessKeyId,
+      secretAccessKey: LOCAL.s3SecretAccessKey,
+      forcePathStyle: true,
+    },
+    videosBucket: LOCAL.videosBucket,
+    imagesBucket: LOCAL.imagesBucket,
+    maxConcurrentJobs: 2,
+    jobTimeoutSeconds: 60,
+    tmpDir,
+    progressIntervalMs: 2000,
+    ...overrides,
+  };
+  const logs: Harness["logs"] = [];
+  const log: Logger = (level, msg, fields = {}) => {
+    logs.push({ level, msg, fields });
+  };
+  const extras: ProcessorServer[] = [];
+  const processor = createProcessorServer(config, { log });
+  const url = await processor.listen();
+  const s3 = createS3Client(config.s3);
+  return {
+    s3Server,
+    s3,
+    config,
+    processor,
+    url,
+    tmpDir,
+    dataDir,
+    logs,
+    async extraProcessor(more) {
+      const p = createProcessorServer({ ...config, ...more }, { log });
+      extras.push(p);
+      return { processor: p, url: await p.listen() };
+    },
+    async close() {
+      await Promise.all([processor, ...extras].map((p) => p.close({ abortRunning: true })));
+      s3.destroy();
+      await s3Server.close();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Uploads a local file as the source object of (USER_ID, videoId). */
+export async function uploadSource(h: Harness, videoId: string, file: string): Promise<void> {
+  await h.s3.send(
+    new PutObjectCommand({
+      Bucket: h.config.videosBucket,
+      Key: sourceObjectKey(USER_ID, videoId),
+      Body: createReadStream(file),
+      ContentLength: statSync(file).size,
+      ContentType: "application/octet-stream",
+    }),
+  );
+}
+
+/** A valid MSG_EXTRACT_SNAPSHOT envelope. */
+export function jobMessage(videoId: string, options: ExtractionOptions, attempt = 1): ExtractSnapshotMessage {
+  return {
+    type: "MSG_EXTRACT_SNAPSHOT",
+    sender: "VIDEO_API_SERVICE",
+    target: "VIDEO_IMAGE_PROCESSOR_SERVICE",
+    payload: { videoId, userId: USER_ID, attempt, options },
+  };
+}
+
+export interface JobResponse {
+  status: number;
+  contentType: string | null;
+  events: ExtractSnapshotEvent[];
+  /** Raw body when not NDJSON (problem+json). */
+  body: unknown;
+}
+
+/**
+ * POSTs a body to /jobs and reads the whole answer; NDJSON lines are parsed with ExtractSnapshotEvent
+ * (throws on any invalid line).
+ */
+export async function postJob(baseUrl: string, body: unknown, init: RequestInit = {}): Promise<JobResponse> {
+  const res = await fetch(`${baseUrl}/jobs`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: typeof body === "string" ? body : JSON.stringify(body),
+    ...init,
+  });
+  const text = await res.text();
+  const contentType = res.headers.get("content-type");
+  if (contentType?.startsWith("application/x-ndjson")) {
+    const lines = text.split("\n").filter(Boolean);
+    return { status: res.status, contentType, events: lines.map((l) => ExtractSnapshotEvent.parse(JSON.parse(l))), body: undefined };
+  }
+  return { status: res.status, contentType, events: [], body: text ? JSON.parse(text) : undefined };
+}
+
+/**
+ * Starts a job and resolves once its first NDJSON line arrived (the job is running).
+ * @returns the rest of the response (to await) and an abort function (client disconnect)
+ */
+export async function startJob(
+  baseUrl: string,
+  body: unknown,
+): Promise<{ first: ExtractSnapshotEvent; rest: Promise<ExtractSnapshotEvent[]>; disconnect(): void }> {
+  const controller = new AbortController();
+  const res = await fetch(`${baseUrl}/jobs`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+    signal: controller.signal,
+  });
+  if (res.status !== 200) throw new Error(`job not started: ${res.status} ${await res.text()}`);
+  const reader = res.body!.getReader();
+  const decoder = new TextDecoder();
+  let buf = "";
+  while (!buf.includes("\n")) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    buf += decoder.decode(value, { stream: true });
+  }
+  const nl = buf.indexOf("\n");
+  const first = ExtractSnapshotEvent.parse(JSON.parse(buf.slice(0, nl)));
+  buf = buf.slice(nl + 1);
+  const rest = (async () => {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      buf += decoder.decode(value, { stream: true });
+    }
+    return buf.split("\n").filter(Boolean).map((l) => ExtractSnapshotEvent.parse(JSON.parse(l)));
+  })();
+  rest.catch(() => undefined);
+  return { first, rest, disconnect: () => controller.abort() };
+}
+
+/** Reads an S3 object fully. */
+export async function getObject(h: Harness, bucket: string, key: string): Promise<Uint8Array> {
+  const out = await h.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  return out.Body!.transformToByteArray();
+}
+
+/** True when the object exists (HEAD 200), false on 404. */
+export async function objectExists(h: Harness, bucket: string, key: string): Promise<boolean> {
+  try {
+    await h.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+    return true;
+  } catch (e) {
+    if ((e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) return false;
+    throw e;
+  }
+}
+
+/** Downloads and unzips the archive of (USER_ID, videoId, attempt); returns entries, raw size and both manifests. */
+export async function fetchArchive(h: Harness, videoId: string, attempt = 1) {
+  const zip = await getObject(h, h.config.imagesBucket, archiveObjectKey(USER_ID, videoId, attempt));
+  const entries = unzipSync(zip);
+  const manifest = Manifest.parse(JSON.parse(new TextDecoder().decode(entries["manifest.json"])));
+  const standalone = JSON.parse(
+    new TextDecoder().decode(await getObject(h, h.config.imagesBucket, manifestObjectKey(USER_ID, videoId, attempt))),
+  ) as unknown;
+  return { zip, entries, manifest, standalone };
+}
+
+/** Files left in the processor's TMPDIR. */
+export async function leftoverTempFiles(h: Harness): Promise<string[]> {
+  return readdir(h.tmpDir);
+}
+
+/** Number of video packets flagged K by ffprobe (what "keyframes" means, testdata README). */
+export async function ffprobeKeyframeCount(file: string): Promise<number> {
+  const { stdout } = await run("ffprobe", ["-v", "error", "-select_streams", "v:0", "-show_entries", "packet=flags", "-of", "csv=p=0", file], {
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  return stdout.split("\n").filter((l) => l.includes("K")).length;
+}
+
+/**
+ * Presentation times of every decoded video frame, seconds from the file's start, as the ffmpeg CLI
+ * sees them: best-effort timestamp × stream time base − format start_time; plus the duration.
+ */
+export async function ffprobeFrameTimes(file: string): Promise<{ times: number[]; duration: number }> {
+  const { stdout } = await run(
+    "ffprobe",
+    [
+      "-v", "error",
+      "-select_streams", "v:0",
+      "-show_entries", "frame=best_effort_timestamp:stream=time_base:format=start_time,duration",
+      "-of", "json",
+      file,
+    ],
+    { maxBuffer: 256 * 1024 * 1024 },
+  );
+  const j = JSON.parse(stdout) as {
+    frames: { best_effort_timestamp?: number }[];
+    streams: { time_base: string }[];
+    format: { start_time?: string; duration?: string };
+  };
+  const [num, den] = j.streams[0]!.time_base.split("/").map(Number) as [number, number];
+  const start = Number(j.format.start_time ?? 0);
+  const times = j.frames
+    .filter((f) => f.best_effort_timestamp !== undefined)
+    .map((f) => (f.best_effort_timestamp! * num) / den - start);
+  return { times, duration: Number(j.format.duration) };
+}
+
+/** Presentation times of the key-flagged video packets, seconds from the start, sorted. */
+export async function ffprobeKeyframeTimes(file: string): Promise<number[]> {
+  const { stdout } = await run(
+    "ffprobe",
+    ["-v", "error", "-select_streams", "v:0", "-show_entries", "packet=pts_time,flags:format=start_time", "-of", "json", file],
+    { maxBuffer: 256 * 1024 * 1024 },
+  );
+  const j = JSON.parse(stdout) as { packets: { pts_time?: string; flags: string }[]; format: { start_time?: string } };
+  const start = Number(j.format.start_time ?? 0);
+  return j.packets
+    .filter((p) => p.flags.includes("K") && p.pts_time !== undefined)
+    .map((p) => Number(p.pts_time) - start)
+    .sort((a, b) => a - b);
+}
+
+/**
+ * Decodes a JPEG with ffmpeg. @returns ffmpeg's stderr at level error (empty when clean)
+ * @throws when ffmpeg exits non-zero
+ */
+export async function decodeJpeg(dir: string, bytes: Uint8Array): Promise<string> {
+  const file = path.join(dir, `check-${process.pid}-${Math.random().toString(36).slice(2)}.jpg`);
+  await writeFile(file, bytes);
+  try {
+    const { stderr } = await run("ffmpeg", ["-v", "error", "-nostdin", "-i", file, "-f", "null", "-"]);
+    return stderr;
+  } finally {
+    await rm(file, { force: true });
+  }
+}
+
+/** Waits until `fn` returns true (polling every 50 ms). @throws after `timeoutMs` */
+export async function waitUntil(what: string, fn: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await fn()) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+/**
+ * Runs one job end to end and checks everything that must hold for every successful job: the event
+ * sequence, the SUCCESS payload, the archive layout, the manifest (schema, entries, stand-alone copy),
+ * JPEG framing of every image, a clean decode of the first and last image, and an empty TMPDIR.
+ * @returns the manifest and the SUCCESS payload for mode-specific assertions
+ */
+export async function runSuccessfulJob(h: Harness, videoId: string, file: string, options: ExtractionOptions) {
+  await uploadSource(h, videoId, file);
+  const res = await postJob(h.url, jobMessage(videoId, options));
+  expect(res.status).toBe(200);
+  expect(res.contentType).toMatch(/^application\/x-ndjson/);
+  const { events } = res;
+  const last = events.at(-1)!;
+  expect(last.type, JSON.stringify(last)).toBe("MSG_EXTRACT_SNAPSHOT_SUCCESS");
+  expect(events[0]!.type).toBe("MSG_EXTRACT_SNAPSHOT_PROCESSING");
+  expect(events[0]!.payload).not.toHaveProperty("progress");
+  for (const e of events.slice(1, -1)) {
+    expect(e.type).toBe("MSG_EXTRACT_SNAPSHOT_PROCESSING");
+    expect(e.payload).toHaveProperty("progress");
+  }
+  for (const e of events) {
+    expect(e.sender).toBe("VIDEO_IMAGE_PROCESSOR_SERVICE");
+    expect(e.target).toBe("VIDEO_API_SERVICE");
+    expect(e.payload).toMatchObject({ videoId, userId: USER_ID, attempt: 1 });
+  }
+  if (last.type !== "MSG_EXTRACT_SNAPSHOT_SUCCESS") throw new Error("unreachable");
+  const success = last.payload;
+  expect(success.videoSnapshotsUrl).toBe(s3Reference(h.config.imagesBucket, archiveObjectKey(USER_ID, videoId, 1)));
+  expect(success.manifestUrl).toBe(s3Reference(h.config.imagesBucket, manifestObjectKey(USER_ID, videoId, 1)));
+
+  const { zip, entries, manifest, standalone } = await fetchArchive(h, videoId);
+  expect(success.zipSizeBytes).toBe(zip.byteLength);
+  expect(success.imageCount).toBe(manifest.images.length);
+  expect(standalone).toEqual(manifest);
+  expect(manifest).toMatchObject({ version: 1, videoId, attempt: 1, imageFormat: "jpeg", options });
+  expect(manifest.source).toEqual(success.source);
+  expect(Object.keys(entries).sort()).toEqual([...manifest.images.map((i) => i.fileName), "manifest.json"].sort());
+  manifest.images.forEach((image, i) => {
+    expect(image.index).toBe(i);
+    expect(image.fileName).toBe(imageEntryName(i, image.timestampSeconds));
+    const bytes = entries[image.fileName]!;
+    expect(bytes.byteLength).toBe(image.bytes);
+    expect([bytes[0], bytes[1], bytes.at(-2), bytes.at(-1)]).toEqual([0xff, 0xd8, 0xff, 0xd9]);
+    if (i > 0) expect(image.timestampSeconds).toBeGreaterThan(manifest.images[i - 1]!.timestampSeconds);
+  });
+  for (const image of [manifest.images[0]!, manifest.images.at(-1)!]) {
+    expect(await decodeJpeg(h.dataDir, entries[image.fileName]!)).toBe("");
+  }
+  expect(await leftoverTempFiles(h)).toEqual([]);
+  expect(h.processor.runningJobs()).toBe(0);
+  return { manifest, success, events, entries };
+}

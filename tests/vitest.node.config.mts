@@ -1,0 +1,23 @@
+/**
+ * Node-side suites: `tests/processor` (the ffmpeg-container server with real ffmpeg and a local
+ * SigV4-checking S3 server) and `tests/e2e` (the whole local stack over HTTP).
+ * Run: `npx vitest run --config tests/vitest.node.config.mts [tests/processor|tests/e2e]`.
+ */
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { defineConfig } from "vitest/config";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+
+export default defineConfig({
+  root,
+  test: {
+    include: ["tests/processor/**/*.test.ts", "tests/e2e/**/*.test.ts"],
+    environment: "node",
+    // Real ffmpeg jobs and servers: generous per-test limits, no retries that would hide flakiness.
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    // Files run in parallel workers (2 cores); tests inside a file run one after the other.
+    pool: "forks",
+  },
+});
