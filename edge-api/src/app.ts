@@ -1,0 +1,144 @@
+/**
+ * The HTTP app (Hono + @hono/zod-openapi):
+ * - request id (`x-request-id` in and out), env check (fail closed: 500 `server-misconfigured`),
+ *   structured access log, CORS for PUBLIC_BASE_URL + TRUSTED_ORIGINS only;
+ * - `/api/auth/*` → better-auth; `/v1/*` → bearer-authenticated REST routes (./routes, one file each);
+ * - `/openapi.json` (OpenAPI 3.1), `/healthz`;
+ * - one error path: {@link ProblemError} (and validation failures, through `defaultHook`) rendered by
+ *   `app.onError` as `application/problem+json`; anything else is logged and answered 500 `internal`
+ *   without details.
+ */
+import { OpenAPIHono } from "@hono/zod-openapi";
+import { cors } from "hono/cors";
+import { HTTPException } from "hono/http-exception";
+import { requestId } from "hono/request-id";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { getAuth, MIN_PASSWORD_LENGTH, requireUser } from "./auth.ts";
+import { createDeps, type AppEnv } from "./context.ts";
+import { loadConfig, type Config } from "./env.ts";
+import { fieldIssues, problemResponse, ProblemError, type ProblemKind } from "./errors.ts";
+import { createLogger, errorFields } from "./log.ts";
+import { registerCompleteUpload } from "./routes/complete-upload.ts";
+import { registerCreateVideo } from "./routes/create-video.ts";
+import { registerDownloadArchive } from "./routes/download-archive.ts";
+import { registerGetVideo } from "./routes/get-video.ts";
+import { registerHealth } from "./routes/health.ts";
+import { registerListImages } from "./routes/list-images.ts";
+import { registerListVideos } from "./routes/list-videos.ts";
+import { registerRetryVideo } from "./routes/retry-video.ts";
+
+/** Problem kinds of Hono's own HTTPExceptions (malformed JSON → 400, wrong body type → 415). */
+const HTTP_EXCEPTION_KINDS: Partial<Record<number, ProblemKind>> = {
+  400: "validation",
+  401: "unauthorized",
+  404: "not-found",
+  415: "unsupported-media-type",
+};
+
+/** Builds the app; stateless, so one instance per isolate is enough. */
+export function createApp() {
+  const app = new OpenAPIHono<AppEnv>({
+    // Every zod-openapi validation failure (body, query, params) becomes a 400 `validation` problem.
+    defaultHook: (result) => {
+      if (!result.success) {
+        throw new ProblemError("validation", `The request ${result.target} is invalid.`, {
+          errors: fieldIssues(result.error.issues),
+        });
+      }
+    },
+  });
+
+  app.use("*", requestId({ headerName: "x-request-id", limitLength: 128 }));
+
+  // Env check, logger, service dependencies, access log.
+  app.use("*", async (c, next) => {
+    const loaded = loadConfig(c.env);
+    if (!loaded.ok) {
+      createLogger({ requestId: c.var.requestId }).error("server misconfigured", { problems: loaded.problems });
+      return problemResponse("server-misconfigured", "The server is misconfigured; the operators have been told.", c.var.requestId);
+    }
+    const log = createLogger({ requestId: c.var.requestId }, loaded.config.logLevel);
+    c.set("config", loaded.config);
+    c.set("log", log);
+    c.set("deps", createDeps(c.env, loaded.config, log));
+    const started = Date.now();
+    await next();
+    c.var.log.info("request", {
+      method: c.req.method,
+      path: c.req.path,
+      status: c.res.status,
+      durationMs: Date.now() - started,
+    });
+  });
+
+  app.use(
+    "*",
+    cors({
+      origin: (origin, c) => {
+        const config: Config = c.get("config");
+        return origin === config.publicBaseUrl || config.trustedOrigins.includes(origin) ? origin : null;
+      },
+      allowMethods: ["GET", "POST", "OPTIONS"],
+      allowHeaders: ["authorization", "content-type", "x-request-id"],
+      exposeHeaders: ["set-auth-token", "x-request-id", "location", "retry-after"],
+      credentials: true,
+      maxAge: 600,
+    }),
+  );
+
+  app.on(["GET", "POST"], "/api/auth/*", (c) => getAuth(c.env, c.var.config).handler(c.req.raw));
+
+  app.use("/v1/*", requireUser);
+  app.use("/v1/*", async (c, next) => {
+    await next();
+    if (!c.res.headers.has("cache-control")) c.header("cache-control", "private, no-store");
+  });
+
+  app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
+    type: "http",
+    scheme: "bearer",
+    description: `Session token from \`POST /api/auth/sign-up/email\` or \`/api/auth/sign-in/email\` (header \`set-auth-token\`); passwords need ${MIN_PASSWORD_LENGTH}+ characters.`,
+  });
+  registerHealth(app);
+  registerCreateVideo(app);
+  registerListVideos(app);
+  registerGetVideo(app);
+  registerCompleteUpload(app);
+  registerRetryVideo(app);
+  registerListImages(app);
+  registerDownloadArchive(app);
+
+  app.doc31("/openapi.json", (c) => ({
+    openapi: "3.1.0",
+    info: {
+      title: "vidsnap API",
+      version: "1.0.0",
+      description:
+        "Upload a video, get a ZIP of still images. Errors are RFC 9457 problem details (`application/problem+json`).",
+    },
+    servers: [{ url: c.var.config.publicBaseUrl }],
+  }));
+
+  app.notFound((c) => problemResponse("not-found", `No route ${c.req.method} ${c.req.path}.`, c.var.requestId));
+
+  app.onError((err, c) => {
+    const requestId = c.var.requestId ?? crypto.randomUUID();
+    const log = c.var.log ?? createLogger({ requestId });
+    if (err instanceof ProblemError) {
+      if (err.status >= 500) log.error("request failed", { kind: err.kind, status: err.status, ...errorFields(err.cause ?? err) });
+      else log.debug("request refused", { kind: err.kind, status: err.status });
+      return problemResponse(err.kind, err.detail, requestId, { status: err.status, errors: err.errors, headers: err.headers });
+    }
+    if (err instanceof HTTPException && err.status < 500) {
+      const kind = HTTP_EXCEPTION_KINDS[err.status] ?? "bad-request";
+      const detail = kind === "unsupported-media-type" ? "Send the request body as application/json." : err.message || "The request is invalid.";
+      return problemResponse(kind, detail, requestId, {
+        status: err.status as ContentfulStatusCode,
+      });
+    }
+    log.error("unhandled error", errorFields(err));
+    return problemResponse("internal", "An unexpected error occurred; quote the request id when reporting it.", requestId);
+  });
+
+  return app;
+}

@@ -1,0 +1,94 @@
+/**
+ * The one error type of the API: {@link ProblemError}, rendered by `app.onError` as RFC 9457 problem
+ * details (`application/problem+json`, schema `Problem` in schema/api.ts). Each kind has a stable
+ * `type` URI `https://vidsnap.dev/problems/<kind>`, a fixed title and a default status.
+ */
+import type { Problem } from "../../schema/api.ts";
+
+export const PROBLEM_BASE = "https://vidsnap.dev/problems/";
+
+/** Every problem kind the API answers with: default HTTP status and title. */
+export const PROBLEM_KINDS = {
+  validation: { status: 400, title: "Invalid request" },
+  "bad-request": { status: 400, title: "Bad request" },
+  unauthorized: { status: 401, title: "Unauthorized" },
+  "not-found": { status: 404, title: "Not found" },
+  conflict: { status: 409, title: "Conflict" },
+  "not-ready": { status: 409, title: "Images not ready" },
+  "upload-incomplete": { status: 409, title: "Upload incomplete" },
+  "upload-size-mismatch": { status: 409, title: "Uploaded size differs" },
+  "file-too-large": { status: 413, title: "File too large" },
+  "unsupported-video-type": { status: 415, title: "Unsupported video type" },
+  "unsupported-media-type": { status: 415, title: "Unsupported media type" },
+  internal: { status: 500, title: "Internal error" },
+  "server-misconfigured": { status: 500, title: "Server misconfigured" },
+  "bad-gateway": { status: 502, title: "Storage error" },
+  "service-unavailable": { status: 503, title: "Service unavailable" },
+} as const satisfies Record<string, { status: number; title: string }>;
+
+export type ProblemKind = keyof typeof PROBLEM_KINDS;
+export type FieldIssue = NonNullable<Problem["errors"]>[number];
+
+/**
+ * An expected failure with a problem kind and a human `detail`. Throw it anywhere in a request;
+ * `app.onError` answers it. Never put secrets or stack traces in `detail`.
+ */
+export class ProblemError extends Error {
+  readonly kind: ProblemKind;
+  readonly status: number;
+  readonly detail: string;
+  readonly errors: FieldIssue[] | undefined;
+  readonly headers: Record<string, string> | undefined;
+
+  /**
+   * @param kind problem kind (sets `type`, `title` and the default status)
+   * @param detail human explanation of this occurrence
+   * @param opts.status overrides the kind's status
+   * @param opts.errors field issues (validation problems)
+   * @param opts.headers extra response headers (e.g. `retry-after`)
+   * @param opts.cause the underlying error, logged, never answered
+   */
+  constructor(
+    kind: ProblemKind,
+    detail: string,
+    opts: { status?: number; errors?: FieldIssue[]; headers?: Record<string, string>; cause?: unknown } = {},
+  ) {
+    super(detail, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.name = "ProblemError";
+    this.kind = kind;
+    this.status = opts.status ?? PROBLEM_KINDS[kind].status;
+    this.detail = detail;
+    this.errors = opts.errors;
+    this.headers = opts.headers;
+  }
+}
+
+/**
+ * Builds the problem+json response of a kind.
+ * @returns a Response with `content-type: application/problem+json` and `x-request-id`
+ */
+export function problemResponse(
+  kind: ProblemKind,
+  detail: string,
+  requestId: string,
+  opts: { status?: number; errors?: FieldIssue[]; headers?: Record<string, string> } = {},
+): Response {
+  const status = opts.status ?? PROBLEM_KINDS[kind].status;
+  const body: Problem = {
+    type: PROBLEM_BASE + kind,
+    title: PROBLEM_KINDS[kind].title,
+    status,
+    detail,
+    requestId,
+    ...(opts.errors ? { errors: opts.errors } : {}),
+  };
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { ...opts.headers, "content-type": "application/problem+json", "x-request-id": requestId },
+  });
+}
+
+/** Turns zod issues into `{path, message}` pairs (no received values echoed). */
+export function fieldIssues(issues: readonly { path: readonly PropertyKey[]; message: string }[]): FieldIssue[] {
+  return issues.map((i) => ({ path: i.path.map(String).join("."), message: i.message }));
+}

@@ -1,0 +1,84 @@
+/**
+ * The processor seam: the one place that knows how the Worker reaches the ffmpeg processor
+ * (docs/architecture.md, "Processor HTTP API").
+ *
+ * - PROCESSOR_URL set (local stack, tests): plain `fetch` to that base URL (the Node process).
+ * - Otherwise (production): the Cloudflare Containers binding `PROCESSOR`, a Durable Object namespace of
+ *   {@link ProcessorContainer}. Jobs are spread over {@link PROCESSOR_INSTANCES} named instances by a hash
+ *   of the routing key (the video id), so a redelivered job reaches the instance that may still be running
+ *   it and gets its 409.
+ */
+import { Container, getContainer } from "@cloudflare/containers";
+import { loadConfig, type Env } from "../env.ts";
+
+/** Number of named container instances jobs are spread over; matches `max_instances` in wrangler.toml. */
+export const PROCESSOR_INSTANCES = 5;
+/** Port the processor listens on inside the container. */
+export const PROCESSOR_PORT = 8080;
+
+/** Anything that answers the processor's HTTP API. */
+export interface Processor {
+  /** @param request a request whose path and query (e.g. `/jobs`) address the processor; the host is ignored */
+  fetch(request: Request): Promise<Response>;
+}
+
+/**
+ * The ffmpeg-container image run by Cloudflare Containers (wrangler.toml `[[env.production.containers]]`).
+ * It gets the storage endpoint, credentials and buckets as environment variables; it sleeps after
+ * 10 minutes without requests (a running job keeps its request open, so it is not put to sleep).
+ */
+export class ProcessorContainer extends Container<Env> {
+  override defaultPort = PROCESSOR_PORT;
+  override sleepAfter = "10m";
+  override envVars = processorEnvVars(this.env);
+}
+
+/** Environment of the processor process, from the Worker's validated config. */
+function processorEnvVars(env: Env): Record<string, string> {
+  const loaded = loadConfig(env);
+  if (!loaded.ok) return { HOST: "0.0.0.0", PORT: String(PROCESSOR_PORT) };
+  const { config } = loaded;
+  return {
+    HOST: "0.0.0.0",
+    PORT: String(PROCESSOR_PORT),
+    S3_ENDPOINT: config.s3.endpoint,
+    S3_REGION: config.s3.region,
+    S3_ACCESS_KEY_ID: config.s3.accessKeyId,
+    S3_SECRET_ACCESS_KEY: config.s3.secretAccessKey,
+    VIDEOS_BUCKET: config.videosBucket,
+    IMAGES_BUCKET: config.imagesBucket,
+  };
+}
+
+/**
+ * @param env Worker env (PROCESSOR_URL or the PROCESSOR binding)
+ * @param routingKey chooses the container instance (use the video id); ignored with PROCESSOR_URL
+ * @throws Error when neither PROCESSOR_URL nor PROCESSOR is configured (the env check refuses this earlier)
+ */
+export function getProcessor(env: Env, routingKey = ""): Processor {
+  const loaded = loadConfig(env);
+  const base = loaded.ok ? loaded.config.processorUrl : undefined;
+  if (base) {
+    return {
+      async fetch(request) {
+        const url = new URL(request.url);
+        // Job bodies are small JSON: buffered, so the processor gets a content-length.
+        const body = request.method === "GET" || request.method === "HEAD" ? undefined : await request.arrayBuffer();
+        return fetch(base + url.pathname + url.search, { method: request.method, headers: request.headers, body, signal: request.signal });
+      },
+    };
+  }
+  if (!env.PROCESSOR) throw new Error("no processor configured: set PROCESSOR_URL or bind PROCESSOR");
+  const stub = getContainer(env.PROCESSOR, `processor-${shard(routingKey, PROCESSOR_INSTANCES)}`);
+  return { fetch: (request) => stub.fetch(request) };
+}
+
+/** FNV-1a of `key`, modulo `n`: a stable instance index in 0..n-1. */
+function shard(key: string, n: number): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) {
+    h ^= key.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return (h >>> 0) % n;
+}

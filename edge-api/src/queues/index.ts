@@ -1,0 +1,55 @@
+/**
+ * The Worker's `queue()` handler. Dispatches every message on its envelope `type` (not on the queue
+ * name), so one handler serves vidsnap-extract and vidsnap-events. Each message is acked or retried on
+ * its own; an unexpected error retries that message only. With an invalid env the whole batch is retried
+ * in 60 s (fail closed).
+ */
+import { createDeps, type Deps } from "../context.ts";
+import { loadConfig, type Env } from "../env.ts";
+import { createLogger, errorFields } from "../log.ts";
+import { consumeEvent } from "./events-consumer.ts";
+import { consumeExtract } from "./extract-consumer.ts";
+
+type Consumer = (message: Message<unknown>, deps: Deps) => Promise<void>;
+
+/** Envelope type → consumer. */
+export const CONSUMERS: Record<string, Consumer> = {
+  MSG_EXTRACT_SNAPSHOT: consumeExtract,
+  MSG_EXTRACT_SNAPSHOT_PROCESSING: consumeEvent,
+  MSG_EXTRACT_SNAPSHOT_SUCCESS: consumeEvent,
+  MSG_EXTRACT_SNAPSHOT_ERROR: consumeEvent,
+};
+
+function envelopeType(body: unknown): string | undefined {
+  return body && typeof body === "object" && typeof (body as { type?: unknown }).type === "string"
+    ? (body as { type: string }).type
+    : undefined;
+}
+
+/** `queue()` export of the Worker. */
+export async function handleQueue(batch: MessageBatch<unknown>, env: Env, _ctx: ExecutionContext): Promise<void> {
+  const loaded = loadConfig(env);
+  const log = createLogger({ queue: batch.queue }, loaded.ok ? loaded.config.logLevel : "info");
+  if (!loaded.ok) {
+    log.error("server misconfigured: batch retried", { problems: loaded.problems });
+    batch.retryAll({ delaySeconds: 60 });
+    return;
+  }
+  const deps = createDeps(env, loaded.config, log);
+  for (const message of batch.messages) {
+    const type = envelopeType(message.body);
+    const mlog = log.child({ messageId: message.id, type, deliveries: message.attempts });
+    const consumer = type ? CONSUMERS[type] : undefined;
+    if (!consumer) {
+      mlog.warn("message of unknown type dropped");
+      message.ack();
+      continue;
+    }
+    try {
+      await consumer(message, { ...deps, log: mlog });
+    } catch (err) {
+      mlog.error("message failed; retrying", errorFields(err));
+      message.retry();
+    }
+  }
+}

@@ -1,0 +1,33 @@
+/**
+ * Pieces shared by the route definitions: the app type, the problem responses of the OpenAPI document,
+ * and the security requirement of `/v1/*`.
+ */
+import type { OpenAPIHono } from "@hono/zod-openapi";
+import { Problem } from "../../../schema/api.ts";
+import type { AppEnv } from "../context.ts";
+
+export type App = OpenAPIHono<AppEnv>;
+
+/** Bearer token from `/api/auth/sign-in/email` (`set-auth-token` header). */
+export const BEARER = [{ bearerAuth: [] }];
+
+const DESCRIPTIONS: Record<number, string> = {
+  400: "Invalid request (`validation`).",
+  401: "Missing or invalid bearer token (`unauthorized`).",
+  404: "No such video for this user (`not-found`).",
+  409: "The video is not in a state that allows this.",
+  413: "The declared size exceeds MAX_UPLOAD_BYTES (`file-too-large`).",
+  415: "Extension or MIME type not in the allow-list (`unsupported-video-type`).",
+  500: "Internal error.",
+  502: "The object storage did not answer (`bad-gateway`).",
+  503: "The job queue is unavailable (`service-unavailable`).",
+};
+
+/** OpenAPI responses for problem statuses, each `application/problem+json` of {@link Problem}. */
+export function problems<const S extends readonly number[]>(...statuses: S) {
+  const out: Record<number, { description: string; content: { "application/problem+json": { schema: typeof Problem } } }> = {};
+  for (const s of statuses) {
+    out[s] = { description: DESCRIPTIONS[s] ?? "Problem.", content: { "application/problem+json": { schema: Problem } } };
+  }
+  return out as { [K in S[number]]: { description: string; content: { "application/problem+json": { schema: typeof Problem } } } };
+}

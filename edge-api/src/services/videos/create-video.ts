@@ -1,0 +1,61 @@
+/**
+ * Creates a video record awaiting its upload and signs the PUT the client uploads the file with.
+ * Rules: size 1..MAX_UPLOAD_BYTES bytes (413 above), extension/MIME per the allow-list (415), the
+ * presigned PUT is bound to the declared content-type and content-length and lives UPLOAD_URL_TTL_SECONDS.
+ */
+import type { CreateVideoRequest, CreateVideoResponse } from "../../../../schema/api.ts";
+import { videos } from "../../../../schema/db.ts";
+import { DEFAULT_EXTRACTION_OPTIONS } from "../../../../schema/extraction-options.ts";
+import { sourceObjectKey } from "../../../../schema/object-keys.ts";
+import type { Deps } from "../../context.ts";
+import { ProblemError } from "../../errors.ts";
+import { checkVideoType } from "./check-video-type.ts";
+import { toVideo } from "./serialize.ts";
+import { PENDING } from "./state-machine.ts";
+
+/**
+ * @param userId owner of the new video
+ * @param input validated request body (`sizeBytes` ≥ 1)
+ * @returns the video (status VIDEO_UPLOAD_PENDING, attempt 0) and the upload instructions
+ * @throws ProblemError `file-too-large` (413), `unsupported-video-type` (415)
+ */
+export async function createVideo(deps: Deps, userId: string, input: CreateVideoRequest): Promise<CreateVideoResponse> {
+  const { config } = deps;
+  if (input.sizeBytes > config.maxUploadBytes) {
+    throw new ProblemError(
+      "file-too-large",
+      `The file is ${input.sizeBytes} bytes; the limit is ${config.maxUploadBytes} bytes.`,
+    );
+  }
+  const contentType = checkVideoType(input.filename, input.contentType, config.videoTypes);
+  const id = crypto.randomUUID();
+  const sourceKey = sourceObjectKey(userId, id);
+  const now = new Date();
+
+  const [row] = await deps.db
+    .insert(videos)
+    .values({
+      id,
+      userId,
+      filename: input.filename,
+      contentType,
+      sizeBytes: input.sizeBytes,
+      status: PENDING,
+      options: input.options ?? DEFAULT_EXTRACTION_OPTIONS,
+      attempt: 0,
+      sourceKey,
+      createdAt: now,
+      updatedAt: now,
+    })
+    .returning();
+
+  const upload = await deps.storage.presignPut({
+    bucket: config.videosBucket,
+    key: sourceKey,
+    contentType,
+    contentLength: input.sizeBytes,
+    ttlSeconds: config.uploadUrlTtlSeconds,
+  });
+  deps.log.info("video created", { videoId: id, sizeBytes: input.sizeBytes, contentType });
+  return { video: toVideo(row!), upload: { method: "PUT", ...upload } };
+}

@@ -1,0 +1,70 @@
+/**
+ * Queues the notification of a finished attempt on EMAIL_QUEUE (schema/messages/snapshot-email.ts):
+ * MSG_SEND_SNAPSHOT_EXTRACTION_SUCCESS with a download link valid EMAIL_LINK_TTL_SECONDS (≤ 7 days, the
+ * presign limit), or MSG_SEND_SNAPSHOT_EXTRACTION_ERROR. The email service deduplicates on
+ * (videoId, attempt, outcome), so sending again for a redelivered event is safe.
+ */
+import { eq } from "drizzle-orm";
+import { user } from "../../../../schema/db.ts";
+import { SnapshotEmailMessage } from "../../../../schema/messages/index.ts";
+import type { Deps } from "../../context.ts";
+import { presignArchive } from "./get-archive-url.ts";
+import type { VideoRow } from "./serialize.ts";
+import { ERROR, SUCCESS } from "./state-machine.ts";
+
+/**
+ * @param video a record in SUCCESS or ERROR
+ * @returns the message sent, or null when nothing was sent (not terminal, or the user is gone)
+ * @throws whatever the queue send throws, or ZodError for a message off the contract (the caller retries)
+ */
+export async function sendOutcomeEmail(deps: Deps, video: VideoRow): Promise<SnapshotEmailMessage | null> {
+  if (video.status !== SUCCESS && video.status !== ERROR) return null;
+  const [owner] = await deps.db
+    .select({ email: user.email, name: user.name })
+    .from(user)
+    .where(eq(user.id, video.userId))
+    .limit(1);
+  if (!owner) {
+    deps.log.warn("video owner not found; no email", { videoId: video.id });
+    return null;
+  }
+  const recipient = {
+    videoId: video.id,
+    userId: video.userId,
+    attempt: video.attempt,
+    to: owner.email,
+    ...(owner.name ? { name: owner.name.slice(0, 200) } : {}),
+    filename: video.filename.slice(0, 255),
+  };
+  let message: SnapshotEmailMessage;
+  if (video.status === SUCCESS) {
+    const link = await presignArchive(deps, video, deps.config.emailLinkTtlSeconds);
+    message = {
+      type: "MSG_SEND_SNAPSHOT_EXTRACTION_SUCCESS",
+      sender: "VIDEO_API_SERVICE",
+      target: "EMAIL_SERVICE",
+      payload: {
+        ...recipient,
+        imageCount: video.imageCount ?? 0,
+        zipSizeBytes: video.zipSizeBytes ?? 0,
+        downloadUrl: link.url,
+        downloadUrlExpiresAt: link.expiresAt,
+      },
+    };
+  } else {
+    message = {
+      type: "MSG_SEND_SNAPSHOT_EXTRACTION_ERROR",
+      sender: "VIDEO_API_SERVICE",
+      target: "EMAIL_SERVICE",
+      payload: {
+        ...recipient,
+        errorMessage: video.errorMessage ?? "The image extraction failed.",
+        errorDescription: video.errorDescription ?? "",
+      },
+    };
+  }
+  // Validate against the shared contract before it leaves: a bad message is a bug here, not downstream.
+  await deps.env.EMAIL_QUEUE.send(SnapshotEmailMessage.parse(message));
+  deps.log.info("outcome email queued", { videoId: video.id, attempt: video.attempt, type: message.type });
+  return message;
+}

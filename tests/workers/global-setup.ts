@@ -1,0 +1,24 @@
+/**
+ * Vitest global setup (Node side): starts the real, SigV4-verifying S3 server (scripts/lib/s3-server.ts)
+ * and the stand-in processor on free loopback ports, hands their URLs to the Worker config through
+ * `provide` (read with `inject` in vitest.config.mts), and stops both at the end.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import type { TestProject } from "vitest/node";
+import { startS3Server } from "../../scripts/lib/s3-server.ts";
+import { startStandInProcessor } from "./stand-in-processor.ts";
+
+export default async function setup(project: TestProject) {
+  const directory = mkdtempSync(path.join(os.tmpdir(), "vidsnap-workers-s3-"));
+  const s3 = await startS3Server({ directory, port: 0 });
+  const processor = await startStandInProcessor({ s3Endpoint: s3.endpoint });
+  project.provide("s3Endpoint", s3.endpoint);
+  project.provide("processorUrl", processor.url);
+  return async () => {
+    await processor.close();
+    await s3.close();
+    rmSync(directory, { recursive: true, force: true });
+  };
+}

@@ -1,0 +1,10 @@
+// Values the global setup provides to the Worker config (vitest `provide`/`inject`).
+declare module "vitest" {
+  export interface ProvidedContext {
+    /** e.g. `http://127.0.0.1:40123`, the S3 server of global-setup.ts */
+    s3Endpoint: string;
+    /** e.g. `http://127.0.0.1:40124`, the stand-in processor of global-setup.ts */
+    processorUrl: string;
+  }
+}
+export {};

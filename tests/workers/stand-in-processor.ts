@@ -1,0 +1,198 @@
+/**
+ * A stand-in for the ffmpeg processor, run in Node by the global setup on 127.0.0.1 (random port) and
+ * reached by the Worker through PROCESSOR_URL, i.e. through the same processor seam the Containers
+ * binding uses in production (the one piece that cannot run here).
+ *
+ * It speaks the processor HTTP protocol of docs/architecture.md (`POST /jobs` → 400 / 409 / 503 /
+ * 200 NDJSON events) without ffmpeg. What it does for a video is scripted by the tests:
+ *   PUT /__scenario/{videoId}  {"scenario": "success" | "error" | "busy" | "duplicate" | "bad-request" | "truncated" | "noisy"}
+ *   GET /__jobs/{videoId}      → {"jobs": [<envelopes received>]}
+ * Default scenario: `success`, which writes a manifest.json and a small images.zip to the real S3
+ * server (the keys of schema/object-keys.ts) before streaming SUCCESS.
+ */
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { AwsClient } from "aws4fetch";
+import { archiveObjectKey, manifestObjectKey, s3Reference } from "../../schema/object-keys.ts";
+
+export type Scenario = "success" | "error" | "busy" | "duplicate" | "bad-request" | "truncated" | "noisy";
+
+export interface StandInProcessor {
+  url: string;
+  close(): Promise<void>;
+}
+
+const IMAGES_BUCKET = "vidsnap-images";
+
+/** Bytes the stand-in stores as the archive of a video (tests compare the downloaded ZIP with them). */
+export function fakeZipBytes(videoId: string, attempt: number): Uint8Array {
+  return new TextEncoder().encode(`PK\u0003\u0004 stand-in archive of ${videoId} attempt ${attempt}`);
+}
+
+/** A valid manifest (schema/manifest.ts) of two images. */
+export function fakeManifest(videoId: string, attempt: number) {
+  return {
+    version: 1,
+    videoId,
+    attempt,
+    createdAt: new Date().toISOString(),
+    options: { mode: "keyframes" },
+    source: {
+      formatName: "mov,mp4,m4a,3gp,3g2,mj2",
+      durationSeconds: 12.5,
+      sizeBytes: 1000,
+      videoCodec: "h264",
+      width: 640,
+      height: 360,
+      frameRate: 25,
+      rotationDegrees: 0,
+    },
+    imageFormat: "jpeg",
+    images: [
+      { index: 0, fileName: "000001_t0000000.000.jpg", timestampSeconds: 0, bytes: 1200, width: 640, height: 360 },
+      { index: 1, fileName: "000002_t0000010.000.jpg", timestampSeconds: 10, bytes: 1300, width: 640, height: 360 },
+    ],
+  };
+}
+
+/**
+ * @param opts.s3Endpoint the local S3 server (credentials S3RVER/S3RVER)
+ * @param opts.port TCP port on 127.0.0.1, 0 = any free one
+ */
+export async function startStandInProcessor(opts: { s3Endpoint: string; port?: number }): Promise<StandInProcessor> {
+  const scenarios = new Map<string, Scenario>();
+  const jobs = new Map<string, unknown[]>();
+  const s3 = new AwsClient({ accessKeyId: "S3RVER", secretAccessKey: "S3RVER", region: "us-east-1", service: "s3", retries: 0 });
+
+  const putObject = async (bucket: string, key: string, body: Uint8Array | string, contentType: string) => {
+    const res = await s3.fetch(`${opts.s3Endpoint}/${bucket}/${key}`, {
+      method: "PUT",
+      body,
+      headers: { "content-type": contentType },
+    });
+    if (!res.ok) throw new Error(`stand-in PUT ${key} → ${res.status}: ${await res.text()}`);
+  };
+
+  const server = http.createServer(async (req, res) => {
+    try {
+      const url = new URL(req.url ?? "/", "http://stand-in");
+      const body = await readBody(req);
+      const scenarioPath = /^\/__scenario\/(.+)$/.exec(url.pathname);
+      if (req.method === "PUT" && scenarioPath) {
+        scenarios.set(decodeURIComponent(scenarioPath[1]!), JSON.parse(body).scenario as Scenario);
+        return send(res, 204);
+      }
+      const jobsPath = /^\/__jobs\/(.+)$/.exec(url.pathname);
+      if (req.method === "GET" && jobsPath) {
+        return send(res, 200, { jobs: jobs.get(decodeURIComponent(jobsPath[1]!)) ?? [] });
+      }
+      if (req.method === "GET" && url.pathname === "/healthz") return send(res, 200, { ok: true, runningJobs: 0 });
+      if (req.method !== "POST" || url.pathname !== "/jobs") return send(res, 404, problem(404, "no such route"));
+
+      let job: { type?: string; payload?: { videoId: string; userId: string; attempt: number } };
+      try {
+        job = JSON.parse(body);
+      } catch {
+        return send(res, 400, problem(400, "body is not JSON"));
+      }
+      if (job.type !== "MSG_EXTRACT_SNAPSHOT" || !job.payload) return send(res, 400, problem(400, "not a job envelope"));
+      const { videoId, userId, attempt } = job.payload;
+      jobs.set(videoId, [...(jobs.get(videoId) ?? []), job]);
+      const scenario = scenarios.get(videoId) ?? "success";
+      const ref = { videoId, userId, attempt };
+      const event = (type: string, extra: Record<string, unknown> = {}) => ({
+        type,
+        sender: "VIDEO_IMAGE_PROCESSOR_SERVICE",
+        target: "VIDEO_API_SERVICE",
+        payload: { ...ref, ...extra },
+      });
+
+      switch (scenario) {
+        case "busy":
+          return send(res, 503, problem(503, "too many jobs"), { "retry-after": "1" });
+        case "duplicate":
+          return send(res, 409, problem(409, "already running"));
+        case "bad-request":
+          return send(res, 400, problem(400, "invalid envelope"));
+      }
+
+      res.writeHead(200, { "content-type": "application/x-ndjson" });
+      const line = async (value: unknown) => {
+        res.write(typeof value === "string" ? value : JSON.stringify(value) + "\n");
+        await new Promise((r) => setTimeout(r, 5));
+      };
+      await line(event("MSG_EXTRACT_SNAPSHOT_PROCESSING"));
+      if (scenario === "truncated") return res.end();
+      if (scenario === "noisy") {
+        await line("this is not json\n");
+        await line({ type: "MSG_UNKNOWN" });
+        await line(event("MSG_EXTRACT_SNAPSHOT_PROCESSING", { videoId: "someone-else", progress: { fraction: 0.9, images: 9 } }));
+      }
+      await line(event("MSG_EXTRACT_SNAPSHOT_PROCESSING", { progress: { fraction: 0.5, images: 1 } }));
+      if (scenario === "error") {
+        await line(event("MSG_EXTRACT_SNAPSHOT_ERROR", {
+          errorMessage: "The file is not a video we can read.",
+          errorDescription: "ffprobe: Invalid data found when processing input",
+        }));
+        return res.end();
+      }
+      const manifestKey = manifestObjectKey(userId, videoId, attempt);
+      const archiveKey = archiveObjectKey(userId, videoId, attempt);
+      const zip = fakeZipBytes(videoId, attempt);
+      await putObject(IMAGES_BUCKET, archiveKey, zip, "application/zip");
+      await putObject(IMAGES_BUCKET, manifestKey, JSON.stringify(fakeManifest(videoId, attempt)), "application/json");
+      // The last line has no trailing newline: the consumer must still read it.
+      res.end(
+        JSON.stringify(
+          event("MSG_EXTRACT_SNAPSHOT_SUCCESS", {
+            videoSnapshotsUrl: s3Reference(IMAGES_BUCKET, archiveKey),
+            manifestUrl: s3Reference(IMAGES_BUCKET, manifestKey),
+            imageCount: 2,
+            zipSizeBytes: zip.byteLength,
+            source: fakeManifest(videoId, attempt).source,
+          }),
+        ),
+      );
+    } catch (err) {
+      if (!res.headersSent) send(res, 500, problem(500, String(err)));
+      else res.destroy(err as Error);
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(opts.port ?? 0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+function readBody(req: http.IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let data = "";
+    req.setEncoding("utf8");
+    req.on("data", (c: string) => (data += c));
+    req.on("end", () => resolve(data));
+    req.on("error", reject);
+  });
+}
+
+function problem(status: number, detail: string) {
+  return { type: "about:blank", title: "stand-in", status, detail };
+}
+
+function send(res: http.ServerResponse, status: number, body?: unknown, headers: Record<string, string> = {}) {
+  if (body === undefined) {
+    res.writeHead(status, headers).end();
+    return;
+  }
+  res
+    .writeHead(status, {
+      ...headers,
+      "content-type": status >= 400 ? "application/problem+json" : "application/json",
+    })
+    .end(JSON.stringify(body));
+}

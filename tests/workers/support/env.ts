@@ -1,0 +1,145 @@
+/**
+ * Test helpers running in workerd: the typed test env, HTTP calls into the Worker, sign-up, direct D1
+ * fixtures, the stand-in processor's control endpoints and the email sink.
+ */
+import { createExecutionContext, createMessageBatch, getQueueResult, type D1Migration } from "cloudflare:test";
+import { env, exports } from "cloudflare:workers";
+import { inject } from "vitest";
+import { videos } from "../../../schema/db.ts";
+import type { ExtractionOptions } from "../../../schema/extraction-options.ts";
+import type { VideoStatus } from "../../../schema/video-status.ts";
+import { createDb } from "../../../edge-api/src/db.ts";
+import type { Env } from "../../../edge-api/src/env.ts";
+import worker from "../../../edge-api/src/index.ts";
+import type { Scenario } from "../stand-in-processor.ts";
+
+/** The Worker's env plus what the test config adds. */
+export type TestEnv = Env & { TEST_MIGRATIONS: D1Migration[]; EMAIL_SINK: Fetcher };
+export const testEnv = env as unknown as TestEnv;
+export const db = createDb(testEnv.DB);
+
+export const BASE = "http://127.0.0.1:8787";
+const self = (exports as unknown as { default: Fetcher }).default;
+
+/** Sends a request to the Worker's `fetch` (the same module instance as `main`). */
+export function api(path: string, init: RequestInit & { token?: string; json?: unknown } = {}): Promise<Response> {
+  const headers = new Headers(init.headers);
+  if (init.token) headers.set("authorization", `Bearer ${init.token}`);
+  let body = init.body;
+  if (init.json !== undefined) {
+    headers.set("content-type", "application/json");
+    body = JSON.stringify(init.json);
+  }
+  return self.fetch(BASE + path, { ...init, headers, body, redirect: "manual" });
+}
+
+let users = 0;
+/** Signs up a fresh user through better-auth and returns its bearer token and id. */
+export async function signUp(name = "tester"): Promise<{ token: string; userId: string; email: string }> {
+  const email = `${name}-${++users}-${crypto.randomUUID().slice(0, 8)}@example.com`;
+  const res = await api("/api/auth/sign-up/email", { method: "POST", json: { email, password: "correct-horse-battery", name } });
+  if (res.status !== 200) throw new Error(`sign-up → ${res.status}: ${await res.text()}`);
+  const token = res.headers.get("set-auth-token");
+  const body = (await res.json()) as { user: { id: string } };
+  if (!token) throw new Error("no set-auth-token header");
+  return { token, userId: body.user.id, email };
+}
+
+/** Inserts a video row directly (for consumer tests that must not go through the queues). */
+export async function insertVideo(
+  userId: string,
+  fields: { status?: VideoStatus; attempt?: number; filename?: string; options?: ExtractionOptions; createdAt?: Date } = {},
+): Promise<string> {
+  const id = crypto.randomUUID();
+  const now = fields.createdAt ?? new Date();
+  await db.insert(videos).values({
+    id,
+    userId,
+    filename: fields.filename ?? "clip.mp4",
+    contentType: "video/mp4",
+    sizeBytes: 1000,
+    status: fields.status ?? "VIDEO_IMAGE_EXTRACTION_QUEUED",
+    options: fields.options ?? { mode: "keyframes" },
+    attempt: fields.attempt ?? 1,
+    sourceKey: `users/${userId}/videos/${id}/source`,
+    createdAt: now,
+    updatedAt: now,
+  });
+  return id;
+}
+
+/** Runs the Worker's `queue()` on one batch and returns the ack/retry outcome of each message. */
+export async function runQueue(queue: string, bodies: unknown[], opts: { attempts?: number } = {}) {
+  const batch = createMessageBatch(
+    queue,
+    bodies.map((body, i) => ({ id: `msg-${crypto.randomUUID()}-${i}`, timestamp: new Date(), attempts: opts.attempts ?? 1, body })),
+  );
+  const ctx = createExecutionContext();
+  await worker.queue(batch, testEnv, ctx);
+  return getQueueResult(batch, ctx);
+}
+
+const processorUrl = () => inject("processorUrl");
+
+/** Scripts what the stand-in processor does for a video. */
+export async function setScenario(videoId: string, scenario: Scenario): Promise<void> {
+  const res = await fetch(`${processorUrl()}/__scenario/${videoId}`, { method: "PUT", body: JSON.stringify({ scenario }) });
+  if (res.status !== 204) throw new Error(`scenario → ${res.status}`);
+}
+
+/** Jobs the stand-in processor received for a video. */
+export async function processorJobs(videoId: string): Promise<unknown[]> {
+  const res = await fetch(`${processorUrl()}/__jobs/${videoId}`);
+  return ((await res.json()) as { jobs: unknown[] }).jobs;
+}
+
+/** Messages the email queue delivered for a video. */
+export async function emailsFor(videoId: string): Promise<{ type: string; payload: Record<string, unknown> }[]> {
+  const res = await testEnv.EMAIL_SINK.fetch(`http://sink/messages?videoId=${videoId}`);
+  return res.json();
+}
+
+/** A processor event envelope for tests of the events consumer. */
+export function processorEvent(
+  type: "MSG_EXTRACT_SNAPSHOT_PROCESSING" | "MSG_EXTRACT_SNAPSHOT_SUCCESS" | "MSG_EXTRACT_SNAPSHOT_ERROR",
+  ref: { videoId: string; userId: string; attempt: number },
+  extra: Record<string, unknown> = {},
+) {
+  const defaults: Record<string, Record<string, unknown>> = {
+    MSG_EXTRACT_SNAPSHOT_PROCESSING: {},
+    MSG_EXTRACT_SNAPSHOT_SUCCESS: {
+      videoSnapshotsUrl: `s3://vidsnap-images/users/${ref.userId}/videos/${ref.videoId}/attempts/${ref.attempt}/images.zip`,
+      manifestUrl: `s3://vidsnap-images/users/${ref.userId}/videos/${ref.videoId}/attempts/${ref.attempt}/manifest.json`,
+      imageCount: 2,
+      zipSizeBytes: 4321,
+      source: {
+        formatName: "mov,mp4,m4a,3gp,3g2,mj2",
+        durationSeconds: 12.5,
+        sizeBytes: 1000,
+        videoCodec: "h264",
+        width: 640,
+        height: 360,
+        frameRate: 25,
+        rotationDegrees: 0,
+      },
+    },
+    MSG_EXTRACT_SNAPSHOT_ERROR: { errorMessage: "The file is not a video.", errorDescription: "ffprobe failed" },
+  };
+  return {
+    type,
+    sender: "VIDEO_IMAGE_PROCESSOR_SERVICE",
+    target: "VIDEO_API_SERVICE",
+    payload: { ...ref, ...defaults[type], ...extra },
+  };
+}
+
+/** Polls `fn` until it returns a truthy value (default 10 s). */
+export async function eventually<T>(fn: () => Promise<T | undefined | null | false>, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await fn();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

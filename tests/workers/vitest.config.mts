@@ -1,0 +1,57 @@
+/**
+ * Workers tests of edge-api (vitest-pool-workers 0.15): the Worker runs in workerd with the bindings of
+ * ../../wrangler.toml (D1, the three queues and their consumers), pointed at a real S3 server and a
+ * stand-in processor started by ./global-setup.ts. The email queue is consumed by ./email-sink.js.
+ *
+ *   npx vitest run --config tests/workers/vitest.config.mts
+ */
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
+import { defineConfig } from "vitest/config";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, "../..");
+
+export default defineConfig(async () => {
+  const migrations = await readD1Migrations(path.join(root, "schema/migrations"));
+  return {
+    plugins: [
+      cloudflareTest(({ inject }) => ({
+        main: path.join(root, "edge-api/src/index.ts"),
+        wrangler: { configPath: path.join(root, "wrangler.toml") },
+        miniflare: {
+          bindings: {
+            TEST_MIGRATIONS: migrations,
+            S3_ENDPOINT: inject("s3Endpoint"),
+            PROCESSOR_URL: inject("processorUrl"),
+            LOG_LEVEL: "error",
+          },
+          // Deliver queue batches quickly in tests (wrangler.toml says 1 s).
+          queueConsumers: {
+            "vidsnap-extract": { maxBatchSize: 1, maxBatchTimeout: 0.05, maxRetries: 3 },
+            "vidsnap-events": { maxBatchSize: 10, maxBatchTimeout: 0.05, maxRetries: 10 },
+          },
+          serviceBindings: { EMAIL_SINK: "email-sink" },
+          workers: [
+            {
+              name: "email-sink",
+              modules: true,
+              scriptPath: path.join(here, "email-sink.js"),
+              compatibilityDate: "2026-04-26",
+              queueConsumers: { "vidsnap-email": { maxBatchSize: 10, maxBatchTimeout: 0.05 } },
+            },
+          ],
+        },
+      })),
+    ],
+    test: {
+      root: here,
+      include: ["**/*.test.ts"],
+      globalSetup: [path.join(here, "global-setup.ts")],
+      setupFiles: [path.join(here, "apply-migrations.ts")],
+      testTimeout: 20_000,
+      hookTimeout: 20_000,
+    },
+  };
+});
