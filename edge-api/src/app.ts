@@ -13,7 +13,7 @@ import { cors } from "hono/cors";
 import { HTTPException } from "hono/http-exception";
 import { requestId } from "hono/request-id";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { getAuth, MIN_PASSWORD_LENGTH, requireUser } from "./auth.ts";
+import { asApiClientRequest, getAuth, MIN_PASSWORD_LENGTH, requireUser } from "./auth.ts";
 import { createDeps, type AppEnv } from "./context.ts";
 import { loadConfig, type Config } from "./env.ts";
 import { fieldIssues, problemResponse, ProblemError, type ProblemKind } from "./errors.ts";
@@ -86,7 +86,7 @@ export function createApp() {
     }),
   );
 
-  app.on(["GET", "POST"], "/api/auth/*", (c) => getAuth(c.env, c.var.config).handler(c.req.raw));
+  app.on(["GET", "POST"], "/api/auth/*", (c) => getAuth(c.env, c.var.config).handler(asApiClientRequest(c.req.raw)));
 
   app.use("/v1/*", requireUser);
   app.use("/v1/*", async (c, next) => {

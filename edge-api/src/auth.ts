@@ -49,6 +49,24 @@ function buildAuth(env: Env, config: Config) {
 
 export type Auth = ReturnType<typeof buildAuth>;
 
+/**
+ * better-auth checks `Origin` against trustedOrigins whenever Fetch Metadata headers (`Sec-Fetch-*`) are
+ * present, and Node's fetch (undici) sends `Sec-Fetch-Mode: cors` on every request, so a Node API client
+ * without `Origin` got 403 MISSING_OR_NULL_ORIGIN. A request with neither `Origin` nor `Cookie` cannot be
+ * a browser CSRF attempt (browsers send `Origin` on every POST, per the Fetch standard), so for those
+ * the Fetch Metadata headers are dropped before better-auth sees them. Browser requests are unchanged.
+ * @param request the incoming `/api/auth/*` request
+ * @returns the same request, or a copy without `sec-fetch-*` headers
+ */
+export function asApiClientRequest(request: Request): Request {
+  if (request.headers.has("origin") || request.headers.has("cookie")) return request;
+  const names = [...request.headers.keys()].filter((name) => name.startsWith("sec-fetch-"));
+  if (names.length === 0) return request;
+  const headers = new Headers(request.headers);
+  for (const name of names) headers.delete(name);
+  return new Request(request, { headers });
+}
+
 const cache = new WeakMap<object, Auth>();
 
 /**

@@ -46,6 +46,23 @@ describe("better-auth at /api/auth", () => {
     expect((await api("/v1/videos", { token })).status).toBe(401);
   });
 
+  it("accepts API clients that send Fetch Metadata without Origin (Node fetch) and still refuses foreign origins", async () => {
+    const email = `node-${crypto.randomUUID().slice(0, 8)}@example.com`;
+    const body = { email, password: "a-long-password", name: "Node client" };
+    // undici (Node's fetch) adds `sec-fetch-mode: cors` to every request and sends no Origin.
+    const nodeClient = await api("/api/auth/sign-up/email", { method: "POST", json: body, headers: { "sec-fetch-mode": "cors" } });
+    expect(nodeClient.status).toBe(200);
+    expect(nodeClient.headers.get("set-auth-token")).toBeTruthy();
+
+    const foreign = await api("/api/auth/sign-in/email", {
+      method: "POST",
+      json: { email, password: body.password },
+      headers: { "sec-fetch-mode": "cors", "sec-fetch-site": "cross-site", origin: "https://evil.example" },
+    });
+    expect(foreign.status).toBe(403);
+    expect(foreign.headers.get("set-auth-token")).toBeNull();
+  });
+
   it("refuses passwords shorter than 10 characters", async () => {
     const res = await api("/api/auth/sign-up/email", {
       method: "POST",
