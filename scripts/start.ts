@@ -31,6 +31,11 @@ const stack = await startStack({
 
 console.log(`\nvidsnap API ready at ${stack.apiUrl}`);
 console.log(`  S3 (local R2): ${stack.s3Endpoint}   processor: ${stack.processorUrl}`);
+console.log(
+  process.env.POSTMARK_SERVER_TOKEN
+    ? `  emails: sent through Postmark${process.env.POSTMARK_API_HOST ? ` at ${process.env.POSTMARK_API_HOST}` : ""}`
+    : "  emails: recorded in the D1 table `emails` and the wrangler log, not sent (no POSTMARK_SERVER_TOKEN)",
+);
 console.log(`  try: npm run demo   (Ctrl-C stops everything)\n`);
 
 let stopping = false;
