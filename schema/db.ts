@@ -110,7 +110,38 @@ export const videos = sqliteTable(
     processingStartedAt: integer("processing_started_at", { mode: "timestamp_ms" }),
     completedAt: integer("completed_at", { mode: "timestamp_ms" }),
   },
-  (t) => [index("videos_user_created_idx").on(t.userId, t.createdAt, t.id)],
+  (t) => [
+    index("videos_user_created_idx").on(t.userId, t.createdAt, t.id),
+    // The stale-upload cleanup (cron) scans `status = VIDEO_UPLOAD_PENDING AND created_at < ?`, oldest first.
+    index("videos_status_created_idx").on(t.status, t.createdAt),
+  ],
+);
+
+/**
+ * Objects still to remove from the buckets after a video record was deleted (`DELETE /v1/videos/{id}`) or
+ * expired (stale upload cleanup). A row is written in the same D1 batch (one transaction) as the deletion
+ * of the video record and removed once every object is gone, so a storage failure leaves a row that the
+ * cron sweep (`purgeVideoObjects`) retries instead of orphaned objects. Keys follow schema/object-keys.ts:
+ * the source, and the archive and manifest of every attempt 1..attempt.
+ */
+export const videoDeletions = sqliteTable(
+  "video_deletions",
+  {
+    /** Id of the deleted video (no foreign key: the record is gone). */
+    videoId: text("video_id").primaryKey(),
+    userId: text("user_id").notNull(),
+    /** Last extraction attempt of the video when it was deleted; 0 = never queued. */
+    attempt: integer("attempt").notNull(),
+    sourceKey: text("source_key").notNull(),
+    archiveKey: text("archive_key"),
+    manifestKey: text("manifest_key"),
+    /** `deleted` (by its owner) or `expired` (upload never completed). */
+    reason: text("reason", { enum: ["deleted", "expired"] }).notNull(),
+    /** Failed purge runs so far. */
+    purgeFailures: integer("purge_failures").notNull().default(0),
+    createdAt: createdAt(),
+  },
+  (t) => [index("video_deletions_created_idx").on(t.createdAt)],
 );
 
 /**

@@ -20,6 +20,7 @@ import { fieldIssues, problemResponse, ProblemError, type ProblemKind } from "./
 import { createLogger, errorFields } from "./log.ts";
 import { registerCompleteUpload } from "./routes/complete-upload.ts";
 import { registerCreateVideo } from "./routes/create-video.ts";
+import { registerDeleteVideo } from "./routes/delete-video.ts";
 import { registerDownloadArchive } from "./routes/download-archive.ts";
 import { registerGetVideo } from "./routes/get-video.ts";
 import { registerHealth } from "./routes/health.ts";
@@ -78,7 +79,7 @@ export function createApp() {
         const config: Config = c.get("config");
         return origin === config.publicBaseUrl || config.trustedOrigins.includes(origin) ? origin : null;
       },
-      allowMethods: ["GET", "POST", "OPTIONS"],
+      allowMethods: ["GET", "POST", "DELETE", "OPTIONS"],
       allowHeaders: ["authorization", "content-type", "x-request-id"],
       exposeHeaders: ["set-auth-token", "x-request-id", "location", "retry-after"],
       credentials: true,
@@ -105,6 +106,7 @@ export function createApp() {
   registerGetVideo(app);
   registerCompleteUpload(app);
   registerRetryVideo(app);
+  registerDeleteVideo(app);
   registerListImages(app);
   registerDownloadArchive(app);
 

@@ -1,10 +1,13 @@
 /**
  * Entry of the vidsnap-edge-api Worker: `fetch` (REST API + better-auth, ./app.ts), `queue` (extraction
- * jobs and processor events, ./queues), and the Durable Object class of the processor container.
+ * jobs, processor events and the extraction dead-letter queue, ./queues), `scheduled` (cron: stale
+ * uploads and leftover object deletions, ./scheduled.ts), and the Durable Object class of the processor
+ * container.
  */
 import { createApp } from "./app.ts";
 import type { Env } from "./env.ts";
 import { handleQueue } from "./queues/index.ts";
+import { handleScheduled } from "./scheduled.ts";
 
 export { ProcessorContainer } from "./processor/index.ts";
 
@@ -13,4 +16,5 @@ const app = createApp();
 export default {
   fetch: (request, env, ctx) => app.fetch(request, env, ctx),
   queue: handleQueue,
+  scheduled: handleScheduled,
 } satisfies ExportedHandler<Env, unknown>;

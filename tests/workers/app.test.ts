@@ -123,6 +123,7 @@ describe("request ids, CORS, documents", () => {
       "/v1/videos/{id}/retry",
     ]);
     expect(Object.keys(doc.paths["/v1/videos"]!).sort()).toEqual(["get", "post"]);
+    expect(Object.keys(doc.paths["/v1/videos/{id}"]!).sort()).toEqual(["delete", "get"]);
     for (const name of ["Video", "VideoList", "UploadInstructions", "ImageList", "Problem", "CreateVideoRequest", "ExtractionOptions"]) {
       expect(doc.components.schemas).toHaveProperty(name);
     }

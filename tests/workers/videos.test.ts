@@ -67,6 +67,7 @@ describe("authentication of /v1", () => {
     ["GET", "/v1/videos/x"],
     ["POST", "/v1/videos/x/complete"],
     ["POST", "/v1/videos/x/retry"],
+    ["DELETE", "/v1/videos/x"],
     ["GET", "/v1/videos/x/images"],
     ["GET", "/v1/videos/x/images.zip"],
   ];

@@ -1,13 +1,14 @@
 /**
  * Consumer of the processor's events (queue vidsnap-events): MSG_EXTRACT_SNAPSHOT_PROCESSING, _SUCCESS,
- * _ERROR. Applies each to D1 (services/videos/apply-processor-event.ts) and, when an attempt ends (or a
- * terminal event is redelivered), queues the outcome email. Invalid messages are logged and acked; D1 or
- * queue failures throw, and the caller retries the message (every step is idempotent).
+ * _ERROR. Each goes through services/videos/record-processor-event.ts: the state transition in D1, the
+ * outcome email when an attempt ends (or a terminal event is redelivered), and the removal of the output
+ * of a video deleted while it was processed. Invalid messages are logged and acked; D1, queue or storage
+ * failures throw, and the caller retries the message (every step is idempotent). An event of a video that
+ * no longer exists changes nothing and is acked.
  */
 import { ExtractSnapshotEvent } from "../../../schema/messages/index.ts";
 import type { Deps } from "../context.ts";
-import { applyProcessorEvent } from "../services/videos/apply-processor-event.ts";
-import { sendOutcomeEmail } from "../services/videos/send-outcome-email.ts";
+import { recordProcessorEvent } from "../services/videos/record-processor-event.ts";
 
 /** Handles one event message; acks it, or throws for a retry. */
 export async function consumeEvent(message: Message<unknown>, deps: Deps): Promise<void> {
@@ -19,10 +20,6 @@ export async function consumeEvent(message: Message<unknown>, deps: Deps): Promi
   }
   const event = parsed.data;
   const log = deps.log.child({ videoId: event.payload.videoId, attempt: event.payload.attempt });
-  const outcome = await applyProcessorEvent({ ...deps, log }, event);
-  log.info("processor event handled", { result: outcome.result, status: outcome.video?.status });
-  if (event.type !== "MSG_EXTRACT_SNAPSHOT_PROCESSING" && outcome.result !== "ignored") {
-    await sendOutcomeEmail({ ...deps, log }, outcome.video);
-  }
+  await recordProcessorEvent({ ...deps, log }, event);
   message.ack();
 }

@@ -1,23 +1,34 @@
 /**
- * The Worker's `queue()` handler. Dispatches every message on its envelope `type` (not on the queue
- * name), so one handler serves vidsnap-extract and vidsnap-events. Each message is acked or retried on
- * its own; an unexpected error retries that message only. With an invalid env the whole batch is retried
- * in 60 s (fail closed).
+ * The Worker's `queue()` handler. Dispatches every message on its envelope `type`, so one handler serves
+ * vidsnap-extract and vidsnap-events. Dead-letter queues are the exception: a MSG_EXTRACT_SNAPSHOT can
+ * arrive on vidsnap-extract (run the job) and on vidsnap-extract-dlq (the job used up its retries: fail
+ * the video), so a batch whose queue name ends in {@link DLQ_SUFFIX} is dispatched on type through
+ * {@link DLQ_CONSUMERS} instead. Each message is acked or retried on its own; an unexpected error retries
+ * that message only. With an invalid env the whole batch is retried in 60 s (fail closed).
  */
 import { createDeps, type Deps } from "../context.ts";
 import { loadConfig, type Env } from "../env.ts";
 import { createLogger, errorFields } from "../log.ts";
 import { consumeEvent } from "./events-consumer.ts";
+import { consumeExtractDeadLetter } from "./extract-dlq-consumer.ts";
 import { consumeExtract } from "./extract-consumer.ts";
 
 type Consumer = (message: Message<unknown>, deps: Deps) => Promise<void>;
 
-/** Envelope type → consumer. */
+/** Queue names ending in this are dead-letter queues (`vidsnap-extract-dlq`). */
+export const DLQ_SUFFIX = "-dlq";
+
+/** Envelope type → consumer, for every queue except dead-letter queues. */
 export const CONSUMERS: Record<string, Consumer> = {
   MSG_EXTRACT_SNAPSHOT: consumeExtract,
   MSG_EXTRACT_SNAPSHOT_PROCESSING: consumeEvent,
   MSG_EXTRACT_SNAPSHOT_SUCCESS: consumeEvent,
   MSG_EXTRACT_SNAPSHOT_ERROR: consumeEvent,
+};
+
+/** Envelope type → consumer, for dead-letter queues (messages that exhausted their retries). */
+export const DLQ_CONSUMERS: Record<string, Consumer> = {
+  MSG_EXTRACT_SNAPSHOT: consumeExtractDeadLetter,
 };
 
 function envelopeType(body: unknown): string | undefined {
@@ -36,12 +47,15 @@ export async function handleQueue(batch: MessageBatch<unknown>, env: Env, _ctx: 
     return;
   }
   const deps = createDeps(env, loaded.config, log);
+  const deadLetter = batch.queue.endsWith(DLQ_SUFFIX);
+  const consumers = deadLetter ? DLQ_CONSUMERS : CONSUMERS;
   for (const message of batch.messages) {
     const type = envelopeType(message.body);
     const mlog = log.child({ messageId: message.id, type, deliveries: message.attempts });
-    const consumer = type ? CONSUMERS[type] : undefined;
+    const consumer = type ? consumers[type] : undefined;
     if (!consumer) {
-      mlog.warn("message of unknown type dropped");
+      if (deadLetter) mlog.error("dead-lettered message of an unhandled type dropped");
+      else mlog.warn("message of unknown type dropped");
       message.ack();
       continue;
     }

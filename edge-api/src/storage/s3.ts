@@ -1,6 +1,6 @@
 /**
  * S3-compatible object storage (R2 in production, @20minutes/s3rver locally) through aws4fetch SigV4:
- * presigned PUT/GET URLs for clients, and signed HEAD/GET for the Worker itself.
+ * presigned PUT/GET URLs for clients, and signed HEAD/GET/DELETE for the Worker itself.
  *
  * URLs are path-style, `${S3_ENDPOINT}/${bucket}/${key}`. Presigned URLs put `X-Amz-Expires` in the
  * query before signing (R2/S3 accept 1 s to 7 days). Presigned PUTs sign every header (`allHeaders`),
@@ -110,6 +110,21 @@ export class S3Storage {
     const length = Number.parseInt(res.headers.get("content-length") ?? "", 10);
     if (!Number.isFinite(length)) throw new StorageError(`HEAD ${bucket}/${key} has no content-length`);
     return { sizeBytes: length, contentType: res.headers.get("content-type"), etag: res.headers.get("etag") };
+  }
+
+  /**
+   * DELETE an object. Idempotent: S3 answers 204 for a key that does not exist, and a 404 (some
+   * S3-compatible servers) counts as deleted too.
+   * @throws StorageError on any other non-2xx answer; the timeout's DOMException when it takes too long
+   */
+  async deleteObject(bucket: string, key: string): Promise<void> {
+    const res = await this.client.fetch(this.objectUrl(bucket, key), {
+      method: "DELETE",
+      signal: AbortSignal.timeout(STORAGE_TIMEOUT_MS),
+    });
+    await res.body?.cancel();
+    if (res.ok || res.status === 404) return;
+    throw new StorageError(`DELETE ${bucket}/${key} answered ${res.status}`, res.status);
   }
 
   /**

@@ -1,0 +1,47 @@
+/**
+ * The Worker's `scheduled()` handler, run by the cron trigger of wrangler.toml (every 15 minutes). Every
+ * run, with the cron's `scheduledTime` as "now":
+ * 1. expires stale uploads (services/videos/expire-stale-uploads.ts): VIDEO_UPLOAD_PENDING records older
+ *    than UPLOAD_PENDING_TTL_SECONDS and their source objects, at most 100 per run;
+ * 2. sweeps `video_deletions` rows left by an earlier storage failure (services/videos/purge-video-objects.ts),
+ *    at most 100 per run.
+ * Each task runs even when the other failed; a failure is logged and rethrown at the end so the run is
+ * reported as failed. An invalid env is logged and fails the run (fail closed: nothing is deleted).
+ */
+import { createDeps } from "./context.ts";
+import { loadConfig, type Env } from "./env.ts";
+import { createLogger, errorFields } from "./log.ts";
+import { expireStaleUploads } from "./services/videos/expire-stale-uploads.ts";
+import { sweepVideoDeletions } from "./services/videos/purge-video-objects.ts";
+
+/**
+ * `scheduled()` export of the Worker.
+ * @param controller `scheduledTime` (epoch ms) is the run's "now"; `cron` is logged
+ * @throws Error when the env is invalid or a task failed (after every task ran)
+ */
+export async function handleScheduled(controller: ScheduledController, env: Env, _ctx: ExecutionContext): Promise<void> {
+  const runId = crypto.randomUUID();
+  const loaded = loadConfig(env);
+  const log = createLogger({ cron: controller.cron, runId }, loaded.ok ? loaded.config.logLevel : "info");
+  if (!loaded.ok) {
+    log.error("server misconfigured: scheduled run skipped", { problems: loaded.problems });
+    throw new Error("server misconfigured");
+  }
+  const deps = createDeps(env, loaded.config, log);
+  const now = new Date(controller.scheduledTime);
+  const tasks: [string, () => Promise<unknown>][] = [
+    ["expire stale uploads", () => expireStaleUploads({ ...deps, log: log.child({ task: "expire-stale-uploads" }) }, { now })],
+    ["sweep video deletions", () => sweepVideoDeletions({ ...deps, log: log.child({ task: "sweep-video-deletions" }) }, { now })],
+  ];
+  let failure: unknown;
+  for (const [name, task] of tasks) {
+    try {
+      const result = await task();
+      log.info("scheduled task done", { task: name, result, scheduledTime: now.toISOString() });
+    } catch (err) {
+      log.error("scheduled task failed", { task: name, ...errorFields(err) });
+      failure ??= err;
+    }
+  }
+  if (failure) throw failure;
+}

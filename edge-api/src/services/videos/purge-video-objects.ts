@@ -1,0 +1,154 @@
+/**
+ * Removes the stored objects of videos whose records are gone (deleted by their owner, or expired
+ * uploads), driven by the `video_deletions` rows (schema/db.ts) written in the same D1 batch as the
+ * record's deletion.
+ *
+ * Rules:
+ * - A video owns (schema/object-keys.ts): its source in VIDEOS_BUCKET, and the archive and manifest of
+ *   every attempt 1..attempt in IMAGES_BUCKET (keys depend only on user, video and attempt), plus the
+ *   keys stored on the record when a processor reported others.
+ * - S3 DELETE is idempotent (204 for a missing key; a 404 counts as deleted), so purging twice is safe.
+ * - A `video_deletions` row is removed only when every object of its video is gone; otherwise its
+ *   `purge_failures` rises and the cron sweep ({@link sweepVideoDeletions}) tries again later.
+ * - At most {@link DELETE_CONCURRENCY} storage requests at once (Workers allow 6 open connections).
+ */
+import { and, asc, inArray, lt, sql } from "drizzle-orm";
+import { videoDeletions } from "../../../../schema/db.ts";
+import { archiveObjectKey, manifestObjectKey, sourceObjectKey } from "../../../../schema/object-keys.ts";
+import type { Deps } from "../../context.ts";
+import type { Config } from "../../env.ts";
+import { errorFields } from "../../log.ts";
+
+/** Storage requests in flight at once while purging. */
+export const DELETE_CONCURRENCY = 6;
+/** Most `video_deletions` rows one sweep handles (bounded work per cron run). */
+export const SWEEP_BATCH_SIZE = 100;
+/** A `video_deletions` row younger than this is left to the request that wrote it, seconds. */
+export const SWEEP_MIN_AGE_SECONDS = 60;
+/** Ids per `IN (...)` list: D1 allows 100 bound parameters per query. */
+const IDS_PER_QUERY = 90;
+
+/** One object in a bucket. */
+export interface StoredObject {
+  bucket: string;
+  key: string;
+}
+
+/** What is needed to know every object of a video (a `videos` or `video_deletions` row). */
+export interface VideoObjectsRef {
+  videoId: string;
+  userId: string;
+  /** Last extraction attempt, 0 = never queued. */
+  attempt: number;
+  sourceKey: string;
+  archiveKey?: string | null;
+  manifestKey?: string | null;
+}
+
+/**
+ * Every object a video may own, without duplicates.
+ * @param config bucket names
+ * @param ref the video (attempt 0 = only the source)
+ * @returns the source (VIDEOS_BUCKET) and, for each attempt 1..attempt, archive and manifest (IMAGES_BUCKET)
+ */
+export function videoObjects(config: Pick<Config, "videosBucket" | "imagesBucket">, ref: VideoObjectsRef): StoredObject[] {
+  const keys = new Map<string, StoredObject>();
+  const add = (bucket: string, key: string | null | undefined) => {
+    if (key) keys.set(`${bucket}\u0000${key}`, { bucket, key });
+  };
+  add(config.videosBucket, ref.sourceKey);
+  add(config.videosBucket, sourceObjectKey(ref.userId, ref.videoId));
+  for (let attempt = 1; attempt <= ref.attempt; attempt++) {
+    add(config.imagesBucket, archiveObjectKey(ref.userId, ref.videoId, attempt));
+    add(config.imagesBucket, manifestObjectKey(ref.userId, ref.videoId, attempt));
+  }
+  add(config.imagesBucket, ref.archiveKey);
+  add(config.imagesBucket, ref.manifestKey);
+  return [...keys.values()];
+}
+
+/**
+ * Deletes objects, {@link DELETE_CONCURRENCY} at a time; never throws.
+ * @returns the objects that could not be deleted (each failure is logged with its key)
+ */
+export async function deleteObjects(deps: Deps, objects: readonly StoredObject[]): Promise<StoredObject[]> {
+  const failed: StoredObject[] = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < objects.length) {
+      const object = objects[next++]!;
+      try {
+        await deps.storage.deleteObject(object.bucket, object.key);
+      } catch (err) {
+        deps.log.warn("object delete failed", { bucket: object.bucket, key: object.key, ...errorFields(err) });
+        failed.push(object);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(DELETE_CONCURRENCY, objects.length) }, worker));
+  return failed;
+}
+
+/**
+ * Deletes the objects of videos whose records are gone, then their `video_deletions` rows; rows of
+ * videos with an object left get `purge_failures + 1` and stay for the next sweep.
+ * @param refs videos whose `video_deletions` row exists (or none: removing a missing row is a no-op)
+ * @returns how many videos were purged completely and how many kept an object
+ * @throws Error on D1 failures (the objects deleted so far stay deleted; the rows stay for a retry)
+ */
+export async function purgeVideoObjects(
+  deps: Deps,
+  refs: readonly VideoObjectsRef[],
+): Promise<{ purged: number; failed: number }> {
+  const done: string[] = [];
+  const failed: string[] = [];
+  for (const ref of refs) {
+    const left = await deleteObjects(deps, videoObjects(deps.config, ref));
+    if (left.length === 0) done.push(ref.videoId);
+    else {
+      failed.push(ref.videoId);
+      deps.log.error("video objects not purged; the cron sweep retries", {
+        videoId: ref.videoId,
+        userId: ref.userId,
+        keys: left.map((o) => `${o.bucket}/${o.key}`),
+      });
+    }
+  }
+  for (let i = 0; i < done.length; i += IDS_PER_QUERY) {
+    await deps.db.delete(videoDeletions).where(inArray(videoDeletions.videoId, done.slice(i, i + IDS_PER_QUERY)));
+  }
+  for (let i = 0; i < failed.length; i += IDS_PER_QUERY) {
+    await deps.db
+      .update(videoDeletions)
+      .set({ purgeFailures: sql`${videoDeletions.purgeFailures} + 1` })
+      .where(inArray(videoDeletions.videoId, failed.slice(i, i + IDS_PER_QUERY)));
+  }
+  return { purged: done.length, failed: failed.length };
+}
+
+/**
+ * Cron sweep: purges the objects of `video_deletions` rows left by an earlier failure (storage down,
+ * Worker stopped mid-way), oldest first.
+ * @param opts.now the run's time (the cron's `scheduledTime`)
+ * @param opts.limit most rows handled in this run (default {@link SWEEP_BATCH_SIZE})
+ * @param opts.minAgeSeconds skip rows younger than this, seconds (default {@link SWEEP_MIN_AGE_SECONDS}):
+ *   their request is probably still purging them
+ * @returns rows found, purged and still failing
+ * @throws Error on D1 failures
+ */
+export async function sweepVideoDeletions(
+  deps: Deps,
+  opts: { now: Date; limit?: number; minAgeSeconds?: number },
+): Promise<{ found: number; purged: number; failed: number }> {
+  const cutoff = new Date(opts.now.getTime() - (opts.minAgeSeconds ?? SWEEP_MIN_AGE_SECONDS) * 1000);
+  const rows = await deps.db
+    .select()
+    .from(videoDeletions)
+    .where(and(lt(videoDeletions.createdAt, cutoff)))
+    .orderBy(asc(videoDeletions.createdAt))
+    .limit(opts.limit ?? SWEEP_BATCH_SIZE);
+  if (rows.length === 0) return { found: 0, purged: 0, failed: 0 };
+  const result = await purgeVideoObjects(deps, rows);
+  deps.log.info("video deletions swept", { found: rows.length, ...result });
+  return { found: rows.length, ...result };
+}
