@@ -14,6 +14,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { AwsClient } from "aws4fetch";
 import { archiveObjectKey, manifestObjectKey, s3Reference } from "../../schema/object-keys.ts";
+import { SAMPLE_SOURCE_FACTS } from "./fixtures.ts";
 
 export type Scenario = "success" | "error" | "busy" | "duplicate" | "bad-request" | "truncated" | "noisy";
 
@@ -37,20 +38,11 @@ export function fakeManifest(videoId: string, attempt: number) {
     attempt,
     createdAt: new Date().toISOString(),
     options: { mode: "keyframes" },
-    source: {
-      formatName: "mov,mp4,m4a,3gp,3g2,mj2",
-      durationSeconds: 12.5,
-      sizeBytes: 1000,
-      videoCodec: "h264",
-      width: 640,
-      height: 360,
-      frameRate: 25,
-      rotationDegrees: 0,
-    },
+    source: SAMPLE_SOURCE_FACTS,
     imageFormat: "jpeg",
     images: [
-      { index: 0, fileName: "000001_t0000000.000.jpg", timestampSeconds: 0, bytes: 1200, width: 640, height: 360 },
-      { index: 1, fileName: "000002_t0000010.000.jpg", timestampSeconds: 10, bytes: 1300, width: 640, height: 360 },
+      { index: 0, fileName: "images/000001_t0000000.000.jpg", timestampSeconds: 0, bytes: 1200, width: 640, height: 360 },
+      { index: 1, fileName: "images/000002_t0000010.000.jpg", timestampSeconds: 10, bytes: 1300, width: 640, height: 360 },
     ],
   };
 }

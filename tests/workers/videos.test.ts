@@ -225,8 +225,8 @@ describe("upload, complete and the extraction pipeline", () => {
     expect(imagesRes.status).toBe(200);
     const list = (await imagesRes.json()) as ImageList;
     expect(list).toMatchObject({ videoId: id, attempt: 1, imageCount: 2 });
-    expect(list.images.map((i) => i.fileName)).toEqual(["000001_t0000000.000.jpg", "000002_t0000010.000.jpg"]);
-    expect(list.images[1]).toEqual({ index: 1, fileName: "000002_t0000010.000.jpg", timestampSeconds: 10, bytes: 1300, width: 640, height: 360 });
+    expect(list.images.map((i) => i.fileName)).toEqual(["images/000001_t0000000.000.jpg", "images/000002_t0000010.000.jpg"]);
+    expect(list.images[1]).toEqual({ index: 1, fileName: "images/000002_t0000010.000.jpg", timestampSeconds: 10, bytes: 1300, width: 640, height: 360 });
     expect(list.zip.sizeBytes).toBe(fakeZipBytes(id, 1).byteLength);
     const zipUrl = new URL(list.zip.url);
     expect(zipUrl.searchParams.get("X-Amz-Expires")).toBe("3600");

@@ -6,6 +6,8 @@ import { createExecutionContext, createMessageBatch, getQueueResult, type D1Migr
 import { env, exports } from "cloudflare:workers";
 import { inject } from "vitest";
 import { videos } from "../../../schema/db.ts";
+import { archiveObjectKey, manifestObjectKey, s3Reference } from "../../../schema/object-keys.ts";
+import { SAMPLE_SOURCE_FACTS } from "../fixtures.ts";
 import type { ExtractionOptions } from "../../../schema/extraction-options.ts";
 import type { VideoStatus } from "../../../schema/video-status.ts";
 import { createDb } from "../../../edge-api/src/db.ts";
@@ -108,20 +110,11 @@ export function processorEvent(
   const defaults: Record<string, Record<string, unknown>> = {
     MSG_EXTRACT_SNAPSHOT_PROCESSING: {},
     MSG_EXTRACT_SNAPSHOT_SUCCESS: {
-      videoSnapshotsUrl: `s3://vidsnap-images/users/${ref.userId}/videos/${ref.videoId}/attempts/${ref.attempt}/images.zip`,
-      manifestUrl: `s3://vidsnap-images/users/${ref.userId}/videos/${ref.videoId}/attempts/${ref.attempt}/manifest.json`,
+      videoSnapshotsUrl: s3Reference("vidsnap-images", archiveObjectKey(ref.userId, ref.videoId, ref.attempt)),
+      manifestUrl: s3Reference("vidsnap-images", manifestObjectKey(ref.userId, ref.videoId, ref.attempt)),
       imageCount: 2,
       zipSizeBytes: 4321,
-      source: {
-        formatName: "mov,mp4,m4a,3gp,3g2,mj2",
-        durationSeconds: 12.5,
-        sizeBytes: 1000,
-        videoCodec: "h264",
-        width: 640,
-        height: 360,
-        frameRate: 25,
-        rotationDegrees: 0,
-      },
+      source: SAMPLE_SOURCE_FACTS,
     },
     MSG_EXTRACT_SNAPSHOT_ERROR: { errorMessage: "The file is not a video.", errorDescription: "ffprobe failed" },
   };
