@@ -4,6 +4,7 @@
  */
 import os from "node:os";
 import { z } from "zod";
+import type { IntervalStrategySetting } from "./interval-strategy.ts";
 
 const bool = z
   .enum(["true", "false", "1", "0", "yes", "no"])
@@ -59,6 +60,11 @@ export interface ProcessorConfig {
   tmpDir: string;
   /** Minimum time between two progress events, milliseconds; 2000 by contract (tests may lower it). */
   progressIntervalMs: number;
+  /**
+   * Interval-mode strategy: `auto` (default, unset) picks from the keyframe index
+   * (`interval-strategy.ts`); `seek` / `sequential` force one (tests and `npm run bench` only).
+   */
+  intervalStrategy?: IntervalStrategySetting | undefined;
 }
 
 /**

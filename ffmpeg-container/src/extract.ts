@@ -3,8 +3,13 @@
  * ffmpeg into a JPEG pipe, stream them into a ZIP that is uploaded while it grows, then store the
  * manifest beside it. Nothing of the video is kept in memory or on disk; the job's temp folder (ffmpeg's
  * working folder) is removed whatever happens.
+ *
+ * Interval mode has two strategies with identical outputs (interval-strategy.ts has the rule): one
+ * sequential decode of every frame, or one seek per image (≤ 2 ffmpeg at once) when the keyframe index
+ * shows that seeking decodes at most half as many frames, overhead included.
  */
 import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
 import path from "node:path";
 import { HeadObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { Manifest, type ManifestImage, type SourceFacts } from "../../schema/manifest.ts";
@@ -18,13 +23,20 @@ import {
 import { ArchiveUpload } from "./archive.ts";
 import type { ProcessorConfig } from "./config.ts";
 import { JobError } from "./errors.ts";
-import { buildExtractArgs, imageEntryName } from "./ffmpeg-args.ts";
+import { buildExtractArgs, buildPacketIndexArgs, buildSeekExtractArgs, imageEntryName } from "./ffmpeg-args.ts";
 import type { FfmpegBinaries } from "./ffmpeg-path.ts";
 import { ShowinfoParser, stderrTail, unreadableVideoMessage, type ShowinfoFrame } from "./ffmpeg-log.ts";
 import { JpegStreamSplitter } from "./jpeg-splitter.ts";
 import type { Logger } from "./log.ts";
-import { probeSource } from "./probe.ts";
-import { startProcess } from "./proc.ts";
+import {
+  chooseIntervalStrategy,
+  parsePacketIndex,
+  seekMightPay,
+  type IntervalStrategyDecision,
+  type IntervalTarget,
+} from "./interval-strategy.ts";
+import { probeSource, type ProbeResult } from "./probe.ts";
+import { runProcess, startProcess } from "./proc.ts";
 import { presignGetUrl } from "./s3.ts";
 
 /** The MSG_EXTRACT_SNAPSHOT payload: videoId, userId, attempt (≥ 1), options. */
@@ -45,6 +57,8 @@ export interface JobResult {
   source: SourceFacts;
   /** Wall time of the ffmpeg extraction alone, milliseconds (logged). */
   extractMs: number;
+  /** Interval mode: the strategy used (absent in keyframes mode). */
+  intervalStrategy?: IntervalStrategyDecision["strategy"];
 }
 
 /** What a job needs from the server: configuration, S3 client, binaries, logger, abort signal, progress sink. */
@@ -77,13 +91,24 @@ export async function runExtractionJob(payload: JobPayload, ctx: JobContext): Pr
     // Valid for the whole job plus a margin: ffmpeg reconnects with the same URL.
     const url = await presignGetUrl(config.s3, config.videosBucket, sourceKey, config.jobTimeoutSeconds + 300);
 
-    const { facts, streamIndex } = await probeSource(ctx.bins.ffprobe, url, { cwd: workDir, signal, sizeBytes });
+    const probe = await probeSource(ctx.bins.ffprobe, url, { cwd: workDir, signal, sizeBytes });
+    const { facts, streamIndex } = probe;
     ctx.log("info", "probed", { jobId, source: facts });
 
     const archiveKey = archiveObjectKey(payload.userId, payload.videoId, payload.attempt);
     archive = new ArchiveUpload(s3, config.imagesBucket, archiveKey);
     const started = Date.now();
-    const images = await extractImages(ctx, url, streamIndex, payload.options, facts, workDir, archive);
+    const options = payload.options;
+    let strategy: IntervalStrategyDecision | undefined;
+    if (options.mode === "interval") {
+      strategy = await chooseStrategy(ctx, url, probe, options.intervalSeconds, workDir);
+      const { targets, ...rest } = strategy;
+      ctx.log("info", "interval strategy", { jobId, ...rest, images: targets.length, ms: Date.now() - started });
+    }
+    const images =
+      strategy?.strategy === "seek"
+        ? await extractImagesBySeeking(ctx, url, streamIndex, strategy.targets, facts, workDir, archive)
+        : await extractImages(ctx, url, streamIndex, options, facts, workDir, archive);
     const extractMs = Date.now() - started;
 
     const createdAt = new Date();
@@ -125,6 +150,7 @@ export async function runExtractionJob(payload: JobPayload, ctx: JobContext): Pr
       zipSizeBytes,
       source: facts,
       extractMs,
+      ...(strategy ? { intervalStrategy: strategy.strategy } : {}),
     };
   } finally {
     if (archive) await archive.abort();
@@ -262,5 +288,177 @@ async function extractImages(
   if (images.length === 0) {
     throw new JobError("No image could be decoded from the video.", stderrTail(otherLines, secrets) || "ffmpeg produced no frame");
   }
+  return images;
+}
+
+/** Seeks run at once: min(2, cores). */
+export const SEEK_PARALLELISM = Math.max(1, Math.min(2, os.availableParallelism()));
+
+/**
+ * Picks the interval strategy (rule: `chooseIntervalStrategy` in interval-strategy.ts). Reads the
+ * keyframe index with ffprobe (packets only, no decoding) unless seeking cannot pay anyway
+ * (`seekMightPay`) or the configuration forces `sequential`. Any index failure means sequential.
+ * @param intervalSeconds N, seconds
+ * @returns the decision (with the planned targets when it is `seek`)
+ */
+async function chooseStrategy(
+  ctx: JobContext,
+  url: string,
+  probe: ProbeResult,
+  intervalSeconds: number,
+  workDir: string,
+): Promise<IntervalStrategyDecision> {
+  const setting = ctx.config.intervalStrategy ?? "auto";
+  const { facts } = probe;
+  const sequential = (reason: string): IntervalStrategyDecision => ({
+    strategy: "sequential",
+    reason,
+    sequentialFrames: 0,
+    seekFrames: 0,
+    targets: [],
+  });
+  if (setting === "sequential") return sequential("forced by configuration");
+  if (setting === "auto" && !seekMightPay(facts.durationSeconds, facts.frameRate, intervalSeconds, facts.width, facts.height)) {
+    return sequential("one seek per target cannot beat a full decode (or duration/frame rate unknown)");
+  }
+  if (!probe.timeBase) return sequential("no stream time base");
+  const { code, stdout } = await runProcess(ctx.bins.ffprobe, buildPacketIndexArgs(url, probe.streamIndex), {
+    cwd: workDir,
+    signal: ctx.signal,
+    maxStdoutBytes: 64 * 1024 * 1024,
+  }).catch(() => ({ code: -1, stdout: "" }));
+  ctx.signal.throwIfAborted();
+  if (code !== 0) return sequential("the keyframe index could not be read");
+  const index = parsePacketIndex(stdout, probe.timeBase, probe.startSeconds);
+  const decision = chooseIntervalStrategy({
+    codec: facts.videoCodec,
+    formatName: facts.formatName,
+    width: facts.width,
+    height: facts.height,
+    intervalSeconds,
+    index,
+  });
+  if (setting === "seek" && decision.targets.length > 0) return { ...decision, strategy: "seek", reason: `forced by configuration (${decision.reason})` };
+  return decision;
+}
+
+/** What one ffmpeg run of the seek strategy produced. */
+interface OneImage {
+  jpeg?: Buffer;
+  info?: ShowinfoFrame;
+  code: number | null;
+  otherLines: string[];
+}
+
+/** Runs one ffmpeg that writes at most one JPEG (seek strategy) and collects it with its showinfo frame. */
+async function decodeOneImage(ctx: JobContext, args: string[], workDir: string, signal: AbortSignal): Promise<OneImage> {
+  const { child, exited } = startProcess(ctx.bins.ffmpeg, args, { cwd: workDir, signal });
+  const parser = new ShowinfoParser();
+  const frames: ShowinfoFrame[] = [];
+  const otherLines: string[] = [];
+  const keepLine = (line: string) => {
+    otherLines.push(line);
+    if (otherLines.length > 400) otherLines.splice(0, otherLines.length - 200);
+  };
+  child.stderr.setEncoding("utf8");
+  child.stderr.on("data", (text: string) => frames.push(...parser.push(text, keepLine)));
+  const chunks: Buffer[] = [];
+  child.stdout.on("data", (c: Buffer) => chunks.push(c));
+  const { code } = await exited;
+  frames.push(...parser.end(keepLine));
+  const splitter = new JpegStreamSplitter();
+  let jpegs: Buffer[] = [];
+  try {
+    jpegs = [...splitter.push(Buffer.concat(chunks))];
+    splitter.end();
+  } catch {
+    jpegs = [];
+  }
+  // `-frames:v 1` writes one JPEG, but showinfo may have logged the next frame already: the first is it.
+  return jpegs.length === 1 && frames.length >= 1 ? { jpeg: jpegs[0]!, info: frames[0]!, code, otherLines } : { code, otherLines };
+}
+
+/**
+ * Seek strategy: one ffmpeg per planned image (up to {@link SEEK_PARALLELISM} at once), each seeking to
+ * the keyframe before its frame; images enter the archive in order, as they would sequentially.
+ * Runtime guard: an image whose timestamp is not the frame the index predicts (or a failed seek) is
+ * decoded again from the start of the file (no seek, always the sequential answer).
+ * @returns the manifest entries, in order (same as `extractImages` in interval mode)
+ * @throws JobError when even the decode from the start gives no image
+ */
+async function extractImagesBySeeking(
+  ctx: JobContext,
+  url: string,
+  streamIndex: number,
+  targets: IntervalTarget[],
+  facts: SourceFacts,
+  workDir: string,
+  archive: ArchiveUpload,
+): Promise<ManifestImage[]> {
+  const { signal } = ctx;
+  // Stops the seeks still running when this function leaves early (error), not only on job abort.
+  const local = new AbortController();
+  const runSignal = AbortSignal.any([signal, local.signal]);
+  /** Tolerance between the index's frame time and showinfo's, seconds: far below any frame interval. */
+  const tolerance = 5e-4;
+  const decodeTarget = async (t: IntervalTarget): Promise<OneImage> => {
+    const seeked = await decodeOneImage(ctx, buildSeekExtractArgs(url, streamIndex, t.keyframeSeconds, t.targetSeconds), workDir, runSignal);
+    if (seeked.info && seeked.code === 0 && Math.abs(seeked.info.timestampSeconds - t.frameSeconds) <= tolerance) return seeked;
+    runSignal.throwIfAborted();
+    ctx.log("warn", "seek gave another frame than the index; decoding from the start", {
+      targetSeconds: t.targetSeconds,
+      expected: t.frameSeconds,
+      got: seeked.info?.timestampSeconds ?? null,
+    });
+    return decodeOneImage(ctx, buildSeekExtractArgs(url, streamIndex, Number.NaN, t.targetSeconds), workDir, runSignal);
+  };
+
+  const images: ManifestImage[] = [];
+  const mtime = new Date();
+  const duration = facts.durationSeconds;
+  const pending = new Map<number, Promise<OneImage>>();
+  let next = 0;
+  try {
+    for (let i = 0; i < targets.length; i++) {
+      while (next < targets.length && next < i + SEEK_PARALLELISM) {
+        const p = decodeTarget(targets[next]!);
+        p.catch(() => undefined);
+        pending.set(next++, p);
+      }
+      const one = await pending.get(i)!;
+      pending.delete(i);
+      signal.throwIfAborted();
+      if (!one.jpeg || !one.info || one.code !== 0) {
+        const tail = stderrTail(one.otherLines, [url, workDir, ctx.config.tmpDir]);
+        throw new JobError(
+          images.length > 0 ? "Image extraction failed part-way through the video." : unreadableVideoMessage(one.otherLines.join("\n")),
+          tail || `ffmpeg exited with code ${one.code} without an image`,
+        );
+      }
+      const timestampSeconds = Math.round(Math.max(0, one.info.timestampSeconds) * 1e6) / 1e6;
+      // One image per distinct frame, as sequentially (only possible after a guard fallback).
+      if (images.length > 0 && images.at(-1)!.timestampSeconds === timestampSeconds) continue;
+      const index = images.length;
+      const fileName = imageEntryName(index, timestampSeconds);
+      await archive.addFile(fileName, one.jpeg, mtime).catch((e: unknown) => {
+        throw storageError("The images archive could not be stored.", e, signal);
+      });
+      images.push({
+        index,
+        fileName,
+        timestampSeconds,
+        bytes: one.jpeg.length,
+        ...(one.info.width && one.info.height ? { width: one.info.width, height: one.info.height } : {}),
+      });
+      ctx.onProgress({
+        fraction: duration ? Math.min(1, Math.max(0, timestampSeconds / duration)) : 0,
+        images: images.length,
+      });
+    }
+  } finally {
+    local.abort();
+    await Promise.allSettled(pending.values());
+  }
+  if (images.length === 0) throw new JobError("No image could be decoded from the video.", "ffmpeg produced no frame");
   return images;
 }

@@ -155,6 +155,85 @@ export function buildExtractArgs(input: string, streamIndex: number, options: Ex
 }
 
 /**
+ * Arguments of `ffprobe` that list the packets of one stream as `pts,flags` CSV lines (K in the flags =
+ * keyframe). Demuxing only, nothing is decoded: the interval strategy's keyframe index.
+ * @param input presigned HTTP(S) URL (or a local path in tools/tests); same input safety as every read
+ * @param streamIndex absolute index of the video stream (ffprobe `index`)
+ */
+export function buildPacketIndexArgs(input: string, streamIndex: number): string[] {
+  if (!Number.isInteger(streamIndex) || streamIndex < 0) throw new RangeError(`bad stream index ${streamIndex}`);
+  return [
+    "-hide_banner",
+    "-v", "error",
+    ...inputSafetyArgs(input),
+    // A bare number selects the stream with that absolute index; the other streams' packets are skipped.
+    "-select_streams", String(streamIndex),
+    // Integer pts (exact, × the stream time base) rather than the rounded pts_time; flags carry K.
+    "-show_entries", "packet=pts,flags",
+    // No section names, no keys: one short `pts,flags` line per packet (a 2-hour 30 fps video ≈ 3 MB).
+    "-of", "csv=p=0",
+    "-i", input,
+  ];
+}
+
+/**
+ * Arguments of `ffmpeg` that decode ONE image of interval mode by seeking: start at the keyframe at or
+ * before the wanted frame, decode forward, keep the first frame at or after the target, stop. The image
+ * and its showinfo line come out exactly as with {@link buildExtractArgs} (same timeline, same encoder).
+ * @param input presigned HTTP(S) URL (or a local path in tools/tests)
+ * @param streamIndex absolute index of the video stream
+ * @param keyframeSeconds where to seek, seconds from the file's start (a keyframe time from the index);
+ *   ≤ 0 or NaN: no seek (decode from the start, always correct)
+ * @param targetSeconds k·N, seconds: the first frame with t ≥ target − ε is the image
+ */
+export function buildSeekExtractArgs(
+  input: string,
+  streamIndex: number,
+  keyframeSeconds: number,
+  targetSeconds: number,
+): string[] {
+  if (!Number.isInteger(streamIndex) || streamIndex < 0) throw new RangeError(`bad stream index ${streamIndex}`);
+  if (!(targetSeconds >= 0) || !Number.isFinite(targetSeconds)) throw new RangeError(`bad target ${targetSeconds}`);
+  const seek =
+    keyframeSeconds > 0
+      ? [
+          // Input seek: the demuxer jumps to the keyframe at or before this time. Rounded UP to the
+          // microsecond (ffmpeg's unit) so the keyframe itself is never just after the seek point, which
+          // would make the demuxer start one GOP earlier (slower, still correct).
+          "-ss", (Math.ceil(keyframeSeconds * 1e6) / 1e6).toFixed(6),
+          // No trim at the seek point: the select below decides, with the sequential rule and epsilon.
+          "-noaccurate_seek",
+          // Keep the input timestamps, shifted by the file's start time only (-start_at_zero), i.e. the
+          // same timeline as the sequential decode: showinfo then logs the same pts as sequentially.
+          "-copyts",
+          "-start_at_zero",
+        ]
+      : [];
+  const target = `${formatNumber(targetSeconds)}-${formatNumber(TIMESTAMP_EPSILON_SECONDS)}`;
+  return [
+    "-hide_banner",
+    "-nostdin",
+    "-nostats",
+    // `info` is required: showinfo logs at that level.
+    "-loglevel", "info",
+    ...seek,
+    ...inputSafetyArgs(input),
+    "-i", input,
+    "-map", `0:${streamIndex}`,
+    "-fps_mode", "passthrough",
+    // gte(t,0): as sequentially, frames before the start never count.
+    "-vf", `select='gte(t,0)*gte(t,${target})',showinfo`,
+    // Stop after the first selected frame: nothing after the image is decoded.
+    "-frames:v", "1",
+    "-pix_fmt", "yuvj420p",
+    "-c:v", "mjpeg",
+    "-q:v", String(JPEG_QSCALE),
+    "-f", "image2pipe",
+    "pipe:1",
+  ];
+}
+
+/**
  * `images/000001_t0000012.500.jpg`: the ZIP entry name of an image (docs/architecture.md "ZIP layout").
  * @param index 0-based order of the image; the name uses index + 1, six digits
  * @param timestampSeconds presentation time, seconds (≥ 0), rendered with millisecond precision

@@ -21,6 +21,8 @@ export interface FfprobeStream {
   width?: number;
   height?: number;
   avg_frame_rate?: string;
+  /** e.g. `"1/12288"`: unit of the stream's packet timestamps. */
+  time_base?: string;
   duration?: string;
   disposition?: { attached_pic?: number };
   tags?: Record<string, string>;
@@ -31,6 +33,10 @@ export interface FfprobeStream {
 export interface ProbeResult {
   facts: SourceFacts;
   streamIndex: number;
+  /** Time base of that stream (`"1/12288"`), null when ffprobe did not print one. */
+  timeBase: string | null;
+  /** Container start time, seconds (0 when unknown): decoded timestamps are relative to it. */
+  startSeconds: number;
 }
 
 /** `"24/1"` → 24; `"0/0"`, missing or non-positive → null. */
@@ -89,7 +95,8 @@ export function sourceFactsFromProbe(probe: FfprobeOutput, sizeBytes: number | n
     frameRate: parseRate(video.avg_frame_rate),
     rotationDegrees: rotationDegrees(video),
   });
-  return { facts, streamIndex: video.index };
+  const start = num(probe.format?.start_time);
+  return { facts, streamIndex: video.index, timeBase: video.time_base ?? null, startSeconds: start ?? 0 };
 }
 
 /**

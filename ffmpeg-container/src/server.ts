@@ -228,6 +228,7 @@ export function createProcessorServer(
         imageCount: result.imageCount,
         zipSizeBytes: result.zipSizeBytes,
         extractMs: result.extractMs,
+        ...(result.intervalStrategy ? { intervalStrategy: result.intervalStrategy } : {}),
         totalMs: Date.now() - started,
       });
     } catch (e) {
