@@ -1,0 +1,242 @@
+/**
+ * `npm run bench [-- --quick] [-- --interval N]`: the extraction benchmark of issue 3 (a script, not a test).
+ *
+ * For each input (every video of ../shared/testdata with a readable video stream, plus a derived
+ * 1350x1080 H.264 200 s video generated once into git-ignored bench/inputs/ — skipped with --quick) it
+ * runs, one after the other in this process tree:
+ * - naive: `ffmpeg -i in -vf fps=1/N out%04d.png` then `zip -9` (bench/pipelines.ts), the same run
+ *   shown against both modes (the peer pipeline has no keyframe mode);
+ * - vidsnap keyframes, vidsnap interval N (default 10) with the automatic strategy, and the same with
+ *   the strategy forced to `sequential` (the pipeline before the strategy choice existed) — the real
+ *   processor server in a child process, reading from the local S3 server over a presigned URL;
+ * - the floors (keyframe-only decode; min(full decode, decode to each target)).
+ * Prints a table per input and mode (wall time, peak RSS of the pipeline's process tree, images, ZIP
+ * bytes, vidsnap/naive and vidsnap/floor) and writes the same as JSON to bench/results/<time>.json.
+ * Each pipeline runs once, or best of 3 when a run takes under 2 s; expect ±10 % between runs.
+ */
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readdirSync, renameSync, statSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { performance } from "node:perf_hooks";
+import { fileURLToPath } from "node:url";
+import {
+  HAVE_ZIP,
+  runFloorInterval,
+  runFloorKeyframes,
+  runNaive,
+  VidsnapRunner,
+  type Measurement,
+} from "../bench/pipelines.ts";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const TESTDATA = path.resolve(process.env.VIDSNAP_TESTDATA ?? path.join(ROOT, "../shared/testdata"));
+const INPUTS = path.join(ROOT, "bench/inputs");
+const RESULTS = path.join(ROOT, "bench/results");
+const DERIVED = path.join(INPUTS, "franck-1080p-200s.mp4");
+
+const argv = process.argv.slice(2);
+const quick = argv.includes("--quick");
+const ivArg = argv.indexOf("--interval");
+const intervalSeconds = ivArg >= 0 ? Number(argv[ivArg + 1]) : 10;
+if (!(intervalSeconds > 0)) throw new Error("--interval needs a positive number of seconds");
+
+/** What ffprobe says about a file's first video stream; null when it has none or is unreadable. */
+function describe(file: string): { codec: string; width: number; height: number; duration: number } | { skip: string } {
+  const r = spawnSync("ffprobe", ["-v", "error", "-print_format", "json", "-show_format", "-show_streams", file], { encoding: "utf8" });
+  if (r.status !== 0) return { skip: `unreadable: ${r.stderr.trim().split("\n").pop()}` };
+  const j = JSON.parse(r.stdout) as {
+    format: { duration?: string };
+    streams: { codec_type: string; codec_name: string; width?: number; height?: number; disposition?: { attached_pic?: number } }[];
+  };
+  const v = j.streams.find((s) => s.codec_type === "video" && !s.disposition?.attached_pic);
+  if (!v) return { skip: "no video stream (audio only)" };
+  return { codec: v.codec_name, width: v.width ?? 0, height: v.height ?? 0, duration: Number(j.format.duration ?? 0) };
+}
+
+/**
+ * Generates the derived long input once: franck.mp4 (360x288, 200 s, 24 fps) scaled to 1350x1080
+ * (same 5:4 aspect), H.264 veryfast, one keyframe every 240 frames = 10 s (about franck's own GOP).
+ * Written to a temporary name and renamed, so an interrupted run leaves no half file.
+ */
+function ensureDerived(): void {
+  if (existsSync(DERIVED)) return;
+  mkdirSync(INPUTS, { recursive: true });
+  const tmp = `${DERIVED}.tmp`;
+  console.log(`generating ${path.relative(ROOT, DERIVED)} (once, ~1-2 min on 2 cores)…`);
+  const started = performance.now();
+  const r = spawnSync(
+    "ffmpeg",
+    [
+      "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
+      "-i", path.join(TESTDATA, "franck.mp4"),
+      "-map", "0:v:0",
+      "-vf", "scale=1350:1080:flags=bicubic",
+      "-c:v", "libx264", "-preset", "veryfast", "-crf", "23",
+      // A keyframe exactly every 10 s (24 fps) and no extra ones at scene cuts: a regular 10 s GOP.
+      "-g", "240", "-keyint_min", "240", "-sc_threshold", "0",
+      "-pix_fmt", "yuv420p",
+      // moov first, like most uploads from phones and editors.
+      "-movflags", "+faststart",
+      "-f", "mp4", tmp,
+    ],
+    { stdio: "inherit" },
+  );
+  if (r.status !== 0) throw new Error("could not generate the derived input");
+  renameSync(tmp, DERIVED);
+  console.log(`generated in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+}
+
+/**
+ * Runs a pipeline once; when that took under {@link REPEAT_BELOW_MS}, twice more, and keeps the fastest
+ * run (sub-second figures are dominated by scheduling noise on 2 shared cores).
+ */
+async function best(fn: () => Promise<Measurement>): Promise<Measurement> {
+  let m = await fn();
+  if (m.error || m.wallMs >= REPEAT_BELOW_MS) return m;
+  for (let i = 0; i < 2; i++) {
+    const again = await fn();
+    if (!again.error && again.wallMs < m.wallMs) m = again;
+  }
+  return { ...m, note: [m.note, "best of 3"].filter(Boolean).join("; ") };
+}
+
+/** Runs shorter than this (milliseconds) are repeated, see {@link best}. */
+const REPEAT_BELOW_MS = 2000;
+
+interface Row {
+  input: string;
+  mode: string;
+  pipeline: string;
+  wallSeconds: number;
+  peakRssMB: number;
+  images: number | null;
+  zipBytes: number | null;
+  vsNaive: number | null;
+  vsFloor: number | null;
+  note?: string;
+  error?: string;
+}
+
+function row(input: string, mode: string, pipeline: string, m: Measurement, naive?: Measurement, floor?: Measurement): Row {
+  const ratio = (ref?: Measurement) => (ref && !ref.error && !m.error ? Math.round((m.wallMs / ref.wallMs) * 1000) / 1000 : null);
+  return {
+    input,
+    mode,
+    pipeline,
+    wallSeconds: Math.round(m.wallMs) / 1000,
+    peakRssMB: Math.round(m.peakRssBytes / 1e5) / 10,
+    images: m.images,
+    zipBytes: m.zipBytes,
+    vsNaive: ratio(naive),
+    vsFloor: ratio(floor),
+    ...(m.note ? { note: m.note } : {}),
+    ...(m.error ? { error: m.error } : {}),
+  };
+}
+
+function printTable(input: string, facts: string, rows: Row[]): void {
+  const cols = ["mode", "pipeline", "wall s", "peak RSS MB", "images", "ZIP bytes", "vs naive", "vs floor", "note"];
+  const cells = rows.map((r) => [
+    r.mode,
+    r.pipeline,
+    r.wallSeconds.toFixed(2),
+    r.peakRssMB.toFixed(1),
+    r.images === null ? "-" : String(r.images),
+    r.zipBytes === null ? "-" : String(r.zipBytes),
+    r.vsNaive === null ? "-" : `${r.vsNaive.toFixed(3)}x`,
+    r.vsFloor === null ? "-" : `${r.vsFloor.toFixed(2)}x`,
+    r.error ? `ERROR ${r.error}` : (r.note ?? ""),
+  ]);
+  const widths = cols.map((c, i) => Math.max(c.length, ...cells.map((row) => (i === cols.length - 1 ? 0 : row[i]!.length))));
+  const fmt = (vals: string[]) => vals.map((v, i) => (i === vals.length - 1 ? v : i >= 2 && i <= 7 ? v.padStart(widths[i]!) : v.padEnd(widths[i]!))).join("  ");
+  console.log(`\n## ${input} — ${facts}`);
+  console.log(fmt(cols));
+  for (const c of cells) console.log(fmt(c));
+}
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  const skipped: { input: string; reason: string }[] = [];
+  const files = readdirSync(TESTDATA)
+    .filter((f) => !f.endsWith(".md") && f !== "SHA256SUMS")
+    .sort()
+    .map((f) => path.join(TESTDATA, f));
+  if (quick) skipped.push({ input: path.relative(ROOT, DERIVED), reason: "--quick" });
+  else {
+    ensureDerived();
+    files.push(DERIVED);
+  }
+  console.log(`vidsnap bench: interval N = ${intervalSeconds} s; ${os.availableParallelism()} cores; naive archiver: ${HAVE_ZIP ? "zip -9" : "fflate deflate level 9 (zip not installed)"}`);
+  console.log("wall = one run (best of 3 under 2 s); peak RSS = /proc samples every 50 ms of the pipeline's process tree (vidsnap: processor Node server + its ffmpeg children; naive/floor: the ffmpeg/zip children)");
+
+  // Child 0: automatic strategy (today's processor); child 1: strategy forced sequential (before).
+  const vidsnap = await VidsnapRunner.start(["auto", "sequential"]);
+  const results: { input: string; facts: string; rows: Row[] }[] = [];
+  try {
+    let n = 0;
+    for (const file of files) {
+      const name = path.basename(file);
+      const d = describe(file);
+      if ("skip" in d) {
+        skipped.push({ input: name, reason: d.skip });
+        console.log(`\n## ${name} — skipped: ${d.skip}`);
+        continue;
+      }
+      const facts = `${d.codec} ${d.width}x${d.height}, ${d.duration.toFixed(1)} s, ${(statSync(file).size / 1e6).toFixed(1)} MB`;
+      const id = `bench-${n++}`;
+      await vidsnap.upload(id, file);
+      const naive = await best(() => runNaive(file, intervalSeconds));
+      const kfFloor = await best(() => runFloorKeyframes(file));
+      const kf = await best(() => vidsnap.run(0, id, 1, { mode: "keyframes" }));
+      const ivFloor = await best(() => runFloorInterval(file, intervalSeconds));
+      const iv = await best(() => vidsnap.run(0, id, 2, { mode: "interval", intervalSeconds }));
+      const ivSeq = await best(() => vidsnap.run(1, id, 3, { mode: "interval", intervalSeconds }));
+      const mode = `interval ${intervalSeconds}`;
+      const rows = [
+        row(name, "keyframes", "naive png+zip", naive, naive, kfFloor),
+        row(name, "keyframes", "vidsnap", kf, naive, kfFloor),
+        row(name, "keyframes", "floor", kfFloor),
+        row(name, mode, "naive png+zip", naive, naive, ivFloor),
+        row(name, mode, "vidsnap", iv, naive, ivFloor),
+        row(name, mode, "vidsnap before (sequential)", ivSeq, naive, ivFloor),
+        row(name, mode, "floor", ivFloor),
+      ];
+      printTable(name, facts, rows);
+      results.push({ input: name, facts, rows });
+    }
+  } finally {
+    await vidsnap.close();
+  }
+  const totalSeconds = Math.round(performance.now() - started) / 1000;
+  console.log(`\nskipped: ${skipped.map((s) => `${s.input} (${s.reason})`).join("; ") || "none"}`);
+  console.log(`naive's fps=1/${intervalSeconds} picks frames near N/2, 3N/2… (not 0, N, 2N…) as PNG; its image count can differ from vidsnap's.`);
+  mkdirSync(RESULTS, { recursive: true });
+  const out = path.join(RESULTS, `bench-${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
+  writeFileSync(
+    out,
+    JSON.stringify(
+      {
+        createdAt: new Date().toISOString(),
+        cores: os.availableParallelism(),
+        intervalSeconds,
+        quick,
+        archiver: HAVE_ZIP ? "zip -9" : "fflate level 9",
+        totalSeconds,
+        skipped,
+        results,
+      },
+      null,
+      2,
+    ),
+  );
+  console.log(`total ${totalSeconds} s; results: ${path.relative(ROOT, out)}`);
+}
+
+main().then(
+  () => process.exit(0),
+  (e: unknown) => {
+    console.error(e);
+    process.exit(1);
+  },
+);
