@@ -100,7 +100,7 @@ async function pool<T, R>(items: T[], n: number, fn: (item: T) => Promise<R>): P
 // ---- wrangler configs -------------------------------------------------------------------------------
 
 async function readConfigs(): Promise<Configs> {
-  Object.assign(process.env, offlineEnv(root), { WRANGLER_LOG: process.env.WRANGLER_LOG ?? "error" });
+  Object.assign(process.env, offlineEnv(), { WRANGLER_LOG: process.env.WRANGLER_LOG ?? "error" });
   const { unstable_readConfig } = await import("wrangler");
   const read = (config: string, env: EnvName) => unstable_readConfig({ config, env }) as unknown as WorkerConfig;
   const configs: Configs = { edge: {}, email: {} };
@@ -137,7 +137,7 @@ async function dryRun({ worker, env }: DryRun): Promise<void> {
   chmodSync(stub, 0o755);
   const args = ["deploy", "--dry-run", "--outdir", outdir, "-c", worker === "edge-api" ? EDGE_CFG : EMAIL_CFG];
   if (env) args.push("--env", env);
-  const r = await run(WRANGLER, args, { cwd: root, env: offlineEnv(root, { WRANGLER_DOCKER_BIN: stub }), timeoutMs: 45_000 });
+  const r = await run(WRANGLER, args, { cwd: root, env: offlineEnv({ WRANGLER_DOCKER_BIN: stub }), timeoutMs: 45_000 });
   writeFileSync(path.join(tmp, `${worker}-${key(env)}.log`), r.output);
   if (r.code !== 0 || !r.output.includes("--dry-run: exiting now.")) {
     fail(label, `wrangler exited ${r.code}:\n${tail(r.output)}`);
@@ -275,7 +275,7 @@ async function drizzleCheck(): Promise<void> {
   // drizzle-kit prefixes --out with "./": pass it relative to the working directory.
   const r = await run(DRIZZLE, ["generate", "--dialect", "sqlite", "--schema", "./schema/db.ts", "--out", path.relative(root, copy)], {
     cwd: root,
-    env: offlineEnv(root),
+    env: offlineEnv(),
     timeoutMs: 30_000,
   });
   if (r.code !== 0) return void fail(label, `drizzle-kit generate exited ${r.code}:\n${tail(r.output)}`);
@@ -290,7 +290,7 @@ async function d1ApplyCheck(): Promise<void> {
   const sql = readdirSync(path.join(root, "schema/migrations")).filter((f) => f.endsWith(".sql"));
   const r = await run(WRANGLER, ["d1", "migrations", "apply", "DB", "--local", "--persist-to", path.join(tmp, "d1"), "-c", EDGE_CFG], {
     cwd: root,
-    env: offlineEnv(root),
+    env: offlineEnv(),
     timeoutMs: 45_000,
   });
   const applied = sql.filter((f) => new RegExp(`${f.replace(/\./g, "\\.")}\\s*│\\s*✅`).test(r.output)).length;

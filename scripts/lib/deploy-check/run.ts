@@ -3,6 +3,7 @@
  * inherit the terminal (stdin closed, so wrangler never prompts).
  */
 import { spawn } from "node:child_process";
+import { offlineWranglerEnv } from "../stack.ts";
 
 export interface RunResult {
   code: number | null;
@@ -13,18 +14,16 @@ export interface RunResult {
   ms: number;
 }
 
-/** Environment that keeps wrangler offline and quiet (no metrics, no `cf` fetch, project-local config). */
-export function offlineEnv(root: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+/**
+ * The stack's offline wrangler environment (scripts/lib/stack.ts: no metrics, no `cf` fetch, project-local
+ * config) plus what the checks need to parse wrangler's output.
+ * @param extra variables added or overridden
+ */
+export function offlineEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   return {
-    ...process.env,
-    WRANGLER_SEND_METRICS: "false",
-    WRANGLER_SEND_ERROR_REPORTS: "false",
-    CLOUDFLARE_CF_FETCH_ENABLED: "false",
-    WRANGLER_HIDE_BANNER: "true",
-    XDG_CONFIG_HOME: process.env.XDG_CONFIG_HOME ?? `${root}/.config`,
+    ...offlineWranglerEnv(),
     CI: "true",
     NO_COLOR: "1",
-    FORCE_COLOR: "0",
     // The checks parse wrangler's normal output (bundle size, migration table).
     WRANGLER_LOG: "log",
     ...extra,
