@@ -109,9 +109,19 @@ export const videos = sqliteTable(
     queuedAt: integer("queued_at", { mode: "timestamp_ms" }),
     processingStartedAt: integer("processing_started_at", { mode: "timestamp_ms" }),
     completedAt: integer("completed_at", { mode: "timestamp_ms" }),
+    /**
+     * Deadline of the current attempt while it is QUEUED or PROCESSING, epoch ms (docs/architecture.md,
+     * "Leases"): now + JOB_LEASE_SECONDS when the attempt is queued, now + PROCESSING_LEASE_SECONDS on every
+     * PROCESSING event of that attempt, null once it ends. The cron re-queues (or fails) attempts past it.
+     */
+    leaseExpiresAt: integer("lease_expires_at", { mode: "timestamp_ms" }),
+    /** Times the cron re-queued this video because its lease expired; back to 0 on a user's retry. */
+    recoveries: integer("recoveries").notNull().default(0),
   },
   (t) => [
     index("videos_user_created_idx").on(t.userId, t.createdAt, t.id),
+    // The lease sweep (cron) scans `lease_expires_at < ?`, oldest first; only active attempts have one.
+    index("videos_lease_expires_idx").on(t.leaseExpiresAt),
     // The stale-upload cleanup (cron) scans `status = VIDEO_UPLOAD_PENDING AND created_at < ?`, oldest first.
     index("videos_status_created_idx").on(t.status, t.createdAt),
   ],

@@ -4,14 +4,17 @@
  * 1. expires stale uploads (services/videos/expire-stale-uploads.ts): VIDEO_UPLOAD_PENDING records older
  *    than UPLOAD_PENDING_TTL_SECONDS and their source objects, at most 100 per run;
  * 2. sweeps `video_deletions` rows left by an earlier storage failure (services/videos/purge-video-objects.ts),
- *    at most 100 per run.
- * Each task runs even when the other failed; a failure is logged and rethrown at the end so the run is
+ *    at most 100 per run;
+ * 3. recovers extraction attempts whose lease expired (services/videos/leases.ts): re-queued as a new
+ *    attempt up to MAX_JOB_RECOVERIES times, then failed with the error email; at most 50 per run.
+ * Each task runs even when another failed; a failure is logged and rethrown at the end so the run is
  * reported as failed. An invalid env is logged and fails the run (fail closed: nothing is deleted).
  */
 import { createDeps } from "./context.ts";
 import { loadConfig, type Env } from "./env.ts";
 import { createLogger, errorFields } from "./log.ts";
 import { expireStaleUploads } from "./services/videos/expire-stale-uploads.ts";
+import { recoverExpiredLeases } from "./services/videos/leases.ts";
 import { sweepVideoDeletions } from "./services/videos/purge-video-objects.ts";
 
 /**
@@ -32,6 +35,7 @@ export async function handleScheduled(controller: ScheduledController, env: Env,
   const tasks: [string, () => Promise<unknown>][] = [
     ["expire stale uploads", () => expireStaleUploads({ ...deps, log: log.child({ task: "expire-stale-uploads" }) }, { now })],
     ["sweep video deletions", () => sweepVideoDeletions({ ...deps, log: log.child({ task: "sweep-video-deletions" }) }, { now })],
+    ["recover expired leases", () => recoverExpiredLeases({ ...deps, log: log.child({ task: "recover-expired-leases" }) }, { now })],
   ];
   let failure: unknown;
   for (const [name, task] of tasks) {

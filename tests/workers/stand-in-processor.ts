@@ -5,8 +5,10 @@
  *
  * It speaks the processor HTTP protocol of docs/architecture.md (`POST /jobs` → 400 / 409 / 503 /
  * 200 NDJSON events) without ffmpeg. What it does for a video is scripted by the tests:
- *   PUT /__scenario/{videoId}  {"scenario": "success" | "error" | "busy" | "duplicate" | "bad-request" | "truncated" | "noisy"}
- *   GET /__jobs/{videoId}      → {"jobs": [<envelopes received>]}
+ *   PUT /__scenario/{videoId}  {"scenario": "success" | "error" | "busy" | "duplicate" | "bad-request" | "truncated" | "noisy" | "stall"}
+ *   GET /__jobs/{videoId}      → {"jobs": [<envelopes received>], "disconnects": <streams the client closed early>}
+ * `stall` sends PROCESSING (with progress) and then nothing, keeping the response open until the client
+ * closes it (counted in `disconnects`) or 60 s pass.
  * Default scenario: `success`, which writes a manifest.json and a small images.zip to the real S3
  * server (the keys of schema/object-keys.ts) before streaming SUCCESS.
  */
@@ -16,7 +18,7 @@ import { AwsClient } from "aws4fetch";
 import { archiveObjectKey, manifestObjectKey, s3Reference } from "../../schema/object-keys.ts";
 import { SAMPLE_SOURCE_FACTS } from "./fixtures.ts";
 
-export type Scenario = "success" | "error" | "busy" | "duplicate" | "bad-request" | "truncated" | "noisy";
+export type Scenario = "success" | "error" | "busy" | "duplicate" | "bad-request" | "truncated" | "noisy" | "stall";
 
 export interface StandInProcessor {
   url: string;
@@ -54,6 +56,7 @@ export function fakeManifest(videoId: string, attempt: number) {
 export async function startStandInProcessor(opts: { s3Endpoint: string; port?: number }): Promise<StandInProcessor> {
   const scenarios = new Map<string, Scenario>();
   const jobs = new Map<string, unknown[]>();
+  const disconnects = new Map<string, number>();
   const s3 = new AwsClient({ accessKeyId: "S3RVER", secretAccessKey: "S3RVER", region: "us-east-1", service: "s3", retries: 0 });
 
   const putObject = async (bucket: string, key: string, body: Uint8Array | string, contentType: string) => {
@@ -76,7 +79,8 @@ export async function startStandInProcessor(opts: { s3Endpoint: string; port?: n
       }
       const jobsPath = /^\/__jobs\/(.+)$/.exec(url.pathname);
       if (req.method === "GET" && jobsPath) {
-        return send(res, 200, { jobs: jobs.get(decodeURIComponent(jobsPath[1]!)) ?? [] });
+        const id = decodeURIComponent(jobsPath[1]!);
+        return send(res, 200, { jobs: jobs.get(id) ?? [], disconnects: disconnects.get(id) ?? 0 });
       }
       if (req.method === "GET" && url.pathname === "/healthz") return send(res, 200, { ok: true, runningJobs: 0 });
       if (req.method !== "POST" || url.pathname !== "/jobs") return send(res, 404, problem(404, "no such route"));
@@ -115,6 +119,16 @@ export async function startStandInProcessor(opts: { s3Endpoint: string; port?: n
       };
       await line(event("MSG_EXTRACT_SNAPSHOT_PROCESSING"));
       if (scenario === "truncated") return res.end();
+      if (scenario === "stall") {
+        await line(event("MSG_EXTRACT_SNAPSHOT_PROCESSING", { progress: { fraction: 0.2, images: 1 } }));
+        const timer = setTimeout(() => res.end(), 60_000);
+        timer.unref();
+        res.on("close", () => {
+          clearTimeout(timer);
+          if (!res.writableFinished) disconnects.set(videoId, (disconnects.get(videoId) ?? 0) + 1);
+        });
+        return;
+      }
       if (scenario === "noisy") {
         await line("this is not json\n");
         await line({ type: "MSG_UNKNOWN" });

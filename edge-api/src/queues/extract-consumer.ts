@@ -6,7 +6,9 @@
  *   already finished) → acked without calling the processor.
  * - 409 → acked: the same (video, attempt) is already running there and will report.
  * - 400 → the processor refused the envelope: an ERROR event is sent, acked (retrying cannot help).
- * - 503, other statuses, network errors, or a stream that ends without SUCCESS/ERROR → retried with
+ * - 503, other statuses, network errors, a stream that ends without SUCCESS/ERROR, or a processor silent
+ *   for PROCESSOR_IDLE_TIMEOUT_SECONDS (no response, or no NDJSON line: the request is aborted, which
+ *   makes the processor abort the job; docs/architecture.md "Leases") → retried with
  *   exponential backoff 10·2^(attempts−1) s capped at 300 s; on the last delivery
  *   ({@link EXTRACT_MAX_DELIVERIES}) an ERROR event "The image processor is unavailable" is sent instead
  *   and the message acked, so the video does not stay queued forever.
@@ -34,6 +36,11 @@ export const RETRY_BASE_SECONDS = 10;
 export const RETRY_CAP_SECONDS = 300;
 /** errorMessage of the ERROR event sent when the processor could not take the job on its last delivery. */
 export const PROCESSOR_UNAVAILABLE = "The image processor is unavailable";
+
+/** Reason of an aborted processor call: no response or NDJSON line for PROCESSOR_IDLE_TIMEOUT_SECONDS. */
+export class ProcessorIdleError extends Error {
+  override name = "ProcessorIdleError";
+}
 
 /** Delay before the next delivery after `attempts` deliveries (1-based), seconds. */
 export function retryDelaySeconds(attempts: number): number {
@@ -66,14 +73,18 @@ export async function consumeExtract(message: Message<unknown>, deps: Deps): Pro
     return;
   }
 
+  const idle = idleWatch(deps.config.processorIdleTimeoutSeconds);
   let reason: string;
   try {
-    const res = await getProcessor(deps.env, videoId).fetch(
-      new Request("http://processor/jobs", {
-        method: "POST",
-        headers: { "content-type": "application/json", "x-request-id": message.id },
-        body: JSON.stringify(job),
-      }),
+    const res = await idle.race(
+      getProcessor(deps.env, videoId).fetch(
+        new Request("http://processor/jobs", {
+          method: "POST",
+          headers: { "content-type": "application/json", "x-request-id": message.id },
+          body: JSON.stringify(job),
+          signal: idle.signal,
+        }),
+      ),
     );
     if (res.status === 409) {
       await res.body?.cancel();
@@ -89,20 +100,30 @@ export async function consumeExtract(message: Message<unknown>, deps: Deps): Pro
       return;
     }
     if (res.status === 200) {
-      const relayed = await relayEvents(res, job, deps);
+      const relayed = await relayEvents(res, job, deps, idle);
       if (relayed.terminal) {
         log.info("job finished", { events: relayed.count });
         message.ack();
         return;
       }
-      reason = `the processor's event stream ended after ${relayed.count} events without a final event`;
+      reason = relayed.idle
+        ? `the processor sent nothing for ${deps.config.processorIdleTimeoutSeconds} s after ${relayed.count} events; the job was aborted`
+        : `the processor's event stream ended after ${relayed.count} events without a final event`;
+      if (relayed.idle) log.warn("processor stream idle: aborted", { events: relayed.count, idleTimeoutSeconds: deps.config.processorIdleTimeoutSeconds });
     } else {
       await res.body?.cancel();
       reason = `the processor answered HTTP ${res.status}`;
     }
   } catch (err) {
-    log.warn("processor call failed", errorFields(err));
-    reason = `the processor could not be reached (${err instanceof Error ? err.message : String(err)})`;
+    if (err instanceof ProcessorIdleError || idle.signal.aborted) {
+      log.warn("processor did not answer: aborted", { idleTimeoutSeconds: deps.config.processorIdleTimeoutSeconds });
+      reason = `the processor did not answer within ${deps.config.processorIdleTimeoutSeconds} s`;
+    } else {
+      log.warn("processor call failed", errorFields(err));
+      reason = `the processor could not be reached (${err instanceof Error ? err.message : String(err)})`;
+    }
+  } finally {
+    idle.stop();
   }
 
   if (message.attempts >= EXTRACT_MAX_DELIVERIES) {
@@ -118,15 +139,51 @@ export async function consumeExtract(message: Message<unknown>, deps: Deps): Pro
   message.retry({ delaySeconds });
 }
 
+/** An idle timer over one processor call: armed at once, re-armed on every NDJSON line. */
+interface IdleWatch {
+  /** Aborted with a {@link ProcessorIdleError} when the timer fires. */
+  signal: AbortSignal;
+  /** Settles like `promise`, or rejects with the ProcessorIdleError when the timer fires first. */
+  race<T>(promise: Promise<T>): Promise<T>;
+  /** Restarts the timer (a line arrived). */
+  touch(): void;
+  /** Clears the timer (the call is over). */
+  stop(): void;
+}
+
+/** @param seconds PROCESSOR_IDLE_TIMEOUT_SECONDS */
+function idleWatch(seconds: number): IdleWatch {
+  const controller = new AbortController();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const fired = new Promise<never>((_, reject) => {
+    controller.signal.addEventListener("abort", () => reject(controller.signal.reason), { once: true });
+  });
+  fired.catch(() => undefined); // observed through race(); never an unhandled rejection
+  const touch = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => controller.abort(new ProcessorIdleError(`no answer or NDJSON line for ${seconds} s`)), seconds * 1000);
+  };
+  touch();
+  return {
+    signal: controller.signal,
+    race: (promise) => Promise.race([promise, fired]),
+    touch,
+    stop: () => clearTimeout(timer),
+  };
+}
+
 /**
- * Reads the NDJSON body line by line (streaming) and relays each valid event of this job.
- * @returns how many events were relayed and whether a terminal one (SUCCESS/ERROR) was among them
+ * Reads the NDJSON body line by line (streaming) and relays each valid event of this job. Every line
+ * re-arms `idle`; when it fires, the body is cancelled (the connection closes, the processor aborts the job).
+ * @returns how many events were relayed, whether a terminal one (SUCCESS/ERROR) was among them, and
+ *   whether the stream was given up because it was idle
  */
 async function relayEvents(
   res: Response,
   job: ExtractSnapshotMessage,
   deps: Deps,
-): Promise<{ terminal: boolean; count: number }> {
+  idle: IdleWatch,
+): Promise<{ terminal: boolean; count: number; idle?: boolean }> {
   if (!res.body) return { terminal: false, count: 0 };
   const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
   let buffer = "";
@@ -155,12 +212,22 @@ async function relayEvents(
   };
   try {
     for (;;) {
-      const { value, done } = await reader.read();
+      let chunk: ReadableStreamReadResult<string>;
+      try {
+        chunk = await idle.race(reader.read());
+      } catch (err) {
+        // The aborted signal may also make the body read itself fail first, with an AbortError.
+        if (!(err instanceof ProcessorIdleError) && !idle.signal.aborted) throw err;
+        await reader.cancel(err).catch(() => undefined);
+        return { terminal: false, count, idle: true };
+      }
+      const { value, done } = chunk;
       if (done) break;
       buffer += value;
       for (let nl = buffer.indexOf("\n"); nl >= 0; nl = buffer.indexOf("\n")) {
         const line = buffer.slice(0, nl).trim();
         buffer = buffer.slice(nl + 1);
+        idle.touch();
         if (line && (await relay(line))) {
           await reader.cancel().catch(() => undefined);
           return { terminal: true, count };

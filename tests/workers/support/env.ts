@@ -95,6 +95,12 @@ export async function processorJobs(videoId: string): Promise<unknown[]> {
   return ((await res.json()) as { jobs: unknown[] }).jobs;
 }
 
+/** Streams of a video's jobs whose client (the extract consumer) closed them before the end. */
+export async function processorDisconnects(videoId: string): Promise<number> {
+  const res = await fetch(`${processorUrl()}/__jobs/${videoId}`);
+  return ((await res.json()) as { disconnects: number }).disconnects;
+}
+
 /** Messages the email queue delivered for a video. */
 export async function emailsFor(videoId: string): Promise<{ type: string; payload: Record<string, unknown> }[]> {
   const res = await testEnv.EMAIL_SINK.fetch(`http://sink/messages?videoId=${videoId}`);

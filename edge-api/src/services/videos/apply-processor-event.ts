@@ -3,18 +3,21 @@
  * a conditional D1 update keyed by (id, user_id, attempt) and the statuses of ./state-machine.ts.
  *
  * - PROCESSING: from QUEUED/PROCESSING of the same attempt; sets processing_started_at once, and
- *   progress when given (never lowered: queue delivery order is not guaranteed).
+ *   progress when given (never lowered: queue delivery order is not guaranteed); renews the attempt's
+ *   lease to now + PROCESSING_LEASE_SECONDS (./leases.ts).
+ * - SUCCESS / ERROR clear the lease (the attempt is over).
  * - SUCCESS: stores the archive and manifest keys (from the `s3://` references), image count, ZIP size,
  *   duration; progress = 1, completed_at.
  * - ERROR: stores error_message / error_description, completed_at.
  * - An event of another attempt, or arriving after its attempt ended, changes nothing (`ignored`).
  * - A terminal event the record already reflects is `redelivered` (the caller re-sends the email).
  */
-import { and, eq, inArray, sql } from "drizzle-orm";
+import { and, eq, inArray, lt, sql } from "drizzle-orm";
 import { videos } from "../../../../schema/db.ts";
 import type { ExtractSnapshotEvent } from "../../../../schema/messages/index.ts";
 import { parseS3Reference } from "../../../../schema/object-keys.ts";
 import type { Deps } from "../../context.ts";
+import { processingLeaseExpiry } from "./lease-deadlines.ts";
 import type { VideoRow } from "./serialize.ts";
 import { decideEvent, EVENT_FROM, EVENT_TARGET } from "./state-machine.ts";
 
@@ -23,12 +26,26 @@ export type ApplyResult =
   | { result: "redelivered"; video: VideoRow }
   | { result: "ignored"; video: VideoRow | undefined };
 
+/** Extra condition of an event's update. */
+export interface ApplyOptions {
+  /**
+   * Apply only while the attempt's lease expired before this time (the lease sweep's ERROR: a PROCESSING
+   * event that renewed the lease meanwhile wins, and the ERROR is `ignored`).
+   */
+  leaseExpiredBefore?: Date;
+}
+
 /**
  * @param event a validated processor event
+ * @param opts see {@link ApplyOptions}
  * @returns what happened and the record after it (undefined when the video no longer exists)
  * @throws Error on D1 failures or an `s3://` reference that does not parse (the caller retries)
  */
-export async function applyProcessorEvent(deps: Deps, event: ExtractSnapshotEvent): Promise<ApplyResult> {
+export async function applyProcessorEvent(
+  deps: Deps,
+  event: ExtractSnapshotEvent,
+  opts: ApplyOptions = {},
+): Promise<ApplyResult> {
   const { videoId, userId, attempt } = event.payload;
   const now = new Date();
   const where = and(
@@ -36,6 +53,7 @@ export async function applyProcessorEvent(deps: Deps, event: ExtractSnapshotEven
     eq(videos.userId, userId),
     eq(videos.attempt, attempt),
     inArray(videos.status, [...EVENT_FROM[event.type]]),
+    opts.leaseExpiredBefore ? lt(videos.leaseExpiresAt, opts.leaseExpiredBefore) : undefined,
   );
   const common = {
     status: EVENT_TARGET[event.type],
@@ -51,6 +69,7 @@ export async function applyProcessorEvent(deps: Deps, event: ExtractSnapshotEven
         .update(videos)
         .set({
           ...common,
+          leaseExpiresAt: processingLeaseExpiry(deps.config, now),
           ...(fraction === undefined ? {} : { progress: sql`max(coalesce(${videos.progress}, 0), ${fraction})` }),
         })
         .where(where)
@@ -75,6 +94,7 @@ export async function applyProcessorEvent(deps: Deps, event: ExtractSnapshotEven
           durationSeconds: p.source.durationSeconds,
           progress: 1,
           completedAt: now,
+          leaseExpiresAt: null,
           errorMessage: null,
           errorDescription: null,
         })
@@ -90,6 +110,7 @@ export async function applyProcessorEvent(deps: Deps, event: ExtractSnapshotEven
           errorMessage: event.payload.errorMessage,
           errorDescription: event.payload.errorDescription,
           completedAt: now,
+          leaseExpiresAt: null,
         })
         .where(where)
         .returning();

@@ -4,7 +4,8 @@
  * Rules: the source object must exist (HEAD, 409 `upload-incomplete` otherwise) with the declared size
  * (409 `upload-size-mismatch`, the record stays pending). The record moves PENDING → QUEUED (attempt 1)
  * with a conditional update; only the request that changed the row sends MSG_EXTRACT_SNAPSHOT. When the
- * send fails the row goes back to PENDING and the answer is 503. A call on a video already queued,
+ * send fails the row goes back to PENDING and the answer is 503. The queued attempt gets its lease
+ * (now + JOB_LEASE_SECONDS, ./leases.ts) in the same update. A call on a video already queued,
  * processing or done returns it unchanged and sends nothing (idempotent).
  */
 import { and, eq } from "drizzle-orm";
@@ -14,6 +15,7 @@ import type { Deps } from "../../context.ts";
 import { errorFields } from "../../log.ts";
 import { ProblemError } from "../../errors.ts";
 import { buildExtractMessage } from "./extract-message.ts";
+import { queuedLeaseExpiry } from "./lease-deadlines.ts";
 import { getVideoRow } from "./get-video.ts";
 import { toVideo } from "./serialize.ts";
 import { COMPLETE_FROM, QUEUED } from "./state-machine.ts";
@@ -44,7 +46,14 @@ export async function completeUpload(deps: Deps, userId: string, videoId: string
   const now = new Date();
   const [queued] = await deps.db
     .update(videos)
-    .set({ status: QUEUED, attempt: 1, queuedAt: now, updatedAt: now })
+    .set({
+      status: QUEUED,
+      attempt: 1,
+      queuedAt: now,
+      updatedAt: now,
+      leaseExpiresAt: queuedLeaseExpiry(deps.config, now),
+      recoveries: 0,
+    })
     .where(and(eq(videos.id, videoId), eq(videos.userId, userId), eq(videos.status, COMPLETE_FROM)))
     .returning();
   if (!queued) {
@@ -58,7 +67,7 @@ export async function completeUpload(deps: Deps, userId: string, videoId: string
     deps.log.error("extract queue send failed; reverting to pending", { videoId, ...errorFields(err) });
     await deps.db
       .update(videos)
-      .set({ status: COMPLETE_FROM, attempt: 0, queuedAt: null, updatedAt: new Date() })
+      .set({ status: COMPLETE_FROM, attempt: 0, queuedAt: null, leaseExpiresAt: null, updatedAt: new Date() })
       .where(and(eq(videos.id, videoId), eq(videos.userId, userId), eq(videos.status, QUEUED), eq(videos.attempt, 1)));
     throw new ProblemError("service-unavailable", "The job queue is unavailable; complete the upload again shortly.", {
       headers: { "retry-after": "5" },

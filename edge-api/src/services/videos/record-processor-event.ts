@@ -1,6 +1,7 @@
 /**
  * The one path a processor event (MSG_EXTRACT_SNAPSHOT_PROCESSING / _SUCCESS / _ERROR) takes into the
- * system, shared by the events consumer and the extraction dead-letter consumer (edge-api/src/queues):
+ * system, shared by the events consumer, the extraction dead-letter consumer (edge-api/src/queues) and the
+ * lease sweep's give-up (./leases.ts):
  *
  * 1. apply it to D1 through the state machine (./apply-processor-event.ts);
  * 2. when an attempt ends (or a terminal event is redelivered), queue the outcome email
@@ -15,17 +16,22 @@ import type { ExtractSnapshotEvent, ExtractSnapshotSuccessMessage } from "../../
 import { parseS3Reference } from "../../../../schema/object-keys.ts";
 import type { Deps } from "../../context.ts";
 import { StorageError } from "../../storage/s3.ts";
-import { applyProcessorEvent, type ApplyResult } from "./apply-processor-event.ts";
+import { applyProcessorEvent, type ApplyOptions, type ApplyResult } from "./apply-processor-event.ts";
 import { deleteObjects, type StoredObject } from "./purge-video-objects.ts";
 import { sendOutcomeEmail } from "./send-outcome-email.ts";
 
 /**
  * @param event a validated processor event
+ * @param opts extra condition of the D1 update (./apply-processor-event.ts; used by the lease sweep)
  * @returns the state machine's result and the record after it (undefined when the video is gone)
  * @throws Error on D1, queue or storage failures (the caller retries the message; every step is idempotent)
  */
-export async function recordProcessorEvent(deps: Deps, event: ExtractSnapshotEvent): Promise<ApplyResult> {
-  const outcome = await applyProcessorEvent(deps, event);
+export async function recordProcessorEvent(
+  deps: Deps,
+  event: ExtractSnapshotEvent,
+  opts: ApplyOptions = {},
+): Promise<ApplyResult> {
+  const outcome = await applyProcessorEvent(deps, event, opts);
   deps.log.info("processor event handled", { type: event.type, result: outcome.result, status: outcome.video?.status });
   if (event.type !== "MSG_EXTRACT_SNAPSHOT_PROCESSING" && outcome.result !== "ignored") {
     await sendOutcomeEmail(deps, outcome.video);

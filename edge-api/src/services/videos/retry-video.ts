@@ -1,6 +1,7 @@
 /**
  * Queues a new extraction attempt of a failed video: ERROR → QUEUED with attempt + 1, clearing the
- * error, progress and result fields; sends MSG_EXTRACT_SNAPSHOT for the new attempt. Only from
+ * error, progress and result fields, with a new lease (now + JOB_LEASE_SECONDS, ./leases.ts) and the
+ * cron's recovery count back to 0; sends MSG_EXTRACT_SNAPSHOT for the new attempt. Only from
  * VIDEO_IMAGE_EXTRACTION_ERROR (409 `conflict` otherwise). When the send fails the previous state is
  * restored and the answer is 503.
  */
@@ -11,6 +12,7 @@ import type { Deps } from "../../context.ts";
 import { ProblemError } from "../../errors.ts";
 import { errorFields } from "../../log.ts";
 import { buildExtractMessage } from "./extract-message.ts";
+import { queuedLeaseExpiry } from "./lease-deadlines.ts";
 import { getVideoRow } from "./get-video.ts";
 import { toVideo } from "./serialize.ts";
 import { QUEUED, RETRY_FROM } from "./state-machine.ts";
@@ -33,6 +35,8 @@ export async function retryVideo(deps: Deps, userId: string, videoId: string): P
       attempt: nextAttempt,
       queuedAt: now,
       updatedAt: now,
+      leaseExpiresAt: queuedLeaseExpiry(deps.config, now),
+      recoveries: 0,
       processingStartedAt: null,
       completedAt: null,
       progress: null,
@@ -68,6 +72,8 @@ export async function retryVideo(deps: Deps, userId: string, videoId: string): P
         attempt: before.attempt,
         queuedAt: before.queuedAt,
         updatedAt: new Date(),
+        leaseExpiresAt: before.leaseExpiresAt,
+        recoveries: before.recoveries,
         processingStartedAt: before.processingStartedAt,
         completedAt: before.completedAt,
         progress: before.progress,

@@ -7,6 +7,8 @@
  *   VIDEO_UPLOAD_PENDING ──complete──▶ QUEUED (attempt 1) ──PROCESSING──▶ PROCESSING
  *   QUEUED | PROCESSING ──SUCCESS──▶ SUCCESS        QUEUED | PROCESSING ──ERROR──▶ ERROR
  *   ERROR ──retry──▶ QUEUED (attempt + 1)
+ *   QUEUED | PROCESSING ──lease expired (cron, < MAX_JOB_RECOVERIES times)──▶ QUEUED (attempt + 1)
+ *   QUEUED | PROCESSING ──lease expired (cron, after that)──▶ ERROR (as an ERROR event, ./leases.ts)
  *
  * Processor events carry the attempt they belong to; an event of another attempt changes nothing.
  */
@@ -26,6 +28,8 @@ export const ACTIVE_STATUSES = [QUEUED, PROCESSING] as const satisfies readonly 
 export const COMPLETE_FROM = PENDING;
 /** `POST /v1/videos/{id}/retry` moves ERROR → QUEUED with attempt + 1. */
 export const RETRY_FROM = ERROR;
+/** The lease sweep (./leases.ts) re-queues an attempt past its lease from these statuses, with attempt + 1. */
+export const RECOVER_FROM = ACTIVE_STATUSES;
 
 type EventType = ExtractSnapshotEvent["type"];
 
