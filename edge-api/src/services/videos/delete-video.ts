@@ -11,12 +11,12 @@
  * - Then the objects (S3 DELETE, idempotent). When the storage fails, the `video_deletions` row stays and
  *   the cron sweep retries; the request still succeeds (the video is deleted for the user).
  */
-import { and, eq, sql } from "drizzle-orm";
-import { videoDeletions, videos } from "../../../../schema/db.ts";
+import { and, eq } from "drizzle-orm";
+import { videos } from "../../../../schema/db.ts";
 import type { Deps } from "../../context.ts";
 import { ProblemError } from "../../errors.ts";
 import { errorFields } from "../../log.ts";
-import { purgeVideoObjects } from "./purge-video-objects.ts";
+import { purgeVideoObjects, recordVideoDeletions } from "./purge-video-objects.ts";
 
 /**
  * @param userId the signed-in user
@@ -26,27 +26,8 @@ import { purgeVideoObjects } from "./purge-video-objects.ts";
  */
 export async function deleteVideo(deps: Deps, userId: string, videoId: string): Promise<void> {
   const owned = and(eq(videos.id, videoId), eq(videos.userId, userId));
-  const now = new Date();
   const [, deleted] = await deps.db.batch([
-    deps.db
-      .insert(videoDeletions)
-      .select(
-        deps.db
-          .select({
-            videoId: videos.id,
-            userId: videos.userId,
-            attempt: videos.attempt,
-            sourceKey: videos.sourceKey,
-            archiveKey: videos.archiveKey,
-            manifestKey: videos.manifestKey,
-            reason: sql<"deleted">`'deleted'`.as("reason"),
-            purgeFailures: sql<number>`0`.as("purge_failures"),
-            createdAt: sql<Date>`${now.getTime()}`.as("created_at"),
-          })
-          .from(videos)
-          .where(owned),
-      )
-      .onConflictDoNothing(),
+    recordVideoDeletions(deps, owned, "deleted", new Date()),
     deps.db.delete(videos).where(owned).returning(),
   ]);
   const row = deleted[0];

@@ -13,10 +13,10 @@
  * - UPLOAD_PENDING_TTL_SECONDS is validated to exceed UPLOAD_URL_TTL_SECONDS (edge-api/src/env.ts), so an
  *   upload whose presigned PUT is still valid is never expired.
  */
-import { and, asc, eq, inArray, lt, sql } from "drizzle-orm";
-import { videoDeletions, videos } from "../../../../schema/db.ts";
+import { and, asc, eq, inArray, lt } from "drizzle-orm";
+import { videos } from "../../../../schema/db.ts";
 import type { Deps } from "../../context.ts";
-import { purgeVideoObjects } from "./purge-video-objects.ts";
+import { purgeVideoObjects, recordVideoDeletions } from "./purge-video-objects.ts";
 import { PENDING } from "./state-machine.ts";
 
 /** Most stale uploads expired per run. */
@@ -42,29 +42,12 @@ export async function expireStaleUploads(
       .where(and(eq(videos.status, PENDING), lt(videos.createdAt, cutoff)))
       .orderBy(asc(videos.createdAt))
       .limit(limit);
+  const stillStale = and(inArray(videos.id, stale()), eq(videos.status, PENDING));
   const [, expired] = await deps.db.batch([
-    deps.db
-      .insert(videoDeletions)
-      .select(
-        deps.db
-          .select({
-            videoId: videos.id,
-            userId: videos.userId,
-            attempt: videos.attempt,
-            sourceKey: videos.sourceKey,
-            archiveKey: videos.archiveKey,
-            manifestKey: videos.manifestKey,
-            reason: sql<"expired">`'expired'`.as("reason"),
-            purgeFailures: sql<number>`0`.as("purge_failures"),
-            createdAt: sql<Date>`${opts.now.getTime()}`.as("created_at"),
-          })
-          .from(videos)
-          .where(and(inArray(videos.id, stale()), eq(videos.status, PENDING))),
-      )
-      .onConflictDoNothing(),
+    recordVideoDeletions(deps, stillStale, "expired", opts.now),
     deps.db
       .delete(videos)
-      .where(and(inArray(videos.id, stale()), eq(videos.status, PENDING)))
+      .where(stillStale)
       .returning({
         videoId: videos.id,
         userId: videos.userId,

@@ -12,8 +12,8 @@
  *   `purge_failures` rises and the cron sweep ({@link sweepVideoDeletions}) tries again later.
  * - At most {@link DELETE_CONCURRENCY} storage requests at once (Workers allow 6 open connections).
  */
-import { and, asc, inArray, lt, sql } from "drizzle-orm";
-import { videoDeletions } from "../../../../schema/db.ts";
+import { and, asc, inArray, lt, sql, type SQL } from "drizzle-orm";
+import { videoDeletions, videos } from "../../../../schema/db.ts";
 import { archiveObjectKey, manifestObjectKey, sourceObjectKey } from "../../../../schema/object-keys.ts";
 import type { Deps } from "../../context.ts";
 import type { Config } from "../../env.ts";
@@ -27,6 +27,35 @@ export const SWEEP_BATCH_SIZE = 100;
 export const SWEEP_MIN_AGE_SECONDS = 60;
 /** Ids per `IN (...)` list: D1 allows 100 bound parameters per query. */
 const IDS_PER_QUERY = 90;
+
+/**
+ * The INSERT … SELECT that records, for every `videos` row matching `where`, a `video_deletions` row listing
+ * what to purge. Run it in the same D1 batch as the DELETE of those records, so both happen or neither.
+ * @param where the records about to be deleted (same condition as the DELETE)
+ * @param reason `deleted` (by the owner) or `expired` (stale upload)
+ * @param now time of the deletion
+ */
+export function recordVideoDeletions(deps: Deps, where: SQL | undefined, reason: "deleted" | "expired", now: Date) {
+  return deps.db
+    .insert(videoDeletions)
+    .select(
+      deps.db
+        .select({
+          videoId: videos.id,
+          userId: videos.userId,
+          attempt: videos.attempt,
+          sourceKey: videos.sourceKey,
+          archiveKey: videos.archiveKey,
+          manifestKey: videos.manifestKey,
+          reason: sql<typeof reason>`${reason}`.as("reason"),
+          purgeFailures: sql<number>`0`.as("purge_failures"),
+          createdAt: sql<Date>`${now.getTime()}`.as("created_at"),
+        })
+        .from(videos)
+        .where(where),
+    )
+    .onConflictDoNothing();
+}
 
 /** One object in a bucket. */
 export interface StoredObject {
