@@ -6,6 +6,15 @@ import os from "node:os";
 import { z } from "zod";
 import type { IntervalStrategySetting } from "./interval-strategy.ts";
 
+/** Default resource limits (README "Limits"). */
+export const DEFAULT_LIMITS = {
+  /** 4 hours. */
+  maxDurationSeconds: 14_400,
+  /** 36 megapixels: every 8K format fits, with margin; a frame at this size is ~54 MB as YUV 4:2:0. */
+  maxPixelsPerFrame: 36_000_000,
+  maxImages: 10_000,
+} as const;
+
 const bool = z
   .enum(["true", "false", "1", "0", "yes", "no"])
   .transform((v) => v === "true" || v === "1" || v === "yes");
@@ -30,6 +39,15 @@ export const ProcessorEnv = z.object({
   MAX_CONCURRENT_JOBS: z.coerce.number().int().min(1).max(64).default(2),
   /** Wall-clock limit of one job, seconds; ffmpeg is killed and the job reports ERROR past it. */
   JOB_TIMEOUT_SECONDS: z.coerce.number().positive().max(7 * 24 * 3600).default(900),
+  /** Longest accepted video, seconds (ffprobe duration, checked before decoding). Default 4 h. */
+  MAX_DURATION_SECONDS: z.coerce.number().positive().max(7 * 24 * 3600).default(DEFAULT_LIMITS.maxDurationSeconds),
+  /**
+   * Largest accepted frame, width × height pixels (ffprobe's declared size, checked before decoding).
+   * Default 36 000 000: 8K (7680x4320 = 33.2 MP, DCI 8192x4320 = 35.4 MP) passes, a 30000x30000 header does not.
+   */
+  MAX_PIXELS_PER_FRAME: z.coerce.number().int().positive().default(DEFAULT_LIMITS.maxPixelsPerFrame),
+  /** Most images one job may produce; ffmpeg is stopped when one more arrives. */
+  MAX_IMAGES: z.coerce.number().int().positive().max(1_000_000).default(DEFAULT_LIMITS.maxImages),
   FFMPEG_PATH: z.string().min(1).optional(),
   FFPROBE_PATH: z.string().min(1).optional(),
   /** Parent folder of per-job working folders; default the OS temp folder. */
@@ -53,6 +71,12 @@ export interface ProcessorConfig {
   maxConcurrentJobs: number;
   /** Seconds (fractions allowed). */
   jobTimeoutSeconds: number;
+  /** Longest accepted video, seconds (`MAX_DURATION_SECONDS`). */
+  maxDurationSeconds: number;
+  /** Largest accepted frame, width × height (`MAX_PIXELS_PER_FRAME`). */
+  maxPixelsPerFrame: number;
+  /** Most images per job (`MAX_IMAGES`). */
+  maxImages: number;
   /** Explicit binaries; unset = resolved by `ffmpeg-path.ts`. */
   ffmpegPath?: string | undefined;
   ffprobePath?: string | undefined;
@@ -95,6 +119,9 @@ export function loadConfig(env: NodeJS.ProcessEnv): ProcessorConfig {
     imagesBucket: e.IMAGES_BUCKET,
     maxConcurrentJobs: e.MAX_CONCURRENT_JOBS,
     jobTimeoutSeconds: e.JOB_TIMEOUT_SECONDS,
+    maxDurationSeconds: e.MAX_DURATION_SECONDS,
+    maxPixelsPerFrame: e.MAX_PIXELS_PER_FRAME,
+    maxImages: e.MAX_IMAGES,
     ffmpegPath: e.FFMPEG_PATH,
     ffprobePath: e.FFPROBE_PATH,
     tmpDir: e.TMPDIR ?? os.tmpdir(),

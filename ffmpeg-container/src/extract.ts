@@ -4,6 +4,10 @@
  * manifest beside it. Nothing of the video is kept in memory or on disk; the job's temp folder (ffmpeg's
  * working folder) is removed whatever happens.
  *
+ * Hostile input (input-checks.ts): an empty object is refused before probing; a file ffprobe refuses is
+ * explained (playlist, image, text, audio…); the duration and frame-size limits are checked on ffprobe's
+ * facts before decoding, the image-count and duration limits again while decoding (ffmpeg is killed).
+ *
  * Interval mode has two strategies with identical outputs (interval-strategy.ts has the rule): one
  * sequential decode of every frame, or one seek per image (≤ 2 ffmpeg at once) when the keyframe index
  * shows that seeking decodes at most half as many frames, overhead included.
@@ -11,7 +15,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { HeadObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { Manifest, type ManifestImage, type SourceFacts } from "../../schema/manifest.ts";
 import type { ExtractSnapshotMessage } from "../../schema/messages/extract-snapshot.ts";
 import {
@@ -35,6 +39,7 @@ import {
   type IntervalStrategyDecision,
   type IntervalTarget,
 } from "./interval-strategy.ts";
+import { checkProbeLimits, durationLimitError, imageLimitError } from "./input-checks.ts";
 import { probeSource, type ProbeResult } from "./probe.ts";
 import { runProcess, startProcess } from "./proc.ts";
 import { presignGetUrl } from "./s3.ts";
@@ -91,9 +96,22 @@ export async function runExtractionJob(payload: JobPayload, ctx: JobContext): Pr
     // Valid for the whole job plus a margin: ffmpeg reconnects with the same URL.
     const url = await presignGetUrl(config.s3, config.videosBucket, sourceKey, config.jobTimeoutSeconds + 300);
 
-    const probe = await probeSource(ctx.bins.ffprobe, url, { cwd: workDir, signal, sizeBytes });
+    if (sizeBytes === 0) {
+      throw new JobError("The file is empty (0 bytes), not a video.", "HeadObject on the source object reports Content-Length 0.");
+    }
+
+    // Content check: ffprobe (input whitelists: real video containers only) identifies the container;
+    // a refusal is explained from its log and the upload's first bytes.
+    const probe = await probeSource(ctx.bins.ffprobe, url, {
+      cwd: workDir,
+      signal,
+      sizeBytes,
+      readHead: () => readSourceHead(s3, config.videosBucket, sourceKey, signal),
+    });
     const { facts, streamIndex } = probe;
     ctx.log("info", "probed", { jobId, source: facts });
+    // Resource limits from the declared facts, before anything is decoded.
+    checkProbeLimits(facts, config);
 
     const archiveKey = archiveObjectKey(payload.userId, payload.videoId, payload.attempt);
     archive = new ArchiveUpload(s3, config.imagesBucket, archiveKey);
@@ -104,6 +122,7 @@ export async function runExtractionJob(payload: JobPayload, ctx: JobContext): Pr
       strategy = await chooseStrategy(ctx, url, probe, options.intervalSeconds, workDir);
       const { targets, ...rest } = strategy;
       ctx.log("info", "interval strategy", { jobId, ...rest, images: targets.length, ms: Date.now() - started });
+      if (strategy.strategy === "seek" && targets.length > config.maxImages) throw imageLimitError(config.maxImages, targets.length);
     }
     const images =
       strategy?.strategy === "seek"
@@ -180,6 +199,20 @@ async function headSource(s3: S3Client, bucket: string, key: string, signal: Abo
   }
 }
 
+/**
+ * The first 4 KiB of the source object (ranged GET), to tell what a refused upload really is.
+ * @returns the bytes, or null when they cannot be read
+ */
+async function readSourceHead(s3: S3Client, bucket: string, key: string, signal: AbortSignal): Promise<Uint8Array | null> {
+  try {
+    const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key, Range: "bytes=0-4095" }), { abortSignal: signal });
+    const bytes = await out.Body?.transformToByteArray();
+    return bytes ? bytes.subarray(0, 4096) : null;
+  } catch {
+    return null;
+  }
+}
+
 /** A JobError for an S3 failure (or the abort reason when the job was aborted). */
 function storageError(message: string, e: unknown, signal: AbortSignal): unknown {
   if (signal.aborted) return signal.reason;
@@ -242,8 +275,14 @@ async function extractImages(
     for await (const chunk of child.stdout as AsyncIterable<Buffer>) {
       for (const jpeg of splitter.push(chunk)) {
         const index = images.length;
+        // MAX_IMAGES: one image too many stops ffmpeg (the catch below kills it).
+        if (index >= ctx.config.maxImages) throw imageLimitError(ctx.config.maxImages);
         const info = await frameInfo(index);
         if (!info) throw new JobError("Image extraction failed.", "ffmpeg wrote an image without its frame information");
+        // MAX_DURATION_SECONDS also holds when the container declared no (or a false) duration.
+        if (info.timestampSeconds > ctx.config.maxDurationSeconds) {
+          throw durationLimitError(info.timestampSeconds, ctx.config.maxDurationSeconds, "decode");
+        }
         // Microsecond precision in the manifest; the file name is derived from the same value.
         const timestampSeconds = Math.round(Math.max(0, info.timestampSeconds) * 1e6) / 1e6;
         const fileName = imageEntryName(index, timestampSeconds);

@@ -4,7 +4,8 @@
 import { SourceFacts } from "../../schema/manifest.ts";
 import { JobError } from "./errors.ts";
 import { buildProbeArgs } from "./ffmpeg-args.ts";
-import { stderrTail, unreadableVideoMessage } from "./ffmpeg-log.ts";
+import { stderrTail } from "./ffmpeg-log.ts";
+import { checkContainer, rejectedInputError } from "./input-checks.ts";
 import { runProcess } from "./proc.ts";
 
 /** The parts of ffprobe's `-show_format -show_streams` JSON the processor reads. */
@@ -103,19 +104,25 @@ export function sourceFactsFromProbe(probe: FfprobeOutput, sizeBytes: number | n
  * Runs ffprobe on the source.
  * @param ffprobe binary
  * @param input presigned URL
- * @param opts.cwd job folder; opts.signal job abort; opts.sizeBytes size from HEAD
- * @throws JobError "The file is not a readable video: …" with the redacted stderr tail as description
+ * (with the input whitelists of every read: no playlist, no reference inside the upload is ever opened)
+ * @param opts.cwd job folder; opts.signal job abort; opts.sizeBytes size from HEAD;
+ *   opts.readHead reads the first bytes of the upload, used only to explain a refusal
+ * @throws JobError saying why the file is refused (`The file is a PNG image, not a video.`, `Playlists
+ *   (HLS/DASH/concat) are not accepted.`, `The file is not a readable video: …`, see `rejectedInputError`)
+ *   with the redacted stderr tail as description
  */
 export async function probeSource(
   ffprobe: string,
   input: string,
-  opts: { cwd: string; signal: AbortSignal; sizeBytes: number | null },
+  opts: { cwd: string; signal: AbortSignal; sizeBytes: number | null; readHead?: () => Promise<Uint8Array | null> },
 ): Promise<ProbeResult> {
-  const { code, stdout, stderr } = await runProcess(ffprobe, buildProbeArgs(input), opts);
+  const { code, stdout, stderr } = await runProcess(ffprobe, buildProbeArgs(input), { cwd: opts.cwd, signal: opts.signal });
   opts.signal.throwIfAborted();
   const secrets = [input, opts.cwd];
   if (code !== 0) {
-    throw new JobError(unreadableVideoMessage(stderr), stderrTail(stderr.split("\n"), secrets));
+    const head = opts.readHead ? await opts.readHead().catch(() => null) : null;
+    opts.signal.throwIfAborted();
+    throw rejectedInputError(stderr, head, stderrTail(stderr.split("\n"), secrets));
   }
   let parsed: FfprobeOutput;
   try {
@@ -123,5 +130,7 @@ export async function probeSource(
   } catch {
     throw new JobError("The video could not be analysed.", "ffprobe printed no valid JSON");
   }
-  return sourceFactsFromProbe(parsed, opts.sizeBytes);
+  const result = sourceFactsFromProbe(parsed, opts.sizeBytes);
+  checkContainer(result.facts.formatName);
+  return result;
 }

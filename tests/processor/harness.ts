@@ -20,7 +20,7 @@ import { ExtractSnapshotEvent, type ExtractSnapshotMessage } from "../../schema/
 import { archiveObjectKey, manifestObjectKey, s3Reference, sourceObjectKey } from "../../schema/object-keys.ts";
 import { expect } from "vitest";
 import { imageEntryName } from "../../ffmpeg-container/src/ffmpeg-args.ts";
-import type { ProcessorConfig } from "../../ffmpeg-container/src/config.ts";
+import { DEFAULT_LIMITS, type ProcessorConfig } from "../../ffmpeg-container/src/config.ts";
 import type { Logger } from "../../ffmpeg-container/src/log.ts";
 import { createProcessorServer, type ProcessorServer } from "../../ffmpeg-container/src/server.ts";
 import { createS3Client } from "../../ffmpeg-container/src/s3.ts";
@@ -69,6 +69,7 @@ export async function startHarness(overrides: Partial<ProcessorConfig> = {}): Pr
     imagesBucket: LOCAL.imagesBucket,
     maxConcurrentJobs: 2,
     jobTimeoutSeconds: 60,
+    ...DEFAULT_LIMITS,
     tmpDir,
     progressIntervalMs: 2000,
     ...overrides,

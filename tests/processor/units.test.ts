@@ -300,6 +300,9 @@ describe("configuration", () => {
       port: 8788,
       maxConcurrentJobs: 2,
       jobTimeoutSeconds: 900,
+      maxDurationSeconds: 14_400,
+      maxPixelsPerFrame: 36_000_000,
+      maxImages: 10_000,
       progressIntervalMs: 2000,
       s3: { forcePathStyle: true, region: "auto" },
     });
@@ -313,6 +316,9 @@ describe("configuration", () => {
 
   it("names invalid variables without echoing secrets", () => {
     expect(() => loadConfig({ ...base, S3_ENDPOINT: "nope", MAX_CONCURRENT_JOBS: "0" })).toThrow(/S3_ENDPOINT.*MAX_CONCURRENT_JOBS/);
+    expect(() => loadConfig({ ...base, MAX_DURATION_SECONDS: "-1", MAX_PIXELS_PER_FRAME: "big", MAX_IMAGES: "0" })).toThrow(
+      /MAX_DURATION_SECONDS.*MAX_PIXELS_PER_FRAME.*MAX_IMAGES/,
+    );
     try {
       loadConfig({ S3_SECRET_ACCESS_KEY: "top-secret-value" });
     } catch (e) {
