@@ -15,6 +15,9 @@ export const DEFAULT_LIMITS = {
   maxImages: 10_000,
 } as const;
 
+/** Default `HEARTBEAT_SECONDS`: far below the edge API's idle timeout (300 s) and processing lease (600 s). */
+export const DEFAULT_HEARTBEAT_SECONDS = 30;
+
 const bool = z
   .enum(["true", "false", "1", "0", "yes", "no"])
   .transform((v) => v === "true" || v === "1" || v === "yes");
@@ -37,6 +40,11 @@ export const ProcessorEnv = z.object({
   IMAGES_BUCKET: z.string().min(1),
   /** Jobs run at once; more get 503 with Retry-After. */
   MAX_CONCURRENT_JOBS: z.coerce.number().int().min(1).max(64).default(2),
+  /**
+   * Longest silence of a running job's NDJSON stream, seconds: a PROCESSING event (repeating the latest
+   * progress) is sent at least this often, even when no image was produced. Fractions allowed.
+   */
+  HEARTBEAT_SECONDS: z.coerce.number().positive().max(3600).default(DEFAULT_HEARTBEAT_SECONDS),
   /** Wall-clock limit of one job, seconds; ffmpeg is killed and the job reports ERROR past it. */
   JOB_TIMEOUT_SECONDS: z.coerce.number().positive().max(7 * 24 * 3600).default(900),
   /** Longest accepted video, seconds (ffprobe duration, checked before decoding). Default 4 h. */
@@ -85,6 +93,11 @@ export interface ProcessorConfig {
   /** Minimum time between two progress events, milliseconds; 2000 by contract (tests may lower it). */
   progressIntervalMs: number;
   /**
+   * Heartbeat (`HEARTBEAT_SECONDS`): while a job runs, a PROCESSING event is sent at least this often,
+   * seconds; unset = {@link DEFAULT_HEARTBEAT_SECONDS}.
+   */
+  heartbeatSeconds?: number | undefined;
+  /**
    * Interval-mode strategy: `auto` (default, unset) picks from the keyframe index
    * (`interval-strategy.ts`); `seek` / `sequential` force one (tests and `npm run bench` only).
    */
@@ -126,5 +139,6 @@ export function loadConfig(env: NodeJS.ProcessEnv): ProcessorConfig {
     ffprobePath: e.FFPROBE_PATH,
     tmpDir: e.TMPDIR ?? os.tmpdir(),
     progressIntervalMs: 2000,
+    heartbeatSeconds: e.HEARTBEAT_SECONDS,
   };
 }

@@ -2,8 +2,9 @@
  * The processor's HTTP server (node:http), exactly the "Processor HTTP API" of docs/architecture.md:
  * - `GET /healthz` → `200 {"ok":true,"runningJobs":n}` (503 `ok:false` while shutting down);
  * - `POST /jobs` with a MSG_EXTRACT_SNAPSHOT envelope → 200 NDJSON of ExtractSnapshotEvent envelopes
- *   (PROCESSING without progress, PROCESSING with progress at most every `progressIntervalMs`, then one
- *   SUCCESS or ERROR), or a problem+json 400/409/413/503.
+ *   (PROCESSING without progress, PROCESSING with progress at most every `progressIntervalMs` when there
+ *   is news, a heartbeat PROCESSING repeating the latest progress whenever the stream has been silent for
+ *   `heartbeatSeconds`, then one SUCCESS or ERROR), or a problem+json 400/409/413/503.
  * A bad video is an ERROR line, never a 5xx. When the client disconnects mid-job the job is aborted
  * (ffmpeg killed, multipart upload aborted, temp folder removed): the queue redelivers the message.
  */
@@ -17,7 +18,7 @@ import {
   type ExtractSnapshotProcessingMessage,
   type ExtractSnapshotSuccessMessage,
 } from "../../schema/messages/extract-snapshot.ts";
-import type { ProcessorConfig } from "./config.ts";
+import { DEFAULT_HEARTBEAT_SECONDS, type ProcessorConfig } from "./config.ts";
 import { ClientGoneError, JobError } from "./errors.ts";
 import { runExtractionJob, type JobPayload, type JobProgress } from "./extract.ts";
 import { redact } from "./ffmpeg-log.ts";
@@ -161,9 +162,24 @@ export function createProcessorServer(
       "x-content-type-options": "nosniff",
     });
     let finished = false;
+    /** Set once the job settled (or the client left): no PROCESSING line may follow. */
+    let stopped = false;
+    let heartbeat: NodeJS.Timeout | undefined;
+    const stopTimers = () => {
+      stopped = true;
+      clearTimeout(heartbeat);
+      heartbeat = undefined;
+    };
     res.on("close", () => {
+      stopTimers();
       if (!finished) controller.abort(new ClientGoneError());
     });
+    const heartbeatMs = (config.heartbeatSeconds ?? DEFAULT_HEARTBEAT_SECONDS) * 1000;
+    /** (Re)starts the silence timer: it fires `heartbeatMs` after the last line written. */
+    const armHeartbeat = () => {
+      clearTimeout(heartbeat);
+      heartbeat = stopped ? undefined : setTimeout(sendHeartbeat, heartbeatMs);
+    };
     /** Writes one event line after validating it; a (buggy) invalid event is logged, never thrown from a timer. */
     const write = (event: ExtractSnapshotEvent): boolean => {
       const checked = ExtractSnapshotEvent.safeParse(event);
@@ -172,6 +188,7 @@ export function createProcessorServer(
         return false;
       }
       if (!res.writableEnded && !res.destroyed) res.write(JSON.stringify(checked.data) + "\n");
+      if (event.type === "MSG_EXTRACT_SNAPSHOT_PROCESSING") armHeartbeat();
       return true;
     };
     const processing = (progress?: JobProgress): ExtractSnapshotProcessingMessage => ({
@@ -180,15 +197,28 @@ export function createProcessorServer(
       target: "VIDEO_API_SERVICE",
       payload: { ...ref, ...(progress ? { progress } : {}) },
     });
+    /** Newest progress reported by the job (never lower than the one before). */
+    let latest: JobProgress | undefined;
+    /** Progress of the last PROCESSING line written. */
+    let sent: JobProgress | undefined;
+    const sendProgress = (progress: JobProgress) => {
+      if (stopped) return;
+      sent = progress;
+      write(processing(progress));
+    };
+    /**
+     * Heartbeat: the stream was silent for `heartbeatMs` (ffprobe, decoding between distant targets,
+     * seeks, the final upload). Repeats the latest progress (0 before the first image), so the edge API
+     * renews the lease and its idle timer without a new image.
+     */
+    function sendHeartbeat(): void {
+      heartbeat = undefined;
+      sendProgress(latest ?? sent ?? { fraction: 0, images: 0 });
+    }
     write(processing());
 
-    let latest: JobProgress | undefined;
-    let sent: JobProgress | undefined;
     const ticker = setInterval(() => {
-      if (latest && latest !== sent) {
-        sent = latest;
-        write(processing(latest));
-      }
+      if (latest && latest !== sent) sendProgress(latest);
     }, config.progressIntervalMs);
     const timeout = setTimeout(() => {
       controller.abort(
@@ -208,7 +238,13 @@ export function createProcessorServer(
         bins,
         log,
         signal: controller.signal,
-        onProgress: (p) => (latest = p),
+        onProgress: (p) => {
+          // Progress never goes down, even if a later image reports an earlier position.
+          latest = {
+            fraction: Math.max(p.fraction, latest?.fraction ?? 0),
+            images: Math.max(p.images, latest?.images ?? 0),
+          };
+        },
       });
       final = {
         type: "MSG_EXTRACT_SNAPSHOT_SUCCESS",
@@ -257,6 +293,7 @@ export function createProcessorServer(
     } finally {
       clearInterval(ticker);
       clearTimeout(timeout);
+      stopTimers();
     }
     // The slot is free before the last line is sent: a client that read it sees runningJobs without it.
     running.delete(jobId);

@@ -24,7 +24,8 @@ export const ExtractSnapshotMessage = envelope(
 export type ExtractSnapshotMessage = z.infer<typeof ExtractSnapshotMessage>;
 
 /**
- * Processor → API: the job started (no `progress`) or advanced. Sent at most every 2 s while running;
+ * Processor → API: the job started (no `progress`), advanced (at most every 2 s), or is still alive (a
+ * heartbeat repeating the latest progress after HEARTBEAT_SECONDS of silence, default 30);
  * `progress.fraction` is the share of the duration decoded (0..1), `progress.images` the images so far.
  */
 export const ExtractSnapshotProcessingMessage = envelope(
