@@ -1,7 +1,7 @@
 /**
  * The HTTP app (Hono + @hono/zod-openapi):
  * - request id (`x-request-id` in and out), env check (fail closed: 500 `server-misconfigured`),
- *   structured access log, CORS for PUBLIC_BASE_URL + TRUSTED_ORIGINS only;
+ *   security headers on every response (./security-headers.ts), structured access log, CORS for PUBLIC_BASE_URL + TRUSTED_ORIGINS only;
  * - `/api/auth/*` → better-auth; `/v1/*` → bearer-authenticated REST routes (./routes, one file each);
  * - `/openapi.json` (OpenAPI 3.1), `/healthz`;
  * - one error path: {@link ProblemError} (and validation failures, through `defaultHook`) rendered by
@@ -27,6 +27,7 @@ import { registerHealth } from "./routes/health.ts";
 import { registerListImages } from "./routes/list-images.ts";
 import { registerListVideos } from "./routes/list-videos.ts";
 import { registerRetryVideo } from "./routes/retry-video.ts";
+import { securityHeaders } from "./security-headers.ts";
 
 /** Problem kinds of Hono's own HTTPExceptions (malformed JSON → 400, wrong body type → 415). */
 const HTTP_EXCEPTION_KINDS: Partial<Record<number, ProblemKind>> = {
@@ -49,6 +50,7 @@ export function createApp() {
     },
   });
 
+  app.use("*", securityHeaders);
   app.use("*", requestId({ headerName: "x-request-id", limitLength: 128 }));
 
   // Env check, logger, service dependencies, access log.
