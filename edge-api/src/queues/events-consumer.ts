@@ -8,17 +8,13 @@
  */
 import { ExtractSnapshotEvent } from "../../../schema/messages/index.ts";
 import type { Deps } from "../context.ts";
+import { parseOrDrop } from "./parse-message.ts";
 import { recordProcessorEvent } from "../services/videos/record-processor-event.ts";
 
 /** Handles one event message; acks it, or throws for a retry. */
 export async function consumeEvent(message: Message<unknown>, deps: Deps): Promise<void> {
-  const parsed = ExtractSnapshotEvent.safeParse(message.body);
-  if (!parsed.success) {
-    deps.log.warn("invalid processor event dropped", { issues: parsed.error.issues.map((i) => i.path.join(".")) });
-    message.ack();
-    return;
-  }
-  const event = parsed.data;
+  const event = parseOrDrop(ExtractSnapshotEvent, message, deps, "processor event");
+  if (!event) return;
   const log = deps.log.child({ videoId: event.payload.videoId, attempt: event.payload.attempt });
   await recordProcessorEvent({ ...deps, log }, event);
   message.ack();

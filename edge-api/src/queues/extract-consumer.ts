@@ -24,6 +24,7 @@ import {
   type ExtractSnapshotErrorMessage,
 } from "../../../schema/messages/index.ts";
 import type { Deps } from "../context.ts";
+import { parseOrDrop } from "./parse-message.ts";
 import { errorFields } from "../log.ts";
 import { getProcessor } from "../processor/index.ts";
 import { isTerminal } from "../services/videos/state-machine.ts";
@@ -52,13 +53,8 @@ export function retryDelaySeconds(attempts: number): number {
  * @throws only when sending to EVENTS_QUEUE fails outside the relay (the caller retries the message)
  */
 export async function consumeExtract(message: Message<unknown>, deps: Deps): Promise<void> {
-  const parsed = ExtractSnapshotMessage.safeParse(message.body);
-  if (!parsed.success) {
-    deps.log.warn("invalid MSG_EXTRACT_SNAPSHOT dropped", { issues: parsed.error.issues.map((i) => i.path.join(".")) });
-    message.ack();
-    return;
-  }
-  const job = parsed.data;
+  const job = parseOrDrop(ExtractSnapshotMessage, message, deps, "MSG_EXTRACT_SNAPSHOT");
+  if (!job) return;
   const { videoId, userId, attempt } = job.payload;
   const log = deps.log.child({ videoId, attempt });
 

@@ -11,6 +11,7 @@
  */
 import { ExtractSnapshotMessage, type ExtractSnapshotErrorMessage } from "../../../schema/messages/index.ts";
 import type { Deps } from "../context.ts";
+import { parseOrDrop } from "./parse-message.ts";
 import { recordProcessorEvent } from "../services/videos/record-processor-event.ts";
 
 /** errorMessage of a video whose extraction job exhausted its deliveries. */
@@ -18,15 +19,9 @@ export const EXHAUSTED_ERROR_MESSAGE = "The image could not be processed after s
 
 /** Handles one dead-lettered job; acks it, or throws for a retry. */
 export async function consumeExtractDeadLetter(message: Message<unknown>, deps: Deps): Promise<void> {
-  const parsed = ExtractSnapshotMessage.safeParse(message.body);
-  if (!parsed.success) {
-    deps.log.warn("invalid dead-lettered MSG_EXTRACT_SNAPSHOT dropped", {
-      issues: parsed.error.issues.map((i) => i.path.join(".")),
-    });
-    message.ack();
-    return;
-  }
-  const { videoId, userId, attempt } = parsed.data.payload;
+  const job = parseOrDrop(ExtractSnapshotMessage, message, deps, "dead-lettered MSG_EXTRACT_SNAPSHOT");
+  if (!job) return;
+  const { videoId, userId, attempt } = job.payload;
   const log = deps.log.child({ videoId, userId, attempt });
   const event: ExtractSnapshotErrorMessage = {
     type: "MSG_EXTRACT_SNAPSHOT_ERROR",
