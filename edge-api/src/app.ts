@@ -3,13 +3,17 @@
  * - request id (`x-request-id` in and out), env check (fail closed: 500 `server-misconfigured`),
  *   security headers on every response (./security-headers.ts), structured access log, CORS for PUBLIC_BASE_URL + TRUSTED_ORIGINS only;
  * - `/api/auth/*` → better-auth; `/v1/*` → bearer-authenticated REST routes (./routes, one file each);
- * - `/openapi.json` (OpenAPI 3.1), `/healthz`;
+ * - `/openapi.json` (OpenAPI 3.1), `/docs` (the same document as a script-free HTML page), `/healthz`;
+ * - `ETag` (SHA-256 of the JSON body, hex) and `If-None-Match` → 304 on `GET /v1/videos` and `GET /v1/videos/{id}`
+ *   (hono/etag, after authentication, so another user's id is still 404);
  * - one error path: {@link ProblemError} (and validation failures, through `defaultHook`) rendered by
  *   `app.onError` as `application/problem+json`; anything else is logged and answered 500 `internal`
  *   without details.
  */
 import { OpenAPIHono } from "@hono/zod-openapi";
+import type { Context } from "hono";
 import { cors } from "hono/cors";
+import { etag } from "hono/etag";
 import { HTTPException } from "hono/http-exception";
 import { requestId } from "hono/request-id";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
@@ -21,6 +25,7 @@ import { createLogger, errorFields } from "./log.ts";
 import { registerCompleteUpload } from "./routes/complete-upload.ts";
 import { registerCreateVideo } from "./routes/create-video.ts";
 import { registerDeleteVideo } from "./routes/delete-video.ts";
+import { registerDocs } from "./routes/docs.ts";
 import { registerDownloadArchive } from "./routes/download-archive.ts";
 import { registerGetVideo } from "./routes/get-video.ts";
 import { registerHealth } from "./routes/health.ts";
@@ -96,6 +101,9 @@ export function createApp() {
     await next();
     if (!c.res.headers.has("cache-control")) c.header("cache-control", "private, no-store");
   });
+  const videoEtag = etag({ generateDigest: (body) => crypto.subtle.digest("SHA-256", body) });
+  app.use("/v1/videos", videoEtag);
+  app.use("/v1/videos/:id", videoEtag);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
     type: "http",
@@ -112,7 +120,7 @@ export function createApp() {
   registerListImages(app);
   registerDownloadArchive(app);
 
-  app.doc31("/openapi.json", (c) => ({
+  const documentConfig = (c: Context<AppEnv>) => ({
     openapi: "3.1.0",
     info: {
       title: "vidsnap API",
@@ -121,7 +129,9 @@ export function createApp() {
         "Upload a video, get a ZIP of still images. Errors are RFC 9457 problem details (`application/problem+json`).",
     },
     servers: [{ url: c.var.config.publicBaseUrl }],
-  }));
+  });
+  app.doc31("/openapi.json", documentConfig);
+  registerDocs(app, documentConfig);
 
   app.notFound((c) => problemResponse("not-found", `No route ${c.req.method} ${c.req.path}.`, c.var.requestId));
 

@@ -2,7 +2,8 @@
  * Security headers on every response of the API (issue 5), including problems, 404s, `/openapi.json`,
  * better-auth's `/api/auth/*` answers and the 302 of `images.zip`:
  * - `X-Content-Type-Options: nosniff`, `X-Frame-Options: DENY`, `Referrer-Policy: no-referrer`;
- * - `Content-Security-Policy: default-src 'none'; frame-ancestors 'none'` (the API serves JSON only);
+ * - `Content-Security-Policy: default-src 'none'; frame-ancestors 'none'` (the API serves JSON only), except
+ *   the HTML page `/docs`, which keeps its own CSP allowing inline styles only (DOCS_CSP of ./routes/docs.ts);
  * - `Cross-Origin-Resource-Policy: same-origin`: CORP only applies to `no-cors` loads (img, script), so
  *   CORS `fetch` calls from TRUSTED_ORIGINS are unaffected;
  * - `Strict-Transport-Security` when PUBLIC_BASE_URL is https (not on the local http server);
@@ -34,7 +35,9 @@ export const securityHeaders: MiddlewareHandler<AppEnv> = async (c, next) => {
     c.res = new Response(c.res.body, c.res);
     headers = c.res.headers;
   }
+  const docsCsp = c.req.path === "/docs" && c.res.status === 200 ? headers.get("content-security-policy") : null;
   for (const [name, value] of Object.entries(SECURITY_HEADERS)) headers.set(name, value);
+  if (docsCsp) headers.set("content-security-policy", docsCsp);
   if (baseUrl.toLowerCase().startsWith("https://")) headers.set("strict-transport-security", HSTS);
   if (!headers.has("cache-control")) headers.set("cache-control", "no-store");
 };
