@@ -33,6 +33,28 @@ export const JPEG_QSCALE = 3;
  */
 export const TIMESTAMP_EPSILON_SECONDS = 1e-6;
 
+/** Logging options of every extracting ffmpeg run (sequential and seek): errors and showinfo on stderr. */
+const FFMPEG_LOG_ARGS: readonly string[] = [
+  "-hide_banner",
+  // Never read the terminal (the child has no stdin; without this ffmpeg may stop on SIGTTIN).
+  "-nostdin",
+  // No periodic "frame= … speed=" lines: stderr carries showinfo lines and errors only.
+  "-nostats",
+  // `info` is required: showinfo logs at that level.
+  "-loglevel", "info",
+];
+
+/** Output options of every extracting ffmpeg run: JPEGs concatenated on stdout. */
+const JPEG_PIPE_OUTPUT_ARGS: readonly string[] = [
+  // Full-range 4:2:0, the JPEG every viewer decodes; mjpeg in 5.1 takes the yuvj* formats.
+  "-pix_fmt", "yuvj420p",
+  "-c:v", "mjpeg",
+  "-q:v", String(JPEG_QSCALE),
+  // Concatenated JPEGs on stdout: no temporary image files.
+  "-f", "image2pipe",
+  "pipe:1",
+];
+
 /** Options placed before `-i` that apply to reading an HTTP(S) input. */
 function inputSafetyArgs(input: string): string[] {
   if (!/^https?:\/\//i.test(input)) return [];
@@ -129,13 +151,7 @@ export function buildExtractArgs(input: string, streamIndex: number, options: Ex
         ]
       : [];
   return [
-    "-hide_banner",
-    // Never read the terminal (the child has no stdin; without this ffmpeg may stop on SIGTTIN).
-    "-nostdin",
-    // No periodic "frame= … speed=" lines: stderr carries showinfo lines and errors only.
-    "-nostats",
-    // `info` is required: showinfo logs at that level.
-    "-loglevel", "info",
+    ...FFMPEG_LOG_ARGS,
     ...keyframeInput,
     ...inputSafetyArgs(input),
     "-i", input,
@@ -144,13 +160,7 @@ export function buildExtractArgs(input: string, streamIndex: number, options: Ex
     // One output frame per selected frame: no duplication or dropping to reach a constant rate.
     "-fps_mode", "passthrough",
     "-vf", buildVideoFilter(options),
-    // Full-range 4:2:0, the JPEG every viewer decodes; mjpeg in 5.1 takes the yuvj* formats.
-    "-pix_fmt", "yuvj420p",
-    "-c:v", "mjpeg",
-    "-q:v", String(JPEG_QSCALE),
-    // Concatenated JPEGs on stdout: no temporary image files.
-    "-f", "image2pipe",
-    "pipe:1",
+    ...JPEG_PIPE_OUTPUT_ARGS,
   ];
 }
 
@@ -211,11 +221,7 @@ export function buildSeekExtractArgs(
       : [];
   const target = `${formatNumber(targetSeconds)}-${formatNumber(TIMESTAMP_EPSILON_SECONDS)}`;
   return [
-    "-hide_banner",
-    "-nostdin",
-    "-nostats",
-    // `info` is required: showinfo logs at that level.
-    "-loglevel", "info",
+    ...FFMPEG_LOG_ARGS,
     ...seek,
     ...inputSafetyArgs(input),
     "-i", input,
@@ -225,11 +231,7 @@ export function buildSeekExtractArgs(
     "-vf", `select='gte(t,0)*gte(t,${target})',showinfo`,
     // Stop after the first selected frame: nothing after the image is decoded.
     "-frames:v", "1",
-    "-pix_fmt", "yuvj420p",
-    "-c:v", "mjpeg",
-    "-q:v", String(JPEG_QSCALE),
-    "-f", "image2pipe",
-    "pipe:1",
+    ...JPEG_PIPE_OUTPUT_ARGS,
   ];
 }
 
