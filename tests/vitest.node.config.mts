@@ -12,7 +12,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 export default defineConfig({
   root,
   test: {
-    include: ["tests/processor/**/*.test.ts", "tests/e2e/**/*.test.ts"],
+    include: ["tests/processor/**/*.test.ts", "tests/e2e/**/*.test.ts", "tests/deploy/**/*.test.ts", "tests/cli/**/*.test.ts"],
     environment: "node",
     // Real ffmpeg jobs and servers: generous per-test limits, no retries that would hide flakiness.
     testTimeout: 60_000,
