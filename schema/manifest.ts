@@ -3,16 +3,22 @@
  * read by the API for `GET /v1/videos/{id}/images`.
  */
 import { z } from "@hono/zod-openapi";
-import { ExtractionOptions } from "./extraction-options.ts";
+import { ExtractionOptions, ImageFormat } from "./extraction-options.ts";
 
 export const ManifestImage = z
   .object({
     index: z.number().int().min(0).describe("0-based order in the archive."),
-    fileName: z.string().describe("Entry name inside the ZIP, e.g. `images/000001_t0000012.500.jpg`."),
+    fileName: z
+      .string()
+      .describe("Entry name inside the ZIP, e.g. `images/000001_t0000012.500.jpg` (extension `.jpg`, `.png` or `.webp` by format)."),
     timestampSeconds: z.number().min(0).describe("Presentation time of the frame, seconds from the start."),
     bytes: z.number().int().min(0).describe("Size of the image file in bytes."),
-    width: z.number().int().positive().optional(),
-    height: z.number().int().positive().optional(),
+    width: z.number().int().positive().optional().describe("Width of the image as stored (after scaling and rotation), pixels."),
+    height: z.number().int().positive().optional().describe("Height of the image as stored, pixels."),
+    contentType: z
+      .string()
+      .optional()
+      .describe("MIME type of the file (`image/jpeg`, `image/png`, `image/webp`); absent in archives made before formats existed (JPEG)."),
   })
   .openapi("Image");
 export type ManifestImage = z.infer<typeof ManifestImage>;
@@ -36,7 +42,15 @@ export const Manifest = z.object({
   createdAt: z.string().describe("ISO 8601 time the archive was finished."),
   options: ExtractionOptions,
   source: SourceFacts,
-  imageFormat: z.literal("jpeg"),
+  /** `jpeg` in every archive made before the `format` option existed. */
+  imageFormat: ImageFormat,
+  /** MIME type of every image; older manifests lack it (they are JPEG). */
+  contentType: z.string().default("image/jpeg"),
   images: z.array(ManifestImage),
+  /**
+   * `mode: "timestamps"`: requested times (sorted, de-duplicated) that gave no image because they lie past
+   * the last frame, outside the window or beyond `maxImages`.
+   */
+  skippedTimestampsSeconds: z.array(z.number()).optional(),
 });
 export type Manifest = z.infer<typeof Manifest>;

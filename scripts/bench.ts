@@ -7,7 +7,8 @@
  * - naive: `ffmpeg -i in -vf fps=1/N out%04d.png` then `zip -9` (bench/pipelines.ts), the same run
  *   shown against both modes (the peer pipeline has no keyframe mode);
  * - vidsnap keyframes, vidsnap interval N (default 10) with the automatic strategy, and the same with
- *   the strategy forced to `sequential` (the pipeline before the strategy choice existed) — the real
+ *   the strategy forced to `sequential` (the pipeline before the strategy choice existed), and interval N
+ *   with `accuracy: "keyframe"` (against the keyframe floor) — the real
  *   processor server in a child process, reading from the local S3 server over a presigned URL;
  * - the floors (keyframe-only decode; min(full decode, decode to each target)).
  * Prints a table per input and mode (wall time, peak RSS of the pipeline's process tree, images, ZIP
@@ -192,6 +193,7 @@ async function main(): Promise<void> {
       const ivFloor = await best(() => runFloorInterval(file, intervalSeconds));
       const iv = await best(() => vidsnap.run(0, id, 2, { mode: "interval", intervalSeconds }));
       const ivSeq = await best(() => vidsnap.run(1, id, 3, { mode: "interval", intervalSeconds }));
+      const ivKey = await best(() => vidsnap.run(0, id, 4, { mode: "interval", intervalSeconds, accuracy: "keyframe" }));
       const mode = `interval ${intervalSeconds}`;
       const rows = [
         row(name, "keyframes", "naive png+zip", naive, naive, kfFloor),
@@ -201,6 +203,9 @@ async function main(): Promise<void> {
         row(name, mode, "vidsnap", iv, naive, ivFloor),
         row(name, mode, "vidsnap before (sequential)", ivSeq, naive, ivFloor),
         row(name, mode, "floor", ivFloor),
+        // Keyframe accuracy decodes keyframes only: its floor is the keyframe floor.
+        row(name, `${mode} accuracy keyframe`, "vidsnap", ivKey, naive, kfFloor),
+        row(name, `${mode} accuracy keyframe`, "floor (keyframes)", kfFloor),
       ];
       printTable(name, facts, rows);
       results.push({ input: name, facts, rows });

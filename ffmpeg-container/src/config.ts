@@ -41,8 +41,8 @@ export const ProcessorEnv = z.object({
   /** Jobs run at once; more get 503 with Retry-After. */
   MAX_CONCURRENT_JOBS: z.coerce.number().int().min(1).max(64).default(2),
   /**
-   * Longest silence of a running job's NDJSON stream, seconds: a PROCESSING event (repeating the latest
-   * progress) is sent at least this often, even when no image was produced. Fractions allowed.
+   * Longest silence of a running job's NDJSON stream, seconds: a PROCESSING event (the heartbeat; progress
+   * travels in PROGRESS events) is sent whenever no line was written for this long. Fractions allowed.
    */
   HEARTBEAT_SECONDS: z.coerce.number().positive().max(3600).default(DEFAULT_HEARTBEAT_SECONDS),
   /** Wall-clock limit of one job, seconds; ffmpeg is killed and the job reports ERROR past it. */

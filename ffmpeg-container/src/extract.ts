@@ -8,14 +8,20 @@
  * explained (playlist, image, text, audio…); the duration and frame-size limits are checked on ffprobe's
  * facts before decoding, the image-count and duration limits again while decoding (ffmpeg is killed).
  *
- * Interval mode has two strategies with identical outputs (interval-strategy.ts has the rule): one
- * sequential decode of every frame, or one seek per image (≤ 2 ffmpeg at once) when the keyframe index
- * shows that seeking decodes at most half as many frames, overhead included.
+ * Interval and timestamps modes have two strategies with identical outputs (interval-strategy.ts has the
+ * rule): one sequential decode of every frame, or one seek per image (≤ 2 ffmpeg at once) when the keyframe
+ * index shows that seeking decodes at most half as many frames, overhead included. With `accuracy:
+ * "keyframe"` they decode only the keyframes nearest the targets (chosen from the same index). Keyframes
+ * and scene modes are one sequential run. Options (schema/extraction-options.ts) shape the plan: format
+ * and quality (encoder), maxWidth/maxHeight (scale), maxImages (`-frames:v`), the window (select + trim);
+ * `planJob` decides, ffmpeg-args.ts builds the arguments.
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import { writeFile } from "node:fs/promises";
+import { IMAGE_FORMATS, type ExtractionOptions } from "../../schema/extraction-options.ts";
 import { Manifest, type ManifestImage, type SourceFacts } from "../../schema/manifest.ts";
 import type { ExtractSnapshotMessage } from "../../schema/messages/extract-snapshot.ts";
 import {
@@ -27,17 +33,37 @@ import {
 import { ArchiveUpload } from "./archive.ts";
 import type { ProcessorConfig } from "./config.ts";
 import { JobError } from "./errors.ts";
-import { buildExtractArgs, buildPacketIndexArgs, buildSeekExtractArgs, imageEntryName } from "./ffmpeg-args.ts";
+import {
+  buildExtractArgs,
+  buildFilterGraph,
+  buildPacketIndexArgs,
+  buildSeekExtractArgs,
+  imageEntryName,
+  KEYFRAME_MATCH_SECONDS,
+  keyframeTimesSelectExpr,
+  needsFilterScript,
+  outputSpec,
+  planFromOptions,
+  TIMESTAMP_EPSILON_SECONDS,
+  type ExtractPlan,
+  type OutputSpec,
+} from "./ffmpeg-args.ts";
 import type { FfmpegBinaries } from "./ffmpeg-path.ts";
-import { ShowinfoParser, stderrTail, unreadableVideoMessage, type ShowinfoFrame } from "./ffmpeg-log.ts";
-import { JpegStreamSplitter } from "./jpeg-splitter.ts";
+import { isStorageFailure, ShowinfoParser, stderrTail, unreadableVideoMessage, type ShowinfoFrame } from "./ffmpeg-log.ts";
+import { createImageSplitter } from "./image-splitter.ts";
 import type { Logger } from "./log.ts";
 import {
   chooseIntervalStrategy,
+  indexDistrust,
+  nearestKeyframes,
   parsePacketIndex,
-  seekMightPay,
+  resolveTimestampTargets,
+  seekMightPayForTargets,
+  seekVerified,
   type IntervalStrategyDecision,
   type IntervalTarget,
+  type KeyframeIndex,
+  type TimeWindow,
 } from "./interval-strategy.ts";
 import { checkProbeLimits, durationLimitError, imageLimitError } from "./input-checks.ts";
 import { probeSource, type ProbeResult } from "./probe.ts";
@@ -47,7 +73,7 @@ import { presignGetUrl } from "./s3.ts";
 /** The MSG_EXTRACT_SNAPSHOT payload: videoId, userId, attempt (≥ 1), options. */
 export type JobPayload = ExtractSnapshotMessage["payload"];
 
-/** Live progress of a job: share of the duration decoded (0..1) and images produced so far. */
+/** Live progress of a job: share of the duration (or of the window) done, 0..1, by the latest image's time; images so far. */
 export interface JobProgress {
   fraction: number;
   images: number;
@@ -62,8 +88,10 @@ export interface JobResult {
   source: SourceFacts;
   /** Wall time of the ffmpeg extraction alone, milliseconds (logged). */
   extractMs: number;
-  /** Interval mode: the strategy used (absent in keyframes mode). */
+  /** Interval and timestamps modes (exact): the strategy used. */
   intervalStrategy?: IntervalStrategyDecision["strategy"];
+  /** `accuracy: "keyframe"` was honoured (false/absent: exact, or a fallback to exact). */
+  keyframeAccuracy?: boolean;
 }
 
 /** What a job needs from the server: configuration, S3 client, binaries, logger, abort signal, progress sink. */
@@ -117,17 +145,32 @@ export async function runExtractionJob(payload: JobPayload, ctx: JobContext): Pr
     archive = new ArchiveUpload(s3, config.imagesBucket, archiveKey);
     const started = Date.now();
     const options = payload.options;
-    let strategy: IntervalStrategyDecision | undefined;
-    if (options.mode === "interval") {
-      strategy = await chooseStrategy(ctx, url, probe, options.intervalSeconds, workDir);
-      const { targets, ...rest } = strategy;
-      ctx.log("info", "interval strategy", { jobId, ...rest, images: targets.length, ms: Date.now() - started });
-      if (strategy.strategy === "seek" && targets.length > config.maxImages) throw imageLimitError(config.maxImages, targets.length);
+    const output = outputSpec(options);
+    const window: TimeWindow = { startSeconds: options.startSeconds, endSeconds: options.endSeconds };
+    const span = progressSpan(facts.durationSeconds, window);
+    if (options.startSeconds !== undefined && facts.durationSeconds !== null && options.startSeconds >= facts.durationSeconds) {
+      throw new JobError(
+        `The requested start (${options.startSeconds} s) is at or after the end of the video (${facts.durationSeconds} s).`,
+        "startSeconds must be below the video's duration.",
+      );
     }
-    const images =
-      strategy?.strategy === "seek"
-        ? await extractImagesBySeeking(ctx, url, streamIndex, strategy.targets, facts, workDir, archive)
-        : await extractImages(ctx, url, streamIndex, options, facts, workDir, archive);
+    const run = await planJob(ctx, url, probe, options, window, output, workDir);
+    const { decision: strategy, plan } = run;
+    if (strategy) {
+      const { targets, ...rest } = strategy;
+      ctx.log("info", "interval strategy", { jobId, mode: options.mode, ...rest, images: targets.length, ms: Date.now() - started });
+    }
+    if (run.keyframeTimes) ctx.log("info", "keyframe accuracy", { jobId, keyframes: run.keyframeTimes.length, ms: Date.now() - started });
+    let images: ManifestImage[];
+    if (strategy?.strategy === "seek") {
+      // maxImages: the first N planned images (a cap); MAX_IMAGES: an error before decoding anything.
+      const targets = options.maxImages !== undefined ? strategy.targets.slice(0, options.maxImages) : strategy.targets;
+      if (targets.length > config.maxImages) throw imageLimitError(config.maxImages, targets.length);
+      images = await extractImagesBySeeking(ctx, url, streamIndex, targets, output, span, workDir, archive);
+    } else {
+      images = await extractImages(ctx, url, streamIndex, plan, span, workDir, archive, run.emptyMessage);
+    }
+    const skippedTimestampsSeconds = run.timestamps ? skippedTargets(run.timestamps, images, run.keyframeOfTarget) : undefined;
     const extractMs = Date.now() - started;
 
     const createdAt = new Date();
@@ -138,8 +181,10 @@ export async function runExtractionJob(payload: JobPayload, ctx: JobContext): Pr
       createdAt: createdAt.toISOString(),
       options: payload.options,
       source: facts,
-      imageFormat: "jpeg",
+      imageFormat: output.format,
+      contentType: IMAGE_FORMATS[output.format].contentType,
       images,
+      ...(skippedTimestampsSeconds ? { skippedTimestampsSeconds } : {}),
     } satisfies Manifest);
     const manifestJson = JSON.stringify(manifest, null, 2);
     const zipSizeBytes = await archive.finish(manifestJson, createdAt).catch((e: unknown) => {
@@ -170,6 +215,7 @@ export async function runExtractionJob(payload: JobPayload, ctx: JobContext): Pr
       source: facts,
       extractMs,
       ...(strategy ? { intervalStrategy: strategy.strategy } : {}),
+      ...(run.keyframeTimes ? { keyframeAccuracy: true } : {}),
     };
   } finally {
     if (archive) await archive.abort();
@@ -223,8 +269,12 @@ function storageError(message: string, e: unknown, signal: AbortSignal): unknown
 }
 
 /**
- * Runs ffmpeg and moves every JPEG it writes into the archive as soon as its showinfo line (its
- * timestamp) is known.
+ * Runs one sequential ffmpeg and moves every image it writes into the archive as soon as its showinfo
+ * line (its timestamp) is known. A long filtergraph (timestamps, keyframe lists) goes through a filter
+ * script file in the job folder.
+ * @param plan what to decode and how to encode it (`planFromOptions` or `planJob`)
+ * @param span seconds [from, to] that progress fractions are measured over
+ * @param emptyMessage errorMessage when ffmpeg succeeds without any image
  * @returns the manifest entries, in order
  * @throws JobError when ffmpeg fails or produces no image
  */
@@ -232,13 +282,18 @@ async function extractImages(
   ctx: JobContext,
   url: string,
   streamIndex: number,
-  options: JobPayload["options"],
-  facts: SourceFacts,
+  plan: ExtractPlan,
+  span: ProgressSpan,
   workDir: string,
   archive: ArchiveUpload,
+  emptyMessage = "No image could be decoded from the video.",
 ): Promise<ManifestImage[]> {
   const { signal } = ctx;
-  const args = buildExtractArgs(url, streamIndex, options);
+  const graph = buildFilterGraph(plan);
+  const scriptPath = path.join(workDir, "filtergraph.txt");
+  if (needsFilterScript(graph)) await writeFile(scriptPath, graph);
+  const args = buildExtractArgs(url, streamIndex, plan, scriptPath);
+  const format = plan.output.format;
   const { child, exited } = startProcess(ctx.bins.ffmpeg, args, { cwd: workDir, signal });
 
   // stderr: showinfo frames (queued until their JPEG arrives) and the other lines (kept for errors).
@@ -268,9 +323,8 @@ async function extractImages(
   };
 
   const images: ManifestImage[] = [];
-  const splitter = new JpegStreamSplitter();
+  const splitter = createImageSplitter(format);
   const mtime = new Date();
-  const duration = facts.durationSeconds;
   try {
     for await (const chunk of child.stdout as AsyncIterable<Buffer>) {
       for (const jpeg of splitter.push(chunk)) {
@@ -285,7 +339,7 @@ async function extractImages(
         }
         // Microsecond precision in the manifest; the file name is derived from the same value.
         const timestampSeconds = Math.round(Math.max(0, info.timestampSeconds) * 1e6) / 1e6;
-        const fileName = imageEntryName(index, timestampSeconds);
+        const fileName = imageEntryName(index, timestampSeconds, format);
         await archive.addFile(fileName, jpeg, mtime).catch((e: unknown) => {
           throw storageError("The images archive could not be stored.", e, signal);
         });
@@ -295,11 +349,9 @@ async function extractImages(
           timestampSeconds,
           bytes: jpeg.length,
           ...(info.width && info.height ? { width: info.width, height: info.height } : {}),
+          contentType: IMAGE_FORMATS[format].contentType,
         });
-        ctx.onProgress({
-          fraction: duration ? Math.min(1, Math.max(0, timestampSeconds / duration)) : 0,
-          images: images.length,
-        });
+        ctx.onProgress({ fraction: span.fraction(timestampSeconds), images: images.length });
       }
     }
   } catch (e) {
@@ -315,7 +367,10 @@ async function extractImages(
   if (code !== 0) {
     const tail = stderrTail(otherLines, secrets);
     throw new JobError(
-      images.length > 0 ? "Image extraction failed part-way through the video." : unreadableVideoMessage(otherLines.join("\n")),
+      // A storage failure mid-way is reported as one, not as a damaged video (unreadableVideoMessage, chaos tests).
+      images.length > 0 && !isStorageFailure(otherLines.join("\n"))
+        ? "Image extraction failed part-way through the video."
+        : unreadableVideoMessage(otherLines.join("\n")),
       tail || `ffmpeg exited with ${killedBy ?? `code ${code}`}`,
     );
   }
@@ -325,7 +380,7 @@ async function extractImages(
     throw new JobError("Image extraction failed.", (e as Error).message);
   }
   if (images.length === 0) {
-    throw new JobError("No image could be decoded from the video.", stderrTail(otherLines, secrets) || "ffmpeg produced no frame");
+    throw new JobError(emptyMessage, stderrTail(otherLines, secrets) || "ffmpeg produced no frame");
   }
   return images;
 }
@@ -333,18 +388,175 @@ async function extractImages(
 /** Seeks run at once: min(2, cores). */
 export const SEEK_PARALLELISM = Math.max(1, Math.min(2, os.availableParallelism()));
 
+/** Seconds [from, to] over which a job's progress is measured, and the fraction of a timestamp. */
+export interface ProgressSpan {
+  from: number;
+  to: number | null;
+  /** (t − from) / (to − from), clamped to 0..1; 0 when the end is unknown. */
+  fraction(t: number): number;
+}
+
 /**
- * Picks the interval strategy (rule: `chooseIntervalStrategy` in interval-strategy.ts). Reads the
- * keyframe index with ffprobe (packets only, no decoding) unless seeking cannot pay anyway
- * (`seekMightPay`) or the configuration forces `sequential`. Any index failure means sequential.
- * @param intervalSeconds N, seconds
+ * The progress span of a job: the window [startSeconds, endSeconds] cut to the duration.
+ * @param durationSeconds ffprobe duration (null: unknown → fractions stay 0 unless a window end is given)
+ */
+export function progressSpan(durationSeconds: number | null, window: TimeWindow): ProgressSpan {
+  const from = window.startSeconds ?? 0;
+  const ends = [window.endSeconds, durationSeconds ?? undefined].filter((v): v is number => v !== undefined);
+  const to = ends.length > 0 ? Math.min(...ends) : null;
+  return {
+    from,
+    to,
+    fraction: (t) => (to !== null && to > from ? Math.min(1, Math.max(0, (t - from) / (to - from))) : 0),
+  };
+}
+
+/** How a job runs: a sequential plan, or the seek strategy's decision, plus what timestamps mode reports. */
+interface JobRun {
+  /** Sequential plan (used unless `decision.strategy` is `seek`). */
+  plan: ExtractPlan;
+  /** Interval/timestamps exact: the strategy decision. */
+  decision?: IntervalStrategyDecision | undefined;
+  /** Keyframe accuracy: the keyframe times chosen. */
+  keyframeTimes?: number[] | undefined;
+  /** Timestamps mode: the targets asked and those skipped before decoding. */
+  timestamps?: { targets: number[]; skipped: number[] } | undefined;
+  /** Keyframe accuracy in timestamps mode: the keyframe of each target (same order). */
+  keyframeOfTarget?: number[] | undefined;
+  emptyMessage?: string | undefined;
+}
+
+/**
+ * Decides how a job runs from its options and the probe:
+ * - keyframes, scene: the sequential plan of the options;
+ * - interval / timestamps with `accuracy: "keyframe"`: the keyframes nearest to the targets from the
+ *   packet index, decoded keyframes-only (falls back to exact when the index cannot be read or trusted);
+ * - interval / timestamps exact: the strategy rule of interval-strategy.ts (seek per target or one
+ *   sequential pass with the `select` of the mode).
+ * @throws JobError when no timestamp lies within the video and the window
+ */
+async function planJob(
+  ctx: JobContext,
+  url: string,
+  probe: ProbeResult,
+  options: ExtractionOptions,
+  window: TimeWindow,
+  output: OutputSpec,
+  workDir: string,
+): Promise<JobRun> {
+  const { facts } = probe;
+  // A window that starts late is reached by an input seek where seeking is verified clean; elsewhere the
+  // decode starts at the file's start (the select applies the window either way).
+  const seekSeconds =
+    options.startSeconds !== undefined && options.startSeconds > 0 && seekVerified(facts.videoCodec, facts.formatName)
+      ? options.startSeconds
+      : undefined;
+  if (options.mode === "keyframes" || options.mode === "scene") return { plan: { ...planFromOptions(options), seekSeconds } };
+
+  let timestamps: JobRun["timestamps"];
+  let emptyMessage: string | undefined;
+  if (options.mode === "timestamps") {
+    timestamps = resolveTimestampTargets(options.timestampsSeconds, window, facts.durationSeconds);
+    emptyMessage = `None of the requested timestamps lies within the video${facts.durationSeconds !== null ? ` (${facts.durationSeconds} s long)` : ""}${options.startSeconds !== undefined || options.endSeconds !== undefined ? " and the requested window" : ""}.`;
+    if (timestamps.targets.length === 0) {
+      throw new JobError(emptyMessage, `requested: ${options.timestampsSeconds.slice(0, 20).join(", ")}${options.timestampsSeconds.length > 20 ? ", …" : ""}`);
+    }
+  }
+
+  if (options.accuracy === "keyframe") {
+    const index = await readPacketIndex(ctx, url, probe, workDir);
+    const distrust = index ? indexDistrust(index) : "the keyframe index could not be read";
+    if (index && !distrust) {
+      const targets =
+        options.mode === "timestamps" ? timestamps!.targets : intervalTargets(options.intervalSeconds, window, facts.durationSeconds, index);
+      const { keyframes, perTarget } = nearestKeyframes(index.keyframeTimes, targets, window);
+      if (keyframes.length > 0) {
+        return {
+          plan: {
+            keyframesOnly: true,
+            select: keyframeTimesSelectExpr(keyframes),
+            // Stop decoding right after the last chosen keyframe.
+            endSeconds: keyframes.at(-1)! + KEYFRAME_MATCH_SECONDS,
+            maxImages: options.maxImages,
+            seekSeconds,
+            output,
+          },
+          keyframeTimes: keyframes,
+          timestamps,
+          keyframeOfTarget: timestamps ? perTarget : undefined,
+          emptyMessage,
+        };
+      }
+    }
+    ctx.log("warn", "keyframe accuracy not possible; extracting exact frames", { reason: distrust ?? "no keyframe within the window" });
+  }
+
+  const decision = await chooseStrategy(
+    ctx,
+    url,
+    probe,
+    options.mode === "timestamps" ? { targetTimes: timestamps!.targets, window } : { intervalSeconds: options.intervalSeconds, window },
+    workDir,
+  );
+  return { plan: { ...planFromOptions(options, timestamps?.targets), seekSeconds }, decision, timestamps, emptyMessage };
+}
+
+/**
+ * Interval targets S, S + N, … below the end (window end or duration; unknown duration: the last frame
+ * of the index), at least S itself (a video shorter than N still gets its first frame).
+ */
+function intervalTargets(intervalSeconds: number, window: TimeWindow, durationSeconds: number | null, index: KeyframeIndex): number[] {
+  const start = window.startSeconds ?? 0;
+  const end = Math.min(window.endSeconds ?? Number.POSITIVE_INFINITY, durationSeconds ?? index.frameTimes.at(-1) ?? 0);
+  const out = [start];
+  for (let k = 1; start + k * intervalSeconds < end - TIMESTAMP_EPSILON_SECONDS; k++) out.push(start + k * intervalSeconds);
+  return out;
+}
+
+/**
+ * Timestamps mode: the requested targets that gave no image, ascending — those skipped before decoding
+ * (window, past the duration) and those after the last image (past the last frame, or beyond maxImages).
+ * With keyframe accuracy a target counts as answered when its keyframe is among the images.
+ */
+function skippedTargets(
+  timestamps: { targets: number[]; skipped: number[] },
+  images: ManifestImage[],
+  keyframeOfTarget: number[] | undefined,
+): number[] {
+  const last = images.at(-1)?.timestampSeconds ?? Number.NEGATIVE_INFINITY;
+  const late = timestamps.targets.filter((t, i) => {
+    const landsAt = keyframeOfTarget ? keyframeOfTarget[i]! : t;
+    return !(landsAt <= last + KEYFRAME_MATCH_SECONDS);
+  });
+  return [...timestamps.skipped, ...late].sort((a, b) => a - b);
+}
+
+/** Reads the packet index with ffprobe (demuxing only). @returns null when it cannot be read */
+async function readPacketIndex(ctx: JobContext, url: string, probe: ProbeResult, workDir: string): Promise<KeyframeIndex | null> {
+  if (!probe.timeBase) return null;
+  const { code, stdout } = await runProcess(ctx.bins.ffprobe, buildPacketIndexArgs(url, probe.streamIndex), {
+    cwd: workDir,
+    signal: ctx.signal,
+    maxStdoutBytes: 64 * 1024 * 1024,
+  }).catch(() => ({ code: -1, stdout: "" }));
+  ctx.signal.throwIfAborted();
+  if (code !== 0) return null;
+  return parsePacketIndex(stdout, probe.timeBase, probe.startSeconds);
+}
+
+/**
+ * Picks the strategy of interval or timestamps mode (rule: `chooseIntervalStrategy` in
+ * interval-strategy.ts). Reads the keyframe index with ffprobe (packets only, no decoding) unless seeking
+ * cannot pay anyway (`seekMightPayForTargets`) or the configuration forces `sequential`. Any index
+ * failure means sequential.
+ * @param spec `intervalSeconds` N and the window, or the explicit `targetTimes` (timestamps mode)
  * @returns the decision (with the planned targets when it is `seek`)
  */
 async function chooseStrategy(
   ctx: JobContext,
   url: string,
   probe: ProbeResult,
-  intervalSeconds: number,
+  spec: { intervalSeconds?: number; window?: TimeWindow; targetTimes?: readonly number[] },
   workDir: string,
 ): Promise<IntervalStrategyDecision> {
   const setting = ctx.config.intervalStrategy ?? "auto";
@@ -357,24 +569,27 @@ async function chooseStrategy(
     targets: [],
   });
   if (setting === "sequential") return sequential("forced by configuration");
-  if (setting === "auto" && !seekMightPay(facts.durationSeconds, facts.frameRate, intervalSeconds, facts.width, facts.height)) {
+  const span = progressSpan(facts.durationSeconds, spec.window ?? {});
+  const spanSeconds = span.to !== null ? span.to - span.from : null;
+  const targetCount = spec.targetTimes
+    ? spec.targetTimes.length
+    : spanSeconds !== null && spec.intervalSeconds
+      ? Math.ceil(spanSeconds / spec.intervalSeconds)
+      : 0;
+  // The sequential pass decodes from the file's start up to the window's end.
+  if (setting === "auto" && !seekMightPayForTargets(targetCount, span.to, facts.frameRate, facts.width, facts.height)) {
     return sequential("one seek per target cannot beat a full decode (or duration/frame rate unknown)");
   }
-  if (!probe.timeBase) return sequential("no stream time base");
-  const { code, stdout } = await runProcess(ctx.bins.ffprobe, buildPacketIndexArgs(url, probe.streamIndex), {
-    cwd: workDir,
-    signal: ctx.signal,
-    maxStdoutBytes: 64 * 1024 * 1024,
-  }).catch(() => ({ code: -1, stdout: "" }));
-  ctx.signal.throwIfAborted();
-  if (code !== 0) return sequential("the keyframe index could not be read");
-  const index = parsePacketIndex(stdout, probe.timeBase, probe.startSeconds);
+  const index = await readPacketIndex(ctx, url, probe, workDir);
+  if (!index) return sequential(probe.timeBase ? "the keyframe index could not be read" : "no stream time base");
   const decision = chooseIntervalStrategy({
     codec: facts.videoCodec,
     formatName: facts.formatName,
     width: facts.width,
     height: facts.height,
-    intervalSeconds,
+    intervalSeconds: spec.intervalSeconds,
+    targetTimes: spec.targetTimes,
+    window: spec.window,
     index,
   });
   if (setting === "seek" && decision.targets.length > 0) return { ...decision, strategy: "seek", reason: `forced by configuration (${decision.reason})` };
@@ -390,7 +605,13 @@ interface OneImage {
 }
 
 /** Runs one ffmpeg that writes at most one JPEG (seek strategy) and collects it with its showinfo frame. */
-async function decodeOneImage(ctx: JobContext, args: string[], workDir: string, signal: AbortSignal): Promise<OneImage> {
+async function decodeOneImage(
+  ctx: JobContext,
+  args: string[],
+  format: OutputSpec["format"],
+  workDir: string,
+  signal: AbortSignal,
+): Promise<OneImage> {
   const { child, exited } = startProcess(ctx.bins.ffmpeg, args, { cwd: workDir, signal });
   const parser = new ShowinfoParser();
   const frames: ShowinfoFrame[] = [];
@@ -405,7 +626,7 @@ async function decodeOneImage(ctx: JobContext, args: string[], workDir: string, 
   child.stdout.on("data", (c: Buffer) => chunks.push(c));
   const { code } = await exited;
   frames.push(...parser.end(keepLine));
-  const splitter = new JpegStreamSplitter();
+  const splitter = createImageSplitter(format);
   let jpegs: Buffer[] = [];
   try {
     jpegs = [...splitter.push(Buffer.concat(chunks))];
@@ -413,7 +634,7 @@ async function decodeOneImage(ctx: JobContext, args: string[], workDir: string, 
   } catch {
     jpegs = [];
   }
-  // `-frames:v 1` writes one JPEG, but showinfo may have logged the next frame already: the first is it.
+  // `-frames:v 1` writes one image, but showinfo may have logged the next frame already: the first is it.
   return jpegs.length === 1 && frames.length >= 1 ? { jpeg: jpegs[0]!, info: frames[0]!, code, otherLines } : { code, otherLines };
 }
 
@@ -430,7 +651,8 @@ async function extractImagesBySeeking(
   url: string,
   streamIndex: number,
   targets: IntervalTarget[],
-  facts: SourceFacts,
+  output: OutputSpec,
+  span: ProgressSpan,
   workDir: string,
   archive: ArchiveUpload,
 ): Promise<ManifestImage[]> {
@@ -441,7 +663,13 @@ async function extractImagesBySeeking(
   /** Tolerance between the index's frame time and showinfo's, seconds: far below any frame interval. */
   const tolerance = 5e-4;
   const decodeTarget = async (t: IntervalTarget): Promise<OneImage> => {
-    const seeked = await decodeOneImage(ctx, buildSeekExtractArgs(url, streamIndex, t.keyframeSeconds, t.targetSeconds), workDir, runSignal);
+    const seeked = await decodeOneImage(
+      ctx,
+      buildSeekExtractArgs(url, streamIndex, t.keyframeSeconds, t.targetSeconds, output),
+      output.format,
+      workDir,
+      runSignal,
+    );
     if (seeked.info && seeked.code === 0 && Math.abs(seeked.info.timestampSeconds - t.frameSeconds) <= tolerance) return seeked;
     runSignal.throwIfAborted();
     ctx.log("warn", "seek gave another frame than the index; decoding from the start", {
@@ -449,12 +677,11 @@ async function extractImagesBySeeking(
       expected: t.frameSeconds,
       got: seeked.info?.timestampSeconds ?? null,
     });
-    return decodeOneImage(ctx, buildSeekExtractArgs(url, streamIndex, Number.NaN, t.targetSeconds), workDir, runSignal);
+    return decodeOneImage(ctx, buildSeekExtractArgs(url, streamIndex, Number.NaN, t.targetSeconds, output), output.format, workDir, runSignal);
   };
 
   const images: ManifestImage[] = [];
   const mtime = new Date();
-  const duration = facts.durationSeconds;
   const pending = new Map<number, Promise<OneImage>>();
   let next = 0;
   try {
@@ -470,7 +697,9 @@ async function extractImagesBySeeking(
       if (!one.jpeg || !one.info || one.code !== 0) {
         const tail = stderrTail(one.otherLines, [url, workDir, ctx.config.tmpDir]);
         throw new JobError(
-          images.length > 0 ? "Image extraction failed part-way through the video." : unreadableVideoMessage(one.otherLines.join("\n")),
+          images.length > 0 && !isStorageFailure(one.otherLines.join("\n"))
+            ? "Image extraction failed part-way through the video."
+            : unreadableVideoMessage(one.otherLines.join("\n")),
           tail || `ffmpeg exited with code ${one.code} without an image`,
         );
       }
@@ -478,7 +707,7 @@ async function extractImagesBySeeking(
       // One image per distinct frame, as sequentially (only possible after a guard fallback).
       if (images.length > 0 && images.at(-1)!.timestampSeconds === timestampSeconds) continue;
       const index = images.length;
-      const fileName = imageEntryName(index, timestampSeconds);
+      const fileName = imageEntryName(index, timestampSeconds, output.format);
       await archive.addFile(fileName, one.jpeg, mtime).catch((e: unknown) => {
         throw storageError("The images archive could not be stored.", e, signal);
       });
@@ -488,11 +717,9 @@ async function extractImagesBySeeking(
         timestampSeconds,
         bytes: one.jpeg.length,
         ...(one.info.width && one.info.height ? { width: one.info.width, height: one.info.height } : {}),
+        contentType: IMAGE_FORMATS[output.format].contentType,
       });
-      ctx.onProgress({
-        fraction: duration ? Math.min(1, Math.max(0, timestampSeconds / duration)) : 0,
-        images: images.length,
-      });
+      ctx.onProgress({ fraction: span.fraction(timestampSeconds), images: images.length });
     }
   } finally {
     local.abort();

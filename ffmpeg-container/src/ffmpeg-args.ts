@@ -5,7 +5,12 @@
  * The choices below were checked with Debian's ffmpeg 5.1 on the shared test videos
  * (`../shared/testdata`, see its README and ffmpeg-container/README.md).
  */
-import type { ExtractionOptions } from "../../schema/extraction-options.ts";
+import {
+  DEFAULT_SCENE_THRESHOLD,
+  IMAGE_FORMATS,
+  type ExtractionOptions,
+  type ImageFormat,
+} from "../../schema/extraction-options.ts";
 
 /**
  * Protocols an input may use. The source is always a presigned HTTP(S) URL; refusing `file`, `concat`,
@@ -44,16 +49,79 @@ const FFMPEG_LOG_ARGS: readonly string[] = [
   "-loglevel", "info",
 ];
 
-/** Output options of every extracting ffmpeg run: JPEGs concatenated on stdout. */
-const JPEG_PIPE_OUTPUT_ARGS: readonly string[] = [
-  // Full-range 4:2:0, the JPEG every viewer decodes; mjpeg in 5.1 takes the yuvj* formats.
-  "-pix_fmt", "yuvj420p",
-  "-c:v", "mjpeg",
-  "-q:v", String(JPEG_QSCALE),
-  // Concatenated JPEGs on stdout: no temporary image files.
-  "-f", "image2pipe",
-  "pipe:1",
-];
+/** libwebp `-quality` when the client gives no `quality` (libwebp's own default is 75). */
+export const DEFAULT_WEBP_QUALITY = 80;
+
+/** How the images are encoded and sized (the output part of ExtractionOptions). */
+export interface OutputSpec {
+  format: ImageFormat;
+  /** 1..100; undefined = the format's default; refused for png by the schema (ignored here). */
+  quality?: number | undefined;
+  /** Largest width / height, pixels (scale down only). */
+  maxWidth?: number | undefined;
+  maxHeight?: number | undefined;
+}
+
+/** The JPEG output of every mode before formats existed: JPEG, `-q:v 3`, no scaling. */
+export const DEFAULT_OUTPUT: OutputSpec = { format: "jpeg" };
+
+/** Output part of a job's options (defaults applied). */
+export function outputSpec(options: ExtractionOptions): OutputSpec {
+  return {
+    format: options.format ?? "jpeg",
+    quality: options.quality,
+    maxWidth: options.maxWidth,
+    maxHeight: options.maxHeight,
+  };
+}
+
+/**
+ * mjpeg `-q:v` for a 1..100 quality: linear, 100 → 2 (best ffmpeg allows), 1 → 31 (worst);
+ * `round(31 − (quality − 1) · 29 / 99)`. No quality → {@link JPEG_QSCALE} (3, ≈ quality 97).
+ * @throws RangeError outside 1..100
+ */
+export function jpegQscale(quality: number | undefined): number {
+  if (quality === undefined) return JPEG_QSCALE;
+  if (!(quality >= 1 && quality <= 100)) throw new RangeError(`quality must be 1..100, got ${quality}`);
+  return Math.round(31 - ((quality - 1) * 29) / 99);
+}
+
+/**
+ * Encoder options of the image stream on stdout (`image2pipe`: images concatenated, split by
+ * ./image-splitter.ts): jpeg (mjpeg), png or webp (libwebp), with the quality mapping of the option.
+ */
+export function imageOutputArgs(out: OutputSpec = DEFAULT_OUTPUT): string[] {
+  let codec: string[];
+  switch (out.format) {
+    case "jpeg":
+      codec = [
+        // Full-range 4:2:0, the JPEG every viewer decodes; mjpeg in 5.1 takes the yuvj* formats.
+        "-pix_fmt", "yuvj420p",
+        "-c:v", "mjpeg",
+        "-q:v", String(jpegQscale(out.quality)),
+      ];
+      break;
+    case "png":
+      // 8-bit RGB: lossless, what every viewer reads (video has no alpha). No quality knob.
+      codec = ["-pix_fmt", "rgb24", "-c:v", "png"];
+      break;
+    case "webp":
+      codec = [
+        // libwebp's lossy mode takes 4:2:0 YUV directly (no RGB round trip).
+        "-pix_fmt", "yuv420p",
+        "-c:v", "libwebp",
+        // 0..100 like the option; the schema keeps it to 1..100.
+        "-quality", String(out.quality ?? DEFAULT_WEBP_QUALITY),
+      ];
+      break;
+  }
+  return [
+    ...codec,
+    // Concatenated images on stdout: no temporary image files.
+    "-f", "image2pipe",
+    "pipe:1",
+  ];
+}
 
 /** Options placed before `-i` that apply to reading an HTTP(S) input. */
 function inputSafetyArgs(input: string): string[] {
@@ -89,78 +157,250 @@ export function buildProbeArgs(input: string): string[] {
 
 /**
  * `select` filter expression for interval mode: keeps the first frame whose time t (seconds from the
- * start) is at or after each target 0, N, 2N, … — a frame is kept when it is the first one at or after
- * 0, or when it falls in a later N-second bucket (floor(t/N)) than the previously kept frame.
+ * start) is at or after each target S, S + N, S + 2N, … — a frame is kept when it is the first one at or
+ * after S, or when it falls in a later N-second bucket (floor((t − S)/N)) than the previously kept frame.
  * `fps=1/N` is not used: with its default rounding it picks frames near N/2, 3N/2…, and none at all for
  * videos shorter than N/2. When one frame is the first at or after several targets (a gap longer than N
  * in a variable-frame-rate video), it is kept once.
  * @param intervalSeconds N, seconds (> 0)
+ * @param startSeconds S, seconds (≥ 0; `startSeconds` option, default 0)
  * @returns the expression, without quoting; it contains commas, so quote it inside a filtergraph
  */
-export function intervalSelectExpr(intervalSeconds: number): string {
+export function intervalSelectExpr(intervalSeconds: number, startSeconds = 0): string {
   if (!(intervalSeconds > 0) || !Number.isFinite(intervalSeconds)) {
     throw new RangeError(`intervalSeconds must be a positive number, got ${intervalSeconds}`);
   }
+  if (!(startSeconds >= 0) || !Number.isFinite(startSeconds)) throw new RangeError(`bad startSeconds ${startSeconds}`);
   const n = formatNumber(intervalSeconds);
   const e = formatNumber(TIMESTAMP_EPSILON_SECONDS);
-  const bucket = (v: string) => `floor((${v}+${e})/${n})`;
-  // gte(t,0): frames before the start (negative timestamps from edit lists) never count as target 0.
-  return `gte(t,0)*(isnan(prev_selected_t)+gt(${bucket("t")},${bucket("prev_selected_t")}))`;
+  if (startSeconds === 0) {
+    const bucket = (v: string) => `floor((${v}+${e})/${n})`;
+    // gte(t,0): frames before the start (negative timestamps from edit lists) never count as target 0.
+    return `gte(t,0)*(isnan(prev_selected_t)+gt(${bucket("t")},${bucket("prev_selected_t")}))`;
+  }
+  const offset = formatNumber(startSeconds - TIMESTAMP_EPSILON_SECONDS);
+  const bucket = (v: string) => `floor((${v}-${offset})/${n})`;
+  return `gte(t,${offset})*(isnan(prev_selected_t)+gt(${bucket("t")},${bucket("prev_selected_t")}))`;
 }
 
-/** Plain decimal rendering of a number for an ffmpeg expression (no exponent notation). */
-function formatNumber(v: number): string {
+/**
+ * `select` expression keeping, for each target time, the first frame at or after it (t ≥ target − ε):
+ * a frame is kept when some target lies in (previous frame's t, this frame's t]. Each frame once, even
+ * when several targets share it. Used by `mode: "timestamps"` when decoding sequentially.
+ * @param targets seconds, ≥ 0, sorted ascending and distinct (`resolveTimestampTargets`)
+ */
+export function timestampsSelectExpr(targets: readonly number[]): string {
+  if (targets.length === 0) throw new RangeError("no target");
+  const terms = targets.map((target) => {
+    const v = formatNumber(Math.max(0, target - TIMESTAMP_EPSILON_SECONDS));
+    return `gte(t,${v})*(isnan(prev_t)+lt(prev_t,${v}))`;
+  });
+  // gt(…,0): several targets between two frames sum to more than 1; select then still has one output.
+  return `gte(t,0)*gt(${terms.join("+")},0)`;
+}
+
+/** Half-width of the match between a keyframe time from the packet index and a decoded frame's t, seconds. */
+export const KEYFRAME_MATCH_SECONDS = 5e-4;
+
+/**
+ * `select` expression keeping exactly the key frames at the given times (`accuracy: "keyframe"`: the
+ * keyframes nearest to the targets, chosen from the packet index; ./interval-strategy.ts
+ * `nearestKeyframes`). Times match within {@link KEYFRAME_MATCH_SECONDS}.
+ * @param keyframeTimes seconds, ascending, distinct
+ */
+export function keyframeTimesSelectExpr(keyframeTimes: readonly number[]): string {
+  if (keyframeTimes.length === 0) throw new RangeError("no keyframe time");
+  const d = KEYFRAME_MATCH_SECONDS;
+  const terms = keyframeTimes.map((k) => `between(t,${formatNumber(k - d)},${formatNumber(k + d)})`);
+  return `eq(key,1)*gt(${terms.join("+")},0)`;
+}
+
+/**
+ * Plain decimal rendering of a number for an ffmpeg expression (no exponent notation), rounded to the
+ * nanosecond so sums like 2.7 + 0.000001 print as 2.700001 (far below the 1 µs epsilon).
+ */
+function formatNumber(value: number): string {
+  const v = Math.round(value * 1e9) / 1e9;
   const s = String(v);
   return /e/i.test(s) ? v.toFixed(12).replace(/0+$/, "").replace(/\.$/, "") : s;
 }
 
 /**
- * Video filtergraph per mode. Both end in `showinfo`, which logs every frame that reaches the encoder
- * (in output order, with `pts`, the time base and the size) on stderr: that is how each JPEG gets its
- * timestamp.
+ * `scale` filter for `maxWidth` / `maxHeight`: scales down only (min with the input size), keeps the
+ * aspect ratio (`force_original_aspect_ratio=decrease` fits the frame inside the box). It runs after
+ * ffmpeg's autorotation (inserted before the user filters), so the limits apply to the displayed
+ * orientation of a rotated phone video. mjpeg, png and libwebp all take odd sizes, so no rounding to
+ * even is forced.
+ * @returns the filter, or undefined when neither limit is set
+ */
+export function scaleFilter(maxWidth?: number, maxHeight?: number): string | undefined {
+  if (maxWidth === undefined && maxHeight === undefined) return undefined;
+  for (const v of [maxWidth, maxHeight]) {
+    if (v !== undefined && !(Number.isInteger(v) && v > 0)) throw new RangeError(`bad size limit ${v}`);
+  }
+  const w = maxWidth === undefined ? "iw" : `min(iw,${maxWidth})`;
+  const h = maxHeight === undefined ? "ih" : `min(ih,${maxHeight})`;
+  return `scale=w='${w}':h='${h}':force_original_aspect_ratio=decrease`;
+}
+
+/**
+ * What one sequential ffmpeg run extracts, derived from the options (`planFromOptions`) or built by the
+ * processor for the modes that need facts first (timestamps, keyframe accuracy).
+ */
+export interface ExtractPlan {
+  /** Decode keyframes only (`-threads 1 -skip_frame nokey`): keyframes mode and keyframe accuracy. */
+  keyframesOnly: boolean;
+  /** The `select` expression (unquoted). */
+  select: string;
+  /** Last time of interest, seconds: a `trim` stops decoding after it (`endSeconds`). */
+  endSeconds?: number | undefined;
+  /** Stop after this many images (`maxImages`; `-frames:v`). */
+  maxImages?: number | undefined;
+  /**
+   * Start decoding at the keyframe at or before this time (`startSeconds`), seconds; only for
+   * (codec, container) pairs verified to seek cleanly (interval-strategy.ts SEEK_VERIFIED_CODECS).
+   */
+  seekSeconds?: number | undefined;
+  output: OutputSpec;
+}
+
+/** Decoding continues this long past the last time of interest before `trim` ends the stream, seconds. */
+export const TRIM_MARGIN_SECONDS = 1;
+
+/** `gte(t,S−ε)*lte(t,E+ε)` factors of a window (empty when unbounded). */
+function windowFactors(startSeconds: number | undefined, endSeconds: number | undefined): string {
+  const e = TIMESTAMP_EPSILON_SECONDS;
+  let f = "";
+  if (startSeconds !== undefined && startSeconds > 0) f += `gte(t,${formatNumber(startSeconds - e)})*`;
+  if (endSeconds !== undefined) f += `lte(t,${formatNumber(endSeconds + e)})*`;
+  return f;
+}
+
+/**
+ * The sequential plan of the modes that need no facts about the video: keyframes (`eq(key,1)`),
+ * interval ({@link intervalSelectExpr}) and scene (`isnan(prev_selected_t)+gt(scene,T)`: the first
+ * frame, then every frame whose scene-change score exceeds T; the score needs every frame decoded),
+ * each limited to the window.
  * - keyframes: `select='eq(key,1)'` keeps only frames flagged key. `-skip_frame nokey` already drops
  *   non-key frames for most decoders, but some ignore it (Cinepak in tree.avi decodes all 68 frames, of
  *   which 3 are key): the filter makes the count equal the key-flagged packets ffprobe reports.
- * - interval: `select` with {@link intervalSelectExpr}.
+ * @param options extraction options
+ * @param timestampTargets for `mode: "timestamps"`: the resolved targets (required there)
+ * @throws RangeError for timestamps without targets
  */
+export function planFromOptions(options: ExtractionOptions, timestampTargets?: readonly number[]): ExtractPlan {
+  const { startSeconds, endSeconds, maxImages } = options;
+  const output = outputSpec(options);
+  const window = windowFactors(startSeconds, endSeconds);
+  const common = { endSeconds, maxImages, output };
+  switch (options.mode) {
+    case "keyframes":
+      return { ...common, keyframesOnly: true, select: `${window}eq(key,1)` };
+    case "interval":
+      return {
+        ...common,
+        keyframesOnly: false,
+        select: `${windowFactors(undefined, endSeconds)}${intervalSelectExpr(options.intervalSeconds, startSeconds ?? 0)}`,
+      };
+    case "scene": {
+      const threshold = formatNumber(options.sceneThreshold ?? DEFAULT_SCENE_THRESHOLD);
+      return { ...common, keyframesOnly: false, select: `${window}gte(t,0)*(isnan(prev_selected_t)+gt(scene,${threshold}))` };
+    }
+    case "timestamps":
+      if (!timestampTargets) throw new RangeError("timestamps mode needs its resolved targets");
+      // The frame at or after a target near the window's end may lie past it: the end factor drops it.
+      return { ...common, keyframesOnly: false, select: `${windowFactors(undefined, endSeconds)}${timestampsSelectExpr(timestampTargets)}` };
+  }
+}
+
+/**
+ * Video filtergraph of a plan: `[trim,]select,[scale,]showinfo`.
+ * - `trim=end=E+1s` first: once past the window's end it signals end of stream, and ffmpeg stops
+ *   reading the input instead of decoding the rest of the file (select alone would drop frames to the end).
+ *   The margin is wide on purpose: trim rounds `end` to the stream's time base (at 1/10 s, 75.0015 becomes
+ *   75.0 and drops the frame at 75); `select` does the exact cut.
+ * - `select` picks the frames; `scale` runs on the picked frames only (cheap), after autorotation.
+ * - `showinfo` last logs every frame that reaches the encoder (in output order, with `pts`, the time base
+ *   and the final size) on stderr: that is how each image gets its timestamp and dimensions.
+ */
+export function buildFilterGraph(plan: ExtractPlan): string {
+  const parts: string[] = [];
+  if (plan.endSeconds !== undefined) parts.push(`trim=end=${formatNumber(plan.endSeconds + TRIM_MARGIN_SECONDS)}`);
+  parts.push(`select='${plan.select}'`);
+  const scale = scaleFilter(plan.output.maxWidth, plan.output.maxHeight);
+  if (scale) parts.push(scale);
+  parts.push("showinfo");
+  return parts.join(",");
+}
+
+/** Video filtergraph of the options' sequential plan (keyframes, interval, scene). */
 export function buildVideoFilter(options: ExtractionOptions): string {
-  const select =
-    options.mode === "keyframes" ? "select='eq(key,1)'" : `select='${intervalSelectExpr(options.intervalSeconds)}'`;
-  return `${select},showinfo`;
+  return buildFilterGraph(planFromOptions(options));
+}
+
+/**
+ * Filtergraphs longer than this go through `-filter_script:v <file>` instead of `-vf` (timestamps and
+ * keyframe lists: up to 1000 terms; Linux caps one argument at 128 KiB).
+ */
+export const FILTER_SCRIPT_THRESHOLD_CHARS = 8 * 1024;
+
+/** True when the plan's filtergraph must be written to a file (see {@link FILTER_SCRIPT_THRESHOLD_CHARS}). */
+export function needsFilterScript(graph: string): boolean {
+  return graph.length > FILTER_SCRIPT_THRESHOLD_CHARS;
 }
 
 /**
  * Arguments of `ffmpeg` that decode the chosen frames of one video stream and write them as a
- * concatenated JPEG stream on stdout (split by `JpegStreamSplitter`), with one `showinfo` line per
+ * concatenated image stream on stdout (split by ./image-splitter.ts), with one `showinfo` line per
  * image on stderr.
  * @param input presigned HTTP(S) URL (or a local path in tools/tests)
  * @param streamIndex absolute index of the video stream in the container (ffprobe `index`)
- * @param options extraction options of the job
+ * @param job extraction options (keyframes, interval, scene) or a plan
+ * @param filterScriptPath where the caller wrote {@link buildFilterGraph} when {@link needsFilterScript}
+ *   says so (required then)
  */
-export function buildExtractArgs(input: string, streamIndex: number, options: ExtractionOptions): string[] {
+export function buildExtractArgs(
+  input: string,
+  streamIndex: number,
+  job: ExtractionOptions | ExtractPlan,
+  filterScriptPath?: string,
+): string[] {
   if (!Number.isInteger(streamIndex) || streamIndex < 0) throw new RangeError(`bad stream index ${streamIndex}`);
-  const keyframeInput =
-    options.mode === "keyframes"
-      ? [
-          // One decoder thread: with frame threading, Theora (boswars_intro.ogg) fails on skipped frames
-          // ("Operation not permitted") and returns 1 of 4 keyframes; it is also ~6x faster on franck.mp4,
-          // because frame threads only wait for each other when most frames are skipped.
-          "-threads", "1",
-          // Decode keyframes only: the decoder skips everything else (the fast path of this mode).
-          "-skip_frame", "nokey",
-        ]
-      : [];
+  const plan = "select" in job ? job : planFromOptions(job);
+  const graph = buildFilterGraph(plan);
+  let filter: string[];
+  if (needsFilterScript(graph)) {
+    if (!filterScriptPath) throw new RangeError("this filtergraph needs a filter script file");
+    // The graph from a file: no argument-length limit.
+    filter = ["-filter_script:v", filterScriptPath];
+  } else {
+    filter = ["-vf", graph];
+  }
+  const keyframeInput = plan.keyframesOnly
+    ? [
+        // One decoder thread: with frame threading, Theora (boswars_intro.ogg) fails on skipped frames
+        // ("Operation not permitted") and returns 1 of 4 keyframes; it is also ~6x faster on franck.mp4,
+        // because frame threads only wait for each other when most frames are skipped.
+        "-threads", "1",
+        // Decode keyframes only: the decoder skips everything else (the fast path of this mode).
+        "-skip_frame", "nokey",
+      ]
+    : [];
   return [
     ...FFMPEG_LOG_ARGS,
     ...keyframeInput,
+    // A window starting late: skip to it (the select still applies the exact window).
+    ...inputSeekArgs(plan.seekSeconds ?? Number.NaN),
     ...inputSafetyArgs(input),
     "-i", input,
     // Exactly the probed video stream; audio, subtitles and data are never decoded.
     "-map", `0:${streamIndex}`,
     // One output frame per selected frame: no duplication or dropping to reach a constant rate.
     "-fps_mode", "passthrough",
-    "-vf", buildVideoFilter(options),
-    ...JPEG_PIPE_OUTPUT_ARGS,
+    ...filter,
+    // maxImages: ffmpeg stops by itself after N images (a cap, not an error).
+    ...(plan.maxImages !== undefined ? ["-frames:v", String(plan.maxImages)] : []),
+    ...imageOutputArgs(plan.output),
   ];
 }
 
@@ -187,6 +427,26 @@ export function buildPacketIndexArgs(input: string, streamIndex: number): string
 }
 
 /**
+ * Input options that start decoding at the keyframe at or before `seconds` while keeping the sequential
+ * decode's timeline (so the same `select` picks the same frames). Empty for ≤ 0 or NaN (no seek).
+ */
+function inputSeekArgs(seconds: number): string[] {
+  if (!(seconds > 0)) return [];
+  return [
+    // Input seek: the demuxer jumps to the keyframe at or before this time. Rounded UP to the
+    // microsecond (ffmpeg's unit) so a keyframe at this time is never just after the seek point, which
+    // would make the demuxer start one GOP earlier (slower, still correct).
+    "-ss", (Math.ceil(seconds * 1e6) / 1e6).toFixed(6),
+    // No trim at the seek point: the select decides, with the sequential rule and epsilon.
+    "-noaccurate_seek",
+    // Keep the input timestamps, shifted by the file's start time only (-start_at_zero), i.e. the
+    // same timeline as the sequential decode: showinfo then logs the same pts as sequentially.
+    "-copyts",
+    "-start_at_zero",
+  ];
+}
+
+/**
  * Arguments of `ffmpeg` that decode ONE image of interval mode by seeking: start at the keyframe at or
  * before the wanted frame, decode forward, keep the first frame at or after the target, stop. The image
  * and its showinfo line come out exactly as with {@link buildExtractArgs} (same timeline, same encoder).
@@ -195,30 +455,18 @@ export function buildPacketIndexArgs(input: string, streamIndex: number): string
  * @param keyframeSeconds where to seek, seconds from the file's start (a keyframe time from the index);
  *   ≤ 0 or NaN: no seek (decode from the start, always correct)
  * @param targetSeconds k·N, seconds: the first frame with t ≥ target − ε is the image
+ * @param output format, quality and size limits (default: JPEG as before formats existed)
  */
 export function buildSeekExtractArgs(
   input: string,
   streamIndex: number,
   keyframeSeconds: number,
   targetSeconds: number,
+  output: OutputSpec = DEFAULT_OUTPUT,
 ): string[] {
   if (!Number.isInteger(streamIndex) || streamIndex < 0) throw new RangeError(`bad stream index ${streamIndex}`);
   if (!(targetSeconds >= 0) || !Number.isFinite(targetSeconds)) throw new RangeError(`bad target ${targetSeconds}`);
-  const seek =
-    keyframeSeconds > 0
-      ? [
-          // Input seek: the demuxer jumps to the keyframe at or before this time. Rounded UP to the
-          // microsecond (ffmpeg's unit) so the keyframe itself is never just after the seek point, which
-          // would make the demuxer start one GOP earlier (slower, still correct).
-          "-ss", (Math.ceil(keyframeSeconds * 1e6) / 1e6).toFixed(6),
-          // No trim at the seek point: the select below decides, with the sequential rule and epsilon.
-          "-noaccurate_seek",
-          // Keep the input timestamps, shifted by the file's start time only (-start_at_zero), i.e. the
-          // same timeline as the sequential decode: showinfo then logs the same pts as sequentially.
-          "-copyts",
-          "-start_at_zero",
-        ]
-      : [];
+  const seek = inputSeekArgs(keyframeSeconds);
   const target = `${formatNumber(targetSeconds)}-${formatNumber(TIMESTAMP_EPSILON_SECONDS)}`;
   return [
     ...FFMPEG_LOG_ARGS,
@@ -227,22 +475,23 @@ export function buildSeekExtractArgs(
     "-i", input,
     "-map", `0:${streamIndex}`,
     "-fps_mode", "passthrough",
-    // gte(t,0): as sequentially, frames before the start never count.
-    "-vf", `select='gte(t,0)*gte(t,${target})',showinfo`,
+    // gte(t,0): as sequentially, frames before the start never count; scale as sequentially.
+    "-vf", buildFilterGraph({ keyframesOnly: false, select: `gte(t,0)*gte(t,${target})`, output }),
     // Stop after the first selected frame: nothing after the image is decoded.
     "-frames:v", "1",
-    ...JPEG_PIPE_OUTPUT_ARGS,
+    ...imageOutputArgs(output),
   ];
 }
 
 /**
- * `images/000001_t0000012.500.jpg`: the ZIP entry name of an image (docs/architecture.md "ZIP layout").
+ * `images/000001_t0000012.500.jpg` (`.png`, `.webp`): the ZIP entry name of an image (docs/architecture.md "ZIP layout").
  * @param index 0-based order of the image; the name uses index + 1, six digits
  * @param timestampSeconds presentation time, seconds (≥ 0), rendered with millisecond precision
+ * @param format image format: the extension (`.jpg`, `.png`, `.webp`; schema IMAGE_FORMATS)
  */
-export function imageEntryName(index: number, timestampSeconds: number): string {
+export function imageEntryName(index: number, timestampSeconds: number, format: ImageFormat = "jpeg"): string {
   if (!Number.isInteger(index) || index < 0) throw new RangeError(`bad image index ${index}`);
-  return `images/${String(index + 1).padStart(6, "0")}_t${formatTimestamp(timestampSeconds)}.jpg`;
+  return `images/${String(index + 1).padStart(6, "0")}_t${formatTimestamp(timestampSeconds)}.${IMAGE_FORMATS[format].extension}`;
 }
 
 /**

@@ -126,13 +126,31 @@ export function stderrTail(
   return text.length > maxChars ? "…" + text.slice(text.length - maxChars + 1) : text;
 }
 
+/** Sentence of a job whose source could not be read because the storage failed (same as a failed HeadObject). */
+export const STORAGE_UNREADABLE_MESSAGE = "The uploaded video could not be read from storage.";
+
+/** ffmpeg/ffprobe stderr of a network or storage-side failure while reading the presigned source URL. */
+const STORAGE_FAILURE =
+  /Connection refused|Connection reset by peer|Connection timed out|Network is unreachable|No route to host|Server returned 5\d\d|HTTP error 5\d\d/i;
+
+/** Whether ffmpeg/ffprobe stderr shows the storage failing while the source was read (not a damaged file). */
+export function isStorageFailure(stderr: string): boolean {
+  return STORAGE_FAILURE.test(stderr);
+}
+
 /**
  * One human sentence for a file ffprobe/ffmpeg could not read, from its stderr.
+ * A storage failure while reading (connection refused/reset/timed out, HTTP 5xx) gives
+ * {@link STORAGE_UNREADABLE_MESSAGE} instead: the file may be fine.
  * Rule: the most specific known cause wins ("moov atom not found", "Invalid data found…", …); otherwise
  * the last line of the (redacted) output.
  * @returns e.g. `The file is not a readable video: moov atom not found`
  */
 export function unreadableVideoMessage(stderr: string): string {
+  // ffmpeg reads the source over HTTP(S) from the storage: a refused/reset/timed-out connection or a 5xx is
+  // the storage failing, not the user's file (found by `npm run chaos`: an S3 outage mid-job was reported as
+  // "The file is not a readable video: <source>: Connection refused").
+  if (isStorageFailure(stderr)) return STORAGE_UNREADABLE_MESSAGE;
   const known: [RegExp, string][] = [
     [/moov atom not found/i, "moov atom not found"],
     [/EBML header parsing failed/i, "EBML header parsing failed (damaged Matroska/WebM)"],

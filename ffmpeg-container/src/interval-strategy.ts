@@ -38,6 +38,12 @@ export const SEEK_VERIFIED_CODECS: Readonly<Record<string, readonly string[]>> =
   cinepak: ["avi"],
 };
 
+/** True when (codec, container) is in {@link SEEK_VERIFIED_CODECS}. */
+export function seekVerified(codec: string, formatName: string): boolean {
+  const containers = SEEK_VERIFIED_CODECS[codec];
+  return !!containers && formatName.split(",").some((f) => containers.includes(f));
+}
+
 /**
  * Fixed cost of one seek (a new ffmpeg process: start, open the presigned URL, read the container
  * header, seek, encode one JPEG), expressed in decoded pixels so it scales with the picture size.
@@ -114,15 +120,25 @@ export interface IntervalTarget {
   framesToDecode: number;
 }
 
+/** Time window of a job (`startSeconds` / `endSeconds` options), seconds; both optional. */
+export interface TimeWindow {
+  startSeconds?: number | undefined;
+  endSeconds?: number | undefined;
+}
+
 /**
- * The images of interval mode, from the index: for each target k·N, the first frame with
- * t ≥ k·N − ε (t ≥ 0), each distinct frame once — the same rule as the sequential `select`.
+ * The images of interval mode, from the index: for each target S + k·N, the first frame with
+ * t ≥ S + k·N − ε (t ≥ 0, t ≤ E + ε), each distinct frame once — the same rule as the sequential `select`
+ * (`intervalSelectExpr` with the window factors).
  * @param index packet index ({@link parsePacketIndex})
  * @param intervalSeconds N, seconds (> 0)
+ * @param window S (default 0) and E (default: no end), seconds
  * @returns targets in order; a frame before which there is no keyframe gets `keyframeSeconds` NaN
  */
-export function planIntervalTargets(index: KeyframeIndex, intervalSeconds: number): IntervalTarget[] {
+export function planIntervalTargets(index: KeyframeIndex, intervalSeconds: number, window: TimeWindow = {}): IntervalTarget[] {
   const eps = TIMESTAMP_EPSILON_SECONDS;
+  const start = window.startSeconds ?? 0;
+  const end = window.endSeconds ?? Number.POSITIVE_INFINITY;
   const out: IntervalTarget[] = [];
   let lastBucket = -1;
   let kf = 0; // pointer into keyframeTimes
@@ -135,11 +151,12 @@ export function planIntervalTargets(index: KeyframeIndex, intervalSeconds: numbe
       kfFramePos = i;
       kf++;
     }
-    if (t < 0) continue;
-    const bucket = Math.floor((t + eps) / intervalSeconds);
+    if (t < 0 || (start > 0 && t < start - eps)) continue;
+    if (t > end + eps) break;
+    const bucket = Math.floor((t - start + eps) / intervalSeconds);
     if (bucket <= lastBucket) continue;
     out.push({
-      targetSeconds: (lastBucket + 1) * intervalSeconds,
+      targetSeconds: start + (lastBucket + 1) * intervalSeconds,
       frameSeconds: t,
       keyframeSeconds: kfTime,
       framesToDecode: kfFramePos >= 0 ? i - kfFramePos + 1 : i + 1,
@@ -147,6 +164,117 @@ export function planIntervalTargets(index: KeyframeIndex, intervalSeconds: numbe
     lastBucket = bucket;
   }
   return out;
+}
+
+/**
+ * The images of `mode: "timestamps"`, from the index: for each target (sorted, distinct), the first frame
+ * with t ≥ target − ε (t ≥ 0), each distinct frame once (the rule of `timestampsSelectExpr`). Targets
+ * after the last frame (or whose frame lies after the window's end) get no image.
+ * @param targets seconds, ascending, distinct ({@link resolveTimestampTargets})
+ * @param window only `endSeconds` matters: frames after E + ε are never images
+ */
+export function planTimestampTargets(index: KeyframeIndex, targets: readonly number[], window: TimeWindow = {}): IntervalTarget[] {
+  const eps = TIMESTAMP_EPSILON_SECONDS;
+  const end = window.endSeconds ?? Number.POSITIVE_INFINITY;
+  const out: IntervalTarget[] = [];
+  let i = 0; // frame pointer
+  let kf = 0;
+  let kfFramePos = -1;
+  let kfTime = Number.NaN;
+  for (const target of targets) {
+    for (; i < index.frameTimes.length; i++) {
+      const t = index.frameTimes[i]!;
+      while (kf < index.keyframeTimes.length && index.keyframeTimes[kf]! <= t + eps) {
+        kfTime = index.keyframeTimes[kf]!;
+        kfFramePos = i;
+        kf++;
+      }
+      if (t >= 0 && t >= target - eps) break;
+    }
+    if (i >= index.frameTimes.length) break;
+    const t = index.frameTimes[i]!;
+    if (t > end + eps) break;
+    if (out.at(-1)?.frameSeconds === t) continue;
+    out.push({
+      targetSeconds: target,
+      frameSeconds: t,
+      keyframeSeconds: kfTime,
+      framesToDecode: kfFramePos >= 0 ? i - kfFramePos + 1 : i + 1,
+    });
+  }
+  return out;
+}
+
+/**
+ * The targets of `mode: "timestamps"`: sorted, de-duplicated, restricted to the window [S, E]; those past
+ * `durationSeconds` (when known) are dropped as well.
+ * @returns `targets` to extract and `skipped` (outside the window or past the end), both ascending
+ */
+export function resolveTimestampTargets(
+  timestampsSeconds: readonly number[],
+  window: TimeWindow,
+  durationSeconds: number | null,
+): { targets: number[]; skipped: number[] } {
+  const sorted = [...new Set(timestampsSeconds)].sort((a, b) => a - b);
+  const start = window.startSeconds ?? 0;
+  const end = Math.min(window.endSeconds ?? Number.POSITIVE_INFINITY, durationSeconds ?? Number.POSITIVE_INFINITY);
+  const targets: number[] = [];
+  const skipped: number[] = [];
+  for (const t of sorted) (t >= start && t <= end ? targets : skipped).push(t);
+  return { targets, skipped };
+}
+
+/**
+ * `accuracy: "keyframe"`: for each target, the keyframe nearest to it (ties: the earlier one) among the
+ * keyframes (t ≥ 0) within the window.
+ * @param keyframeTimes keyframe times from the packet index, ascending
+ * @param targets seconds, ascending
+ * @param window only keyframes within [S − ε, E + ε] are candidates
+ * @returns `keyframes`: the chosen ones, ascending, each once; `perTarget[i]`: the keyframe of
+ *   `targets[i]` (NaN when there is no candidate at all)
+ */
+export function nearestKeyframes(
+  keyframeTimes: readonly number[],
+  targets: readonly number[],
+  window: TimeWindow = {},
+): { keyframes: number[]; perTarget: number[] } {
+  const eps = TIMESTAMP_EPSILON_SECONDS;
+  const start = window.startSeconds ?? 0;
+  const end = window.endSeconds ?? Number.POSITIVE_INFINITY;
+  const candidates = keyframeTimes.filter((k) => k >= 0 && k >= start - eps && k <= end + eps);
+  const keyframes: number[] = [];
+  const perTarget: number[] = [];
+  let j = -1; // last candidate at or before the target (targets ascend, so j only moves forward)
+  for (const target of targets) {
+    if (candidates.length === 0) {
+      perTarget.push(Number.NaN);
+      continue;
+    }
+    while (j + 1 < candidates.length && candidates[j + 1]! <= target + eps) j++;
+    const before = j >= 0 ? candidates[j] : undefined;
+    const after = candidates[j + 1];
+    const best = before === undefined ? after! : after === undefined || target - before <= after - target ? before : after;
+    perTarget.push(best);
+    // best never decreases as targets ascend: comparing with the last one de-duplicates.
+    if (keyframes.at(-1) !== best) keyframes.push(best);
+  }
+  return { keyframes, perTarget };
+}
+
+/**
+ * Whether the packet index can be trusted for keyframe times (keyframe accuracy) and seek planning:
+ * every packet has a pts, there are keyframes, and not every packet is flagged key while there are more
+ * than a few (an AVI without index, DERIVED_vtest.truncated-50pct.avi, flags all packets K though only 2
+ * are real keyframes).
+ * @returns null when trusted, else the reason
+ */
+export function indexDistrust(index: KeyframeIndex): string | null {
+  if (index.packetsWithoutPts > 0) return `${index.packetsWithoutPts} packets without pts`;
+  if (index.keyframeTimes.length === 0) return "no keyframe in the index";
+  if (index.frameTimes.length > 3 && index.keyframeTimes.length === index.frameTimes.length) {
+    return "every packet is flagged key (index not trusted)";
+  }
+  return null;
 }
 
 /** What the strategy choice looked at and decided (logged per job). */
@@ -169,8 +297,12 @@ export interface StrategyInput {
   formatName: string;
   width: number;
   height: number;
-  /** N, seconds. */
-  intervalSeconds: number;
+  /** N, seconds (interval mode). */
+  intervalSeconds?: number | undefined;
+  /** Explicit targets, seconds, ascending and distinct (timestamps mode); used instead of N when given. */
+  targetTimes?: readonly number[] | undefined;
+  /** Window of the job. */
+  window?: TimeWindow | undefined;
   index: KeyframeIndex;
 }
 
@@ -198,9 +330,22 @@ export function seekMightPay(
   height: number,
 ): boolean {
   if (!durationSeconds || !frameRate || !(intervalSeconds > 0)) return false;
-  const targets = Math.ceil(durationSeconds / intervalSeconds);
-  const frames = durationSeconds * frameRate;
-  return targets * seekOverheadFrames(width, height) <= SEEK_MAX_WORK_RATIO * frames;
+  return seekMightPayForTargets(Math.ceil(durationSeconds / intervalSeconds), durationSeconds, frameRate, width, height);
+}
+
+/**
+ * {@link seekMightPay} for a known number of targets (timestamps mode, or a window).
+ * @param targetCount images to seek to; @param durationSeconds seconds decoded sequentially (null → false)
+ */
+export function seekMightPayForTargets(
+  targetCount: number,
+  durationSeconds: number | null,
+  frameRate: number | null,
+  width: number,
+  height: number,
+): boolean {
+  if (!durationSeconds || !frameRate) return false;
+  return targetCount * seekOverheadFrames(width, height) <= SEEK_MAX_WORK_RATIO * durationSeconds * frameRate;
 }
 
 /**
@@ -217,7 +362,9 @@ export function seekMightPay(
  */
 export function chooseIntervalStrategy(input: StrategyInput): IntervalStrategyDecision {
   const { index } = input;
-  const targets = planIntervalTargets(index, input.intervalSeconds);
+  const targets = input.targetTimes
+    ? planTimestampTargets(index, input.targetTimes, input.window)
+    : planIntervalTargets(index, input.intervalSeconds ?? Number.NaN, input.window);
   const sequentialFrames = index.frameTimes.length;
   const overhead = seekOverheadFrames(input.width, input.height);
   const seekFrames = targets.reduce((s, t) => s + t.framesToDecode + overhead, 0);

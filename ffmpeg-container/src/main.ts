@@ -9,11 +9,16 @@
 import { loadConfig } from "./config.ts";
 import { createLogger } from "./log.ts";
 import { createProcessorServer } from "./server.ts";
+import { prepareWorkRoot } from "./work-root.ts";
 
 const log = createLogger();
 
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
+  // Jobs work under a folder of this process; folders of SIGKILLed predecessors are removed (work-root.ts).
+  const { workRoot, removed } = await prepareWorkRoot(config.tmpDir);
+  if (removed.length > 0) log("warn", "removed working folders of dead processors", { removed });
+  config.tmpDir = workRoot;
   const processor = createProcessorServer(config, { log });
   await processor.listen();
 

@@ -7,6 +7,13 @@ import { S3Client } from "@aws-sdk/client-s3";
 import { AwsClient } from "aws4fetch";
 import type { ProcessorConfig } from "./config.ts";
 
+/** Connection timeout of one S3 request of the processor, ms. */
+export const S3_CONNECT_TIMEOUT_MS = 5_000;
+/** Longest silence of an S3 socket (no byte sent or received) before the request fails, ms. */
+export const S3_SOCKET_TIMEOUT_MS = 30_000;
+/** Attempts per S3 call (first try + retries with the SDK's exponential backoff). */
+export const S3_MAX_ATTEMPTS = 4;
+
 /**
  * @param s3 connection settings
  * @returns a client with path-style URLs (per config) and checksums only when an operation requires them:
@@ -20,6 +27,11 @@ export function createS3Client(s3: ProcessorConfig["s3"]): S3Client {
     forcePathStyle: s3.forcePathStyle,
     requestChecksumCalculation: "WHEN_REQUIRED",
     responseChecksumValidation: "WHEN_REQUIRED",
+    // Bounded: a dead or stalled endpoint fails the call (then the job, with a storage ERROR) instead of
+    // hanging until the job timeout. Connect within 5 s; a socket silent for 30 s is dropped; 4 attempts
+    // with the SDK's exponential backoff (throttling and 5xx/network errors only).
+    requestHandler: { connectionTimeout: S3_CONNECT_TIMEOUT_MS, requestTimeout: S3_SOCKET_TIMEOUT_MS },
+    maxAttempts: S3_MAX_ATTEMPTS,
   });
 }
 

@@ -2,9 +2,9 @@
  * The processor's HTTP server (node:http), exactly the "Processor HTTP API" of docs/architecture.md:
  * - `GET /healthz` → `200 {"ok":true,"runningJobs":n}` (503 `ok:false` while shutting down);
  * - `POST /jobs` with a MSG_EXTRACT_SNAPSHOT envelope → 200 NDJSON of ExtractSnapshotEvent envelopes
- *   (PROCESSING without progress, PROCESSING with progress at most every `progressIntervalMs` when there
- *   is news, a heartbeat PROCESSING repeating the latest progress whenever the stream has been silent for
- *   `heartbeatSeconds`, then one SUCCESS or ERROR), or a problem+json 400/409/413/503.
+ *   (PROCESSING first, PROGRESS at most every `progressIntervalMs` when there is news, a heartbeat
+ *   PROCESSING whenever the stream has been silent for `heartbeatSeconds`, then one SUCCESS or ERROR),
+ *   or a problem+json 400/409/413/503.
  * A bad video is an ERROR line, never a 5xx. When the client disconnects mid-job the job is aborted
  * (ffmpeg killed, multipart upload aborted, temp folder removed): the queue redelivers the message.
  */
@@ -16,6 +16,7 @@ import {
   ExtractSnapshotMessage,
   type ExtractSnapshotErrorMessage,
   type ExtractSnapshotProcessingMessage,
+  type ExtractSnapshotProgressMessage,
   type ExtractSnapshotSuccessMessage,
 } from "../../schema/messages/extract-snapshot.ts";
 import { DEFAULT_HEARTBEAT_SECONDS, type ProcessorConfig } from "./config.ts";
@@ -188,38 +189,50 @@ export function createProcessorServer(
         return false;
       }
       if (!res.writableEnded && !res.destroyed) res.write(JSON.stringify(checked.data) + "\n");
-      if (event.type === "MSG_EXTRACT_SNAPSHOT_PROCESSING") armHeartbeat();
+      // Any non-final line restarts the silence timer.
+      if (event.type === "MSG_EXTRACT_SNAPSHOT_PROCESSING" || event.type === "MSG_EXTRACT_SNAPSHOT_PROGRESS") armHeartbeat();
       return true;
     };
-    const processing = (progress?: JobProgress): ExtractSnapshotProcessingMessage => ({
+    const processing = (): ExtractSnapshotProcessingMessage => ({
       type: "MSG_EXTRACT_SNAPSHOT_PROCESSING",
       sender: "VIDEO_IMAGE_PROCESSOR_SERVICE",
       target: "VIDEO_API_SERVICE",
-      payload: { ...ref, ...(progress ? { progress } : {}) },
+      payload: ref,
+    });
+    const progressEvent = (progress: JobProgress): ExtractSnapshotProgressMessage => ({
+      type: "MSG_EXTRACT_SNAPSHOT_PROGRESS",
+      sender: "VIDEO_IMAGE_PROCESSOR_SERVICE",
+      target: "VIDEO_API_SERVICE",
+      payload: { ...ref, fraction: progress.fraction, imagesSoFar: progress.images },
     });
     /** Newest progress reported by the job (never lower than the one before). */
     let latest: JobProgress | undefined;
-    /** Progress of the last PROCESSING line written. */
+    /** Progress of the last PROGRESS line written. */
     let sent: JobProgress | undefined;
     const sendProgress = (progress: JobProgress) => {
       if (stopped) return;
       sent = progress;
-      write(processing(progress));
+      write(progressEvent(progress));
     };
     /**
      * Heartbeat: the stream was silent for `heartbeatMs` (ffprobe, decoding between distant targets,
-     * seeks, the final upload). Repeats the latest progress (0 before the first image), so the edge API
-     * renews the lease and its idle timer without a new image.
+     * seeks, the final upload). A bare PROCESSING, so the edge API renews the lease and its idle timer
+     * without a new image.
      */
     function sendHeartbeat(): void {
       heartbeat = undefined;
-      sendProgress(latest ?? sent ?? { fraction: 0, images: 0 });
+      if (!stopped) write(processing());
     }
     write(processing());
 
+    // PROGRESS at most every progressIntervalMs (2 s by contract), only when there is news. The explicit
+    // check keeps the minimum gap even if a delayed tick is followed by a punctual one.
+    let lastProgressAt = Number.NEGATIVE_INFINITY;
     const ticker = setInterval(() => {
-      if (latest && latest !== sent) sendProgress(latest);
-    }, config.progressIntervalMs);
+      if (!latest || latest === sent || Date.now() - lastProgressAt < config.progressIntervalMs) return;
+      lastProgressAt = Date.now();
+      sendProgress(latest);
+    }, Math.max(10, Math.floor(config.progressIntervalMs / 4)));
     const timeout = setTimeout(() => {
       controller.abort(
         new JobError(

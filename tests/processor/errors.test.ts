@@ -4,6 +4,7 @@
  * that disconnects mid-job. Every failure is an NDJSON ERROR line (never a 5xx), leaves no temp file,
  * uploads no archive, and the server keeps answering.
  */
+import { isFinalExtractEvent } from "../../schema/messages/extract-snapshot.ts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { archiveObjectKey, manifestObjectKey } from "../../schema/object-keys.ts";
 import {
@@ -36,7 +37,7 @@ const SLOW = { mode: "interval", intervalSeconds: 1 } as const;
 async function expectJobError(baseUrl: string, videoId: string, attempt = 1) {
   const res = await postJob(baseUrl, jobMessage(videoId, { mode: "keyframes" }, attempt));
   expect(res.status).toBe(200);
-  const terminal = res.events.filter((e) => e.type !== "MSG_EXTRACT_SNAPSHOT_PROCESSING");
+  const terminal = res.events.filter((e) => isFinalExtractEvent(e.type));
   expect(terminal).toHaveLength(1);
   expect(res.events[0]!.type).toBe("MSG_EXTRACT_SNAPSHOT_PROCESSING");
   const last = res.events.at(-1)!;
@@ -138,7 +139,7 @@ describe("concurrency, timeout, disconnect", () => {
     // Another attempt of the same video is a different job.
     const events = await job.rest;
     expect(events.at(-1)!.type).toBe("MSG_EXTRACT_SNAPSHOT_SUCCESS");
-    expect(events.filter((e) => e.type !== "MSG_EXTRACT_SNAPSHOT_PROCESSING")).toHaveLength(1);
+    expect(events.filter((e) => isFinalExtractEvent(e.type))).toHaveLength(1);
     expect(await leftoverTempFiles(h)).toEqual([]);
   });
 

@@ -14,7 +14,7 @@ import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from 
 import { unzipSync } from "fflate";
 import { LOCAL } from "../../scripts/lib/local-config.ts";
 import { startS3Server, type S3ServerHandle } from "../../scripts/lib/s3-server.ts";
-import type { ExtractionOptions } from "../../schema/extraction-options.ts";
+import { IMAGE_FORMATS, type ExtractionOptions, type ImageFormat } from "../../schema/extraction-options.ts";
 import { Manifest } from "../../schema/manifest.ts";
 import { ExtractSnapshotEvent, type ExtractSnapshotMessage } from "../../schema/messages/extract-snapshot.ts";
 import { archiveObjectKey, manifestObjectKey, s3Reference, sourceObjectKey } from "../../schema/object-keys.ts";
@@ -281,11 +281,11 @@ export async function ffprobeKeyframeTimes(file: string): Promise<number[]> {
 }
 
 /**
- * Decodes a JPEG with ffmpeg. @returns ffmpeg's stderr at level error (empty when clean)
+ * Decodes an image (JPEG by default) with ffmpeg. @returns ffmpeg's stderr at level error (empty when clean)
  * @throws when ffmpeg exits non-zero
  */
-export async function decodeJpeg(dir: string, bytes: Uint8Array): Promise<string> {
-  const file = path.join(dir, `check-${process.pid}-${Math.random().toString(36).slice(2)}.jpg`);
+export async function decodeJpeg(dir: string, bytes: Uint8Array, format: ImageFormat = "jpeg"): Promise<string> {
+  const file = path.join(dir, `check-${process.pid}-${Math.random().toString(36).slice(2)}.${IMAGE_FORMATS[format].extension}`);
   await writeFile(file, bytes);
   try {
     const { stderr } = await run("ffmpeg", ["-v", "error", "-nostdin", "-i", file, "-f", "null", "-"]);
@@ -305,6 +305,19 @@ export async function waitUntil(what: string, fn: () => boolean | Promise<boolea
   throw new Error(`timed out waiting for ${what}`);
 }
 
+/** True when `bytes` start (and, for JPEG, end) with the format's magic numbers. */
+export function hasImageMagic(bytes: Uint8Array, format: ImageFormat): boolean {
+  const b = Buffer.from(bytes);
+  switch (format) {
+    case "jpeg":
+      return b[0] === 0xff && b[1] === 0xd8 && b.at(-2) === 0xff && b.at(-1) === 0xd9;
+    case "png":
+      return b.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])) && b.subarray(-8, -4).toString("latin1") === "IEND";
+    case "webp":
+      return b.subarray(0, 4).toString("latin1") === "RIFF" && b.subarray(8, 12).toString("latin1") === "WEBP" && b.readUInt32LE(4) + 8 === b.length;
+  }
+}
+
 /**
  * Runs one job end to end and checks everything that must hold for every successful job: the event
  * sequence, the SUCCESS payload, the archive layout, the manifest (schema, entries, stand-alone copy),
@@ -321,9 +334,18 @@ export async function runSuccessfulJob(h: Harness, videoId: string, file: string
   expect(last.type, JSON.stringify(last)).toBe("MSG_EXTRACT_SNAPSHOT_SUCCESS");
   expect(events[0]!.type).toBe("MSG_EXTRACT_SNAPSHOT_PROCESSING");
   expect(events[0]!.payload).not.toHaveProperty("progress");
+  // Then PROGRESS (fractions never down, ≤ 1) and heartbeats (bare PROCESSING) until the final event.
+  let fraction = 0;
   for (const e of events.slice(1, -1)) {
-    expect(e.type).toBe("MSG_EXTRACT_SNAPSHOT_PROCESSING");
-    expect(e.payload).toHaveProperty("progress");
+    if (e.type === "MSG_EXTRACT_SNAPSHOT_PROCESSING") {
+      expect(e.payload).not.toHaveProperty("progress");
+      continue;
+    }
+    expect(e.type).toBe("MSG_EXTRACT_SNAPSHOT_PROGRESS");
+    if (e.type !== "MSG_EXTRACT_SNAPSHOT_PROGRESS") throw new Error("unreachable");
+    expect(e.payload.fraction).toBeGreaterThanOrEqual(fraction);
+    expect(e.payload.fraction).toBeLessThanOrEqual(1);
+    fraction = e.payload.fraction;
   }
   for (const e of events) {
     expect(e.sender).toBe("VIDEO_IMAGE_PROCESSOR_SERVICE");
@@ -339,19 +361,21 @@ export async function runSuccessfulJob(h: Harness, videoId: string, file: string
   expect(success.zipSizeBytes).toBe(zip.byteLength);
   expect(success.imageCount).toBe(manifest.images.length);
   expect(standalone).toEqual(manifest);
-  expect(manifest).toMatchObject({ version: 1, videoId, attempt: 1, imageFormat: "jpeg", options });
+  const format = options.format ?? "jpeg";
+  expect(manifest).toMatchObject({ version: 1, videoId, attempt: 1, imageFormat: format, contentType: IMAGE_FORMATS[format].contentType, options });
   expect(manifest.source).toEqual(success.source);
   expect(Object.keys(entries).sort()).toEqual([...manifest.images.map((i) => i.fileName), "manifest.json"].sort());
   manifest.images.forEach((image, i) => {
     expect(image.index).toBe(i);
-    expect(image.fileName).toBe(imageEntryName(i, image.timestampSeconds));
+    expect(image.fileName).toBe(imageEntryName(i, image.timestampSeconds, format));
+    expect(image.contentType).toBe(IMAGE_FORMATS[format].contentType);
     const bytes = entries[image.fileName]!;
     expect(bytes.byteLength).toBe(image.bytes);
-    expect([bytes[0], bytes[1], bytes.at(-2), bytes.at(-1)]).toEqual([0xff, 0xd8, 0xff, 0xd9]);
+    expect(hasImageMagic(bytes, format), image.fileName).toBe(true);
     if (i > 0) expect(image.timestampSeconds).toBeGreaterThan(manifest.images[i - 1]!.timestampSeconds);
   });
   for (const image of [manifest.images[0]!, manifest.images.at(-1)!]) {
-    expect(await decodeJpeg(h.dataDir, entries[image.fileName]!)).toBe("");
+    expect(await decodeJpeg(h.dataDir, entries[image.fileName]!, format)).toBe("");
   }
   expect(await leftoverTempFiles(h)).toEqual([]);
   expect(h.processor.runningJobs()).toBe(0);

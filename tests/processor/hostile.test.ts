@@ -16,9 +16,11 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { promisify } from "node:util";
+import { isFinalExtractEvent } from "../../schema/messages/extract-snapshot.ts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ExtractionOptions } from "../../schema/extraction-options.ts";
 import { archiveObjectKey } from "../../schema/object-keys.ts";
+import { recordAudit } from "../support/audit.ts";
 import {
   jobMessage,
   leftoverTempFiles,
@@ -227,7 +229,7 @@ async function runHostileJob(baseUrl: string, videoId: string, file: string, opt
   const elapsedMs = Date.now() - started;
   expect(res.status).toBe(200);
   expect(res.events[0]!.type).toBe("MSG_EXTRACT_SNAPSHOT_PROCESSING");
-  const terminal = res.events.filter((e) => e.type !== "MSG_EXTRACT_SNAPSHOT_PROCESSING");
+  const terminal = res.events.filter((e) => isFinalExtractEvent(e.type));
   expect(terminal).toHaveLength(1);
   const last = terminal[0]!;
   expect(last.payload).toMatchObject({ videoId, userId: USER_ID, attempt: 1 });
@@ -270,6 +272,12 @@ describe("hostile-input corpus", () => {
   it.each(corpus.map((c) => [c.name, c] as const))("%s", async (_, c) => {
     const got = await runHostileJob(h.url, `hostile-${path.basename(c.file, ".mp4")}`, path.join(corpusDir, c.file));
     results.push({ name: c.name, got: got.type === "MSG_EXTRACT_SNAPSHOT_SUCCESS" ? "SUCCESS" : `ERROR ${got.message}` });
+    recordAudit({
+      case: c.name,
+      expected: c.expected === "success-or-error" ? "SUCCESS, or ERROR with a clear message" : `ERROR /${c.expected.source}/`,
+      got: results.at(-1)!.got,
+      ok: c.expected === "success-or-error" ? got.type === "MSG_EXTRACT_SNAPSHOT_SUCCESS" || got.message.length > 10 : got.type === "MSG_EXTRACT_SNAPSHOT_ERROR" && c.expected.test(got.message),
+    });
     if (c.expected === "success-or-error") {
       if (got.type === "MSG_EXTRACT_SNAPSHOT_ERROR") expect(got.message.length).toBeGreaterThan(10);
     } else {
@@ -279,6 +287,10 @@ describe("hostile-input corpus", () => {
   });
 
   it("no request reached the listener; no local file content in logs or uploaded objects", async () => {
+    recordAudit({ case: "requests reaching the test's listener", expected: "0", got: String(listenerHits.length), ok: listenerHits.length === 0 });
+    const logText = JSON.stringify(h.logs);
+    const inLogs = logText.includes(passwdMarker) || logText.includes("root:");
+    recordAudit({ case: "/etc/passwd content in processor logs", expected: "none", got: inLogs ? "FOUND" : "none", ok: !inLogs });
     expect(listenerHits).toEqual([]);
     const logs = JSON.stringify(h.logs);
     expect(logs).not.toContain(passwdMarker);
@@ -291,10 +303,18 @@ describe("hostile-input corpus", () => {
   });
 });
 
+/** Records a resource-limit case for `npm run audit:security` (the test's own assertions stay as they are). */
+function auditLimit(name: string, expectedMessage: string | null, got: { type: string; message: string }) {
+  const outcome = got.type === "MSG_EXTRACT_SNAPSHOT_SUCCESS" ? "SUCCESS" : `ERROR ${got.message}`;
+  const expected = expectedMessage === null ? "SUCCESS" : `ERROR ${expectedMessage}`;
+  recordAudit({ case: name, expected, got: outcome, ok: outcome === expected });
+}
+
 describe("resource limits, low values on real files", () => {
   it("MAX_DURATION_SECONDS: franck.mp4 (200 s) against 60 s, refused before decoding", async () => {
     const p = await h.extraProcessor({ maxDurationSeconds: 60 });
     const got = await runHostileJob(p.url, "limit-duration", testVideo("franck.mp4"));
+    auditLimit("MAX_DURATION_SECONDS=60, franck.mp4 (200 s)", "The video is 0:03:20 long; the limit is 0:01:00.", got);
     expect(got.message).toBe("The video is 0:03:20 long; the limit is 0:01:00.");
     expect(got.description).toMatch(/MAX_DURATION_SECONDS=60; .*nothing was decoded/);
     await p.processor.close();
@@ -303,6 +323,7 @@ describe("resource limits, low values on real files", () => {
   it("MAX_PIXELS_PER_FRAME: hardware-example.mp4 (1280x720) against 500000", async () => {
     const p = await h.extraProcessor({ maxPixelsPerFrame: 500_000 });
     const got = await runHostileJob(p.url, "limit-pixels", testVideo("hardware-example.mp4"));
+    auditLimit("MAX_PIXELS_PER_FRAME=500000, 1280x720", "The video's frames are 1280x720 pixels (0.92 megapixels); the limit is 0.5 megapixels per frame.", got);
     expect(got.message).toBe("The video's frames are 1280x720 pixels (0.92 megapixels); the limit is 0.5 megapixels per frame.");
     expect(got.description).toContain("MAX_PIXELS_PER_FRAME=500000");
     await p.processor.close();
@@ -311,6 +332,7 @@ describe("resource limits, low values on real files", () => {
   it("MAX_IMAGES: franck.mp4 keyframes (20) against 5 stops ffmpeg at image 6", async () => {
     const p = await h.extraProcessor({ maxImages: 5 });
     const got = await runHostileJob(p.url, "limit-images", testVideo("franck.mp4"));
+    auditLimit("MAX_IMAGES=5, franck.mp4 keyframes (20)", "The video gives more than 5 images; the limit is 5 images per job. Choose a longer interval.", got);
     expect(got.message).toBe("The video gives more than 5 images; the limit is 5 images per job. Choose a longer interval.");
     expect(got.description).toContain("MAX_IMAGES=5; ffmpeg was stopped");
     await p.processor.close();
@@ -319,6 +341,7 @@ describe("resource limits, low values on real files", () => {
   it("MAX_IMAGES with the seek strategy: the plan (20 images) is refused before decoding", async () => {
     const p = await h.extraProcessor({ maxImages: 5, intervalStrategy: "seek" });
     const got = await runHostileJob(p.url, "limit-images-seek", testVideo("franck.mp4"), { mode: "interval", intervalSeconds: 10 });
+    auditLimit("MAX_IMAGES=5, interval plan of 20 (seek)", "The video gives more than 5 images; the limit is 5 images per job. Choose a longer interval.", got);
     expect(got.message).toBe("The video gives more than 5 images; the limit is 5 images per job. Choose a longer interval.");
     expect(got.description).toBe("MAX_IMAGES=5; the interval plan has 20 images, nothing was decoded.");
     await p.processor.close();
@@ -327,6 +350,7 @@ describe("resource limits, low values on real files", () => {
   it("at the limit exactly, the job succeeds (franck.mp4 keyframes with MAX_IMAGES=20)", async () => {
     const p = await h.extraProcessor({ maxImages: 20 });
     const got = await runHostileJob(p.url, "limit-images-exact", testVideo("franck.mp4"));
+    auditLimit("MAX_IMAGES=20, franck.mp4 keyframes (20): at the limit", null, got);
     expect(got.type).toBe("MSG_EXTRACT_SNAPSHOT_SUCCESS");
     await p.processor.close();
   });

@@ -48,11 +48,11 @@ describe("interval mode", () => {
     });
     if (n === 1) {
       expect(success.zipSizeBytes).toBeGreaterThan(5 * 1024 * 1024);
-      const progress = events.flatMap((e) => (e.type === "MSG_EXTRACT_SNAPSHOT_PROCESSING" && e.payload.progress ? [e.payload.progress] : []));
+      const progress = events.flatMap((e) => (e.type === "MSG_EXTRACT_SNAPSHOT_PROGRESS" ? [e.payload] : []));
       expect(progress.length).toBeGreaterThan(0);
       for (const [i, p] of progress.entries()) {
         expect(p.fraction).toBeGreaterThanOrEqual(i > 0 ? progress[i - 1]!.fraction : 0);
-        expect(p.images).toBeLessThanOrEqual(count);
+        expect(p.imagesSoFar).toBeLessThanOrEqual(count);
       }
     }
   });

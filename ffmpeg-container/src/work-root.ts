@@ -1,0 +1,41 @@
+/**
+ * The processor's own working root: `<TMPDIR>/vidsnap-processor-<pid>/`, parent of the per-job working
+ * folders (`vidsnap-job-*`, extract.ts). A job removes its folder on every path it controls (success, error,
+ * abort, timeout), but not when the process is SIGKILLed (OOM killer, container runtime, `kill -9`): that
+ * folder would stay forever. So at start the processor removes the working roots of processes that no
+ * longer exist (the pid is checked with signal 0), and only those: another processor sharing TMPDIR (tests,
+ * a second local instance) keeps its folders.
+ */
+import { mkdir, readdir, rm } from "node:fs/promises";
+import path from "node:path";
+
+const PREFIX = "vidsnap-processor-";
+
+/** Whether a process with this pid exists (EPERM: it exists but belongs to someone else). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * Removes the working roots of dead processors under `tmpDir`, then creates this process's own.
+ * @param tmpDir TMPDIR of the configuration
+ * @returns the working root to use as the jobs' parent folder, and the dead roots removed
+ */
+export async function prepareWorkRoot(tmpDir: string): Promise<{ workRoot: string; removed: string[] }> {
+  const removed: string[] = [];
+  for (const name of await readdir(tmpDir).catch(() => [] as string[])) {
+    if (!name.startsWith(PREFIX)) continue;
+    const pid = Number(name.slice(PREFIX.length));
+    if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid || alive(pid)) continue;
+    await rm(path.join(tmpDir, name), { recursive: true, force: true });
+    removed.push(name);
+  }
+  const workRoot = path.join(tmpDir, `${PREFIX}${process.pid}`);
+  await mkdir(workRoot, { recursive: true });
+  return { workRoot, removed };
+}
