@@ -1,30 +1,105 @@
 /**
- * Authentication: better-auth (email + password, bearer plugin) over D1 through the drizzle adapter,
- * mounted at `/api/auth/*`, and the `/v1/*` middleware that resolves `Authorization: Bearer <token>`.
+ * Authentication: better-auth (email + password, bearer plugin, API keys) over D1 through the drizzle
+ * adapter, mounted at `/api/auth/*`, and the `/v1/*` guard {@link requireUser}.
  *
- * - Tables: better-auth's core `user`, `session`, `account`, `verification` from schema/db.ts. The adapter
- *   addresses drizzle's field names (camelCase, e.g. `emailVerified`), which are better-auth's own
- *   field names, so no field mapping is needed; the SQL columns are snake_case.
+ * - Tables: better-auth's core `user`, `session`, `account`, `verification` and the api-key plugin's
+ *   `apikey` from schema/db.ts. The adapter addresses drizzle's field names (camelCase, e.g.
+ *   `emailVerified`), which are better-auth's own field names, so no field mapping is needed; the SQL
+ *   columns are snake_case.
  * - Sign-up/sign-in answer the session token in the `set-auth-token` header (bearer plugin); clients send
  *   it back as `Authorization: Bearer <token>`.
- * - Passwords: at least 10 characters (hashing costs ~100 ms CPU on workerd).
+ * - Sessions ({@link SESSION_EXPIRES_IN_SECONDS}, {@link SESSION_UPDATE_AGE_SECONDS}): a session lives
+ *   7 days and is extended (to 7 days from then) when used more than a day after its last extension, so
+ *   an active client stays signed in and an idle token dies within a week. Expired sessions get 401.
+ * - Passwords (./password-policy.ts): 10..128 characters, not a common password, not the email; checked
+ *   by a before-hook on sign-up, change-password and reset-password (400 `{code, message}` from better-auth).
+ * - API keys (@better-auth/api-key): `vsk_` + 64 letters, stored as SHA-256 only, shown once. Managed by our
+ *   own `/v1/api-keys` routes only: the plugin's HTTP endpoints under `/api/auth/api-key/*` are disabled
+ *   (`disabledPaths`), its server-side functions are used. The plugin's per-key usage limits are off: rate
+ *   limits are the Workers bindings of ./rate-limit.ts (which also replaced better-auth's in-memory limiter).
  * - `trustedOrigins`: PUBLIC_BASE_URL plus TRUSTED_ORIGINS; other browser origins get 403 from better-auth.
  */
+import { apiKey as apiKeyPlugin } from "@better-auth/api-key";
 import { drizzleAdapter } from "better-auth/adapters/drizzle";
+import { APIError, createAuthMiddleware } from "better-auth/api";
 import { betterAuth } from "better-auth/minimal";
 import { bearer } from "better-auth/plugins/bearer";
-import type { MiddlewareHandler } from "hono";
-import { account, session, user, verification } from "../../schema/db.ts";
+import type { Context, MiddlewareHandler } from "hono";
+import { API_KEY_PREFIX } from "../../schema/api-keys.ts";
+import { account, apiKey, session, user, verification } from "../../schema/db.ts";
+import type { AppEnv } from "./context.ts";
 import { createDb } from "./db.ts";
 import type { Config, Env } from "./env.ts";
 import { ProblemError } from "./errors.ts";
-import type { AppEnv } from "./context.ts";
+import { createLogger } from "./log.ts";
+import { checkPassword, MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from "./password-policy.ts";
+import { isApiKeyLike, verifyApiKey } from "./services/api-keys/verify-api-key.ts";
 
-/** Minimum password length for sign-up and password changes. */
-export const MIN_PASSWORD_LENGTH = 10;
+export { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH };
+
+/** Lifetime of a session, seconds (7 days). */
+export const SESSION_EXPIRES_IN_SECONDS = 7 * 86_400;
+/** A session used this long after its last extension is extended again, seconds (1 day). */
+export const SESSION_UPDATE_AGE_SECONDS = 86_400;
+
+/** The plugin's HTTP endpoints, replaced by `/v1/api-keys` (one surface, problem+json, owner-scoped). */
+const DISABLED_API_KEY_PATHS = [
+  "/api-key/create",
+  "/api-key/get",
+  "/api-key/update",
+  "/api-key/delete",
+  "/api-key/list",
+  "/api-key/verify",
+  "/api-key/delete-all-expired-api-keys",
+];
+
+/**
+ * better-auth before-hook enforcing ./password-policy.ts on every route that sets a password.
+ * @param sessionEmail the email of the session the request carries (through better-auth's public API, so
+ *   the bearer plugin's token-to-cookie step applies; a hook itself runs before that step)
+ * @throws APIError BAD_REQUEST `{code: PASSWORD_TOO_COMMON | PASSWORD_EQUALS_EMAIL, message}`
+ */
+const passwordPolicyHook = (sessionEmail: (headers: Headers) => Promise<string | undefined>) =>
+  createAuthMiddleware(async (ctx) => {
+    const body = (ctx.body ?? {}) as Record<string, unknown>;
+    let password: unknown;
+    let email: string | undefined;
+    if (ctx.path === "/sign-up/email") {
+      password = body.password;
+      email = typeof body.email === "string" ? body.email : undefined;
+    } else if (ctx.path === "/change-password") {
+      password = body.newPassword;
+      const headers = ctx.request?.headers ?? ctx.headers;
+      email = headers ? await sessionEmail(headers) : undefined;
+    } else if (ctx.path === "/reset-password") {
+      password = body.newPassword;
+    } else {
+      return;
+    }
+    if (typeof password !== "string") return; // better-auth's own body validation answers it
+    const refusal = checkPassword(password, email);
+    if (refusal) throw new APIError("BAD_REQUEST", { code: refusal.code, message: refusal.message });
+  });
+
+/**
+ * better-auth's log lines as our structured JSON lines (./log.ts), message and error code only: its extra
+ * arguments can hold request data, so they are not logged. Refusals are routine, not server errors: the
+ * plugin's "Failed to validate API key" (the client gets 401) is debug, a foreign "Invalid origin" (403) warn.
+ */
+function betterAuthLog(config: Config) {
+  const log = createLogger({ component: "better-auth" }, config.logLevel);
+  return (level: "debug" | "info" | "warn" | "error", message: string, ...args: unknown[]) => {
+    const first = args[0] as { body?: { code?: unknown } } | undefined;
+    const code = typeof first?.body?.code === "string" ? first.body.code : undefined;
+    const demoted = message.startsWith("Failed to validate API key") ? "debug" : message.startsWith("Invalid origin") ? "warn" : level;
+    log[demoted](message, code ? { code } : undefined);
+  };
+}
 
 function buildAuth(env: Env, config: Config) {
-  return betterAuth({
+  // Set once `auth` exists (the hook needs the instance it belongs to).
+  let sessionEmail: (headers: Headers) => Promise<string | undefined> = async () => undefined;
+  const auth = betterAuth({
     appName: "vidsnap",
     baseURL: config.publicBaseUrl,
     basePath: "/api/auth",
@@ -32,19 +107,37 @@ function buildAuth(env: Env, config: Config) {
     trustedOrigins: [config.publicBaseUrl, ...config.trustedOrigins],
     database: drizzleAdapter(createDb(env.DB), {
       provider: "sqlite",
-      schema: { user, session, account, verification },
+      schema: { user, session, account, verification, apikey: apiKey },
     }),
-    emailAndPassword: { enabled: true, minPasswordLength: MIN_PASSWORD_LENGTH },
-    plugins: [bearer()],
+    emailAndPassword: { enabled: true, minPasswordLength: MIN_PASSWORD_LENGTH, maxPasswordLength: MAX_PASSWORD_LENGTH },
+    session: { expiresIn: SESSION_EXPIRES_IN_SECONDS, updateAge: SESSION_UPDATE_AGE_SECONDS },
+    plugins: [
+      bearer(),
+      apiKeyPlugin({
+        defaultPrefix: API_KEY_PREFIX,
+        defaultKeyLength: 64,
+        startingCharactersConfig: { shouldStore: true, charactersLength: API_KEY_PREFIX.length + 6 },
+        requireName: true,
+        rateLimit: { enabled: false },
+        enableSessionForAPIKeys: false,
+        enableMetadata: false,
+      }),
+    ],
+    disabledPaths: DISABLED_API_KEY_PATHS,
+    hooks: { before: passwordPolicyHook((headers) => sessionEmail(headers)) },
     telemetry: { enabled: false },
-    // better-auth's limiter (per isolate memory): on outside local, where tests sign up many users.
-    rateLimit: { enabled: config.environment !== "local" },
+    // level "info": better-auth then also stops echoing every refused request (APIError) on its own console logger.
+    logger: { level: "info", log: betterAuthLog(config) },
+    // Rate limits are the Workers rate limiting bindings (./rate-limit.ts), shared across isolates; better-auth's
+    // per-isolate memory limiter would add a second, weaker limit with another 429 format.
+    rateLimit: { enabled: false },
     advanced: {
-      // Client IPs for better-auth's rate limiter: Cloudflare's header only.
       ipAddress: { ipAddressHeaders: ["cf-connecting-ip"] },
       useSecureCookies: config.publicBaseUrl.startsWith("https://"),
     },
   });
+  sessionEmail = async (headers) => (await auth.api.getSession({ headers }))?.user.email;
+  return auth;
 }
 
 export type Auth = ReturnType<typeof buildAuth>;
@@ -83,22 +176,58 @@ export function getAuth(env: Env, config: Config): Auth {
   return auth;
 }
 
+const unauthorized = (detail: string) =>
+  new ProblemError("unauthorized", detail, { headers: { "www-authenticate": 'Bearer realm="vidsnap"' } });
+
 /**
- * `/v1/*` guard: resolves the bearer token (or session cookie) with `auth.api.getSession` and sets
- * `c.var.user`. Missing or invalid credentials → 401 problem `unauthorized` (with `WWW-Authenticate`).
+ * `/v1/*` guard. Credentials, one per request:
+ * - `x-api-key: <key>` or `Authorization: Bearer vsk_…`: an API key (./services/api-keys/verify-api-key.ts);
+ * - `Authorization: Bearer <session token>` (or the session cookie): a better-auth session (`getSession`).
+ * Sets `c.var.user` and `c.var.authMethod` (`api-key` | `session`).
+ * @throws ProblemError `unauthorized` (401, `WWW-Authenticate: Bearer`) for missing, malformed, unknown,
+ *   revoked or expired credentials, and when both `x-api-key` and `Authorization` are sent
  */
 export const requireUser: MiddlewareHandler<AppEnv> = async (c, next) => {
   const auth = getAuth(c.env, c.var.config);
+  const authorization = c.req.header("authorization");
+  const apiKeyHeader = c.req.header("x-api-key");
+  const bearerValue = /^Bearer +(\S+) *$/i.exec(authorization ?? "")?.[1];
+
+  if (apiKeyHeader !== undefined || (bearerValue !== undefined && isApiKeyLike(bearerValue))) {
+    if (apiKeyHeader !== undefined && authorization !== undefined) {
+      throw unauthorized("Send one credential: either `x-api-key` or `Authorization`, not both.");
+    }
+    const owner = await verifyApiKey(auth, c.var.deps.db, (apiKeyHeader ?? bearerValue ?? "").trim());
+    if (!owner) throw unauthorized("The API key is invalid, revoked or expired.");
+    authenticated(c, owner, "api-key");
+    return next();
+  }
+
   const result = await auth.api.getSession({ headers: c.req.raw.headers });
   if (!result) {
-    const hasCredentials = c.req.header("authorization") !== undefined;
-    throw new ProblemError(
-      "unauthorized",
-      hasCredentials ? "The bearer token is invalid or expired." : "Send `Authorization: Bearer <token>` (from /api/auth sign-in).",
-      { headers: { "www-authenticate": 'Bearer realm="vidsnap"' } },
+    throw unauthorized(
+      authorization !== undefined
+        ? "The bearer token is invalid or expired."
+        : "Send `Authorization: Bearer <token>` (from /api/auth sign-in) or an API key.",
     );
   }
-  c.set("user", { id: result.user.id, email: result.user.email, name: result.user.name });
-  c.set("log", c.var.log.child({ userId: result.user.id }));
+  authenticated(c, { id: result.user.id, email: result.user.email, name: result.user.name }, "session");
   await next();
 };
+
+function authenticated(c: Context<AppEnv>, owner: { id: string; email: string; name: string }, method: "session" | "api-key") {
+  c.set("user", owner);
+  c.set("authMethod", method);
+  c.set("log", c.var.log.child({ userId: owner.id, auth: method }));
+}
+
+/**
+ * Refuses requests authenticated with an API key: managing API keys needs a signed-in session, so a leaked
+ * key can neither mint new keys nor list or revoke its siblings.
+ * @throws ProblemError `forbidden` (403)
+ */
+export function requireSession(c: Context<AppEnv>): void {
+  if (c.var.authMethod !== "session") {
+    throw new ProblemError("forbidden", "API keys cannot manage API keys; sign in and use the session token.");
+  }
+}

@@ -1,38 +1,57 @@
 /**
  * Authorisation matrix (issue 5): every `/v1` route of `/openapi.json` × no token, a malformed header, an
- * expired session, a signed-out session, another user's token and the owner's token; then presigned URLs
- * against the real SigV4-verifying S3 server: tampered, expired, and used for another object. Every refusal
- * is checked for its status and for a body that names nothing of the other user's video.
- * The expectations live in ./support/authz-matrix.ts; results are recorded there for `audit:security`.
+ * expired session, a signed-out session, a revoked API key, an expired API key, another user's session and
+ * API key, and the owner's session and API key; then presigned URLs against the real SigV4-verifying S3
+ * server: tampered, expired, and used for another object. Every refusal is checked for its status and for a
+ * body that names nothing of the owner's data.
+ * The expectations live in ./support/authz-matrix.ts; each case is recorded for `npm run audit:security`
+ * (tests/support/audit.ts).
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { eq } from "drizzle-orm";
-import type { CreateVideoResponse, Video } from "../../schema/api.ts";
-import { session } from "../../schema/db.ts";
+import type { CreateVideoResponse as AnyCreateVideoResponse, UploadInstructions, Video } from "../../schema/api.ts";
+import type { CreatedApiKey } from "../../schema/api-keys.ts";
+import { apiKey, session } from "../../schema/db.ts";
 import { archiveObjectKey, manifestObjectKey } from "../../schema/object-keys.ts";
 import { loadConfig } from "../../edge-api/src/env.ts";
 import { S3Storage } from "../../edge-api/src/storage/s3.ts";
+import { recordAudit } from "../support/audit.ts";
 import {
   CREDENTIALS,
   expectedStatus,
+  fixtureFor,
   matrixResults,
   OWNER_EXPECTATIONS,
+  REQUEST_BODIES,
   type Credential,
+  type FixtureKind,
   type RouteKey,
 } from "./support/authz-matrix.ts";
 import { api, db, eventually, signUp, testEnv } from "./support/env.ts";
 
+/** Files here are below MULTIPART_THRESHOLD_BYTES: the API answers a single presigned PUT. */
+type CreateVideoResponse = AnyCreateVideoResponse & { upload: UploadInstructions };
 type User = Awaited<ReturnType<typeof signUp>>;
 
 const SECRET_FILENAME = "alice-private-holiday-7f3e9.mp4";
+const SECRET_HOOK_PATH = "/hooks/alice-private-hook-5c1d";
+const SECRET_KEY_NAME = "alice-private-key";
 const VIDEO_BYTES = 48;
 
-let alice: User; // owner of the videos
+let alice: User; // owner of the videos, webhooks and keys
 let mallory: User; // another valid user
 let expired: User; // session expired in D1
 let signedOut: User; // signed out through better-auth
 let aliceDone: Video; // extraction succeeded
 let aliceZipUrl: string;
+let aliceWebhookId: string; // one of alice's webhook endpoints (routes /v1/webhooks/{id})
+let aliceKey: CreatedApiKey; // alice's API key (column owner-api-key; routes /v1/api-keys/{id})
+let malloryKey: CreatedApiKey; // column other-user-api-key
+let revokedKey: CreatedApiKey; // alice's, revoked through DELETE /v1/api-keys/{id}
+let expiredKey: CreatedApiKey; // alice's, expired in D1
+/** The id the last {@link call} put in place of `{id}`. */
+let lastId = "";
+const receiverUrl = () => inject("webhookReceiverUrl");
 
 /** The routes of the OpenAPI document under /v1. */
 let specRoutes: RouteKey[] = [];
@@ -44,6 +63,18 @@ async function createVideo(token: string, filename = SECRET_FILENAME): Promise<C
     json: { filename, contentType: "video/mp4", sizeBytes: VIDEO_BYTES },
   });
   if (res.status !== 201) throw new Error(`create → ${res.status}`);
+  return res.json();
+}
+
+async function createWebhook(token: string): Promise<string> {
+  const res = await api("/v1/webhooks", { method: "POST", token, json: { url: `${receiverUrl()}${SECRET_HOOK_PATH}` } });
+  if (res.status !== 201) throw new Error(`create webhook → ${res.status}: ${await res.text()}`);
+  return ((await res.json()) as { webhook: { id: string } }).webhook.id;
+}
+
+async function createKey(token: string, name = SECRET_KEY_NAME): Promise<CreatedApiKey> {
+  const res = await api("/v1/api-keys", { method: "POST", token, json: { name } });
+  if (res.status !== 201) throw new Error(`create api key → ${res.status}: ${await res.text()}`);
   return res.json();
 }
 
@@ -64,13 +95,14 @@ async function uploadAndProcess(created: CreateVideoResponse, token: string): Pr
 }
 
 /**
- * Strings of alice's data that must never appear in an answer to anyone else. Her video id is not among
- * them: the caller sent it (404 details echo it); that the 404 says nothing more is checked by comparing
- * it with the 404 of a video that does not exist.
+ * Strings of alice's data that must never appear in an answer to anyone else. Ids the caller sent are not
+ * among them (404 details echo them); that a 404 says nothing more is checked by comparing it with the 404
+ * of an id that does not exist. Her video's status only counts on routes of one resource (lists and
+ * statistics of another user name statuses of their own).
  */
-const aliceSecrets = () => [alice.userId, alice.email, SECRET_FILENAME, "alice-private", aliceDone.status];
-
-const leaks = (text: string) => aliceSecrets().some((s) => text.includes(s));
+const aliceIdentity = () => [alice.userId, alice.email, SECRET_FILENAME, "alice-private", SECRET_HOOK_PATH, aliceKey.key, aliceKey.apiKey.start!];
+const leaks = (text: string, withStatus: boolean) =>
+  [...aliceIdentity(), ...(withStatus ? [aliceDone.status] : [])].some((s) => text.includes(s));
 
 beforeAll(async () => {
   [alice, mallory, expired, signedOut] = await Promise.all([signUp("alice"), signUp("mallory"), signUp("expired"), signUp("signedout")]);
@@ -88,10 +120,23 @@ beforeAll(async () => {
   const out = await api("/api/auth/sign-out", { method: "POST", token: signedOut.token, json: {} });
   if (out.status !== 200) throw new Error(`sign-out → ${out.status}: ${await out.text()}`);
 
+  // API keys: alice's and mallory's working keys, one of alice's revoked, one expired.
+  [aliceKey, malloryKey, revokedKey, expiredKey] = await Promise.all([
+    createKey(alice.token),
+    createKey(mallory.token, "mallory-key"),
+    createKey(alice.token, "to-revoke"),
+    createKey(alice.token, "to-expire"),
+  ]);
+  const revoke = await api(`/v1/api-keys/${revokedKey.apiKey.id}`, { method: "DELETE", token: alice.token });
+  if (revoke.status !== 204) throw new Error(`revoke → ${revoke.status}`);
+  await db.update(apiKey).set({ expiresAt: new Date(Date.now() - 60_000) }).where(eq(apiKey.id, expiredKey.apiKey.id));
+
   aliceDone = await uploadAndProcess(await createVideo(alice.token), alice.token);
   const zip = await api(`/v1/videos/${aliceDone.id}/images.zip`, { token: alice.token });
   aliceZipUrl = zip.headers.get("location")!;
   if (zip.status !== 302 || !aliceZipUrl) throw new Error(`images.zip → ${zip.status}`);
+
+  aliceWebhookId = await createWebhook(alice.token);
 
   const spec = (await (await api("/openapi.json")).json()) as { paths: Record<string, Record<string, unknown>> };
   for (const [path, ops] of Object.entries(spec.paths)) {
@@ -115,33 +160,71 @@ function headersFor(credential: Credential): Record<string, string> {
       return { authorization: `Bearer ${expired.token}` };
     case "signed-out":
       return { authorization: `Bearer ${signedOut.token}` };
+    case "revoked-api-key":
+      return { authorization: `Bearer ${revokedKey.key}` };
+    case "expired-api-key":
+      return { "x-api-key": expiredKey.key };
     case "other-user":
       return { authorization: `Bearer ${mallory.token}` };
+    case "other-user-api-key":
+      return { "x-api-key": malloryKey.key };
     case "owner":
       return { authorization: `Bearer ${alice.token}` };
+    case "owner-api-key":
+      return { authorization: `Bearer ${aliceKey.key}` };
   }
 }
 
-/** The video a route is tried on: DELETE by the owner gets a fresh video, everything else alice's processed one. */
-async function videoIdFor(route: RouteKey, credential: Credential): Promise<string> {
-  if (route.startsWith("DELETE") && credential === "owner") return (await createVideo(alice.token, "to-delete.mp4")).video.id;
-  return aliceDone.id;
+/** A new resource of alice's, for routes that consume one (DELETE). */
+async function freshFixture(kind: FixtureKind): Promise<string> {
+  switch (kind) {
+    case "video":
+      return (await createVideo(alice.token, "to-delete.mp4")).video.id;
+    case "webhook":
+      return createWebhook(alice.token);
+    case "api-key":
+      return (await createKey(alice.token, "to-delete")).apiKey.id;
+  }
+}
+
+/** The resource a route is tried on: alice's standing fixture, or a fresh one when the owner's DELETE will succeed. */
+async function idFor(route: RouteKey, credential: Credential, kind: FixtureKind): Promise<string> {
+  const consumes = route.startsWith("DELETE") && (credential === "owner" || credential === "owner-api-key") && expectedStatus(route, credential) < 300;
+  if (consumes) return freshFixture(kind);
+  switch (kind) {
+    case "video":
+      return aliceDone.id;
+    case "webhook":
+      return aliceWebhookId;
+    case "api-key":
+      return aliceKey.apiKey.id;
+  }
+}
+
+function bodyFor(route: RouteKey): unknown {
+  const body = REQUEST_BODIES[route];
+  return body === undefined ? undefined : JSON.parse(JSON.stringify(body).replaceAll("{webhookUrl}", `${receiverUrl()}/hooks/matrix`));
 }
 
 async function call(route: RouteKey, credential: Credential): Promise<Response> {
   const [method, template] = route.split(" ") as [string, string];
-  const path = template.includes("{id}") ? template.replace("{id}", await videoIdFor(route, credential)) : template;
-  const json = method === "POST" && path === "/v1/videos" ? { filename: "clip.mp4", contentType: "video/mp4", sizeBytes: 10 } : undefined;
-  return api(path, { method, headers: headersFor(credential), json });
+  const kind = fixtureFor(route);
+  lastId = kind ? await idFor(route, credential, kind) : "";
+  const path = template.replace("{id}", lastId);
+  return api(path, { method, headers: headersFor(credential), json: bodyFor(route) });
 }
 
+const OWNER_CREDENTIALS: readonly Credential[] = ["owner", "owner-api-key"];
+
 describe("authorisation matrix over every /v1 route of the OpenAPI document", () => {
-  it("the OpenAPI document lists /v1 routes, and the matrix has expectations for each", () => {
+  it("the OpenAPI document lists /v1 routes, and the matrix has expectations and fixtures for each", () => {
     expect(specRoutes.length).toBeGreaterThanOrEqual(8);
     const missing = specRoutes.filter((r) => !(r in OWNER_EXPECTATIONS));
-    expect(missing, "routes of /openapi.json without an expectation in support/authz-matrix.ts").toEqual([]);
+    expect(missing, "routes of /openapi.json without an expectation in OWNER_EXPECTATIONS (tests/workers/support/authz-matrix.ts)").toEqual([]);
     const stale = Object.keys(OWNER_EXPECTATIONS).filter((r) => !specRoutes.includes(r as RouteKey));
     expect(stale, "expectations for routes no longer in /openapi.json").toEqual([]);
+    // Throws, naming the route, for a path parameter without a fixture.
+    for (const route of specRoutes) fixtureFor(route);
   });
 
   // Cases are built from the expectation table; the test above ties that table to the live document.
@@ -149,21 +232,24 @@ describe("authorisation matrix over every /v1 route of the OpenAPI document", ()
   it.each(cases)("%s × %s", async (route, credential) => {
     const expected = expectedStatus(route, credential);
     const res = await call(route, credential);
-    const text = await res.text();
-    const leaked = credential !== "owner" && route.includes("{id}") ? leaks(text) || leaks(res.headers.get("location") ?? "") : false;
+    // GET /v1/stats names every status as a key: those names say nothing about alice.
+    const text = route === "GET /v1/stats" ? (await res.text()).replace(/"VIDEO_[A-Z_]+":/g, '"":') : await res.text();
+    const isOwner = OWNER_CREDENTIALS.includes(credential);
+    const leaked = !isOwner && (leaks(text, fixtureFor(route) !== null) || leaks(res.headers.get("location") ?? "", true));
     matrixResults.push({ case: `${route} × ${credential}`, expected, got: res.status, leaked });
+    recordAudit({ case: `${route} × ${credential}`, expected: String(expected), got: String(res.status), ok: res.status === expected && !leaked, ...(leaked ? { note: "LEAK" } : {}) });
 
     expect(res.status).toBe(expected);
     // Security headers on every answer, refusals, 204 and the 302 included.
     expect(res.headers.get("x-content-type-options")).toBe("nosniff");
     expect(res.headers.get("content-security-policy")).toBe("default-src 'none'; frame-ancestors 'none'");
     expect(res.headers.get("cache-control")).toMatch(/no-store/);
-    if (credential === "owner") {
+    if (isOwner && expected < 400) {
       expect(res.status).not.toBe(401);
       expect(res.status).not.toBe(404);
       return;
     }
-    if (expected === 401 || expected === 404) {
+    if (expected === 401 || expected === 403 || expected === 404) {
       expect(res.headers.get("content-type")).toBe("application/problem+json");
       const body = JSON.parse(text) as Record<string, unknown>;
       expect(Object.keys(body).sort()).toEqual(["detail", "requestId", "status", "title", "type"]);
@@ -171,32 +257,47 @@ describe("authorisation matrix over every /v1 route of the OpenAPI document", ()
       if (expected === 401) expect(res.headers.get("www-authenticate")).toMatch(/^Bearer/);
     }
     if (expected === 404) {
-      // Indistinguishable from a video that does not exist (no existence oracle).
+      // Indistinguishable from a resource that does not exist (no existence oracle).
       const ghost = crypto.randomUUID();
       const [method, template] = route.split(" ") as [string, string];
-      const other = await api(template.replace("{id}", ghost), { method, headers: headersFor(credential) });
+      const other = await api(template.replace("{id}", ghost), { method, headers: headersFor(credential), json: bodyFor(route) });
       expect(other.status).toBe(404);
       const strip = (t: string) => ({ ...(JSON.parse(t) as Record<string, unknown>), requestId: "" });
-      expect(strip(text)).toEqual(strip((await other.text()).replaceAll(ghost, aliceDone.id)));
+      expect(strip(text)).toEqual(strip((await other.text()).replaceAll(ghost, lastId)));
     }
-    // Nobody but alice learns anything about her video (not even its filename or her id).
-    expect(leaks(text), `body of ${route} × ${credential} names alice's data`).toBe(false);
-    expect(res.headers.get("location")).toBeNull();
+    if (isOwner) return;
+    // Nobody but alice learns anything about her data (not even a filename, her id or her key).
+    expect(leaked, `answer of ${route} × ${credential} names alice's data`).toBe(false);
+    if (fixtureFor(route)) expect(res.headers.get("location")).toBeNull();
   });
 
   it("malformed Authorization headers are all refused", async () => {
-    for (const authorization of ["Bearer", "Bearer ", "Bearer a b c", `Bearer ${alice.token}x`, alice.token, `bearer\t${"x".repeat(5000)}`]) {
+    const values = [
+      "Bearer",
+      "Bearer ",
+      "Bearer a b c",
+      `Bearer ${alice.token}x`,
+      alice.token,
+      `bearer\t${"x".repeat(5000)}`,
+      `Bearer ${aliceKey.key}x`,
+      `Bearer ${aliceKey.key.slice(0, -1)}`,
+      aliceKey.key,
+      `Basic ${aliceKey.key}`,
+    ];
+    for (const authorization of values) {
       const res = await api(`/v1/videos/${aliceDone.id}`, { headers: { authorization } });
       const text = await res.text();
       expect(res.status, authorization.slice(0, 20)).toBe(401);
-      expect(leaks(text)).toBe(false);
+      expect(leaks(text, true)).toBe(false);
     }
   });
 
-  it("after all refusals alice's video is intact", async () => {
+  it("after all refusals alice's video, webhook and key are intact", async () => {
     const res = await api(`/v1/videos/${aliceDone.id}`, { token: alice.token });
     expect(res.status).toBe(200);
     expect(((await res.json()) as { video: Video }).video.status).toBe("VIDEO_IMAGE_EXTRACTION_SUCCESS");
+    expect((await api(`/v1/webhooks/${aliceWebhookId}`, { token: alice.token })).status).toBe(200);
+    expect((await api("/v1/videos", { headers: { "x-api-key": aliceKey.key } })).status).toBe(200);
   });
 });
 
@@ -209,7 +310,9 @@ describe("presigned URLs against the real S3 server", () => {
 
   async function expectRefused(name: string, res: Response) {
     const text = await res.text();
-    matrixResults.push({ case: `presigned: ${name}`, expected: 403, got: res.status, leaked: leaks(text) });
+    const leaked = leaks(text, true);
+    matrixResults.push({ case: `presigned: ${name}`, expected: 403, got: res.status, leaked });
+    recordAudit({ case: `presigned: ${name}`, expected: "403", got: String(res.status), ok: res.status === 403 && !leaked, ...(leaked ? { note: "LEAK" } : {}) });
     expect(res.status).toBe(403);
     // S3's error document names the signature problem, never alice's filename or the other object's data.
     expect(text).not.toContain(SECRET_FILENAME);

@@ -1,20 +1,38 @@
 /**
  * The authorisation matrix of issue 5 as data: every `/v1` route of the OpenAPI document × every kind of
- * credential, with the expected status. tests/workers/authz-matrix.test.ts runs it and records what it
- * got in {@link matrixResults}; a future `npm run audit:security` can print {@link formatMatrix}.
+ * credential, with the expected status. tests/workers/authz-matrix.test.ts runs it, records each case for
+ * `npm run audit:security` (tests/support/audit.ts) and keeps the rows in {@link matrixResults}
+ * ({@link formatMatrix} prints them).
+ *
+ * Adding a route: give it an owner expectation in {@link OWNER_EXPECTATIONS}; a route with a path parameter
+ * needs its collection in {@link PARAM_FIXTURES} (and a fixture maker in the test), a POST route with a
+ * required body an entry in {@link REQUEST_BODIES}. A route of `/openapi.json` missing here makes the matrix
+ * test fail with the route named, never skip it.
  */
 
 /** Kinds of credentials tried on every route. */
-export const CREDENTIALS = ["none", "malformed", "expired-session", "signed-out", "other-user", "owner"] as const;
+export const CREDENTIALS = [
+  "none",
+  "malformed",
+  "expired-session",
+  "signed-out",
+  "revoked-api-key",
+  "expired-api-key",
+  "other-user",
+  "other-user-api-key",
+  "owner",
+  "owner-api-key",
+] as const;
 export type Credential = (typeof CREDENTIALS)[number];
 
 /** `METHOD /path` as in the OpenAPI document (`{id}` parameters). */
-export type RouteKey = `${"GET" | "POST" | "DELETE"} /v1${string}`;
+export type RouteKey = `${"GET" | "POST" | "DELETE" | "PUT" | "PATCH"} /v1${string}`;
 
 /**
- * What the owner gets from each route (the other credentials are uniform: see {@link expectedStatus}).
- * GET/images/images.zip/complete/retry run on a video whose extraction succeeded; DELETE on a fresh one.
- * A route of the OpenAPI document missing here fails the matrix test.
+ * What the owner, signed in with a session, gets from each route (the other credentials follow from it:
+ * see {@link expectedStatus}). Video routes run on a video whose extraction succeeded (so the multipart
+ * routes answer 409: it was a single-PUT upload, past its upload) and DELETE on a fresh one; webhook and
+ * API-key routes on the owner's endpoint / key (DELETE on a fresh one).
  */
 export const OWNER_EXPECTATIONS: Record<RouteKey, number> = {
   "GET /v1/videos": 200,
@@ -25,11 +43,67 @@ export const OWNER_EXPECTATIONS: Record<RouteKey, number> = {
   "POST /v1/videos/{id}/retry": 409,
   "GET /v1/videos/{id}/images": 200,
   "GET /v1/videos/{id}/images.zip": 302,
+  "GET /v1/videos/{id}/upload-parts": 409,
+  "POST /v1/videos/{id}/upload-parts": 409,
+  "GET /v1/stats": 200,
+  "POST /v1/webhooks": 201,
+  "GET /v1/webhooks": 200,
+  "GET /v1/webhooks/{id}": 200,
+  "DELETE /v1/webhooks/{id}": 204,
+  "GET /v1/webhooks/{id}/deliveries": 200,
+  "POST /v1/webhooks/{id}/test": 202,
+  "POST /v1/webhooks/{id}/rotate-secret": 200,
+  "POST /v1/api-keys": 201,
+  "GET /v1/api-keys": 200,
+  "DELETE /v1/api-keys/{id}": 204,
 };
+
+/** Kinds of resources a path parameter can name; the test knows how to make one of each for the owner. */
+export type FixtureKind = "video" | "webhook" | "api-key";
+
+/** Collection path → the resource its `{id}` names. */
+export const PARAM_FIXTURES: Record<string, FixtureKind> = {
+  "/v1/videos": "video",
+  "/v1/webhooks": "webhook",
+  "/v1/api-keys": "api-key",
+};
+
+/**
+ * JSON bodies sent with a route (to every credential alike). Resource names inside carry no data of the
+ * owner; `{webhookUrl}` is replaced by the test's receiver.
+ */
+export const REQUEST_BODIES: Partial<Record<RouteKey, unknown>> = {
+  "POST /v1/videos": { filename: "clip.mp4", contentType: "video/mp4", sizeBytes: 10 },
+  "POST /v1/videos/{id}/upload-parts": { partNumbers: [1] },
+  "POST /v1/webhooks": { url: "{webhookUrl}", description: "matrix" },
+  "POST /v1/api-keys": { name: "matrix" },
+};
+
+/** Routes only a signed-in session may use: an API key gets 403 there (edge-api/src/auth.ts `requireSession`). */
+export const SESSION_ONLY_PREFIXES = ["/v1/api-keys"] as const;
+
+const isSessionOnly = (route: RouteKey) => SESSION_ONLY_PREFIXES.some((p) => route.split(" ")[1]!.startsWith(p));
+
+/**
+ * The resource kind a route's path parameter names, or null for a route without parameters.
+ * @throws Error naming the route when it has a parameter no fixture covers (add one to {@link PARAM_FIXTURES})
+ */
+export function fixtureFor(route: RouteKey): FixtureKind | null {
+  const template = route.split(" ")[1]!;
+  const params = [...template.matchAll(/\{([^}]+)\}/g)];
+  if (params.length === 0) return null;
+  const kind = params.length === 1 && params[0]![1] === "id" ? PARAM_FIXTURES[template.slice(0, params[0]!.index! - 1)] : undefined;
+  if (!kind) {
+    throw new Error(
+      `authz matrix: no fixture for the path parameters of ${route}; add its collection to PARAM_FIXTURES in tests/workers/support/authz-matrix.ts (and a fixture maker in authz-matrix.test.ts)`,
+    );
+  }
+  return kind;
+}
 
 function ownerStatus(route: RouteKey): number {
   const status = OWNER_EXPECTATIONS[route];
-  if (status === undefined) throw new Error(`no expectation for ${route} in OWNER_EXPECTATIONS`);
+  if (status === undefined) throw new Error(`authz matrix: no expectation for ${route} in OWNER_EXPECTATIONS (tests/workers/support/authz-matrix.ts)`);
   return status;
 }
 
@@ -40,10 +114,17 @@ export function expectedStatus(route: RouteKey, credential: Credential): number 
     case "malformed":
     case "expired-session":
     case "signed-out":
+    case "revoked-api-key":
+    case "expired-api-key":
       return 401;
+    case "other-user-api-key":
+      if (isSessionOnly(route)) return 403;
+    // falls through: otherwise like the other user's session
     case "other-user":
-      // Another user's token on a route of one video: the video does not exist for them.
-      return route.includes("{id}") ? 404 : ownerStatus(route);
+      // Another user on a route of one resource: the resource does not exist for them.
+      return fixtureFor(route) ? 404 : ownerStatus(route);
+    case "owner-api-key":
+      return isSessionOnly(route) ? 403 : ownerStatus(route);
     case "owner":
       return ownerStatus(route);
   }

@@ -1,0 +1,104 @@
+/**
+ * Rate limits on the routes strangers can hammer, with Cloudflare's Workers Rate Limiting binding
+ * (`[[ratelimits]]` in wrangler.toml: `simple = { limit, period }`, period 10 or 60 s). Locally and in the
+ * workers tests miniflare simulates the same binding (fixed in-memory windows), so there is no second
+ * implementation; the limits themselves live in wrangler.toml per environment (high at the top level, where
+ * the test suites sign up many users; production values in [env.production]).
+ *
+ * - {@link authRateLimit}: every `POST /api/auth/*` (sign-up, sign-in, password change…) per route and client
+ *   IP, the IP taken from `cf-connecting-ip` only (set by Cloudflare; a client cannot choose it there).
+ * - {@link videoCreationRateLimit}: `POST /v1/videos` per authenticated user.
+ *
+ * Refusal: 429 problem `https://vidsnap.dev/problems/rate-limited` with `Retry-After: 60`. The binding does
+ * not say when its window ends; 60 s is the longest period it supports, so waiting that long always helps.
+ * A missing binding answers 500 `server-misconfigured` (fail closed) rather than letting requests through.
+ */
+import type { Context, MiddlewareHandler } from "hono";
+import type { AppEnv } from "./context.ts";
+import type { Env } from "./env.ts";
+import { ProblemError } from "./errors.ts";
+
+/** Seconds a refused client is told to wait (`Retry-After`): the longest period of the binding. */
+export const RETRY_AFTER_SECONDS = 60;
+
+/** The rate limiting bindings of the Worker (names in wrangler.toml `[[ratelimits]]`). */
+export type RateLimitBinding = keyof Pick<Env, "AUTH_RATE_LIMITER" | "VIDEO_RATE_LIMITER">;
+
+/** What a limiter needs from the binding: Cloudflare's `RateLimit` interface. */
+export type Limiter = Pick<RateLimit, "limit">;
+
+interface RateLimitOptions {
+  /** Binding consulted. */
+  binding: RateLimitBinding;
+  /** Label in logs and in the problem detail, e.g. `sign-in`. */
+  scope: (c: Context<AppEnv>) => string;
+  /** Key of the counter (e.g. `ip:203.0.113.9`); the scope is prepended. */
+  key: (c: Context<AppEnv>) => string;
+  /** HTTP methods counted; other methods pass untouched. */
+  methods: readonly string[];
+}
+
+/**
+ * Builds a middleware that counts one request against `binding` under `scope:key`.
+ * @returns a Hono middleware; throws {@link ProblemError} `rate-limited` (429, `Retry-After`) when the
+ *   binding refuses, `server-misconfigured` (500) when the binding is missing
+ */
+export function rateLimit(options: RateLimitOptions): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    if (!options.methods.includes(c.req.method)) return next();
+    const limiter: Limiter | undefined = c.env[options.binding];
+    if (!limiter) {
+      c.var.log.error("rate limiting binding missing", { binding: options.binding });
+      throw new ProblemError("server-misconfigured", "The server is misconfigured; the operators have been told.");
+    }
+    const scope = options.scope(c);
+    const { success } = await limiter.limit({ key: `${scope}:${options.key(c)}` });
+    if (!success) {
+      c.var.log.warn("rate limited", { binding: options.binding, scope });
+      throw new ProblemError("rate-limited", `Too many ${scope} requests; retry after ${RETRY_AFTER_SECONDS} seconds.`, {
+        headers: { "retry-after": String(RETRY_AFTER_SECONDS) },
+      });
+    }
+    await next();
+  };
+}
+
+/** The client IP as Cloudflare reports it; `unknown` when absent (local tools calling the Worker directly). */
+export function clientIp(c: Context<AppEnv>): string {
+  return c.req.header("cf-connecting-ip")?.trim() || "unknown";
+}
+
+/** Auth routes with a budget of their own; every other `POST /api/auth/*` path shares the `auth` budget. */
+export const AUTH_SCOPES: readonly string[] = ["sign-in/email", "sign-up/email", "change-password", "reset-password", "sign-out"];
+
+/**
+ * The budget of an auth path: its own for {@link AUTH_SCOPES} (compared after lower-casing and collapsing
+ * slashes, so `//Sign-In/email/` cannot open a fresh counter), else the shared `auth`.
+ * @param path request path, e.g. `/api/auth/sign-in/email`
+ */
+export function authScope(path: string): string {
+  const normalized = path.toLowerCase().replace(/\/+/g, "/").replace(/^\/api\/auth\//, "").replace(/\/$/, "");
+  return AUTH_SCOPES.includes(normalized) ? normalized : "auth";
+}
+
+/**
+ * `POST /api/auth/*`: per route (`sign-in/email`, `sign-up/email`, …) and client IP, binding
+ * `AUTH_RATE_LIMITER`. Mount on `/api/auth/*` before better-auth's handler.
+ */
+export const authRateLimit: MiddlewareHandler<AppEnv> = rateLimit({
+  binding: "AUTH_RATE_LIMITER",
+  scope: (c) => authScope(c.req.path),
+  key: (c) => `ip:${clientIp(c)}`,
+  methods: ["POST"],
+});
+
+/**
+ * `POST /v1/videos`: per authenticated user (session or API key alike), binding `VIDEO_RATE_LIMITER`.
+ * Mount on `/v1/videos` after `requireUser`.
+ */
+export const videoCreationRateLimit: MiddlewareHandler<AppEnv> = rateLimit({
+  binding: "VIDEO_RATE_LIMITER",
+  scope: () => "video creation",
+  key: (c) => `user:${c.var.user.id}`,
+  methods: ["POST"],
+});
