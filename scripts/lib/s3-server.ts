@@ -1,12 +1,13 @@
 /**
  * Starts the local S3-compatible server (@20minutes/s3rver 4.x), which verifies SigV4 signatures
  * (header and presigned query), honours presigned expiry and signed headers, and supports multipart
- * uploads. Buckets are created through its `configureBuckets` option because signed CreateBucket
+ * uploads (with ListParts, AbortMultipartUpload and S3's part checks added by ./s3-multipart-shim.ts). Buckets are created through its `configureBuckets` option because signed CreateBucket
  * fails there (see ../shared/toolchain-notes.md).
  */
 import { createRequire } from "node:module";
 import type { AddressInfo } from "node:net";
 import { LOCAL } from "./local-config.ts";
+import { installMultipartShim } from "./s3-multipart-shim.ts";
 
 const require = createRequire(import.meta.url);
 
@@ -44,10 +45,17 @@ export async function startS3Server(opts: {
     vhostBuckets: false,
     configureBuckets: buckets.map((name) => ({ name, configs: [CORS_XML] })),
   });
+  // ListParts, AbortMultipartUpload and S3's CompleteMultipartUpload checks, which s3rver lacks.
+  installMultipartShim(server);
   const address = (await server.run()) as AddressInfo;
   return {
     endpoint: `http://${LOCAL.host}:${address.port}`,
     port: address.port,
-    close: () => server.close(),
+    close: () => {
+      // End keep-alive and in-flight connections too, so close() resolves at once (the chaos harness
+      // stops the server mid-request to simulate an outage).
+      (server.httpServer as import("node:http").Server | undefined)?.closeAllConnections();
+      return server.close();
+    },
   };
 }

@@ -1,6 +1,8 @@
 /**
  * S3-compatible object storage (R2 in production, @20minutes/s3rver locally) through aws4fetch SigV4:
- * presigned PUT/GET URLs for clients, and signed HEAD/GET/DELETE for the Worker itself.
+ * presigned PUT/GET URLs for clients (whole objects and multipart parts), and signed HEAD/GET/DELETE and
+ * multipart calls (Create/Complete/Abort/ListParts) for the Worker itself. S3's small XML answers are read
+ * with anchored regular expressions (workerd has no DOMParser; the fields read are plain text).
  *
  * URLs are path-style, `${S3_ENDPOINT}/${bucket}/${key}`. Presigned URLs put `X-Amz-Expires` in the
  * query before signing (R2/S3 accept 1 s to 7 days). Presigned PUTs sign every header (`allHeaders`),
@@ -36,10 +38,62 @@ export class StorageError extends Error {
   constructor(
     message: string,
     readonly status?: number,
+    /** S3 error `<Code>` of the answer, e.g. `InvalidPart`, `NoSuchUpload`, when it had one. */
+    readonly code?: string,
   ) {
     super(message);
     this.name = "StorageError";
   }
+}
+
+/** One part of a multipart upload as given to CompleteMultipartUpload. */
+export interface UploadedPart {
+  partNumber: number;
+  etag: string;
+}
+
+/** One part the storage holds (ListParts). */
+export interface ListedPart extends UploadedPart {
+  sizeBytes: number;
+}
+
+/** Most parts ListParts answers per page (S3's maximum). */
+const LIST_PARTS_PAGE = 1000;
+
+/** Text of the first `<tag>` element of an S3 XML answer, XML entities decoded; null when absent. */
+function xmlText(xml: string, tag: string): string | null {
+  const m = new RegExp(`<${tag}>([^<]*)</${tag}>`).exec(xml);
+  return m ? decodeXml(m[1]!) : null;
+}
+
+function decodeXml(s: string): string {
+  return s.replace(/&(quot|amp|lt|gt|apos|#x?[0-9a-fA-F]+);/g, (all, e: string) => {
+    switch (e) {
+      case "quot":
+        return '"';
+      case "amp":
+        return "&";
+      case "lt":
+        return "<";
+      case "gt":
+        return ">";
+      case "apos":
+        return "'";
+      default:
+        return e[1] === "x" ? String.fromCodePoint(Number.parseInt(e.slice(2), 16)) : String.fromCodePoint(Number.parseInt(e.slice(1), 10));
+    }
+  });
+}
+
+function encodeXml(s: string): string {
+  return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+}
+
+/** Reads a non-2xx S3 answer and builds its StorageError (with the S3 error code when the body has one). */
+async function storageError(what: string, res: Response): Promise<StorageError> {
+  const body = await res.text().catch(() => "");
+  const code = xmlText(body, "Code") ?? undefined;
+  return new StorageError(`${what} answered ${res.status}${code ? ` ${code}` : ""}`, res.status, code);
 }
 
 /** Client of one S3 endpoint. Create one per request (cheap); it holds no connection. */
@@ -150,6 +204,126 @@ export class S3Storage {
     } catch {
       throw new StorageError(`GET ${bucket}/${key} is not JSON`);
     }
+  }
+
+  /**
+   * Starts a multipart upload (S3 CreateMultipartUpload) of an object with this content type.
+   * @returns the UploadId
+   * @throws StorageError on a non-2xx answer or one without UploadId; the timeout's DOMException
+   */
+  async createMultipartUpload(bucket: string, key: string, contentType: string): Promise<string> {
+    const res = await this.client.fetch(`${this.objectUrl(bucket, key)}?uploads=`, {
+      method: "POST",
+      headers: { "content-type": contentType },
+      signal: AbortSignal.timeout(STORAGE_TIMEOUT_MS),
+    });
+    if (!res.ok) throw await storageError(`CreateMultipartUpload ${bucket}/${key}`, res);
+    const uploadId = xmlText(await res.text(), "UploadId");
+    if (!uploadId) throw new StorageError(`CreateMultipartUpload ${bucket}/${key} answered no UploadId`);
+    return uploadId;
+  }
+
+  /**
+   * Presigned PUT of one part (S3 UploadPart), bound to the upload, the part number and the part's size
+   * (`content-length` signed: another size is refused with 403).
+   * @param opts.partNumber 1..10000
+   * @param opts.contentLength exact part size, bytes
+   * @param opts.ttlSeconds lifetime, 1..604800 s
+   */
+  async presignUploadPart(opts: {
+    bucket: string;
+    key: string;
+    uploadId: string;
+    partNumber: number;
+    contentLength: number;
+    ttlSeconds: number;
+  }): Promise<PresignedUrl & { headers: { "content-length": string } }> {
+    const headers = { "content-length": String(opts.contentLength) };
+    const query = { partNumber: String(opts.partNumber), uploadId: opts.uploadId };
+    const signed = await this.presign("PUT", opts.bucket, opts.key, opts.ttlSeconds, query, headers);
+    return { ...signed, headers };
+  }
+
+  /**
+   * Assembles the object from its parts (S3 CompleteMultipartUpload). S3 may answer 200 with an
+   * `<Error>` body: that counts as a failure too.
+   * @param parts ascending part numbers with the ETags their PUTs answered
+   * @throws StorageError with `code` `InvalidPart` (unknown part or wrong ETag), `InvalidPartOrder`,
+   *   `EntityTooSmall` (a part but the last under 5 MiB), `NoSuchUpload` (completed or aborted), …
+   */
+  async completeMultipartUpload(bucket: string, key: string, uploadId: string, parts: readonly UploadedPart[]): Promise<void> {
+    const xml =
+      "<CompleteMultipartUpload>" +
+      parts
+        .map((p) => `<Part><PartNumber>${p.partNumber}</PartNumber><ETag>${encodeXml(p.etag)}</ETag></Part>`)
+        .join("") +
+      "</CompleteMultipartUpload>";
+    const res = await this.client.fetch(`${this.objectUrl(bucket, key)}?uploadId=${encodeURIComponent(uploadId)}`, {
+      method: "POST",
+      headers: { "content-type": "application/xml" },
+      body: xml,
+      // Assembling large objects takes the storage a while.
+      signal: AbortSignal.timeout(STORAGE_TIMEOUT_MS * 3),
+    });
+    if (!res.ok) throw await storageError(`CompleteMultipartUpload ${bucket}/${key}`, res);
+    const body = await res.text();
+    if (body.includes("<Error>")) {
+      const code = xmlText(body, "Code") ?? undefined;
+      throw new StorageError(`CompleteMultipartUpload ${bucket}/${key} failed${code ? ` ${code}` : ""}`, res.status, code);
+    }
+  }
+
+  /**
+   * Aborts a multipart upload (S3 AbortMultipartUpload), freeing its parts. Idempotent: `NoSuchUpload`
+   * (already completed or aborted) counts as done.
+   * @throws StorageError on any other non-2xx answer; the timeout's DOMException
+   */
+  async abortMultipartUpload(bucket: string, key: string, uploadId: string): Promise<void> {
+    const res = await this.client.fetch(`${this.objectUrl(bucket, key)}?uploadId=${encodeURIComponent(uploadId)}`, {
+      method: "DELETE",
+      signal: AbortSignal.timeout(STORAGE_TIMEOUT_MS),
+    });
+    if (res.ok) {
+      await res.body?.cancel();
+      return;
+    }
+    const err = await storageError(`AbortMultipartUpload ${bucket}/${key}`, res);
+    if (err.code === "NoSuchUpload" || res.status === 404) return;
+    throw err;
+  }
+
+  /**
+   * Parts stored so far for a multipart upload (S3 ListParts, every page).
+   * @returns parts by ascending part number
+   * @throws StorageError (`code` `NoSuchUpload` when completed or aborted; status 405/501 where the
+   *   storage does not implement ListParts); the timeout's DOMException
+   */
+  async listParts(bucket: string, key: string, uploadId: string): Promise<ListedPart[]> {
+    const parts: ListedPart[] = [];
+    let marker = "0";
+    for (let page = 0; page < 10_000 / LIST_PARTS_PAGE + 1; page++) {
+      const url =
+        `${this.objectUrl(bucket, key)}?max-parts=${LIST_PARTS_PAGE}&part-number-marker=${encodeURIComponent(marker)}` +
+        `&uploadId=${encodeURIComponent(uploadId)}`;
+      const res = await this.client.fetch(url, { method: "GET", signal: AbortSignal.timeout(STORAGE_TIMEOUT_MS) });
+      if (!res.ok) throw await storageError(`ListParts ${bucket}/${key}`, res);
+      const xml = await res.text();
+      for (const m of xml.matchAll(/<Part>([\s\S]*?)<\/Part>/g)) {
+        const part = m[1]!;
+        const partNumber = Number.parseInt(xmlText(part, "PartNumber") ?? "", 10);
+        const sizeBytes = Number.parseInt(xmlText(part, "Size") ?? "", 10);
+        const etag = xmlText(part, "ETag");
+        if (!Number.isInteger(partNumber) || !Number.isInteger(sizeBytes) || !etag) {
+          throw new StorageError(`ListParts ${bucket}/${key} answered a malformed part`);
+        }
+        parts.push({ partNumber, sizeBytes, etag });
+      }
+      if (xmlText(xml, "IsTruncated") !== "true") break;
+      const next = xmlText(xml, "NextPartNumberMarker");
+      if (!next || next === marker) break;
+      marker = next;
+    }
+    return parts.sort((a, b) => a.partNumber - b.partNumber);
   }
 
   private async presign(

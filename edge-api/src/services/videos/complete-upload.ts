@@ -1,7 +1,8 @@
 /**
  * Marks an upload complete and queues its first extraction attempt.
  *
- * Rules: the source object must exist (HEAD, 409 `upload-incomplete` otherwise) with the declared size
+ * Rules: a multipart upload is first assembled from the request's parts (./complete-multipart-upload.ts;
+ * 400 / 409 `upload-parts-invalid` when they do not fit, the upload stays open). Then the source object must exist (HEAD, 409 `upload-incomplete` otherwise) with the declared size
  * (409 `upload-size-mismatch`, the record stays pending). The record moves PENDING → QUEUED (attempt 1)
  * with a conditional update; only the request that changed the row sends MSG_EXTRACT_SNAPSHOT. When the
  * send fails the row goes back to PENDING and the answer is 503. The queued attempt gets its lease
@@ -9,11 +10,12 @@
  * processing or done returns it unchanged and sends nothing (idempotent).
  */
 import { and, eq } from "drizzle-orm";
-import type { Video } from "../../../../schema/api.ts";
+import type { CompletedPart, Video } from "../../../../schema/api.ts";
 import { videos } from "../../../../schema/db.ts";
 import type { Deps } from "../../context.ts";
 import { errorFields } from "../../log.ts";
 import { ProblemError } from "../../errors.ts";
+import { completeMultipartUpload } from "./complete-multipart-upload.ts";
 import { buildExtractMessage } from "./extract-message.ts";
 import { queuedLeaseExpiry } from "./lease-deadlines.ts";
 import { getVideoRow } from "./get-video.ts";
@@ -22,13 +24,21 @@ import { COMPLETE_FROM, QUEUED } from "./state-machine.ts";
 import { withStorage } from "./storage-problem.ts";
 
 /**
+ * @param parts the parts of a multipart upload (`{partNumber, etag}`, 1..partCount); ignored for a single PUT
  * @returns the video after the call (QUEUED when this call queued it)
- * @throws ProblemError `not-found` (404), `upload-incomplete` / `upload-size-mismatch` (409),
+ * @throws ProblemError `not-found` (404), `bad-request` (400, parts missing for a multipart upload),
+ *   `upload-incomplete` / `upload-size-mismatch` / `upload-parts-invalid` (409),
  *   `bad-gateway` (502, storage unreachable), `service-unavailable` (503, queue send failed)
  */
-export async function completeUpload(deps: Deps, userId: string, videoId: string): Promise<Video> {
+export async function completeUpload(
+  deps: Deps,
+  userId: string,
+  videoId: string,
+  parts?: readonly CompletedPart[],
+): Promise<Video> {
   const row = await getVideoRow(deps, userId, videoId);
   if (row.status !== COMPLETE_FROM) return toVideo(row);
+  if (row.uploadId && row.uploadPartSizeBytes) await completeMultipartUpload(deps, row, parts);
 
   const head = await withStorage("checking the upload", () =>
     deps.storage.headObject(deps.config.videosBucket, row.sourceKey),

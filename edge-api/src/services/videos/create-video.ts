@@ -2,6 +2,8 @@
  * Creates a video record awaiting its upload and signs the PUT the client uploads the file with.
  * Rules: size 1..MAX_UPLOAD_BYTES bytes (413 above), extension/MIME per the allow-list (415), the
  * presigned PUT is bound to the declared content-type and content-length and lives UPLOAD_URL_TTL_SECONDS.
+ * Above MULTIPART_THRESHOLD_BYTES the file is uploaded in parts instead: an S3 multipart upload is started
+ * (./start-multipart-upload.ts) and its UploadId and part size are stored on the record.
  */
 import type { CreateVideoRequest, CreateVideoResponse } from "../../../../schema/api.ts";
 import { videos } from "../../../../schema/db.ts";
@@ -10,14 +12,17 @@ import { sourceObjectKey } from "../../../../schema/object-keys.ts";
 import type { Deps } from "../../context.ts";
 import { ProblemError } from "../../errors.ts";
 import { checkVideoType } from "./check-video-type.ts";
+import { startMultipartUpload } from "./start-multipart-upload.ts";
 import { toVideo } from "./serialize.ts";
 import { PENDING } from "./state-machine.ts";
 
 /**
  * @param userId owner of the new video
  * @param input validated request body (`sizeBytes` ≥ 1)
- * @returns the video (status VIDEO_UPLOAD_PENDING, attempt 0) and the upload instructions
- * @throws ProblemError `file-too-large` (413), `unsupported-video-type` (415)
+ * @returns the video (status VIDEO_UPLOAD_PENDING, attempt 0) and the upload instructions (`PUT`, or
+ *   `MULTIPART` above MULTIPART_THRESHOLD_BYTES)
+ * @throws ProblemError `file-too-large` (413), `unsupported-video-type` (415), `bad-gateway` (502, the
+ *   storage did not start the multipart upload)
  */
 export async function createVideo(deps: Deps, userId: string, input: CreateVideoRequest): Promise<CreateVideoResponse> {
   const { config } = deps;
@@ -31,6 +36,10 @@ export async function createVideo(deps: Deps, userId: string, input: CreateVideo
   const id = crypto.randomUUID();
   const sourceKey = sourceObjectKey(userId, id);
   const now = new Date();
+  const multipart =
+    input.sizeBytes > config.multipartThresholdBytes
+      ? await startMultipartUpload(deps, sourceKey, input.sizeBytes, contentType, now)
+      : undefined;
 
   const [row] = await deps.db
     .insert(videos)
@@ -44,11 +53,17 @@ export async function createVideo(deps: Deps, userId: string, input: CreateVideo
       options: input.options ?? DEFAULT_EXTRACTION_OPTIONS,
       attempt: 0,
       sourceKey,
+      uploadId: multipart?.uploadId ?? null,
+      uploadPartSizeBytes: multipart?.upload.partSizeBytes ?? null,
       createdAt: now,
       updatedAt: now,
     })
     .returning();
 
+  if (multipart) {
+    deps.log.info("video created", { videoId: id, sizeBytes: input.sizeBytes, contentType, parts: multipart.upload.partCount });
+    return { video: toVideo(row!), upload: multipart.upload };
+  }
   const upload = await deps.storage.presignPut({
     bucket: config.videosBucket,
     key: sourceKey,

@@ -8,7 +8,7 @@
  *   on the video is gone for every reader, and a later processor event finds no record and changes
  *   nothing (a late SUCCESS also has its archive removed: ./record-processor-event.ts). So deleting while
  *   QUEUED or PROCESSING is safe.
- * - Then the objects (S3 DELETE, idempotent). When the storage fails, the `video_deletions` row stays and
+ * - Then the objects (S3 DELETE, idempotent), after aborting an open multipart upload of the source. When the storage fails, the `video_deletions` row stays and
  *   the cron sweep retries; the request still succeeds (the video is deleted for the user).
  */
 import { and, eq } from "drizzle-orm";

@@ -1,7 +1,7 @@
 /**
  * Expires uploads that were never completed: VIDEO_UPLOAD_PENDING records created more than
  * UPLOAD_PENDING_TTL_SECONDS ago are deleted with their source object (the presigned PUT may have
- * landed without a `complete`). Run by the cron trigger (edge-api/src/index.ts `scheduled`).
+ * landed without a `complete`) and their open multipart upload is aborted (parts freed). Run by the cron trigger (edge-api/src/index.ts `scheduled`).
  *
  * Rules:
  * - Bounded work: at most {@link EXPIRE_BATCH_SIZE} records per run, oldest first (the next run takes the
@@ -53,6 +53,7 @@ export async function expireStaleUploads(
         userId: videos.userId,
         attempt: videos.attempt,
         sourceKey: videos.sourceKey,
+        uploadId: videos.uploadId,
         createdAt: videos.createdAt,
       }),
   ]);

@@ -7,6 +7,8 @@
  * - A video owns (schema/object-keys.ts): its source in VIDEOS_BUCKET, and the archive and manifest of
  *   every attempt 1..attempt in IMAGES_BUCKET (keys depend only on user, video and attempt), plus the
  *   keys stored on the record when a processor reported others.
+ * - A multipart upload never completed (`upload_id` still set) is aborted first (AbortMultipartUpload,
+ *   idempotent: `NoSuchUpload` counts as done), so its parts do not linger in the bucket.
  * - S3 DELETE is idempotent (204 for a missing key; a 404 counts as deleted), so purging twice is safe.
  * - A `video_deletions` row is removed only when every object of its video is gone; otherwise its
  *   `purge_failures` rises and the cron sweep ({@link sweepVideoDeletions}) tries again later.
@@ -47,6 +49,7 @@ export function recordVideoDeletions(deps: Deps, where: SQL | undefined, reason:
           sourceKey: videos.sourceKey,
           archiveKey: videos.archiveKey,
           manifestKey: videos.manifestKey,
+          uploadId: videos.uploadId,
           reason: sql<typeof reason>`${reason}`.as("reason"),
           purgeFailures: sql<number>`0`.as("purge_failures"),
           createdAt: sql<Date>`${now.getTime()}`.as("created_at"),
@@ -72,6 +75,8 @@ export interface VideoObjectsRef {
   sourceKey: string;
   archiveKey?: string | null;
   manifestKey?: string | null;
+  /** UploadId of a multipart upload of the source never completed (aborted by the purge). */
+  uploadId?: string | null;
 }
 
 /**
@@ -119,6 +124,21 @@ export async function deleteObjects(deps: Deps, objects: readonly StoredObject[]
 }
 
 /**
+ * Aborts the open multipart upload of a video's source, if it has one; never throws.
+ * @returns false when the storage refused or did not answer (logged; the sweep retries)
+ */
+async function abortUpload(deps: Deps, ref: VideoObjectsRef): Promise<boolean> {
+  if (!ref.uploadId) return true;
+  try {
+    await deps.storage.abortMultipartUpload(deps.config.videosBucket, ref.sourceKey, ref.uploadId);
+    return true;
+  } catch (err) {
+    deps.log.warn("multipart upload abort failed", { videoId: ref.videoId, ...errorFields(err) });
+    return false;
+  }
+}
+
+/**
  * Deletes the objects of videos whose records are gone, then their `video_deletions` rows; rows of
  * videos with an object left get `purge_failures + 1` and stay for the next sweep.
  * @param refs videos whose `video_deletions` row exists (or none: removing a missing row is a no-op)
@@ -132,8 +152,9 @@ export async function purgeVideoObjects(
   const done: string[] = [];
   const failed: string[] = [];
   for (const ref of refs) {
+    const aborted = await abortUpload(deps, ref);
     const left = await deleteObjects(deps, videoObjects(deps.config, ref));
-    if (left.length === 0) done.push(ref.videoId);
+    if (aborted && left.length === 0) done.push(ref.videoId);
     else {
       failed.push(ref.videoId);
       deps.log.error("video objects not purged; the cron sweep retries", {
