@@ -1,0 +1,24 @@
+/**
+ * Consumer of the webhook dead-letter queue (vidsnap-webhooks-dlq): a MSG_DELIVER_WEBHOOK that used up the
+ * queue's deliveries (max_retries in wrangler.toml) without being acked, e.g. because D1 kept failing. Its
+ * delivery will never be tried again, so a still pending row is marked `failed`
+ * (services/webhooks/fail-dead-lettered-delivery.ts). Invalid messages are logged and acked; D1 failures
+ * throw and the caller retries the message.
+ */
+import { DeliverWebhookMessage } from "../../../schema/messages/index.ts";
+import type { Deps } from "../context.ts";
+import { failDeadLetteredDelivery } from "../services/webhooks/fail-dead-lettered-delivery.ts";
+import { parseOrDrop } from "./parse-message.ts";
+
+/** Handles one dead-lettered delivery message; acks it, or throws for a retry. */
+export async function consumeWebhookDeadLetter(message: Message<unknown>, deps: Deps): Promise<void> {
+  const msg = parseOrDrop(DeliverWebhookMessage, message, deps, "dead-lettered MSG_DELIVER_WEBHOOK");
+  if (!msg) return;
+  const failed = await failDeadLetteredDelivery(deps, msg.payload);
+  deps.log.warn("dead-lettered webhook delivery handled", {
+    deliveryId: msg.payload.deliveryId,
+    webhookId: msg.payload.endpointId,
+    markedFailed: failed,
+  });
+  message.ack();
+}

@@ -1,0 +1,101 @@
+/**
+ * Queues the webhooks of a finished attempt (called next to the outcome email, by
+ * services/videos/record-processor-event.ts): one `webhook_deliveries` row per enabled endpoint of the
+ * video's owner subscribed to the event (`video.ready` for SUCCESS, `video.failed` for ERROR), then one
+ * MSG_DELIVER_WEBHOOK per row on WEBHOOK_QUEUE.
+ *
+ * Idempotent: the rows are unique on (endpoint, video, attempt, event type), so a redelivered processor
+ * event inserts nothing new. It re-sends the message of rows still pending and never tried (the earlier
+ * send may have failed after the insert); the consumer's claim makes such a duplicate message harmless.
+ * The body (`{id, type, createdAt, data: {video}}`, docs/webhooks.md) is fixed when the row is written,
+ * so every try and every endpoint gets the video as it was when the event happened.
+ */
+import { and, eq, inArray } from "drizzle-orm";
+import type { WebhookEventBody } from "../../../../schema/api.ts";
+import { webhookDeliveries, webhookEndpoints } from "../../../../schema/db.ts";
+import type { DeliverWebhookMessage, WebhookEventType } from "../../../../schema/messages/index.ts";
+import type { Deps } from "../../context.ts";
+import { toVideo, type VideoRow } from "../videos/serialize.ts";
+import { ERROR, SUCCESS } from "../videos/state-machine.ts";
+
+/**
+ * `evt_` + 32 hex characters of SHA-256(videoId:attempt:type): the same event gets the same id on every
+ * endpoint and after a redelivery, so receivers can deduplicate on it.
+ */
+export async function videoEventId(videoId: string, attempt: number, type: WebhookEventType): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(`${videoId}:${attempt}:${type}`));
+  return "evt_" + [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("").slice(0, 32);
+}
+
+/** The queue message of a delivery row. */
+export function deliveryMessage(row: { id: string; endpointId: string; userId: string; eventId: string }): DeliverWebhookMessage {
+  return {
+    type: "MSG_DELIVER_WEBHOOK",
+    sender: "VIDEO_API_SERVICE",
+    target: "WEBHOOK_SERVICE",
+    payload: { deliveryId: row.id, endpointId: row.endpointId, userId: row.userId, eventId: row.eventId },
+  };
+}
+
+/**
+ * @param video a record in SUCCESS or ERROR (anything else queues nothing)
+ * @returns the number of messages sent
+ * @throws on D1 or queue failures (the caller retries its message; this is idempotent)
+ */
+export async function enqueueVideoWebhooks(deps: Deps, video: VideoRow): Promise<number> {
+  if (video.status !== SUCCESS && video.status !== ERROR) return 0;
+  const type: WebhookEventType = video.status === SUCCESS ? "video.ready" : "video.failed";
+  const endpoints = await deps.db
+    .select({ id: webhookEndpoints.id, events: webhookEndpoints.events })
+    .from(webhookEndpoints)
+    .where(and(eq(webhookEndpoints.userId, video.userId), eq(webhookEndpoints.enabled, true)));
+  const subscribed = endpoints.filter((e) => e.events.includes(type)).map((e) => e.id);
+  if (subscribed.length === 0) return 0;
+
+  const eventId = await videoEventId(video.id, video.attempt, type);
+  const now = new Date();
+  const body: WebhookEventBody = { id: eventId, type, createdAt: now.toISOString(), data: { video: toVideo(video) } };
+  const payload = JSON.stringify(body);
+  const [first, ...rest] = subscribed.map((endpointId) =>
+    deps.db
+      .insert(webhookDeliveries)
+      .values({
+        id: crypto.randomUUID(),
+        endpointId,
+        userId: video.userId,
+        eventId,
+        eventType: type,
+        videoId: video.id,
+        attempt: video.attempt,
+        payload,
+        createdAt: now,
+        updatedAt: now,
+      })
+      .onConflictDoNothing(),
+  );
+  await deps.db.batch([first!, ...rest]);
+
+  const due = await deps.db
+    .select({
+      id: webhookDeliveries.id,
+      endpointId: webhookDeliveries.endpointId,
+      userId: webhookDeliveries.userId,
+      eventId: webhookDeliveries.eventId,
+    })
+    .from(webhookDeliveries)
+    .where(
+      and(
+        inArray(webhookDeliveries.endpointId, subscribed),
+        eq(webhookDeliveries.userId, video.userId),
+        eq(webhookDeliveries.videoId, video.id),
+        eq(webhookDeliveries.attempt, video.attempt),
+        eq(webhookDeliveries.eventType, type),
+        eq(webhookDeliveries.status, "pending"),
+        eq(webhookDeliveries.attemptsMade, 0),
+      ),
+    );
+  if (due.length === 0) return 0;
+  await deps.env.WEBHOOK_QUEUE.sendBatch(due.map((row) => ({ body: deliveryMessage(row), contentType: "json" as const })));
+  deps.log.info("webhooks queued", { videoId: video.id, attempt: video.attempt, eventType: type, eventId, deliveries: due.length });
+  return due.length;
+}
