@@ -1,0 +1,216 @@
+/**
+ * Typed TypeScript client of the vidsnap REST API, built on openapi-fetch over the types that
+ * openapi-typescript generates from the API's own OpenAPI document (client/openapi.json →
+ * ./openapi.d.ts, refreshed by `npm run client:generate`; tests fail when either drifts from the
+ * Worker's `/openapi.json`).
+ *
+ * ```ts
+ * const api = createVidsnapClient({ baseUrl: "http://127.0.0.1:8787", token });
+ * const video = unwrap(await api.GET("/v1/videos/{id}", { params: { path: { id } } })).video;
+ * ```
+ * Errors (`application/problem+json` `{type, title, status, detail, requestId}`) become
+ * {@link VidsnapApiError} through {@link unwrap} / {@link toApiError}. Runs on Node 20+, browsers and
+ * Workers (only `fetch`).
+ */
+import createClient, { type Client } from "openapi-fetch";
+import type { components, paths } from "./openapi.d.ts";
+
+export type { components, paths } from "./openapi.d.ts";
+/** Schemas of the API (OpenAPI components), e.g. `Schemas["Video"]`. */
+export type Schemas = components["schemas"];
+export type Video = Schemas["Video"];
+export type VideoStatus = Video["status"];
+export type ImageList = Schemas["ImageList"];
+export type VideoList = Schemas["VideoList"];
+export type Problem = Schemas["Problem"];
+export type ExtractionOptions = Schemas["ExtractionOptions"];
+/** The typed openapi-fetch client: `GET`, `POST`, `DELETE`… keyed by the API's paths. */
+export type VidsnapClient = Client<paths>;
+
+/** Problem `type` URIs start with this; the rest is the stable kind (`not-found`, `conflict`…). */
+export const PROBLEM_TYPE_BASE = "https://vidsnap.dev/problems/";
+
+/** Statuses after which a video no longer changes by itself. */
+export const FINAL_STATUSES: readonly VideoStatus[] = ["VIDEO_IMAGE_EXTRACTION_SUCCESS", "VIDEO_IMAGE_EXTRACTION_ERROR"];
+
+/**
+ * A non-2xx answer of the API. `status` is the HTTP status; `kind` the last segment of the problem
+ * `type` (e.g. `not-found`, `not-ready`, `unauthorized`), or `http-<status>` when the body was not
+ * problem details; `requestId` comes from the body or the `x-request-id` header.
+ */
+export class VidsnapApiError extends Error {
+  readonly status: number;
+  readonly type: string;
+  readonly kind: string;
+  readonly title: string;
+  readonly detail: string;
+  readonly requestId: string | undefined;
+  /** The problem body as answered (field issues of validation problems in `errors`). */
+  readonly problem: Partial<Problem> | undefined;
+
+  constructor(status: number, problem: Partial<Problem> | undefined, requestId?: string) {
+    const title = problem?.title ?? `HTTP ${status}`;
+    const detail = problem?.detail ?? "";
+    super(detail ? `${title}: ${detail}` : title);
+    this.name = "VidsnapApiError";
+    this.status = status;
+    this.type = problem?.type ?? `about:blank`;
+    this.kind = this.type.startsWith(PROBLEM_TYPE_BASE) ? this.type.slice(PROBLEM_TYPE_BASE.length) : `http-${status}`;
+    this.title = title;
+    this.detail = detail;
+    this.requestId = problem?.requestId ?? requestId;
+    this.problem = problem;
+  }
+}
+
+/** Whether `err` is a {@link VidsnapApiError} (or an error of the same shape from another copy of this module). */
+export function isVidsnapApiError(err: unknown): err is VidsnapApiError {
+  return (
+    err instanceof VidsnapApiError ||
+    (err instanceof Error && err.name === "VidsnapApiError" && typeof (err as { status?: unknown }).status === "number")
+  );
+}
+
+/**
+ * Builds the error of a non-2xx response from its (already parsed or raw text) body.
+ * @param response the response (status, `x-request-id`)
+ * @param body what openapi-fetch put in `error`: the parsed problem object, a string, or undefined
+ */
+export function toApiError(response: Response, body: unknown): VidsnapApiError {
+  let problem: Partial<Problem> | undefined;
+  if (body && typeof body === "object") problem = body as Partial<Problem>;
+  else if (typeof body === "string" && body.trim()) {
+    try {
+      const parsed: unknown = JSON.parse(body);
+      problem = parsed && typeof parsed === "object" ? (parsed as Partial<Problem>) : { detail: body.slice(0, 300) };
+    } catch {
+      problem = { detail: body.slice(0, 300) };
+    }
+  }
+  // better-auth answers `{code, message}` rather than problem details.
+  const message = (problem as { message?: unknown } | undefined)?.message;
+  if (problem && problem.detail === undefined && typeof message === "string") problem = { ...problem, detail: message };
+  return new VidsnapApiError(response.status, problem, response.headers.get("x-request-id") ?? undefined);
+}
+
+/**
+ * Returns `data` of an openapi-fetch result, or throws its error.
+ * @throws VidsnapApiError when the response was not 2xx
+ */
+export function unwrap<T>(result: { data?: T; error?: unknown; response: Response }): T {
+  if (!result.response.ok) throw toApiError(result.response, result.error);
+  return result.data as T;
+}
+
+export interface VidsnapClientOptions {
+  /** API base URL, e.g. `http://127.0.0.1:8787` (no trailing path). */
+  baseUrl: string;
+  /** Bearer token (session token from sign-in, or an API key); omitted = anonymous requests. */
+  token?: string;
+  /** fetch implementation (default: the global one). */
+  fetch?: typeof fetch;
+}
+
+/**
+ * Creates the typed client. Every request carries `Authorization: Bearer <token>` when a token is given.
+ * @returns an openapi-fetch client typed by the API's paths
+ */
+export function createVidsnapClient({ baseUrl, token, fetch: fetchImpl }: VidsnapClientOptions): VidsnapClient {
+  return createClient<paths>({
+    baseUrl: baseUrl.replace(/\/+$/, ""),
+    headers: token ? { authorization: `Bearer ${token}` } : {},
+    ...(fetchImpl ? { fetch: (request: Request) => fetchImpl(request) } : {}),
+  });
+}
+
+/** A signed-in session: the bearer token and the user. */
+export interface Session {
+  token: string;
+  user: { id: string; email: string; name: string };
+}
+
+/**
+ * Signs in (`POST /api/auth/sign-in/email`) or signs up (`POST /api/auth/sign-up/email`, with `name`).
+ * These better-auth routes are not part of the OpenAPI document; the token is the `set-auth-token` header.
+ * @param credentials email, password (10+ characters for sign-up); `name` only for sign-up
+ * @throws VidsnapApiError (401 wrong credentials, 422 account exists / invalid, …)
+ */
+export async function authenticate(
+  baseUrl: string,
+  mode: "sign-in" | "sign-up",
+  credentials: { email: string; password: string; name?: string },
+  fetchImpl: typeof fetch = fetch,
+): Promise<Session> {
+  const body = mode === "sign-up" ? { name: credentials.email.split("@")[0], ...credentials } : { email: credentials.email, password: credentials.password };
+  const res = await fetchImpl(`${baseUrl.replace(/\/+$/, "")}/api/auth/${mode}/email`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  const text = await res.text();
+  const token = res.headers.get("set-auth-token");
+  if (!res.ok) throw toApiError(res, text || undefined);
+  if (!token) throw new VidsnapApiError(502, { title: "No token", detail: `${mode} answered without a set-auth-token header` });
+  const json = JSON.parse(text) as { user: Session["user"] };
+  return { token, user: { id: json.user.id, email: json.user.email, name: json.user.name } };
+}
+
+export interface WaitOptions {
+  /** Called with every state read (progress 0..1, status). */
+  onUpdate?: (video: Video) => void;
+  /** Give up after this many ms (default 10 minutes): throws an Error. */
+  timeoutMs?: number;
+  /** First delay between two reads, ms (default 250; × 1.5 per read up to `maxDelayMs`). */
+  initialDelayMs?: number;
+  /** Largest delay between two reads, ms (default 2000). */
+  maxDelayMs?: number;
+  signal?: AbortSignal;
+}
+
+/** Reads in a row that may fail transiently (network error, 5xx) before {@link waitForVideo} gives up. */
+export const WAIT_MAX_TRANSIENT_FAILURES = 5;
+
+/**
+ * Polls `GET /v1/videos/{id}` with backoff until the video is in a final status
+ * (`VIDEO_IMAGE_EXTRACTION_SUCCESS` or `_ERROR`) or still `VIDEO_UPLOAD_PENDING` (nothing will happen).
+ * Network errors and 5xx answers are retried (up to {@link WAIT_MAX_TRANSIENT_FAILURES} in a row).
+ * @returns the last video read
+ * @throws VidsnapApiError (404 when deleted meanwhile, 401), the last transient error, Error on timeout,
+ *   the signal's reason when aborted
+ */
+export async function waitForVideo(api: VidsnapClient, id: string, opts: WaitOptions = {}): Promise<Video> {
+  const deadline = Date.now() + (opts.timeoutMs ?? 600_000);
+  const maxDelay = opts.maxDelayMs ?? 2_000;
+  let failures = 0;
+  for (let delay = opts.initialDelayMs ?? 250; ; delay = Math.min(delay * 1.5, maxDelay)) {
+    opts.signal?.throwIfAborted();
+    let video: Video;
+    try {
+      video = unwrap(await api.GET("/v1/videos/{id}", { params: { path: { id } }, signal: opts.signal })).video;
+      failures = 0;
+    } catch (err) {
+      const transient = !opts.signal?.aborted && (isVidsnapApiError(err) ? err.status >= 500 : err instanceof TypeError);
+      if (!transient || ++failures >= WAIT_MAX_TRANSIENT_FAILURES || Date.now() + delay > deadline) throw err;
+      await new Promise((resolve) => setTimeout(resolve, delay));
+      continue;
+    }
+    opts.onUpdate?.(video);
+    if (FINAL_STATUSES.includes(video.status) || video.status === "VIDEO_UPLOAD_PENDING") return video;
+    if (Date.now() + delay > deadline) throw new Error(`video ${id} still ${video.status} after ${Math.round((opts.timeoutMs ?? 600_000) / 1000)} s`);
+    await new Promise((resolve) => setTimeout(resolve, delay));
+  }
+}
+
+/**
+ * Asks for the ZIP (`GET /v1/videos/{id}/images.zip`, a 302 to a presigned URL) without following the
+ * redirect.
+ * @returns the presigned URL of the archive
+ * @throws VidsnapApiError (409 `not-ready` until the extraction succeeded, 404)
+ */
+export async function archiveUrl(api: VidsnapClient, id: string): Promise<string> {
+  const result = await api.GET("/v1/videos/{id}/images.zip", { params: { path: { id } }, redirect: "manual", parseAs: "text" });
+  const location = result.response.headers.get("location");
+  if (result.response.status >= 300 && result.response.status < 400 && location) return location;
+  if (result.response.ok) throw new VidsnapApiError(502, { title: "Unexpected answer", detail: `images.zip answered ${result.response.status} without a redirect` });
+  throw toApiError(result.response, result.error);
+}

@@ -1,0 +1,313 @@
+/**
+ * Issue 6 (client + CLI), the parts that need no stack: error mapping of the typed client
+ * (problem details → VidsnapApiError), its polling helper and redirect handling against a scripted fetch,
+ * the CLI's exit-code mapping, interval parsing, credentials file (mode 0600, one token per API URL,
+ * priority of flags / env / file) and the progress output (TTY bar vs plain lines vs --json).
+ */
+import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { Readable } from "node:stream";
+import { afterAll, describe, expect, it } from "vitest";
+import {
+  archiveUrl,
+  createVidsnapClient,
+  toApiError,
+  unwrap,
+  VidsnapApiError,
+  waitForVideo,
+  type Video,
+} from "../../client/src/index.ts";
+import { UploadError } from "../../client/src/upload.ts";
+import { parseInterval } from "../../cli/src/commands/upload.ts";
+import {
+  CliError,
+  createContext,
+  credentialsPath,
+  describeError,
+  loadCredential,
+  normalizeApiUrl,
+  parseStatus,
+  saveCredential,
+  type CliIO,
+} from "../../cli/src/context.ts";
+import { createProgressBar, renderBar } from "../../cli/src/progress.ts";
+
+const tmp = mkdtempSync(path.join(os.tmpdir(), "vidsnap-cli-units-"));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+const problem = (status: number, kind: string, detail = "d") =>
+  new Response(JSON.stringify({ type: `https://vidsnap.dev/problems/${kind}`, title: kind, status, detail, requestId: "req-1" }), {
+    status,
+    headers: { "content-type": "application/problem+json", "x-request-id": "req-1" },
+  });
+
+const videoOf = (status: Video["status"], progress: number | null = null): Video => ({
+  id: "v1",
+  filename: "a.mp4",
+  contentType: "video/mp4",
+  sizeBytes: 10,
+  status,
+  options: { mode: "keyframes" },
+  attempt: 1,
+  progress,
+  imageCount: null,
+  zipSizeBytes: null,
+  durationSeconds: null,
+  errorMessage: null,
+  errorDescription: null,
+  createdAt: "2026-01-01T00:00:00.000Z",
+  updatedAt: "2026-01-01T00:00:00.000Z",
+  queuedAt: null,
+  processingStartedAt: null,
+  completedAt: null,
+} as Video);
+
+/** A fetch answering the scripted responses in order and recording the requests. */
+function scriptedFetch(answers: (Response | Error)[]) {
+  const requests: Request[] = [];
+  const fn = async (input: RequestInfo | URL, init?: RequestInit) => {
+    const req = new Request(input, init);
+    requests.push(req);
+    const next = answers.shift();
+    if (!next) throw new Error("no more scripted answers");
+    if (next instanceof Error) throw next;
+    return next;
+  };
+  return { fetch: fn as typeof fetch, requests };
+}
+
+describe("typed client errors", () => {
+  it("turns problem details into VidsnapApiError with kind and request id", async () => {
+    const res = problem(409, "not-ready", "Images are not ready yet.");
+    const err = toApiError(res, await res.json());
+    expect(err).toBeInstanceOf(VidsnapApiError);
+    expect(err).toMatchObject({ status: 409, kind: "not-ready", detail: "Images are not ready yet.", requestId: "req-1" });
+    expect(err.message).toBe("not-ready: Images are not ready yet.");
+  });
+
+  it("copes with better-auth bodies, raw text and empty bodies", () => {
+    const auth = toApiError(new Response(null, { status: 401 }), { code: "INVALID_EMAIL_OR_PASSWORD", message: "Invalid email or password" });
+    expect(auth).toMatchObject({ status: 401, kind: "http-401", detail: "Invalid email or password" });
+    const text = toApiError(new Response(null, { status: 502, headers: { "x-request-id": "r9" } }), "<html>bad gateway</html>");
+    expect(text).toMatchObject({ status: 502, detail: "<html>bad gateway</html>", requestId: "r9" });
+    const json = toApiError(new Response(null, { status: 404 }), '{"type":"https://vidsnap.dev/problems/not-found","title":"Not found","detail":"x"}');
+    expect(json.kind).toBe("not-found");
+    expect(toApiError(new Response(null, { status: 500 }), undefined).message).toBe("HTTP 500");
+  });
+
+  it("the client sends the bearer token; unwrap throws on non-2xx", async () => {
+    const { fetch, requests } = scriptedFetch([problem(404, "not-found")]);
+    const api = createVidsnapClient({ baseUrl: "http://api.test/", token: "tok-1", fetch });
+    const result = await api.GET("/v1/videos/{id}", { params: { path: { id: "a/b" } } });
+    expect(requests[0]!.url).toBe("http://api.test/v1/videos/a%2Fb");
+    expect(requests[0]!.headers.get("authorization")).toBe("Bearer tok-1");
+    expect(() => unwrap(result)).toThrow(VidsnapApiError);
+  });
+
+  it("waitForVideo polls until a final status, retries transient failures, stops on 404", async () => {
+    const ok = (v: Video) => Response.json({ video: v });
+    const { fetch } = scriptedFetch([
+      problem(503, "service-unavailable"),
+      new TypeError("fetch failed"),
+      ok(videoOf("VIDEO_IMAGE_EXTRACTION_QUEUED")),
+      ok(videoOf("VIDEO_IMAGE_EXTRACTION_PROCESSING", 0.5)),
+      ok(videoOf("VIDEO_IMAGE_EXTRACTION_SUCCESS", 1)),
+    ]);
+    const api = createVidsnapClient({ baseUrl: "http://api.test", token: "t", fetch });
+    const seen: (number | null)[] = [];
+    const final = await waitForVideo(api, "v1", { initialDelayMs: 1, maxDelayMs: 2, onUpdate: (v) => seen.push(v.progress) });
+    expect(final.status).toBe("VIDEO_IMAGE_EXTRACTION_SUCCESS");
+    expect(seen).toEqual([null, 0.5, 1]);
+
+    const gone = scriptedFetch([problem(404, "not-found")]);
+    const api2 = createVidsnapClient({ baseUrl: "http://api.test", token: "t", fetch: gone.fetch });
+    await expect(waitForVideo(api2, "v1", { initialDelayMs: 1 })).rejects.toMatchObject({ status: 404 });
+
+    const down = scriptedFetch(Array.from({ length: 6 }, () => new TypeError("fetch failed")));
+    const api3 = createVidsnapClient({ baseUrl: "http://api.test", token: "t", fetch: down.fetch });
+    await expect(waitForVideo(api3, "v1", { initialDelayMs: 1, maxDelayMs: 1 })).rejects.toThrow("fetch failed");
+    expect(down.requests).toHaveLength(5);
+  });
+
+  it("archiveUrl returns the redirect target without following it; 409 becomes not-ready", async () => {
+    const { fetch, requests } = scriptedFetch([
+      new Response(null, { status: 302, headers: { location: "http://s3.test/zip?sig=1" } }),
+      problem(409, "not-ready"),
+    ]);
+    const api = createVidsnapClient({ baseUrl: "http://api.test", token: "t", fetch });
+    expect(await archiveUrl(api, "v1")).toBe("http://s3.test/zip?sig=1");
+    expect(requests[0]!.redirect).toBe("manual");
+    await expect(archiveUrl(api, "v1")).rejects.toMatchObject({ status: 409, kind: "not-ready" });
+  });
+});
+
+describe("CLI exit codes and parsing", () => {
+  it("maps API, upload and network errors to the documented exit codes", () => {
+    const api = (status: number) => new VidsnapApiError(status, { type: "https://vidsnap.dev/problems/x", title: "t", detail: "d" });
+    expect(describeError(api(401)).exitCode).toBe(3);
+    expect(describeError(api(403)).exitCode).toBe(3);
+    expect(describeError(api(404)).exitCode).toBe(4);
+    expect(describeError(api(409)).exitCode).toBe(5);
+    for (const s of [400, 413, 415, 422]) expect(describeError(api(s)).exitCode).toBe(2);
+    expect(describeError(api(500)).exitCode).toBe(1);
+    expect(describeError(new UploadError("complete answered 409", { status: 409 })).exitCode).toBe(5);
+    const refused = Object.assign(new TypeError("fetch failed"), { cause: Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" }) });
+    expect(describeError(refused)).toEqual({ exitCode: 6, message: "network error: fetch failed (ECONNREFUSED)" });
+    expect(describeError(new UploadError("Upload to the storage failed: fetch failed", { cause: refused })).exitCode).toBe(6);
+    expect(describeError(new CliError("x", 2)).exitCode).toBe(2);
+    expect(describeError(new Error("boom"))).toEqual({ exitCode: 1, message: "boom" });
+  });
+
+  it("parses --every durations and refuses others with exit 2", () => {
+    expect(parseInterval("10")).toBe(10);
+    expect(parseInterval("10s")).toBe(10);
+    expect(parseInterval("1.5s")).toBe(1.5);
+    expect(parseInterval("500ms")).toBe(0.5);
+    expect(parseInterval("2m")).toBe(120);
+    for (const bad of ["ten", "0", "0s", "-1", "10h", "", "1e3"]) {
+      expect(() => parseInterval(bad), bad).toThrow(CliError);
+    }
+  });
+
+  it("accepts short and full status names", () => {
+    expect(parseStatus("success")).toBe("VIDEO_IMAGE_EXTRACTION_SUCCESS");
+    expect(parseStatus("pending")).toBe("VIDEO_UPLOAD_PENDING");
+    expect(parseStatus("VIDEO_IMAGE_EXTRACTION_ERROR")).toBe("VIDEO_IMAGE_EXTRACTION_ERROR");
+    expect(() => parseStatus("done")).toThrow(CliError);
+  });
+});
+
+describe("credentials", () => {
+  const io = (env: NodeJS.ProcessEnv): CliIO => ({
+    stdout: { write: () => true },
+    stderr: { write: () => true },
+    stdin: Readable.from([]),
+    env,
+    cwd: tmp,
+  });
+
+  it("are stored per API URL in $XDG_CONFIG_HOME/vidsnap/credentials.json, mode 0600 in a 0700 folder", () => {
+    const env = { XDG_CONFIG_HOME: path.join(tmp, "xdg") };
+    const file = credentialsPath(env);
+    expect(file).toBe(path.join(tmp, "xdg", "vidsnap", "credentials.json"));
+    const cred = (token: string) => ({ token, email: "a@example.com", userId: "u", savedAt: "now" });
+    saveCredential(file, "http://127.0.0.1:8787/", cred("one"));
+    saveCredential(file, "https://API.example.com", cred("two"));
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(statSync(path.dirname(file)).mode & 0o777).toBe(0o700);
+    expect(loadCredential(file, "http://127.0.0.1:8787")?.token).toBe("one");
+    expect(loadCredential(file, "https://api.example.com/")?.token).toBe("two");
+    expect(loadCredential(file, "http://127.0.0.1:9999")).toBeUndefined();
+    saveCredential(file, "http://127.0.0.1:8787", undefined);
+    expect(Object.keys((JSON.parse(readFileSync(file, "utf8")) as { servers: object }).servers)).toEqual(["https://api.example.com"]);
+    expect(credentialsPath({ HOME: "/home/x" })).toMatch(/\.config\/vidsnap\/credentials\.json$/);
+  });
+
+  it("--token beats VIDSNAP_TOKEN beats the file; --api-url beats VIDSNAP_API_URL beats the default", () => {
+    const env = { XDG_CONFIG_HOME: path.join(tmp, "prio") };
+    saveCredential(credentialsPath(env), "http://127.0.0.1:8787", { token: "from-file", email: "e", userId: "u", savedAt: "s" });
+    expect(createContext(io(env), {}).token).toBe("from-file");
+    expect(createContext(io({ ...env, VIDSNAP_TOKEN: "from-env" }), {}).token).toBe("from-env");
+    expect(createContext(io({ ...env, VIDSNAP_TOKEN: "from-env" }), { token: "from-flag" }).token).toBe("from-flag");
+    expect(createContext(io(env), {}).apiUrl).toBe("http://127.0.0.1:8787");
+    expect(createContext(io({ ...env, VIDSNAP_API_URL: "http://h:1/" }), {}).apiUrl).toBe("http://h:1");
+    expect(createContext(io({ ...env, VIDSNAP_API_URL: "http://h:1" }), { apiUrl: "http://f:2" })).toMatchObject({ apiUrl: "http://f:2", token: undefined });
+    expect(() => normalizeApiUrl("ftp://x")).toThrow(CliError);
+    expect(() => normalizeApiUrl("not a url")).toThrow(CliError);
+  });
+});
+
+describe("progress output", () => {
+  const ctxWith = (isTTY: boolean, json = false) => {
+    let out = "";
+    const ctx = createContext(
+      { stdout: { write: () => true }, stderr: { write: (t: string) => (out += t), isTTY }, stdin: Readable.from([]), env: {}, cwd: tmp },
+      { json, apiUrl: "http://x" },
+    );
+    return { ctx, output: () => out };
+  };
+
+  it("draws a redrawn bar on a terminal", async () => {
+    const { ctx, output } = ctxWith(true);
+    const bar = createProgressBar(ctx, "upload");
+    bar.update(0.5, "half");
+    bar.done("all");
+    expect(output()).toBe(`\rupload     ${renderBar(0.5)} half\x1b[K\rupload     ${renderBar(1)} all\x1b[K\n`);
+  });
+
+  it("prints plain throttled lines otherwise, and nothing with --json", () => {
+    const plain = ctxWith(false);
+    const bar = createProgressBar(plain.ctx, "extraction");
+    bar.update(0.1);
+    bar.update(0.2); // within 2 s of the previous line: skipped
+    bar.done("error", 0.2);
+    expect(plain.output().split("\n")).toEqual([`extraction ${renderBar(0.1)}`, `extraction ${renderBar(0.2)} error`, ""]);
+    expect(plain.output()).not.toContain("\r");
+
+    const json = ctxWith(true, true);
+    const silent = createProgressBar(json.ctx, "upload");
+    silent.update(0.5);
+    silent.done();
+    expect(json.output()).toBe("");
+  });
+
+  it("renders fractions clamped to 0..1", () => {
+    expect(renderBar(0, 10)).toBe("[----------]   0%");
+    expect(renderBar(0.42, 10)).toBe("[####------]  42%");
+    expect(renderBar(7, 10)).toBe("[##########] 100%");
+    expect(renderBar(Number.NaN, 10)).toBe("[----------]   0%");
+  });
+});
+
+describe("upload flags → extraction options", () => {
+  it("builds each mode with the common options, and refuses conflicts with exit 2", async () => {
+    const { extractionOptionsFromFlags } = await import("../../cli/src/commands/upload.ts");
+    expect(extractionOptionsFromFlags({})).toBeUndefined();
+    expect(extractionOptionsFromFlags({ keyframes: true })).toEqual({ mode: "keyframes" });
+    expect(extractionOptionsFromFlags({ format: "webp", quality: "80", "max-width": "640" })).toEqual({
+      mode: "keyframes",
+      format: "webp",
+      quality: 80,
+      maxWidth: 640,
+    });
+    expect(extractionOptionsFromFlags({ every: "2m", accuracy: "keyframe", start: "0", end: "10m", "max-images": "5" })).toEqual({
+      mode: "interval",
+      intervalSeconds: 120,
+      accuracy: "keyframe",
+      startSeconds: 0,
+      endSeconds: 600,
+      maxImages: 5,
+    });
+    expect(extractionOptionsFromFlags({ at: "0,1.5s,500ms" })).toEqual({ mode: "timestamps", timestampsSeconds: [0, 1.5, 0.5] });
+    expect(extractionOptionsFromFlags({ scenes: true, threshold: "0.2" })).toEqual({ mode: "scene", sceneThreshold: 0.2 });
+    for (const bad of [
+      { every: "10s", keyframes: true },
+      { scenes: true, at: "1" },
+      { format: "gif" },
+      { quality: "high" },
+      { threshold: "0.5" },
+      { scenes: true, threshold: "2" },
+      { accuracy: "keyframe" },
+      { keyframes: true, accuracy: "exact" },
+      { at: "," },
+      { end: "0" },
+    ]) {
+      expect(() => extractionOptionsFromFlags(bad), JSON.stringify(bad)).toThrow(CliError);
+    }
+  });
+
+  it("lists the field issues of a validation problem in the message", () => {
+    const err = new VidsnapApiError(400, {
+      type: "https://vidsnap.dev/problems/validation",
+      title: "Invalid request",
+      detail: "The request json is invalid.",
+      requestId: "r1",
+      errors: [{ path: "options.intervalSeconds", message: "Too small: expected number to be >=0.1" }],
+    });
+    expect(describeError(err)).toEqual({
+      exitCode: 2,
+      message: "Invalid request: The request json is invalid. (request id r1)\n  options.intervalSeconds: Too small: expected number to be >=0.1",
+    });
+  });
+});
