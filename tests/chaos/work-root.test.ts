@@ -1,0 +1,48 @@
+/**
+ * The processor's working root (ffmpeg-container/src/work-root.ts): job folders left by a SIGKILLed
+ * processor are removed at the next start, while those of a live processor sharing TMPDIR are kept.
+ */
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { prepareWorkRoot } from "../../ffmpeg-container/src/work-root.ts";
+
+let tmp: string;
+afterEach(() => rmSync(tmp, { recursive: true, force: true }));
+
+/** A pid that existed and is gone: a child that already exited. */
+function deadPid(): number {
+  const child = spawnSync(process.execPath, ["-e", "process.stdout.write(String(process.pid))"], { encoding: "utf8" });
+  return Number(child.stdout);
+}
+
+describe("prepareWorkRoot", () => {
+  it("removes the folders of dead processors, keeps live ones, and creates its own", async () => {
+    tmp = mkdtempSync(path.join(os.tmpdir(), "vidsnap-workroot-"));
+    const dead = path.join(tmp, `vidsnap-processor-${deadPid()}`);
+    mkdirSync(path.join(dead, "vidsnap-job-abc"), { recursive: true });
+    writeFileSync(path.join(dead, "vidsnap-job-abc", "frame.jpg"), "x");
+    const live = path.join(tmp, `vidsnap-processor-${process.ppid}`);
+    mkdirSync(path.join(live, "vidsnap-job-def"), { recursive: true });
+    const unrelated = path.join(tmp, "vidsnap-processor-not-a-pid");
+    mkdirSync(unrelated);
+
+    const { workRoot, removed } = await prepareWorkRoot(tmp);
+
+    expect(existsSync(dead)).toBe(false);
+    expect(removed).toEqual([path.basename(dead)]);
+    expect(existsSync(path.join(live, "vidsnap-job-def"))).toBe(true);
+    expect(existsSync(unrelated)).toBe(true);
+    expect(workRoot).toBe(path.join(tmp, `vidsnap-processor-${process.pid}`));
+    expect(existsSync(workRoot)).toBe(true);
+  });
+
+  it("works on a TMPDIR that does not exist yet", async () => {
+    tmp = path.join(os.tmpdir(), `vidsnap-workroot-missing-${process.pid}`);
+    const { workRoot, removed } = await prepareWorkRoot(tmp);
+    expect(removed).toEqual([]);
+    expect(existsSync(workRoot)).toBe(true);
+  });
+});
