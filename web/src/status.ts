@@ -1,0 +1,75 @@
+/**
+ * How a video's state is shown: status labels, and the status slot (badge, progress bar, progress text or
+ * error message) shared by the list rows and the video page. The slot always has the same height, whatever
+ * the status, so rows do not move while statuses change.
+ */
+import type { Video } from "../../schema/api.ts";
+import type { ExtractionOptions } from "../../schema/extraction-options.ts";
+import { h } from "./dom.ts";
+
+type Status = Video["status"];
+
+export const STATUS_LABELS = {
+  VIDEO_UPLOAD_PENDING: "Waiting for upload",
+  VIDEO_IMAGE_EXTRACTION_QUEUED: "Queued",
+  VIDEO_IMAGE_EXTRACTION_PROCESSING: "Extracting",
+  VIDEO_IMAGE_EXTRACTION_SUCCESS: "Done",
+  VIDEO_IMAGE_EXTRACTION_ERROR: "Failed",
+} as const satisfies Record<Status, string>;
+
+/** Statuses after which a video changes only when the user acts (retry, delete). */
+export function isFinal(status: Status): boolean {
+  return status === "VIDEO_IMAGE_EXTRACTION_SUCCESS" || status === "VIDEO_IMAGE_EXTRACTION_ERROR";
+}
+
+/** Short text of the extraction options, e.g. "every 10 s · webp · ≤ 640 px". */
+export function describeOptions(o: ExtractionOptions): string {
+  const parts: string[] = [];
+  if (o.mode === "keyframes") parts.push("keyframes");
+  else if (o.mode === "interval") parts.push(`every ${o.intervalSeconds} s`);
+  else if (o.mode === "scene") parts.push("scene changes");
+  else parts.push(`${o.timestampsSeconds.length} timestamp${o.timestampsSeconds.length === 1 ? "" : "s"}`);
+  parts.push(o.format ?? "jpeg");
+  if (o.maxWidth) parts.push(`≤ ${o.maxWidth} px wide`);
+  return parts.join(" · ");
+}
+
+export interface StatusSlot {
+  element: HTMLElement;
+  update(video: Video): void;
+}
+
+/** The badge + progress/error slot of one video. */
+export function statusSlot(): StatusSlot {
+  const badge = h("span", { class: "badge", "data-testid": "status" });
+  const progress = h("progress", { max: 100, value: 0, "aria-label": "Extraction progress" });
+  const detail = h("span", { class: "status-detail", "data-testid": "status-detail" });
+  const element = h("div", { class: "status-slot" }, badge, h("div", { class: "status-line" }, progress, detail));
+  return {
+    element,
+    update(v) {
+      element.dataset.status = v.status;
+      badge.textContent = STATUS_LABELS[v.status];
+      badge.dataset.status = v.status;
+      const showBar = v.status === "VIDEO_IMAGE_EXTRACTION_QUEUED" || v.status === "VIDEO_IMAGE_EXTRACTION_PROCESSING";
+      progress.classList.toggle("invisible", !showBar);
+      if (showBar && v.progress !== null) progress.value = Math.round(v.progress * 100);
+      else if (showBar) progress.removeAttribute("value"); // indeterminate while queued
+      detail.classList.toggle("error-text", v.status === "VIDEO_IMAGE_EXTRACTION_ERROR");
+      if (v.status === "VIDEO_IMAGE_EXTRACTION_ERROR") {
+        detail.textContent = v.errorMessage ?? "The extraction failed.";
+        detail.title = v.errorDescription ?? "";
+      } else {
+        detail.title = "";
+        detail.textContent =
+          v.status === "VIDEO_IMAGE_EXTRACTION_PROCESSING"
+            ? `${Math.round((v.progress ?? 0) * 100)} %${v.imagesSoFar !== null ? ` · ${v.imagesSoFar} image${v.imagesSoFar === 1 ? "" : "s"}` : ""}`
+            : v.status === "VIDEO_IMAGE_EXTRACTION_SUCCESS"
+              ? `${v.imageCount ?? 0} image${v.imageCount === 1 ? "" : "s"}`
+              : v.status === "VIDEO_IMAGE_EXTRACTION_QUEUED"
+                ? "Waiting for the processor…"
+                : "The upload was not finished.";
+      }
+    },
+  };
+}

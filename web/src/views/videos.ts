@@ -1,0 +1,336 @@
+/**
+ * Home page: the upload panel (drag and drop or file picker, options, progress bar, cancel) and the list of
+ * the user's videos with live status. The list polls `GET /v1/videos` with `If-None-Match` (an unchanged list
+ * costs a 304 and no re-render): every second while a video is queued or extracting, backing off ×1.5 up to
+ * 10 s while nothing changes, every 30 s once everything is final, not at all while the tab is hidden; an
+ * upload, a retry or a failed poll resets or backs off the delay. Rows are updated in place (focus stays).
+ * Done videos get a thumbnail of their first image (../zip.ts, one range request each, cached across visits).
+ */
+import type { Video } from "../../../schema/api.ts";
+import { deleteVideo, describeError, listVideos, retryVideo, apiJson } from "../api.ts";
+import { announce, formatBytes, formatTime, h, replace } from "../dom.ts";
+import { optionsForm } from "../options-form.ts";
+import { describeOptions, isFinal, statusSlot, type StatusSlot } from "../status.ts";
+import { ACCEPTED_EXTENSIONS, checkFile, startUpload, UploadFailure, type UploadHandle } from "../upload.ts";
+import { loadFirstImage } from "../zip.ts";
+import type { ImageList } from "../../../schema/api.ts";
+import type { Navigate } from "../router.ts";
+
+const PAGE_SIZE = 50;
+/** Most thumbnails kept between visits of the page (blob URLs, oldest dropped first). */
+const MAX_THUMBS = 200;
+/** `${videoId}:${attempt}` → blob URL of the first image; kept across visits, cleared on sign-out. */
+const thumbs = new Map<string, string>();
+
+/** Frees every cached thumbnail (on sign-out). */
+export function clearThumbnails(): void {
+  for (const url of thumbs.values()) URL.revokeObjectURL(url);
+  thumbs.clear();
+}
+
+interface Row {
+  li: HTMLLIElement;
+  slot: StatusSlot;
+  thumb: HTMLElement;
+  retry: HTMLButtonElement;
+  video: Video;
+  thumbKey?: string;
+}
+
+/** Asks the browser to confirm leaving the page (reload, close) while an upload runs. */
+function warnBeforeUnload(e: BeforeUnloadEvent): void {
+  e.preventDefault();
+}
+
+/** Renders the page into `main`. @returns a cleanup function (stops polling; a running upload goes on) */
+export function renderVideos(main: HTMLElement, navigate: Navigate): () => void {
+  const stopped = new AbortController();
+  const rows = new Map<string, Row>();
+
+  // ---- upload panel ------------------------------------------------------------------------------
+  const fileInput = h("input", {
+    id: "file",
+    type: "file",
+    name: "file",
+    accept: [...ACCEPTED_EXTENSIONS.map((e) => `.${e}`), "video/*"].join(","),
+    "aria-describedby": "file-hint",
+  });
+  const fileInfo = h("p", { class: "file-info", id: "file-info", "aria-live": "polite" }, "No file chosen.");
+  const dropzone = h(
+    "div",
+    { class: "dropzone", "data-testid": "dropzone" },
+    h("label", { for: "file", class: "dropzone-label" }, "Choose a video", h("span", { class: "muted" }, " or drop it here")),
+    fileInput,
+    h("small", { id: "file-hint" }, `Accepted: ${ACCEPTED_EXTENSIONS.map((e) => `.${e}`).join(" ")}`),
+    fileInfo,
+  );
+  const options = optionsForm();
+  const submit = h("button", { type: "submit", class: "primary" }, "Upload and extract");
+  const progress = h("progress", { max: 100, value: 0, id: "upload-progress", "aria-label": "Upload progress" });
+  const progressText = h("span", { id: "upload-text", class: "status-detail" });
+  const cancel = h("button", { type: "button", class: "secondary" }, "Cancel upload");
+  const uploadBox = h("div", { class: "upload-progress", "data-testid": "upload-progress", hidden: true }, progress, progressText, cancel);
+  const uploadError = h("p", { class: "error-text", id: "upload-error", role: "alert" });
+  // The button and the progress share one fixed-height slot: the list below does not move during an upload.
+  const form = h("form", { class: "upload-form", novalidate: true }, dropzone, options.element, h("div", { class: "upload-slot" }, submit, uploadBox), uploadError);
+  const showProgress = (on: boolean) => {
+    uploadBox.hidden = !on;
+    submit.hidden = on;
+  };
+
+  let picked: File | undefined;
+  let current: UploadHandle | undefined;
+  const pick = (file: File | undefined) => {
+    picked = file;
+    uploadError.textContent = "";
+    if (!file) return void (fileInfo.textContent = "No file chosen.");
+    fileInfo.textContent = `${file.name} · ${formatBytes(file.size)}`;
+    try {
+      checkFile(file);
+    } catch (err) {
+      uploadError.textContent = (err as Error).message;
+    }
+  };
+  fileInput.addEventListener("change", () => pick(fileInput.files?.[0]));
+  for (const type of ["dragenter", "dragover"]) {
+    dropzone.addEventListener(type, (e) => {
+      e.preventDefault();
+      dropzone.classList.add("dragging");
+    });
+  }
+  for (const type of ["dragleave", "drop"]) dropzone.addEventListener(type, () => dropzone.classList.remove("dragging"));
+  dropzone.addEventListener("drop", (e) => {
+    e.preventDefault();
+    const file = e.dataTransfer?.files[0];
+    if (file) pick(file);
+  });
+
+  form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    if (current) return;
+    uploadError.textContent = "";
+    if (!picked) {
+      uploadError.textContent = "Choose a video file first.";
+      fileInput.focus();
+      return;
+    }
+    try {
+      checkFile(picked);
+    } catch (err) {
+      uploadError.textContent = (err as Error).message;
+      return;
+    }
+    const opts = options.read();
+    if (!opts.ok) {
+      uploadError.textContent = opts.message;
+      opts.field.focus();
+      return;
+    }
+    const file = picked;
+    submit.disabled = true;
+    showProgress(true);
+    progress.value = 0;
+    const started = Date.now();
+    current = startUpload(file, opts.options, {
+      onProgress(sent, total) {
+        progress.value = total ? Math.floor((sent / total) * 100) : 0;
+        const secs = (Date.now() - started) / 1000;
+        progressText.textContent = `${Math.floor((sent / Math.max(total, 1)) * 100)} % · ${formatBytes(sent)} of ${formatBytes(total)}${secs > 1 ? ` · ${formatBytes(sent / secs)}/s` : ""}`;
+      },
+      onPhase(text) {
+        progressText.textContent = text;
+      },
+    });
+    announce(`Uploading ${file.name}.`);
+    window.addEventListener("beforeunload", warnBeforeUnload);
+    kick();
+    current.done
+      .then((video) => {
+        announce(`${file.name} uploaded; extracting images.`);
+        form.reset();
+        options.refresh();
+        pick(undefined);
+        showProgress(false);
+        upsert(video);
+      })
+      .catch((err: unknown) => {
+        showProgress(false);
+        uploadError.textContent = err instanceof UploadFailure ? err.message : describeError(err);
+        announce(uploadError.textContent);
+      })
+      .finally(() => {
+        current = undefined;
+        window.removeEventListener("beforeunload", warnBeforeUnload);
+        submit.disabled = false;
+        if (document.activeElement === cancel || document.activeElement === document.body) submit.focus();
+        kick();
+      });
+  });
+  cancel.addEventListener("click", () => current?.cancel());
+
+  // ---- list -------------------------------------------------------------------------------------
+  const listState = h("p", { class: "muted list-state", "aria-live": "polite" }, "Loading your videos…");
+  const list = h("ul", { class: "video-list", "aria-label": "Videos" });
+  const more = h("p", { class: "muted", hidden: true }, `Showing your ${PAGE_SIZE} newest videos; older ones stay available through the API and the CLI.`);
+  const listHeading = h("h2", { id: "videos-title", tabindex: -1 }, "Your videos");
+
+  replace(
+    main,
+    h("h1", { class: "visually-hidden" }, "Videos"),
+    h("section", { class: "card", "aria-labelledby": "upload-title" }, h("h2", { id: "upload-title" }, "Upload a video"), form),
+    h("section", { "aria-labelledby": "videos-title" }, listHeading, listState, list, more),
+  );
+
+  function upsert(video: Video): Row {
+    let row = rows.get(video.id);
+    if (!row) {
+      const slot = statusSlot();
+      const thumb = h("div", { class: "thumb", "aria-hidden": "true" });
+      const retry = h("button", { type: "button", class: "secondary" }, "Retry");
+      const del = h("button", { type: "button", class: "danger" }, "Delete");
+      const link = h("a", { href: `/videos/${video.id}`, class: "video-name", "data-link": true }, video.filename);
+      const meta = h("p", { class: "muted meta" });
+      const li = h("li", { class: "video-row", "data-id": video.id }, thumb, h("div", { class: "video-main" }, link, meta, slot.element), h("div", { class: "row-actions" }, retry, del));
+      const r: Row = { li, slot, thumb, retry, video };
+      retry.addEventListener("click", () => void onRetry(r));
+      del.addEventListener("click", () => void onDelete(r));
+      rows.set(video.id, r);
+      row = r;
+    }
+    // Tell screen readers when a video finishes while the page is open (not every progress step: too noisy).
+    if (row.video.status !== video.status && isFinal(video.status) && !isFinal(row.video.status)) {
+      announce(
+        video.status === "VIDEO_IMAGE_EXTRACTION_SUCCESS"
+          ? `${video.filename}: done, ${video.imageCount ?? 0} images.`
+          : `${video.filename}: failed. ${video.errorMessage ?? ""}`,
+      );
+    }
+    row.video = video;
+    row.slot.update(video);
+    (row.li.querySelector(".meta") as HTMLElement).textContent = `${formatBytes(video.sizeBytes)} · ${describeOptions(video.options)} · ${formatTime(video.createdAt)}`;
+    row.retry.classList.toggle("invisible", video.status !== "VIDEO_IMAGE_EXTRACTION_ERROR");
+    row.retry.disabled = video.status !== "VIDEO_IMAGE_EXTRACTION_ERROR";
+    row.retry.setAttribute("aria-label", `Retry ${video.filename}`);
+    row.li.querySelector(".danger")?.setAttribute("aria-label", `Delete ${video.filename}`);
+    if (video.status === "VIDEO_IMAGE_EXTRACTION_SUCCESS") void thumbnail(row);
+    else replace(row.thumb);
+    if (!row.li.isConnected) list.prepend(row.li);
+    listState.textContent = "";
+    return row;
+  }
+
+  async function thumbnail(row: Row) {
+    const key = `${row.video.id}:${row.video.attempt}`;
+    if (row.thumbKey === key) return;
+    row.thumbKey = key;
+    let url = thumbs.get(key);
+    if (!url) {
+      try {
+        const images = await apiJson<ImageList>("GET", `/v1/videos/${row.video.id}/images`, undefined, stopped.signal);
+        url = (await loadFirstImage(images, stopped.signal)) ?? undefined;
+      } catch {
+        url = undefined; // no thumbnail; the row still works
+      }
+      if (!url) return;
+      thumbs.set(key, url);
+      while (thumbs.size > MAX_THUMBS) {
+        const [oldest, oldUrl] = thumbs.entries().next().value as [string, string];
+        URL.revokeObjectURL(oldUrl);
+        thumbs.delete(oldest);
+      }
+    }
+    replace(row.thumb, h("img", { src: url, alt: "", width: 112, height: 63 }));
+  }
+
+  function render(videos: Video[]) {
+    const ids = new Set(videos.map((v) => v.id));
+    for (const [id, row] of rows) {
+      if (!ids.has(id)) {
+        row.li.remove();
+        rows.delete(id);
+      }
+    }
+    // Newest first, as the API answers.
+    const ordered = videos.map(upsert);
+    ordered.forEach((r, i) => {
+      if (list.children[i] !== r.li) list.insertBefore(r.li, list.children[i] ?? null);
+    });
+    listState.textContent = videos.length ? "" : "No videos yet: upload one above.";
+  }
+
+  async function onRetry(row: Row) {
+    row.retry.disabled = true;
+    try {
+      upsert(await retryVideo(row.video.id));
+      announce(`Retrying ${row.video.filename}.`);
+      kick();
+    } catch (err) {
+      row.retry.disabled = false;
+      announce(describeError(err));
+      alert(describeError(err));
+    }
+  }
+
+  async function onDelete(row: Row) {
+    if (!confirm(`Delete ${row.video.filename}? Its upload and images are deleted for good.`)) return;
+    try {
+      await deleteVideo(row.video.id);
+      row.li.remove();
+      rows.delete(row.video.id);
+      if (rows.size === 0) listState.textContent = "No videos yet: upload one above.";
+      announce(`${row.video.filename} deleted.`);
+      listHeading.focus();
+    } catch (err) {
+      alert(describeError(err));
+    }
+  }
+
+  // ---- polling ----------------------------------------------------------------------------------
+  let delay = 1000;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let polling = false;
+  async function poll() {
+    timer = undefined;
+    if (stopped.signal.aborted || polling) return;
+    if (document.hidden) return; // resumed by visibilitychange
+    polling = true;
+    let next = 30_000;
+    try {
+      const { list: page, changed } = await listVideos(PAGE_SIZE, stopped.signal);
+      if (changed) {
+        render(page.data);
+        more.hidden = page.nextCursor === null;
+      }
+      const active = page.data.some((v) => !isFinal(v.status) && v.status !== "VIDEO_UPLOAD_PENDING") || current !== undefined;
+      delay = changed ? 1000 : Math.min(delay * 1.5, 10_000);
+      next = active ? delay : 30_000;
+    } catch (err) {
+      if (stopped.signal.aborted) return;
+      listState.textContent = `Could not refresh the list: ${describeError(err)} Retrying…`;
+      delay = Math.min(delay * 2, 30_000);
+      next = delay;
+    } finally {
+      polling = false;
+    }
+    if (!stopped.signal.aborted) timer = setTimeout(poll, next);
+  }
+  function kick() {
+    delay = 1000;
+    if (timer) clearTimeout(timer);
+    timer = setTimeout(poll, 0);
+  }
+  const onVisible = () => {
+    if (!document.hidden) kick();
+  };
+  document.addEventListener("visibilitychange", onVisible);
+  void poll();
+  void navigate; // links use the router's click handling (data-link)
+
+  return () => {
+    stopped.abort();
+    if (timer) clearTimeout(timer);
+    document.removeEventListener("visibilitychange", onVisible);
+    // A running upload goes on in the background (leaving the page for another view does not cancel it);
+    // its video shows up in the list once completed.
+  };
+}

@@ -1,0 +1,135 @@
+/**
+ * Webhook endpoints (`/v1/webhooks`, docs/webhooks.md): list (URL, events, state), register (URL, events,
+ * description; the signing secret is shown once), send a test ping, rotate the secret, delete with
+ * confirmation.
+ */
+import type { WebhookEndpoint, WebhookEndpointList, WebhookWithSecret } from "../../../schema/api.ts";
+import { apiJson, describeError } from "../api.ts";
+import { announce, formatTime, h, replace } from "../dom.ts";
+import { secretBox } from "./secret-box.ts";
+
+type EventType = WebhookEndpoint["events"][number];
+
+const EVENT_LABELS = {
+  "video.ready": "Images ready (video.ready)",
+  "video.failed": "Extraction failed (video.failed)",
+} as const satisfies Record<EventType, string>;
+
+/** Renders the page into `main`. @returns a cleanup function */
+export function renderWebhooks(main: HTMLElement): () => void {
+  const url = h("input", { id: "hook-url", name: "url", type: "url", required: true, placeholder: "https://example.com/hooks/vidsnap", autocomplete: "off" });
+  const description = h("input", { id: "hook-description", name: "description", maxlength: 200, autocomplete: "off" });
+  const events = Object.entries(EVENT_LABELS).map(([value, label]) => {
+    const input = h("input", { type: "checkbox", name: "events", value, id: `hook-event-${value}`, checked: true });
+    return { input, el: h("div", { class: "check" }, input, h("label", { for: `hook-event-${value}` }, label)) };
+  });
+  const error = h("p", { class: "error-text", role: "alert" });
+  const secret = h("div", {});
+  const submit = h("button", { type: "submit", class: "primary" }, "Add endpoint");
+  const form = h(
+    "form",
+    { class: "card", novalidate: true, "aria-labelledby": "new-hook-title" },
+    h("h2", { id: "new-hook-title" }, "New endpoint"),
+    h("div", { class: "field" }, h("label", { for: "hook-url" }, "URL"), url),
+    h("fieldset", {}, h("legend", {}, "Events"), ...events.map((e) => e.el)),
+    h("div", { class: "field" }, h("label", { for: "hook-description" }, "Description (optional)"), description),
+    error,
+    h("div", { class: "actions" }, submit),
+    secret,
+  );
+  const state = h("p", { class: "muted", "aria-live": "polite" }, "Loading…");
+  const list = h("ul", { class: "plain-list", "aria-label": "Webhook endpoints" });
+  replace(
+    main,
+    h("h1", {}, "Webhooks"),
+    h("p", { class: "muted" }, "vidsnap POSTs a signed JSON event to your endpoints when a video's images are ready or its extraction failed."),
+    form,
+    h("section", { "aria-labelledby": "hooks-title" }, h("h2", { id: "hooks-title" }, "Your endpoints"), state, list),
+  );
+
+  const row = (hook: WebhookEndpoint) => {
+    const test = h("button", { type: "button", class: "secondary", "aria-label": `Send a test event to ${hook.url}` }, "Send test");
+    const rotate = h("button", { type: "button", class: "secondary", "aria-label": `Rotate the secret of ${hook.url}` }, "Rotate secret");
+    const del = h("button", { type: "button", class: "danger", "aria-label": `Delete ${hook.url}` }, "Delete");
+    const out = h("div", {});
+    const base = `/v1/webhooks/${encodeURIComponent(hook.id)}`;
+    test.addEventListener("click", async () => {
+      try {
+        await apiJson("POST", `${base}/test`);
+        announce("Test event queued.");
+        replace(out, h("p", { class: "muted", role: "status" }, "Test event queued: check your endpoint."));
+      } catch (err) {
+        replace(out, h("p", { class: "error-text", role: "alert" }, describeError(err)));
+      }
+    });
+    rotate.addEventListener("click", async () => {
+      if (!confirm(`Rotate the signing secret of ${hook.url}? Update your receiver with the new one.`)) return;
+      try {
+        const res = await apiJson<WebhookWithSecret>("POST", `${base}/rotate-secret`);
+        replace(out, secretBox("New signing secret", res.secret));
+      } catch (err) {
+        replace(out, h("p", { class: "error-text", role: "alert" }, describeError(err)));
+      }
+    });
+    del.addEventListener("click", async () => {
+      if (!confirm(`Delete the endpoint ${hook.url}?`)) return;
+      try {
+        await apiJson<void>("DELETE", base);
+        announce("Endpoint deleted.");
+        await load();
+      } catch (err) {
+        alert(describeError(err));
+      }
+    });
+    return h(
+      "li",
+      { class: "plain-row" },
+      h("div", { class: "grow" }, h("strong", { class: "break" }, hook.url),
+        h("p", { class: "muted meta" }, `${hook.events.join(", ")} · ${hook.enabled ? "enabled" : "disabled"} · added ${formatTime(hook.createdAt)}${hook.description ? ` · ${hook.description}` : ""}`),
+        out),
+      h("div", { class: "row-actions" }, test, rotate, del),
+    );
+  };
+
+  async function load() {
+    try {
+      const { data } = await apiJson<WebhookEndpointList>("GET", "/v1/webhooks");
+      replace(list, ...data.map(row));
+      state.textContent = data.length ? "" : "No endpoints yet.";
+    } catch (err) {
+      state.textContent = describeError(err);
+    }
+  }
+
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    error.textContent = "";
+    const chosen = events.filter((x) => x.input.checked).map((x) => x.input.value as EventType);
+    if (!url.value.trim()) {
+      error.textContent = "Enter the endpoint's URL.";
+      return url.focus();
+    }
+    if (chosen.length === 0) {
+      error.textContent = "Choose at least one event.";
+      return events[0]?.input.focus();
+    }
+    submit.disabled = true;
+    try {
+      const res = await apiJson<WebhookWithSecret>("POST", "/v1/webhooks", {
+        url: url.value.trim(),
+        events: chosen,
+        ...(description.value.trim() ? { description: description.value.trim() } : {}),
+      });
+      form.reset();
+      replace(secret, secretBox(`Signing secret of ${res.webhook.url}`, res.secret));
+      announce("Endpoint added. Store its signing secret now.");
+      await load();
+    } catch (err) {
+      error.textContent = describeError(err);
+    } finally {
+      submit.disabled = false;
+    }
+  });
+  void load();
+  return () => undefined;
+}
