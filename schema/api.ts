@@ -10,6 +10,7 @@ import { z } from "@hono/zod-openapi";
 import { ExtractionOptions } from "./extraction-options.ts";
 import { ManifestImage } from "./manifest.ts";
 import { VideoStatus } from "./video-status.ts";
+import { WebhookEventType } from "./messages/webhook.ts";
 
 /** RFC 9457 problem details; `type` is a stable URI under `https://vidsnap.dev/problems/`. */
 export const Problem = z
@@ -70,7 +71,18 @@ export const Video = z
     status: VideoStatus,
     options: ExtractionOptions,
     attempt: z.number().int().min(0).describe("Current extraction attempt; 0 until the upload is completed."),
-    progress: z.number().min(0).max(1).nullable().describe("Share of the video processed (0..1), null when unknown."),
+    progress: z
+      .number()
+      .min(0)
+      .max(1)
+      .nullable()
+      .describe("Share of the video (or of the requested window) processed (0..1), null when unknown; 1 once done."),
+    imagesSoFar: z
+      .number()
+      .int()
+      .min(0)
+      .nullable()
+      .describe("Images extracted so far while processing (the image count once done), null when unknown."),
     imageCount: z.number().int().nullable(),
     zipSizeBytes: z.number().int().nullable(),
     durationSeconds: z.number().nullable(),
@@ -105,9 +117,108 @@ export const UploadInstructions = z
   .openapi("UploadInstructions");
 export type UploadInstructions = z.infer<typeof UploadInstructions>;
 
+/**
+ * How to send a large file (`sizeBytes` above MULTIPART_THRESHOLD_BYTES): an S3 multipart upload the server
+ * started. Split the file into `partCount` parts of `partSizeBytes` (the last one smaller), get presigned
+ * part URLs from `POST /v1/videos/{id}/upload-parts`, PUT each part, keep each answer's `ETag` header, then
+ * call `/complete` with `{parts: [{partNumber, etag}]}`. `GET /v1/videos/{id}/upload-parts` lists the parts
+ * already stored (to resume).
+ */
+export const MultipartUploadInstructions = z
+  .object({
+    method: z.literal("MULTIPART"),
+    partSizeBytes: z
+      .number()
+      .int()
+      .describe("Size of every part but the last, bytes (5 MiB to 5 GiB, S3/R2 rule).")
+      .openapi({ example: 16777216 }),
+    partCount: z.number().int().min(1).max(10000).describe("Number of parts, 1 to 10,000 (S3/R2 rule)."),
+    expiresAt: IsoTime.describe(
+      "The upload must be completed before this time (UPLOAD_PENDING_TTL_SECONDS): then the video and its parts are deleted.",
+    ),
+  })
+  .openapi("MultipartUploadInstructions");
+export type MultipartUploadInstructions = z.infer<typeof MultipartUploadInstructions>;
+
+/** Upload instructions of a new video: one presigned `PUT`, or a `MULTIPART` upload for large files. */
+export const VideoUpload = z
+  .discriminatedUnion("method", [UploadInstructions, MultipartUploadInstructions])
+  .openapi("VideoUpload");
+export type VideoUpload = z.infer<typeof VideoUpload>;
+
+/** `POST /v1/videos/{id}/upload-parts` body: the parts to presign. */
+export const UploadPartsRequest = z
+  .object({
+    partNumbers: z
+      .array(z.number().int().min(1).max(10000))
+      .min(1)
+      .max(100)
+      .describe("Part numbers (1..partCount), at most 100 per call; duplicates are answered once.")
+      .openapi({ example: [1, 2, 3] }),
+  })
+  .openapi("UploadPartsRequest");
+export type UploadPartsRequest = z.infer<typeof UploadPartsRequest>;
+
+/** A presigned PUT of one part of a multipart upload. */
+export const UploadPartUrl = z
+  .object({
+    partNumber: z.number().int().min(1).max(10000),
+    url: z.string().describe("Presigned PUT URL of this part (bound to the upload, the part number and its size)."),
+    headers: z
+      .object({ "content-length": z.string() })
+      .describe("Headers the URL is signed with: send exactly this size (403 otherwise)."),
+    expiresAt: IsoTime.describe("The URL is refused after this time (UPLOAD_URL_TTL_SECONDS); ask again for a new one."),
+  })
+  .openapi("UploadPartUrl");
+export type UploadPartUrl = z.infer<typeof UploadPartUrl>;
+
+/** Answer of `POST /v1/videos/{id}/upload-parts`. */
+export const UploadPartUrls = z.object({ parts: z.array(UploadPartUrl) }).openapi("UploadPartUrls");
+export type UploadPartUrls = z.infer<typeof UploadPartUrls>;
+
+/** A part the storage holds (S3 ListParts). */
+export const StoredPart = z
+  .object({
+    partNumber: z.number().int().min(1).max(10000),
+    etag: z.string().describe("The part's ETag, as answered by its PUT (quoted)."),
+    sizeBytes: z.number().int().min(0),
+  })
+  .openapi("StoredPart");
+export type StoredPart = z.infer<typeof StoredPart>;
+
+/** Answer of `GET /v1/videos/{id}/upload-parts`: the upload's geometry and the parts already stored. */
+export const StoredParts = z
+  .object({
+    partSizeBytes: z.number().int(),
+    partCount: z.number().int().min(1).max(10000),
+    parts: z.array(StoredPart).describe("Parts stored so far, by part number."),
+  })
+  .openapi("StoredParts");
+export type StoredParts = z.infer<typeof StoredParts>;
+
+/** One part of `POST /v1/videos/{id}/complete` for a multipart upload. */
+export const CompletedPart = z.object({
+  partNumber: z.number().int().min(1).max(10000),
+  etag: z.string().min(1).max(200).describe("ETag header answered by the part's PUT."),
+});
+export type CompletedPart = z.infer<typeof CompletedPart>;
+
+/** `POST /v1/videos/{id}/complete` body (optional): the parts of a multipart upload. */
+export const CompleteUploadRequest = z
+  .object({
+    parts: z
+      .array(CompletedPart)
+      .min(1)
+      .max(10000)
+      .optional()
+      .describe("Multipart uploads only: every part 1..partCount once, with its ETag. Ignored for single PUT uploads."),
+  })
+  .openapi("CompleteUploadRequest");
+export type CompleteUploadRequest = z.infer<typeof CompleteUploadRequest>;
+
 /** Answer of `POST /v1/videos`. */
 export const CreateVideoResponse = z
-  .object({ video: Video, upload: UploadInstructions })
+  .object({ video: Video, upload: VideoUpload })
   .openapi("CreateVideoResponse");
 export type CreateVideoResponse = z.infer<typeof CreateVideoResponse>;
 
@@ -171,3 +282,189 @@ export const ImageList = z
   })
   .openapi("ImageList");
 export type ImageList = z.infer<typeof ImageList>;
+
+// ---- Webhooks (docs/webhooks.md) and statistics ------------------------------------------------------
+
+/** Event types an endpoint subscribes to; `ping` is only sent by `POST /v1/webhooks/{id}/test`. */
+export const WebhookEventTypeSchema = WebhookEventType.describe("`video.ready`: images extracted; `video.failed`: the extraction ended in error.")
+  .openapi("WebhookEventType");
+
+/** `POST /v1/webhooks` body. */
+export const CreateWebhookRequest = z
+  .object({
+    url: z
+      .string()
+      .trim()
+      .min(1)
+      .max(2048)
+      .describe(
+        "Where events are POSTed: https, default port, no credentials, not a private/loopback/link-local address or `localhost` (locally, ENVIRONMENT=local, http and loopback are allowed).",
+      )
+      .openapi({ example: "https://example.com/hooks/vidsnap" }),
+    events: z
+      .array(WebhookEventTypeSchema)
+      .min(1)
+      .max(2)
+      .optional()
+      .describe("Event types to receive; default both."),
+    description: z.string().trim().max(200).optional().openapi({ example: "production receiver" }),
+  })
+  .openapi("CreateWebhookRequest");
+export type CreateWebhookRequest = z.infer<typeof CreateWebhookRequest>;
+
+/** A registered webhook endpoint (never its secret). */
+export const WebhookEndpoint = z
+  .object({
+    id: z.string().describe("Endpoint id (UUID)."),
+    url: z.string(),
+    description: z.string().nullable(),
+    events: z.array(WebhookEventTypeSchema),
+    enabled: z.boolean(),
+    createdAt: IsoTime,
+  })
+  .openapi("WebhookEndpoint");
+export type WebhookEndpoint = z.infer<typeof WebhookEndpoint>;
+
+/** `{ webhook }`: answer of `GET /v1/webhooks/{id}`. */
+export const WebhookEnvelope = z.object({ webhook: WebhookEndpoint }).openapi("WebhookEnvelope");
+export type WebhookEnvelope = z.infer<typeof WebhookEnvelope>;
+
+/** Answer of `POST /v1/webhooks` and `POST /v1/webhooks/{id}/rotate-secret`: the only time the secret is shown. */
+export const WebhookWithSecret = z
+  .object({
+    webhook: WebhookEndpoint,
+    secret: z
+      .string()
+      .describe("Signing secret (`whsec_…`), shown only now: store it to verify `vidsnap-signature` (docs/webhooks.md).")
+      .openapi({ example: "whsec_3q2-7wAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" }),
+  })
+  .openapi("WebhookWithSecret");
+export type WebhookWithSecret = z.infer<typeof WebhookWithSecret>;
+
+/** Answer of `GET /v1/webhooks`: every endpoint of the user (at most 10), newest first. */
+export const WebhookEndpointList = z.object({ data: z.array(WebhookEndpoint) }).openapi("WebhookEndpointList");
+export type WebhookEndpointList = z.infer<typeof WebhookEndpointList>;
+
+/** Path parameter `{id}` of the webhook routes. */
+export const WebhookIdParams = z.object({
+  id: z
+    .string()
+    .min(1)
+    .max(100)
+    .openapi({ param: { name: "id", in: "path" }, example: "5b0c2d1e-8f3a-4b6c-9d7e-1a2b3c4d5e6f" }),
+});
+
+/** One HTTP try of a delivery. */
+export const WebhookDeliveryAttempt = z
+  .object({
+    at: IsoTime.describe("When the try started."),
+    responseStatus: z.number().int().nullable().describe("HTTP status answered, null when none (timeout, network error)."),
+    error: z.string().nullable().describe("Why the try failed, null on success."),
+    durationMs: z.number().int().min(0),
+  })
+  .openapi("WebhookDeliveryAttempt");
+
+/** One event sent (or being sent) to one endpoint. */
+export const WebhookDelivery = z
+  .object({
+    id: z.string(),
+    webhookId: z.string(),
+    eventId: z.string().describe("`evt_…`, the body's `id` and the `vidsnap-event-id` header."),
+    eventType: z.enum([...WebhookEventType.options, "ping"]),
+    videoId: z.string().nullable(),
+    videoAttempt: z.number().int().nullable(),
+    status: z.enum(["pending", "succeeded", "failed"]),
+    attemptsMade: z.number().int().min(0),
+    lastResponseStatus: z.number().int().nullable(),
+    lastError: z.string().nullable(),
+    nextAttemptAt: IsoTime.nullable().describe("When the next try is due, while `pending` after a failed try."),
+    createdAt: IsoTime,
+    deliveredAt: IsoTime.nullable(),
+    attempts: z.array(WebhookDeliveryAttempt).describe("Every try so far, oldest first."),
+  })
+  .openapi("WebhookDelivery");
+export type WebhookDelivery = z.infer<typeof WebhookDelivery>;
+
+/** `{ delivery }`: answer of `POST /v1/webhooks/{id}/test`. */
+export const WebhookDeliveryEnvelope = z.object({ delivery: WebhookDelivery }).openapi("WebhookDeliveryEnvelope");
+
+/** `GET /v1/webhooks/{id}/deliveries` query. */
+export const ListWebhookDeliveriesQuery = ListVideosQuery.pick({ limit: true, cursor: true }).extend({
+  status: z
+    .enum(["pending", "succeeded", "failed"])
+    .optional()
+    .openapi({ param: { name: "status", in: "query" } }),
+});
+export type ListWebhookDeliveriesQuery = z.infer<typeof ListWebhookDeliveriesQuery>;
+
+/** A page of deliveries, newest first. */
+export const WebhookDeliveryList = z
+  .object({
+    data: z.array(WebhookDelivery),
+    nextCursor: z.string().nullable().describe("Pass as `cursor` for the next page; null on the last page."),
+  })
+  .openapi("WebhookDeliveryList");
+export type WebhookDeliveryList = z.infer<typeof WebhookDeliveryList>;
+
+/**
+ * The JSON body POSTed to an endpoint (docs/webhooks.md). `data.video` has the shape of
+ * `GET /v1/videos/{id}`'s `video` when the event happened; `ping` carries `data.webhookId` instead.
+ */
+export const WebhookEventBody = z
+  .object({
+    id: z.string().describe("`evt_…`, stable across retries and endpoints: deduplicate on it."),
+    type: z.enum([...WebhookEventType.options, "ping"]),
+    createdAt: IsoTime,
+    data: z.object({ video: Video.optional(), webhookId: z.string().optional() }),
+  })
+  .openapi("WebhookEventBody");
+export type WebhookEventBody = z.infer<typeof WebhookEventBody>;
+
+/** Answer of `GET /v1/stats`: the calling user's videos (deleted videos are not counted). */
+export const Stats = z
+  .object({
+    videosByStatus: z
+      .object(Object.fromEntries(VideoStatus.options.map((s) => [s, z.number().int().min(0)])) as Record<VideoStatus, z.ZodNumber>)
+      .describe("Number of videos in each status; every status is present."),
+    totalVideos: z.number().int().min(0),
+    successRate: z
+      .number()
+      .min(0)
+      .max(1)
+      .nullable()
+      .describe("succeeded / (succeeded + failed) over finished videos; null when none finished."),
+    processingSeconds: z
+      .object({
+        median: z.number().nullable(),
+        p95: z.number().nullable(),
+        sampleSize: z.number().int().min(0).describe("Succeeded videos measured (the latest 10,000 at most)."),
+      })
+      .describe(
+        "Time from the processor's start (`processingStartedAt`) to completion (`completedAt`) of succeeded videos, seconds; queue wait excluded. Nearest-rank percentiles; null without samples.",
+      ),
+    imagesProduced: z.number().int().min(0).describe("Images in the archives of succeeded videos."),
+    bytesStored: z
+      .object({
+        videos: z.number().int().min(0).describe("Uploaded videos (upload completed), bytes."),
+        archives: z.number().int().min(0).describe("ZIP archives of succeeded videos, bytes."),
+        total: z.number().int().min(0),
+      })
+      .describe("Bytes held in the buckets for this user."),
+  })
+  .openapi("Stats", {
+    example: {
+      videosByStatus: {
+        VIDEO_UPLOAD_PENDING: 1,
+        VIDEO_IMAGE_EXTRACTION_QUEUED: 0,
+        VIDEO_IMAGE_EXTRACTION_PROCESSING: 1,
+        VIDEO_IMAGE_EXTRACTION_SUCCESS: 8,
+        VIDEO_IMAGE_EXTRACTION_ERROR: 2,
+      },
+      totalVideos: 12,
+      successRate: 0.8,
+      processingSeconds: { median: 1.4, p95: 6.2, sampleSize: 8 },
+      imagesProduced: 163,
+      bytesStored: { videos: 412000000, archives: 18300000, total: 430300000 },
+    },
+  });
+export type Stats = z.infer<typeof Stats>;

@@ -77,6 +77,48 @@ export const verification = sqliteTable(
   (t) => [index("verification_identifier_idx").on(t.identifier)],
 );
 
+/**
+ * API keys of server-to-server clients (@better-auth/api-key, model `apikey`; field names are the plugin's,
+ * so the drizzle adapter needs no field mapping). `key` holds the SHA-256 (base64url) of the key, never the
+ * key itself, which is shown once at creation; `start` keeps its first characters (`vsk_…`) for display.
+ * `referenceId` is the owning user. Edge-api turns the plugin's own rate limiting off (limits live in the
+ * Workers rate limiting bindings), so `lastRequest` is simply the time of the last use.
+ */
+export const apiKey = sqliteTable(
+  "apikey",
+  {
+    id: text("id").primaryKey(),
+    configId: text("config_id").notNull().default("default"),
+    name: text("name"),
+    start: text("start"),
+    prefix: text("prefix"),
+    key: text("key").notNull(),
+    referenceId: text("reference_id")
+      .notNull()
+      .references(() => user.id, { onDelete: "cascade" }),
+    refillInterval: integer("refill_interval"),
+    refillAmount: integer("refill_amount"),
+    lastRefillAt: integer("last_refill_at", { mode: "timestamp_ms" }),
+    enabled: integer("enabled", { mode: "boolean" }).notNull().default(true),
+    rateLimitEnabled: integer("rate_limit_enabled", { mode: "boolean" }).notNull().default(true),
+    rateLimitTimeWindow: integer("rate_limit_time_window"),
+    rateLimitMax: integer("rate_limit_max"),
+    requestCount: integer("request_count").notNull().default(0),
+    remaining: integer("remaining"),
+    lastRequest: integer("last_request", { mode: "timestamp_ms" }),
+    expiresAt: integer("expires_at", { mode: "timestamp_ms" }),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+    permissions: text("permissions"),
+    metadata: text("metadata"),
+  },
+  (t) => [
+    uniqueIndex("apikey_key_uq").on(t.key),
+    index("apikey_reference_id_idx").on(t.referenceId),
+    index("apikey_config_id_idx").on(t.configId),
+  ],
+);
+
 /** One uploaded video and the state of its latest extraction attempt. */
 export const videos = sqliteTable(
   "videos",
@@ -99,6 +141,8 @@ export const videos = sqliteTable(
     manifestKey: text("manifest_key"),
     /** 0..1 share of the duration processed, null when unknown. */
     progress: real("progress"),
+    /** Images in the archive so far (MSG_EXTRACT_SNAPSHOT_PROGRESS; the image count once done), null when unknown. */
+    imagesSoFar: integer("images_so_far"),
     imageCount: integer("image_count"),
     zipSizeBytes: integer("zip_size_bytes"),
     durationSeconds: real("duration_seconds"),
@@ -117,6 +161,13 @@ export const videos = sqliteTable(
     leaseExpiresAt: integer("lease_expires_at", { mode: "timestamp_ms" }),
     /** Times the cron re-queued this video because its lease expired; back to 0 on a user's retry. */
     recoveries: integer("recoveries").notNull().default(0),
+    /**
+     * S3 UploadId of the multipart upload of the source (files above MULTIPART_THRESHOLD_BYTES), null for a
+     * single presigned PUT; cleared once CompleteMultipartUpload succeeded.
+     */
+    uploadId: text("upload_id"),
+    /** Part size of the multipart upload, bytes (every part but the last); null for a single PUT. */
+    uploadPartSizeBytes: integer("upload_part_size_bytes"),
   },
   (t) => [
     index("videos_user_created_idx").on(t.userId, t.createdAt, t.id),
@@ -145,6 +196,8 @@ export const videoDeletions = sqliteTable(
     sourceKey: text("source_key").notNull(),
     archiveKey: text("archive_key"),
     manifestKey: text("manifest_key"),
+    /** S3 UploadId of a multipart upload never completed: aborted with the purge (AbortMultipartUpload). */
+    uploadId: text("upload_id"),
     /** `deleted` (by its owner) or `expired` (upload never completed). */
     reason: text("reason", { enum: ["deleted", "expired"] }).notNull(),
     /** Failed purge runs so far. */
@@ -176,4 +229,78 @@ export const emails = sqliteTable(
     updatedAt: updatedAt(),
   },
   (t) => [uniqueIndex("emails_video_attempt_outcome_uq").on(t.videoId, t.attempt, t.outcome)],
+);
+
+/**
+ * Webhook endpoints a user registered (`POST /v1/webhooks`, docs/webhooks.md). The signing secret
+ * (`whsec_…`) must stay usable to sign, so it is not hashed: `secret_ciphertext` holds it encrypted with
+ * AES-256-GCM under a key derived (HKDF-SHA-256) from BETTER_AUTH_SECRET, the endpoint id as associated
+ * data (edge-api/src/services/webhooks/signing-secret.ts). A database dump alone does not reveal it.
+ */
+export const webhookEndpoints = sqliteTable(
+  "webhook_endpoints",
+  {
+    id: text("id").primaryKey(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => user.id, { onDelete: "cascade" }),
+    url: text("url").notNull(),
+    description: text("description"),
+    /** `v1.<iv base64url>.<ciphertext base64url>` of the signing secret. */
+    secretCiphertext: text("secret_ciphertext").notNull(),
+    /** JSON array of subscribed event types (`video.ready`, `video.failed`). */
+    events: text("events", { mode: "json" }).$type<string[]>().notNull(),
+    enabled: integer("enabled", { mode: "boolean" }).notNull().default(true),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [index("webhook_endpoints_user_created_idx").on(t.userId, t.createdAt)],
+);
+
+/**
+ * One event to deliver to one endpoint, and the outcome of every try. The row is written before its
+ * queue message; the unique (endpoint, video, video attempt, event type) makes a redelivered processor
+ * event create no second delivery, and the `pending` status + `locked_until` claim make a duplicate
+ * queue message send nothing once the delivery succeeded (or while another try is in flight).
+ */
+export const webhookDeliveries = sqliteTable(
+  "webhook_deliveries",
+  {
+    id: text("id").primaryKey(),
+    endpointId: text("endpoint_id")
+      .notNull()
+      .references(() => webhookEndpoints.id, { onDelete: "cascade" }),
+    userId: text("user_id").notNull(),
+    /** `evt_…`, sent as `vidsnap-event-id` and as the body's `id`; the same for every endpoint. */
+    eventId: text("event_id").notNull(),
+    /** `video.ready`, `video.failed` or `ping`. */
+    eventType: text("event_type").notNull(),
+    /** Null for `ping`. */
+    videoId: text("video_id"),
+    /** Extraction attempt of the video the event is about; null for `ping`. */
+    attempt: integer("attempt"),
+    status: text("status", { enum: ["pending", "succeeded", "failed"] }).notNull().default("pending"),
+    /** HTTP tries made so far. */
+    attemptsMade: integer("attempts_made").notNull().default(0),
+    lastResponseStatus: integer("last_response_status"),
+    /** Short reason of the last failed try (≤ 200 characters). */
+    lastError: text("last_error"),
+    nextAttemptAt: integer("next_attempt_at", { mode: "timestamp_ms" }),
+    /** A consumer is sending it until then (epoch ms); null when nobody is. */
+    lockedUntil: integer("locked_until", { mode: "timestamp_ms" }),
+    /** The exact JSON body sent (and signed) on every try. */
+    payload: text("payload").notNull(),
+    /** JSON array of `{at, responseStatus, error, durationMs}`, one per try. */
+    attemptLog: text("attempt_log", { mode: "json" })
+      .$type<{ at: string; responseStatus: number | null; error: string | null; durationMs: number }[]>()
+      .notNull()
+      .default(sql`'[]'`),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+    deliveredAt: integer("delivered_at", { mode: "timestamp_ms" }),
+  },
+  (t) => [
+    uniqueIndex("webhook_deliveries_event_uq").on(t.endpointId, t.videoId, t.attempt, t.eventType),
+    index("webhook_deliveries_endpoint_created_idx").on(t.endpointId, t.createdAt, t.id),
+  ],
 );

@@ -24,6 +24,9 @@
  * - every required secret has its `wrangler secret put … --env …` line in docs/deploy.md.
  * - drizzle: `drizzle-kit generate` into a temporary copy of schema/migrations produces nothing new.
  * - the migrations apply cleanly to an empty local D1 (`wrangler d1 migrations apply --local --persist-to`).
+ * - the web dashboard: web/dist is built (when stale) before the dry runs, which upload it as static assets;
+ *   `[assets]` of edge-api in every environment serves it as a single-page app with the API's paths run
+ *   Worker-first, and its `_headers` carries the page's CSP.
  * - ffmpeg-container/Dockerfile passes the rules of scripts/lib/deploy-check/dockerfile-lint.ts (no
  *   hadolint offline: not in Debian 12, npm wrappers download binaries).
  *
@@ -35,6 +38,7 @@ import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { offlineEnv, run, tail } from "./lib/deploy-check/run.ts";
 import { lintDockerfile, DOCKERFILE_RULES } from "./lib/deploy-check/dockerfile-lint.ts";
+import { ensureWebBuild, WEB_DIST } from "./lib/web-build.ts";
 import {
   REMOTE_ENVS,
   driftProblems,
@@ -109,6 +113,38 @@ async function readConfigs(): Promise<Configs> {
     configs.email[key(e)] = read(EMAIL_CFG, e);
   }
   return configs;
+}
+
+/** Paths the edge-api Worker answers itself: they must run the Worker before any static asset (wrangler.toml). */
+const WORKER_FIRST = ["/api/*", "/v1/*", "/openapi.json", "/docs", "/healthz"];
+
+/**
+ * The dashboard (web/, docs/architecture.md "Dashboard") in every environment: `[assets]` serves web/dist as a
+ * single-page application with the API's paths Worker-first, and the built `_headers` sets a CSP on the page.
+ * @returns problems, one line each
+ */
+function dashboardAssetProblems(configs: Configs): string[] {
+  const problems: string[] = [];
+  for (const e of [undefined, ...REMOTE_ENVS] as EnvName[]) {
+    const assets = (configs.edge[key(e)] as WorkerConfig & {
+      assets?: { directory?: string; not_found_handling?: string; run_worker_first?: string[] | boolean };
+    }).assets;
+    const where = `edge-api ${e ?? "top level"}`;
+    if (!assets?.directory || path.resolve(root, assets.directory) !== WEB_DIST) {
+      problems.push(`${where}: [assets] directory must be web/dist (is ${assets?.directory ?? "unset"})`);
+      continue;
+    }
+    if (assets.not_found_handling !== "single-page-application") problems.push(`${where}: [assets] not_found_handling must be "single-page-application"`);
+    const first = Array.isArray(assets.run_worker_first) ? assets.run_worker_first : [];
+    const missing = WORKER_FIRST.filter((p) => !first.includes(p));
+    if (missing.length) problems.push(`${where}: [assets] run_worker_first lacks ${missing.join(", ")}`);
+  }
+  const headersFile = path.join(WEB_DIST, "_headers");
+  const headers = existsSync(headersFile) ? readFileSync(headersFile, "utf8") : "";
+  if (!/^\/\*\s*$[\s\S]*?^\s+Content-Security-Policy: default-src 'none'/m.test(headers)) {
+    problems.push("web/dist/_headers: no `/*` rule with `Content-Security-Policy: default-src 'none'…` (web/public/_headers)");
+  }
+  return problems;
 }
 
 // ---- dry runs ----------------------------------------------------------------------------------------
@@ -334,9 +370,18 @@ async function main(): Promise<number> {
   const facts: CodeFacts = {
     processorInstances: numericConst(path.join(root, "edge-api/src/processor/index.ts"), "PROCESSOR_INSTANCES"),
     extractMaxDeliveries: numericConst(path.join(root, "edge-api/src/queues/extract-consumer.ts"), "EXTRACT_MAX_DELIVERIES"),
+    webhookMaxAttempts: numericConst(path.join(root, "edge-api/src/services/webhooks/deliver-webhook.ts"), "WEBHOOK_MAX_ATTEMPTS"),
     dlqSuffix: stringConst(path.join(root, "edge-api/src/queues/index.ts"), "DLQ_SUFFIX"),
     root,
   };
+
+  // The dashboard's static assets (wrangler.toml [assets]): the dry runs need web/dist to exist.
+  try {
+    await ensureWebBuild(() => undefined);
+    problemsRow("config: dashboard assets", dashboardAssetProblems(configs), "web/dist built; [assets] of every env: SPA, API paths Worker-first; _headers CSP");
+  } catch (err) {
+    fail("config: dashboard assets", (err as Error).message.slice(0, 500));
+  }
 
   // Slow, independent: the wrangler and drizzle-kit processes.
   const dryRuns: DryRun[] = [
@@ -371,10 +416,13 @@ async function main(): Promise<number> {
   );
   const edgeKeys = interfaceKeys(path.join(root, "edge-api/src/env.ts"), "Env");
   const emailKeys = interfaceKeys(path.join(root, "email-consumer/src/env.ts"), "EmailConsumerBindings");
+  const { LOCAL_ONLY_ENV_KEYS } = (await import(pathToFileURL(path.join(root, "edge-api/src/env.ts")).href)) as {
+    LOCAL_ONLY_ENV_KEYS: readonly string[];
+  };
   problemsRow(
     "binding drift: config ↔ env interfaces",
     [undefined, ...REMOTE_ENVS].flatMap((e) => [
-      ...driftProblems("edge-api", e as EnvName, cfg("edge", e as EnvName), edgeKeys, e !== undefined),
+      ...driftProblems("edge-api", e as EnvName, cfg("edge", e as EnvName), edgeKeys, e !== undefined, LOCAL_ONLY_ENV_KEYS),
       ...driftProblems("email-consumer", e as EnvName, cfg("email", e as EnvName), emailKeys, e !== undefined),
     ]),
     `edge-api Env (${edgeKeys.length} members), email-consumer EmailConsumerBindings (${emailKeys.length}) match vars + bindings + secrets.required of every env`,

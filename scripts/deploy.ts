@@ -19,6 +19,7 @@ import { parseArgs } from "node:util";
 import { REMOTE_ENVS, type RemoteEnv, type WorkerConfig } from "./lib/deploy-check/config-checks.ts";
 import { deploy, DeployError, type WranglerRunner } from "./lib/deploy/deploy.ts";
 import { offlineWranglerEnv } from "./lib/stack.ts";
+import { ensureWebBuild } from "./lib/web-build.ts";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const EDGE_CFG = path.join(root, "wrangler.toml");
@@ -58,6 +59,9 @@ if (!values.plan && !values["skip-checks"]) {
     process.exit(1);
   }
 }
+
+// `wrangler deploy` uploads web/dist as the dashboard's static assets: build it when web/ changed.
+if (!values.plan) await ensureWebBuild();
 
 Object.assign(process.env, { WRANGLER_LOG: "error" }, values.plan ? offlineWranglerEnv() : {});
 const { unstable_readConfig } = await import("wrangler");

@@ -3,6 +3,7 @@
  *   1. tests/workers  edge-api in workerd (vitest-pool-workers, local D1, real S3 server)
  *   2. tests/email    email-consumer in workerd, against a Postmark-speaking local server
  *   3. tests/processor + tests/e2e   real ffmpeg, real S3 server, and the whole stack over HTTP
+ * The web dashboard (web/dist) is built first when stale (scripts/lib/web-build.ts).
  * Ends with one plain line `N passed, N failed` (N skipped) summed over the suites; exit code 1 when any
  * suite fails. Pass a suite name (workers | email | node) to run only that one.
  */
@@ -11,6 +12,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { REPO_ROOT, offlineWranglerEnv } from "./lib/stack.ts";
+import { ensureWebBuild } from "./lib/web-build.ts";
 
 const SUITES = [
   { name: "workers", config: "tests/workers/vitest.config.mts" },
@@ -21,6 +23,9 @@ const only = process.argv.slice(2).filter((a) => !a.startsWith("-"));
 const reportDir = mkdtempSync(path.join(os.tmpdir(), "vidsnap-test-"));
 const totals = { passed: 0, failed: 0, skipped: 0 };
 let failedSuites: string[] = [];
+
+// wrangler.toml serves web/dist as static assets: vitest-pool-workers and every stack need it built.
+await ensureWebBuild();
 
 for (const suite of SUITES.filter((s) => only.length === 0 || only.includes(s.name))) {
   console.log(`\n=== ${suite.name} (${suite.config}) ===`);

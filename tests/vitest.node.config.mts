@@ -1,6 +1,7 @@
 /**
  * Node-side suites: `tests/processor` (the ffmpeg-container server with real ffmpeg and a local
- * SigV4-checking S3 server) and `tests/e2e` (the whole local stack over HTTP).
+ * SigV4-checking S3 server), `tests/e2e` (the whole local stack over HTTP) and `tests/browser` (the web
+ * dashboard in Chromium against the whole stack).
  * Run: `npx vitest run --config tests/vitest.node.config.mts [tests/processor|tests/e2e]`.
  */
 import path from "node:path";
@@ -12,7 +13,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 export default defineConfig({
   root,
   test: {
-    include: ["tests/processor/**/*.test.ts", "tests/e2e/**/*.test.ts", "tests/deploy/**/*.test.ts", "tests/cli/**/*.test.ts"],
+    include: ["tests/processor/**/*.test.ts", "tests/e2e/**/*.test.ts", "tests/chaos/**/*.test.ts", "tests/deploy/**/*.test.ts", "tests/cli/**/*.test.ts", "tests/browser/**/*.test.ts"],
     environment: "node",
     // Real ffmpeg jobs and servers: generous per-test limits, no retries that would hide flakiness.
     testTimeout: 60_000,

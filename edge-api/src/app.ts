@@ -22,6 +22,10 @@ import { createDeps, type AppEnv } from "./context.ts";
 import { loadConfig, type Config } from "./env.ts";
 import { fieldIssues, problemResponse, ProblemError, type ProblemKind } from "./errors.ts";
 import { createLogger, errorFields } from "./log.ts";
+import { authRateLimit, videoCreationRateLimit } from "./rate-limit.ts";
+import { registerCreateApiKey } from "./routes/create-api-key.ts";
+import { registerDeleteApiKey } from "./routes/delete-api-key.ts";
+import { registerListApiKeys } from "./routes/list-api-keys.ts";
 import { registerCompleteUpload } from "./routes/complete-upload.ts";
 import { registerCreateVideo } from "./routes/create-video.ts";
 import { registerDeleteVideo } from "./routes/delete-video.ts";
@@ -31,7 +35,17 @@ import { registerGetVideo } from "./routes/get-video.ts";
 import { registerHealth } from "./routes/health.ts";
 import { registerListImages } from "./routes/list-images.ts";
 import { registerListVideos } from "./routes/list-videos.ts";
+import { registerListUploadParts } from "./routes/list-upload-parts.ts";
+import { registerPresignUploadParts } from "./routes/presign-upload-parts.ts";
 import { registerRetryVideo } from "./routes/retry-video.ts";
+import { registerCreateWebhook } from "./routes/create-webhook.ts";
+import { registerDeleteWebhook } from "./routes/delete-webhook.ts";
+import { registerGetStats } from "./routes/get-stats.ts";
+import { registerGetWebhook } from "./routes/get-webhook.ts";
+import { registerListWebhookDeliveries } from "./routes/list-webhook-deliveries.ts";
+import { registerListWebhooks } from "./routes/list-webhooks.ts";
+import { registerRotateWebhookSecret } from "./routes/rotate-webhook-secret.ts";
+import { registerTestWebhook } from "./routes/test-webhook.ts";
 import { securityHeaders } from "./security-headers.ts";
 
 /** Problem kinds of Hono's own HTTPExceptions (malformed JSON → 400, wrong body type → 415). */
@@ -87,13 +101,15 @@ export function createApp() {
         return origin === config.publicBaseUrl || config.trustedOrigins.includes(origin) ? origin : null;
       },
       allowMethods: ["GET", "POST", "DELETE", "OPTIONS"],
-      allowHeaders: ["authorization", "content-type", "x-request-id"],
+      allowHeaders: ["authorization", "content-type", "x-request-id", "x-api-key"],
       exposeHeaders: ["set-auth-token", "x-request-id", "location", "retry-after"],
       credentials: true,
       maxAge: 600,
     }),
   );
 
+  // Rate limits (./rate-limit.ts): auth POSTs per route and client IP, before better-auth runs.
+  app.use("/api/auth/*", authRateLimit);
   app.on(["GET", "POST"], "/api/auth/*", (c) => getAuth(c.env, c.var.config).handler(asApiClientRequest(c.req.raw)));
 
   app.use("/v1/*", requireUser);
@@ -104,21 +120,36 @@ export function createApp() {
   const videoEtag = etag({ generateDigest: (body) => crypto.subtle.digest("SHA-256", body) });
   app.use("/v1/videos", videoEtag);
   app.use("/v1/videos/:id", videoEtag);
+  // Video creation per user (after requireUser, so an API key and a session of one user share the budget).
+  app.use("/v1/videos", videoCreationRateLimit);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
     type: "http",
     scheme: "bearer",
-    description: `Session token from \`POST /api/auth/sign-up/email\` or \`/api/auth/sign-in/email\` (header \`set-auth-token\`); passwords need ${MIN_PASSWORD_LENGTH}+ characters.`,
+    description: `Session token from \`POST /api/auth/sign-up/email\` or \`/api/auth/sign-in/email\` (header \`set-auth-token\`); passwords need ${MIN_PASSWORD_LENGTH}+ characters. An API key (\`vsk_…\`, from \`POST /v1/api-keys\`) works too, here or as \`x-api-key\`.`,
   });
   registerHealth(app);
   registerCreateVideo(app);
   registerListVideos(app);
   registerGetVideo(app);
+  registerPresignUploadParts(app);
+  registerListUploadParts(app);
   registerCompleteUpload(app);
   registerRetryVideo(app);
   registerDeleteVideo(app);
   registerListImages(app);
   registerDownloadArchive(app);
+  registerCreateWebhook(app);
+  registerListWebhooks(app);
+  registerGetWebhook(app);
+  registerDeleteWebhook(app);
+  registerListWebhookDeliveries(app);
+  registerTestWebhook(app);
+  registerRotateWebhookSecret(app);
+  registerGetStats(app);
+  registerCreateApiKey(app);
+  registerListApiKeys(app);
+  registerDeleteApiKey(app);
 
   const documentConfig = (c: Context<AppEnv>) => ({
     openapi: "3.1.0",

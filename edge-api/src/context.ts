@@ -7,6 +7,7 @@ import { createDb, type Database } from "./db.ts";
 import type { Config, Env } from "./env.ts";
 import type { Logger } from "./log.ts";
 import { S3Storage } from "./storage/s3.ts";
+import { withDuplicateDeliveries } from "./chaos/duplicate-deliveries.ts";
 
 /** The signed-in user of a `/v1/*` request. */
 export interface SessionUser {
@@ -32,10 +33,14 @@ export interface AppEnv {
     log: Logger;
     deps: Deps;
     user: SessionUser;
+    /** How `user` was authenticated on `/v1/*`: a better-auth session token or an API key (edge-api/src/auth.ts). */
+    authMethod: "session" | "api-key";
   };
 }
 
 /** Builds the service dependencies for one request or queue batch. */
 export function createDeps(env: Env, config: Config, log: Logger): Deps {
-  return { db: createDb(env.DB), storage: new S3Storage(config.s3), config, env, log };
+  // Chaos harness only (ENVIRONMENT=local, env.ts): queue producers that send every message twice.
+  const queues = withDuplicateDeliveries(env, config.chaosDuplicateDeliveries);
+  return { db: createDb(env.DB), storage: new S3Storage(config.s3), config, env: queues, log };
 }

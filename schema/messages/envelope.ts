@@ -9,6 +9,7 @@ export const ServiceName = z.enum([
   "VIDEO_API_SERVICE",
   "VIDEO_IMAGE_PROCESSOR_SERVICE",
   "EMAIL_SERVICE",
+  "WEBHOOK_SERVICE",
 ]);
 export type ServiceName = z.infer<typeof ServiceName>;
 

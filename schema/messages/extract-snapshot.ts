@@ -24,9 +24,9 @@ export const ExtractSnapshotMessage = envelope(
 export type ExtractSnapshotMessage = z.infer<typeof ExtractSnapshotMessage>;
 
 /**
- * Processor → API: the job started (no `progress`), advanced (at most every 2 s), or is still alive (a
- * heartbeat repeating the latest progress after HEARTBEAT_SECONDS of silence, default 30);
- * `progress.fraction` is the share of the duration decoded (0..1), `progress.images` the images so far.
+ * Processor → API: the job started (first line), or is still alive (a heartbeat after HEARTBEAT_SECONDS
+ * of silence, default 30). Progress travels in MSG_EXTRACT_SNAPSHOT_PROGRESS; the optional `progress`
+ * here is deprecated (sent by processors before that message existed) and still applied by the API.
  */
 export const ExtractSnapshotProcessingMessage = envelope(
   "MSG_EXTRACT_SNAPSHOT_PROCESSING",
@@ -39,6 +39,24 @@ export const ExtractSnapshotProcessingMessage = envelope(
   }),
 );
 export type ExtractSnapshotProcessingMessage = z.infer<typeof ExtractSnapshotProcessingMessage>;
+
+/**
+ * Processor → API: the job advanced, at most every 2 s while images come out. `fraction` is the share of
+ * the work window done (0..1: the duration, or [startSeconds, endSeconds] when a window was asked), by
+ * the timestamp of the latest image; `imagesSoFar` the images in the archive so far. Never lower than the
+ * job's previous PROGRESS (the API keeps the maximum anyway: queue order is not guaranteed). Like
+ * PROCESSING it renews the attempt's lease.
+ */
+export const ExtractSnapshotProgressMessage = envelope(
+  "MSG_EXTRACT_SNAPSHOT_PROGRESS",
+  "VIDEO_IMAGE_PROCESSOR_SERVICE",
+  "VIDEO_API_SERVICE",
+  JobRef.extend({
+    fraction: z.number().min(0).max(1),
+    imagesSoFar: z.number().int().min(0),
+  }),
+);
+export type ExtractSnapshotProgressMessage = z.infer<typeof ExtractSnapshotProgressMessage>;
 
 /** Processor → API: the archive is in the images bucket. */
 export const ExtractSnapshotSuccessMessage = envelope(
@@ -72,7 +90,13 @@ export type ExtractSnapshotErrorMessage = z.infer<typeof ExtractSnapshotErrorMes
 /** Any event the processor sends back to the API. */
 export const ExtractSnapshotEvent = z.discriminatedUnion("type", [
   ExtractSnapshotProcessingMessage,
+  ExtractSnapshotProgressMessage,
   ExtractSnapshotSuccessMessage,
   ExtractSnapshotErrorMessage,
 ]);
 export type ExtractSnapshotEvent = z.infer<typeof ExtractSnapshotEvent>;
+
+/** True for the events that end an attempt (SUCCESS, ERROR); PROCESSING and PROGRESS are not final. */
+export function isFinalExtractEvent(type: ExtractSnapshotEvent["type"]): boolean {
+  return type === "MSG_EXTRACT_SNAPSHOT_SUCCESS" || type === "MSG_EXTRACT_SNAPSHOT_ERROR";
+}

@@ -2,3 +2,4 @@
 export * from "./envelope.ts";
 export * from "./extract-snapshot.ts";
 export * from "./snapshot-email.ts";
+export * from "./webhook.ts";

@@ -3,7 +3,8 @@
  *   1. the S3-compatible server (SigV4 verified) with the videos and images buckets, data in `<dataDir>/s3`;
  *   2. local D1 with every drizzle migration applied (`wrangler d1 migrations apply`), state in `<dataDir>/wrangler`;
  *   3. the ffmpeg-container processor as a Node process (same server code as the container image);
- *   4. one `wrangler dev` session running edge-api and email-consumer (shared local Queues and D1).
+ *   4. one `wrangler dev` session running edge-api and email-consumer (shared local Queues and D1), which also
+ *      serves the web dashboard (web/dist, built first when stale: ./web-build.ts).
  * Used by `npm start`, `npm run demo` (when nothing is running) and the end-to-end test.
  * Wrangler runs offline: no metrics, no error reports, no `cf` fetch, config under `<repo>/.config`.
  */
@@ -13,6 +14,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { LOCAL } from "./local-config.ts";
 import { startS3Server, type S3ServerHandle } from "./s3-server.ts";
+import { ensureWebBuild } from "./web-build.ts";
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const BIN = path.join(REPO_ROOT, "node_modules/.bin");
@@ -45,6 +47,22 @@ export interface StackOptions {
   maxConcurrentJobs?: number;
   /** Called with each line the child processes print (prefixed by component). */
   log?: (line: string) => void;
+  /** Extra edge-api vars (`--var NAME:value`), e.g. short leases for the chaos harness (scripts/lib/chaos). */
+  vars?: Record<string, string>;
+  /** Extra email-consumer vars, replacing their line in its generated config (e.g. POSTMARK_TIMEOUT_SECONDS). */
+  emailVars?: Record<string, string>;
+  /** Endpoint of an S3 server the caller runs (and may stop/restart); unset = one is started here. */
+  s3Endpoint?: string;
+  /** URL of a processor the caller runs (or a proxy in front of it); unset = one is started here. */
+  processorUrl?: string;
+  /** `wrangler dev --test-scheduled`: `GET /__scheduled` runs the cron handler (chaos harness). */
+  testScheduled?: boolean;
+  /**
+   * Folder holding the Workers' sources (wrangler.toml, edge-api/, email-consumer/, schema/, node_modules);
+   * default the repo. The chaos harness runs wrangler on a snapshot, so edits made meanwhile do not reload
+   * the Workers (a reload drops local Queues' in-memory messages).
+   */
+  sourceRoot?: string;
 }
 
 export interface StackHandle {
@@ -78,8 +96,10 @@ export async function startStack(opts: StackOptions = {}): Promise<StackHandle> 
   };
 
   try {
-    s3 = await startS3Server({ directory: path.join(dataDir, "s3"), port: opts.s3Port ?? LOCAL.s3Port });
-    log(`[stack] S3 server on ${s3.endpoint} (buckets ${LOCAL.videosBucket}, ${LOCAL.imagesBucket})`);
+    const s3Endpoint =
+      opts.s3Endpoint ??
+      (s3 = await startS3Server({ directory: path.join(dataDir, "s3"), port: opts.s3Port ?? LOCAL.s3Port })).endpoint;
+    log(`[stack] S3 server on ${s3Endpoint} (buckets ${LOCAL.videosBucket}, ${LOCAL.imagesBucket})`);
 
     await run(
       path.join(BIN, "wrangler"),
@@ -88,12 +108,12 @@ export async function startStack(opts: StackOptions = {}): Promise<StackHandle> 
     );
     log("[stack] D1 migrations applied");
 
-    const processorUrl = `http://${LOCAL.host}:${processorPort}`;
+    const processorUrl = opts.processorUrl ?? `http://${LOCAL.host}:${processorPort}`;
     const processorEnv = {
       ...process.env,
       HOST: LOCAL.host,
       PORT: String(processorPort),
-      S3_ENDPOINT: s3.endpoint,
+      S3_ENDPOINT: s3Endpoint,
       S3_REGION: LOCAL.s3Region,
       S3_ACCESS_KEY_ID: LOCAL.s3AccessKeyId,
       S3_SECRET_ACCESS_KEY: LOCAL.s3SecretAccessKey,
@@ -101,16 +121,21 @@ export async function startStack(opts: StackOptions = {}): Promise<StackHandle> 
       IMAGES_BUCKET: LOCAL.imagesBucket,
       ...(opts.maxConcurrentJobs ? { MAX_CONCURRENT_JOBS: String(opts.maxConcurrentJobs) } : {}),
     };
-    children.push(
-      spawnLogged("processor", path.join(BIN, "tsx"), ["ffmpeg-container/src/main.ts"], processorEnv, log),
-    );
+    if (!opts.processorUrl) {
+      children.push(
+        spawnLogged("processor", path.join(BIN, "tsx"), ["ffmpeg-container/src/main.ts"], processorEnv, log),
+      );
+    }
 
+    // wrangler serves the dashboard from web/dist ([assets]): build it first when web/ changed (fast otherwise).
+    await ensureWebBuild(log);
     const apiUrl = `http://${LOCAL.host}:${apiPort}`;
     const emailConfig = writeEmailConsumerConfig(dataDir, opts);
     const vars = {
       PUBLIC_BASE_URL: apiUrl,
-      S3_ENDPOINT: s3.endpoint,
+      S3_ENDPOINT: s3Endpoint,
       PROCESSOR_URL: processorUrl,
+      ...opts.vars,
     };
     children.push(
       spawnLogged(
@@ -125,10 +150,12 @@ export async function startStack(opts: StackOptions = {}): Promise<StackHandle> 
           "--persist-to", persistTo,
           "--show-interactive-dev-session=false",
           "--log-level", "info",
+          ...(opts.testScheduled ? ["--test-scheduled"] : []),
           ...Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`]),
         ],
         offlineWranglerEnv(),
         log,
+        opts.sourceRoot,
       ),
     );
 
@@ -136,7 +163,7 @@ export async function startStack(opts: StackOptions = {}): Promise<StackHandle> 
       waitForHttp(`${processorUrl}/healthz`, children, 90_000),
       waitForHttp(`${apiUrl}/healthz`, children, 90_000),
     ]);
-    return { apiUrl, s3Endpoint: s3.endpoint, processorUrl, stop };
+    return { apiUrl, s3Endpoint, processorUrl, stop };
   } catch (err) {
     await stop();
     throw err;
@@ -152,12 +179,15 @@ export async function startStack(opts: StackOptions = {}): Promise<StackHandle> 
 function writeEmailConsumerConfig(dataDir: string, opts: StackOptions): string {
   const dir = path.join(dataDir, "email-consumer");
   mkdirSync(dir, { recursive: true });
-  const srcDir = path.join(REPO_ROOT, "email-consumer");
+  const srcDir = path.join(opts.sourceRoot ?? REPO_ROOT, "email-consumer");
   let toml = readFileSync(path.join(srcDir, "wrangler.toml"), "utf8");
   toml = toml
     .replace(/^main = "(.+)"$/m, (_, p: string) => `main = ${JSON.stringify(path.join(srcDir, p))}`)
     .replace(/^migrations_dir = "(.+)"$/m, (_, p: string) => `migrations_dir = ${JSON.stringify(path.join(srcDir, p))}`)
     .replace(/^POSTMARK_API_HOST = .*$/m, `POSTMARK_API_HOST = ${JSON.stringify(opts.postmarkApiHost ?? "")}`);
+  for (const [name, value] of Object.entries(opts.emailVars ?? {})) {
+    toml = toml.replace(new RegExp(`^${name} = .*$`, "m"), `${name} = ${JSON.stringify(value)}`);
+  }
   const file = path.join(dir, "wrangler.toml");
   writeFileSync(file, `# Generated by scripts/lib/stack.ts from email-consumer/wrangler.toml: do not edit.\n${toml}`);
   writeFileSync(
@@ -174,9 +204,10 @@ function spawnLogged(
   args: string[],
   env: NodeJS.ProcessEnv,
   log: (line: string) => void,
+  cwd: string = REPO_ROOT,
 ): ChildProcess {
   // detached: its own process group, so stopChild can end wrangler's workerd children too.
-  const child = spawn(cmd, args, { cwd: REPO_ROOT, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
+  const child = spawn(cmd, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
   const forward = (chunk: Buffer) => {
     for (const line of chunk.toString("utf8").split(/\r?\n/)) if (line.trim()) log(`[${name}] ${line}`);
   };

@@ -115,12 +115,21 @@ describe("request ids, CORS, documents", () => {
     expect(doc.openapi).toBe("3.1.0");
     expect(Object.keys(doc.paths).sort()).toEqual([
       "/healthz",
+      "/v1/api-keys",
+      "/v1/api-keys/{id}",
+      "/v1/stats",
       "/v1/videos",
       "/v1/videos/{id}",
       "/v1/videos/{id}/complete",
       "/v1/videos/{id}/images",
       "/v1/videos/{id}/images.zip",
       "/v1/videos/{id}/retry",
+      "/v1/videos/{id}/upload-parts",
+      "/v1/webhooks",
+      "/v1/webhooks/{id}",
+      "/v1/webhooks/{id}/deliveries",
+      "/v1/webhooks/{id}/rotate-secret",
+      "/v1/webhooks/{id}/test",
     ]);
     expect(Object.keys(doc.paths["/v1/videos"]!).sort()).toEqual(["get", "post"]);
     expect(Object.keys(doc.paths["/v1/videos/{id}"]!).sort()).toEqual(["delete", "get"]);

@@ -6,6 +6,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { eq } from "drizzle-orm";
 import type { Video } from "../../schema/api.ts";
 import { videos } from "../../schema/db.ts";
+import type { ExtractSnapshotProgressMessage } from "../../schema/messages/index.ts";
 import {
   api,
   db,
@@ -80,6 +81,50 @@ describe("events consumer", () => {
     // A late PROCESSING event does not move a finished video back.
     allAcked(await runQueue("vidsnap-events", [progress(0.9)]), 1);
     expect((await row(id)).status).toBe("VIDEO_IMAGE_EXTRACTION_SUCCESS");
+  });
+
+  it("PROGRESS: QUEUED → PROCESSING, progress and imagesSoFar only rise, the lease is renewed, GET shows both", async () => {
+    const id = await insertVideo(owner.userId, { filename: "long.mp4" });
+    const progress = (fraction: number, imagesSoFar: number, attempt = 1): ExtractSnapshotProgressMessage => ({
+      type: "MSG_EXTRACT_SNAPSHOT_PROGRESS",
+      sender: "VIDEO_IMAGE_PROCESSOR_SERVICE",
+      target: "VIDEO_API_SERVICE",
+      payload: { ...ref(id, attempt), fraction, imagesSoFar },
+    });
+    // Queue order is not guaranteed: a PROGRESS may arrive before PROCESSING and still starts processing.
+    allAcked(await runQueue("vidsnap-events", [progress(0.25, 3)]), 1);
+    const first = await row(id);
+    expect(first).toMatchObject({ status: "VIDEO_IMAGE_EXTRACTION_PROCESSING", progress: 0.25, imagesSoFar: 3 });
+    expect(first.processingStartedAt).not.toBeNull();
+
+    // The lease is renewed by PROGRESS alone (expired on purpose here).
+    await db.update(videos).set({ leaseExpiresAt: new Date(Date.now() - 1000) }).where(eq(videos.id, id));
+    allAcked(await runQueue("vidsnap-events", [progress(0.6, 7), progress(0.5, 6)]), 2);
+    const running = await row(id);
+    expect(running).toMatchObject({ progress: 0.6, imagesSoFar: 7 });
+    expect(running.leaseExpiresAt!.getTime()).toBeGreaterThan(Date.now() + 60_000);
+
+    const res = await api(`/v1/videos/${id}`, { token: owner.token });
+    expect(res.status).toBe(200);
+    const { video } = (await res.json()) as { video: Video };
+    expect(video).toMatchObject({ status: "VIDEO_IMAGE_EXTRACTION_PROCESSING", progress: 0.6, imagesSoFar: 7 });
+
+    // Another attempt's PROGRESS changes nothing.
+    allAcked(await runQueue("vidsnap-events", [progress(0.9, 9, 2)]), 1);
+    expect(await row(id)).toMatchObject({ progress: 0.6, imagesSoFar: 7 });
+
+    allAcked(await runQueue("vidsnap-events", [processorEvent("MSG_EXTRACT_SNAPSHOT_SUCCESS", ref(id))]), 1);
+    const done = await row(id);
+    expect(done).toMatchObject({ status: "VIDEO_IMAGE_EXTRACTION_SUCCESS", progress: 1, imagesSoFar: 2, leaseExpiresAt: null });
+    // A late PROGRESS after the final state changes nothing (no status, progress or lease change).
+    allAcked(await runQueue("vidsnap-events", [progress(0.95, 10)]), 1);
+    expect(await row(id)).toEqual(done);
+    const emails = await eventually(async () => {
+      const found = await emailsFor(id);
+      return found.length ? found : undefined;
+    });
+    // PROGRESS never sends an email: only the SUCCESS one.
+    expect(emails.map((e) => e.type)).toEqual(["MSG_SEND_SNAPSHOT_EXTRACTION_SUCCESS"]);
   });
 
   it("a duplicate SUCCESS changes nothing but re-sends the email; a late ERROR is ignored", async () => {

@@ -9,6 +9,7 @@ import path from "node:path";
 import type { TestProject } from "vitest/node";
 import { startS3Server } from "../../scripts/lib/s3-server.ts";
 import { startStandInProcessor } from "./stand-in-processor.ts";
+import { startWebhookReceiver } from "./support/webhook-receiver.ts";
 
 export default async function setup(project: TestProject) {
   const directory = mkdtempSync(path.join(os.tmpdir(), "vidsnap-workers-s3-"));
@@ -16,7 +17,11 @@ export default async function setup(project: TestProject) {
   const processor = await startStandInProcessor({ s3Endpoint: s3.endpoint });
   project.provide("s3Endpoint", s3.endpoint);
   project.provide("processorUrl", processor.url);
+  // Webhook receiver (tests/workers/webhooks.test.ts): records requests, answers planned statuses.
+  const receiver = await startWebhookReceiver();
+  project.provide("webhookReceiverUrl", receiver.url);
   return async () => {
+    await receiver.close();
     await processor.close();
     await s3.close();
     rmSync(directory, { recursive: true, force: true });

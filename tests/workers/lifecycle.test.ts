@@ -165,19 +165,28 @@ describe("DELETE /v1/videos/{id}", () => {
     expect(await emailsFor(id)).toEqual([]);
   });
 
-  it("a late SUCCESS never deletes objects of a video that still exists, nor outside the video's prefix", async () => {
+  it("a late SUCCESS of a superseded attempt deletes only that attempt's output; never the source, the current attempt, or outside the video's prefix", async () => {
+    // The record is at attempt 2 (the cron re-queued attempt 1): attempt 1's late SUCCESS is ignored, and the
+    // archive it stored is an orphan nobody can download, so it is deleted. The source and attempt 2 stay.
     const id = await insertVideo(alice.userId, { status: "VIDEO_IMAGE_EXTRACTION_QUEUED", attempt: 2 });
-    const keys = await putVideoObjects(alice.userId, id, 1);
-    // Attempt 1 is stale (the record is at attempt 2): ignored, the record exists, nothing deleted.
+    const [source, ...outputs] = await putVideoObjects(alice.userId, id, 2);
     await runQueue("vidsnap-events", [processorEvent("MSG_EXTRACT_SNAPSHOT_SUCCESS", { videoId: id, userId: alice.userId, attempt: 1 })]);
-    for (const [bucket, key] of keys) expect(await gone(bucket, key)).toBe(false);
+    expect((await row(id))?.status).toBe("VIDEO_IMAGE_EXTRACTION_QUEUED");
+    expect(await gone(...source!)).toBe(false);
+    const [archive1, manifest1, archive2, manifest2] = outputs;
+    expect(await gone(...archive1!)).toBe(true);
+    expect(await gone(...manifest1!)).toBe(true);
+    expect(await gone(...archive2!)).toBe(false);
+    expect(await gone(...manifest2!)).toBe(false);
 
-    // A SUCCESS of a missing video pointing at someone else's objects: left alone.
+    // A SUCCESS of a missing video pointing at another (existing) video's objects: left alone.
+    const kept = await insertVideo(alice.userId, { status: "VIDEO_IMAGE_EXTRACTION_SUCCESS", attempt: 1 });
+    const keys = await putVideoObjects(alice.userId, kept, 1);
     const other = crypto.randomUUID();
     const result = await runQueue("vidsnap-events", [
       processorEvent("MSG_EXTRACT_SNAPSHOT_SUCCESS", { videoId: other, userId: alice.userId, attempt: 1 }, {
-        videoSnapshotsUrl: `s3://${IMAGES}/${archiveObjectKey(alice.userId, id, 1)}`,
-        manifestUrl: `s3://${IMAGES}/${manifestObjectKey(alice.userId, id, 1)}`,
+        videoSnapshotsUrl: `s3://${IMAGES}/${archiveObjectKey(alice.userId, kept, 1)}`,
+        manifestUrl: `s3://${IMAGES}/${manifestObjectKey(alice.userId, kept, 1)}`,
       }),
     ]);
     expect(result.retryMessages).toEqual([]);

@@ -135,6 +135,8 @@ export async function startStandInProcessor(opts: { s3Endpoint: string; port?: n
         await line(event("MSG_EXTRACT_SNAPSHOT_PROCESSING", { videoId: "someone-else", progress: { fraction: 0.9, images: 9 } }));
       }
       await line(event("MSG_EXTRACT_SNAPSHOT_PROCESSING", { progress: { fraction: 0.5, images: 1 } }));
+      // What the real processor sends now (MSG_EXTRACT_SNAPSHOT_PROGRESS): the relay must not end on it.
+      await line({ type: "MSG_EXTRACT_SNAPSHOT_PROGRESS", sender: "VIDEO_IMAGE_PROCESSOR_SERVICE", target: "VIDEO_API_SERVICE", payload: { ...ref, fraction: 0.6, imagesSoFar: 2 } });
       if (scenario === "error") {
         await line(event("MSG_EXTRACT_SNAPSHOT_ERROR", {
           errorMessage: "The file is not a video we can read.",

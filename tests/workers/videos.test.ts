@@ -4,7 +4,9 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { eq } from "drizzle-orm";
-import type { CreateVideoResponse, ImageList, Problem, Video, VideoList } from "../../schema/api.ts";
+import type { CreateVideoResponse as AnyCreateVideoResponse, ImageList, Problem, UploadInstructions, Video, VideoList } from "../../schema/api.ts";
+/** Files here are below MULTIPART_THRESHOLD_BYTES: the API answers a single presigned PUT. */
+type CreateVideoResponse = AnyCreateVideoResponse & { upload: UploadInstructions };
 import { videos } from "../../schema/db.ts";
 import { fakeZipBytes } from "./stand-in-processor.ts";
 import {
@@ -123,6 +125,42 @@ describe("POST /v1/videos", () => {
     const paths = [...new Set(problem.errors!.map((e) => e.path))].sort();
     expect(paths).toEqual(["filename", "options.intervalSeconds", "sizeBytes"]);
     expect(problem.errors!.every((e) => e.message.length > 0)).toBe(true);
+  });
+
+  it("validates extraction options (400 validation with the option's path) and stores valid ones as given", async () => {
+    const bad: [Record<string, unknown>, string][] = [
+      [{ mode: "interval", intervalSeconds: 5, startSeconds: 30, endSeconds: 30 }, "options.endSeconds"],
+      [{ mode: "keyframes", endSeconds: 10, startSeconds: 20 }, "options.endSeconds"],
+      [{ mode: "timestamps", timestampsSeconds: [] }, "options.timestampsSeconds"],
+      [{ mode: "timestamps", timestampsSeconds: Array.from({ length: 1001 }, (_, i) => i) }, "options.timestampsSeconds"],
+      [{ mode: "keyframes", quality: 0 }, "options.quality"],
+      [{ mode: "keyframes", quality: 101 }, "options.quality"],
+      [{ mode: "keyframes", format: "png", quality: 80 }, "options.quality"],
+      [{ mode: "keyframes", format: "gif" }, "options.format"],
+      [{ mode: "scene", sceneThreshold: 1.01 }, "options.sceneThreshold"],
+      [{ mode: "interval", accuracy: "fuzzy" }, "options.accuracy"],
+    ];
+    for (const [options, path] of bad) {
+      const res = await api("/v1/videos", {
+        method: "POST",
+        token: alice.token,
+        json: { filename: "a.mp4", contentType: "video/mp4", sizeBytes: 10, options },
+      });
+      const problem = await expectProblem(res, 400, "validation");
+      expect(problem.errors!.map((e) => e.path), JSON.stringify(options)).toEqual([path]);
+    }
+    const options = {
+      mode: "timestamps",
+      timestampsSeconds: [12.5, 0],
+      accuracy: "keyframe",
+      format: "webp",
+      quality: 70,
+      maxWidth: 640,
+      maxImages: 2,
+    };
+    const created = await createVideo(alice.token, { filename: "t.mp4", contentType: "video/mp4", options });
+    expect(created.video.options).toEqual(options);
+    expect(created.video).toMatchObject({ progress: null, imagesSoFar: null });
   });
 
   it("refuses path separators in file names (400), malformed JSON (400) and non-JSON bodies (415)", async () => {

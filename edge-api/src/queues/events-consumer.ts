@@ -1,6 +1,6 @@
 /**
- * Consumer of the processor's events (queue vidsnap-events): MSG_EXTRACT_SNAPSHOT_PROCESSING, _SUCCESS,
- * _ERROR. Each goes through services/videos/record-processor-event.ts: the state transition in D1, the
+ * Consumer of the processor's events (queue vidsnap-events): MSG_EXTRACT_SNAPSHOT_PROCESSING, _PROGRESS,
+ * _SUCCESS, _ERROR. Each goes through services/videos/record-processor-event.ts: the state transition in D1, the
  * outcome email when an attempt ends (or a terminal event is redelivered), and the removal of the output
  * of a video deleted while it was processed. Invalid messages are logged and acked; D1, queue or storage
  * failures throw, and the caller retries the message (every step is idempotent). An event of a video that

@@ -13,14 +13,15 @@
  *   ({@link EXTRACT_MAX_DELIVERIES}) an ERROR event "The image processor is unavailable" is sent instead
  *   and the message acked, so the video does not stay queued forever.
  * - 200 → each line is validated with ExtractSnapshotEvent, must name this job's video, user and attempt,
- *   and is sent to EVENTS_QUEUE as is (sender stays VIDEO_IMAGE_PROCESSOR_SERVICE). The first terminal
- *   event ends the relay.
+ *   and is sent to EVENTS_QUEUE as is (sender stays VIDEO_IMAGE_PROCESSOR_SERVICE): PROCESSING, PROGRESS,
+ *   then the first terminal event (SUCCESS/ERROR), which ends the relay.
  */
 import { and, eq } from "drizzle-orm";
 import { videos } from "../../../schema/db.ts";
 import {
   ExtractSnapshotEvent,
   ExtractSnapshotMessage,
+  isFinalExtractEvent,
   type ExtractSnapshotErrorMessage,
 } from "../../../schema/messages/index.ts";
 import type { Deps } from "../context.ts";
@@ -204,7 +205,7 @@ async function relayEvents(
     }
     await deps.env.EVENTS_QUEUE.send(event.data);
     count++;
-    return event.data.type !== "MSG_EXTRACT_SNAPSHOT_PROCESSING";
+    return isFinalExtractEvent(event.data.type);
   };
   try {
     for (;;) {

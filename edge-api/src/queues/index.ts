@@ -1,6 +1,6 @@
 /**
  * The Worker's `queue()` handler. Dispatches every message on its envelope `type`, so one handler serves
- * vidsnap-extract and vidsnap-events. Dead-letter queues are the exception: a MSG_EXTRACT_SNAPSHOT can
+ * vidsnap-extract, vidsnap-events and vidsnap-webhooks. Dead-letter queues are the exception: a MSG_EXTRACT_SNAPSHOT can
  * arrive on vidsnap-extract (run the job) and on vidsnap-extract-dlq (the job used up its retries: fail
  * the video), so a batch whose queue name ends in {@link DLQ_SUFFIX} is dispatched on type through
  * {@link DLQ_CONSUMERS} instead. Each message is acked or retried on its own; an unexpected error retries
@@ -12,6 +12,8 @@ import { createLogger, errorFields } from "../log.ts";
 import { consumeEvent } from "./events-consumer.ts";
 import { consumeExtractDeadLetter } from "./extract-dlq-consumer.ts";
 import { consumeExtract } from "./extract-consumer.ts";
+import { consumeWebhookDeadLetter } from "./webhooks-dlq-consumer.ts";
+import { consumeWebhook } from "./webhooks-consumer.ts";
 
 type Consumer = (message: Message<unknown>, deps: Deps) => Promise<void>;
 
@@ -22,13 +24,16 @@ export const DLQ_SUFFIX = "-dlq";
 export const CONSUMERS: Record<string, Consumer> = {
   MSG_EXTRACT_SNAPSHOT: consumeExtract,
   MSG_EXTRACT_SNAPSHOT_PROCESSING: consumeEvent,
+  MSG_EXTRACT_SNAPSHOT_PROGRESS: consumeEvent,
   MSG_EXTRACT_SNAPSHOT_SUCCESS: consumeEvent,
   MSG_EXTRACT_SNAPSHOT_ERROR: consumeEvent,
+  MSG_DELIVER_WEBHOOK: consumeWebhook,
 };
 
 /** Envelope type → consumer, for dead-letter queues (messages that exhausted their retries). */
 export const DLQ_CONSUMERS: Record<string, Consumer> = {
   MSG_EXTRACT_SNAPSHOT: consumeExtractDeadLetter,
+  MSG_DELIVER_WEBHOOK: consumeWebhookDeadLetter,
 };
 
 function envelopeType(body: unknown): string | undefined {

@@ -14,10 +14,12 @@ export const BEARER = [{ bearerAuth: [] }];
 const DESCRIPTIONS: Record<number, string> = {
   400: "Invalid request (`validation`).",
   401: "Missing or invalid bearer token (`unauthorized`).",
+  403: "Not allowed with this kind of credential (`forbidden`), e.g. an API key managing API keys.",
   404: "No such video for this user (`not-found`).",
   409: "The video is not in a state that allows this.",
   413: "The declared size exceeds MAX_UPLOAD_BYTES (`file-too-large`).",
   415: "Extension or MIME type not in the allow-list (`unsupported-video-type`).",
+  429: "Too many requests (`rate-limited`); retry after the `Retry-After` seconds.",
   500: "Internal error.",
   502: "The object storage did not answer (`bad-gateway`).",
   503: "The job queue is unavailable (`service-unavailable`).",

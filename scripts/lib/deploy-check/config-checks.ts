@@ -95,10 +95,18 @@ export function stringConst(file: string, name: string): string {
 
 /**
  * Drift between a config's names and the Worker's env interface.
- * @param remote true: every interface member must be provided (var, binding or required secret);
+ * @param remote true: every interface member except `localOnly` must be provided (var, binding or required secret);
  *   false (local): only "config ⊆ interface" is checked, the rest falls back to defaults.
  */
-export function driftProblems(worker: string, e: EnvName, c: WorkerConfig, declared: string[], remote: boolean): string[] {
+export function driftProblems(
+  worker: string,
+  e: EnvName,
+  c: WorkerConfig,
+  declared: string[],
+  remote: boolean,
+  /** Members that exist only for the local stack (e.g. fault injection); never required remotely. */
+  localOnly: readonly string[] = [],
+): string[] {
   const provided = providedNames(c);
   const declaredSet = new Set(declared);
   const problems: string[] = [];
@@ -107,7 +115,7 @@ export function driftProblems(worker: string, e: EnvName, c: WorkerConfig, decla
   }
   if (remote) {
     for (const n of declared) {
-      if (!provided.has(n)) problems.push(`${worker} ${envLabel(e)} lacks ${n} (declared in the env interface; add a var, binding or secrets.required entry)`);
+      if (!provided.has(n) && !localOnly.includes(n)) problems.push(`${worker} ${envLabel(e)} lacks ${n} (declared in the env interface; add a var, binding or secrets.required entry)`);
     }
   }
   return problems;
@@ -118,6 +126,8 @@ export interface CodeFacts {
   processorInstances: number;
   /** EXTRACT_MAX_DELIVERIES (edge-api/src/queues/extract-consumer.ts). */
   extractMaxDeliveries: number;
+  /** WEBHOOK_MAX_ATTEMPTS (edge-api/src/services/webhooks/deliver-webhook.ts). */
+  webhookMaxAttempts: number;
   /** DLQ_SUFFIX (edge-api/src/queues/index.ts). */
   dlqSuffix: string;
   root: string;
@@ -140,7 +150,8 @@ export function queueProblems(e: EnvName, edge: WorkerConfig, email: WorkerConfi
   const all = new Set<string>([...producers.map((q) => q.queue), ...consumers.map((c) => c.queue)]);
   for (const c of consumers) if (c.dead_letter_queue) all.add(c.dead_letter_queue);
 
-  const expectProducer = { EXTRACT_QUEUE: extractQ, EVENTS_QUEUE: eventsQ, EMAIL_QUEUE: emailQ } as const;
+  const webhooksQ = "vidsnap-webhooks" + suffix;
+  const expectProducer = { EXTRACT_QUEUE: extractQ, EVENTS_QUEUE: eventsQ, EMAIL_QUEUE: emailQ, WEBHOOK_QUEUE: webhooksQ } as const;
   for (const [binding, queue] of Object.entries(expectProducer)) {
     const got = edge.queues.producers?.find((q) => q.binding === binding)?.queue;
     if (got !== queue) p.push(`${where}: edge-api ${binding} → ${got ?? "(missing)"}, expected ${queue}`);
@@ -150,6 +161,8 @@ export function queueProblems(e: EnvName, edge: WorkerConfig, email: WorkerConfi
     [eventsQ, "edge-api", eventsQ + facts.dlqSuffix],
     [extractQ + facts.dlqSuffix, "edge-api", undefined],
     [emailQ, "email-consumer", emailQ + facts.dlqSuffix],
+    [webhooksQ, "edge-api", webhooksQ + facts.dlqSuffix],
+    [webhooksQ + facts.dlqSuffix, "edge-api", undefined],
   ];
   for (const [queue, worker, dlq] of expectConsumer) {
     const found = consumers.filter((c) => c.queue === queue);
@@ -183,6 +196,10 @@ export function queueProblems(e: EnvName, edge: WorkerConfig, email: WorkerConfi
     if (extract.max_retries !== facts.extractMaxDeliveries - 1) {
       p.push(`${where}: ${extractQ} max_retries = ${extract.max_retries}, must be EXTRACT_MAX_DELIVERIES - 1 = ${facts.extractMaxDeliveries - 1}`);
     }
+  }
+  const webhooks = consumers.find((c) => c.queue === webhooksQ);
+  if (webhooks && (webhooks.max_retries ?? 3) < facts.webhookMaxAttempts - 1) {
+    p.push(`${where}: ${webhooksQ} max_retries = ${webhooks.max_retries}, must be at least WEBHOOK_MAX_ATTEMPTS - 1 = ${facts.webhookMaxAttempts - 1}`);
   }
   return p;
 }

@@ -1,10 +1,12 @@
 /**
- * Applies one processor event (MSG_EXTRACT_SNAPSHOT_PROCESSING / _SUCCESS / _ERROR) to its video with
- * a conditional D1 update keyed by (id, user_id, attempt) and the statuses of ./state-machine.ts.
+ * Applies one processor event (MSG_EXTRACT_SNAPSHOT_PROCESSING / _PROGRESS / _SUCCESS / _ERROR) to its
+ * video with a conditional D1 update keyed by (id, user_id, attempt) and the statuses of ./state-machine.ts.
  *
- * - PROCESSING: from QUEUED/PROCESSING of the same attempt; sets processing_started_at once, and
- *   progress when given (never lowered: queue delivery order is not guaranteed); renews the attempt's
- *   lease to now + PROCESSING_LEASE_SECONDS (./leases.ts).
+ * - PROCESSING (start, heartbeat): from QUEUED/PROCESSING of the same attempt; sets processing_started_at
+ *   once (and progress when a legacy processor sent one); renews the attempt's lease to now +
+ *   PROCESSING_LEASE_SECONDS (./leases.ts).
+ * - PROGRESS: the same (it may arrive before PROCESSING: queue order is not guaranteed), plus progress and
+ *   images_so_far, each never lowered (max with the stored value).
  * - SUCCESS / ERROR clear the lease (the attempt is over).
  * - SUCCESS: stores the archive and manifest keys (from the `s3://` references), image count, ZIP size,
  *   duration; progress = 1, completed_at.
@@ -76,6 +78,20 @@ export async function applyProcessorEvent(
         .returning();
       break;
     }
+    case "MSG_EXTRACT_SNAPSHOT_PROGRESS": {
+      const { fraction, imagesSoFar } = event.payload;
+      updated = await deps.db
+        .update(videos)
+        .set({
+          ...common,
+          leaseExpiresAt: processingLeaseExpiry(deps.config, now),
+          progress: sql`max(coalesce(${videos.progress}, 0), ${fraction})`,
+          imagesSoFar: sql`max(coalesce(${videos.imagesSoFar}, 0), ${imagesSoFar})`,
+        })
+        .where(where)
+        .returning();
+      break;
+    }
     case "MSG_EXTRACT_SNAPSHOT_SUCCESS": {
       const p = event.payload;
       const archive = parseS3Reference(p.videoSnapshotsUrl);
@@ -93,6 +109,7 @@ export async function applyProcessorEvent(
           zipSizeBytes: p.zipSizeBytes,
           durationSeconds: p.source.durationSeconds,
           progress: 1,
+          imagesSoFar: p.imageCount,
           completedAt: now,
           leaseExpiresAt: null,
           errorMessage: null,

@@ -6,7 +6,7 @@
  *   the first PROCESSING event reaches D1: waiting in vidsnap-extract behind other jobs (with every consumer
  *   busy, a job may wait for one round of worst-case jobs, each holding its consumer up to Queues' 15 min
  *   wall clock) plus the consumer's backoff between deliveries (10 + 20 + 40 s) and a container start.
- * - Processing: every PROCESSING event of the attempt renews it to now + PROCESSING_LEASE_SECONDS (default
+ * - Processing: every PROCESSING or PROGRESS event of the attempt renews it to now + PROCESSING_LEASE_SECONDS (default
  *   600 s). The processor reports progress after images, at most every 2 s, and is silent in between:
  *   ffprobe, decoding up to a whole file between two images in interval mode (minutes at worst on
  *   standard-1), the final upload. The extract consumer gives up on a stream silent for
@@ -141,6 +141,7 @@ async function requeue(deps: Deps, row: VideoRow, now: Date): Promise<"requeued"
       updatedAt: now,
       processingStartedAt: null,
       progress: null,
+      imagesSoFar: null,
     })
     .where(stillExpired(row.status, row.attempt))
     .returning();
@@ -159,6 +160,7 @@ async function requeue(deps: Deps, row: VideoRow, now: Date): Promise<"requeued"
         updatedAt: new Date(),
         processingStartedAt: row.processingStartedAt,
         progress: row.progress,
+        imagesSoFar: row.imagesSoFar,
       })
       .where(and(eq(videos.id, row.id), eq(videos.status, QUEUED), eq(videos.attempt, row.attempt + 1)));
     throw err;

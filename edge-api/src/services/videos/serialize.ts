@@ -21,6 +21,7 @@ export function toVideo(row: VideoRow): Video {
     options: ExtractionOptions.parse(row.options),
     attempt: row.attempt,
     progress: row.progress,
+    imagesSoFar: row.imagesSoFar,
     imageCount: row.imageCount,
     zipSizeBytes: row.zipSizeBytes,
     durationSeconds: row.durationSeconds,

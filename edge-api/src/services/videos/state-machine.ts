@@ -4,7 +4,8 @@
  * conditional D1 updates (`WHERE status IN (...) AND attempt = ?`), so concurrent or redelivered
  * requests and queue messages cannot move a record backwards.
  *
- *   VIDEO_UPLOAD_PENDING ──complete──▶ QUEUED (attempt 1) ──PROCESSING──▶ PROCESSING
+ *   VIDEO_UPLOAD_PENDING ──complete──▶ QUEUED (attempt 1) ──PROCESSING | PROGRESS──▶ PROCESSING
+ *   PROCESSING ──PROCESSING | PROGRESS──▶ PROCESSING (lease renewed; PROGRESS raises progress/imagesSoFar)
  *   QUEUED | PROCESSING ──SUCCESS──▶ SUCCESS        QUEUED | PROCESSING ──ERROR──▶ ERROR
  *   ERROR ──retry──▶ QUEUED (attempt + 1)
  *   QUEUED | PROCESSING ──lease expired (cron, < MAX_JOB_RECOVERIES times)──▶ QUEUED (attempt + 1)
@@ -12,7 +13,7 @@
  *
  * Processor events carry the attempt they belong to; an event of another attempt changes nothing.
  */
-import type { ExtractSnapshotEvent } from "../../../../schema/messages/index.ts";
+import { isFinalExtractEvent, type ExtractSnapshotEvent } from "../../../../schema/messages/index.ts";
 import type { VideoStatus } from "../../../../schema/video-status.ts";
 
 export const PENDING = "VIDEO_UPLOAD_PENDING" satisfies VideoStatus;
@@ -36,6 +37,7 @@ type EventType = ExtractSnapshotEvent["type"];
 /** Status a processor event leads to. */
 export const EVENT_TARGET: Record<EventType, VideoStatus> = {
   MSG_EXTRACT_SNAPSHOT_PROCESSING: PROCESSING,
+  MSG_EXTRACT_SNAPSHOT_PROGRESS: PROCESSING,
   MSG_EXTRACT_SNAPSHOT_SUCCESS: SUCCESS,
   MSG_EXTRACT_SNAPSHOT_ERROR: ERROR,
 };
@@ -43,6 +45,7 @@ export const EVENT_TARGET: Record<EventType, VideoStatus> = {
 /** Every processor event applies only from an active status of the same attempt. */
 export const EVENT_FROM: Record<EventType, readonly VideoStatus[]> = {
   MSG_EXTRACT_SNAPSHOT_PROCESSING: ACTIVE_STATUSES,
+  MSG_EXTRACT_SNAPSHOT_PROGRESS: ACTIVE_STATUSES,
   MSG_EXTRACT_SNAPSHOT_SUCCESS: ACTIVE_STATUSES,
   MSG_EXTRACT_SNAPSHOT_ERROR: ACTIVE_STATUSES,
 };
@@ -59,7 +62,7 @@ export type EventDecision = "apply" | "redelivered" | "ignore";
  * - `apply`: same attempt and the record is queued or processing.
  * - `redelivered`: a terminal event whose outcome the record already shows for that attempt (the
  *   caller re-sends the notification; the email service deduplicates).
- * - `ignore`: another attempt, a stale PROCESSING after the end, or a missing record.
+ * - `ignore`: another attempt, a stale PROCESSING or PROGRESS after the end, or a missing record.
  */
 export function decideEvent(
   event: { type: EventType; attempt: number },
@@ -67,7 +70,7 @@ export function decideEvent(
 ): EventDecision {
   if (!record || record.attempt !== event.attempt) return "ignore";
   if (EVENT_FROM[event.type].includes(record.status)) return "apply";
-  if (event.type !== "MSG_EXTRACT_SNAPSHOT_PROCESSING" && record.status === EVENT_TARGET[event.type]) {
+  if (isFinalExtractEvent(event.type) && record.status === EVENT_TARGET[event.type]) {
     return "redelivered";
   }
   return "ignore";
