@@ -13,28 +13,16 @@
  */
 import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { formatSpec, generateTypes } from "../client/codegen.ts";
+import { freePort } from "../tests/support/free-port.ts";
 import { REPO_ROOT, offlineWranglerEnv } from "./lib/stack.ts";
 
 const SPEC_FILE = path.join(REPO_ROOT, "client/openapi.json");
 const TYPES_FILE = path.join(REPO_ROOT, "client/src/openapi.d.ts");
 /** How long wrangler may take to serve the document (2 to 4 s idle; much more on a loaded machine). */
 const START_TIMEOUT_MS = 120_000;
-
-/** A free TCP port on 127.0.0.1 (listen on 0, read it, close). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /**
  * Runs edge-api under `wrangler dev` just long enough to read its OpenAPI document.

@@ -33,6 +33,28 @@ export function offlineWranglerEnv(): NodeJS.ProcessEnv {
   };
 }
 
+/**
+ * Environment of the ffmpeg-container process on the local stack (this process's env plus its listen
+ * address and the local S3 server's endpoint, account and buckets).
+ * @param port port it listens on (127.0.0.1)
+ * @param s3Endpoint e.g. `http://127.0.0.1:4569`
+ * @param maxConcurrentJobs MAX_CONCURRENT_JOBS; unset = the processor's default
+ */
+export function localProcessorEnv(port: number, s3Endpoint: string, maxConcurrentJobs?: number): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    HOST: LOCAL.host,
+    PORT: String(port),
+    S3_ENDPOINT: s3Endpoint,
+    S3_REGION: LOCAL.s3Region,
+    S3_ACCESS_KEY_ID: LOCAL.s3AccessKeyId,
+    S3_SECRET_ACCESS_KEY: LOCAL.s3SecretAccessKey,
+    VIDEOS_BUCKET: LOCAL.videosBucket,
+    IMAGES_BUCKET: LOCAL.imagesBucket,
+    ...(maxConcurrentJobs ? { MAX_CONCURRENT_JOBS: String(maxConcurrentJobs) } : {}),
+  };
+}
+
 export interface StackOptions {
   /** Folder for all local state (S3 objects, D1, queues); default `<repo>/.data`. */
   dataDir?: string;
@@ -109,18 +131,7 @@ export async function startStack(opts: StackOptions = {}): Promise<StackHandle> 
     log("[stack] D1 migrations applied");
 
     const processorUrl = opts.processorUrl ?? `http://${LOCAL.host}:${processorPort}`;
-    const processorEnv = {
-      ...process.env,
-      HOST: LOCAL.host,
-      PORT: String(processorPort),
-      S3_ENDPOINT: s3Endpoint,
-      S3_REGION: LOCAL.s3Region,
-      S3_ACCESS_KEY_ID: LOCAL.s3AccessKeyId,
-      S3_SECRET_ACCESS_KEY: LOCAL.s3SecretAccessKey,
-      VIDEOS_BUCKET: LOCAL.videosBucket,
-      IMAGES_BUCKET: LOCAL.imagesBucket,
-      ...(opts.maxConcurrentJobs ? { MAX_CONCURRENT_JOBS: String(opts.maxConcurrentJobs) } : {}),
-    };
+    const processorEnv = localProcessorEnv(processorPort, s3Endpoint, opts.maxConcurrentJobs);
     if (!opts.processorUrl) {
       children.push(
         spawnLogged("processor", path.join(BIN, "tsx"), ["ffmpeg-container/src/main.ts"], processorEnv, log),

@@ -20,7 +20,7 @@ import { freePort } from "../../../tests/support/free-port.ts";
 import { startPostmarkMock, type MockMode, type PostmarkMock, type RecordedRequest } from "../../../tests/support/postmark-server.ts";
 import { LOCAL } from "../local-config.ts";
 import { startS3Server, type S3ServerHandle } from "../s3-server.ts";
-import { REPO_ROOT, offlineWranglerEnv, startStack, type StackHandle } from "../stack.ts";
+import { REPO_ROOT, localProcessorEnv, offlineWranglerEnv, startStack, type StackHandle } from "../stack.ts";
 import { startChaosProxy, type ChaosProxy } from "./proxy.ts";
 
 /**
@@ -136,16 +136,7 @@ export async function startChaosStack(opts: ChaosStackOptions = {}): Promise<Cha
   const startProcessor = async () => {
     processorStarts++;
     const env = {
-      ...process.env,
-      HOST: LOCAL.host,
-      PORT: String(processorPort),
-      S3_ENDPOINT: s3Endpoint,
-      S3_REGION: LOCAL.s3Region,
-      S3_ACCESS_KEY_ID: LOCAL.s3AccessKeyId,
-      S3_SECRET_ACCESS_KEY: LOCAL.s3SecretAccessKey,
-      VIDEOS_BUCKET: LOCAL.videosBucket,
-      IMAGES_BUCKET: LOCAL.imagesBucket,
-      MAX_CONCURRENT_JOBS: String(opts.maxConcurrentJobs ?? 2),
+      ...localProcessorEnv(processorPort, s3Endpoint, opts.maxConcurrentJobs ?? 2),
       HEARTBEAT_SECONDS: String(PROCESSOR_HEARTBEAT_SECONDS),
       TMPDIR: processorTmpDir,
     };
