@@ -3,21 +3,34 @@
  * folders (`vidsnap-job-*`, extract.ts). A job removes its folder on every path it controls (success, error,
  * abort, timeout), but not when the process is SIGKILLed (OOM killer, container runtime, `kill -9`): that
  * folder would stay forever. So at start the processor removes the working roots of processes that no
- * longer exist (the pid is checked with signal 0), and only those: another processor sharing TMPDIR (tests,
+ * longer exist (the pid is checked with signal 0; zombies count as gone), and only those: another processor sharing TMPDIR (tests,
  * a second local instance) keeps its folders.
  */
+import { readFileSync } from "node:fs";
 import { mkdir, readdir, rm } from "node:fs/promises";
 import path from "node:path";
 
 const PREFIX = "vidsnap-processor-";
 
-/** Whether a process with this pid exists (EPERM: it exists but belongs to someone else). */
+/**
+ * Whether a process with this pid still runs (EPERM: it exists but belongs to someone else). A zombie
+ * (state `Z`/`X` in /proc/<pid>/stat: killed, not yet reaped by its parent or init) answers signal 0 like a
+ * live process but runs no code, so it counts as dead: right after a SIGKILL of the old processor's
+ * process group its node process can linger as a zombie while the new processor sweeps.
+ */
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+  try {
+    // "pid (comm) S …": the state follows the last ")" (comm may contain spaces or parentheses).
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
+    return state !== "Z" && state !== "X";
+  } catch {
+    return true; // no /proc (not Linux) or gone meanwhile: trust the signal check
   }
 }
 
