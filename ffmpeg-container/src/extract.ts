@@ -40,7 +40,7 @@ import {
   buildSeekExtractArgs,
   imageEntryName,
   KEYFRAME_MATCH_SECONDS,
-  keyframeTimesSelectExpr,
+  keyframesSelectExpr,
   needsFilterScript,
   outputSpec,
   planFromOptions,
@@ -52,10 +52,9 @@ import type { FfmpegBinaries } from "./ffmpeg-path.ts";
 import { isStorageFailure, ShowinfoParser, stderrTail, unreadableVideoMessage, type ShowinfoFrame } from "./ffmpeg-log.ts";
 import { createImageSplitter } from "./image-splitter.ts";
 import type { Logger } from "./log.ts";
+import { NearestKeyframePicker } from "./keyframe-picker.ts";
 import {
   chooseIntervalStrategy,
-  indexDistrust,
-  nearestKeyframes,
   parsePacketIndex,
   resolveTimestampTargets,
   seekMightPayForTargets,
@@ -160,7 +159,6 @@ export async function runExtractionJob(payload: JobPayload, ctx: JobContext): Pr
       const { targets, ...rest } = strategy;
       ctx.log("info", "interval strategy", { jobId, mode: options.mode, ...rest, images: targets.length, ms: Date.now() - started });
     }
-    if (run.keyframeTimes) ctx.log("info", "keyframe accuracy", { jobId, keyframes: run.keyframeTimes.length, ms: Date.now() - started });
     let images: ManifestImage[];
     if (strategy?.strategy === "seek") {
       // maxImages: the first N planned images (a cap); MAX_IMAGES: an error before decoding anything.
@@ -168,10 +166,12 @@ export async function runExtractionJob(payload: JobPayload, ctx: JobContext): Pr
       if (targets.length > config.maxImages) throw imageLimitError(config.maxImages, targets.length);
       images = await extractImagesBySeeking(ctx, url, streamIndex, targets, output, span, workDir, archive);
     } else {
-      images = await extractImages(ctx, url, streamIndex, plan, span, workDir, archive, run.emptyMessage);
+      images = await extractImages(ctx, url, streamIndex, plan, span, workDir, archive, run.emptyMessage, run.keyframePick);
     }
-    const skippedTimestampsSeconds = run.timestamps ? skippedTargets(run.timestamps, images, run.keyframeOfTarget) : undefined;
+    const keyframeOfTarget = run.keyframePick?.picker.perTarget;
+    const skippedTimestampsSeconds = run.timestamps ? skippedTargets(run.timestamps, images, keyframeOfTarget) : undefined;
     const extractMs = Date.now() - started;
+    if (run.keyframePick) ctx.log("info", "keyframe accuracy", { jobId, keyframes: images.length, ms: extractMs });
 
     const createdAt = new Date();
     const manifest = Manifest.parse({
@@ -215,7 +215,7 @@ export async function runExtractionJob(payload: JobPayload, ctx: JobContext): Pr
       source: facts,
       extractMs,
       ...(strategy ? { intervalStrategy: strategy.strategy } : {}),
-      ...(run.keyframeTimes ? { keyframeAccuracy: true } : {}),
+      ...(run.keyframePick ? { keyframeAccuracy: true } : {}),
     };
   } finally {
     if (archive) await archive.abort();
@@ -275,6 +275,8 @@ function storageError(message: string, e: unknown, signal: AbortSignal): unknown
  * @param plan what to decode and how to encode it (`planFromOptions` or `planJob`)
  * @param span seconds [from, to] that progress fractions are measured over
  * @param emptyMessage errorMessage when ffmpeg succeeds without any image
+ * @param keyframePick keyframe accuracy: every decoded keyframe goes through the picker and only the
+ *   chosen ones are stored; once it is done (or `cap` images are stored) ffmpeg is stopped early
  * @returns the manifest entries, in order
  * @throws JobError when ffmpeg fails or produces no image
  */
@@ -287,6 +289,7 @@ async function extractImages(
   workDir: string,
   archive: ArchiveUpload,
   emptyMessage = "No image could be decoded from the video.",
+  keyframePick?: KeyframePick,
 ): Promise<ManifestImage[]> {
   const { signal } = ctx;
   const graph = buildFilterGraph(plan);
@@ -325,33 +328,56 @@ async function extractImages(
   const images: ManifestImage[] = [];
   const splitter = createImageSplitter(format);
   const mtime = new Date();
+  /** Stores one image in the archive and the manifest list. */
+  const store = async (data: Buffer, info: ShowinfoFrame) => {
+    const index = images.length;
+    // MAX_IMAGES: one image too many stops ffmpeg (the catch below kills it).
+    if (index >= ctx.config.maxImages) throw imageLimitError(ctx.config.maxImages);
+    // Microsecond precision in the manifest; the file name is derived from the same value.
+    const timestampSeconds = Math.round(Math.max(0, info.timestampSeconds) * 1e6) / 1e6;
+    const fileName = imageEntryName(index, timestampSeconds, format);
+    await archive.addFile(fileName, data, mtime).catch((e: unknown) => {
+      throw storageError("The images archive could not be stored.", e, signal);
+    });
+    images.push({
+      index,
+      fileName,
+      timestampSeconds,
+      bytes: data.length,
+      ...(info.width && info.height ? { width: info.width, height: info.height } : {}),
+      contentType: IMAGE_FORMATS[format].contentType,
+    });
+  };
+  const pick = keyframePick?.picker;
+  /** Keyframe accuracy: `maxImages` images stored. */
+  const capped = () => images.length >= (keyframePick?.cap ?? Number.POSITIVE_INFINITY);
+  let decoded = 0;
+  let lastDecodedSeconds = Number.NEGATIVE_INFINITY;
+  let stoppedEarly = false;
   try {
-    for await (const chunk of child.stdout as AsyncIterable<Buffer>) {
-      for (const jpeg of splitter.push(chunk)) {
-        const index = images.length;
-        // MAX_IMAGES: one image too many stops ffmpeg (the catch below kills it).
-        if (index >= ctx.config.maxImages) throw imageLimitError(ctx.config.maxImages);
-        const info = await frameInfo(index);
+    read: for await (const chunk of child.stdout as AsyncIterable<Buffer>) {
+      for (const data of splitter.push(chunk)) {
+        const info = await frameInfo(decoded++);
         if (!info) throw new JobError("Image extraction failed.", "ffmpeg wrote an image without its frame information");
         // MAX_DURATION_SECONDS also holds when the container declared no (or a false) duration.
         if (info.timestampSeconds > ctx.config.maxDurationSeconds) {
           throw durationLimitError(info.timestampSeconds, ctx.config.maxDurationSeconds, "decode");
         }
-        // Microsecond precision in the manifest; the file name is derived from the same value.
-        const timestampSeconds = Math.round(Math.max(0, info.timestampSeconds) * 1e6) / 1e6;
-        const fileName = imageEntryName(index, timestampSeconds, format);
-        await archive.addFile(fileName, jpeg, mtime).catch((e: unknown) => {
-          throw storageError("The images archive could not be stored.", e, signal);
-        });
-        images.push({
-          index,
-          fileName,
-          timestampSeconds,
-          bytes: jpeg.length,
-          ...(info.width && info.height ? { width: info.width, height: info.height } : {}),
-          contentType: IMAGE_FORMATS[format].contentType,
-        });
-        ctx.onProgress({ fraction: span.fraction(timestampSeconds), images: images.length });
+        lastDecodedSeconds = info.timestampSeconds;
+        if (pick) {
+          for (const chosen of pick.push(info.timestampSeconds, { data, info })) {
+            if (capped()) break;
+            await store(chosen.item.data, chosen.item.info);
+          }
+        } else {
+          await store(data, info);
+        }
+        ctx.onProgress({ fraction: span.fraction(info.timestampSeconds), images: images.length });
+        // Keyframe accuracy: every target answered, or the cap reached; the rest of the video is not needed.
+        if (pick && (pick.done || capped())) {
+          stoppedEarly = true;
+          break read;
+        }
       }
     }
   } catch (e) {
@@ -361,23 +387,38 @@ async function extractImages(
     if (e instanceof JobError) throw e;
     throw new JobError("Image extraction failed.", String((e as Error).message ?? e).slice(0, 1000));
   }
-  const { code, signal: killedBy } = await exited;
-  signal.throwIfAborted();
   const secrets = [url, workDir, ctx.config.tmpDir];
-  if (code !== 0) {
-    const tail = stderrTail(otherLines, secrets);
-    throw new JobError(
-      // A storage failure mid-way is reported as one, not as a damaged video (unreadableVideoMessage, chaos tests).
-      images.length > 0 && !isStorageFailure(otherLines.join("\n"))
-        ? "Image extraction failed part-way through the video."
-        : unreadableVideoMessage(otherLines.join("\n")),
-      tail || `ffmpeg exited with ${killedBy ?? `code ${code}`}`,
-    );
-  }
-  try {
-    splitter.end();
-  } catch (e) {
-    throw new JobError("Image extraction failed.", (e as Error).message);
+  if (stoppedEarly) {
+    // Nothing later can be chosen: stop decoding (its exit status no longer matters).
+    child.kill("SIGKILL");
+    await exited.catch(() => undefined);
+    signal.throwIfAborted();
+  } else {
+    const { code, signal: killedBy } = await exited;
+    signal.throwIfAborted();
+    if (code !== 0) {
+      const tail = stderrTail(otherLines, secrets);
+      throw new JobError(
+        // A storage failure mid-way is reported as one, not as a damaged video (unreadableVideoMessage, chaos tests).
+        images.length > 0 && !isStorageFailure(otherLines.join("\n"))
+          ? "Image extraction failed part-way through the video."
+          : unreadableVideoMessage(otherLines.join("\n")),
+        tail || `ffmpeg exited with ${killedBy ?? `code ${code}`}`,
+      );
+    }
+    try {
+      splitter.end();
+    } catch (e) {
+      throw new JobError("Image extraction failed.", (e as Error).message);
+    }
+    if (pick) {
+      // The decode ended: targets still open take the last keyframe.
+      // Targets planned to a bound rather than to the known end: only those up to the last keyframe count.
+      for (const chosen of pick.finish(keyframePick!.targetsToEnd ? Number.POSITIVE_INFINITY : lastDecodedSeconds)) {
+        if (capped()) break;
+        await store(chosen.item.data, chosen.item.info);
+      }
+    }
   }
   if (images.length === 0) {
     throw new JobError(emptyMessage, stderrTail(otherLines, secrets) || "ffmpeg produced no frame");
@@ -417,20 +458,31 @@ interface JobRun {
   plan: ExtractPlan;
   /** Interval/timestamps exact: the strategy decision. */
   decision?: IntervalStrategyDecision | undefined;
-  /** Keyframe accuracy: the keyframe times chosen. */
-  keyframeTimes?: number[] | undefined;
+  /** Keyframe accuracy: the picker fed with every decoded keyframe. */
+  keyframePick?: KeyframePick | undefined;
   /** Timestamps mode: the targets asked and those skipped before decoding. */
   timestamps?: { targets: number[]; skipped: number[] } | undefined;
-  /** Keyframe accuracy in timestamps mode: the keyframe of each target (same order). */
-  keyframeOfTarget?: number[] | undefined;
   emptyMessage?: string | undefined;
+}
+
+/** Keyframe accuracy: how the decoded keyframes become images. */
+interface KeyframePick {
+  picker: NearestKeyframePicker<{ data: Buffer; info: ShowinfoFrame }>;
+  /** `maxImages`: stop after this many images. */
+  cap?: number | undefined;
+  /**
+   * True when the targets end at the video's known end (or are explicit timestamps); false when the
+   * duration is unknown and interval targets were planned up to MAX_DURATION_SECONDS: then targets after
+   * the last decoded keyframe are dropped instead of all taking it.
+   */
+  targetsToEnd: boolean;
 }
 
 /**
  * Decides how a job runs from its options and the probe:
  * - keyframes, scene: the sequential plan of the options;
- * - interval / timestamps with `accuracy: "keyframe"`: the keyframes nearest to the targets from the
- *   packet index, decoded keyframes-only (falls back to exact when the index cannot be read or trusted);
+ * - interval / timestamps with `accuracy: "keyframe"`: a keyframes-only decode of the window whose
+ *   keyframes go through a {@link NearestKeyframePicker} (no index is read first);
  * - interval / timestamps exact: the strategy rule of interval-strategy.ts (seek per target or one
  *   sequential pass with the `select` of the mode).
  * @throws JobError when no timestamp lies within the video and the window
@@ -464,31 +516,24 @@ async function planJob(
   }
 
   if (options.accuracy === "keyframe") {
-    const index = await readPacketIndex(ctx, url, probe, workDir);
-    const distrust = index ? indexDistrust(index) : "the keyframe index could not be read";
-    if (index && !distrust) {
-      const targets =
-        options.mode === "timestamps" ? timestamps!.targets : intervalTargets(options.intervalSeconds, window, facts.durationSeconds, index);
-      const { keyframes, perTarget } = nearestKeyframes(index.keyframeTimes, targets, window);
-      if (keyframes.length > 0) {
-        return {
-          plan: {
-            keyframesOnly: true,
-            select: keyframeTimesSelectExpr(keyframes),
-            // Stop decoding right after the last chosen keyframe.
-            endSeconds: keyframes.at(-1)! + KEYFRAME_MATCH_SECONDS,
-            maxImages: options.maxImages,
-            seekSeconds,
-            output,
-          },
-          keyframeTimes: keyframes,
-          timestamps,
-          keyframeOfTarget: timestamps ? perTarget : undefined,
-          emptyMessage,
-        };
-      }
-    }
-    ctx.log("warn", "keyframe accuracy not possible; extracting exact frames", { reason: distrust ?? "no keyframe within the window" });
+    // Keyframes-only decode of the window; the picker keeps the keyframe nearest each target.
+    const targetsToEnd = options.mode === "timestamps" || facts.durationSeconds !== null;
+    const targets =
+      options.mode === "timestamps"
+        ? timestamps!.targets
+        : intervalTargets(options.intervalSeconds, window, facts.durationSeconds ?? ctx.config.maxDurationSeconds);
+    return {
+      plan: {
+        keyframesOnly: true,
+        select: keyframesSelectExpr(options.startSeconds, options.endSeconds),
+        endSeconds: options.endSeconds,
+        seekSeconds,
+        output,
+      },
+      keyframePick: { picker: new NearestKeyframePicker(targets, window), cap: options.maxImages, targetsToEnd },
+      timestamps,
+      emptyMessage,
+    };
   }
 
   const decision = await chooseStrategy(
@@ -502,12 +547,13 @@ async function planJob(
 }
 
 /**
- * Interval targets S, S + N, … below the end (window end or duration; unknown duration: the last frame
- * of the index), at least S itself (a video shorter than N still gets its first frame).
+ * Interval targets S, S + N, … below the end (window end or `endSeconds`), at least S itself (a video
+ * shorter than N still gets its first frame).
+ * @param endSeconds the video's duration (or a bound on it when unknown), seconds
  */
-function intervalTargets(intervalSeconds: number, window: TimeWindow, durationSeconds: number | null, index: KeyframeIndex): number[] {
+function intervalTargets(intervalSeconds: number, window: TimeWindow, endSeconds: number): number[] {
   const start = window.startSeconds ?? 0;
-  const end = Math.min(window.endSeconds ?? Number.POSITIVE_INFINITY, durationSeconds ?? index.frameTimes.at(-1) ?? 0);
+  const end = Math.min(window.endSeconds ?? Number.POSITIVE_INFINITY, endSeconds);
   const out = [start];
   for (let k = 1; start + k * intervalSeconds < end - TIMESTAMP_EPSILON_SECONDS; k++) out.push(start + k * intervalSeconds);
   return out;

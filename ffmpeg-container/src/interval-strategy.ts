@@ -224,59 +224,6 @@ export function resolveTimestampTargets(
   return { targets, skipped };
 }
 
-/**
- * `accuracy: "keyframe"`: for each target, the keyframe nearest to it (ties: the earlier one) among the
- * keyframes (t ≥ 0) within the window.
- * @param keyframeTimes keyframe times from the packet index, ascending
- * @param targets seconds, ascending
- * @param window only keyframes within [S − ε, E + ε] are candidates
- * @returns `keyframes`: the chosen ones, ascending, each once; `perTarget[i]`: the keyframe of
- *   `targets[i]` (NaN when there is no candidate at all)
- */
-export function nearestKeyframes(
-  keyframeTimes: readonly number[],
-  targets: readonly number[],
-  window: TimeWindow = {},
-): { keyframes: number[]; perTarget: number[] } {
-  const eps = TIMESTAMP_EPSILON_SECONDS;
-  const start = window.startSeconds ?? 0;
-  const end = window.endSeconds ?? Number.POSITIVE_INFINITY;
-  const candidates = keyframeTimes.filter((k) => k >= 0 && k >= start - eps && k <= end + eps);
-  const keyframes: number[] = [];
-  const perTarget: number[] = [];
-  let j = -1; // last candidate at or before the target (targets ascend, so j only moves forward)
-  for (const target of targets) {
-    if (candidates.length === 0) {
-      perTarget.push(Number.NaN);
-      continue;
-    }
-    while (j + 1 < candidates.length && candidates[j + 1]! <= target + eps) j++;
-    const before = j >= 0 ? candidates[j] : undefined;
-    const after = candidates[j + 1];
-    const best = before === undefined ? after! : after === undefined || target - before <= after - target ? before : after;
-    perTarget.push(best);
-    // best never decreases as targets ascend: comparing with the last one de-duplicates.
-    if (keyframes.at(-1) !== best) keyframes.push(best);
-  }
-  return { keyframes, perTarget };
-}
-
-/**
- * Whether the packet index can be trusted for keyframe times (keyframe accuracy) and seek planning:
- * every packet has a pts, there are keyframes, and not every packet is flagged key while there are more
- * than a few (an AVI without index, DERIVED_vtest.truncated-50pct.avi, flags all packets K though only 2
- * are real keyframes).
- * @returns null when trusted, else the reason
- */
-export function indexDistrust(index: KeyframeIndex): string | null {
-  if (index.packetsWithoutPts > 0) return `${index.packetsWithoutPts} packets without pts`;
-  if (index.keyframeTimes.length === 0) return "no keyframe in the index";
-  if (index.frameTimes.length > 3 && index.keyframeTimes.length === index.frameTimes.length) {
-    return "every packet is flagged key (index not trusted)";
-  }
-  return null;
-}
-
 /** What the strategy choice looked at and decided (logged per job). */
 export interface IntervalStrategyDecision {
   strategy: IntervalStrategyName;

@@ -20,7 +20,7 @@ import {
   intervalSelectExpr,
   jpegQscale,
   JPEG_QSCALE,
-  keyframeTimesSelectExpr,
+  keyframesSelectExpr,
   needsFilterScript,
   planFromOptions,
   scaleFilter,
@@ -28,9 +28,8 @@ import {
   TRIM_MARGIN_SECONDS,
 } from "../../ffmpeg-container/src/ffmpeg-args.ts";
 import { createImageSplitter } from "../../ffmpeg-container/src/image-splitter.ts";
+import { NearestKeyframePicker, nearestKeyframes } from "../../ffmpeg-container/src/keyframe-picker.ts";
 import {
-  indexDistrust,
-  nearestKeyframes,
   planIntervalTargets,
   planTimestampTargets,
   resolveTimestampTargets,
@@ -138,7 +137,7 @@ describe("plans and filtergraphs", () => {
     expect(after(args, "-skip_frame")).toBe("nokey");
     expect(after(args, "-frames:v")).toBe("5");
     expect(after(args, "-vf")).toBe(
-      `trim=end=${20 + TRIM_MARGIN_SECONDS},select='gte(t,9.999999)*lte(t,20.000001)*eq(key,1)',${scaleFilter(320)},showinfo`,
+      `trim=end=${20 + TRIM_MARGIN_SECONDS},select='gte(t,9.999999)*lte(t,20.000001)*eq(key,1)',${scaleFilter(320)},showinfo=checksum=0`,
     );
   });
 
@@ -154,7 +153,7 @@ describe("plans and filtergraphs", () => {
   });
 
   it("interval: unchanged expression without options; targets from startSeconds with a window", () => {
-    expect(buildFilterGraph(planFromOptions({ mode: "interval", intervalSeconds: 10 }))).toBe(`select='${intervalSelectExpr(10)}',showinfo`);
+    expect(buildFilterGraph(planFromOptions({ mode: "interval", intervalSeconds: 10 }))).toBe(`select='${intervalSelectExpr(10)}',showinfo=checksum=0`);
     expect(intervalSelectExpr(5, 21)).toBe(
       "gte(t,20.999999)*(isnan(prev_selected_t)+gt(floor((t-20.999999)/5),floor((prev_selected_t-20.999999)/5)))",
     );
@@ -172,7 +171,8 @@ describe("plans and filtergraphs", () => {
     expect(timestampsSelectExpr([0, 2.5])).toBe(
       "gte(t,0)*gt(gte(t,0)*(isnan(prev_t)+lt(prev_t,0))+gte(t,2.499999)*(isnan(prev_t)+lt(prev_t,2.499999)),0)",
     );
-    expect(keyframeTimesSelectExpr([0, 10])).toBe("eq(key,1)*gt(between(t,-0.0005,0.0005)+between(t,9.9995,10.0005),0)");
+    expect(keyframesSelectExpr()).toBe("eq(key,1)");
+    expect(keyframesSelectExpr(10, 20)).toBe("gte(t,9.999999)*lte(t,20.000001)*eq(key,1)");
     expect(() => timestampsSelectExpr([])).toThrow(RangeError);
     expect(() => planFromOptions({ mode: "timestamps", timestampsSeconds: [1] })).toThrow(RangeError);
     const many = Array.from({ length: 1000 }, (_, i) => i * 3.7);
@@ -189,7 +189,7 @@ describe("plans and filtergraphs", () => {
   it("seek arguments carry the output format and the size limits", () => {
     const args = buildSeekExtractArgs("/v.mp4", 0, 8, 10, { format: "webp", quality: 70, maxHeight: 100 });
     expect(after(args, "-c:v")).toBe("libwebp");
-    expect(after(args, "-vf")).toBe(`select='gte(t,0)*gte(t,10-0.000001)',${scaleFilter(undefined, 100)},showinfo`);
+    expect(after(args, "-vf")).toBe(`select='gte(t,0)*gte(t,10-0.000001)',${scaleFilter(undefined, 100)},showinfo=checksum=0`);
   });
 
   it("the select expressions pick the frames the planners predict (ffmpeg on a synthetic 7 fps clip)", async () => {
@@ -244,11 +244,50 @@ describe("target planning", () => {
     expect(nearestKeyframes(kf, [1], { startSeconds: 31 })).toEqual({ keyframes: [], perTarget: [Number.NaN] });
   });
 
-  it("indexDistrust: untrusted indexes fall back to exact", () => {
-    expect(indexDistrust({ frameTimes: [0, 1, 2, 3, 4], keyframeTimes: [0, 3], packetsWithoutPts: 0 })).toBeNull();
-    expect(indexDistrust({ frameTimes: [0, 1, 2, 3, 4], keyframeTimes: [0, 1, 2, 3, 4], packetsWithoutPts: 0 })).toMatch(/every packet/);
-    expect(indexDistrust({ frameTimes: [0, 1], keyframeTimes: [], packetsWithoutPts: 0 })).toMatch(/no keyframe/);
-    expect(indexDistrust({ frameTimes: [0, 1], keyframeTimes: [0], packetsWithoutPts: 2 })).toMatch(/without pts/);
+  it("NearestKeyframePicker: answers as soon as the next keyframe is seen, holds one keyframe, is done past the last target", () => {
+    const picker = new NearestKeyframePicker<string>([4, 6, 14]);
+    expect(picker.push(0, "k0")).toEqual([]);
+    // 10 arrives: target 4 is nearer to 0, target 6 nearer to 10; 14 still waits (20 could be as near).
+    expect(picker.push(10, "k10")).toEqual([
+      { timeSeconds: 0, item: "k0" },
+      { timeSeconds: 10, item: "k10" },
+    ]);
+    expect(picker.done).toBe(false);
+    // 20: target 14 takes 10, already an image: nothing new, and every target is answered.
+    expect(picker.push(20, "k20")).toEqual([]);
+    expect(picker.done).toBe(true);
+    expect(picker.perTarget).toEqual([0, 10, 10]);
+    expect(picker.finish()).toEqual([]);
+  });
+
+  it("NearestKeyframePicker: finish gives the last keyframe to pending targets, up to a bound", () => {
+    const bounded = new NearestKeyframePicker<null>([0, 13, 20, 30]);
+    expect(bounded.push(0, null)).toEqual([]);
+    expect(bounded.push(12, null).map((p) => p.timeSeconds)).toEqual([0]);
+    // Targets planned to a bound: only those up to it take the last keyframe (30 is dropped).
+    expect(bounded.finish(25).map((p) => p.timeSeconds)).toEqual([12]);
+    expect(bounded.perTarget).toEqual([0, 12, 12]);
+    const none = new NearestKeyframePicker<null>([1, 2], { startSeconds: 5 });
+    expect(none.push(3, null)).toEqual([]);
+    expect(none.finish()).toEqual([]);
+    expect(none.perTarget).toEqual([Number.NaN, Number.NaN]);
+  });
+
+  it("NearestKeyframePicker = brute-force nearest on random keyframe layouts, targets and windows", () => {
+    let seed = 7;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    for (let run = 0; run < 300; run++) {
+      const keyframes = [...new Set(Array.from({ length: 1 + Math.floor(rnd() * 12) }, () => Math.round(rnd() * 100)))].sort((a, b) => a - b);
+      const targets = [...new Set(Array.from({ length: 1 + Math.floor(rnd() * 8) }, () => Math.round(rnd() * 110)))].sort((a, b) => a - b);
+      const window = rnd() < 0.5 ? {} : { startSeconds: Math.round(rnd() * 40), endSeconds: 50 + Math.round(rnd() * 60) };
+      const candidates = keyframes.filter((k) => k >= (window.startSeconds ?? 0) && k <= (window.endSeconds ?? Infinity));
+      const expectedPerTarget = targets.map((t) =>
+        candidates.length === 0 ? Number.NaN : candidates.reduce((best, k) => (Math.abs(k - t) < Math.abs(best - t) ? k : best)),
+      );
+      const got = nearestKeyframes(keyframes, targets, window);
+      expect(got.perTarget).toEqual(expectedPerTarget);
+      expect(got.keyframes).toEqual([...new Set(expectedPerTarget.filter((k) => !Number.isNaN(k)))]);
+    }
   });
 
   it("progressSpan: fraction of the window cut to the duration", () => {

@@ -289,6 +289,33 @@ describe('accuracy: "keyframe"', () => {
     manifest.images.forEach((image, i) => expect(Math.abs(image.timestampSeconds - expected[i]!)).toBeLessThan(0.001));
     expect(manifest.skippedTimestampsSeconds).toEqual([1000]);
   });
+
+  it("window and maxImages: the nearest keyframes from the window's start, capped", async () => {
+    const file = testVideo("franck.mp4");
+    const keyframes = await ffprobeKeyframeTimes(file);
+    const { manifest } = await runSuccessfulJob(h, id("acc-cap"), file, {
+      mode: "interval",
+      intervalSeconds: 20,
+      accuracy: "keyframe",
+      startSeconds: 30,
+      maxImages: 3,
+    });
+    const inWindow = keyframes.filter((k) => k >= 30);
+    const expected = [...new Set([30, 50, 70, 90, 110].map((t) => nearest(inWindow, t)))].slice(0, 3);
+    expect(manifest.images).toHaveLength(3);
+    manifest.images.forEach((image, i) => expect(Math.abs(image.timestampSeconds - expected[i]!)).toBeLessThan(0.001));
+  });
+
+  it("an AVI whose index flags every packet as key: the images are the keyframes the decoder really decoded", async () => {
+    // DERIVED_vtest.truncated-50pct.avi has no index: ffprobe flags all its packets K, 2 are real keyframes.
+    const file = testVideo("DERIVED_vtest.truncated-50pct.avi");
+    const keyframesJob = await runSuccessfulJob(h, id("acc-avi-k"), file, { mode: "keyframes" });
+    const real = keyframesJob.manifest.images.map((i) => i.timestampSeconds);
+    const { manifest } = await runSuccessfulJob(h, id("acc-avi"), file, { mode: "interval", intervalSeconds: 5, accuracy: "keyframe" });
+    expect(manifest.images.length).toBeGreaterThan(0);
+    expect(manifest.images.length).toBeLessThanOrEqual(real.length);
+    for (const image of manifest.images) expect(real).toContain(image.timestampSeconds);
+  });
 });
 
 describe("scene mode", () => {

@@ -37,7 +37,7 @@ describe("buildExtractArgs", () => {
     expect(args.indexOf("-threads")).toBeLessThan(i);
     expect(after(args, "-threads")).toBe("1");
     expect(after(args, "-i")).toBe(URL_IN);
-    expect(after(args, "-vf")).toBe("select='eq(key,1)',showinfo");
+    expect(after(args, "-vf")).toBe("select='eq(key,1)',showinfo=checksum=0");
     expect(after(args, "-fps_mode")).toBe("passthrough");
     expect(after(args, "-c:v")).toBe("mjpeg");
     expect(Number(after(args, "-q:v"))).toBeGreaterThanOrEqual(2);
@@ -51,7 +51,7 @@ describe("buildExtractArgs", () => {
     const args = buildExtractArgs(URL_IN, 2, { mode: "interval", intervalSeconds: 10 });
     expect(args).not.toContain("-skip_frame");
     expect(after(args, "-map")).toBe("0:2");
-    expect(after(args, "-vf")).toBe(`select='${intervalSelectExpr(10)}',showinfo`);
+    expect(after(args, "-vf")).toBe(`select='${intervalSelectExpr(10)}',showinfo=checksum=0`);
     expect(buildVideoFilter({ mode: "interval", intervalSeconds: 10 })).not.toMatch(/fps=/);
   });
 
