@@ -102,6 +102,12 @@ export interface ProcessorConfig {
    * (`interval-strategy.ts`); `seek` / `sequential` force one (tests and `npm run bench` only).
    */
   intervalStrategy?: IntervalStrategySetting | undefined;
+  /**
+   * Least work (pixels × frames) for which a sequential decode runs as two parallel halves;
+   * unset = SEGMENT_SPLIT_MIN_PIXEL_FRAMES (decode-stream.ts). Tests and the bench set 0 (always) or
+   * Infinity (never).
+   */
+  segmentSplitMinPixelFrames?: number | undefined;
 }
 
 /**

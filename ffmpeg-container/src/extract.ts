@@ -20,7 +20,6 @@ import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
-import { writeFile } from "node:fs/promises";
 import { IMAGE_FORMATS, type ExtractionOptions } from "../../schema/extraction-options.ts";
 import { Manifest, type ManifestImage, type SourceFacts } from "../../schema/manifest.ts";
 import type { ExtractSnapshotMessage } from "../../schema/messages/extract-snapshot.ts";
@@ -34,14 +33,11 @@ import { ArchiveUpload } from "./archive.ts";
 import type { ProcessorConfig } from "./config.ts";
 import { JobError } from "./errors.ts";
 import {
-  buildExtractArgs,
-  buildFilterGraph,
   buildPacketIndexArgs,
   buildSeekExtractArgs,
   imageEntryName,
   KEYFRAME_MATCH_SECONDS,
   keyframesSelectExpr,
-  needsFilterScript,
   outputSpec,
   planFromOptions,
   TIMESTAMP_EPSILON_SECONDS,
@@ -51,11 +47,12 @@ import {
 import type { FfmpegBinaries } from "./ffmpeg-path.ts";
 import { isStorageFailure, ShowinfoParser, stderrTail, unreadableVideoMessage, type ShowinfoFrame } from "./ffmpeg-log.ts";
 import { createImageSplitter } from "./image-splitter.ts";
+import { decodeImages, decodeInParallelSegments, segmentSplitPoint, type DecodedImage } from "./decode-stream.ts";
 import type { Logger } from "./log.ts";
 import { NearestKeyframePicker } from "./keyframe-picker.ts";
 import {
   chooseIntervalStrategy,
-  parsePacketIndex,
+  PacketIndexParser,
   resolveTimestampTargets,
   seekMightPayForTargets,
   seekVerified,
@@ -66,7 +63,7 @@ import {
 } from "./interval-strategy.ts";
 import { checkProbeLimits, durationLimitError, imageLimitError } from "./input-checks.ts";
 import { probeSource, type ProbeResult } from "./probe.ts";
-import { runProcess, startProcess } from "./proc.ts";
+import { startProcess } from "./proc.ts";
 import { presignGetUrl } from "./s3.ts";
 
 /** The MSG_EXTRACT_SNAPSHOT payload: videoId, userId, attempt (≥ 1), options. */
@@ -166,7 +163,17 @@ export async function runExtractionJob(payload: JobPayload, ctx: JobContext): Pr
       if (targets.length > config.maxImages) throw imageLimitError(config.maxImages, targets.length);
       images = await extractImagesBySeeking(ctx, url, streamIndex, targets, output, span, workDir, archive);
     } else {
-      images = await extractImages(ctx, url, streamIndex, plan, span, workDir, archive, run.emptyMessage, run.keyframePick);
+      // Long sequential decodes: two halves at once (decode-stream.ts).
+      const splitSeconds = segmentSplitPoint(
+        plan,
+        span,
+        { pixels: facts.width * facts.height, frameRate: facts.frameRate },
+        seekVerified(facts.videoCodec, facts.formatName),
+        os.availableParallelism(),
+        config.segmentSplitMinPixelFrames,
+      );
+      if (splitSeconds !== null) ctx.log("info", "parallel segments", { jobId, segments: 2, splitSeconds });
+      images = await extractImages(ctx, url, streamIndex, plan, span, workDir, archive, run.emptyMessage, run.keyframePick, splitSeconds);
     }
     const keyframeOfTarget = run.keyframePick?.picker.perTarget;
     const skippedTimestampsSeconds = run.timestamps ? skippedTargets(run.timestamps, images, keyframeOfTarget) : undefined;
@@ -290,48 +297,16 @@ async function extractImages(
   archive: ArchiveUpload,
   emptyMessage = "No image could be decoded from the video.",
   keyframePick?: KeyframePick,
+  splitSeconds?: number | null,
 ): Promise<ManifestImage[]> {
   const { signal } = ctx;
-  const graph = buildFilterGraph(plan);
-  const scriptPath = path.join(workDir, "filtergraph.txt");
-  if (needsFilterScript(graph)) await writeFile(scriptPath, graph);
-  const args = buildExtractArgs(url, streamIndex, plan, scriptPath);
   const format = plan.output.format;
-  const { child, exited } = startProcess(ctx.bins.ffmpeg, args, { cwd: workDir, signal });
-
-  // stderr: showinfo frames (queued until their JPEG arrives) and the other lines (kept for errors).
-  const parser = new ShowinfoParser();
-  const frames: ShowinfoFrame[] = [];
-  const otherLines: string[] = [];
-  let stderrEnded = false;
-  let wake: (() => void) | undefined;
-  const keepLine = (line: string) => {
-    otherLines.push(line);
-    if (otherLines.length > 400) otherLines.splice(0, otherLines.length - 200);
-  };
-  child.stderr.setEncoding("utf8");
-  child.stderr.on("data", (text: string) => {
-    frames.push(...parser.push(text, keepLine));
-    wake?.();
-  });
-  child.stderr.once("close", () => {
-    frames.push(...parser.end(keepLine));
-    stderrEnded = true;
-    wake?.();
-  });
-  /** Frame info of image `i`: showinfo logs a frame before it is encoded, so it is (nearly) always there. */
-  const frameInfo = async (i: number): Promise<ShowinfoFrame | undefined> => {
-    while (frames.length <= i && !stderrEnded) await new Promise<void>((r) => (wake = r));
-    return frames[i];
-  };
-
   const images: ManifestImage[] = [];
-  const splitter = createImageSplitter(format);
   const mtime = new Date();
   /** Stores one image in the archive and the manifest list. */
-  const store = async (data: Buffer, info: ShowinfoFrame) => {
+  const store = async ({ data, info }: DecodedImage) => {
     const index = images.length;
-    // MAX_IMAGES: one image too many stops ffmpeg (the catch below kills it).
+    // MAX_IMAGES: one image too many stops ffmpeg (leaving the decode loop kills it).
     if (index >= ctx.config.maxImages) throw imageLimitError(ctx.config.maxImages);
     // Microsecond precision in the manifest; the file name is derived from the same value.
     const timestampSeconds = Math.round(Math.max(0, info.timestampSeconds) * 1e6) / 1e6;
@@ -351,78 +326,43 @@ async function extractImages(
   const pick = keyframePick?.picker;
   /** Keyframe accuracy: `maxImages` images stored. */
   const capped = () => images.length >= (keyframePick?.cap ?? Number.POSITIVE_INFINITY);
-  let decoded = 0;
   let lastDecodedSeconds = Number.NEGATIVE_INFINITY;
   let stoppedEarly = false;
-  try {
-    read: for await (const chunk of child.stdout as AsyncIterable<Buffer>) {
-      for (const data of splitter.push(chunk)) {
-        const info = await frameInfo(decoded++);
-        if (!info) throw new JobError("Image extraction failed.", "ffmpeg wrote an image without its frame information");
-        // MAX_DURATION_SECONDS also holds when the container declared no (or a false) duration.
-        if (info.timestampSeconds > ctx.config.maxDurationSeconds) {
-          throw durationLimitError(info.timestampSeconds, ctx.config.maxDurationSeconds, "decode");
-        }
-        lastDecodedSeconds = info.timestampSeconds;
-        if (pick) {
-          for (const chosen of pick.push(info.timestampSeconds, { data, info })) {
-            if (capped()) break;
-            await store(chosen.item.data, chosen.item.info);
-          }
-        } else {
-          await store(data, info);
-        }
-        ctx.onProgress({ fraction: span.fraction(info.timestampSeconds), images: images.length });
-        // Keyframe accuracy: every target answered, or the cap reached; the rest of the video is not needed.
-        if (pick && (pick.done || capped())) {
-          stoppedEarly = true;
-          break read;
-        }
-      }
+  const decoded =
+    splitSeconds != null
+      ? decodeInParallelSegments(ctx, url, streamIndex, plan, splitSeconds, workDir)
+      : decodeImages(ctx, url, streamIndex, plan, workDir);
+  for await (const image of decoded) {
+    const { info } = image;
+    // MAX_DURATION_SECONDS also holds when the container declared no (or a false) duration.
+    if (info.timestampSeconds > ctx.config.maxDurationSeconds) {
+      throw durationLimitError(info.timestampSeconds, ctx.config.maxDurationSeconds, "decode");
     }
-  } catch (e) {
-    child.kill("SIGKILL");
-    await exited.catch(() => undefined);
-    signal.throwIfAborted();
-    if (e instanceof JobError) throw e;
-    throw new JobError("Image extraction failed.", String((e as Error).message ?? e).slice(0, 1000));
-  }
-  const secrets = [url, workDir, ctx.config.tmpDir];
-  if (stoppedEarly) {
-    // Nothing later can be chosen: stop decoding (its exit status no longer matters).
-    child.kill("SIGKILL");
-    await exited.catch(() => undefined);
-    signal.throwIfAborted();
-  } else {
-    const { code, signal: killedBy } = await exited;
-    signal.throwIfAborted();
-    if (code !== 0) {
-      const tail = stderrTail(otherLines, secrets);
-      throw new JobError(
-        // A storage failure mid-way is reported as one, not as a damaged video (unreadableVideoMessage, chaos tests).
-        images.length > 0 && !isStorageFailure(otherLines.join("\n"))
-          ? "Image extraction failed part-way through the video."
-          : unreadableVideoMessage(otherLines.join("\n")),
-        tail || `ffmpeg exited with ${killedBy ?? `code ${code}`}`,
-      );
-    }
-    try {
-      splitter.end();
-    } catch (e) {
-      throw new JobError("Image extraction failed.", (e as Error).message);
-    }
+    lastDecodedSeconds = info.timestampSeconds;
     if (pick) {
-      // The decode ended: targets still open take the last keyframe.
-      // Targets planned to a bound rather than to the known end: only those up to the last keyframe count.
-      for (const chosen of pick.finish(keyframePick!.targetsToEnd ? Number.POSITIVE_INFINITY : lastDecodedSeconds)) {
+      for (const chosen of pick.push(info.timestampSeconds, image)) {
         if (capped()) break;
-        await store(chosen.item.data, chosen.item.info);
+        await store(chosen.item);
       }
+    } else {
+      await store(image);
+    }
+    ctx.onProgress({ fraction: span.fraction(info.timestampSeconds), images: images.length });
+    // Keyframe accuracy: every target answered, or the cap reached; the rest of the video is not needed.
+    if (pick && (pick.done || capped())) {
+      stoppedEarly = true;
+      break;
     }
   }
-  if (images.length === 0) {
-    throw new JobError(emptyMessage, stderrTail(otherLines, secrets) || "ffmpeg produced no frame");
+  if (pick && !stoppedEarly) {
+    // The decode ended: targets still open take the last keyframe. Targets planned to a bound rather
+    // than to the known end: only those up to the last keyframe count.
+    for (const chosen of pick.finish(keyframePick!.targetsToEnd ? Number.POSITIVE_INFINITY : lastDecodedSeconds)) {
+      if (capped()) break;
+      await store(chosen.item);
+    }
   }
+  if (images.length === 0) throw new JobError(emptyMessage, "ffmpeg produced no frame");
   return images;
 }
 
@@ -577,17 +517,29 @@ function skippedTargets(
   return [...timestamps.skipped, ...late].sort((a, b) => a - b);
 }
 
-/** Reads the packet index with ffprobe (demuxing only). @returns null when it cannot be read */
+/** Most bytes of packet index read from ffprobe (~4 million packets: a 40-hour 30 fps video). */
+const MAX_PACKET_INDEX_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Reads the packet index with ffprobe (demuxing only), parsed as it arrives (never held whole).
+ * @returns null when it cannot be read (ffprobe fails or prints more than {@link MAX_PACKET_INDEX_BYTES})
+ */
 async function readPacketIndex(ctx: JobContext, url: string, probe: ProbeResult, workDir: string): Promise<KeyframeIndex | null> {
   if (!probe.timeBase) return null;
-  const { code, stdout } = await runProcess(ctx.bins.ffprobe, buildPacketIndexArgs(url, probe.streamIndex), {
-    cwd: workDir,
-    signal: ctx.signal,
-    maxStdoutBytes: 64 * 1024 * 1024,
-  }).catch(() => ({ code: -1, stdout: "" }));
+  const parser = new PacketIndexParser(probe.timeBase, probe.startSeconds);
+  const { child, exited } = startProcess(ctx.bins.ffprobe, buildPacketIndexArgs(url, probe.streamIndex), { cwd: workDir, signal: ctx.signal });
+  let bytes = 0;
+  child.stdout.setEncoding("utf8");
+  child.stdout.on("data", (text: string) => {
+    bytes += text.length;
+    if (bytes > MAX_PACKET_INDEX_BYTES) child.kill("SIGKILL");
+    else parser.push(text);
+  });
+  child.stderr.resume();
+  const { code } = await exited.catch(() => ({ code: -1 }));
   ctx.signal.throwIfAborted();
-  if (code !== 0) return null;
-  return parsePacketIndex(stdout, probe.timeBase, probe.startSeconds);
+  if (code !== 0 || bytes > MAX_PACKET_INDEX_BYTES) return null;
+  return parser.end();
 }
 
 /**

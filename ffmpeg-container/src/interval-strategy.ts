@@ -73,39 +73,81 @@ export interface KeyframeIndex {
 }
 
 /**
- * Parses ffprobe's `-show_entries packet=pts,flags -of csv=p=0` output (`pts,flags` per line).
+ * Incremental parser of ffprobe's `-show_entries packet=pts,flags -of csv=p=0` output (`pts,flags` per
+ * line), fed as stdout arrives: the output is never held whole (a 2.5-hour 24 fps video prints 220,800
+ * lines; holding and splitting them grew the processor's heap by ~100 MB).
+ */
+export class PacketIndexParser {
+  private readonly num: number;
+  private readonly den: number;
+  private readonly startTicks: number;
+  private partial = "";
+  private readonly index: KeyframeIndex = { frameTimes: [], keyframeTimes: [], packetsWithoutPts: 0 };
+
+  /**
+   * @param timeBase stream time base, e.g. `"1/12288"` (ffprobe `time_base`)
+   * @param startSeconds the container's start time, seconds (ffprobe format `start_time`; 0 when
+   *   unknown): the sequential decode's timestamps are relative to it
+   * @throws RangeError when the time base is not a positive fraction
+   */
+  constructor(timeBase: string, startSeconds: number) {
+    const [num, den] = timeBase.split("/").map(Number);
+    if (!(num! > 0) || !(den! > 0)) throw new RangeError(`bad time base ${timeBase}`);
+    this.num = num!;
+    this.den = den!;
+    // ffmpeg shifts by the start time in microseconds rescaled to the stream's ticks (rounded); do the
+    // same in integers, so a first frame at the start lands on exactly 0 (ffprobe prints start_time with
+    // 6 decimals only: 507/15360 s is printed 0.033008).
+    this.startTicks = Math.round((Math.round(startSeconds * 1e6) * this.den) / (1e6 * this.num));
+  }
+
+  /** Feeds the next stdout text (any split). */
+  push(text: string): void {
+    let from = 0;
+    const data = this.partial + text;
+    for (let nl = data.indexOf("\n"); nl >= 0; nl = data.indexOf("\n", from)) {
+      this.line(data.slice(from, nl));
+      from = nl + 1;
+    }
+    this.partial = data.slice(from);
+  }
+
+  /** @returns the index, times in seconds relative to the start, ascending */
+  end(): KeyframeIndex {
+    if (this.partial) this.line(this.partial);
+    this.partial = "";
+    this.index.frameTimes.sort((a, b) => a - b);
+    this.index.keyframeTimes.sort((a, b) => a - b);
+    return this.index;
+  }
+
+  private line(raw: string): void {
+    const line = raw.trim();
+    if (!line) return;
+    const comma = line.indexOf(",");
+    const pts = comma >= 0 ? line.slice(0, comma) : line;
+    if (!pts) return;
+    const p = Number(pts);
+    if (!Number.isFinite(p)) {
+      this.index.packetsWithoutPts++;
+      return;
+    }
+    const t = ((p - this.startTicks) * this.num) / this.den;
+    this.index.frameTimes.push(t);
+    if (comma >= 0 && line.indexOf("K", comma) >= 0) this.index.keyframeTimes.push(t);
+  }
+}
+
+/**
+ * Parses ffprobe's whole packet-index output at once ({@link PacketIndexParser}).
  * @param csv ffprobe stdout
- * @param timeBase stream time base, e.g. `"1/12288"` (ffprobe `time_base`)
- * @param startSeconds the container's start time, seconds (ffprobe format `start_time`; 0 when unknown):
- *   the sequential decode's timestamps are relative to it
  * @returns the index, times in seconds relative to `startSeconds`
  * @throws RangeError when the time base is not a positive fraction
  */
 export function parsePacketIndex(csv: string, timeBase: string, startSeconds: number): KeyframeIndex {
-  const [num, den] = timeBase.split("/").map(Number);
-  if (!(num! > 0) || !(den! > 0)) throw new RangeError(`bad time base ${timeBase}`);
-  // ffmpeg shifts by the start time in microseconds rescaled to the stream's ticks (rounded); do the
-  // same in integers, so a first frame at the start lands on exactly 0 (ffprobe prints start_time with
-  // 6 decimals only: 507/15360 s is printed 0.033008).
-  const startTicks = Math.round((Math.round(startSeconds * 1e6) * den!) / (1e6 * num!));
-  const frameTimes: number[] = [];
-  const keyframeTimes: number[] = [];
-  let packetsWithoutPts = 0;
-  for (const line of csv.split("\n")) {
-    const [pts, flags] = line.trim().split(",");
-    if (!pts) continue;
-    const p = Number(pts);
-    if (!Number.isFinite(p)) {
-      packetsWithoutPts++;
-      continue;
-    }
-    const t = ((p - startTicks) * num!) / den!;
-    frameTimes.push(t);
-    if (flags?.includes("K")) keyframeTimes.push(t);
-  }
-  frameTimes.sort((a, b) => a - b);
-  keyframeTimes.sort((a, b) => a - b);
-  return { frameTimes, keyframeTimes, packetsWithoutPts };
+  const parser = new PacketIndexParser(timeBase, startSeconds);
+  parser.push(csv);
+  return parser.end();
 }
 
 /** One image of interval mode as planned from the index. */

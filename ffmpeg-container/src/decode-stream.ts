@@ -1,0 +1,270 @@
+/**
+ * Decoded images as async streams: {@link decodeImages} runs one extracting ffmpeg and yields its images
+ * in output order, each with its showinfo frame; {@link decodeInParallelSegments} decodes a sequential
+ * plan as two halves at the same time and yields the same images in the same order as one run would.
+ *
+ * Why segments: a sequential decode of every frame (interval or timestamps mode when seeking cannot pay)
+ * keeps ffmpeg's frame threads on 2 cores only partly busy; two single-threaded halves use both fully.
+ * Measured on the 1350x1080 200 s bench input, interval 10 s, local file: 8.7 s as one run, 6.4 s as two
+ * halves. A keyframes-only decode is not split: it already keeps ~1.5 cores busy (decoder thread plus
+ * the encoder's and scaler's), and two halves measured the same wall time with 80 MB more memory.
+ *
+ * The second half starts with an input seek (`-ss M−1 -noaccurate_seek -copyts -start_at_zero`: the
+ * keyframe at or before, on the sequential timeline) on the (codec, container) pairs whose seeks are
+ * verified exact (interval-strategy.ts SEEK_VERIFIED_CODECS), so the frames before M are decoded again
+ * and the select sees the same previous frame as sequentially. The first half keeps t < M − ε and the
+ * second t ≥ M − ε; for interval mode M is a target time, so the second half's first image is the one
+ * sequential decoding selects there (ExtractPlan.segments). The first half streams straight to the
+ * consumer; the second half's images wait in a spool file in the job's folder (temporary disk only for
+ * this strategy, removed with the folder) until the first ends.
+ */
+import { open, writeFile } from "node:fs/promises";
+import path from "node:path";
+import type { ProcessorConfig } from "./config.ts";
+import { JobError } from "./errors.ts";
+import {
+  buildExtractArgs,
+  buildFilterGraph,
+  needsFilterScript,
+  TIMESTAMP_EPSILON_SECONDS,
+  type ExtractPlan,
+} from "./ffmpeg-args.ts";
+import type { FfmpegBinaries } from "./ffmpeg-path.ts";
+import { isStorageFailure, ShowinfoParser, stderrTail, unreadableVideoMessage, type ShowinfoFrame } from "./ffmpeg-log.ts";
+import { createImageSplitter } from "./image-splitter.ts";
+import { durationLimitError, imageLimitError } from "./input-checks.ts";
+import { startProcess } from "./proc.ts";
+
+/** One encoded image and the showinfo line of its frame (timestamp, size). */
+export interface DecodedImage {
+  data: Buffer;
+  info: ShowinfoFrame;
+}
+
+/** What a decode needs from the job. */
+export interface DecodeContext {
+  bins: FfmpegBinaries;
+  config: ProcessorConfig;
+  /** Aborting it kills ffmpeg; `signal.reason` is thrown. */
+  signal: AbortSignal;
+}
+
+/**
+ * Least decoding work, in pixels × frames (width × height × frames from the decode's start to the span's
+ * end), for which a sequential plan is decoded as two halves. A second process start costs ~0.15 s here
+ * (Debian's ffmpeg links ~200 libraries) and the split saves ~25 % of the decode: 2·10⁹ is ~2.5 s of
+ * 1080p decoding (57 s of 1350x1080 at 24 fps; franck.mp4's 360x288 from ~13 minutes).
+ */
+export const SEGMENT_SPLIT_MIN_PIXEL_FRAMES = 2e9;
+
+/** How far before the meeting point M the second half starts decoding, seconds (so that K < M). */
+export const SEGMENT_LEAD_SECONDS = 1;
+
+/**
+ * Runs one extracting ffmpeg (`buildExtractArgs`) and yields its images in order. Leaving the loop early
+ * (`break`, `return`, an exception in the consumer) kills ffmpeg.
+ * @param plan the run's plan; a long filtergraph is written to `<workDir>/<name>.filtergraph.txt`
+ * @param name names this run's files in the job folder (distinct per concurrent run)
+ * @throws JobError when ffmpeg fails (message from its stderr: unreadable video, storage failure, or
+ *   "failed part-way" once images came out), or writes an image without its showinfo line
+ */
+export async function* decodeImages(
+  ctx: DecodeContext,
+  url: string,
+  streamIndex: number,
+  plan: ExtractPlan,
+  workDir: string,
+  name = "run",
+): AsyncGenerator<DecodedImage, void, undefined> {
+  const { signal } = ctx;
+  const graph = buildFilterGraph(plan);
+  const scriptPath = path.join(workDir, `${name}.filtergraph.txt`);
+  if (needsFilterScript(graph)) await writeFile(scriptPath, graph);
+  const args = buildExtractArgs(url, streamIndex, plan, scriptPath);
+  const { child, exited } = startProcess(ctx.bins.ffmpeg, args, { cwd: workDir, signal });
+
+  // stderr: showinfo frames (queued until their image arrives) and the other lines (kept for errors).
+  const parser = new ShowinfoParser();
+  const frames: ShowinfoFrame[] = [];
+  const otherLines: string[] = [];
+  let stderrEnded = false;
+  let wake: (() => void) | undefined;
+  const keepLine = (line: string) => {
+    otherLines.push(line);
+    if (otherLines.length > 400) otherLines.splice(0, otherLines.length - 200);
+  };
+  child.stderr.setEncoding("utf8");
+  child.stderr.on("data", (text: string) => {
+    frames.push(...parser.push(text, keepLine));
+    wake?.();
+  });
+  child.stderr.once("close", () => {
+    frames.push(...parser.end(keepLine));
+    stderrEnded = true;
+    wake?.();
+  });
+  /** Frame info of image `i`: showinfo logs a frame before it is encoded, so it is (nearly) always there. */
+  const frameInfo = async (i: number): Promise<ShowinfoFrame | undefined> => {
+    while (frames.length <= i && !stderrEnded) await new Promise<void>((r) => (wake = r));
+    return frames[i];
+  };
+
+  const splitter = createImageSplitter(plan.output.format);
+  let count = 0;
+  let finished = false;
+  try {
+    for await (const chunk of child.stdout as AsyncIterable<Buffer>) {
+      for (const data of splitter.push(chunk)) {
+        const info = await frameInfo(count);
+        if (!info) throw new JobError("Image extraction failed.", "ffmpeg wrote an image without its frame information");
+        count++;
+        yield { data, info };
+      }
+    }
+    const { code, signal: killedBy } = await exited;
+    signal.throwIfAborted();
+    if (code !== 0) {
+      const log = otherLines.join("\n");
+      throw new JobError(
+        // A storage failure mid-way is reported as one, not as a damaged video (unreadableVideoMessage, chaos tests).
+        count > 0 && !isStorageFailure(log) ? "Image extraction failed part-way through the video." : unreadableVideoMessage(log),
+        stderrTail(otherLines, [url, workDir, ctx.config.tmpDir]) || `ffmpeg exited with ${killedBy ?? `code ${code}`}`,
+      );
+    }
+    try {
+      splitter.end();
+    } catch (e) {
+      throw new JobError("Image extraction failed.", (e as Error).message);
+    }
+    finished = true;
+  } catch (e) {
+    signal.throwIfAborted();
+    if (e instanceof JobError) throw e;
+    throw new JobError("Image extraction failed.", String((e as Error).message ?? e).slice(0, 1000));
+  } finally {
+    if (!finished) {
+      // Early exit or failure: nothing more is read, so stop ffmpeg now.
+      child.kill("SIGKILL");
+      await exited.catch(() => undefined);
+    }
+  }
+}
+
+/**
+ * Where a sequential plan splits, or null when it runs as one: plans that allow it (`segments`) without
+ * a `maxImages` cap (`-frames:v` counts per run), on verified-seek (codec, container) pairs, with at
+ * least 2 cores, known span and frame rate, and work ≥ the threshold.
+ * @param span seconds [from, to] of interest (window cut to the duration; `to` null when unknown)
+ * @param video pixels (width × height) and frames per second
+ * @param seekClean `seekVerified(codec, container)`
+ * @param cores CPUs available to the processor
+ * @param minPixelFrames the threshold (configuration may change it: tests force splits with 0)
+ * @returns the meeting time M, seconds: the middle of the span, or for interval plans the target time
+ *   origin + k·step nearest to it (null when no such time lies inside the span)
+ */
+export function segmentSplitPoint(
+  plan: ExtractPlan,
+  span: { from: number; to: number | null },
+  video: { pixels: number; frameRate: number | null },
+  seekClean: boolean,
+  cores: number,
+  minPixelFrames = SEGMENT_SPLIT_MIN_PIXEL_FRAMES,
+): number | null {
+  const seg = plan.segments;
+  if (!seg || plan.keyframesOnly || plan.maxImages !== undefined || !seekClean || cores < 2) return null;
+  if (span.to === null || !video.frameRate || !(span.to > span.from)) return null;
+  const decodeFrom = plan.seekSeconds ?? 0;
+  if ((span.to - decodeFrom) * video.frameRate * video.pixels < minPixelFrames) return null;
+  const middle = span.from + (span.to - span.from) / 2;
+  let m: number;
+  if (seg === "any") {
+    m = Math.round(middle * 1000) / 1000;
+  } else {
+    const k = Math.round((middle - seg.originSeconds) / seg.stepSeconds);
+    m = seg.originSeconds + k * seg.stepSeconds;
+  }
+  // Both halves must have something to do, and the second must start decoding after the first's start.
+  if (!(m > span.from && m < span.to) || m - SEGMENT_LEAD_SECONDS <= decodeFrom) return null;
+  return m;
+}
+
+/**
+ * The two halves of a plan meeting at M: frames with t < M − ε (decoding stops past M) and t ≥ M − ε
+ * (input seek to the keyframe at or before M − {@link SEGMENT_LEAD_SECONDS}); one decoder thread each.
+ */
+export function splitPlan(plan: ExtractPlan, splitSeconds: number): [ExtractPlan, ExtractPlan] {
+  const b = String(Math.round((splitSeconds - TIMESTAMP_EPSILON_SECONDS) * 1e9) / 1e9);
+  return [
+    {
+      ...plan,
+      select: `lt(t,${b})*${plan.select}`,
+      endSeconds: Math.min(plan.endSeconds ?? Number.POSITIVE_INFINITY, splitSeconds),
+      singleThread: true,
+    },
+    { ...plan, select: `gte(t,${b})*${plan.select}`, seekSeconds: splitSeconds - SEGMENT_LEAD_SECONDS, singleThread: true },
+  ];
+}
+
+/**
+ * Decodes the two halves of {@link splitPlan} at the same time and yields the images of the first, then
+ * those of the second (spooled to `<workDir>/segment-1.spool` meanwhile) — the order of one run. The
+ * second half stops with an error past MAX_IMAGES or MAX_DURATION_SECONDS, like the consumer would.
+ * Leaving early kills both.
+ * @throws JobError of either half, at the point where its images would have come
+ */
+export async function* decodeInParallelSegments(
+  ctx: DecodeContext,
+  url: string,
+  streamIndex: number,
+  plan: ExtractPlan,
+  splitSeconds: number,
+  workDir: string,
+): AsyncGenerator<DecodedImage, void, undefined> {
+  const [first, second] = splitPlan(plan, splitSeconds);
+  const local = new AbortController();
+  const secondCtx = { ...ctx, signal: AbortSignal.any([ctx.signal, local.signal]) };
+  const spool = await open(path.join(workDir, "segment-1.spool"), "w+");
+  const spooled: { offset: number; length: number; info: ShowinfoFrame }[] = [];
+  let spoolBytes = 0;
+  let secondDone = false;
+  let secondError: unknown;
+  let wake: (() => void) | undefined;
+  const secondRun = (async () => {
+    try {
+      for await (const { data, info } of decodeImages(secondCtx, url, streamIndex, second, workDir, "segment-1")) {
+        if (spooled.length >= ctx.config.maxImages) throw imageLimitError(ctx.config.maxImages);
+        if (info.timestampSeconds > ctx.config.maxDurationSeconds) {
+          throw durationLimitError(info.timestampSeconds, ctx.config.maxDurationSeconds, "decode");
+        }
+        await spool.write(data, 0, data.length, spoolBytes);
+        spooled.push({ offset: spoolBytes, length: data.length, info });
+        spoolBytes += data.length;
+        wake?.();
+      }
+    } catch (e) {
+      secondError = e;
+    } finally {
+      secondDone = true;
+      wake?.();
+    }
+  })();
+  try {
+    yield* decodeImages(ctx, url, streamIndex, first, workDir, "segment-0");
+    for (let i = 0; ; i++) {
+      while (i >= spooled.length && !secondDone) await new Promise<void>((r) => (wake = r));
+      if (i >= spooled.length) break;
+      const { offset, length, info } = spooled[i]!;
+      const data = Buffer.alloc(length);
+      await spool.read(data, 0, length, offset);
+      yield { data, info };
+    }
+    if (secondError) {
+      ctx.signal.throwIfAborted();
+      throw secondError;
+    }
+  } finally {
+    local.abort();
+    await secondRun;
+    await spool.close();
+  }
+}
