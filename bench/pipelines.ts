@@ -6,7 +6,9 @@
  *   not in the peak RSS, which follows child processes only).
  * - vidsnap: the real processor server (bench/processor-child.ts) reading the video from the local
  *   SigV4 S3 server (scripts/lib/s3-server.ts, in the bench process) over a presigned URL, writing
- *   the ZIP by multipart upload — the production code path, only the network is loopback.
+ *   the ZIP by multipart upload — the production code path, only the network is loopback. The child
+ *   runs a bundle made with esbuild the way ffmpeg-container/Dockerfile builds the image (not the tsx
+ *   loader, whose in-process transpiler would add ~40 MB to the measured RSS).
  * - floor: the least decoding an exact answer needs (keyframes: `-skip_frame nokey -f null`;
  *   interval: min(full decode, decode from the keyframe before each target up to it)).
  */
@@ -18,6 +20,7 @@ import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { createInterface } from "node:readline";
 import { PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import { build } from "esbuild";
 import { zipSync } from "fflate";
 import { buildPacketIndexArgs, buildSeekExtractArgs } from "../ffmpeg-container/src/ffmpeg-args.ts";
 import { parsePacketIndex, planIntervalTargets } from "../ffmpeg-container/src/interval-strategy.ts";
@@ -173,7 +176,7 @@ export class VidsnapRunner {
     private readonly s3Server: S3ServerHandle,
     private readonly s3: S3Client,
     private readonly dataDir: string,
-    private readonly children: { pid: number; url: string; kill(): void; lastStrategy: () => string | undefined }[],
+    private readonly children: { pid: number; url: string; kill(): void; lastNote: () => string | undefined; resetNote(): void }[],
   ) {}
 
   /** Starts the S3 server (this process) and one processor child per interval strategy setting. */
@@ -188,7 +191,9 @@ export class VidsnapRunner {
       secretAccessKey: LOCAL.s3SecretAccessKey,
       forcePathStyle: true,
     };
-    const children = await Promise.all(settings.map((s) => startChild(s, s3Server.endpoint, path.join(dataDir, "tmp"))));
+    const bundle = path.join(dataDir, "processor-child.mjs");
+    await bundleProcessorChild(bundle);
+    const children = await Promise.all(settings.map((s) => startChild(bundle, s, s3Server.endpoint, path.join(dataDir, "tmp"))));
     return new VidsnapRunner(s3Server, createS3Client(s3Config), dataDir, children);
   }
 
@@ -216,6 +221,7 @@ export class VidsnapRunner {
       target: "VIDEO_IMAGE_PROCESSOR_SERVICE",
       payload: { videoId, userId: "bench", attempt, options },
     };
+    child.resetNote();
     const sampler = startRssSampler(() => [child.pid]);
     const started = performance.now();
     const res = await fetch(`${child.url}/jobs`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
@@ -227,13 +233,13 @@ export class VidsnapRunner {
       const p = last.payload as { errorMessage?: string };
       return { wallMs, peakRssBytes, images: null, zipBytes: null, error: p.errorMessage ?? last.type };
     }
-    const strategy = options.mode === "interval" ? child.lastStrategy() : undefined;
+    const strategy = child.lastNote();
     return {
       wallMs,
       peakRssBytes,
       images: last.payload.imageCount,
       zipBytes: last.payload.zipSizeBytes,
-      ...(strategy ? { note: `strategy ${strategy}` } : {}),
+      ...(strategy ? { note: strategy } : {}),
     };
   }
 
@@ -246,10 +252,27 @@ export class VidsnapRunner {
   }
 }
 
-/** Spawns bench/processor-child.ts (Node + tsx loader) and waits for its listening line. */
-async function startChild(setting: string, endpoint: string, tmpDir: string) {
-  const entry = path.join(path.dirname(new URL(import.meta.url).pathname), "processor-child.ts");
-  const child = spawn(process.execPath, ["--import", "tsx", entry], {
+/**
+ * Bundles bench/processor-child.ts into one ESM file with the options of ffmpeg-container/Dockerfile
+ * (platform node, a `require` shim for the AWS SDK's CommonJS parts).
+ * @param outfile where to write it
+ */
+async function bundleProcessorChild(outfile: string): Promise<void> {
+  await build({
+    entryPoints: [path.join(path.dirname(new URL(import.meta.url).pathname), "processor-child.ts")],
+    bundle: true,
+    platform: "node",
+    target: "node20",
+    format: "esm",
+    outfile,
+    logLevel: "warning",
+    banner: { js: "import { createRequire as __vidsnapCreateRequire } from 'node:module'; const require = __vidsnapCreateRequire(import.meta.url);" },
+  });
+}
+
+/** Spawns the bundled bench/processor-child.ts with plain Node and waits for its listening line. */
+async function startChild(bundle: string, setting: string, endpoint: string, tmpDir: string) {
+  const child = spawn(process.execPath, [bundle], {
     stdio: ["ignore", "pipe", "inherit"],
     shell: false,
     env: {
@@ -270,20 +293,28 @@ async function startChild(setting: string, endpoint: string, tmpDir: string) {
       NODE_NO_WARNINGS: "1",
     },
   });
-  let lastStrategy: string | undefined;
+  let lastNote: string | undefined;
   const lines = createInterface({ input: child.stdout });
   const url = await new Promise<string>((resolve, reject) => {
     child.once("exit", (code) => reject(new Error(`processor child exited with ${code}`)));
     lines.on("line", (line) => {
       try {
-        const j = JSON.parse(line) as { benchListening?: string; msg?: string; strategy?: string; reason?: string; ms?: number };
+        const j = JSON.parse(line) as { benchListening?: string; msg?: string; strategy?: string; reason?: string; ms?: number; segments?: number };
         if (j.benchListening) resolve(j.benchListening);
         // `ms`: time the choice took (keyframe index read over HTTP included when it was read).
-        if (j.msg === "interval strategy") lastStrategy = `${j.strategy}, chosen in ${j.ms} ms (${j.reason})`;
+        if (j.msg === "interval strategy") lastNote = `strategy ${j.strategy}, chosen in ${j.ms} ms (${j.reason})`;
+        if (j.msg === "keyframe accuracy") lastNote = "keyframes-only decode, nearest keyframe picked";
+        if (j.msg === "parallel segments") lastNote = `${lastNote ? `${lastNote}; ` : ""}decoded as ${j.segments} halves in parallel`;
       } catch {
         // not JSON
       }
     });
   });
-  return { pid: child.pid!, url, kill: () => child.kill("SIGTERM"), lastStrategy: () => lastStrategy };
+  return {
+    pid: child.pid!,
+    url,
+    kill: () => child.kill("SIGTERM"),
+    lastNote: () => lastNote,
+    resetNote: () => (lastNote = undefined),
+  };
 }

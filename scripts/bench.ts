@@ -6,17 +6,27 @@
  * runs, one after the other in this process tree:
  * - naive: `ffmpeg -i in -vf fps=1/N out%04d.png` then `zip -9` (bench/pipelines.ts), the same run
  *   shown against both modes (the peer pipeline has no keyframe mode);
- * - vidsnap keyframes, vidsnap interval N (default 10) with the automatic strategy, and the same with
- *   the strategy forced to `sequential` (the pipeline before the strategy choice existed), and interval N
+ * - vidsnap keyframes, vidsnap interval N (default 10) with the automatic strategy, the same with the
+ *   strategy forced to `sequential` (two halves in parallel on long inputs), and as one sequential run
+ *   (the pipeline before the strategy choice and the split existed), and interval N
  *   with `accuracy: "keyframe"` (against the keyframe floor) — the real
  *   processor server in a child process, reading from the local S3 server over a presigned URL;
  * - the floors (keyframe-only decode; min(full decode, decode to each target)).
  * Prints a table per input and mode (wall time, peak RSS of the pipeline's process tree, images, ZIP
  * bytes, vidsnap/naive and vidsnap/floor) and writes the same as JSON to bench/results/<time>.json.
  * Each pipeline runs once, or best of 3 when a run takes under 2 s; expect ±10 % between runs.
+ *
+ * Then two sections of their own (also in the JSON):
+ * - memory vs input size: the same 1080p content as a ~10 MB file (its first 90 s) and a ~1 GB file (the
+ *   200 s video looped 46 times, 2.6 h), both stream-copied once into bench/inputs/; vidsnap keyframes,
+ *   interval 10 with keyframe accuracy and interval 60 exact on each, with peak RSS (skipped with --quick);
+ * - stack overhead: franck.mp4 (and the 1080p input unless --quick), keyframes, 3 runs through the whole
+ *   local stack (bench/stack-overhead.ts) against the pipeline alone.
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, renameSync, statSync, writeFileSync } from "node:fs";
+import type { ExtractionOptions } from "../schema/extraction-options.ts";
+import { measureStack } from "../bench/stack-overhead.ts";
 import os from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
@@ -35,6 +45,10 @@ const TESTDATA = path.resolve(process.env.VIDSNAP_TESTDATA ?? path.join(ROOT, ".
 const INPUTS = path.join(ROOT, "bench/inputs");
 const RESULTS = path.join(ROOT, "bench/results");
 const DERIVED = path.join(INPUTS, "franck-1080p-200s.mp4");
+/** First 90 s of {@link DERIVED} (stream copy): about 10 MB. */
+const DERIVED_10MB = path.join(INPUTS, "franck-1080p-90s.mp4");
+/** {@link DERIVED} played 46 times (stream copy): about 1 GB, 9,200 s, 920 keyframes. */
+const DERIVED_1GB = path.join(INPUTS, "franck-1080p-loop46.mp4");
 
 const argv = process.argv.slice(2);
 const quick = argv.includes("--quick");
@@ -86,6 +100,31 @@ function ensureDerived(): void {
   if (r.status !== 0) throw new Error("could not generate the derived input");
   renameSync(tmp, DERIVED);
   console.log(`generated in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+}
+
+/**
+ * Stream-copies `DERIVED` into `out` once (no re-encoding: same pictures, same GOP):
+ * @param inputArgs ffmpeg input options placed before `-i` (e.g. `-stream_loop 45`)
+ * @param outputArgs options placed after it (e.g. `-t 90`)
+ */
+function ensureCopy(out: string, inputArgs: string[], outputArgs: string[]): void {
+  if (existsSync(out)) return;
+  const tmp = `${out}.tmp`;
+  console.log(`generating ${path.relative(ROOT, out)} (once, stream copy)…`);
+  const r = spawnSync(
+    "ffmpeg",
+    ["-hide_banner", "-nostdin", "-loglevel", "error", "-y", ...inputArgs, "-i", DERIVED, "-map", "0:v:0", "-c", "copy", ...outputArgs, "-movflags", "+faststart", "-f", "mp4", tmp],
+    { stdio: "inherit" },
+  );
+  if (r.status !== 0) throw new Error(`could not generate ${out}`);
+  renameSync(tmp, out);
+}
+
+/** Median of a non-empty list. */
+function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
 /**
@@ -171,9 +210,11 @@ async function main(): Promise<void> {
   console.log(`vidsnap bench: interval N = ${intervalSeconds} s; ${os.availableParallelism()} cores; naive archiver: ${HAVE_ZIP ? "zip -9" : "fflate deflate level 9 (zip not installed)"}`);
   console.log("wall = one run (best of 3 under 2 s); peak RSS = /proc samples every 50 ms of the pipeline's process tree (vidsnap: processor Node server + its ffmpeg children; naive/floor: the ffmpeg/zip children)");
 
-  // Child 0: automatic strategy (today's processor); child 1: strategy forced sequential (before).
-  const vidsnap = await VidsnapRunner.start(["auto", "sequential"]);
+  // Child 0: automatic strategy (today's processor); child 1: strategy forced sequential (halves in
+  // parallel on long inputs); child 2: sequential as one run (the pipeline before both).
+  const vidsnap = await VidsnapRunner.start(["auto", "sequential", "sequential-one-run"]);
   const results: { input: string; facts: string; rows: Row[] }[] = [];
+  const memory: MemoryRow[] = [];
   try {
     let n = 0;
     for (const file of files) {
@@ -193,6 +234,7 @@ async function main(): Promise<void> {
       const ivFloor = await best(() => runFloorInterval(file, intervalSeconds));
       const iv = await best(() => vidsnap.run(0, id, 2, { mode: "interval", intervalSeconds }));
       const ivSeq = await best(() => vidsnap.run(1, id, 3, { mode: "interval", intervalSeconds }));
+      const ivOne = await best(() => vidsnap.run(2, id, 5, { mode: "interval", intervalSeconds }));
       const ivKey = await best(() => vidsnap.run(0, id, 4, { mode: "interval", intervalSeconds, accuracy: "keyframe" }));
       const mode = `interval ${intervalSeconds}`;
       const rows = [
@@ -201,7 +243,8 @@ async function main(): Promise<void> {
         row(name, "keyframes", "floor", kfFloor),
         row(name, mode, "naive png+zip", naive, naive, ivFloor),
         row(name, mode, "vidsnap", iv, naive, ivFloor),
-        row(name, mode, "vidsnap before (sequential)", ivSeq, naive, ivFloor),
+        row(name, mode, "vidsnap sequential strategy", ivSeq, naive, ivFloor),
+        row(name, mode, "vidsnap before (one sequential run)", ivOne, naive, ivFloor),
         row(name, mode, "floor", ivFloor),
         // Keyframe accuracy decodes keyframes only: its floor is the keyframe floor.
         row(name, `${mode} accuracy keyframe`, "vidsnap", ivKey, naive, kfFloor),
@@ -210,9 +253,11 @@ async function main(): Promise<void> {
       printTable(name, facts, rows);
       results.push({ input: name, facts, rows });
     }
+    if (!quick) memory.push(...(await memoryBySize(vidsnap)));
   } finally {
     await vidsnap.close();
   }
+  const stack = await stackOverhead(quick ? [path.join(TESTDATA, "franck.mp4")] : [path.join(TESTDATA, "franck.mp4"), DERIVED]);
   const totalSeconds = Math.round(performance.now() - started) / 1000;
   console.log(`\nskipped: ${skipped.map((s) => `${s.input} (${s.reason})`).join("; ") || "none"}`);
   console.log(`naive's fps=1/${intervalSeconds} picks frames near N/2, 3N/2… (not 0, N, 2N…) as PNG; its image count can differ from vidsnap's.`);
@@ -230,12 +275,114 @@ async function main(): Promise<void> {
         totalSeconds,
         skipped,
         results,
+        memory,
+        stack,
       },
       null,
       2,
     ),
   );
   console.log(`total ${totalSeconds} s; results: ${path.relative(ROOT, out)}`);
+}
+
+/** One row of the memory-vs-size section. */
+interface MemoryRow {
+  input: string;
+  sizeMB: number;
+  durationSeconds: number;
+  mode: string;
+  wallSeconds: number;
+  peakRssMB: number;
+  images: number | null;
+  error?: string;
+}
+
+/**
+ * Memory vs input size: the same pipelines on ~10 MB and ~1 GB of the same 1080p content.
+ * @returns the rows (also printed)
+ */
+async function memoryBySize(vidsnap: VidsnapRunner): Promise<MemoryRow[]> {
+  ensureCopy(DERIVED_10MB, [], ["-t", "90"]);
+  ensureCopy(DERIVED_1GB, ["-stream_loop", "45"], []);
+  const modes: { mode: string; options: ExtractionOptions }[] = [
+    { mode: "keyframes", options: { mode: "keyframes" } },
+    { mode: "interval 10 accuracy keyframe", options: { mode: "interval", intervalSeconds: 10, accuracy: "keyframe" } },
+    { mode: "interval 60 exact", options: { mode: "interval", intervalSeconds: 60 } },
+  ];
+  const rows: MemoryRow[] = [];
+  let attempt = 0;
+  for (const file of [DERIVED_10MB, DERIVED_1GB]) {
+    const d = describe(file);
+    if ("skip" in d) throw new Error(`${file}: ${d.skip}`);
+    const id = `bench-mem-${path.basename(file)}`;
+    await vidsnap.upload(id, file);
+    for (const { mode, options } of modes) {
+      const m = await vidsnap.run(0, id, ++attempt, options);
+      rows.push({
+        input: path.basename(file),
+        sizeMB: Math.round(statSync(file).size / 1e5) / 10,
+        durationSeconds: Math.round(d.duration),
+        mode,
+        wallSeconds: Math.round(m.wallMs) / 1000,
+        peakRssMB: Math.round(m.peakRssBytes / 1e5) / 10,
+        images: m.images,
+        ...(m.error ? { error: m.error } : {}),
+      });
+    }
+  }
+  console.log("\n## memory vs input size — peak RSS of the processor tree (Node server + ffmpeg/ffprobe children)");
+  console.log(["input".padEnd(26), "MB".padStart(7), "dur s".padStart(6), "mode".padEnd(30), "wall s".padStart(7), "peak RSS MB".padStart(11), "images".padStart(6)].join("  "));
+  for (const r of rows) {
+    console.log(
+      [r.input.padEnd(26), r.sizeMB.toFixed(1).padStart(7), String(r.durationSeconds).padStart(6), r.mode.padEnd(30), r.wallSeconds.toFixed(2).padStart(7), r.peakRssMB.toFixed(1).padStart(11), String(r.images ?? "-").padStart(6), r.error ? `ERROR ${r.error}` : ""].join("  "),
+    );
+  }
+  return rows;
+}
+
+/** One row of the stack-overhead section, seconds. */
+interface StackRow {
+  input: string;
+  pipelineSeconds: number;
+  stackRunsSeconds: number[];
+  storedQueuedToCompletedSeconds: (number | null)[];
+  overheadMedianSeconds: number;
+}
+
+/**
+ * Stack overhead: keyframes of each file, 3 runs through the whole local stack against the pipeline
+ * alone (best of 3 on a fresh processor child, as in the tables above).
+ */
+async function stackOverhead(files: string[]): Promise<StackRow[]> {
+  const alone = await VidsnapRunner.start(["auto"]);
+  const pipeline: number[] = [];
+  try {
+    for (const [i, file] of files.entries()) {
+      await alone.upload(`bench-stack-${i}`, file);
+      pipeline.push((await best(() => alone.run(0, `bench-stack-${i}`, 1, { mode: "keyframes" }))).wallMs / 1000);
+    }
+  } finally {
+    await alone.close();
+  }
+  const rows: StackRow[] = [];
+  for (const [i, file] of files.entries()) {
+    const runs = await measureStack(file, { mode: "keyframes" }, 3);
+    const stackRunsSeconds = runs.map((r) => Math.round(r.completeToSuccessSeconds * 1000) / 1000);
+    rows.push({
+      input: path.basename(file),
+      pipelineSeconds: Math.round(pipeline[i]! * 1000) / 1000,
+      stackRunsSeconds,
+      storedQueuedToCompletedSeconds: runs.map((r) => r.storedQueuedToCompletedSeconds),
+      overheadMedianSeconds: Math.round((median(stackRunsSeconds) - pipeline[i]!) * 1000) / 1000,
+    });
+  }
+  console.log("\n## stack overhead — keyframes; complete → status success through the local stack (polled every 50 ms) vs the pipeline alone");
+  for (const r of rows) {
+    console.log(
+      `${r.input}: pipeline alone ${r.pipelineSeconds.toFixed(2)} s; stack ${r.stackRunsSeconds.map((s) => s.toFixed(2)).join(", ")} s (D1 queuedAt→completedAt ${r.storedQueuedToCompletedSeconds.map((s) => (s === null ? "-" : s.toFixed(2))).join(", ")} s); overhead (median − pipeline) ${r.overheadMedianSeconds.toFixed(2)} s`,
+    );
+  }
+  return rows;
 }
 
 main().then(

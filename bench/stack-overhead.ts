@@ -1,0 +1,78 @@
+/**
+ * The overhead of the whole local stack over the pipeline alone (issue 3 target: under 1.5 s): the
+ * real stack of `npm start` (local S3 server, processor, edge-api + email-consumer under `wrangler dev`
+ * with local Queues and D1) on free ports and a temporary data folder, driven through the REST API.
+ * For each run: create a video, upload it (not timed), then time `POST /v1/videos/{id}/complete` →
+ * the first `GET /v1/videos/{id}` that shows VIDEO_IMAGE_EXTRACTION_SUCCESS (polled every 50 ms, so the
+ * figure is at most 50 ms late). The bench subtracts the pipeline alone (the same processor code on the
+ * same input, bench/pipelines.ts) to get the overhead: queue hops and batch waits, D1 updates, the
+ * consumer's relay of the processor's events.
+ */
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { performance } from "node:perf_hooks";
+import type { ExtractionOptions } from "../schema/extraction-options.ts";
+import { MIME_BY_EXTENSION, uploadFile, VidsnapClient } from "../scripts/lib/api-client.ts";
+import { startStack } from "../scripts/lib/stack.ts";
+import { freePort } from "../tests/support/free-port.ts";
+import { statSync } from "node:fs";
+
+/** One run through the stack, seconds. */
+export interface StackRun {
+  /** complete → success as the client saw it (wall clock of this process). */
+  completeToSuccessSeconds: number;
+  /** `completedAt − queuedAt` stored in D1 (the API's clock). */
+  storedQueuedToCompletedSeconds: number | null;
+}
+
+/** Polling period of the status, milliseconds. */
+const POLL_MS = 50;
+
+/**
+ * Starts a stack, runs `runs` jobs of `file` with `options` one after another, stops the stack.
+ * @param file local video path
+ * @returns one {@link StackRun} per job
+ * @throws Error when the stack does not start or a job does not succeed within 120 s
+ */
+export async function measureStack(file: string, options: ExtractionOptions, runs: number): Promise<StackRun[]> {
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), "vidsnap-bench-stack-"));
+  const [apiPort, processorPort, s3Port] = [await freePort(), await freePort(), await freePort()];
+  const stack = await startStack({ dataDir, apiPort, processorPort, s3Port, log: () => undefined });
+  try {
+    const client = new VidsnapClient(stack.apiUrl);
+    await client.signUpOrIn("bench@vidsnap.local", "bench-password-123", "bench");
+    const ext = path.extname(file).slice(1).toLowerCase();
+    const out: StackRun[] = [];
+    for (let i = 0; i < runs; i++) {
+      const { video, upload } = await client.createVideo({
+        filename: path.basename(file),
+        contentType: MIME_BY_EXTENSION[ext] ?? "video/mp4",
+        sizeBytes: statSync(file).size,
+        options,
+      });
+      await uploadFile(upload, file);
+      const started = performance.now();
+      await client.complete(video.id);
+      const deadline = Date.now() + 120_000;
+      for (;;) {
+        const { video: v } = await client.getVideo(video.id);
+        if (v.status === "VIDEO_IMAGE_EXTRACTION_SUCCESS") break;
+        if (v.status === "VIDEO_IMAGE_EXTRACTION_ERROR") throw new Error(`stack job failed: ${v.errorMessage}`);
+        if (Date.now() > deadline) throw new Error(`stack job ${video.id} not done after 120 s`);
+        await new Promise((r) => setTimeout(r, POLL_MS));
+      }
+      const completeToSuccessSeconds = (performance.now() - started) / 1000;
+      const stored = (await client.getVideo(video.id)).video as unknown as { queuedAt: string | null; completedAt: string | null };
+      out.push({
+        completeToSuccessSeconds,
+        storedQueuedToCompletedSeconds:
+          stored.queuedAt && stored.completedAt ? (Date.parse(stored.completedAt) - Date.parse(stored.queuedAt)) / 1000 : null,
+      });
+    }
+    return out;
+  } finally {
+    await stack.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
