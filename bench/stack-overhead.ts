@@ -6,7 +6,8 @@
  * the first `GET /v1/videos/{id}` that shows VIDEO_IMAGE_EXTRACTION_SUCCESS (polled every 50 ms, so the
  * figure is at most 50 ms late). The bench subtracts the pipeline alone (the same processor code on the
  * same input, bench/pipelines.ts) to get the overhead: queue hops and batch waits, D1 updates, the
- * consumer's relay of the processor's events.
+ * consumer's relay of the processor's events. The stack processor's own job time (its log) tells how
+ * much of it is the job running slower beside wrangler and workerd on the same 2 cores.
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
@@ -24,6 +25,8 @@ export interface StackRun {
   completeToSuccessSeconds: number;
   /** `completedAt − queuedAt` stored in D1 (the API's clock). */
   storedQueuedToCompletedSeconds: number | null;
+  /** The job's own time in the stack's processor (its `job succeeded` log, `totalMs`). */
+  processorSeconds: number | null;
 }
 
 /** Polling period of the status, milliseconds. */
@@ -38,7 +41,18 @@ const POLL_MS = 50;
 export async function measureStack(file: string, options: ExtractionOptions, runs: number): Promise<StackRun[]> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), "vidsnap-bench-stack-"));
   const [apiPort, processorPort, s3Port] = [await freePort(), await freePort(), await freePort()];
-  const stack = await startStack({ dataDir, apiPort, processorPort, s3Port, log: () => undefined });
+  // The processor's own time per job, from its structured log (`[processor] {"msg":"job succeeded",…}`).
+  const processorMs = new Map<string, number>();
+  const log = (line: string) => {
+    if (!line.startsWith("[processor] ")) return;
+    try {
+      const j = JSON.parse(line.slice("[processor] ".length)) as { msg?: string; jobId?: string; totalMs?: number };
+      if (j.msg === "job succeeded" && j.jobId && j.totalMs !== undefined) processorMs.set(j.jobId, j.totalMs);
+    } catch {
+      // not a log record
+    }
+  };
+  const stack = await startStack({ dataDir, apiPort, processorPort, s3Port, log });
   try {
     const client = new VidsnapClient(stack.apiUrl);
     await client.signUpOrIn("bench@vidsnap.local", "bench-password-123", "bench");
@@ -64,8 +78,10 @@ export async function measureStack(file: string, options: ExtractionOptions, run
       }
       const completeToSuccessSeconds = (performance.now() - started) / 1000;
       const stored = (await client.getVideo(video.id)).video as unknown as { queuedAt: string | null; completedAt: string | null };
+      const ms = processorMs.get(`${video.id}#1`);
       out.push({
         completeToSuccessSeconds,
+        processorSeconds: ms === undefined ? null : ms / 1000,
         storedQueuedToCompletedSeconds:
           stored.queuedAt && stored.completedAt ? (Date.parse(stored.completedAt) - Date.parse(stored.queuedAt)) / 1000 : null,
       });

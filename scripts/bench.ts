@@ -346,6 +346,8 @@ interface StackRow {
   pipelineSeconds: number;
   stackRunsSeconds: number[];
   storedQueuedToCompletedSeconds: (number | null)[];
+  /** The job's time in the stack's own processor, per run. */
+  processorInStackSeconds: (number | null)[];
   overheadMedianSeconds: number;
 }
 
@@ -373,13 +375,14 @@ async function stackOverhead(files: string[]): Promise<StackRow[]> {
       pipelineSeconds: Math.round(pipeline[i]! * 1000) / 1000,
       stackRunsSeconds,
       storedQueuedToCompletedSeconds: runs.map((r) => r.storedQueuedToCompletedSeconds),
+      processorInStackSeconds: runs.map((r) => r.processorSeconds),
       overheadMedianSeconds: Math.round((median(stackRunsSeconds) - pipeline[i]!) * 1000) / 1000,
     });
   }
   console.log("\n## stack overhead — keyframes; complete → status success through the local stack (polled every 50 ms) vs the pipeline alone");
   for (const r of rows) {
     console.log(
-      `${r.input}: pipeline alone ${r.pipelineSeconds.toFixed(2)} s; stack ${r.stackRunsSeconds.map((s) => s.toFixed(2)).join(", ")} s (D1 queuedAt→completedAt ${r.storedQueuedToCompletedSeconds.map((s) => (s === null ? "-" : s.toFixed(2))).join(", ")} s); overhead (median − pipeline) ${r.overheadMedianSeconds.toFixed(2)} s`,
+      `${r.input}: pipeline alone ${r.pipelineSeconds.toFixed(2)} s; stack ${r.stackRunsSeconds.map((s) => s.toFixed(2)).join(", ")} s (D1 queuedAt→completedAt ${r.storedQueuedToCompletedSeconds.map((s) => (s === null ? "-" : s.toFixed(2))).join(", ")} s; the job in the stack's processor ${r.processorInStackSeconds.map((s) => (s === null ? "-" : s.toFixed(2))).join(", ")} s); overhead (median − pipeline) ${r.overheadMedianSeconds.toFixed(2)} s`,
     );
   }
   return rows;
