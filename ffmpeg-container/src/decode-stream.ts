@@ -255,12 +255,16 @@ export async function* decodeInParallelSegments(
       if (i >= spooled.length) break;
       const { offset, length, info } = spooled[i]!;
       const data = Buffer.alloc(length);
-      await spool.read(data, 0, length, offset);
+      await spool.read(data, 0, length, offset).catch((e: unknown) => {
+        throw new JobError("Image extraction failed.", `reading the spooled images: ${(e as Error).message}`);
+      });
       yield { data, info };
     }
     if (secondError) {
       ctx.signal.throwIfAborted();
-      throw secondError;
+      if (secondError instanceof JobError) throw secondError;
+      // The spool file could not be written or read (disk full…): a job error, not a processor bug.
+      throw new JobError("Image extraction failed.", String((secondError as Error).message ?? secondError).slice(0, 1000));
     }
   } finally {
     local.abort();
