@@ -30,7 +30,7 @@ import {
   type ExtractPlan,
 } from "./ffmpeg-args.ts";
 import type { FfmpegBinaries } from "./ffmpeg-path.ts";
-import { isStorageFailure, ShowinfoParser, stderrTail, unreadableVideoMessage, type ShowinfoFrame } from "./ffmpeg-log.ts";
+import { isStorageFailure, stderrTail, unreadableVideoMessage, watchFfmpegStderr, type ShowinfoFrame } from "./ffmpeg-log.ts";
 import { createImageSplitter } from "./image-splitter.ts";
 import { durationLimitError, imageLimitError } from "./input-checks.ts";
 import { startProcess } from "./proc.ts";
@@ -84,30 +84,7 @@ export async function* decodeImages(
   const { child, exited } = startProcess(ctx.bins.ffmpeg, args, { cwd: workDir, signal });
 
   // stderr: showinfo frames (queued until their image arrives) and the other lines (kept for errors).
-  const parser = new ShowinfoParser();
-  const frames: ShowinfoFrame[] = [];
-  const otherLines: string[] = [];
-  let stderrEnded = false;
-  let wake: (() => void) | undefined;
-  const keepLine = (line: string) => {
-    otherLines.push(line);
-    if (otherLines.length > 400) otherLines.splice(0, otherLines.length - 200);
-  };
-  child.stderr.setEncoding("utf8");
-  child.stderr.on("data", (text: string) => {
-    frames.push(...parser.push(text, keepLine));
-    wake?.();
-  });
-  child.stderr.once("close", () => {
-    frames.push(...parser.end(keepLine));
-    stderrEnded = true;
-    wake?.();
-  });
-  /** Frame info of image `i`: showinfo logs a frame before it is encoded, so it is (nearly) always there. */
-  const frameInfo = async (i: number): Promise<ShowinfoFrame | undefined> => {
-    while (frames.length <= i && !stderrEnded) await new Promise<void>((r) => (wake = r));
-    return frames[i];
-  };
+  const { otherLines, frame } = watchFfmpegStderr(child.stderr);
 
   const splitter = createImageSplitter(plan.output.format);
   let count = 0;
@@ -115,7 +92,7 @@ export async function* decodeImages(
   try {
     for await (const chunk of child.stdout as AsyncIterable<Buffer>) {
       for (const data of splitter.push(chunk)) {
-        const info = await frameInfo(count);
+        const info = await frame(count);
         if (!info) throw new JobError("Image extraction failed.", "ffmpeg wrote an image without its frame information");
         count++;
         yield { data, info };

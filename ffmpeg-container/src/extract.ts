@@ -45,7 +45,7 @@ import {
   type OutputSpec,
 } from "./ffmpeg-args.ts";
 import type { FfmpegBinaries } from "./ffmpeg-path.ts";
-import { isStorageFailure, ShowinfoParser, stderrTail, unreadableVideoMessage, type ShowinfoFrame } from "./ffmpeg-log.ts";
+import { isStorageFailure, stderrTail, unreadableVideoMessage, watchFfmpegStderr, type ShowinfoFrame } from "./ffmpeg-log.ts";
 import { createImageSplitter } from "./image-splitter.ts";
 import { decodeImages, decodeInParallelSegments, segmentSplitPoint, type DecodedImage } from "./decode-stream.ts";
 import type { Logger } from "./log.ts";
@@ -63,7 +63,7 @@ import {
 } from "./interval-strategy.ts";
 import { checkProbeLimits, durationLimitError, imageLimitError } from "./input-checks.ts";
 import { probeSource, type ProbeResult } from "./probe.ts";
-import { startProcess } from "./proc.ts";
+import { runProcess, startProcess } from "./proc.ts";
 import { presignGetUrl } from "./s3.ts";
 
 /** The MSG_EXTRACT_SNAPSHOT payload: videoId, userId, attempt (≥ 1), options. */
@@ -517,28 +517,21 @@ function skippedTargets(
   return [...timestamps.skipped, ...late].sort((a, b) => a - b);
 }
 
-/** Most bytes of packet index read from ffprobe (~4 million packets: a 40-hour 30 fps video). */
-const MAX_PACKET_INDEX_BYTES = 64 * 1024 * 1024;
-
 /**
  * Reads the packet index with ffprobe (demuxing only), parsed as it arrives (never held whole).
- * @returns null when it cannot be read (ffprobe fails or prints more than {@link MAX_PACKET_INDEX_BYTES})
+ * @returns null when it cannot be read (ffprobe fails or prints more than 64 MiB, ~4 million packets)
  */
 async function readPacketIndex(ctx: JobContext, url: string, probe: ProbeResult, workDir: string): Promise<KeyframeIndex | null> {
   if (!probe.timeBase) return null;
   const parser = new PacketIndexParser(probe.timeBase, probe.startSeconds);
-  const { child, exited } = startProcess(ctx.bins.ffprobe, buildPacketIndexArgs(url, probe.streamIndex), { cwd: workDir, signal: ctx.signal });
-  let bytes = 0;
-  child.stdout.setEncoding("utf8");
-  child.stdout.on("data", (text: string) => {
-    bytes += text.length;
-    if (bytes > MAX_PACKET_INDEX_BYTES) child.kill("SIGKILL");
-    else parser.push(text);
-  });
-  child.stderr.resume();
-  const { code } = await exited.catch(() => ({ code: -1 }));
+  const { code } = await runProcess(ctx.bins.ffprobe, buildPacketIndexArgs(url, probe.streamIndex), {
+    cwd: workDir,
+    signal: ctx.signal,
+    maxStdoutBytes: 64 * 1024 * 1024,
+    onStdout: (text) => parser.push(text),
+  }).catch(() => ({ code: -1 }));
   ctx.signal.throwIfAborted();
-  if (code !== 0 || bytes > MAX_PACKET_INDEX_BYTES) return null;
+  if (code !== 0) return null;
   return parser.end();
 }
 
@@ -611,19 +604,11 @@ async function decodeOneImage(
   signal: AbortSignal,
 ): Promise<OneImage> {
   const { child, exited } = startProcess(ctx.bins.ffmpeg, args, { cwd: workDir, signal });
-  const parser = new ShowinfoParser();
-  const frames: ShowinfoFrame[] = [];
-  const otherLines: string[] = [];
-  const keepLine = (line: string) => {
-    otherLines.push(line);
-    if (otherLines.length > 400) otherLines.splice(0, otherLines.length - 200);
-  };
-  child.stderr.setEncoding("utf8");
-  child.stderr.on("data", (text: string) => frames.push(...parser.push(text, keepLine)));
+  // The child's "close" (exited) comes after its stderr closed: `frames` is complete then.
+  const { frames, otherLines } = watchFfmpegStderr(child.stderr);
   const chunks: Buffer[] = [];
   child.stdout.on("data", (c: Buffer) => chunks.push(c));
   const { code } = await exited;
-  frames.push(...parser.end(keepLine));
   const splitter = createImageSplitter(format);
   let jpegs: Buffer[] = [];
   try {

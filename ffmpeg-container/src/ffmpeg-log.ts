@@ -76,6 +76,53 @@ export class ShowinfoParser {
   }
 }
 
+/** What {@link watchFfmpegStderr} collects from one extracting ffmpeg run. */
+export interface FfmpegStderr {
+  /** showinfo frames logged so far, in output order (complete once stderr closed). */
+  frames: ShowinfoFrame[];
+  /** The other lines, the latest 200 to 400 (for error messages, `stderrTail`). */
+  otherLines: string[];
+  /**
+   * Frame of image `i`: showinfo logs a frame before it is encoded, so it is (nearly) always there;
+   * waits for it otherwise. @returns undefined when stderr closed without it
+   */
+  frame(i: number): Promise<ShowinfoFrame | undefined>;
+}
+
+/**
+ * Reads an extracting ffmpeg's stderr (utf-8) as it comes: showinfo frames and the other lines.
+ * @param stderr the child's stderr stream
+ */
+export function watchFfmpegStderr(stderr: NodeJS.ReadableStream): FfmpegStderr {
+  const parser = new ShowinfoParser();
+  const frames: ShowinfoFrame[] = [];
+  const otherLines: string[] = [];
+  let ended = false;
+  let wake: (() => void) | undefined;
+  const keepLine = (line: string) => {
+    otherLines.push(line);
+    if (otherLines.length > 400) otherLines.splice(0, otherLines.length - 200);
+  };
+  stderr.setEncoding("utf8");
+  stderr.on("data", (text: string) => {
+    frames.push(...parser.push(text, keepLine));
+    wake?.();
+  });
+  stderr.once("close", () => {
+    frames.push(...parser.end(keepLine));
+    ended = true;
+    wake?.();
+  });
+  return {
+    frames,
+    otherLines,
+    async frame(i) {
+      while (frames.length <= i && !ended) await new Promise<void>((r) => (wake = r));
+      return frames[i];
+    },
+  };
+}
+
 /** stderr lines that say nothing about a failure. */
 const NOISE = [
   /deprecated pixel format used/,

@@ -7,7 +7,7 @@
  * are the ones the decoder really decoded, so an AVI whose index flags every packet as key still yields
  * its real keyframes. Pure (no I/O); ./extract.ts runs ffmpeg.
  *
- * Rule (also {@link nearestKeyframes}, the offline form): among the keyframes at or after 0 and within
+ * Rule: among the keyframes at or after 0 and within
  * the window [S − ε, E + ε], target T takes the nearest one; a tie goes to the earlier keyframe; a
  * target before the first keyframe takes the first, one after the last takes the last. Each keyframe
  * becomes one image, however many targets chose it. ε = TIMESTAMP_EPSILON_SECONDS (1 µs).
@@ -98,23 +98,4 @@ export class NearestKeyframePicker<T> {
       out.push(best);
     }
   }
-}
-
-/**
- * The offline form of {@link NearestKeyframePicker}, same rule, for a known list of keyframe times.
- * @param keyframeTimes seconds, ascending
- * @param targets seconds, ascending
- * @param window keyframes outside it are not candidates
- * @returns the chosen keyframe times (ascending, distinct) and the keyframe of each target (NaN: none)
- */
-export function nearestKeyframes(
-  keyframeTimes: readonly number[],
-  targets: readonly number[],
-  window: TimeWindow = {},
-): { keyframes: number[]; perTarget: number[] } {
-  const picker = new NearestKeyframePicker<null>(targets, window);
-  const keyframes: number[] = [];
-  for (const k of keyframeTimes) for (const p of picker.push(k, null)) keyframes.push(p.timeSeconds);
-  for (const p of picker.finish()) keyframes.push(p.timeSeconds);
-  return { keyframes, perTarget: picker.perTarget };
 }

@@ -51,22 +51,27 @@ export function startProcess(
 
 /**
  * Runs a binary to completion, collecting stdout (up to `maxStdoutBytes`) and stderr.
+ * @param opts.onStdout when given, stdout goes to it as utf-8 text as it arrives (the same byte bound
+ *   applies) instead of being collected: `stdout` is then empty
  * @returns exit code, stdout text and stderr text
  * @throws JobError when it cannot start or stdout exceeds the limit
  */
 export async function runProcess(
   cmd: string,
   args: readonly string[],
-  opts: { cwd: string; signal: AbortSignal; maxStdoutBytes?: number },
+  opts: { cwd: string; signal: AbortSignal; maxStdoutBytes?: number; onStdout?: (text: string) => void },
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const max = opts.maxStdoutBytes ?? 16 * 1024 * 1024;
   const { child, exited } = startProcess(cmd, args, opts);
   const out: Buffer[] = [];
   let outBytes = 0;
   let err = "";
+  // Streamed text is decoded across chunk boundaries (a UTF-8 character may be split).
+  const decoder = opts.onStdout ? new TextDecoder() : undefined;
   child.stdout.on("data", (c: Buffer) => {
     outBytes += c.length;
     if (outBytes > max) child.kill("SIGKILL");
+    else if (decoder) opts.onStdout!(decoder.decode(c, { stream: true }));
     else out.push(c);
   });
   child.stderr.setEncoding("utf8");

@@ -28,7 +28,8 @@ import {
   TRIM_MARGIN_SECONDS,
 } from "../../ffmpeg-container/src/ffmpeg-args.ts";
 import { createImageSplitter } from "../../ffmpeg-container/src/image-splitter.ts";
-import { NearestKeyframePicker, nearestKeyframes } from "../../ffmpeg-container/src/keyframe-picker.ts";
+import { NearestKeyframePicker } from "../../ffmpeg-container/src/keyframe-picker.ts";
+import type { TimeWindow } from "../../ffmpeg-container/src/interval-strategy.ts";
 import {
   planIntervalTargets,
   planTimestampTargets,
@@ -213,6 +214,15 @@ describe("plans and filtergraphs", () => {
     expect(windowed).toEqual([7, 11, 14]);
   });
 });
+
+/** All keyframes through a picker at once: the chosen keyframe times and each target's keyframe. */
+function nearestKeyframes(keyframeTimes: number[], targets: number[], window: TimeWindow = {}) {
+  const picker = new NearestKeyframePicker<null>(targets, window);
+  const keyframes: number[] = [];
+  for (const k of keyframeTimes) for (const p of picker.push(k, null)) keyframes.push(p.timeSeconds);
+  for (const p of picker.finish()) keyframes.push(p.timeSeconds);
+  return { keyframes, perTarget: picker.perTarget };
+}
 
 describe("target planning", () => {
   it("resolveTimestampTargets sorts, de-duplicates, and skips what lies outside the window or past the end", () => {
