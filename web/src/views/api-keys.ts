@@ -6,6 +6,7 @@
 import type { ApiKey, ApiKeyList, CreatedApiKey } from "../../../schema/api-keys.ts";
 import { apiJson, describeError } from "../api.ts";
 import { announce, formatTime, h, replace } from "../dom.ts";
+import { loadList } from "./list.ts";
 import { secretBox } from "./secret-box.ts";
 
 /** Renders the page into `main`. @returns a cleanup function */
@@ -56,15 +57,7 @@ export function renderApiKeys(main: HTMLElement): () => void {
     );
   };
 
-  async function load() {
-    try {
-      const { data } = await apiJson<ApiKeyList>("GET", "/v1/api-keys");
-      replace(list, ...data.map(row));
-      state.textContent = data.length ? "" : "No API keys yet.";
-    } catch (err) {
-      state.textContent = describeError(err);
-    }
-  }
+  const load = () => loadList<ApiKeyList>("/v1/api-keys", list, state, row, "No API keys yet.");
 
   form.addEventListener("submit", async (e) => {
     e.preventDefault();

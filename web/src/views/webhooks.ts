@@ -6,6 +6,7 @@
 import type { WebhookEndpoint, WebhookEndpointList, WebhookWithSecret } from "../../../schema/api.ts";
 import { apiJson, describeError } from "../api.ts";
 import { announce, formatTime, h, replace } from "../dom.ts";
+import { loadList } from "./list.ts";
 import { secretBox } from "./secret-box.ts";
 
 type EventType = WebhookEndpoint["events"][number];
@@ -91,15 +92,7 @@ export function renderWebhooks(main: HTMLElement): () => void {
     );
   };
 
-  async function load() {
-    try {
-      const { data } = await apiJson<WebhookEndpointList>("GET", "/v1/webhooks");
-      replace(list, ...data.map(row));
-      state.textContent = data.length ? "" : "No endpoints yet.";
-    } catch (err) {
-      state.textContent = describeError(err);
-    }
-  }
+  const load = () => loadList<WebhookEndpointList>("/v1/webhooks", list, state, row, "No endpoints yet.");
 
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
