@@ -19,13 +19,13 @@ export function manifestObjectKey(userId: string, videoId: string, attempt: numb
   return `users/${userId}/videos/${videoId}/attempts/${attempt}/manifest.json`;
 }
 
-/** `s3://bucket/key` reference used in messages (`videoSnapshotsUrl`); never a public URL. */
-export function s3Reference(bucket: string, key: string): string {
+/** `s3://bucket/key` object URI used in messages (`archiveUri`, `manifestUri`); never a fetchable URL. */
+export function s3Uri(bucket: string, key: string): string {
   return `s3://${bucket}/${key}`;
 }
 
-/** Inverse of {@link s3Reference}. @throws Error when the reference is not `s3://bucket/key`. */
-export function parseS3Reference(ref: string): { bucket: string; key: string } {
+/** Inverse of {@link s3Uri}. @throws Error when the reference is not `s3://bucket/key`. */
+export function parseS3Uri(ref: string): { bucket: string; key: string } {
   const m = /^s3:\/\/([^/]+)\/(.+)$/.exec(ref);
   if (!m) throw new Error(`not an s3:// reference: ${ref}`);
   return { bucket: m[1]!, key: m[2]! };

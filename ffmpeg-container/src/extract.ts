@@ -26,7 +26,7 @@ import type { ExtractSnapshotMessage } from "../../schema/messages/extract-snaps
 import {
   archiveObjectKey,
   manifestObjectKey,
-  s3Reference,
+  s3Uri,
   sourceObjectKey,
 } from "../../schema/object-keys.ts";
 import { ArchiveUpload } from "./archive.ts";
@@ -77,8 +77,8 @@ export interface JobProgress {
 
 /** What a successful job returns (the SUCCESS payload without the job reference). */
 export interface JobResult {
-  videoSnapshotsUrl: string;
-  manifestUrl: string;
+  archiveUri: string;
+  manifestUri: string;
   imageCount: number;
   zipSizeBytes: number;
   source: SourceFacts;
@@ -215,8 +215,8 @@ export async function runExtractionJob(payload: JobPayload, ctx: JobContext): Pr
       });
 
     return {
-      videoSnapshotsUrl: s3Reference(config.imagesBucket, archiveKey),
-      manifestUrl: s3Reference(config.imagesBucket, manifestKey),
+      archiveUri: s3Uri(config.imagesBucket, archiveKey),
+      manifestUri: s3Uri(config.imagesBucket, manifestKey),
       imageCount: images.length,
       zipSizeBytes,
       source: facts,

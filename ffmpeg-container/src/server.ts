@@ -265,8 +265,8 @@ export function createProcessorServer(
         target: "VIDEO_API_SERVICE",
         payload: {
           ...ref,
-          videoSnapshotsUrl: result.videoSnapshotsUrl,
-          manifestUrl: result.manifestUrl,
+          archiveUri: result.archiveUri,
+          manifestUri: result.manifestUri,
           imageCount: result.imageCount,
           zipSizeBytes: result.zipSizeBytes,
           source: result.source,

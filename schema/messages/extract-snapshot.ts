@@ -6,7 +6,7 @@
 import { z } from "zod";
 import { ExtractionOptions } from "../extraction-options.ts";
 import { SourceFacts } from "../manifest.ts";
-import { envelope } from "./envelope.ts";
+import { API_SERVICE, envelope, envelopeBuilder, PROCESSOR_SERVICE } from "./envelope.ts";
 
 const JobRef = z.object({
   videoId: z.string().min(1),
@@ -17,8 +17,8 @@ const JobRef = z.object({
 /** API → processor: extract images of one uploaded video. */
 export const ExtractSnapshotMessage = envelope(
   "MSG_EXTRACT_SNAPSHOT",
-  "VIDEO_API_SERVICE",
-  "VIDEO_IMAGE_PROCESSOR_SERVICE",
+  [API_SERVICE],
+  PROCESSOR_SERVICE,
   JobRef.extend({ options: ExtractionOptions }),
 );
 export type ExtractSnapshotMessage = z.infer<typeof ExtractSnapshotMessage>;
@@ -30,8 +30,8 @@ export type ExtractSnapshotMessage = z.infer<typeof ExtractSnapshotMessage>;
  */
 export const ExtractSnapshotProcessingMessage = envelope(
   "MSG_EXTRACT_SNAPSHOT_PROCESSING",
-  "VIDEO_IMAGE_PROCESSOR_SERVICE",
-  "VIDEO_API_SERVICE",
+  [PROCESSOR_SERVICE],
+  API_SERVICE,
   JobRef.extend({
     progress: z
       .object({ fraction: z.number().min(0).max(1), images: z.number().int().min(0) })
@@ -49,8 +49,8 @@ export type ExtractSnapshotProcessingMessage = z.infer<typeof ExtractSnapshotPro
  */
 export const ExtractSnapshotProgressMessage = envelope(
   "MSG_EXTRACT_SNAPSHOT_PROGRESS",
-  "VIDEO_IMAGE_PROCESSOR_SERVICE",
-  "VIDEO_API_SERVICE",
+  [PROCESSOR_SERVICE],
+  API_SERVICE,
   JobRef.extend({
     fraction: z.number().min(0).max(1),
     imagesSoFar: z.number().int().min(0),
@@ -61,13 +61,13 @@ export type ExtractSnapshotProgressMessage = z.infer<typeof ExtractSnapshotProgr
 /** Processor → API: the archive is in the images bucket. */
 export const ExtractSnapshotSuccessMessage = envelope(
   "MSG_EXTRACT_SNAPSHOT_SUCCESS",
-  "VIDEO_IMAGE_PROCESSOR_SERVICE",
-  "VIDEO_API_SERVICE",
+  [PROCESSOR_SERVICE],
+  API_SERVICE,
   JobRef.extend({
-    /** `s3://images-bucket/key` of the ZIP; clients get presigned URLs from the API instead. */
-    videoSnapshotsUrl: z.string().startsWith("s3://"),
+    /** `s3://images-bucket/key` of the archive (an object reference, not a URL: clients get presigned URLs from the API). */
+    archiveUri: z.string().startsWith("s3://"),
     /** `s3://images-bucket/key` of the stand-alone manifest.json. */
-    manifestUrl: z.string().startsWith("s3://"),
+    manifestUri: z.string().startsWith("s3://"),
     imageCount: z.number().int().min(0),
     zipSizeBytes: z.number().int().min(0),
     source: SourceFacts,
@@ -75,11 +75,15 @@ export const ExtractSnapshotSuccessMessage = envelope(
 );
 export type ExtractSnapshotSuccessMessage = z.infer<typeof ExtractSnapshotSuccessMessage>;
 
-/** Processor → API: the job failed; `errorMessage` is one human sentence, `errorDescription` the detail. */
+/**
+ * Processor → API: the job failed; `errorMessage` is one human sentence, `errorDescription` the detail.
+ * The API sends it itself (sender VIDEO_API_SERVICE) when it fails a job on the processor's behalf: the
+ * processor stayed unreachable, the job was dead-lettered, or its lease expired too often.
+ */
 export const ExtractSnapshotErrorMessage = envelope(
   "MSG_EXTRACT_SNAPSHOT_ERROR",
-  "VIDEO_IMAGE_PROCESSOR_SERVICE",
-  "VIDEO_API_SERVICE",
+  [PROCESSOR_SERVICE, API_SERVICE],
+  API_SERVICE,
   JobRef.extend({
     errorMessage: z.string().min(1).max(500),
     errorDescription: z.string().max(4000),
@@ -87,7 +91,13 @@ export const ExtractSnapshotErrorMessage = envelope(
 );
 export type ExtractSnapshotErrorMessage = z.infer<typeof ExtractSnapshotErrorMessage>;
 
-/** Any event the processor sends back to the API. */
+export const extractSnapshotMessage = envelopeBuilder(ExtractSnapshotMessage);
+export const extractSnapshotProcessingMessage = envelopeBuilder(ExtractSnapshotProcessingMessage);
+export const extractSnapshotProgressMessage = envelopeBuilder(ExtractSnapshotProgressMessage);
+export const extractSnapshotSuccessMessage = envelopeBuilder(ExtractSnapshotSuccessMessage);
+export const extractSnapshotErrorMessage = envelopeBuilder(ExtractSnapshotErrorMessage);
+
+/** Any event of an extraction job (sent by the processor, or by the API on its behalf). */
 export const ExtractSnapshotEvent = z.discriminatedUnion("type", [
   ExtractSnapshotProcessingMessage,
   ExtractSnapshotProgressMessage,

@@ -3,7 +3,7 @@
  * outcome. The email service deduplicates on (videoId, attempt, outcome).
  */
 import { z } from "zod";
-import { envelope } from "./envelope.ts";
+import { API_SERVICE, EMAIL_SERVICE, envelope, envelopeBuilder } from "./envelope.ts";
 
 const Recipient = z.object({
   videoId: z.string().min(1),
@@ -16,8 +16,8 @@ const Recipient = z.object({
 
 export const SendSnapshotExtractionSuccessMessage = envelope(
   "MSG_SEND_SNAPSHOT_EXTRACTION_SUCCESS",
-  "VIDEO_API_SERVICE",
-  "EMAIL_SERVICE",
+  [API_SERVICE],
+  EMAIL_SERVICE,
   Recipient.extend({
     imageCount: z.number().int().min(0),
     zipSizeBytes: z.number().int().min(0),
@@ -30,14 +30,17 @@ export type SendSnapshotExtractionSuccessMessage = z.infer<typeof SendSnapshotEx
 
 export const SendSnapshotExtractionErrorMessage = envelope(
   "MSG_SEND_SNAPSHOT_EXTRACTION_ERROR",
-  "VIDEO_API_SERVICE",
-  "EMAIL_SERVICE",
+  [API_SERVICE],
+  EMAIL_SERVICE,
   Recipient.extend({
     errorMessage: z.string(),
     errorDescription: z.string(),
   }),
 );
 export type SendSnapshotExtractionErrorMessage = z.infer<typeof SendSnapshotExtractionErrorMessage>;
+
+export const sendSnapshotExtractionSuccessMessage = envelopeBuilder(SendSnapshotExtractionSuccessMessage);
+export const sendSnapshotExtractionErrorMessage = envelopeBuilder(SendSnapshotExtractionErrorMessage);
 
 export const SnapshotEmailMessage = z.discriminatedUnion("type", [
   SendSnapshotExtractionSuccessMessage,

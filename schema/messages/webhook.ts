@@ -5,7 +5,7 @@
  * duplicated message finds the row already succeeded and sends nothing.
  */
 import { z } from "zod";
-import { envelope } from "./envelope.ts";
+import { API_SERVICE, envelope, envelopeBuilder, WEBHOOK_SERVICE } from "./envelope.ts";
 
 /** Event types a webhook endpoint can subscribe to (docs/webhooks.md). */
 export const WEBHOOK_EVENT_TYPES = ["video.ready", "video.failed"] as const;
@@ -15,8 +15,8 @@ export type WebhookEventType = z.infer<typeof WebhookEventType>;
 /** API → webhook sender: send (or retry) one delivery. */
 export const DeliverWebhookMessage = envelope(
   "MSG_DELIVER_WEBHOOK",
-  "VIDEO_API_SERVICE",
-  "WEBHOOK_SERVICE",
+  [API_SERVICE],
+  WEBHOOK_SERVICE,
   z.object({
     deliveryId: z.string().min(1),
     endpointId: z.string().min(1),
@@ -26,3 +26,5 @@ export const DeliverWebhookMessage = envelope(
   }),
 );
 export type DeliverWebhookMessage = z.infer<typeof DeliverWebhookMessage>;
+
+export const deliverWebhookMessage = envelopeBuilder(DeliverWebhookMessage);

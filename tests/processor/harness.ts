@@ -17,7 +17,7 @@ import { startS3Server, type S3ServerHandle } from "../../scripts/lib/s3-server.
 import { IMAGE_FORMATS, type ExtractionOptions, type ImageFormat } from "../../schema/extraction-options.ts";
 import { Manifest } from "../../schema/manifest.ts";
 import { ExtractSnapshotEvent, type ExtractSnapshotMessage } from "../../schema/messages/extract-snapshot.ts";
-import { archiveObjectKey, manifestObjectKey, s3Reference, sourceObjectKey } from "../../schema/object-keys.ts";
+import { archiveObjectKey, manifestObjectKey, s3Uri, sourceObjectKey } from "../../schema/object-keys.ts";
 import { expect } from "vitest";
 import { imageEntryName } from "../../ffmpeg-container/src/ffmpeg-args.ts";
 import { DEFAULT_LIMITS, type ProcessorConfig } from "../../ffmpeg-container/src/config.ts";
@@ -354,8 +354,8 @@ export async function runSuccessfulJob(h: Harness, videoId: string, file: string
   }
   if (last.type !== "MSG_EXTRACT_SNAPSHOT_SUCCESS") throw new Error("unreachable");
   const success = last.payload;
-  expect(success.videoSnapshotsUrl).toBe(s3Reference(h.config.imagesBucket, archiveObjectKey(USER_ID, videoId, 1)));
-  expect(success.manifestUrl).toBe(s3Reference(h.config.imagesBucket, manifestObjectKey(USER_ID, videoId, 1)));
+  expect(success.archiveUri).toBe(s3Uri(h.config.imagesBucket, archiveObjectKey(USER_ID, videoId, 1)));
+  expect(success.manifestUri).toBe(s3Uri(h.config.imagesBucket, manifestObjectKey(USER_ID, videoId, 1)));
 
   const { zip, entries, manifest, standalone } = await fetchArchive(h, videoId);
   expect(success.zipSizeBytes).toBe(zip.byteLength);

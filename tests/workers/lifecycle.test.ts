@@ -185,8 +185,8 @@ describe("DELETE /v1/videos/{id}", () => {
     const other = crypto.randomUUID();
     const result = await runQueue("vidsnap-events", [
       processorEvent("MSG_EXTRACT_SNAPSHOT_SUCCESS", { videoId: other, userId: alice.userId, attempt: 1 }, {
-        videoSnapshotsUrl: `s3://${IMAGES}/${archiveObjectKey(alice.userId, kept, 1)}`,
-        manifestUrl: `s3://${IMAGES}/${manifestObjectKey(alice.userId, kept, 1)}`,
+        archiveUri: `s3://${IMAGES}/${archiveObjectKey(alice.userId, kept, 1)}`,
+        manifestUri: `s3://${IMAGES}/${manifestObjectKey(alice.userId, kept, 1)}`,
       }),
     ]);
     expect(result.retryMessages).toEqual([]);

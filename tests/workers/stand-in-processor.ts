@@ -15,7 +15,7 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { AwsClient } from "aws4fetch";
-import { archiveObjectKey, manifestObjectKey, s3Reference } from "../../schema/object-keys.ts";
+import { archiveObjectKey, manifestObjectKey, s3Uri } from "../../schema/object-keys.ts";
 import { SAMPLE_SOURCE_FACTS } from "./fixtures.ts";
 
 export type Scenario = "success" | "error" | "busy" | "duplicate" | "bad-request" | "truncated" | "noisy" | "stall";
@@ -153,8 +153,8 @@ export async function startStandInProcessor(opts: { s3Endpoint: string; port?: n
       res.end(
         JSON.stringify(
           event("MSG_EXTRACT_SNAPSHOT_SUCCESS", {
-            videoSnapshotsUrl: s3Reference(IMAGES_BUCKET, archiveKey),
-            manifestUrl: s3Reference(IMAGES_BUCKET, manifestKey),
+            archiveUri: s3Uri(IMAGES_BUCKET, archiveKey),
+            manifestUri: s3Uri(IMAGES_BUCKET, manifestKey),
             imageCount: 2,
             zipSizeBytes: zip.byteLength,
             source: fakeManifest(videoId, attempt).source,

@@ -6,7 +6,7 @@ import { createExecutionContext, createMessageBatch, getQueueResult, type D1Migr
 import { env, exports } from "cloudflare:workers";
 import { inject } from "vitest";
 import { videos } from "../../../schema/db.ts";
-import { archiveObjectKey, manifestObjectKey, s3Reference } from "../../../schema/object-keys.ts";
+import { archiveObjectKey, manifestObjectKey, s3Uri } from "../../../schema/object-keys.ts";
 import { SAMPLE_SOURCE_FACTS } from "../fixtures.ts";
 import type { ExtractionOptions } from "../../../schema/extraction-options.ts";
 import type { VideoStatus } from "../../../schema/video-status.ts";
@@ -116,8 +116,8 @@ export function processorEvent(
   const defaults: Record<string, Record<string, unknown>> = {
     MSG_EXTRACT_SNAPSHOT_PROCESSING: {},
     MSG_EXTRACT_SNAPSHOT_SUCCESS: {
-      videoSnapshotsUrl: s3Reference("vidsnap-images", archiveObjectKey(ref.userId, ref.videoId, ref.attempt)),
-      manifestUrl: s3Reference("vidsnap-images", manifestObjectKey(ref.userId, ref.videoId, ref.attempt)),
+      archiveUri: s3Uri("vidsnap-images", archiveObjectKey(ref.userId, ref.videoId, ref.attempt)),
+      manifestUri: s3Uri("vidsnap-images", manifestObjectKey(ref.userId, ref.videoId, ref.attempt)),
       imageCount: 2,
       zipSizeBytes: 4321,
       source: SAMPLE_SOURCE_FACTS,

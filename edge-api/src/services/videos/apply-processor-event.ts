@@ -17,7 +17,7 @@
 import { and, eq, inArray, lt, sql } from "drizzle-orm";
 import { videos } from "../../../../schema/db.ts";
 import type { ExtractSnapshotEvent } from "../../../../schema/messages/index.ts";
-import { parseS3Reference } from "../../../../schema/object-keys.ts";
+import { parseS3Uri } from "../../../../schema/object-keys.ts";
 import type { Deps } from "../../context.ts";
 import { processingLeaseExpiry } from "./lease-deadlines.ts";
 import type { VideoRow } from "./serialize.ts";
@@ -94,8 +94,8 @@ export async function applyProcessorEvent(
     }
     case "MSG_EXTRACT_SNAPSHOT_SUCCESS": {
       const p = event.payload;
-      const archive = parseS3Reference(p.videoSnapshotsUrl);
-      const manifest = parseS3Reference(p.manifestUrl);
+      const archive = parseS3Uri(p.archiveUri);
+      const manifest = parseS3Uri(p.manifestUri);
       if (archive.bucket !== deps.config.imagesBucket || manifest.bucket !== deps.config.imagesBucket) {
         deps.log.warn("processor wrote outside IMAGES_BUCKET", { videoId, archiveBucket: archive.bucket });
       }

@@ -24,7 +24,7 @@ import {
   type ExtractSnapshotEvent,
   type ExtractSnapshotSuccessMessage,
 } from "../../../../schema/messages/index.ts";
-import { archiveObjectKey, manifestObjectKey, parseS3Reference } from "../../../../schema/object-keys.ts";
+import { archiveObjectKey, manifestObjectKey, parseS3Uri } from "../../../../schema/object-keys.ts";
 import type { Deps } from "../../context.ts";
 import { StorageError } from "../../storage/s3.ts";
 import { applyProcessorEvent, type ApplyOptions, type ApplyResult } from "./apply-processor-event.ts";
@@ -90,8 +90,8 @@ async function discardOutputOfDeletedVideo(deps: Deps, event: ExtractSnapshotSuc
   if (exists) return;
   const prefix = `users/${userId}/videos/${videoId}/`;
   const objects: StoredObject[] = [];
-  for (const ref of [event.payload.videoSnapshotsUrl, event.payload.manifestUrl]) {
-    const object = parseS3Reference(ref);
+  for (const ref of [event.payload.archiveUri, event.payload.manifestUri]) {
+    const object = parseS3Uri(ref);
     if (object.bucket === deps.config.imagesBucket && object.key.startsWith(prefix)) objects.push(object);
     else deps.log.warn("late SUCCESS points outside the video's prefix; left alone", { videoId, bucket: object.bucket });
   }
