@@ -298,7 +298,7 @@ describe("invalid messages", () => {
     expect(result.retryMessages).toEqual([]);
     expect(await pm.requests()).toHaveLength(0);
     const [line] = jsonLines(errors);
-    expect(line).toMatchObject({ level: "error", msg: "invalid email message dropped", queueMessageId: ids[0] });
+    expect(line).toMatchObject({ level: "error", msg: "invalid email message dropped", messageId: ids[0] });
     expect(Array.isArray(line?.issues)).toBe(true);
   });
 
