@@ -20,6 +20,9 @@ export type DeliveryDb = BaseSQLiteDatabase<"async", any, any>;
 /** A column of `T`, by its property name. */
 type ColumnKey<T extends SQLiteTable> = keyof T["_"]["columns"] & keyof T["$inferSelect"] & string;
 
+/** Columns to write: values, or SQL computed by D1 (e.g. appending to a JSON log). */
+type Values<T extends SQLiteTable> = { [C in keyof T["$inferInsert"]]?: T["$inferInsert"][C] | SQL };
+
 /** The statuses of a table's status column. */
 type StatusOf<T extends SQLiteTable, K extends ColumnKey<T>> = Extract<T["$inferSelect"][K], string>;
 
@@ -81,7 +84,7 @@ export interface DeliveryStore<T extends SQLiteTable, Status> {
   claim(
     db: DeliveryDb,
     where: SQL,
-    opts: { insert?: Partial<T["$inferInsert"]>; values?: Partial<T["$inferInsert"]>; leaseMs: number; now?: Date },
+    opts: { insert?: Values<T>; values?: Values<T>; leaseMs: number; now?: Date },
   ): Promise<Claim<T["$inferSelect"], Status>>;
   /**
    * Records how a send ended and releases the lease; rows already final are left as they are.
@@ -92,7 +95,7 @@ export interface DeliveryStore<T extends SQLiteTable, Status> {
     db: DeliveryDb,
     where: SQL,
     settlement: Settlement,
-    opts?: { values?: Partial<T["$inferInsert"]>; now?: Date },
+    opts?: { values?: Values<T>; now?: Date },
   ): Promise<boolean>;
   /** @returns the row `where` selects, or undefined */
   find(db: DeliveryDb, where: SQL): Promise<T["$inferSelect"] | undefined>;

@@ -105,14 +105,14 @@ export async function processBatch(
     options.mailer !== undefined ? options.mailer : config.postmark ? createPostmarkMailer(config.postmark) : null;
   if (!mailer) announceRecordMode(log);
   const leaseMs = (config.postmark?.timeoutSeconds ?? 0) * 1000 + LEASE_MARGIN_MS;
-  const sender: Sender = { config, mailer, leaseMs, db: drizzle(config.db) };
+  const context: BatchContext = { config, mailer, leaseMs, db: drizzle(config.db) };
   return Promise.all(
-    batch.messages.map((message) => processMessage(message, sender, log.child({ messageId: message.id }))),
+    batch.messages.map((message) => processMessage(message, context, log.child({ messageId: message.id }))),
   );
 }
 
 /** What every message of a batch is sent with. */
-interface Sender {
+interface BatchContext {
   config: EmailConfig;
   mailer: Mailer | null;
   leaseMs: number;
@@ -126,8 +126,8 @@ function errorText(error: unknown): string {
 }
 
 /** Handles one message; see the module documentation for the decision table. */
-async function processMessage(message: Message<unknown>, sender: Sender, log: Logger): Promise<MessageOutcome> {
-  const { config, mailer, leaseMs, db } = sender;
+async function processMessage(message: Message<unknown>, context: BatchContext, log: Logger): Promise<MessageOutcome> {
+  const { config, mailer, leaseMs, db } = context;
   const deliveries = message.attempts;
 
   const parsed = ConsumableMessage.safeParse(message.body);
