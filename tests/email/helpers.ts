@@ -32,11 +32,11 @@ export interface QueueResult {
   retryMessages: { msgId: string; delaySeconds?: number }[];
 }
 
-/** A queue message to deliver: its body, and optionally id / delivery attempts. */
+/** A queue message to deliver: its body, and optionally its id and how many deliveries it has had (`message.attempts`). */
 export interface Delivery {
   body: unknown;
   id?: string;
-  attempts?: number;
+  deliveries?: number;
 }
 
 /** A unique video id per test, so tests never share D1 rows. */
@@ -108,7 +108,7 @@ export interface DeliveryOutcome {
 
 /**
  * Delivers messages to the Worker's `queue()` handler as one batch and returns the ack/retry state.
- * @param deliveries bodies (or full deliveries with id/attempts)
+ * @param deliveries bodies (or full deliveries with id / delivery count)
  * @param workerEnv the env passed to the handler
  */
 export async function deliver(
@@ -118,7 +118,7 @@ export async function deliver(
   const messages = deliveries.map((d) => ({
     id: (d as Delivery).id ?? crypto.randomUUID(),
     timestamp: new Date(),
-    attempts: (d as Delivery).attempts ?? 1,
+    attempts: (d as Delivery).deliveries ?? 1,
     body: d.body,
   }));
   const batch = createMessageBatch("vidsnap-email", messages);

@@ -74,13 +74,13 @@ function capturingDeps(logLevel: "debug" | "error" = "error") {
   return { deps, sent };
 }
 
-/** A queue message for calling a consumer directly: records ack/retry (getQueueResult omits retry delays). */
-function recordingMessage(body: unknown, attempts: number) {
+/** A queue message on its `deliveries`-th delivery, for calling a consumer directly: records ack/retry (getQueueResult omits retry delays). */
+function recordingMessage(body: unknown, deliveries: number) {
   const message = {
     id: `rec-${crypto.randomUUID()}`,
     timestamp: new Date(),
     body,
-    attempts,
+    attempts: deliveries,
     outcome: undefined as undefined | "ack" | { retry: { delaySeconds?: number } },
     ack() {
       message.outcome = "ack";
@@ -424,10 +424,10 @@ describe("webhook deliveries", () => {
     const message = sent[0]!;
     const delays: number[] = [];
     const { deps } = capturingDeps();
-    for (let attempt = 1; attempt <= WEBHOOK_MAX_ATTEMPTS; attempt++) {
-      const delivery = recordingMessage(message, attempt);
+    for (let tryNumber = 1; tryNumber <= WEBHOOK_MAX_ATTEMPTS; tryNumber++) {
+      const delivery = recordingMessage(message, tryNumber);
       await consumeWebhook(delivery as unknown as Message<unknown>, deps);
-      if (attempt < WEBHOOK_MAX_ATTEMPTS) {
+      if (tryNumber < WEBHOOK_MAX_ATTEMPTS) {
         expect(delivery.outcome).toMatchObject({ retry: {} });
         delays.push((delivery.outcome as { retry: { delaySeconds: number } }).retry.delaySeconds);
       } else {
