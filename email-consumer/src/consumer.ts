@@ -13,11 +13,16 @@
  * | Postmark error / timeout | `failed` + lastError | retry with exponential backoff |
  * | D1 error | whatever was written | retry with exponential backoff |
  */
+import { eq } from "drizzle-orm";
+import { drizzle } from "drizzle-orm/d1";
+import { backoffDelay } from "../../runtime/backoff.ts";
+import type { DeliveryDb } from "../../runtime/delivery-store.ts";
+import { createLogger, errorFields, type Logger } from "../../runtime/log.ts";
+import { emails } from "../../schema/db.ts";
 import { SnapshotEmailMessage } from "../../schema/messages/snapshot-email.ts";
-import type { EmailEnv } from "./env.ts";
-import { describeError, log } from "./log.ts";
+import type { EmailConfig } from "./env.ts";
 import { createPostmarkMailer, formatRecipient, isPermanentSendError, type Mailer } from "./postmark.ts";
-import { claimEmail, markFailed, markSent, type EmailKey } from "./store.ts";
+import { emailStore, emailWhere, type EmailKey } from "./store.ts";
 import { renderEmail } from "./templates.ts";
 
 /** First retry delay after a failed send, seconds. */
@@ -42,12 +47,14 @@ export type MessageOutcome =
   | "error";
 
 /**
- * Exponential backoff of a message that failed `attempts` times: 30 s, 60 s, 120 s... capped at 15 min.
- * @param attempts `message.attempts` (1 on the first delivery)
+ * Delay before the next delivery of a message whose send failed: 30 s, 60 s, 120 s… capped at 15 min.
+ * @param deliveries `message.attempts`, the deliveries so far (1 on the first)
  */
-export function retryDelaySeconds(attempts: number): number {
-  const n = Number.isFinite(attempts) ? Math.max(1, Math.floor(attempts)) : 1;
-  return Math.min(MAX_RETRY_DELAY_SECONDS, BASE_RETRY_DELAY_SECONDS * 2 ** Math.min(n - 1, 20));
+export function retryDelaySeconds(deliveries: number): number {
+  return backoffDelay(Number.isFinite(deliveries) ? deliveries : 1, {
+    base: BASE_RETRY_DELAY_SECONDS,
+    max: MAX_RETRY_DELAY_SECONDS,
+  });
 }
 
 /**
@@ -70,15 +77,17 @@ const ConsumableMessage = SnapshotEmailMessage.superRefine((message, ctx) => {
 let recordModeAnnounced = false;
 
 /** Logs once per isolate that emails are recorded, not sent. */
-function announceRecordMode(): void {
+function announceRecordMode(log: Logger): void {
   if (recordModeAnnounced) return;
   recordModeAnnounced = true;
-  log("warn", "POSTMARK_SERVER_TOKEN not set: emails are recorded in D1 table emails and the log, not sent");
+  log.warn("POSTMARK_SERVER_TOKEN not set: emails are recorded in D1 table emails and the log, not sent");
 }
 
 /** Dependencies of {@link processBatch}; the mailer defaults to Postmark when a token is configured. */
 export interface ProcessOptions {
   mailer?: Mailer | null;
+  /** Logger of the batch; each message's lines bind its `messageId`. */
+  log?: Logger;
 }
 
 /**
@@ -88,29 +97,44 @@ export interface ProcessOptions {
  */
 export async function processBatch(
   batch: MessageBatch<unknown>,
-  env: EmailEnv,
+  config: EmailConfig,
   options: ProcessOptions = {},
 ): Promise<MessageOutcome[]> {
-  const mailer = options.mailer !== undefined ? options.mailer : env.postmark ? createPostmarkMailer(env.postmark) : null;
-  if (!mailer) announceRecordMode();
-  const leaseMs = (env.postmark?.timeoutSeconds ?? 0) * 1000 + LEASE_MARGIN_MS;
-  return Promise.all(batch.messages.map((message) => processMessage(message, env, mailer, leaseMs)));
+  const log = options.log ?? createLogger();
+  const mailer =
+    options.mailer !== undefined ? options.mailer : config.postmark ? createPostmarkMailer(config.postmark) : null;
+  if (!mailer) announceRecordMode(log);
+  const leaseMs = (config.postmark?.timeoutSeconds ?? 0) * 1000 + LEASE_MARGIN_MS;
+  const context: BatchContext = { config, mailer, leaseMs, db: drizzle(config.db) };
+  return Promise.all(
+    batch.messages.map((message) => processMessage(message, context, log.child({ messageId: message.id }))),
+  );
+}
+
+/** What every message of a batch is sent with. */
+interface BatchContext {
+  config: EmailConfig;
+  mailer: Mailer | null;
+  leaseMs: number;
+  db: DeliveryDb;
+}
+
+/** `Name: message` of a thrown value, as stored in the row's last error. */
+function errorText(error: unknown): string {
+  const { name, message } = errorFields(error).error;
+  return `${String(name)}: ${String(message)}`;
 }
 
 /** Handles one message; see the module documentation for the decision table. */
-async function processMessage(
-  message: Message<unknown>,
-  env: EmailEnv,
-  mailer: Mailer | null,
-  leaseMs: number,
-): Promise<MessageOutcome> {
-  const base = { queueMessageId: message.id, deliveryAttempts: message.attempts };
+async function processMessage(message: Message<unknown>, context: BatchContext, log: Logger): Promise<MessageOutcome> {
+  const { config, mailer, leaseMs, db } = context;
+  const deliveries = message.attempts;
 
   const parsed = ConsumableMessage.safeParse(message.body);
   if (!parsed.success) {
     const body = message.body as { type?: unknown } | null;
-    log("error", "invalid email message dropped", {
-      ...base,
+    log.error("invalid email message dropped", {
+      deliveries,
       type: typeof body?.type === "string" ? body.type.slice(0, 100) : undefined,
       issues: parsed.error.issues.slice(0, 20).map((i) => ({ path: i.path.join("."), message: i.message })),
     });
@@ -125,45 +149,44 @@ async function processMessage(
     attempt: p.attempt,
     outcome: msg.type === "MSG_SEND_SNAPSHOT_EXTRACTION_SUCCESS" ? "success" : "error",
   };
-  const ctx = { ...base, videoId: key.videoId, attempt: key.attempt, outcome: key.outcome };
+  const mlog = log.child({ deliveries, videoId: key.videoId, attempt: key.attempt, outcome: key.outcome });
+  const where = emailWhere(key);
 
   let claimedId: string | undefined;
   try {
     const email = renderEmail(msg);
-    const claim = await claimEmail(
-      env.db,
-      key,
-      // D1 keeps the bare address (queryable); Postmark gets the display-name form.
-      { to: p.to, subject: email.subject, textBody: email.textBody },
-      mailer ? "sending" : "recorded",
+    // D1 keeps the bare address (queryable); Postmark gets the display-name form.
+    const content = { to: p.to, subject: email.subject, textBody: email.textBody };
+    const claim = await emailStore.claim(db, where, {
+      insert: { id: crypto.randomUUID(), ...key },
+      values: mailer ? content : { ...content, status: "recorded" },
       leaseMs,
-    );
+    });
 
+    if (claim.kind === "gone") throw new Error("emails row vanished after an insert conflict");
     if (claim.kind === "done") {
-      log("info", "email already handled, duplicate delivery acked", { ...ctx, status: claim.status });
+      mlog.info("email already handled, duplicate delivery acked", { status: claim.status });
       message.ack();
       return "duplicate";
     }
     if (claim.kind === "in-flight") {
-      log("warn", "email being sent by another delivery, retrying later", {
-        ...ctx,
-        delaySeconds: claim.retryAfterSeconds,
-      });
+      mlog.warn("email being sent by another delivery, retrying later", { delaySeconds: claim.retryAfterSeconds });
       message.retry({ delaySeconds: claim.retryAfterSeconds });
       return "in-flight";
     }
 
     if (!mailer) {
-      log("info", "email recorded", { ...ctx, to: p.to, subject: email.subject, text: email.textBody });
+      mlog.info("email recorded", { to: p.to, subject: email.subject, text: email.textBody });
       message.ack();
       return "recorded";
     }
 
-    claimedId = claim.id;
+    claimedId = claim.row.id;
+    const claimed = eq(emails.id, claim.row.id);
     let messageId: string;
     try {
       ({ messageId } = await mailer.send({
-        from: env.emailFrom,
+        from: config.emailFrom,
         to: formatRecipient(p.to, p.name),
         subject: email.subject,
         textBody: email.textBody,
@@ -172,44 +195,37 @@ async function processMessage(
         metadata: { videoId: key.videoId.slice(0, 80), attempt: String(key.attempt), outcome: key.outcome },
       }));
     } catch (error) {
-      const failure = describeError(error);
-      await markFailed(env.db, claim.id, `${failure.name}: ${failure.message}`).catch((dbError: unknown) =>
-        log("error", "could not mark email failed", { ...ctx, error: describeError(dbError) }),
-      );
+      await emailStore
+        .settle(db, claimed, { sent: false, error: errorText(error) })
+        .catch((dbError: unknown) => mlog.error("could not mark email failed", errorFields(dbError)));
       if (isPermanentSendError(error)) {
-        log("error", "Postmark rejected the email permanently, message dropped", { ...ctx, error: failure });
+        mlog.error("Postmark rejected the email permanently, message dropped", errorFields(error));
         message.ack();
         return "rejected";
       }
-      const delaySeconds = retryDelaySeconds(message.attempts);
-      log("warn", "email send failed, retrying", { ...ctx, error: failure, delaySeconds });
+      const delaySeconds = retryDelaySeconds(deliveries);
+      mlog.warn("email send failed, retrying", { ...errorFields(error), delaySeconds });
       message.retry({ delaySeconds });
       return "send-failed";
     }
 
     try {
-      await markSent(env.db, claim.id, messageId);
+      await emailStore.settle(db, claimed, { sent: true }, { values: { providerMessageId: messageId } });
     } catch (dbError) {
       // The email is out: retrying would send it again. Ack, and leave a trace to reconcile the row.
-      log("error", "email sent but its row could not be marked sent", {
-        ...ctx,
+      mlog.error("email sent but its row could not be marked sent", {
         providerMessageId: messageId,
-        error: describeError(dbError),
+        ...errorFields(dbError),
       });
       message.ack();
       return "sent";
     }
-    log("info", "email sent", { ...ctx, providerMessageId: messageId });
+    mlog.info("email sent", { providerMessageId: messageId });
     message.ack();
     return "sent";
   } catch (error) {
-    const delaySeconds = retryDelaySeconds(message.attempts);
-    log("error", "email processing failed, retrying", {
-      ...ctx,
-      emailId: claimedId,
-      error: describeError(error),
-      delaySeconds,
-    });
+    const delaySeconds = retryDelaySeconds(deliveries);
+    mlog.error("email processing failed, retrying", { emailId: claimedId, ...errorFields(error), delaySeconds });
     message.retry({ delaySeconds });
     return "error";
   }

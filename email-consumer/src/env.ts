@@ -1,10 +1,11 @@
 /**
- * The email consumer's environment (bindings, vars, secrets), validated with zod at the entry of every
- * `queue()` invocation. It fails closed: outside `ENVIRONMENT=local` a Postmark token is required, so a
- * deployed Worker with a missing secret retries its messages (and shows errors) instead of silently
- * "recording" emails nobody receives.
+ * The email consumer's bindings and the config validated from them at the entry of every `queue()`
+ * invocation. It fails closed: outside `ENVIRONMENT=local` a Postmark token is required, so a deployed
+ * Worker with a missing secret retries its messages (and shows errors) instead of silently "recording"
+ * emails nobody receives.
  */
 import { z } from "zod";
+import { loadConfig } from "../../runtime/config.ts";
 
 /** The raw `env` the runtime hands to the Worker (see `email-consumer/wrangler.toml`). */
 export interface EmailConsumerBindings {
@@ -34,21 +35,13 @@ export interface PostmarkConfig {
   timeoutSeconds: number;
 }
 
-/** The validated environment the consumer works with. */
-export interface EmailEnv {
+/** The validated config the consumer works with. */
+export interface EmailConfig {
   db: D1Database;
   environment: string;
   emailFrom: string;
   /** null: record mode (no token, local only). */
   postmark: PostmarkConfig | null;
-}
-
-/** Thrown by {@link parseEnv}; the message lists variable names and problems, never values. */
-export class EnvError extends Error {
-  override name = "EnvError";
-  constructor(readonly issues: readonly { path: string; message: string }[]) {
-    super(`invalid email-consumer environment: ${issues.map((i) => `${i.path}: ${i.message}`).join("; ")}`);
-  }
 }
 
 const POSTMARK_DEFAULT_HOST = "api.postmarkapp.com";
@@ -87,7 +80,7 @@ const D1 = z.custom<D1Database>(
   "must be a D1 database binding",
 );
 
-const RawEnv = z
+const Bindings = z
   .object({
     DB: D1,
     ENVIRONMENT: z.string().trim().min(1, "must not be empty"),
@@ -96,49 +89,43 @@ const RawEnv = z
     POSTMARK_SERVER_TOKEN: optionalString,
     POSTMARK_TIMEOUT_SECONDS: optionalString.pipe(Timeout.optional()),
   })
-  .superRefine((env, ctx) => {
-    if (env.ENVIRONMENT !== "local" && env.POSTMARK_SERVER_TOKEN === undefined) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["POSTMARK_SERVER_TOKEN"],
-        message: `required when ENVIRONMENT is not "local" (emails are only recorded, never sent, without it)`,
-      });
+  .transform((env): EmailConfig => {
+    let postmark: PostmarkConfig | null = null;
+    if (env.POSTMARK_SERVER_TOKEN !== undefined) {
+      const requestHost = env.POSTMARK_API_HOST ?? POSTMARK_DEFAULT_HOST;
+      const hostname = requestHost.replace(/:\d+$/, "").toLowerCase();
+      postmark = {
+        serverToken: env.POSTMARK_SERVER_TOKEN,
+        requestHost,
+        useHttps: !LOOPBACK_HOSTS.has(hostname),
+        timeoutSeconds: env.POSTMARK_TIMEOUT_SECONDS ?? DEFAULT_POSTMARK_TIMEOUT_SECONDS,
+      };
     }
+    return { db: env.DB, environment: env.ENVIRONMENT, emailFrom: env.EMAIL_FROM, postmark };
   });
 
 /**
- * Validates the Worker's `env` and derives the consumer's configuration.
- * @throws {EnvError} when a binding or variable is missing or malformed, or when the Postmark token is
- *   missing outside `ENVIRONMENT=local`
+ * Validates the Worker's bindings into the consumer's config.
+ * @throws {ConfigError} when a binding or variable is missing or malformed, or when the Postmark token is
+ *   missing outside `ENVIRONMENT=local`; problems name variables, never values (zod 4 messages do not echo
+ *   input, so the token cannot leak)
  */
-export function parseEnv(raw: EmailConsumerBindings | Record<string, unknown>): EmailEnv {
+export function parseEnv(raw: EmailConsumerBindings | Record<string, unknown>): EmailConfig {
   const source = raw as Record<string, unknown>;
   // Read only the keys we know: `env` may be a runtime proxy, and unrelated bindings are none of our business.
-  const result = RawEnv.safeParse({
+  const picked = {
     DB: source.DB,
     ENVIRONMENT: source.ENVIRONMENT,
     EMAIL_FROM: source.EMAIL_FROM,
     POSTMARK_API_HOST: source.POSTMARK_API_HOST,
     POSTMARK_SERVER_TOKEN: source.POSTMARK_SERVER_TOKEN,
     POSTMARK_TIMEOUT_SECONDS: source.POSTMARK_TIMEOUT_SECONDS,
+  };
+  return loadConfig(Bindings, picked, {
+    what: "email-consumer environment",
+    check: (config) =>
+      config.environment !== "local" && config.postmark === null
+        ? [`POSTMARK_SERVER_TOKEN: required when ENVIRONMENT is not "local" (emails are only recorded, never sent, without it)`]
+        : [],
   });
-  if (!result.success) {
-    // zod 4 messages do not echo input values, so the token cannot leak through here.
-    throw new EnvError(
-      result.error.issues.map((issue) => ({ path: issue.path.join(".") || "(env)", message: issue.message })),
-    );
-  }
-  const env = result.data;
-  let postmark: PostmarkConfig | null = null;
-  if (env.POSTMARK_SERVER_TOKEN !== undefined) {
-    const requestHost = env.POSTMARK_API_HOST ?? POSTMARK_DEFAULT_HOST;
-    const hostname = requestHost.replace(/:\d+$/, "").toLowerCase();
-    postmark = {
-      serverToken: env.POSTMARK_SERVER_TOKEN,
-      requestHost,
-      useHttps: !LOOPBACK_HOSTS.has(hostname),
-      timeoutSeconds: env.POSTMARK_TIMEOUT_SECONDS ?? DEFAULT_POSTMARK_TIMEOUT_SECONDS,
-    };
-  }
-  return { db: env.DB, environment: env.ENVIRONMENT, emailFrom: env.EMAIL_FROM, postmark };
 }

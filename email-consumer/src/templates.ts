@@ -97,13 +97,21 @@ function isHttpUrl(url: string): boolean {
   }
 }
 
-function htmlDocument(title: string, paragraphs: string[]): string {
+/** The plain-text body: greeting, `lines`, then the video id and the signature. */
+function textDocument(name: string | undefined, lines: string[], videoId: string): string {
+  return [greeting(name), "", ...lines, "", `Video id: ${videoId}`, "", "-- vidsnap"].join("\n");
+}
+
+/** The HTML body: greeting, `paragraphs` (already escaped), then the video id and why the email came. */
+function htmlDocument(title: string, name: string | undefined, paragraphs: string[], videoId: string): string {
   return [
     "<!doctype html>",
     '<html lang="en"><head><meta charset="utf-8">',
     `<title>${escapeHtml(title)}</title></head>`,
     '<body style="font-family: -apple-system, Segoe UI, Roboto, Helvetica, Arial, sans-serif; line-height: 1.5; color: #1f2328;">',
+    `<p>${escapeHtml(greeting(name))}</p>`,
     ...paragraphs,
+    `<p style="color: #656d76;">Video id: <code>${escapeHtml(videoId)}</code></p>`,
     '<p style="color: #656d76; font-size: 12px;">You receive this email because you uploaded a video to vidsnap.</p>',
     "</body></html>",
   ].join("\n");
@@ -118,32 +126,33 @@ export function renderSuccessEmail(message: SendSnapshotExtractionSuccessMessage
   const expiry = formatExpiry(p.downloadUrlExpiresAt);
   const subject = oneLine(`Your snapshots of ${filename} are ready`);
 
-  const textBody = [
-    greeting(p.name),
-    "",
-    `vidsnap extracted ${images} from "${filename}" (attempt ${p.attempt}).`,
-    `Download the ZIP archive (${size}):`,
-    p.downloadUrl,
-    "",
-    `This link expires on ${expiry}.`,
-    "",
-    `Video id: ${p.videoId}`,
-    "",
-    "-- vidsnap",
-  ].join("\n");
+  const textBody = textDocument(
+    p.name,
+    [
+      `vidsnap extracted ${images} from "${filename}" (attempt ${p.attempt}).`,
+      `Download the ZIP archive (${size}):`,
+      p.downloadUrl,
+      "",
+      `This link expires on ${expiry}.`,
+    ],
+    p.videoId,
+  );
 
   const e = escapeHtml;
   const link = isHttpUrl(p.downloadUrl)
     ? `<a href="${e(p.downloadUrl)}" style="display: inline-block; padding: 10px 16px; background: #0969da; color: #ffffff; text-decoration: none; border-radius: 6px;">Download the ZIP (${e(size)})</a>`
     : `<code>${e(p.downloadUrl)}</code>`;
-  const htmlBody = htmlDocument(subject, [
-    `<p>${e(greeting(p.name))}</p>`,
-    `<p>vidsnap extracted <strong>${e(images)}</strong> from <strong>${e(filename)}</strong> (attempt ${p.attempt}).</p>`,
-    `<p>${link}</p>`,
-    `<p>Or copy this link: <br><span style="word-break: break-all;">${e(p.downloadUrl)}</span></p>`,
-    `<p>This link expires on <strong>${e(expiry)}</strong>.</p>`,
-    `<p style="color: #656d76;">Video id: <code>${e(p.videoId)}</code></p>`,
-  ]);
+  const htmlBody = htmlDocument(
+    subject,
+    p.name,
+    [
+      `<p>vidsnap extracted <strong>${e(images)}</strong> from <strong>${e(filename)}</strong> (attempt ${p.attempt}).</p>`,
+      `<p>${link}</p>`,
+      `<p>Or copy this link: <br><span style="word-break: break-all;">${e(p.downloadUrl)}</span></p>`,
+      `<p>This link expires on <strong>${e(expiry)}</strong>.</p>`,
+    ],
+    p.videoId,
+  );
   return { subject, textBody, htmlBody };
 }
 
@@ -154,31 +163,32 @@ export function renderErrorEmail(message: SendSnapshotExtractionErrorMessage): R
   const subject = oneLine(`We could not extract snapshots from ${filename}`);
   const retry = retryEndpoint(p.videoId);
 
-  const textBody = [
-    greeting(p.name),
-    "",
-    `vidsnap could not extract snapshots from "${filename}" (attempt ${p.attempt}).`,
-    "",
-    `Error: ${p.errorMessage}`,
-    p.errorDescription,
-    "",
-    "You can try again with the vidsnap API:",
-    `  ${retry}`,
-    "",
-    `Video id: ${p.videoId}`,
-    "",
-    "-- vidsnap",
-  ].join("\n");
+  const textBody = textDocument(
+    p.name,
+    [
+      `vidsnap could not extract snapshots from "${filename}" (attempt ${p.attempt}).`,
+      "",
+      `Error: ${p.errorMessage}`,
+      p.errorDescription,
+      "",
+      "You can try again with the vidsnap API:",
+      `  ${retry}`,
+    ],
+    p.videoId,
+  );
 
   const e = escapeHtml;
-  const htmlBody = htmlDocument(subject, [
-    `<p>${e(greeting(p.name))}</p>`,
-    `<p>vidsnap could not extract snapshots from <strong>${e(filename)}</strong> (attempt ${p.attempt}).</p>`,
-    `<p><strong>Error:</strong> ${e(p.errorMessage)}</p>`,
-    `<p style="white-space: pre-line;">${e(p.errorDescription)}</p>`,
-    `<p>You can try again with the vidsnap API:<br><code>${e(retry)}</code></p>`,
-    `<p style="color: #656d76;">Video id: <code>${e(p.videoId)}</code></p>`,
-  ]);
+  const htmlBody = htmlDocument(
+    subject,
+    p.name,
+    [
+      `<p>vidsnap could not extract snapshots from <strong>${e(filename)}</strong> (attempt ${p.attempt}).</p>`,
+      `<p><strong>Error:</strong> ${e(p.errorMessage)}</p>`,
+      `<p style="white-space: pre-line;">${e(p.errorDescription)}</p>`,
+      `<p>You can try again with the vidsnap API:<br><code>${e(retry)}</code></p>`,
+    ],
+    p.videoId,
+  );
   return { subject, textBody, htmlBody };
 }
 

@@ -132,9 +132,9 @@ describe("deduplication", () => {
     const pm = new PostmarkSession();
     const msg = successMessage();
 
-    const first = await deliver([{ body: msg, attempts: 1 }], pm.env());
-    const second = await deliver([{ body: msg, attempts: 1 }], pm.env());
-    const third = await deliver([{ body: structuredClone(msg), attempts: 2 }], pm.env());
+    const first = await deliver([{ body: msg, deliveries: 1 }], pm.env());
+    const second = await deliver([{ body: msg, deliveries: 1 }], pm.env());
+    const third = await deliver([{ body: structuredClone(msg), deliveries: 2 }], pm.env());
 
     for (const run of [first, second, third]) expect(run.result.explicitAcks).toEqual(run.ids);
     expect(await pm.requests()).toHaveLength(1);
@@ -157,7 +157,7 @@ describe("deduplication", () => {
     expect(retries[0]!.delaySeconds).toBeLessThanOrEqual(30);
 
     // When the copy comes back, the row is sent: acked, still one call.
-    const later = await deliver([{ body: msg, attempts: 2 }], pm.env());
+    const later = await deliver([{ body: msg, deliveries: 2 }], pm.env());
     expect(later.result.explicitAcks).toEqual(later.ids);
     expect(await pm.requests()).toHaveLength(1);
   });
@@ -183,7 +183,7 @@ describe("deduplication", () => {
     const msg = successMessage();
     await insertRow(msg, "sending", 10 * 60_000);
 
-    const { result, ids } = await deliver([{ body: msg, attempts: 2 }], pm.env());
+    const { result, ids } = await deliver([{ body: msg, deliveries: 2 }], pm.env());
 
     expect(result.explicitAcks).toEqual(ids);
     expect(await pm.accepted()).toHaveLength(1);
@@ -197,7 +197,7 @@ describe("Postmark failures", () => {
     await pm.setMode("fail", 500);
     const msg = successMessage();
 
-    const first = await deliver([{ body: msg, attempts: 1 }], pm.env());
+    const first = await deliver([{ body: msg, deliveries: 1 }], pm.env());
 
     expect(first.result.explicitAcks).toEqual([]);
     expect(first.result.retryMessages).toEqual([{ msgId: first.ids[0] }]);
@@ -208,19 +208,19 @@ describe("Postmark failures", () => {
     expect(await pm.requests()).toHaveLength(1);
 
     // Still failing on the 3rd delivery: 30·2² s.
-    const third = await deliver([{ body: msg, attempts: 3 }], pm.env());
+    const third = await deliver([{ body: msg, deliveries: 3 }], pm.env());
     expect(third.result.retryMessages).toEqual([{ msgId: third.ids[0] }]);
     expect(third.retries).toEqual([{ msgId: third.ids[0], delaySeconds: 120 }]);
 
     await pm.setMode("ok");
-    const fourth = await deliver([{ body: msg, attempts: 4 }], pm.env());
+    const fourth = await deliver([{ body: msg, deliveries: 4 }], pm.env());
     expect(fourth.result.explicitAcks).toEqual(fourth.ids);
     const requests = await pm.requests();
     expect(requests.map((r) => r.status)).toEqual([500, 500, 200]);
     expect(await rowOf(msg)).toMatchObject({ status: "sent", lastError: null, providerMessageId: requests[2]!.messageId });
 
     // And once sent, a further redelivery is a no-op.
-    const fifth = await deliver([{ body: msg, attempts: 5 }], pm.env());
+    const fifth = await deliver([{ body: msg, deliveries: 5 }], pm.env());
     expect(fifth.result.explicitAcks).toEqual(fifth.ids);
     expect(await pm.requests()).toHaveLength(3);
   });
@@ -265,7 +265,7 @@ describe("Postmark failures", () => {
     expect(await rowOf(msg)).toMatchObject({ status: "failed" });
   });
 
-  it("backoff is 30·2^(attempts-1) seconds, capped at 15 minutes", () => {
+  it("backoff is 30·2^(deliveries-1) seconds, capped at 15 minutes", () => {
     expect([1, 2, 3, 4, 5, 6, 7, 100].map(retryDelaySeconds)).toEqual([30, 60, 120, 240, 480, 900, 900, 900]);
     expect(retryDelaySeconds(0)).toBe(30);
     expect(retryDelaySeconds(Number.NaN)).toBe(30);
@@ -298,7 +298,7 @@ describe("invalid messages", () => {
     expect(result.retryMessages).toEqual([]);
     expect(await pm.requests()).toHaveLength(0);
     const [line] = jsonLines(errors);
-    expect(line).toMatchObject({ level: "error", msg: "invalid email message dropped", queueMessageId: ids[0] });
+    expect(line).toMatchObject({ level: "error", msg: "invalid email message dropped", messageId: ids[0] });
     expect(Array.isArray(line?.issues)).toBe(true);
   });
 

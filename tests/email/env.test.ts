@@ -1,6 +1,7 @@
-/** The env schema (`email-consumer/src/env.ts`): fails closed outside ENVIRONMENT=local. */
+/** The config schema (`email-consumer/src/env.ts`): fails closed outside ENVIRONMENT=local. */
 import { describe, expect, it } from "vitest";
-import { EnvError, parseEnv } from "../../email-consumer/src/env.ts";
+import { ConfigError } from "../../runtime/config.ts";
+import { parseEnv } from "../../email-consumer/src/env.ts";
 import { bindings } from "./helpers.ts";
 
 const base = {
@@ -14,8 +15,8 @@ function issuesOf(raw: Record<string, unknown>): string[] {
   try {
     parseEnv(raw);
   } catch (error) {
-    expect(error).toBeInstanceOf(EnvError);
-    return (error as EnvError).issues.map((i) => i.path);
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as ConfigError).problems.map((problem) => problem.slice(0, problem.indexOf(":")));
   }
   throw new Error("parseEnv accepted the env");
 }

@@ -5,12 +5,15 @@
 import { createExecutionContext, createMessageBatch, getQueueResult, type D1Migration } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { inject, vi } from "vitest";
-import type {
-  SendSnapshotExtractionErrorMessage,
-  SendSnapshotExtractionSuccessMessage,
+import { drizzle } from "drizzle-orm/d1";
+import {
+  sendSnapshotExtractionErrorMessage,
+  sendSnapshotExtractionSuccessMessage,
+  type SendSnapshotExtractionErrorMessage,
+  type SendSnapshotExtractionSuccessMessage,
 } from "../../schema/messages/snapshot-email.ts";
 import worker, { type EmailConsumerBindings } from "../../email-consumer/src/index.ts";
-import { findEmail, type EmailKey } from "../../email-consumer/src/store.ts";
+import { emailStore, emailWhere, type EmailKey } from "../../email-consumer/src/store.ts";
 
 /** The bindings of the test Worker (wrangler.toml + miniflare bindings of vitest.config.mts). */
 export interface TestBindings extends EmailConsumerBindings {
@@ -29,11 +32,11 @@ export interface QueueResult {
   retryMessages: { msgId: string; delaySeconds?: number }[];
 }
 
-/** A queue message to deliver: its body, and optionally id / delivery attempts. */
+/** A queue message to deliver: its body, and optionally its id and how many deliveries it has had (`message.attempts`). */
 export interface Delivery {
   body: unknown;
   id?: string;
-  attempts?: number;
+  deliveries?: number;
 }
 
 /** A unique video id per test, so tests never share D1 rows. */
@@ -45,46 +48,36 @@ export function newVideoId(): string {
 export function successMessage(
   payload: Partial<SendSnapshotExtractionSuccessMessage["payload"]> = {},
 ): SendSnapshotExtractionSuccessMessage {
-  return {
-    type: "MSG_SEND_SNAPSHOT_EXTRACTION_SUCCESS",
-    sender: "VIDEO_API_SERVICE",
-    target: "EMAIL_SERVICE",
-    payload: {
-      videoId: newVideoId(),
-      userId: "user_1",
-      attempt: 1,
-      to: "ada@example.com",
-      name: "Ada Lovelace",
-      filename: "holiday.mp4",
-      imageCount: 42,
-      zipSizeBytes: 12_345_678,
-      downloadUrl: "https://images.example.com/users/u/videos/v/attempts/1/images.zip?X-Amz-Signature=abc&X-Amz-Expires=604800",
-      downloadUrlExpiresAt: "2026-05-03T14:00:00.000Z",
-      ...payload,
-    },
-  };
+  return sendSnapshotExtractionSuccessMessage({
+    videoId: newVideoId(),
+    userId: "user_1",
+    attempt: 1,
+    to: "ada@example.com",
+    name: "Ada Lovelace",
+    filename: "holiday.mp4",
+    imageCount: 42,
+    zipSizeBytes: 12_345_678,
+    downloadUrl: "https://images.example.com/users/u/videos/v/attempts/1/images.zip?X-Amz-Signature=abc&X-Amz-Expires=604800",
+    downloadUrlExpiresAt: "2026-05-03T14:00:00.000Z",
+    ...payload,
+  });
 }
 
 /** A valid `MSG_SEND_SNAPSHOT_EXTRACTION_ERROR`, payload overridable. */
 export function errorMessage(
   payload: Partial<SendSnapshotExtractionErrorMessage["payload"]> = {},
 ): SendSnapshotExtractionErrorMessage {
-  return {
-    type: "MSG_SEND_SNAPSHOT_EXTRACTION_ERROR",
-    sender: "VIDEO_API_SERVICE",
-    target: "EMAIL_SERVICE",
-    payload: {
-      videoId: newVideoId(),
-      userId: "user_1",
-      attempt: 2,
-      to: "grace@example.com",
-      name: "Grace",
-      filename: "broken.mov",
-      errorMessage: "NO_VIDEO_STREAM",
-      errorDescription: "The file has no video stream ffprobe can read.",
-      ...payload,
-    },
-  };
+  return sendSnapshotExtractionErrorMessage({
+    videoId: newVideoId(),
+    userId: "user_1",
+    attempt: 2,
+    to: "grace@example.com",
+    name: "Grace",
+    filename: "broken.mov",
+    errorMessage: "NO_VIDEO_STREAM",
+    errorDescription: "The file has no video stream ffprobe can read.",
+    ...payload,
+  });
 }
 
 /** The test env with overrides (e.g. a Postmark token); `undefined` removes a binding. */
@@ -115,7 +108,7 @@ export interface DeliveryOutcome {
 
 /**
  * Delivers messages to the Worker's `queue()` handler as one batch and returns the ack/retry state.
- * @param deliveries bodies (or full deliveries with id/attempts)
+ * @param deliveries bodies (or full deliveries with id / delivery count)
  * @param workerEnv the env passed to the handler
  */
 export async function deliver(
@@ -125,7 +118,7 @@ export async function deliver(
   const messages = deliveries.map((d) => ({
     id: (d as Delivery).id ?? crypto.randomUUID(),
     timestamp: new Date(),
-    attempts: (d as Delivery).attempts ?? 1,
+    attempts: (d as Delivery).deliveries ?? 1,
     body: d.body,
   }));
   const batch = createMessageBatch("vidsnap-email", messages);
@@ -194,7 +187,7 @@ export function rowOf(message: SendSnapshotExtractionSuccessMessage | SendSnapsh
     attempt: message.payload.attempt,
     outcome: message.type === "MSG_SEND_SNAPSHOT_EXTRACTION_SUCCESS" ? "success" : "error",
   };
-  return findEmail(bindings.DB, key);
+  return emailStore.find(drizzle(bindings.DB), emailWhere(key));
 }
 
 /** Parses the JSON log lines written to a console spy's calls. */

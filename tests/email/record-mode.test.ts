@@ -64,7 +64,7 @@ describe("record mode (no Postmark token)", () => {
     const msg = successMessage();
 
     await deliver([{ body: msg }]);
-    const again = await deliver([{ body: msg, attempts: 2 }]);
+    const again = await deliver([{ body: msg, deliveries: 2 }]);
 
     expect(again.result.explicitAcks).toEqual(again.ids);
     expect(jsonLines(out).filter((l) => l.msg === "email recorded")).toHaveLength(1);

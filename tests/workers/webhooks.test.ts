@@ -17,7 +17,7 @@ import { videos, webhookDeliveries, webhookEndpoints } from "../../schema/db.ts"
 import type { DeliverWebhookMessage } from "../../schema/messages/index.ts";
 import { createDeps } from "../../edge-api/src/context.ts";
 import { loadConfig } from "../../edge-api/src/env.ts";
-import { createLogger } from "../../edge-api/src/log.ts";
+import { createLogger } from "../../runtime/log.ts";
 import { checkWebhookUrl } from "../../edge-api/src/services/webhooks/check-url.ts";
 import {
   WEBHOOK_MAX_ATTEMPTS,
@@ -70,17 +70,17 @@ function capturingDeps(logLevel: "debug" | "error" = "error") {
   } as unknown as Queue<DeliverWebhookMessage>;
   const loaded = loadConfig(testEnv);
   if (!loaded.ok) throw new Error(loaded.problems.join("; "));
-  const deps = createDeps({ ...testEnv, WEBHOOK_QUEUE: queue }, loaded.config, createLogger({}, logLevel));
+  const deps = createDeps({ ...testEnv, WEBHOOK_QUEUE: queue }, loaded.config, createLogger({}, { minLevel: logLevel }));
   return { deps, sent };
 }
 
-/** A queue message for calling a consumer directly: records ack/retry (getQueueResult omits retry delays). */
-function recordingMessage(body: unknown, attempts: number) {
+/** A queue message on its `deliveries`-th delivery, for calling a consumer directly: records ack/retry (getQueueResult omits retry delays). */
+function recordingMessage(body: unknown, deliveries: number) {
   const message = {
     id: `rec-${crypto.randomUUID()}`,
     timestamp: new Date(),
     body,
-    attempts,
+    attempts: deliveries,
     outcome: undefined as undefined | "ack" | { retry: { delaySeconds?: number } },
     ack() {
       message.outcome = "ack";
@@ -424,10 +424,10 @@ describe("webhook deliveries", () => {
     const message = sent[0]!;
     const delays: number[] = [];
     const { deps } = capturingDeps();
-    for (let attempt = 1; attempt <= WEBHOOK_MAX_ATTEMPTS; attempt++) {
-      const delivery = recordingMessage(message, attempt);
+    for (let tryNumber = 1; tryNumber <= WEBHOOK_MAX_ATTEMPTS; tryNumber++) {
+      const delivery = recordingMessage(message, tryNumber);
       await consumeWebhook(delivery as unknown as Message<unknown>, deps);
-      if (attempt < WEBHOOK_MAX_ATTEMPTS) {
+      if (tryNumber < WEBHOOK_MAX_ATTEMPTS) {
         expect(delivery.outcome).toMatchObject({ retry: {} });
         delays.push((delivery.outcome as { retry: { delaySeconds: number } }).retry.delaySeconds);
       } else {

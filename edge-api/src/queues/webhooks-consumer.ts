@@ -1,9 +1,8 @@
 /**
- * Consumer of MSG_DELIVER_WEBHOOK (queue vidsnap-webhooks): one try of the named delivery
- * (services/webhooks/deliver-webhook.ts). Succeeded, finally failed, already finished, in flight elsewhere
- * or gone → acked. A failed try with tries left → `message.retry({delaySeconds})` with the exponential
- * backoff 30·2^(n−1) s capped at 3600 s (the delivery row records the try and its next_attempt_at).
- * Invalid messages are logged and acked; D1 failures throw and the caller retries the message.
+ * Consumer of MSG_DELIVER_WEBHOOK (queue vidsnap-webhooks): one try of the named delivery. Only a failed try
+ * with tries left is retried, after the delay the delivery row records as its next try; everything else
+ * (succeeded, failed for good, finished or in flight elsewhere, gone, invalid) is acked. D1 failures throw
+ * and the caller retries the message.
  */
 import { DeliverWebhookMessage } from "../../../schema/messages/index.ts";
 import type { Deps } from "../context.ts";

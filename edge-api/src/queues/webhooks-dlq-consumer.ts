@@ -1,9 +1,7 @@
 /**
  * Consumer of the webhook dead-letter queue (vidsnap-webhooks-dlq): a MSG_DELIVER_WEBHOOK that used up the
- * queue's deliveries (max_retries in wrangler.toml) without being acked, e.g. because D1 kept failing. Its
- * delivery will never be tried again, so a still pending row is marked `failed`
- * (services/webhooks/fail-dead-lettered-delivery.ts). Invalid messages are logged and acked; D1 failures
- * throw and the caller retries the message.
+ * queue's deliveries without being acked (e.g. D1 kept failing) will never be tried again, so its delivery
+ * is failed if still pending. D1 failures throw and the caller retries the message.
  */
 import { DeliverWebhookMessage } from "../../../schema/messages/index.ts";
 import type { Deps } from "../context.ts";

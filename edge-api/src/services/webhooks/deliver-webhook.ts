@@ -1,26 +1,22 @@
 /**
- * One try of one webhook delivery (the work of the vidsnap-webhooks consumer, edge-api/src/queues/webhooks-consumer.ts):
- *
- * 1. claim the row: `pending` and not locked (or its lock expired) → locked for {@link LOCK_MS}. A row that
- *    succeeded or failed, or that another consumer is sending, is skipped: a duplicate message never sends
- *    twice after a success, nor twice at the same time.
- * 2. POST the stored body to the endpoint's URL (re-checked with ./check-url.ts) with `content-type:
- *    application/json`, `user-agent: vidsnap-webhooks/1`, `vidsnap-event-id`, `vidsnap-delivery-id` and
- *    `vidsnap-signature` (./sign-payload.ts); {@link WEBHOOK_TIMEOUT_MS} timeout; redirects are not followed
- *    (a 3xx is a failed try).
- * 3. record the try (appended to `attempt_log`) and release the lock: 2xx → `succeeded`; otherwise
- *    `pending` with `next_attempt_at` = now + {@link webhookRetryDelaySeconds}, or `failed` after
- *    {@link WEBHOOK_MAX_ATTEMPTS} tries. A disabled endpoint, a URL the rules now refuse or a secret that no
- *    longer decrypts fail the delivery at once (retrying cannot help).
- * The secret is never logged.
+ * One try of one webhook delivery (the work of the vidsnap-webhooks consumer). The row is claimed first,
+ * so a duplicate message never sends twice after a success, nor twice at the same time. The stored body
+ * is POSTed to the endpoint's URL (re-checked with ./check-url.ts: the rules may have changed since
+ * registration) with the `vidsnap-*` headers and signature of docs/webhooks.md; redirects are not followed
+ * (a 3xx is a failed try). A disabled endpoint, a URL the rules now refuse or a secret that no longer
+ * decrypts fail the delivery at once: retrying cannot help. The secret is never logged.
  */
-import { and, eq, isNull, lt, or, sql } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
+import { backoffDelay } from "../../../../runtime/backoff.ts";
 import { webhookDeliveries, webhookEndpoints } from "../../../../schema/db.ts";
 import type { Deps } from "../../context.ts";
 import { checkWebhookUrl } from "./check-url.ts";
+import { deliveryWhere, MAX_ERROR_LENGTH, webhookDeliveryStore, type DeliveryRef } from "./delivery-store.ts";
 import type { WebhookDeliveryRow } from "./serialize.ts";
 import { signatureHeader } from "./sign-payload.ts";
 import { decryptSigningSecret, SecretUnreadableError } from "./signing-secret.ts";
+
+export type { DeliveryRef } from "./delivery-store.ts";
 
 /** Tries of one delivery before it is marked failed; vidsnap-webhooks' max_retries (wrangler.toml) must be at least this − 1. */
 export const WEBHOOK_MAX_ATTEMPTS = 10;
@@ -32,57 +28,33 @@ export const WEBHOOK_RETRY_CAP_SECONDS = 3600;
 export const WEBHOOK_TIMEOUT_MS = 10_000;
 export const WEBHOOK_USER_AGENT = "vidsnap-webhooks/1";
 /** How long a claim keeps other consumers off a delivery: the timeout plus D1 round trips, ms. */
-const LOCK_MS = 60_000;
-const MAX_ERROR_LENGTH = 200;
+const LEASE_MS = 60_000;
 
 /**
- * Delay after `attemptsMade` failed tries (1-based), seconds: 30·2^(n−1) capped at 3600, i.e. 30 s, 1, 2,
+ * Delay after `triesMade` failed tries (1-based), seconds: 30·2^(n−1) capped at 3600, i.e. 30 s, 1, 2,
  * 4, 8, 16, 32 min, then hourly: the 10th and last try comes about 3 h after the first.
  */
-export function webhookRetryDelaySeconds(attemptsMade: number): number {
-  return Math.min(WEBHOOK_RETRY_CAP_SECONDS, WEBHOOK_RETRY_BASE_SECONDS * 2 ** Math.max(0, attemptsMade - 1));
+export function webhookRetryDelaySeconds(triesMade: number): number {
+  return backoffDelay(triesMade, { base: WEBHOOK_RETRY_BASE_SECONDS, max: WEBHOOK_RETRY_CAP_SECONDS });
 }
 
 /** What one call did; the consumer acks everything but `retry`. */
 export type DeliveryOutcome =
   | { kind: "skipped"; reason: "gone" | "finished" | "in-flight" }
-  | { kind: "succeeded"; responseStatus: number; attemptsMade: number }
-  | { kind: "retry"; delaySeconds: number; attemptsMade: number; error: string }
-  | { kind: "failed"; attemptsMade: number; error: string };
-
-/** Names the delivery (the MSG_DELIVER_WEBHOOK payload); the row must match all three. */
-export interface DeliveryRef {
-  deliveryId: string;
-  endpointId: string;
-  userId: string;
-}
+  | { kind: "succeeded"; responseStatus: number; triesMade: number }
+  | { kind: "retry"; delaySeconds: number; triesMade: number; error: string }
+  | { kind: "failed"; triesMade: number; error: string };
 
 /**
  * @returns the outcome of this call
- * @throws on D1 failures (the caller retries the message; the claim expires after {@link LOCK_MS})
+ * @throws on D1 failures (the caller retries the message; the claim expires after {@link LEASE_MS})
  */
 export async function deliverWebhook(deps: Deps, ref: DeliveryRef): Promise<DeliveryOutcome> {
-  const now = new Date();
-  const owned = and(
-    eq(webhookDeliveries.id, ref.deliveryId),
-    eq(webhookDeliveries.endpointId, ref.endpointId),
-    eq(webhookDeliveries.userId, ref.userId),
-  );
-  const [claimed] = await deps.db
-    .update(webhookDeliveries)
-    .set({ lockedUntil: new Date(now.getTime() + LOCK_MS) })
-    .where(
-      and(
-        owned,
-        eq(webhookDeliveries.status, "pending"),
-        or(isNull(webhookDeliveries.lockedUntil), lt(webhookDeliveries.lockedUntil, now)),
-      ),
-    )
-    .returning();
-  if (!claimed) {
-    const [row] = await deps.db.select({ status: webhookDeliveries.status }).from(webhookDeliveries).where(owned).limit(1);
-    return { kind: "skipped", reason: !row ? "gone" : row.status === "pending" ? "in-flight" : "finished" };
+  const claim = await webhookDeliveryStore.claim(deps.db, deliveryWhere(ref), { leaseMs: LEASE_MS });
+  if (claim.kind !== "claimed") {
+    return { kind: "skipped", reason: claim.kind === "gone" ? "gone" : claim.kind === "done" ? "finished" : "in-flight" };
   }
+  const row = claim.row;
 
   const [endpoint] = await deps.db
     .select()
@@ -90,19 +62,19 @@ export async function deliverWebhook(deps: Deps, ref: DeliveryRef): Promise<Deli
     .where(and(eq(webhookEndpoints.id, ref.endpointId), eq(webhookEndpoints.userId, ref.userId)))
     .limit(1);
   if (!endpoint) return { kind: "skipped", reason: "gone" };
-  if (!endpoint.enabled) return record(deps, claimed, { responseStatus: null, error: "the endpoint is disabled", final: true, durationMs: 0 });
+  if (!endpoint.enabled) return record(deps, row, { responseStatus: null, error: "the endpoint is disabled", final: true, durationMs: 0 });
   const checked = checkWebhookUrl(endpoint.url, deps.config.environment);
   if (!checked.ok) {
-    return record(deps, claimed, { responseStatus: null, error: `the URL is refused: it ${checked.reason}`, final: true, durationMs: 0 });
+    return record(deps, row, { responseStatus: null, error: `the URL is refused: it ${checked.reason}`, final: true, durationMs: 0 });
   }
   let secret: string;
   try {
     secret = await decryptSigningSecret(deps.config.betterAuthSecret, endpoint.id, endpoint.secretCiphertext);
   } catch (err) {
     if (!(err instanceof SecretUnreadableError)) throw err;
-    deps.log.error("webhook signing secret unreadable", { webhookId: endpoint.id, deliveryId: claimed.id });
+    deps.log.error("webhook signing secret unreadable", { webhookId: endpoint.id, deliveryId: row.id });
     const error = "the signing secret is unreadable (BETTER_AUTH_SECRET changed?); rotate the webhook's secret";
-    return record(deps, claimed, { responseStatus: null, error, final: true, durationMs: 0 });
+    return record(deps, row, { responseStatus: null, error, final: true, durationMs: 0 });
   }
 
   const started = Date.now();
@@ -116,11 +88,11 @@ export async function deliverWebhook(deps: Deps, ref: DeliveryRef): Promise<Deli
       headers: {
         "content-type": "application/json",
         "user-agent": WEBHOOK_USER_AGENT,
-        "vidsnap-event-id": claimed.eventId,
-        "vidsnap-delivery-id": claimed.id,
-        "vidsnap-signature": await signatureHeader(secret, claimed.payload, Math.floor(Date.now() / 1000)),
+        "vidsnap-event-id": row.eventId,
+        "vidsnap-delivery-id": row.id,
+        "vidsnap-signature": await signatureHeader(secret, row.payload, Math.floor(Date.now() / 1000)),
       },
-      body: claimed.payload,
+      body: row.payload,
       redirect: "manual",
       signal: controller.signal,
     });
@@ -135,53 +107,64 @@ export async function deliverWebhook(deps: Deps, ref: DeliveryRef): Promise<Deli
   } finally {
     clearTimeout(timer);
   }
-  return record(deps, claimed, { responseStatus, error, final: false, durationMs: Date.now() - started });
+  return record(deps, row, { responseStatus, error, final: false, durationMs: Date.now() - started });
 }
 
-/** Stores one try's outcome, releases the claim and decides what comes next. */
-async function record(
-  deps: Deps,
-  row: WebhookDeliveryRow,
-  attempt: { responseStatus: number | null; error: string | null; final: boolean; durationMs: number },
-): Promise<DeliveryOutcome> {
+/** One try's result. `final`: no further try can help. */
+interface TryResult {
+  responseStatus: number | null;
+  error: string | null;
+  final: boolean;
+  durationMs: number;
+}
+
+/** Stores one try's outcome (appended to the try log), releases the claim and decides what comes next. */
+async function record(deps: Deps, row: WebhookDeliveryRow, result: TryResult): Promise<DeliveryOutcome> {
   const now = new Date();
-  const attemptsMade = row.attemptsMade + 1;
-  const error = attempt.error ? attempt.error.slice(0, MAX_ERROR_LENGTH) : null;
-  const status = !error ? "succeeded" : attempt.final || attemptsMade >= WEBHOOK_MAX_ATTEMPTS ? "failed" : "pending";
-  const delaySeconds = webhookRetryDelaySeconds(attemptsMade);
-  const entry = { at: new Date(now.getTime() - attempt.durationMs).toISOString(), responseStatus: attempt.responseStatus, error, durationMs: attempt.durationMs };
-  await deps.db
-    .update(webhookDeliveries)
-    .set({
-      status,
-      attemptsMade,
-      lastResponseStatus: attempt.responseStatus,
-      lastError: error,
-      nextAttemptAt: status === "pending" ? new Date(now.getTime() + delaySeconds * 1000) : null,
-      lockedUntil: null,
-      deliveredAt: status === "succeeded" ? now : null,
-      updatedAt: now,
-      attemptLog: sql`json_insert(${webhookDeliveries.attemptLog}, '$[#]', json(${JSON.stringify(entry)}))`,
-    })
-    .where(and(eq(webhookDeliveries.id, row.id), eq(webhookDeliveries.status, "pending")));
+  const triesMade = row.attemptsMade + 1;
+  const error = result.error ? result.error.slice(0, MAX_ERROR_LENGTH) : null;
+  const retry = error !== null && !result.final && triesMade < WEBHOOK_MAX_ATTEMPTS;
+  const delaySeconds = webhookRetryDelaySeconds(triesMade);
+  const entry = {
+    at: new Date(now.getTime() - result.durationMs).toISOString(),
+    responseStatus: result.responseStatus,
+    error,
+    durationMs: result.durationMs,
+  };
+  await webhookDeliveryStore.settle(
+    deps.db,
+    eq(webhookDeliveries.id, row.id),
+    error === null
+      ? { sent: true }
+      : { sent: false, error, retryAt: retry ? new Date(now.getTime() + delaySeconds * 1000) : null },
+    {
+      now,
+      values: {
+        attemptsMade: triesMade,
+        lastResponseStatus: result.responseStatus,
+        deliveredAt: error === null ? now : null,
+        attemptLog: sql`json_insert(${webhookDeliveries.attemptLog}, '$[#]', json(${JSON.stringify(entry)}))`,
+      },
+    },
+  );
   const fields = {
     deliveryId: row.id,
     webhookId: row.endpointId,
     eventId: row.eventId,
     eventType: row.eventType,
     videoId: row.videoId,
-    attemptsMade,
-    responseStatus: attempt.responseStatus,
-    durationMs: attempt.durationMs,
+    attemptsMade: triesMade,
+    responseStatus: result.responseStatus,
+    durationMs: result.durationMs,
   };
-  if (status === "succeeded") {
+  if (error === null) {
     deps.log.info("webhook delivered", fields);
-    return { kind: "succeeded", responseStatus: attempt.responseStatus ?? 0, attemptsMade };
+    return { kind: "succeeded", responseStatus: result.responseStatus ?? 0, triesMade };
   }
-  if (status === "failed") {
+  if (!retry) {
     deps.log.warn("webhook delivery failed", { ...fields, error });
-    return { kind: "failed", attemptsMade, error: error ?? "" };
+    return { kind: "failed", triesMade, error };
   }
   deps.log.info("webhook try failed; will retry", { ...fields, error, delaySeconds });
-  return { kind: "retry", delaySeconds, attemptsMade, error: error ?? "" };
+  return { kind: "retry", delaySeconds, triesMade, error };
 }

@@ -1,8 +1,7 @@
 /**
- * Queues the webhooks of a finished attempt (called next to the outcome email, by
- * services/videos/record-processor-event.ts): one `webhook_deliveries` row per enabled endpoint of the
- * video's owner subscribed to the event (`video.ready` for SUCCESS, `video.failed` for ERROR), then one
- * MSG_DELIVER_WEBHOOK per row on WEBHOOK_QUEUE.
+ * Queues the webhooks of a finished attempt, next to the outcome email: one `webhook_deliveries` row per
+ * enabled endpoint of the video's owner subscribed to the event (`video.ready` for SUCCESS, `video.failed`
+ * for ERROR), then one MSG_DELIVER_WEBHOOK per row on WEBHOOK_QUEUE.
  *
  * Idempotent: the rows are unique on (endpoint, video, attempt, event type), so a redelivered processor
  * event inserts nothing new. It re-sends the message of rows still pending and never tried (the earlier
@@ -13,7 +12,7 @@
 import { and, eq, inArray } from "drizzle-orm";
 import type { WebhookEventBody } from "../../../../schema/api.ts";
 import { webhookDeliveries, webhookEndpoints } from "../../../../schema/db.ts";
-import type { DeliverWebhookMessage, WebhookEventType } from "../../../../schema/messages/index.ts";
+import { deliverWebhookMessage, type DeliverWebhookMessage, type WebhookEventType } from "../../../../schema/messages/index.ts";
 import type { Deps } from "../../context.ts";
 import { toVideo, type VideoRow } from "../videos/serialize.ts";
 import { ERROR, SUCCESS } from "../videos/state-machine.ts";
@@ -29,12 +28,7 @@ export async function videoEventId(videoId: string, attempt: number, type: Webho
 
 /** The queue message of a delivery row. */
 export function deliveryMessage(row: { id: string; endpointId: string; userId: string; eventId: string }): DeliverWebhookMessage {
-  return {
-    type: "MSG_DELIVER_WEBHOOK",
-    sender: "VIDEO_API_SERVICE",
-    target: "WEBHOOK_SERVICE",
-    payload: { deliveryId: row.id, endpointId: row.endpointId, userId: row.userId, eventId: row.eventId },
-  };
+  return deliverWebhookMessage({ deliveryId: row.id, endpointId: row.endpointId, userId: row.userId, eventId: row.eventId });
 }
 
 /**

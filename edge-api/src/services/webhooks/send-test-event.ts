@@ -8,6 +8,7 @@ import type { WebhookDelivery, WebhookEventBody } from "../../../../schema/api.t
 import { webhookDeliveries } from "../../../../schema/db.ts";
 import type { Deps } from "../../context.ts";
 import { ProblemError } from "../../errors.ts";
+import { webhookDeliveryStore } from "./delivery-store.ts";
 import { deliveryMessage } from "./enqueue-video-event.ts";
 import { getWebhookRow } from "./get-webhook.ts";
 import { toWebhookDelivery } from "./serialize.ts";
@@ -38,10 +39,10 @@ export async function sendTestEvent(deps: Deps, userId: string, endpointId: stri
   try {
     await deps.env.WEBHOOK_QUEUE.send(deliveryMessage(row!));
   } catch (err) {
-    await deps.db
-      .update(webhookDeliveries)
-      .set({ status: "failed", lastError: "the delivery could not be queued", updatedAt: new Date() })
-      .where(eq(webhookDeliveries.id, row!.id));
+    await webhookDeliveryStore.settle(deps.db, eq(webhookDeliveries.id, row!.id), {
+      sent: false,
+      error: "the delivery could not be queued",
+    });
     throw new ProblemError("service-unavailable", "The delivery queue is unavailable; try again later.", { cause: err });
   }
   deps.log.info("webhook ping queued", { webhookId: endpointId, deliveryId: row!.id, eventId });
