@@ -18,9 +18,10 @@ import { login } from "../cli/src/commands/login.ts";
 import { parseInterval, upload } from "../cli/src/commands/upload.ts";
 import { describeOptions } from "../cli/src/commands/status.ts";
 import { createContext, describeError, formatBytes, processIO } from "../cli/src/context.ts";
-import { apiBaseUrl } from "./lib/local-config.ts";
-import { readEmails } from "./lib/local-emails.ts";
-import { REPO_ROOT, startStack, type StackHandle } from "./lib/stack.ts";
+import { REPO_ROOT } from "./paths.ts";
+import { apiBaseUrl } from "./stack/local-config.ts";
+import { readEmails } from "./stack/local-emails.ts";
+import { startStack, type StackHandle } from "./stack/stack.ts";
 
 const DEMO_USER = { email: "demo@vidsnap.local", password: "demo-password-123", name: "vidsnap demo" };
 

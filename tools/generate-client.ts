@@ -16,8 +16,10 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import os from "node:os";
 import path from "node:path";
 import { formatSpec, generateTypes } from "../client/codegen.ts";
-import { freePort } from "../tests/support/free-port.ts";
-import { REPO_ROOT, offlineWranglerEnv } from "./lib/stack.ts";
+import { freePort } from "./free-port.ts";
+import { stopChild } from "./stack/stack.ts";
+import { BIN, REPO_ROOT } from "./paths.ts";
+import { offlineWranglerEnv } from "./wrangler.ts";
 
 const SPEC_FILE = path.join(REPO_ROOT, "client/openapi.json");
 const TYPES_FILE = path.join(REPO_ROOT, "client/src/openapi.d.ts");
@@ -37,7 +39,7 @@ async function fetchSpecFromWorker(): Promise<unknown> {
   const assetsDir = path.join(stateDir, "assets");
   mkdirSync(assetsDir);
   const child = spawn(
-    path.join(REPO_ROOT, "node_modules/.bin/wrangler"),
+    path.join(BIN, "wrangler"),
     [
       "dev", "-c", "wrangler.toml",
       "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspectorPort),
@@ -49,7 +51,6 @@ async function fetchSpecFromWorker(): Promise<unknown> {
   let output = "";
   child.stdout!.on("data", (c: Buffer) => (output += c));
   child.stderr!.on("data", (c: Buffer) => (output += c));
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   const kill = (signal: NodeJS.Signals) => {
     try {
       process.kill(-child.pid!, signal); // its process group: wrangler and workerd
@@ -84,11 +85,7 @@ async function fetchSpecFromWorker(): Promise<unknown> {
     throw new Error(`wrangler dev did not serve /openapi.json within ${START_TIMEOUT_MS / 1000} s (last: ${last}):\n${output}`);
   } finally {
     process.off("SIGINT", onSigint);
-    kill("SIGTERM");
-    const timer = setTimeout(() => kill("SIGKILL"), 5_000);
-    await exited;
-    clearTimeout(timer);
-    kill("SIGKILL");
+    await stopChild(child);
     rmSync(stateDir, { recursive: true, force: true });
   }
 }

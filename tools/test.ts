@@ -3,7 +3,7 @@
  *   1. tests/workers  edge-api in workerd (vitest-pool-workers, local D1, real S3 server)
  *   2. tests/email    email-consumer in workerd, against a Postmark-speaking local server
  *   3. tests/processor + tests/e2e   real ffmpeg, real S3 server, and the whole stack over HTTP
- * The web dashboard (web/dist) is built first when stale (scripts/lib/web-build.ts).
+ * The web dashboard (web/dist) is built first when stale (./stack/web-build.ts).
  * Ends with one plain line `N passed, N failed` (N skipped) summed over the suites; exit code 1 when any
  * suite fails. Pass a suite name (workers | email | node) to run only that one.
  */
@@ -11,8 +11,9 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { REPO_ROOT, offlineWranglerEnv } from "./lib/stack.ts";
-import { ensureWebBuild } from "./lib/web-build.ts";
+import { BIN, REPO_ROOT } from "./paths.ts";
+import { ensureWebBuild } from "./stack/web-build.ts";
+import { offlineWranglerEnv } from "./wrangler.ts";
 
 const SUITES = [
   { name: "workers", config: "tests/workers/vitest.config.mts" },
@@ -31,7 +32,7 @@ for (const suite of SUITES.filter((s) => only.length === 0 || only.includes(s.na
   console.log(`\n=== ${suite.name} (${suite.config}) ===`);
   const report = path.join(reportDir, `${suite.name}.json`);
   const result = spawnSync(
-    path.join(REPO_ROOT, "node_modules/.bin/vitest"),
+    path.join(BIN, "vitest"),
     ["run", "--config", suite.config, "--reporter=default", "--reporter=json", `--outputFile.json=${report}`],
     { cwd: REPO_ROOT, stdio: "inherit", env: offlineWranglerEnv() },
   );

@@ -1,5 +1,5 @@
 /**
- * client/src/upload.ts against the real local stack (scripts/lib/stack.ts on free ports, its own data
+ * client/src/upload.ts against the real local stack (tools/stack/stack.ts on free ports, its own data
  * folder) with MULTIPART_THRESHOLD_BYTES and MULTIPART_PART_SIZE_BYTES at 5 MiB, so
  * ../shared/testdata/vtest.avi (8.1 MB) is uploaded in 2 parts:
  * - uploadVideoFile: multipart upload (parts streamed from disk, progress up to the file size), completed
@@ -15,9 +15,9 @@ import { Readable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { resumeVideoUpload, uploadVideoFile, UploadError, type UploadProgress } from "../../client/src/upload.ts";
 import type { CreateVideoResponse, UploadPartUrls, Video } from "../../schema/api.ts";
-import { startStack, type StackHandle } from "../../scripts/lib/stack.ts";
-import { freePort } from "../support/free-port.ts";
-import { testVideo } from "../support/testdata.ts";
+import { freePort } from "../../tools/free-port.ts";
+import { testVideo } from "../../tools/paths.ts";
+import { startStack, type StackHandle } from "../../tools/stack/stack.ts";
 
 const PART = 5 * 1024 * 1024;
 let stack: StackHandle;

@@ -1,11 +1,11 @@
 /**
- * `npm run audit:security` (issue 5): runs the authorisation matrix (tests/workers/authz-matrix.test.ts, in
+ * `npm run audit:security`: runs the authorisation matrix (tests/workers/authz-matrix.test.ts, in
  * workerd) and the processor's hostile-input corpus (tests/processor/hostile.test.ts, real ffmpeg), then
  * prints one table per suite: case, expected, got, result. Exit code 1 on any mismatch, any failed test
  * (a failed test without a recorded row becomes a row of its own) or a suite that recorded nothing.
  *
  * How results travel: each test records its rows on its vitest task (`task.meta.audit`,
- * tests/support/audit.ts), which works in workerd where tests cannot write files; vitest's JSON reporter
+ * ./record.ts), which works in workerd where tests cannot write files; vitest's JSON reporter
  * writes the meta of every test to a temp file this script reads. The suites' own output is kept in a log
  * file, printed only when a suite fails.
  *
@@ -16,9 +16,10 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import type { AuditRow } from "../tests/support/audit.ts";
-import { offlineWranglerEnv, REPO_ROOT } from "./lib/stack.ts";
-import { ensureWebBuild } from "./lib/web-build.ts";
+import { BIN, REPO_ROOT } from "../paths.ts";
+import { ensureWebBuild } from "../stack/web-build.ts";
+import { offlineWranglerEnv } from "../wrangler.ts";
+import type { AuditRow } from "./record.ts";
 
 interface Suite {
   name: "matrix" | "corpus";
@@ -102,7 +103,7 @@ async function main(): Promise<number> {
       const reportFile = path.join(dir, `${suite.name}.json`);
       process.stdout.write(`running ${suite.file} … `);
       const run = spawnSync(
-        path.join(REPO_ROOT, "node_modules/.bin/vitest"),
+        path.join(BIN, "vitest"),
         ["run", "--config", suite.config, suite.file, "--reporter=json", `--outputFile.json=${reportFile}`],
         { cwd: REPO_ROOT, env: offlineWranglerEnv(), encoding: "utf8", maxBuffer: 64 * 1024 * 1024 },
       );

@@ -1,5 +1,5 @@
 /**
- * Result rows of the security audit (`npm run audit:security`, scripts/audit-security.ts). A test records
+ * Result rows of the security audit (`npm run audit:security`, ./main.ts). A test records
  * what it expected and what it got on its own vitest task (`task.meta.audit`); vitest carries task meta
  * from any pool (workerd included, where tests cannot write files) to its reporters, and the JSON reporter
  * the audit script runs writes it out. Recording changes nothing about what a test checks.

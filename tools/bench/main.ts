@@ -1,10 +1,10 @@
 /**
- * `npm run bench [-- --quick] [-- --interval N]`: the extraction benchmark of issue 3 (a script, not a test).
+ * `npm run bench [-- --quick] [-- --interval N]`: the extraction benchmark (a script, not a test).
  *
  * For each input (every video of ../shared/testdata with a readable video stream, plus a derived
- * 1350x1080 H.264 200 s video generated once into git-ignored bench/inputs/ — skipped with --quick) it
+ * 1350x1080 H.264 200 s video generated once into git-ignored tools/bench/inputs/ — skipped with --quick) it
  * runs, one after the other in this process tree:
- * - naive: `ffmpeg -i in -vf fps=1/N out%04d.png` then `zip -9` (bench/pipelines.ts), the same run
+ * - naive: `ffmpeg -i in -vf fps=1/N out%04d.png` then `zip -9` (./pipelines.ts), the same run
  *   shown against both modes (the peer pipeline has no keyframe mode);
  * - vidsnap keyframes, vidsnap interval N (default 10) with the automatic strategy, the same with the
  *   strategy forced to `sequential` (two halves in parallel on long inputs), and as one sequential run
@@ -13,24 +13,23 @@
  *   processor server in a child process, reading from the local S3 server over a presigned URL;
  * - the floors (keyframe-only decode; min(full decode, decode to each target)).
  * Prints a table per input and mode (wall time, peak RSS of the pipeline's process tree, images, ZIP
- * bytes, vidsnap/naive and vidsnap/floor) and writes the same as JSON to bench/results/<time>.json.
+ * bytes, vidsnap/naive and vidsnap/floor) and writes the same as JSON to tools/bench/results/<time>.json.
  * Each pipeline runs once, or best of 3 when a run takes under 2 s; expect ±10 % between runs.
  *
  * Then two sections of their own (also in the JSON):
  * - memory vs input size: the same 1080p content as a ~10 MB file (its first 90 s) and a ~1 GB file (the
- *   200 s video looped 46 times, 2.6 h), both stream-copied once into bench/inputs/; vidsnap keyframes,
+ *   200 s video looped 46 times, 2.6 h), both stream-copied once into tools/bench/inputs/; vidsnap keyframes,
  *   interval 10 with keyframe accuracy and interval 60 exact on each, with peak RSS (skipped with --quick);
  * - stack overhead: franck.mp4 (and the 1080p input unless --quick), keyframes, 3 runs through the whole
- *   local stack (bench/stack-overhead.ts) against the pipeline alone.
+ *   local stack (./stack-overhead.ts) against the pipeline alone.
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, renameSync, statSync, writeFileSync } from "node:fs";
-import type { ExtractionOptions } from "../schema/extraction-options.ts";
-import { measureStack } from "../bench/stack-overhead.ts";
 import os from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
-import { fileURLToPath } from "node:url";
+import type { ExtractionOptions } from "../../schema/extraction-options.ts";
+import { REPO_ROOT, RESULTS_DIR, TESTDATA_DIR } from "../paths.ts";
 import {
   HAVE_ZIP,
   runFloorInterval,
@@ -38,12 +37,10 @@ import {
   runNaive,
   VidsnapRunner,
   type Measurement,
-} from "../bench/pipelines.ts";
+} from "./pipelines.ts";
+import { measureStack } from "./stack-overhead.ts";
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const TESTDATA = path.resolve(process.env.VIDSNAP_TESTDATA ?? path.join(ROOT, "../shared/testdata"));
-const INPUTS = path.join(ROOT, "bench/inputs");
-const RESULTS = path.join(ROOT, "bench/results");
+const INPUTS = path.join(REPO_ROOT, "tools/bench/inputs");
 const DERIVED = path.join(INPUTS, "franck-1080p-200s.mp4");
 /** First 90 s of {@link DERIVED} (stream copy): about 10 MB. */
 const DERIVED_10MB = path.join(INPUTS, "franck-1080p-90s.mp4");
@@ -78,13 +75,13 @@ function ensureDerived(): void {
   if (existsSync(DERIVED)) return;
   mkdirSync(INPUTS, { recursive: true });
   const tmp = `${DERIVED}.tmp`;
-  console.log(`generating ${path.relative(ROOT, DERIVED)} (once, ~1-2 min on 2 cores)…`);
+  console.log(`generating ${path.relative(REPO_ROOT, DERIVED)} (once, ~1-2 min on 2 cores)…`);
   const started = performance.now();
   const r = spawnSync(
     "ffmpeg",
     [
       "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
-      "-i", path.join(TESTDATA, "franck.mp4"),
+      "-i", path.join(TESTDATA_DIR, "franck.mp4"),
       "-map", "0:v:0",
       "-vf", "scale=1350:1080:flags=bicubic",
       "-c:v", "libx264", "-preset", "veryfast", "-crf", "23",
@@ -110,7 +107,7 @@ function ensureDerived(): void {
 function ensureCopy(out: string, inputArgs: string[], outputArgs: string[]): void {
   if (existsSync(out)) return;
   const tmp = `${out}.tmp`;
-  console.log(`generating ${path.relative(ROOT, out)} (once, stream copy)…`);
+  console.log(`generating ${path.relative(REPO_ROOT, out)} (once, stream copy)…`);
   const r = spawnSync(
     "ffmpeg",
     ["-hide_banner", "-nostdin", "-loglevel", "error", "-y", ...inputArgs, "-i", DERIVED, "-map", "0:v:0", "-c", "copy", ...outputArgs, "-movflags", "+faststart", "-f", "mp4", tmp],
@@ -198,11 +195,11 @@ function printTable(input: string, facts: string, rows: Row[]): void {
 async function main(): Promise<void> {
   const started = performance.now();
   const skipped: { input: string; reason: string }[] = [];
-  const files = readdirSync(TESTDATA)
+  const files = readdirSync(TESTDATA_DIR)
     .filter((f) => !f.endsWith(".md") && f !== "SHA256SUMS")
     .sort()
-    .map((f) => path.join(TESTDATA, f));
-  if (quick) skipped.push({ input: path.relative(ROOT, DERIVED), reason: "--quick" });
+    .map((f) => path.join(TESTDATA_DIR, f));
+  if (quick) skipped.push({ input: path.relative(REPO_ROOT, DERIVED), reason: "--quick" });
   else {
     ensureDerived();
     files.push(DERIVED);
@@ -257,12 +254,12 @@ async function main(): Promise<void> {
   } finally {
     await vidsnap.close();
   }
-  const stack = await stackOverhead(quick ? [path.join(TESTDATA, "franck.mp4")] : [path.join(TESTDATA, "franck.mp4"), DERIVED]);
+  const stack = await stackOverhead(quick ? [path.join(TESTDATA_DIR, "franck.mp4")] : [path.join(TESTDATA_DIR, "franck.mp4"), DERIVED]);
   const totalSeconds = Math.round(performance.now() - started) / 1000;
   console.log(`\nskipped: ${skipped.map((s) => `${s.input} (${s.reason})`).join("; ") || "none"}`);
   console.log(`naive's fps=1/${intervalSeconds} picks frames near N/2, 3N/2… (not 0, N, 2N…) as PNG; its image count can differ from vidsnap's.`);
-  mkdirSync(RESULTS, { recursive: true });
-  const out = path.join(RESULTS, `bench-${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  const out = path.join(RESULTS_DIR, `bench-${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
   writeFileSync(
     out,
     JSON.stringify(
@@ -282,7 +279,7 @@ async function main(): Promise<void> {
       2,
     ),
   );
-  console.log(`total ${totalSeconds} s; results: ${path.relative(ROOT, out)}`);
+  console.log(`total ${totalSeconds} s; results: ${path.relative(REPO_ROOT, out)}`);
 }
 
 /** One row of the memory-vs-size section. */

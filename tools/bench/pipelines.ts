@@ -1,11 +1,11 @@
 /**
  * The pipelines `npm run bench` compares, each measured as wall time + peak RSS of its process tree
- * (bench/proc-tree.ts). Every tool is spawned with an argument array (no shell).
+ * (./proc-tree.ts). Every tool is spawned with an argument array (no shell).
  * - naive: the peer pipeline `ffmpeg -i in -vf fps=1/N out%04d.png` then `zip -9` (fflate level 9
  *   in this process when `zip` is missing: the output says so, and that archiver's memory is then
  *   not in the peak RSS, which follows child processes only).
- * - vidsnap: the real processor server (bench/processor-child.ts) reading the video from the local
- *   SigV4 S3 server (scripts/lib/s3-server.ts, in the bench process) over a presigned URL, writing
+ * - vidsnap: the real processor server (./processor-child.ts) reading the video from the local
+ *   SigV4 S3 server (tools/stack/s3-server.ts, in the bench process) over a presigned URL, writing
  *   the ZIP by multipart upload — the production code path, only the network is loopback. The child
  *   runs a bundle made with esbuild the way ffmpeg-container/Dockerfile builds the image (not the tsx
  *   loader, whose in-process transpiler would add ~40 MB to the measured RSS).
@@ -22,14 +22,15 @@ import { createInterface } from "node:readline";
 import { PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { build } from "esbuild";
 import { zipSync } from "fflate";
-import { buildPacketIndexArgs, buildSeekExtractArgs } from "../ffmpeg-container/src/ffmpeg-args.ts";
-import { parsePacketIndex, planIntervalTargets } from "../ffmpeg-container/src/interval-strategy.ts";
-import { createS3Client } from "../ffmpeg-container/src/s3.ts";
-import type { ExtractionOptions } from "../schema/extraction-options.ts";
-import { ExtractSnapshotEvent, type ExtractSnapshotMessage } from "../schema/messages/extract-snapshot.ts";
-import { sourceObjectKey } from "../schema/object-keys.ts";
-import { LOCAL } from "../scripts/lib/local-config.ts";
-import { startS3Server, type S3ServerHandle } from "../scripts/lib/s3-server.ts";
+import { buildPacketIndexArgs, buildSeekExtractArgs } from "../../ffmpeg-container/src/ffmpeg-args.ts";
+import { parsePacketIndex, planIntervalTargets } from "../../ffmpeg-container/src/interval-strategy.ts";
+import { createS3Client } from "../../ffmpeg-container/src/s3.ts";
+import type { ExtractionOptions } from "../../schema/extraction-options.ts";
+import { ExtractSnapshotEvent, extractSnapshotMessage } from "../../schema/messages/extract-snapshot.ts";
+import { sourceObjectKey } from "../../schema/object-keys.ts";
+import { LOCAL } from "../stack/local-config.ts";
+import { startS3Server, type S3ServerHandle } from "../stack/s3-server.ts";
+import { localProcessorEnv } from "../stack/stack.ts";
 import { startRssSampler } from "./proc-tree.ts";
 
 /** One measurement. Sizes in bytes, times in milliseconds. */
@@ -215,12 +216,7 @@ export class VidsnapRunner {
    */
   async run(which: number, videoId: string, attempt: number, options: ExtractionOptions): Promise<Measurement> {
     const child = this.children[which]!;
-    const body: ExtractSnapshotMessage = {
-      type: "MSG_EXTRACT_SNAPSHOT",
-      sender: "VIDEO_API_SERVICE",
-      target: "VIDEO_IMAGE_PROCESSOR_SERVICE",
-      payload: { videoId, userId: "bench", attempt, options },
-    };
+    const body = extractSnapshotMessage({ videoId, userId: "bench", attempt, options });
     child.resetNote();
     const sampler = startRssSampler(() => [child.pid]);
     const started = performance.now();
@@ -253,7 +249,7 @@ export class VidsnapRunner {
 }
 
 /**
- * Bundles bench/processor-child.ts into one ESM file with the options of ffmpeg-container/Dockerfile
+ * Bundles ./processor-child.ts into one ESM file with the options of ffmpeg-container/Dockerfile
  * (platform node, a `require` shim for the AWS SDK's CommonJS parts).
  * @param outfile where to write it
  */
@@ -270,21 +266,13 @@ async function bundleProcessorChild(outfile: string): Promise<void> {
   });
 }
 
-/** Spawns the bundled bench/processor-child.ts with plain Node and waits for its listening line. */
+/** Spawns the bundled ./processor-child.ts with plain Node and waits for its listening line. */
 async function startChild(bundle: string, setting: string, endpoint: string, tmpDir: string) {
   const child = spawn(process.execPath, [bundle], {
     stdio: ["ignore", "pipe", "inherit"],
     shell: false,
     env: {
-      ...process.env,
-      HOST: LOCAL.host,
-      PORT: "0",
-      S3_ENDPOINT: endpoint,
-      S3_REGION: LOCAL.s3Region,
-      S3_ACCESS_KEY_ID: LOCAL.s3AccessKeyId,
-      S3_SECRET_ACCESS_KEY: LOCAL.s3SecretAccessKey,
-      VIDEOS_BUCKET: LOCAL.videosBucket,
-      IMAGES_BUCKET: LOCAL.imagesBucket,
+      ...localProcessorEnv(0, endpoint),
       JOB_TIMEOUT_SECONDS: "900",
       TMPDIR: tmpDir,
       BENCH_INTERVAL_STRATEGY: setting,

@@ -8,10 +8,10 @@
  * the processor's log records the bench reads (`interval strategy`, `keyframe accuracy`, `parallel
  * segments`, errors); exits on SIGTERM.
  */
-import { loadConfig } from "../ffmpeg-container/src/config.ts";
-import type { IntervalStrategySetting } from "../ffmpeg-container/src/interval-strategy.ts";
-import type { Logger } from "../ffmpeg-container/src/log.ts";
-import { createProcessorServer } from "../ffmpeg-container/src/server.ts";
+import { loadConfig } from "../../ffmpeg-container/src/config.ts";
+import type { IntervalStrategySetting } from "../../ffmpeg-container/src/interval-strategy.ts";
+import type { Logger } from "../../ffmpeg-container/src/log.ts";
+import { createProcessorServer } from "../../ffmpeg-container/src/server.ts";
 
 // `sequential-one-run`: the sequential strategy never split into parallel halves (the pipeline before
 // decode-stream.ts existed).

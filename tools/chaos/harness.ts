@@ -1,26 +1,28 @@
 /**
- * Chaos harness: the real local stack (scripts/lib/stack.ts: S3 server, local D1 and Queues, wrangler dev
+ * Chaos harness: the real local stack (tools/stack/stack.ts: S3 server, local D1 and Queues, wrangler dev
  * with edge-api + email-consumer, the ffmpeg processor as a Node process) on free ports, with every part the
  * scenarios break under the harness's control:
  * - the processor runs as a child process of the harness (SIGKILL, restart on the same port), behind the
  *   chaos proxy (./proxy.ts) that PROCESSOR_URL points at;
  * - the S3 server runs in the harness (stop, restart on the same port and data folder);
- * - a Postmark-speaking server (tests/support/postmark-server.ts) whose answer is switched between ok, 500
+ * - a Postmark-speaking server (tools/stack/postmark-server.ts) whose answer is switched between ok, 500
  *   and never answering;
  * - the cron handler is run on demand (`wrangler dev --test-scheduled`, `GET /__scheduled`);
  * - queue messages sent twice (edge-api's local-only CHAOS_DUPLICATE_DELIVERIES, when `duplicateDeliveries`);
  * - D1 is read with `wrangler d1 execute --local` against the same persisted state.
  * Leases and timeouts are short (see {@link CHAOS_VARS}) so recovery happens in seconds, not minutes.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { appendFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { freePort } from "../../../tests/support/free-port.ts";
-import { startPostmarkMock, type MockMode, type PostmarkMock, type RecordedRequest } from "../../../tests/support/postmark-server.ts";
-import { LOCAL } from "../local-config.ts";
-import { startS3Server, type S3ServerHandle } from "../s3-server.ts";
-import { REPO_ROOT, localProcessorEnv, offlineWranglerEnv, startStack, type StackHandle } from "../stack.ts";
+import { freePort } from "../free-port.ts";
+import { BIN, REPO_ROOT } from "../paths.ts";
+import { LOCAL } from "../stack/local-config.ts";
+import { startPostmarkMock, type MockMode, type PostmarkMock, type RecordedRequest } from "../stack/postmark-server.ts";
+import { startS3Server, type S3ServerHandle } from "../stack/s3-server.ts";
+import { localProcessorEnv, spawnLogged, startStack, waitForHttp, type StackHandle } from "../stack/stack.ts";
+import { queryLocalD1 } from "../wrangler.ts";
 import { startChaosProxy, type ChaosProxy } from "./proxy.ts";
 
 /**
@@ -95,7 +97,7 @@ export interface ChaosStack {
 /** Stacks started and not stopped yet, for {@link stopAllChaosStacks}. */
 const active = new Set<() => Promise<void>>();
 
-/** Stops every chaos stack still running (signal handlers of scripts/chaos.ts). */
+/** Stops every chaos stack still running (signal handlers of `npm run chaos`). */
 export async function stopAllChaosStacks(): Promise<void> {
   await Promise.all([...active].map((stop) => stop()));
 }
@@ -140,20 +142,10 @@ export async function startChaosStack(opts: ChaosStackOptions = {}): Promise<Cha
       HEARTBEAT_SECONDS: String(PROCESSOR_HEARTBEAT_SECONDS),
       TMPDIR: processorTmpDir,
     };
-    // detached: its own process group, so a SIGKILL reaches tsx's node child too.
-    const child = spawn(path.join(REPO_ROOT, "node_modules/.bin/tsx"), ["ffmpeg-container/src/main.ts"], {
-      cwd: REPO_ROOT,
-      env,
-      stdio: ["ignore", "pipe", "pipe"],
-      detached: true,
-    });
-    const forward = (chunk: Buffer) => {
-      for (const line of chunk.toString("utf8").split(/\r?\n/)) if (line.trim()) log(`[processor] ${line}`);
-    };
-    child.stdout!.on("data", forward);
-    child.stderr!.on("data", forward);
+    // Its own process group (spawnLogged), so a SIGKILL reaches tsx's node child too.
+    const child = spawnLogged("processor", path.join(BIN, "tsx"), ["ffmpeg-container/src/main.ts"], env, log);
     processor = child;
-    await waitForHealthy(`${processorUrl}/healthz`, () => child.exitCode !== null || child.signalCode !== null, 60_000);
+    await waitForHttp(`${processorUrl}/healthz`, [child], 60_000);
     log(`[chaos] processor up on ${processorUrl} (start #${processorStarts})`);
   };
   const killProcessor = async () => {
@@ -252,7 +244,7 @@ export async function startChaosStack(opts: ChaosStackOptions = {}): Promise<Cha
       const text = await res.text();
       if (!res.ok) log(`[chaos] cron run answered ${res.status}: ${text.slice(0, 200)}`);
     },
-    d1: (sql) => d1QueryWithRetry(persistTo, sql),
+    d1: (sql) => queryWithRetry(persistTo, sql),
     logTail: (lines = 80) => tail.slice(-lines).join("\n"),
     stop,
   };
@@ -278,57 +270,16 @@ function snapshotSources(dir: string): string {
 }
 
 /**
- * {@link d1Query}, tried up to 5 times 2 s apart: the second workerd opening the same SQLite file while
+ * {@link queryLocalD1}, tried up to 5 times 2 s apart: the second workerd opening the same SQLite file while
  * wrangler dev writes to it sometimes answers "internal error" (a busy database).
  */
-async function d1QueryWithRetry<T>(persistTo: string, sql: string): Promise<T[]> {
+async function queryWithRetry<T>(persistTo: string, sql: string): Promise<T[]> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await d1Query<T>(persistTo, sql);
+      return await queryLocalD1<T>(persistTo, sql);
     } catch (e) {
       if (attempt >= 5) throw e;
       await new Promise((r) => setTimeout(r, 2_000));
     }
   }
-}
-
-/** `wrangler d1 execute DB --local` on the stack's persisted D1; parses `--json` output. */
-function d1Query<T>(persistTo: string, sql: string): Promise<T[]> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      path.join(REPO_ROOT, "node_modules/.bin/wrangler"),
-      ["d1", "execute", "DB", "--local", "--persist-to", persistTo, "-c", "wrangler.toml", "--json", "--command", sql],
-      { cwd: REPO_ROOT, env: offlineWranglerEnv(), stdio: ["ignore", "pipe", "pipe"] },
-    );
-    let out = "";
-    let err = "";
-    child.stdout.on("data", (c: Buffer) => (out += c));
-    child.stderr.on("data", (c: Buffer) => (err += c));
-    child.on("error", reject);
-    child.on("exit", (code) => {
-      if (code !== 0) return reject(new Error(`wrangler d1 execute exited ${code}: ${err.slice(-500)}${out.slice(-500)}`));
-      try {
-        const parsed = JSON.parse(out) as { results: T[] }[];
-        resolve(parsed.flatMap((r) => r.results));
-      } catch (e) {
-        reject(new Error(`unexpected d1 output: ${out.slice(0, 300)} (${(e as Error).message})`));
-      }
-    });
-  });
-}
-
-async function waitForHealthy(url: string, dead: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (dead()) throw new Error(`${url}: process exited before it was ready`);
-    try {
-      const res = await fetch(url, { signal: AbortSignal.timeout(2_000) });
-      await res.body?.cancel();
-      if (res.ok) return;
-    } catch {
-      /* not up yet */
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`${url} not ready after ${timeoutMs / 1000} s`);
 }

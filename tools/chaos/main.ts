@@ -1,9 +1,9 @@
 /**
- * `npm run chaos`: fault injection against the real local stack (scripts/lib/chaos): the processor
+ * `npm run chaos`: fault injection against the real local stack (./harness.ts): the processor
  * SIGKILLed mid-job, duplicate and reordered deliveries, a 20 s S3 outage, Postmark failing and hanging,
  * 50 uploads at once on 2 job slots, deletes while processing. Prints one table row per scenario (videos,
  * succeeded, failed with email, deleted, lost, duplicate emails, duration) and writes the full results as
- * JSON to `bench/results/chaos-<timestamp>.json` (git-ignored).
+ * JSON to `tools/bench/results/chaos-<timestamp>.json` (git-ignored).
  *
  * Usage: `npm run chaos [-- --short] [-- --only kill,postmark] [-- --one-stack] [-- --verbose]`
  *   --short      the sizes of the test in `npm test` (8 uploads, 5 s outage)
@@ -13,10 +13,10 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { stopAllChaosStacks } from "./lib/chaos/harness.ts";
-import { formatTable, passed, runChaos } from "./lib/chaos/run.ts";
-import { LONG, SCENARIOS, SHORT, type ScenarioId } from "./lib/chaos/scenarios.ts";
-import { REPO_ROOT } from "./lib/stack.ts";
+import { REPO_ROOT, RESULTS_DIR } from "../paths.ts";
+import { stopAllChaosStacks } from "./harness.ts";
+import { formatTable, passed, runChaos } from "./run.ts";
+import { LONG, SCENARIOS, SHORT, type ScenarioId } from "./scenarios.ts";
 
 const args = process.argv.slice(2);
 const onlyArg = args[args.indexOf("--only") + 1];
@@ -51,9 +51,8 @@ for (const r of results) {
   for (const n of r.notes.filter((x) => !x.startsWith("stack log tail"))) console.log(`${r.scenario}: ${n}`);
   for (const p of r.problems) console.log(`${r.scenario}: FAILED ${p}`);
 }
-const dir = path.join(REPO_ROOT, "bench/results");
-mkdirSync(dir, { recursive: true });
-const file = path.join(dir, `chaos-${started.toISOString().replace(/[:.]/g, "-")}.json`);
+mkdirSync(RESULTS_DIR, { recursive: true });
+const file = path.join(RESULTS_DIR, `chaos-${started.toISOString().replace(/[:.]/g, "-")}.json`);
 writeFileSync(file, JSON.stringify({ startedAt: started.toISOString(), size, results }, null, 2));
 console.log(`\nresults: ${path.relative(REPO_ROOT, file)}`);
 const failed = results.filter((r) => !passed(r));

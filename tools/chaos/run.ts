@@ -1,6 +1,6 @@
 /**
  * Runs chaos scenarios (./scenarios.ts) on chaos stacks (./harness.ts) and formats their results. Used by
- * `npm run chaos` (scripts/chaos.ts) and the chaos test in `npm test` (tests/chaos/chaos.test.ts).
+ * `npm run chaos` (./main.ts) and the chaos test in `npm test` (tests/chaos/chaos.test.ts).
  *
  * Stacks: `duplicates` runs on a stack whose edge-api sends every queue message twice
  * (CHAOS_DUPLICATE_DELIVERIES); the other scenarios run on a stack without it, so each row of the table

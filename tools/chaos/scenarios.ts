@@ -1,6 +1,5 @@
 /**
- * The chaos scenarios of issue 4 ("Prove it"), each run against a chaos stack (./harness.ts) and checked by
- * ./verify.ts. Sizes come from {@link ChaosSize}: `npm run chaos` uses {@link LONG}, the test in `npm test`
+ * The chaos scenarios, each run against a chaos stack (./harness.ts) and checked by ./verify.ts. Sizes come from {@link ChaosSize}: `npm run chaos` uses {@link LONG}, the test in `npm test`
  * (tests/chaos/chaos.test.ts) {@link SHORT}.
  *
  * | id | fault |
@@ -12,10 +11,10 @@
  * | load | N uploads at once, processor limited to 2 concurrent jobs, one broken file among them |
  * | delete | videos deleted while their job runs, and one while queued |
  */
-import { statSync } from "node:fs";
-import path from "node:path";
-import { ApiError, VidsnapClient, uploadFile, MIME_BY_EXTENSION } from "../api-client.ts";
-import { TESTDATA_DIR } from "../../../tests/support/testdata.ts";
+import { authenticate, createVidsnapClient, isVidsnapApiError, unwrap, type ExtractionOptions, type VidsnapClient } from "../../client/src/index.ts";
+import { UploadError, uploadVideoFile } from "../../client/src/upload.ts";
+import { backoffDelay } from "../../runtime/backoff.ts";
+import { testVideo } from "../paths.ts";
 import type { ChaosStack } from "./harness.ts";
 import { verifyScenario, type ScenarioResult, type TrackedVideo } from "./verify.ts";
 
@@ -92,8 +91,10 @@ export async function runScenario(
   log: (line: string) => void = () => undefined,
 ): Promise<ScenarioResult> {
   const startedAt = Date.now();
-  const client = new VidsnapClient(stack.apiUrl);
-  await withRetry(() => client.signUpOrIn(`chaos-${id}-${startedAt}@example.com`, "correct-horse-battery", `Chaos ${id}`));
+  const { token } = await withRetry(() =>
+    authenticate(stack.apiUrl, "sign-up", { email: `chaos-${id}-${startedAt}@example.com`, password: "correct-horse-battery", name: `Chaos ${id}` }),
+  );
+  const client: Client = { api: createVidsnapClient({ baseUrl: stack.apiUrl, token }), baseUrl: stack.apiUrl, token };
   const tracked: TrackedVideo[] = [];
   const notes: string[] = [];
   const say = (line: string) => log(`[${id}] ${line}`);
@@ -213,52 +214,58 @@ export async function runScenario(
     }
   }
 
-  const result = await verifyScenario(id, stack, client, tracked, startedAt, { deadlineMs: size.deadlineMs });
+  const result = await verifyScenario(id, stack, client.api, tracked, startedAt, { deadlineMs: size.deadlineMs });
   for (const n of notes) (n.startsWith("PROBLEM: ") ? result.problems : result.notes).push(n.replace(/^PROBLEM: /, ""));
   if (id === "load") result.notes.push(`at most ${stack.proxy.maxConcurrent()} jobs ran at once in the processor`);
   return result;
 }
 
-/** Creates a video, uploads `file`, completes it. Retries 429/503 answers (rate limits, storage blips). */
-async function submit(
-  client: VidsnapClient,
-  file: string,
-  expect: TrackedVideo["expect"],
-  options?: Parameters<VidsnapClient["createVideo"]>[0]["options"],
-): Promise<TrackedVideo> {
-  const full = path.join(TESTDATA_DIR, file);
-  const ext = path.extname(file).slice(1).toLowerCase();
-  const { video, upload } = await withRetry(() =>
-    client.createVideo({
-      filename: file,
-      contentType: MIME_BY_EXTENSION[ext] ?? "video/mp4",
-      sizeBytes: statSync(full).size,
-      ...(options ? { options } : {}),
-    }),
-  );
-  await withRetry(() => uploadFile(upload, full));
-  await withRetry(() => client.complete(video.id));
-  return { id: video.id, file, expect };
+/** The typed client of a scenario's user, with what {@link uploadVideoFile} needs. */
+interface Client {
+  api: VidsnapClient;
+  baseUrl: string;
+  token: string;
 }
 
-async function deleteVideo(client: VidsnapClient, id: string): Promise<void> {
-  await withRetry(async () => {
-    const res = await client.raw("DELETE", `/v1/videos/${id}`);
-    await res.body?.cancel();
-    if (res.status !== 204 && res.status !== 200) throw new ApiError(res.status, undefined, `DELETE → ${res.status}`);
+/**
+ * Creates a video of test video `file`, uploads and completes it (client/src/upload.ts), retried on 429,
+ * 5xx and network errors (rate limits, storage blips). When the video exists but a step failed, its
+ * `/complete` is tried again first (the bytes may be stored); otherwise the whole upload starts over.
+ */
+async function submit(client: Client, file: string, expect: TrackedVideo["expect"], options?: ExtractionOptions): Promise<TrackedVideo> {
+  const filePath = testVideo(file);
+  const id = await withRetry(async () => {
+    try {
+      return (await uploadVideoFile({ baseUrl: client.baseUrl, token: client.token, filePath, ...(options ? { options } : {}) })).id;
+    } catch (err) {
+      const videoId = err instanceof UploadError ? err.videoId : undefined;
+      if (!videoId || !transient(err)) throw err;
+      const done = await client.api.POST("/v1/videos/{id}/complete", { params: { path: { id: videoId } }, body: {} }).catch(() => undefined);
+      if (done?.response.ok) return videoId;
+      throw err;
+    }
   });
+  return { id, file, expect };
 }
 
-/** Retries `fn` on 429, 5xx and network errors: up to 8 tries, 0.5 s doubling to 8 s (Retry-After ignored). */
+async function deleteVideo(client: Client, id: string): Promise<void> {
+  await withRetry(async () => unwrap(await client.api.DELETE("/v1/videos/{id}", { params: { path: { id } } })));
+}
+
+/** 429, 5xx, or no answer at all (network error). */
+function transient(err: unknown): boolean {
+  const status = isVidsnapApiError(err) || err instanceof UploadError ? err.status : undefined;
+  return status === undefined || status === 429 || status >= 500;
+}
+
+/** Retries `fn` on {@link transient} failures: up to 8 tries, 0.5 s doubling to 8 s (Retry-After ignored). */
 async function withRetry<T>(fn: () => Promise<T>): Promise<T> {
-  for (let attempt = 1, delay = 500; ; attempt++, delay = Math.min(delay * 2, 8_000)) {
+  for (let attempt = 1; ; attempt++) {
     try {
       return await fn();
     } catch (e) {
-      const status = e instanceof ApiError ? e.status : undefined;
-      const retriable = status === undefined || status === 429 || status >= 500;
-      if (!retriable || attempt >= 8) throw e;
-      await sleep(delay);
+      if (!transient(e) || attempt >= 8) throw e;
+      await sleep(backoffDelay(attempt, { base: 500, max: 8_000 }));
     }
   }
 }

@@ -1,5 +1,5 @@
 /**
- * The checks run after every chaos scenario (scripts/lib/chaos/scenarios.ts), over HTTP, the Postmark-speaking
+ * The checks run after every chaos scenario (./scenarios.ts), over HTTP, the Postmark-speaking
  * server's recorded requests, local D1 and the S3 server's data folder:
  * 1. every video ends in VIDEO_IMAGE_EXTRACTION_SUCCESS or _ERROR before the deadline (the cron runs every few
  *    seconds meanwhile, as it would every 15 min); a deleted video answers 404. Anything else is "lost";
@@ -11,11 +11,11 @@
  * 5. no job working folder left in the processor's TMPDIR once no job runs;
  * 6. count in = count out: succeeded + failed + deleted + lost = videos.
  */
-import { existsSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { existsSync, readdirSync, statSync } from "node:fs";
 import path from "node:path";
 import { unzipSync } from "fflate";
-import type { VidsnapClient, VideoView } from "../api-client.ts";
-import { LOCAL } from "../local-config.ts";
+import { archiveUrl, FINAL_STATUSES, type Video, type VidsnapClient } from "../../client/src/index.ts";
+import { LOCAL } from "../stack/local-config.ts";
 import type { ChaosStack } from "./harness.ts";
 
 /** A video a scenario created. */
@@ -57,7 +57,6 @@ export interface VerifyOptions {
   cronEveryMs?: number;
 }
 
-const TERMINAL = new Set(["VIDEO_IMAGE_EXTRACTION_SUCCESS", "VIDEO_IMAGE_EXTRACTION_ERROR"]);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
@@ -68,7 +67,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export async function verifyScenario(
   scenario: string,
   stack: ChaosStack,
-  client: VidsnapClient,
+  api: VidsnapClient,
   tracked: TrackedVideo[],
   startedAt: number,
   opts: VerifyOptions,
@@ -76,7 +75,7 @@ export async function verifyScenario(
   const deadline = Date.now() + opts.deadlineMs;
   const problems: string[] = [];
   const notes: string[] = [];
-  const finals = new Map<string, VideoView>();
+  const finals = new Map<string, Video>();
   const gone = new Set<string>();
   let lastCron = 0;
 
@@ -84,18 +83,13 @@ export async function verifyScenario(
   while (Date.now() < deadline) {
     for (const v of tracked) {
       if (finals.has(v.id) || gone.has(v.id)) continue;
-      const res = await client.raw("GET", `/v1/videos/${v.id}`);
-      if (res.status === 404) {
-        await res.body?.cancel();
+      const { data, response } = await api.GET("/v1/videos/{id}", { params: { path: { id: v.id } } });
+      if (response.status === 404) {
         gone.add(v.id);
         continue;
       }
-      if (!res.ok) {
-        await res.body?.cancel();
-        continue; // e.g. 503 while storage is down: ask again
-      }
-      const { video } = (await res.json()) as { video: VideoView };
-      if (TERMINAL.has(video.status)) finals.set(v.id, video);
+      if (!data) continue; // e.g. 503 while storage is down: ask again
+      if (FINAL_STATUSES.includes(data.video.status)) finals.set(v.id, data.video);
     }
     if (finals.size + gone.size === tracked.length) break;
     if (Date.now() - lastCron >= (opts.cronEveryMs ?? 5_000)) {
@@ -122,7 +116,7 @@ export async function verifyScenario(
     const final = finals.get(v.id);
     if (!final) {
       lostIds.add(v.id);
-      const { video } = await client.getVideo(v.id).catch(() => ({ video: undefined }));
+      const video = (await api.GET("/v1/videos/{id}", { params: { path: { id: v.id } } }).catch(() => undefined))?.data?.video;
       problems.push(`video ${v.id} (${v.file}) stuck in ${video?.status ?? "?"} attempt ${video?.attempt ?? "?"}`);
       continue;
     }
@@ -136,7 +130,7 @@ export async function verifyScenario(
   }
 
   // 2. Exactly one email per (video, attempt, outcome), accepted by Postmark and `sent` in D1.
-  const wanted = new Map<string, VideoView>();
+  const wanted = new Map<string, Video>();
   for (const [id, video] of finals) {
     wanted.set(`${id}#${video.attempt}#${video.status === "VIDEO_IMAGE_EXTRACTION_SUCCESS" ? "success" : "error"}`, video);
   }
@@ -195,10 +189,10 @@ export async function verifyScenario(
   let failedWithEmail = 0;
   for (const [id, video] of finals) {
     if (video.status === "VIDEO_IMAGE_EXTRACTION_SUCCESS") {
-      const zipFile = path.join(stack.dataDir, `check-${id}.zip`);
       try {
-        await client.downloadZip(id, zipFile);
-        const entries = unzipSync(readFileSync(zipFile));
+        const res = await fetch(await archiveUrl(api, id));
+        if (!res.ok) throw new Error(`archive download answered ${res.status}`);
+        const entries = unzipSync(new Uint8Array(await res.arrayBuffer()));
         const images = Object.keys(entries).filter((n) => n.startsWith("images/"));
         const manifest = JSON.parse(new TextDecoder().decode(entries["manifest.json"])) as { images: unknown[] };
         if (images.length !== video.imageCount || manifest.images.length !== video.imageCount) {
@@ -206,8 +200,6 @@ export async function verifyScenario(
         } else if (!missingEmail.has(id)) succeeded++;
       } catch (e) {
         problems.push(`ZIP of ${id} unusable: ${(e as Error).message}`);
-      } finally {
-        rmSync(zipFile, { force: true });
       }
     } else {
       if (!missingEmail.has(id)) failedWithEmail++;

@@ -1,5 +1,5 @@
 /**
- * `npm run check:deploy`: everything about a deployment that can be checked offline (issue 8), as a
+ * `npm run check:deploy`: everything about a deployment that can be checked offline, as a
  * table; exits 1 when a check fails. Runs in CI after the typecheck (.ci/run), in well under 60 s.
  *
  * Checks (docs/deploy.md, "What CI checks"):
@@ -27,18 +27,19 @@
  * - the web dashboard: web/dist is built (when stale) before the dry runs, which upload it as static assets;
  *   `[assets]` of edge-api in every environment serves it as a single-page app with the API's paths run
  *   Worker-first, and its `_headers` carries the page's CSP.
- * - ffmpeg-container/Dockerfile passes the rules of scripts/lib/deploy-check/dockerfile-lint.ts (no
+ * - ffmpeg-container/Dockerfile passes the rules of ./dockerfile-lint.ts (no
  *   hadolint offline: not in Debian 12, npm wrappers download binaries).
  *
- * Usage: tsx scripts/check-deploy.ts [--keep] (keep the temp folder with bundles and logs).
+ * Usage: `npm run check:deploy [-- --keep]` (keep the temp folder with bundles and logs).
  */
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, chmodSync, mkdirSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
-import { offlineEnv, run, tail } from "./lib/deploy-check/run.ts";
-import { lintDockerfile, DOCKERFILE_RULES } from "./lib/deploy-check/dockerfile-lint.ts";
-import { ensureWebBuild, WEB_DIST } from "./lib/web-build.ts";
+import { pathToFileURL } from "node:url";
+import { BIN, REPO_ROOT as root } from "../paths.ts";
+import { ensureWebBuild, WEB_DIST } from "../stack/web-build.ts";
+import { lintDockerfile, DOCKERFILE_RULES } from "./dockerfile-lint.ts";
+import { offlineEnv, run, tail } from "./exec.ts";
 import {
   REMOTE_ENVS,
   driftProblems,
@@ -55,7 +56,7 @@ import {
   type Configs,
   type EnvName,
   type WorkerConfig,
-} from "./lib/deploy-check/config-checks.ts";
+} from "./config-checks.ts";
 
 /**
  * Bundle budget per Worker, KiB of gzip (what Cloudflare's script size limit counts: 3 MB on the free
@@ -65,11 +66,10 @@ import {
  */
 const GZIP_BUDGET_KIB = 1024;
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const keep = process.argv.includes("--keep");
 const tmp = mkdtempSync(path.join(os.tmpdir(), "vidsnap-check-deploy-"));
-const WRANGLER = path.join(root, "node_modules/.bin/wrangler");
-const DRIZZLE = path.join(root, "node_modules/.bin/drizzle-kit");
+const WRANGLER = path.join(BIN, "wrangler");
+const DRIZZLE = path.join(BIN, "drizzle-kit");
 const EDGE_CFG = path.join(root, "wrangler.toml");
 const EMAIL_CFG = path.join(root, "email-consumer/wrangler.toml");
 
@@ -155,7 +155,7 @@ interface DryRun {
 }
 
 const DOCKER_STUB = `#!/bin/sh
-# Stand-in for docker during \`wrangler deploy --dry-run\` (scripts/check-deploy.ts): records the command
+# Stand-in for docker during \`wrangler deploy --dry-run\` (tools/deploy/check.ts): records the command
 # and the Dockerfile wrangler pipes on stdin, builds nothing.
 dir=$(dirname "$0")
 printf '%s\\n' "$*" >> "$dir/calls.log"
@@ -343,7 +343,7 @@ function dockerfileCheck(): void {
   problemsRow(
     "Dockerfile lint",
     issues.map((i) => `ffmpeg-container/Dockerfile:${i.line} [${i.rule}] ${i.message}`),
-    `${DOCKERFILE_RULES.length} rules of scripts/lib/deploy-check/dockerfile-lint.ts (hadolint not installable offline)`,
+    `${DOCKERFILE_RULES.length} rules of tools/deploy/dockerfile-lint.ts (hadolint not installable offline)`,
   );
   // wrangler pipes the Dockerfile on stdin (`docker build -f - <context>`): BuildKit then reads the
   // context's .dockerignore, not ffmpeg-container/Dockerfile.dockerignore.

@@ -1,6 +1,6 @@
 /**
  * Offline checks of the two wrangler configs (wrangler.toml, email-consumer/wrangler.toml) for
- * `scripts/check-deploy.ts`: resource naming per environment, cross-Worker consistency, queue and
+ * `npm run check:deploy` (./check.ts): resource naming per environment, cross-Worker consistency, queue and
  * container settings tied to constants in the code, and drift between the bindings/vars each config
  * provides and the env interface each Worker declares by hand (edge-api/src/env.ts `Env`,
  * email-consumer/src/env.ts `EmailConsumerBindings`).

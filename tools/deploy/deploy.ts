@@ -1,5 +1,5 @@
 /**
- * `npm run deploy -- --env staging|production` (scripts/deploy.ts): everything docs/deploy.md describes, in
+ * `npm run deploy -- --env staging|production` (./main.ts): everything docs/deploy.md describes, in
  * order, idempotent (a second run creates nothing and only redeploys):
  *
  * 1. preflight, read-only: wrangler is logged in (`wrangler whoami`), no placeholder left in the configs
@@ -24,8 +24,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
-import type { RemoteEnv, WorkerConfig } from "../deploy-check/config-checks.ts";
-import { placeholders } from "../deploy-check/config-checks.ts";
+import { placeholders, type RemoteEnv, type WorkerConfig } from "./config-checks.ts";
 
 /** Result of one wrangler invocation. */
 export interface WranglerResult {

@@ -1,5 +1,5 @@
 /**
- * A small Dockerfile linter for ffmpeg-container/Dockerfile, used by `scripts/check-deploy.ts` because
+ * A small Dockerfile linter for ffmpeg-container/Dockerfile, used by `npm run check:deploy` (./check.ts) because
  * no real linter installs offline here: hadolint is not packaged in Debian 12 (`apt-cache policy hadolint`
  * finds nothing) and its npm wrappers download a binary from GitHub at install time.
  *

@@ -1,9 +1,9 @@
 /**
- * Child processes for `scripts/check-deploy.ts`: run a command offline, capture its output, never
+ * Child processes for `npm run check:deploy` (./check.ts): run a command offline, capture its output, never
  * inherit the terminal (stdin closed, so wrangler never prompts).
  */
 import { spawn } from "node:child_process";
-import { offlineWranglerEnv } from "../stack.ts";
+import { offlineWranglerEnv } from "../wrangler.ts";
 
 export interface RunResult {
   code: number | null;
@@ -15,7 +15,7 @@ export interface RunResult {
 }
 
 /**
- * The stack's offline wrangler environment (scripts/lib/stack.ts: no metrics, no `cf` fetch, project-local
+ * The offline wrangler environment (tools/wrangler.ts: no metrics, no `cf` fetch, project-local
  * config) plus what the checks need to parse wrangler's output.
  * @param extra variables added or overridden
  */

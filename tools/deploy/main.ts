@@ -1,7 +1,7 @@
 /**
  * `npm run deploy -- --env staging|production [--plan] [--skip-checks]`: creates what is missing, applies
  * the D1 migrations, sets missing secrets, configures R2 CORS and lifecycle, deploys email-consumer then
- * edge-api with its container, and checks `/healthz` (scripts/lib/deploy/deploy.ts, docs/deploy.md).
+ * edge-api with its container, and checks `/healthz` (./deploy.ts, docs/deploy.md).
  *
  * - `--plan` prints every command without contacting Cloudflare (all resources assumed missing).
  * - Runs `npm run check:deploy` first (offline checks of configs, migrations, bundles); `--skip-checks`
@@ -14,17 +14,16 @@
  */
 import { spawn, spawnSync } from "node:child_process";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { REMOTE_ENVS, type RemoteEnv, type WorkerConfig } from "./lib/deploy-check/config-checks.ts";
-import { deploy, DeployError, type WranglerRunner } from "./lib/deploy/deploy.ts";
-import { offlineWranglerEnv } from "./lib/stack.ts";
-import { ensureWebBuild } from "./lib/web-build.ts";
+import { BIN, REPO_ROOT as root } from "../paths.ts";
+import { ensureWebBuild } from "../stack/web-build.ts";
+import { offlineWranglerEnv } from "../wrangler.ts";
+import { REMOTE_ENVS, type RemoteEnv, type WorkerConfig } from "./config-checks.ts";
+import { deploy, DeployError, type WranglerRunner } from "./deploy.ts";
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const EDGE_CFG = path.join(root, "wrangler.toml");
 const EMAIL_CFG = path.join(root, "email-consumer/wrangler.toml");
-const WRANGLER = path.join(root, "node_modules/.bin/wrangler");
+const WRANGLER = path.join(BIN, "wrangler");
 
 const { values } = parseArgs({
   options: { env: { type: "string" }, plan: { type: "boolean" }, "skip-checks": { type: "boolean" }, help: { type: "boolean", short: "h" } },

@@ -1,11 +1,9 @@
 /**
  * Reads the emails the email consumer sent or recorded for a video from the local D1 database
- * (table `emails`), through `wrangler d1 execute --local` on the stack's persisted state.
+ * (table `emails`) of a stack's persisted state.
  */
-import { execFile } from "node:child_process";
 import path from "node:path";
-import { promisify } from "node:util";
-import { REPO_ROOT, offlineWranglerEnv } from "./stack.ts";
+import { queryLocalD1 } from "../wrangler.ts";
 
 export interface EmailRow {
   outcome: "success" | "error";
@@ -23,16 +21,8 @@ export interface EmailRow {
  */
 export async function readEmails(dataDir: string, videoId: string): Promise<EmailRow[]> {
   if (!/^[0-9a-f-]{36}$/i.test(videoId)) throw new Error(`not a video id: ${videoId}`);
-  const { stdout } = await promisify(execFile)(
-    path.join(REPO_ROOT, "node_modules/.bin/wrangler"),
-    [
-      "d1", "execute", "DB", "--local", "--json", "-c", "wrangler.toml",
-      "--persist-to", path.join(dataDir, "wrangler"),
-      "--command",
-      `SELECT outcome, attempt, "to", subject, status, text_body FROM emails WHERE video_id = '${videoId}' ORDER BY created_at`,
-    ],
-    { cwd: REPO_ROOT, env: offlineWranglerEnv(), maxBuffer: 16 * 1024 * 1024 },
+  return queryLocalD1<EmailRow>(
+    path.join(dataDir, "wrangler"),
+    `SELECT outcome, attempt, "to", subject, status, text_body FROM emails WHERE video_id = '${videoId}' ORDER BY created_at`,
   );
-  const parsed = JSON.parse(stdout) as { results: EmailRow[] }[];
-  return parsed[0]?.results ?? [];
 }

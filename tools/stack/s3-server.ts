@@ -1,8 +1,8 @@
 /**
  * Starts the local S3-compatible server (@20minutes/s3rver 4.x), which verifies SigV4 signatures
  * (header and presigned query), honours presigned expiry and signed headers, and supports multipart
- * uploads (with ListParts, AbortMultipartUpload and S3's part checks added by ./s3-multipart-shim.ts). Buckets are created through its `configureBuckets` option because signed CreateBucket
- * fails there (see ../shared/toolchain-notes.md).
+ * uploads (with ListParts, AbortMultipartUpload and S3's part checks added by ./s3-multipart-shim.ts).
+ * Buckets are created through its `configureBuckets` option because signed CreateBucket fails there (see ../shared/toolchain-notes.md).
  */
 import { createRequire } from "node:module";
 import type { AddressInfo } from "node:net";

@@ -7,11 +7,12 @@
  */
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { REPO_ROOT, startStack } from "./lib/stack.ts";
+import { BIN } from "../paths.ts";
+import { startStack } from "./stack.ts";
 
 const port = (name: string) => (process.env[name] ? Number(process.env[name]) : undefined);
 
-if (!existsSync(path.join(REPO_ROOT, "node_modules/.bin/wrangler"))) {
+if (!existsSync(path.join(BIN, "wrangler"))) {
   console.error("Dependencies are missing: run `npm ci` first.");
   process.exit(1);
 }

@@ -1,10 +1,10 @@
 /**
  * Builds the web dashboard (web/ → web/dist, `vite build web`) when its inputs changed, so `wrangler dev`
- * (scripts/lib/stack.ts), vitest-pool-workers (scripts/test.ts) and `wrangler deploy --dry-run`
- * (scripts/check-deploy.ts) always find the `[assets]` directory of wrangler.toml, on a fresh clone too.
+ * (./stack.ts), vitest-pool-workers (tools/test.ts) and `wrangler deploy --dry-run`
+ * (tools/deploy/check.ts) always find the `[assets]` directory of wrangler.toml, on a fresh clone too.
  *
- * "Changed" = the SHA-256 over the paths and contents of web/ (without dist/), schema/ and client/src/ (the
- * modules the dashboard imports) differs from the one stored in web/dist/.build-stamp by the last build
+ * "Changed" = the SHA-256 over the paths and contents of web/ (without dist/), schema/, runtime/ and client/src/
+ * (the modules the dashboard imports) differs from the one stored in web/dist/.build-stamp by the last build
  * (excluded from the assets by web/public/.assetsignore). Hashing ~100 small files takes a few ms, so
  * calling this before every stack start is cheap. Concurrent callers (parallel test files) build once, under a
  * lock file in the temp folder. `npm run web:build` builds unconditionally.
@@ -15,11 +15,11 @@ import { closeSync, existsSync, openSync, readdirSync, readFileSync, rmSync, sta
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { BIN, REPO_ROOT } from "../paths.ts";
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-export const WEB_DIST = path.join(ROOT, "web/dist");
+export const WEB_DIST = path.join(REPO_ROOT, "web/dist");
 const STAMP = path.join(WEB_DIST, ".build-stamp");
-const INPUTS = ["web", "schema", "client/src"];
+const INPUTS = ["web", "schema", "runtime", "client/src"];
 const SKIP = new Set(["dist", "node_modules", "migrations"]);
 
 function* files(dir: string): Generator<string> {
@@ -35,9 +35,9 @@ function* files(dir: string): Generator<string> {
 export function webInputsHash(): string {
   const hash = createHash("sha256");
   for (const input of INPUTS) {
-    const dir = path.join(ROOT, input);
+    const dir = path.join(REPO_ROOT, input);
     if (!existsSync(dir)) continue;
-    for (const file of files(dir)) hash.update(path.relative(ROOT, file)).update("\0").update(readFileSync(file)).update("\0");
+    for (const file of files(dir)) hash.update(path.relative(REPO_ROOT, file)).update("\0").update(readFileSync(file)).update("\0");
   }
   return hash.digest("hex");
 }
@@ -64,7 +64,7 @@ export async function ensureWebBuild(log: (line: string) => void = console.log, 
 }
 
 /** A lock file in the temp folder (per checkout); a lock older than {@link LOCK_STALE_MS} is taken over. */
-const LOCK = path.join(os.tmpdir(), `vidsnap-web-build-${createHash("sha256").update(ROOT).digest("hex").slice(0, 12)}.lock`);
+const LOCK = path.join(os.tmpdir(), `vidsnap-web-build-${createHash("sha256").update(REPO_ROOT).digest("hex").slice(0, 12)}.lock`);
 const LOCK_STALE_MS = 120_000;
 
 async function lock(): Promise<() => void> {
@@ -87,8 +87,8 @@ async function lock(): Promise<() => void> {
 async function build(hash: string, log: (line: string) => void): Promise<void> {
   const started = Date.now();
   const output = await new Promise<string>((resolve, reject) => {
-    const child = spawn(path.join(ROOT, "node_modules/.bin/vite"), ["build", "web", "--logLevel", "warn"], {
-      cwd: ROOT,
+    const child = spawn(path.join(BIN, "vite"), ["build", "web", "--logLevel", "warn"], {
+      cwd: REPO_ROOT,
       stdio: ["ignore", "pipe", "pipe"],
     });
     let out = "";
@@ -102,7 +102,7 @@ async function build(hash: string, log: (line: string) => void): Promise<void> {
   log(`[web] dashboard built into web/dist in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
 
-// `npm run web:build` = `tsx scripts/lib/web-build.ts --force`; without --force it builds only when stale.
+// `npm run web:build` = `tsx tools/stack/web-build.ts --force`; without --force it builds only when stale.
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   await ensureWebBuild(console.log, { force: process.argv.includes("--force") });
 }
