@@ -1,27 +1,12 @@
 /**
- * `npm run bench [-- --quick] [-- --interval N]`: the extraction benchmark (a script, not a test).
- *
- * For each input (every video of ../shared/testdata with a readable video stream, plus a derived
- * 1350x1080 H.264 200 s video generated once into git-ignored tools/bench/inputs/ — skipped with --quick) it
- * runs, one after the other in this process tree:
- * - naive: `ffmpeg -i in -vf fps=1/N out%04d.png` then `zip -9` (./pipelines.ts), the same run
- *   shown against both modes (the peer pipeline has no keyframe mode);
- * - vidsnap keyframes, vidsnap interval N (default 10) with the automatic strategy, the same with the
- *   strategy forced to `sequential` (two halves in parallel on long inputs), and as one sequential run
- *   (the pipeline before the strategy choice and the split existed), and interval N
- *   with `accuracy: "keyframe"` (against the keyframe floor) — the real
- *   processor server in a child process, reading from the local S3 server over a presigned URL;
- * - the floors (keyframe-only decode; min(full decode, decode to each target)).
- * Prints a table per input and mode (wall time, peak RSS of the pipeline's process tree, images, ZIP
- * bytes, vidsnap/naive and vidsnap/floor) and writes the same as JSON to tools/bench/results/<time>.json.
- * Each pipeline runs once, or best of 3 when a run takes under 2 s; expect ±10 % between runs.
- *
- * Then two sections of their own (also in the JSON):
- * - memory vs input size: the same 1080p content as a ~10 MB file (its first 90 s) and a ~1 GB file (the
- *   200 s video looped 46 times, 2.6 h), both stream-copied once into tools/bench/inputs/; vidsnap keyframes,
- *   interval 10 with keyframe accuracy and interval 60 exact on each, with peak RSS (skipped with --quick);
- * - stack overhead: franck.mp4 (and the 1080p input unless --quick), keyframes, 3 runs through the whole
- *   local stack (./stack-overhead.ts) against the pipeline alone.
+ * `npm run bench [-- --quick] [-- --interval N]`: the extraction benchmark (a script, not a test; what it
+ * compares and why: README "Performance"). Inputs: every video of ../shared/testdata with a video stream,
+ * plus derived 1080p inputs generated once into git-ignored tools/bench/inputs/ (skipped with --quick).
+ * Pipelines (./pipelines.ts): naive `ffmpeg fps=1/N` + `zip -9`, the real processor in a child process
+ * under several interval strategies, and the decode floors; then memory vs input size (~10 MB vs ~1 GB of
+ * the same content) and the whole local stack's overhead (./stack-overhead.ts). Each pipeline runs once,
+ * best of 3 under 2 s; expect ±10 % between runs. Prints tables and writes them as JSON to
+ * tools/bench/results/bench-<time>.json.
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, renameSync, statSync, writeFileSync } from "node:fs";

@@ -180,7 +180,7 @@ export async function startChaosStack(opts: ChaosStackOptions = {}): Promise<Cha
     proxy = await startChaosProxy(processorUrl, proxyPort);
     stack = await startStack({
       dataDir,
-      sourceRoot: snapshotSources(path.join(dataDir, "src")),
+      sourceRoot: copySources(path.join(dataDir, "src")),
       apiPort,
       s3Endpoint,
       processorUrl: proxy.url,
@@ -256,7 +256,7 @@ export async function startChaosStack(opts: ChaosStackOptions = {}): Promise<Cha
  * reload drops local Queues' in-memory (including delayed) messages, which would look like lost jobs.
  * @returns `dir`
  */
-function snapshotSources(dir: string): string {
+function copySources(dir: string): string {
   mkdirSync(dir, { recursive: true });
   for (const entry of ["wrangler.toml", "package.json", "tsconfig.json", "edge-api", "email-consumer", "schema"]) {
     cpSync(path.join(REPO_ROOT, entry), path.join(dir, entry), { recursive: true });
@@ -274,11 +274,11 @@ function snapshotSources(dir: string): string {
  * wrangler dev writes to it sometimes answers "internal error" (a busy database).
  */
 async function queryWithRetry<T>(persistTo: string, sql: string): Promise<T[]> {
-  for (let attempt = 1; ; attempt++) {
+  for (let tries = 1; ; tries++) {
     try {
       return await queryLocalD1<T>(persistTo, sql);
     } catch (e) {
-      if (attempt >= 5) throw e;
+      if (tries >= 5) throw e;
       await new Promise((r) => setTimeout(r, 2_000));
     }
   }

@@ -260,12 +260,12 @@ function transient(err: unknown): boolean {
 
 /** Retries `fn` on {@link transient} failures: up to 8 tries, 0.5 s doubling to 8 s (Retry-After ignored). */
 async function withRetry<T>(fn: () => Promise<T>): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
+  for (let tries = 1; ; tries++) {
     try {
       return await fn();
     } catch (e) {
-      if (!transient(e) || attempt >= 8) throw e;
-      await sleep(backoffDelay(attempt, { base: 500, max: 8_000 }));
+      if (!transient(e) || tries >= 8) throw e;
+      await sleep(backoffDelay(tries, { base: 500, max: 8_000 }));
     }
   }
 }

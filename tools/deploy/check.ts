@@ -1,36 +1,13 @@
 /**
- * `npm run check:deploy`: everything about a deployment that can be checked offline, as a
- * table; exits 1 when a check fails. Runs in CI after the typecheck (.ci/run), in well under 60 s.
+ * `npm run check:deploy [-- --keep]`: everything about a deployment that can be checked offline, one table
+ * row per check (the list: docs/deploy.md "What CI checks"); exits 1 when a check fails. `--keep` keeps the
+ * temp folder with bundles and logs.
  *
- * Checks (docs/deploy.md, "What CI checks"):
- * - `wrangler deploy --dry-run --outdir` of both Workers in every environment (top level, staging,
- *   production), with the bundle size (raw and gzip, as wrangler reports it) under {@link GZIP_BUDGET_KIB}.
- *   edge-api's staging/production configs declare the ffmpeg container, and wrangler 4.86 has no flag to
- *   skip its image build in a dry run (it runs `docker info` + `docker build`; `--containers-rollout` only
- *   picks the rollout strategy). There is no Docker engine here, so WRANGLER_DOCKER_BIN points at a
- *   recording stand-in: the whole dry run (bindings, Durable Object migrations, container config) runs for
- *   real, the `docker build` command wrangler would run is checked (linux/amd64, repository root as
- *   context, ffmpeg-container/Dockerfile on stdin), only the image build itself is not done.
- * - the wrangler configs: queue/DLQ names per environment (DLQs end in "-dlq", staging suffixed
- *   "-staging" before it), one consumer per queue, max_concurrency set, extract max_retries tied to
- *   EXTRACT_MAX_DELIVERIES, container max_instances tied to PROCESSOR_INSTANCES, same D1 for both
- *   Workers, crons, observability, staging/production isolation; placeholders still to replace are listed.
- * - binding drift (instead of `wrangler types`, see edge-api/src/env.ts): every var/binding/required
- *   secret of every environment is declared in the Worker's env interface, and in staging/production
- *   every declared member is provided.
- * - the env schemas on the real staging/production vars: accepted with every secret, rejected when any
- *   one secret is missing (edge-api `loadConfig`, email-consumer `parseEnv`). The same rules are unit
- *   tested in tests/workers/app.test.ts and tests/email/env.test.ts; this applies them to wrangler.toml.
- * - every required secret has its `wrangler secret put … --env …` line in docs/deploy.md.
- * - drizzle: `drizzle-kit generate` into a temporary copy of schema/migrations produces nothing new.
- * - the migrations apply cleanly to an empty local D1 (`wrangler d1 migrations apply --local --persist-to`).
- * - the web dashboard: web/dist is built (when stale) before the dry runs, which upload it as static assets;
- *   `[assets]` of edge-api in every environment serves it as a single-page app with the API's paths run
- *   Worker-first, and its `_headers` carries the page's CSP.
- * - ffmpeg-container/Dockerfile passes the rules of ./dockerfile-lint.ts (no
- *   hadolint offline: not in Debian 12, npm wrappers download binaries).
- *
- * Usage: `npm run check:deploy [-- --keep]` (keep the temp folder with bundles and logs).
+ * wrangler 4.86 cannot skip the container image build in a dry run (it runs `docker info` + `docker build`)
+ * and there is no Docker engine here, so WRANGLER_DOCKER_BIN points at a recording stand-in: the dry run
+ * (bindings, Durable Object migrations, container config) runs for real and the `docker build` command it
+ * would run is checked; only the image build itself is not done. hadolint is not installable offline (not in
+ * Debian 12, npm wrappers download binaries), hence ./dockerfile-lint.ts.
  */
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, chmodSync, mkdirSync } from "node:fs";
 import os from "node:os";
@@ -62,7 +39,7 @@ import {
  * Bundle budget per Worker, KiB of gzip (what Cloudflare's script size limit counts: 3 MB on the free
  * plan, 10 MB on paid). 1 MiB is a third of the free limit and ~2.5× edge-api today (~410 KiB): room to
  * grow, but pulling a heavy dependency into a Worker by mistake (e.g. the AWS SDK, ~1 MB gzip, which only
- * the container needs) fails CI. Bigger bundles also cost cold-start time.
+ * the processor needs) fails CI. Bigger bundles also cost cold-start time.
  */
 const GZIP_BUDGET_KIB = 1024;
 
