@@ -25,6 +25,7 @@ import type { UploadInstructions } from "../../schema/api.ts";
 import { Manifest } from "../../schema/manifest.ts";
 import { freePort } from "../../tools/free-port.ts";
 import { BIN, REPO_ROOT, testVideo } from "../../tools/paths.ts";
+import { postmarkRequests } from "../../tools/stack/postmark-control.ts";
 import { startPostmarkMock, type PostmarkMock } from "../../tools/stack/postmark-server.ts";
 
 const POSTMARK_TOKEN = "test-token-e2e"; // the Postmark-speaking server accepts tokens starting with test-token
@@ -42,9 +43,8 @@ interface SentEmail {
 
 /** Emails the Postmark-speaking server accepted with our token (answered 200). */
 async function sentEmails(to: string): Promise<SentEmail[]> {
-  const res = await fetch(`http://${postmark.host}/_mock/tokens/${POSTMARK_TOKEN}/requests`);
-  const requests = (await res.json()) as { status: number | null; body: SentEmail }[];
-  return requests.filter((r) => r.status === 200 && r.body.To.includes(to)).map((r) => r.body);
+  const requests = await postmarkRequests(postmark.host, POSTMARK_TOKEN);
+  return requests.filter((r) => r.status === 200 && (r.body as SentEmail).To.includes(to)).map((r) => r.body as SentEmail);
 }
 
 /** A signed-up user's typed client. */

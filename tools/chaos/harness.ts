@@ -19,7 +19,8 @@ import path from "node:path";
 import { freePort } from "../free-port.ts";
 import { BIN, REPO_ROOT } from "../paths.ts";
 import { LOCAL } from "../stack/local-config.ts";
-import { startPostmarkMock, type MockMode, type PostmarkMock, type RecordedRequest } from "../stack/postmark-server.ts";
+import { postmarkRequests, setPostmarkMode, type MockMode, type RecordedRequest } from "../stack/postmark-control.ts";
+import { startPostmarkMock, type PostmarkMock } from "../stack/postmark-server.ts";
 import { startS3Server, type S3ServerHandle } from "../stack/s3-server.ts";
 import { localProcessorEnv, spawnLogged, startStack, waitForHttp, type StackHandle } from "../stack/stack.ts";
 import { queryLocalD1 } from "../wrangler.ts";
@@ -222,18 +223,10 @@ export async function startChaosStack(opts: ChaosStackOptions = {}): Promise<Cha
     postmark: {
       host: pm.host,
       setMode: async (mode) => {
-        const res = await fetch(`http://${pm.host}/_mock/tokens/${POSTMARK_TOKEN}/mode`, {
-          method: "PUT",
-          body: JSON.stringify(mode),
-        });
-        if (!res.ok) throw new Error(`postmark mode → ${res.status}`);
-        await res.body?.cancel();
+        await setPostmarkMode(pm.host, POSTMARK_TOKEN, mode);
         log(`[chaos] postmark mode ${JSON.stringify(mode)}`);
       },
-      requests: async () => {
-        const res = await fetch(`http://${pm.host}/_mock/tokens/${POSTMARK_TOKEN}/requests`);
-        return (await res.json()) as RecordedRequest[];
-      },
+      requests: () => postmarkRequests(pm.host, POSTMARK_TOKEN),
     },
     cron: async () => {
       // `wrangler dev --test-scheduled`: GET /__scheduled runs edge-api's scheduled() handler (the path is in

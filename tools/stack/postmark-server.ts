@@ -1,6 +1,7 @@
 /**
- * A real HTTP server speaking the part of Postmark's API the email consumer uses, for tests (runs in
- * Node: started by `global-setup.ts`, reached from the workerd tests over 127.0.0.1).
+ * A real HTTP server speaking the part of Postmark's API the email consumer uses, for tests and the chaos
+ * harness (runs in Node; the email suite's global setup starts one that its workerd tests reach over
+ * 127.0.0.1). ./postmark-control.ts drives it.
  *
  * - `POST /email`: checks `X-Postmark-Server-Token` (401, ErrorCode 10, unless it starts with `test-token`),
  *   validates the JSON body (422, ErrorCode 300/402), records the request, and answers
@@ -14,19 +15,7 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-
-/** Behaviour of the mock for one token. */
-export type MockMode = { mode: "ok" } | { mode: "fail"; status: number } | { mode: "hang" };
-
-/** One `POST /email` as received. */
-export interface RecordedRequest {
-  receivedAt: string;
-  headers: Record<string, string>;
-  body: unknown;
-  /** HTTP status answered; null while (or because) the request hangs. */
-  status: number | null;
-  messageId: string | null;
-}
+import type { MockMode, RecordedRequest } from "./postmark-control.ts";
 
 /** A running mock. */
 export interface PostmarkMock {
