@@ -19,9 +19,9 @@ import path from "node:path";
 import { unzipSync } from "fflate";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startStack, type StackHandle } from "../../scripts/lib/stack.ts";
-import { freePort } from "../support/free-port.ts";
-import { REPO_ROOT, testVideo } from "../support/testdata.ts";
+import { startStack, type StackHandle } from "../../tools/stack/stack.ts";
+import { freePort } from "../../tools/free-port.ts";
+import { REPO_ROOT, testVideo } from "../../tools/paths.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 const hasChromium = existsSync(CHROMIUM);

@@ -1,21 +1,21 @@
 /**
- * Issue 4, "Prove it", short version (the long one is `npm run chaos`): every chaos scenario against the
- * real local stack (scripts/lib/chaos: wrangler dev with both Workers, local Queues and D1, the S3 server,
+ * Chaos, short version (the long one is `npm run chaos`): every chaos scenario against the
+ * real local stack (tools/chaos: wrangler dev with both Workers, local Queues and D1, the S3 server,
  * the ffmpeg processor, a Postmark-speaking server), on ONE stack whose edge-api also delivers every queue
  * message twice (event copies 1–3 s late, CHAOS_DUPLICATE_DELIVERIES), so every fault is combined with
- * duplicate, out-of-order delivery. After each scenario the verifier (scripts/lib/chaos/verify.ts) checks:
+ * duplicate, out-of-order delivery. After each scenario the verifier (tools/chaos/verify.ts) checks:
  * every video in success or error, exactly one email per (video, attempt, outcome) accepted by Postmark and
  * `sent` in D1, a ZIP with imageCount images for each success, no orphaned object, no job temp folder,
- * nothing lost. Sizes: scripts/lib/chaos/scenarios.ts SHORT (8 uploads, S3 down 5 s, 3 SIGKILLs).
+ * nothing lost. Sizes: tools/chaos/scenarios.ts SHORT (8 uploads, S3 down 5 s, 3 SIGKILLs).
  *
  * To fit `npm test`, scenarios whose faults cannot spoil each other's expectations run at the same time
  * (each verifies only its own videos): SIGKILLs with the Postmark failures (those only touch emails), then
  * duplicates with the load and the deletes, then the S3 outage alone (it fails whatever job it meets).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startChaosStack, type ChaosStack } from "../../scripts/lib/chaos/harness.ts";
-import { passed } from "../../scripts/lib/chaos/run.ts";
-import { SHORT, runScenario, type ScenarioId } from "../../scripts/lib/chaos/scenarios.ts";
+import { startChaosStack, type ChaosStack } from "../../tools/chaos/harness.ts";
+import { passed } from "../../tools/chaos/run.ts";
+import { SHORT, runScenario, type ScenarioId } from "../../tools/chaos/scenarios.ts";
 
 const PHASES: ScenarioId[][] = [["kill", "postmark"], ["duplicates", "load", "delete"], ["s3-outage"]];
 

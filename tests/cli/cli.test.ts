@@ -17,9 +17,9 @@ import { unzipSync } from "fflate";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createVidsnapClient, unwrap, type ImageList, type Video } from "../../client/src/index.ts";
 import { runCli } from "../../cli/src/cli.ts";
-import { startStack, type StackHandle } from "../../scripts/lib/stack.ts";
-import { freePort } from "../support/free-port.ts";
-import { REPO_ROOT, testVideo } from "../support/testdata.ts";
+import { startStack, type StackHandle } from "../../tools/stack/stack.ts";
+import { freePort } from "../../tools/free-port.ts";
+import { REPO_ROOT, testVideo } from "../../tools/paths.ts";
 
 const BIN = path.join(REPO_ROOT, "cli/bin/vidsnap.mjs");
 const PASSWORD = "correct-horse-battery-staple";

@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { formatSpec, generateTypes } from "../../client/codegen.ts";
-import { REPO_ROOT } from "../support/testdata.ts";
+import { REPO_ROOT } from "../../tools/paths.ts";
 
 const specText = readFileSync(path.join(REPO_ROOT, "client/openapi.json"), "utf8");
 const spec = JSON.parse(specText) as { paths: Record<string, unknown> };

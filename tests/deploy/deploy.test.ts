@@ -1,5 +1,5 @@
 /**
- * `npm run deploy` logic (scripts/lib/deploy/deploy.ts) against the real wrangler configs of staging and
+ * `npm run deploy` logic (tools/deploy/deploy.ts) against the real wrangler configs of staging and
  * production, with Cloudflare played by an in-memory stand-in of the wrangler commands the script uses
  * (Cloudflare's API cannot be reached here). Checks: a first deploy creates every missing resource, puts
  * missing secrets on stdin, applies migrations before deploying, deploys email-consumer before edge-api;
@@ -9,9 +9,10 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { RemoteEnv, WorkerConfig } from "../../scripts/lib/deploy-check/config-checks.ts";
-import { deploy, DeployError, DLQ_RETENTION_SECONDS, queueNames, type WranglerRunner } from "../../scripts/lib/deploy/deploy.ts";
-import { offlineWranglerEnv, REPO_ROOT } from "../../scripts/lib/stack.ts";
+import type { RemoteEnv, WorkerConfig } from "../../tools/deploy/config-checks.ts";
+import { deploy, DeployError, DLQ_RETENTION_SECONDS, queueNames, type WranglerRunner } from "../../tools/deploy/deploy.ts";
+import { REPO_ROOT } from "../../tools/paths.ts";
+import { offlineWranglerEnv } from "../../tools/wrangler.ts";
 
 /** Cloudflare account state as the stand-in wrangler sees it. */
 interface Account {

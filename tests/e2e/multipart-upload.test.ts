@@ -1,5 +1,5 @@
 /**
- * client/src/upload.ts against the real local stack (scripts/lib/stack.ts on free ports, its own data
+ * client/src/upload.ts against the real local stack (tools/stack/stack.ts on free ports, its own data
  * folder) with MULTIPART_THRESHOLD_BYTES and MULTIPART_PART_SIZE_BYTES at 5 MiB, so
  * ../shared/testdata/vtest.avi (8.1 MB) is uploaded in 2 parts:
  * - uploadVideoFile: multipart upload (parts streamed from disk, progress up to the file size), completed
@@ -13,16 +13,17 @@ import os from "node:os";
 import path from "node:path";
 import { Readable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { authenticate, createVidsnapClient, unwrap, waitForVideo, type Video, type VidsnapClient } from "../../client/src/index.ts";
 import { resumeVideoUpload, uploadVideoFile, UploadError, type UploadProgress } from "../../client/src/upload.ts";
-import type { CreateVideoResponse, UploadPartUrls, Video } from "../../schema/api.ts";
-import { startStack, type StackHandle } from "../../scripts/lib/stack.ts";
-import { freePort } from "../support/free-port.ts";
-import { testVideo } from "../support/testdata.ts";
+import { freePort } from "../../tools/free-port.ts";
+import { testVideo } from "../../tools/paths.ts";
+import { startStack, type StackHandle } from "../../tools/stack/stack.ts";
 
 const PART = 5 * 1024 * 1024;
 let stack: StackHandle;
 let dataDir: string;
 let token: string;
+let api: VidsnapClient;
 let stackLog = "";
 
 beforeAll(async () => {
@@ -37,14 +38,13 @@ beforeAll(async () => {
       stackLog += line + "\n";
     },
   });
-  const res = await fetch(`${stack.apiUrl}/api/auth/sign-up/email`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ email: "multipart@example.com", password: "correct-horse-battery", name: "Multipart" }),
-  });
-  expect(res.status, stackLog.slice(-2000)).toBe(200);
-  token = res.headers.get("set-auth-token")!;
-  await res.body?.cancel();
+  const session = await authenticate(stack.apiUrl, "sign-up", { email: "multipart@example.com", password: "correct-horse-battery", name: "Multipart" }).catch(
+    (err: unknown) => {
+      throw new Error(`sign-up failed: ${String(err)}\n${stackLog.slice(-2000)}`);
+    },
+  );
+  token = session.token;
+  api = createVidsnapClient({ baseUrl: stack.apiUrl, token });
 }, 150_000);
 
 afterAll(async () => {
@@ -73,24 +73,10 @@ function recordingFetch(failOnce?: (method: string, url: URL) => boolean) {
   return { fetch: f, calls };
 }
 
-async function api<T>(method: string, pathname: string, body?: unknown): Promise<T> {
-  const res = await fetch(stack.apiUrl + pathname, {
-    method,
-    headers: { authorization: `Bearer ${token}`, ...(body ? { "content-type": "application/json" } : {}) },
-    ...(body ? { body: JSON.stringify(body) } : {}),
-  });
-  expect(res.ok, `${method} ${pathname} → ${res.status}`).toBe(true);
-  return (await res.json()) as T;
-}
+const byId = (id: string) => ({ params: { path: { id } } });
 
 async function waitForSuccess(id: string): Promise<Video> {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const { video } = await api<{ video: Video }>("GET", `/v1/videos/${id}`);
-    if (video.status === "VIDEO_IMAGE_EXTRACTION_SUCCESS" || video.status === "VIDEO_IMAGE_EXTRACTION_ERROR") return video;
-    if (Date.now() > deadline) throw new Error(`video ${id} still ${video.status}`);
-    await new Promise((r) => setTimeout(r, 300));
-  }
+  return waitForVideo(api, id, { timeoutMs: 60_000, initialDelayMs: 300, maxDelayMs: 300 });
 }
 
 describe("uploadVideoFile", () => {
@@ -150,11 +136,11 @@ describe("resumeVideoUpload", () => {
   it("sends only the parts the storage lacks, then completes; the video is extracted", async () => {
     const file = testVideo("vtest.avi");
     const size = statSync(file).size;
-    const created = await api<CreateVideoResponse>("POST", "/v1/videos", { filename: "vtest.avi", contentType: "video/x-msvideo", sizeBytes: size });
+    const created = unwrap(await api.POST("/v1/videos", { body: { filename: "vtest.avi", contentType: "video/x-msvideo", sizeBytes: size } }));
     expect(created.upload).toMatchObject({ method: "MULTIPART", partCount: 2, partSizeBytes: PART });
 
     // Part 1 only, as an interrupted client would have left it.
-    const { parts } = await api<UploadPartUrls>("POST", `/v1/videos/${created.video.id}/upload-parts`, { partNumbers: [1] });
+    const { parts } = unwrap(await api.POST("/v1/videos/{id}/upload-parts", { ...byId(created.video.id), body: { partNumbers: [1] } }));
     const put = await fetch(parts[0]!.url, {
       method: "PUT",
       headers: parts[0]!.headers,
@@ -200,31 +186,23 @@ describe("resumeVideoUpload", () => {
     expect(aborted).toBeInstanceOf(UploadError);
     const videoId = (aborted as UploadError).videoId!;
     expect(videoId).toMatch(/^[0-9a-f-]{36}$/);
-    expect((await api<{ video: Video }>("GET", `/v1/videos/${videoId}`)).video.status).toBe("VIDEO_UPLOAD_PENDING");
+    expect(unwrap(await api.GET("/v1/videos/{id}", byId(videoId))).video.status).toBe("VIDEO_UPLOAD_PENDING");
 
     const video = await resumeVideoUpload({ baseUrl: stack.apiUrl, token, videoId, filePath: file });
     expect(video).toMatchObject({ id: videoId, status: "VIDEO_IMAGE_EXTRACTION_QUEUED", sizeBytes: statSync(file).size });
   });
 
   it("refuses a file of another size than declared, and a video of another user (404)", async () => {
-    const created = await api<CreateVideoResponse>("POST", "/v1/videos", {
-      filename: "vtest.avi",
-      contentType: "video/x-msvideo",
-      sizeBytes: statSync(testVideo("vtest.avi")).size,
-    });
+    const created = unwrap(
+      await api.POST("/v1/videos", { body: { filename: "vtest.avi", contentType: "video/x-msvideo", sizeBytes: statSync(testVideo("vtest.avi")).size } }),
+    );
     const other = await resumeVideoUpload({ baseUrl: stack.apiUrl, token, videoId: created.video.id, filePath: testVideo("tree.avi") }).catch(
       (e: unknown) => e,
     );
     expect(other).toBeInstanceOf(UploadError);
     expect((other as UploadError).message).toContain("declared");
 
-    const res = await fetch(`${stack.apiUrl}/api/auth/sign-up/email`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ email: "intruder@example.com", password: "correct-horse-battery", name: "Intruder" }),
-    });
-    const intruder = res.headers.get("set-auth-token")!;
-    await res.body?.cancel();
+    const { token: intruder } = await authenticate(stack.apiUrl, "sign-up", { email: "intruder@example.com", password: "correct-horse-battery", name: "Intruder" });
     const stolen = await resumeVideoUpload({ baseUrl: stack.apiUrl, token: intruder, videoId: created.video.id, filePath: testVideo("vtest.avi") }).catch(
       (e: unknown) => e,
     );

@@ -1,21 +1,32 @@
 /**
- * End to end: starts the whole local stack exactly as `npm start` does (scripts/start.ts in a child
+ * End to end: starts the whole local stack exactly as `npm start` does (tools/stack/start.ts in a child
  * process, own ports and data folder) and drives it only over HTTP: sign-up, presigned upload,
  * complete, progress, images list, ZIP download and unzip, and the email at a local Postmark-speaking
  * server; then a corrupted video ending in VIDEO_IMAGE_EXTRACTION_ERROR with its error email, and a
  * retry after the good bytes were uploaded that ends in success.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { copyFileSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeSync, closeSync } from "node:fs";
+import { copyFileSync, createReadStream, mkdtempSync, openSync, rmSync, statSync, writeSync, closeSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { Readable } from "node:stream";
 import { unzipSync } from "fflate";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ApiError, VidsnapClient, uploadFile } from "../../scripts/lib/api-client.ts";
+import {
+  archiveUrl,
+  authenticate,
+  createVidsnapClient,
+  unwrap,
+  VidsnapApiError,
+  waitForVideo,
+  type VidsnapClient,
+} from "../../client/src/index.ts";
+import type { UploadInstructions } from "../../schema/api.ts";
 import { Manifest } from "../../schema/manifest.ts";
-import { freePort } from "../support/free-port.ts";
-import { startPostmarkMock, type PostmarkMock } from "../support/postmark-server.ts";
-import { REPO_ROOT, testVideo } from "../support/testdata.ts";
+import { freePort } from "../../tools/free-port.ts";
+import { BIN, REPO_ROOT, testVideo } from "../../tools/paths.ts";
+import { postmarkRequests } from "../../tools/stack/postmark-control.ts";
+import { startPostmarkMock, type PostmarkMock } from "../../tools/stack/postmark-server.ts";
 
 const POSTMARK_TOKEN = "test-token-e2e"; // the Postmark-speaking server accepts tokens starting with test-token
 let stack: ChildProcess;
@@ -32,10 +43,29 @@ interface SentEmail {
 
 /** Emails the Postmark-speaking server accepted with our token (answered 200). */
 async function sentEmails(to: string): Promise<SentEmail[]> {
-  const res = await fetch(`http://${postmark.host}/_mock/tokens/${POSTMARK_TOKEN}/requests`);
-  const requests = (await res.json()) as { status: number | null; body: SentEmail }[];
-  return requests.filter((r) => r.status === 200 && r.body.To.includes(to)).map((r) => r.body);
+  const requests = await postmarkRequests(postmark.host, POSTMARK_TOKEN);
+  return requests.filter((r) => r.status === 200 && (r.body as SentEmail).To.includes(to)).map((r) => r.body as SentEmail);
 }
+
+/** A signed-up user's typed client. */
+async function signUp(email: string, name: string): Promise<VidsnapClient> {
+  const { token } = await authenticate(baseUrl, "sign-up", { email, password: "correct-horse-battery", name });
+  return createVidsnapClient({ baseUrl, token });
+}
+
+/** PUTs `file` to a presigned single-PUT URL with the headers it was signed with (streamed). */
+async function putFile(upload: UploadInstructions, file: string): Promise<void> {
+  const res = await fetch(upload.url, {
+    method: upload.method,
+    headers: upload.headers,
+    body: Readable.toWeb(createReadStream(file)) as ReadableStream,
+    duplex: "half",
+  } as RequestInit);
+  const text = await res.text();
+  if (!res.ok) throw new Error(`upload → ${res.status}: ${text.slice(0, 300)}`);
+}
+
+const byId = (id: string) => ({ params: { path: { id } } });
 
 async function waitFor<T>(what: string, fn: () => T | undefined | Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -52,7 +82,7 @@ beforeAll(async () => {
   dataDir = mkdtempSync(path.join(os.tmpdir(), "vidsnap-e2e-"));
   const [apiPort, processorPort, s3Port] = [await freePort(), await freePort(), await freePort()];
   baseUrl = `http://127.0.0.1:${apiPort}`;
-  stack = spawn(path.join(REPO_ROOT, "node_modules/.bin/tsx"), ["scripts/start.ts"], {
+  stack = spawn(path.join(BIN, "tsx"), ["tools/stack/start.ts"], {
     cwd: REPO_ROOT,
     env: {
       ...process.env,
@@ -89,37 +119,36 @@ afterAll(async () => {
 
 describe("local stack, over HTTP only", () => {
   it("turns a real video into a ZIP of its keyframes and emails the user", async () => {
-    const client = new VidsnapClient(baseUrl);
-    await client.signUpOrIn("e2e-ok@example.com", "correct-horse-battery", "E2E OK");
+    const api = await signUp("e2e-ok@example.com", "E2E OK");
     const file = testVideo("display-dual-monitors.webm");
 
-    const { video, upload } = await client.createVideo({
-      filename: "screencast.webm",
-      contentType: "video/webm",
-      sizeBytes: statSync(file).size,
-    });
+    const { video, upload } = unwrap(
+      await api.POST("/v1/videos", { body: { filename: "screencast.webm", contentType: "video/webm", sizeBytes: statSync(file).size } }),
+    );
     expect(video.status).toBe("VIDEO_UPLOAD_PENDING");
-    await uploadFile(upload, file);
-    const completed = await client.complete(video.id);
+    expect(upload.method).toBe("PUT");
+    await putFile(upload as UploadInstructions, file);
+    const completed = unwrap(await api.POST("/v1/videos/{id}/complete", { ...byId(video.id), body: {} }));
     expect(completed.video.status).toBe("VIDEO_IMAGE_EXTRACTION_QUEUED");
     // Completing twice queues nothing new.
-    expect((await client.complete(video.id)).video.attempt).toBe(1);
+    expect(unwrap(await api.POST("/v1/videos/{id}/complete", { ...byId(video.id), body: {} })).video.attempt).toBe(1);
 
     const seen = new Set<string>();
-    const done = await client.waitForOutcome(video.id, (v) => seen.add(v.status), 120_000);
+    const done = await waitForVideo(api, video.id, { onUpdate: (v) => seen.add(v.status), timeoutMs: 120_000 });
     expect(done.status, `${done.errorMessage} ${done.errorDescription}\n${stackLog.slice(-3000)}`).toBe(
       "VIDEO_IMAGE_EXTRACTION_SUCCESS",
     );
     expect(done.imageCount).toBe(11); // ffprobe counts 11 keyframes (testdata README)
     expect(done.progress).toBe(1);
 
-    const list = await client.images(video.id);
+    const list = unwrap(await api.GET("/v1/videos/{id}/images", byId(video.id)));
     expect(list.imageCount).toBe(11);
     expect(list.images.map((i) => i.index)).toEqual([...Array(11).keys()]);
-    const zipFile = path.join(dataDir, "out.zip");
-    const zipBytes = await client.downloadZip(video.id, zipFile);
-    expect(zipBytes).toBe(list.zip.sizeBytes);
-    const entries = unzipSync(readFileSync(zipFile));
+    const zip = await fetch(await archiveUrl(api, video.id));
+    expect(zip.status).toBe(200);
+    const zipBytes = new Uint8Array(await zip.arrayBuffer());
+    expect(zipBytes.byteLength).toBe(list.zip.sizeBytes);
+    const entries = unzipSync(zipBytes);
     const manifest = Manifest.parse(JSON.parse(new TextDecoder().decode(entries["manifest.json"])));
     expect(manifest.images.map((i) => i.fileName)).toEqual(list.images.map((i) => i.fileName));
     for (const image of manifest.images) {
@@ -134,8 +163,7 @@ describe("local stack, over HTTP only", () => {
   }, 180_000);
 
   it("ends a corrupted video in VIDEO_IMAGE_EXTRACTION_ERROR with an error email, and retry works", async () => {
-    const client = new VidsnapClient(baseUrl);
-    await client.signUpOrIn("e2e-bad@example.com", "correct-horse-battery", "E2E Bad");
+    const api = await signUp("e2e-bad@example.com", "E2E Bad");
     const good = testVideo("franck.mp4"); // moov atom at the end
     const corrupted = path.join(dataDir, "franck-corrupted.mp4");
     copyFileSync(good, corrupted);
@@ -145,33 +173,34 @@ describe("local stack, over HTTP only", () => {
     writeSync(fd, Buffer.alloc(1_000_000), 0, 1_000_000, size - 1_000_000);
     closeSync(fd);
 
-    const { video, upload } = await client.createVideo({
-      filename: "franck.mp4",
-      contentType: "video/mp4",
-      sizeBytes: size,
-      options: { mode: "interval", intervalSeconds: 50 },
-    });
-    await uploadFile(upload, corrupted);
-    await client.complete(video.id);
-    const failed = await client.waitForOutcome(video.id, undefined, 120_000);
+    const { video, upload } = unwrap(
+      await api.POST("/v1/videos", {
+        body: { filename: "franck.mp4", contentType: "video/mp4", sizeBytes: size, options: { mode: "interval", intervalSeconds: 50 } },
+      }),
+    );
+    expect(upload.method).toBe("PUT");
+    await putFile(upload as UploadInstructions, corrupted);
+    unwrap(await api.POST("/v1/videos/{id}/complete", { ...byId(video.id), body: {} }));
+    const failed = await waitForVideo(api, video.id, { timeoutMs: 120_000 });
     expect(failed.status).toBe("VIDEO_IMAGE_EXTRACTION_ERROR");
     expect(failed.errorMessage).toBeTruthy();
     expect(failed.attempt).toBe(1);
 
     const errorEmail = await waitFor("the error email", async () => (await sentEmails("e2e-bad@example.com"))[0]);
     expect(errorEmail.TextBody).toContain(failed.errorMessage!);
-    await expect(client.images(video.id)).rejects.toMatchObject({ status: 409 });
+    expect((await api.GET("/v1/videos/{id}/images", byId(video.id))).response.status).toBe(409);
 
     // The good bytes, same size and type, through the same presigned URL; then retry.
-    await uploadFile(upload, good);
-    const retried = await client.retry(video.id);
+    await putFile(upload as UploadInstructions, good);
+    const retried = unwrap(await api.POST("/v1/videos/{id}/retry", byId(video.id)));
     expect(retried.video.status).toBe("VIDEO_IMAGE_EXTRACTION_QUEUED");
     expect(retried.video.attempt).toBe(2);
-    const ok = await client.waitForOutcome(video.id, undefined, 120_000);
+    const ok = await waitForVideo(api, video.id, { timeoutMs: 120_000 });
     expect(ok.status).toBe("VIDEO_IMAGE_EXTRACTION_SUCCESS");
     expect(ok.imageCount).toBe(4); // 0, 50, 100, 150 s of a 200 s video
     // Retry from a non-error state is refused.
-    await expect(client.retry(video.id)).rejects.toBeInstanceOf(ApiError);
+    const again = await api.POST("/v1/videos/{id}/retry", byId(video.id));
+    expect(() => unwrap(again)).toThrow(VidsnapApiError);
 
     await waitFor("the success email of attempt 2", async () =>
       (await sentEmails("e2e-bad@example.com")).length >= 2 ? true : undefined,

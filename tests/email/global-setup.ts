@@ -3,7 +3,7 @@
  * provides its `host:port` to the pool options (`POSTMARK_API_HOST` binding) and to tests (`inject`).
  */
 import type { TestProject } from "vitest/node";
-import { startPostmarkMock } from "../support/postmark-server.ts";
+import { startPostmarkMock } from "../../tools/stack/postmark-server.ts";
 
 declare module "vitest" {
   export interface ProvidedContext {

@@ -12,8 +12,8 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { unzipSync } from "fflate";
-import { LOCAL } from "../../scripts/lib/local-config.ts";
-import { startS3Server, type S3ServerHandle } from "../../scripts/lib/s3-server.ts";
+import { LOCAL } from "../../tools/stack/local-config.ts";
+import { startS3Server, type S3ServerHandle } from "../../tools/stack/s3-server.ts";
 import { IMAGE_FORMATS, type ExtractionOptions, type ImageFormat } from "../../schema/extraction-options.ts";
 import { Manifest } from "../../schema/manifest.ts";
 import { ExtractSnapshotEvent, type ExtractSnapshotMessage } from "../../schema/messages/extract-snapshot.ts";
@@ -25,7 +25,7 @@ import type { Logger } from "../../ffmpeg-container/src/log.ts";
 import { createProcessorServer, type ProcessorServer } from "../../ffmpeg-container/src/server.ts";
 import { createS3Client } from "../../ffmpeg-container/src/s3.ts";
 
-export { testVideo, TESTDATA_DIR } from "../support/testdata.ts";
+export { testVideo, TESTDATA_DIR } from "../../tools/paths.ts";
 
 const run = promisify(execFile);
 

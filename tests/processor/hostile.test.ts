@@ -20,7 +20,7 @@ import { isFinalExtractEvent } from "../../schema/messages/extract-snapshot.ts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ExtractionOptions } from "../../schema/extraction-options.ts";
 import { archiveObjectKey } from "../../schema/object-keys.ts";
-import { recordAudit } from "../support/audit.ts";
+import { recordAudit } from "../../tools/audit/record.ts";
 import {
   jobMessage,
   leftoverTempFiles,

@@ -6,7 +6,7 @@
 import { spawn } from "node:child_process";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { REPO_ROOT } from "../support/testdata.ts";
+import { REPO_ROOT } from "../../tools/paths.ts";
 
 const TSX = path.join(REPO_ROOT, "node_modules/.bin/tsx");
 const MAIN = path.join(REPO_ROOT, "ffmpeg-container/src/main.ts");

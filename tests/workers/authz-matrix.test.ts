@@ -15,7 +15,7 @@ import { apiKey, session } from "../../schema/db.ts";
 import { archiveObjectKey, manifestObjectKey } from "../../schema/object-keys.ts";
 import { loadConfig } from "../../edge-api/src/env.ts";
 import { S3Storage } from "../../edge-api/src/storage/s3.ts";
-import { recordAudit } from "../support/audit.ts";
+import { recordAudit } from "../../tools/audit/record.ts";
 import {
   CREDENTIALS,
   expectedStatus,

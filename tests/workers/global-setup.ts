@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type { TestProject } from "vitest/node";
-import { startS3Server } from "../../scripts/lib/s3-server.ts";
+import { startS3Server } from "../../tools/stack/s3-server.ts";
 import { startStandInProcessor } from "./stand-in-processor.ts";
 import { startWebhookReceiver } from "./support/webhook-receiver.ts";
 

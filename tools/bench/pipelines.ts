@@ -1,0 +1,308 @@
+/**
+ * The pipelines `npm run bench` compares, each measured as wall time + peak RSS of its process tree
+ * (./proc-tree.ts). Every tool is spawned with an argument array (no shell).
+ * - naive: the peer pipeline `ffmpeg -i in -vf fps=1/N out%04d.png` then `zip -9` (fflate level 9
+ *   in this process when `zip` is missing: the output says so, and that archiver's memory is then
+ *   not in the peak RSS, which follows child processes only).
+ * - vidsnap: the real processor server (./processor-child.ts) reading the video from the local
+ *   SigV4 S3 server (tools/stack/s3-server.ts, in the bench process) over a presigned URL, writing
+ *   the ZIP by multipart upload — the production code path, only the network is loopback. The child
+ *   runs a bundle made with esbuild the way ffmpeg-container/Dockerfile builds the image (not the tsx
+ *   loader, whose in-process transpiler would add ~40 MB to the measured RSS).
+ * - floor: the least decoding an exact answer needs (keyframes: `-skip_frame nokey -f null`;
+ *   interval: min(full decode, decode from the keyframe before each target up to it)).
+ */
+import { spawn, spawnSync } from "node:child_process";
+import { createReadStream, readFileSync, statSync, writeFileSync } from "node:fs";
+import { mkdir, mkdtemp, readdir, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { performance } from "node:perf_hooks";
+import { createInterface } from "node:readline";
+import { PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import { build } from "esbuild";
+import { zipSync } from "fflate";
+import { buildPacketIndexArgs, buildSeekExtractArgs } from "../../ffmpeg-container/src/ffmpeg-args.ts";
+import { parsePacketIndex, planIntervalTargets } from "../../ffmpeg-container/src/interval-strategy.ts";
+import { createS3Client } from "../../ffmpeg-container/src/s3.ts";
+import type { ExtractionOptions } from "../../schema/extraction-options.ts";
+import { ExtractSnapshotEvent, extractSnapshotMessage } from "../../schema/messages/extract-snapshot.ts";
+import { sourceObjectKey } from "../../schema/object-keys.ts";
+import { LOCAL } from "../stack/local-config.ts";
+import { startS3Server, type S3ServerHandle } from "../stack/s3-server.ts";
+import { localProcessorEnv } from "../stack/stack.ts";
+import { startRssSampler } from "./proc-tree.ts";
+
+/** One measurement. Sizes in bytes, times in milliseconds. */
+export interface Measurement {
+  wallMs: number;
+  peakRssBytes: number;
+  images: number | null;
+  zipBytes: number | null;
+  /** Free text: strategy used, which floor won, errors. */
+  note?: string;
+  error?: string;
+}
+
+/** Children spawned by {@link runTool} that are alive now (the roots the RSS sampler follows). */
+const liveChildren = new Set<number>();
+
+/**
+ * Runs a tool to completion. @returns exit code and the stderr tail
+ * @param cmd binary; @param args argument array; @param cwd working folder
+ */
+export function runTool(cmd: string, args: string[], cwd?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { cwd, stdio: ["ignore", "pipe", "pipe"], shell: false });
+    if (child.pid) liveChildren.add(child.pid);
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (c: string) => (stdout = (stdout + c).slice(-8 * 1024 * 1024)));
+    child.stderr.setEncoding("utf8").on("data", (c: string) => (stderr = (stderr + c).slice(-4000)));
+    child.once("error", reject);
+    child.once("close", (code) => {
+      if (child.pid) liveChildren.delete(child.pid);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** Measures `fn` (which spawns through {@link runTool}): wall time and peak RSS of the live children's trees. */
+async function measureChildren(fn: () => Promise<Omit<Measurement, "wallMs" | "peakRssBytes">>): Promise<Measurement> {
+  const sampler = startRssSampler(() => liveChildren);
+  const started = performance.now();
+  try {
+    const r = await fn();
+    const wallMs = performance.now() - started;
+    return { wallMs, peakRssBytes: sampler.stop(), ...r };
+  } catch (e) {
+    const wallMs = performance.now() - started;
+    return { wallMs, peakRssBytes: sampler.stop(), images: null, zipBytes: null, error: (e as Error).message };
+  }
+}
+
+/** True when the `zip` binary can be run. */
+export const HAVE_ZIP = spawnSync("zip", ["-v"], { stdio: "ignore" }).status === 0;
+
+/**
+ * The naive peer pipeline: PNGs at `fps=1/N` (N = 10 by default) into a temp folder, then `zip -9` of them.
+ * @param input local video path
+ * @param intervalSeconds N, seconds
+ */
+export function runNaive(input: string, intervalSeconds = 10): Promise<Measurement> {
+  return measureChildren(async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), "vidsnap-bench-naive-"));
+    try {
+      const ff = await runTool("ffmpeg", ["-hide_banner", "-nostdin", "-loglevel", "error", "-i", input, "-vf", `fps=1/${intervalSeconds}`, path.join(dir, "out%04d.png")]);
+      if (ff.code !== 0) throw new Error(`ffmpeg: ${ff.stderr.trim().split("\n").pop()}`);
+      const pngs = (await readdir(dir)).filter((f) => f.endsWith(".png")).sort();
+      // fps=1/N rounds to frames near N/2, 3N/2, … s: a video shorter than ~N/2 gets no image, nothing to zip.
+      if (pngs.length === 0) return { images: 0, zipBytes: null, note: `no image: fps=1/${intervalSeconds} gives none under ~${intervalSeconds / 2} s` };
+      const zipPath = path.join(dir, "out.zip");
+      if (HAVE_ZIP) {
+        // -j: store names without the temp folder; -q: quiet; the file list is passed as arguments.
+        const z = await runTool("zip", ["-9", "-q", "-j", zipPath, ...pngs.map((p) => path.join(dir, p))]);
+        if (z.code !== 0) throw new Error(`zip: ${z.stderr.trim()}`);
+      } else {
+        const files = Object.fromEntries(pngs.map((p) => [p, readFileSync(path.join(dir, p))]));
+        writeFileSync(zipPath, zipSync(files, { level: 9 }));
+      }
+      return { images: pngs.length, zipBytes: statSync(zipPath).size, note: HAVE_ZIP ? "zip -9" : "fflate level 9 (no zip binary)" };
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+}
+
+/** Floor of keyframes mode: decode the keyframes only, discard them. */
+export function runFloorKeyframes(input: string): Promise<Measurement> {
+  return measureChildren(async () => {
+    // -threads 1 as in vidsnap's keyframe mode: Theora with frame threads fails on skipped frames.
+    const r = await runTool("ffmpeg", ["-hide_banner", "-nostdin", "-loglevel", "error", "-threads", "1", "-skip_frame", "nokey", "-i", input, "-map", "0:v:0", "-f", "null", "-"]);
+    if (r.code !== 0) throw new Error(`ffmpeg: ${r.stderr.trim().split("\n").pop()}`);
+    return { images: null, zipBytes: null };
+  });
+}
+
+/** Stream index, time base and start of the first video stream (ffprobe). */
+function probeVideo(input: string): { index: number; timeBase: string; start: number } {
+  const r = spawnSync("ffprobe", ["-v", "error", "-print_format", "json", "-show_format", "-show_streams", input], { encoding: "utf8" });
+  const j = JSON.parse(r.stdout) as {
+    format: { start_time?: string };
+    streams: { index: number; codec_type: string; time_base: string; disposition?: { attached_pic?: number } }[];
+  };
+  const v = j.streams.find((s) => s.codec_type === "video" && !s.disposition?.attached_pic)!;
+  return { index: v.index, timeBase: v.time_base, start: Number(j.format.start_time ?? 0) || 0 };
+}
+
+/**
+ * Floor of interval mode: the faster of (a) one full decode of the video stream to null and (b) for each
+ * target, decoding from the keyframe before it up to it (the seek command of the processor with a null
+ * output), two at a time. Reading the keyframe index is not counted.
+ * @param intervalSeconds N, seconds
+ */
+export async function runFloorInterval(input: string, intervalSeconds: number): Promise<Measurement> {
+  const full = await measureChildren(async () => {
+    const r = await runTool("ffmpeg", ["-hide_banner", "-nostdin", "-loglevel", "error", "-i", input, "-map", "0:v:0", "-f", "null", "-"]);
+    if (r.code !== 0) throw new Error(`ffmpeg: ${r.stderr.trim().split("\n").pop()}`);
+    return { images: null, zipBytes: null };
+  });
+  const v = probeVideo(input);
+  const idx = await runTool("ffprobe", buildPacketIndexArgs(input, v.index));
+  const targets = planIntervalTargets(parsePacketIndex(idx.stdout, v.timeBase, v.start), intervalSeconds);
+  const seeks = await measureChildren(async () => {
+    let next = 0;
+    const worker = async () => {
+      while (next < targets.length) {
+        const t = targets[next++]!;
+        const args = buildSeekExtractArgs(input, v.index, t.keyframeSeconds, t.targetSeconds);
+        // Same decode as the processor's seek, without JPEG encoding: the output is discarded.
+        const r = await runTool("ffmpeg", [...args.slice(0, args.indexOf("-pix_fmt")), "-f", "null", "-"]);
+        if (r.code !== 0) throw new Error(`ffmpeg: ${r.stderr.trim().split("\n").pop()}`);
+      }
+    };
+    await Promise.all([worker(), worker()]);
+    return { images: null, zipBytes: null };
+  });
+  const best = !seeks.error && seeks.wallMs < full.wallMs ? seeks : full;
+  return {
+    ...best,
+    note: `full decode ${(full.wallMs / 1000).toFixed(2)} s, decode-to-each-target ${seeks.error ? "failed" : `${(seeks.wallMs / 1000).toFixed(2)} s`} (${targets.length} targets)`,
+  };
+}
+
+/** The vidsnap processor in a child process, fed through the local S3 server. */
+export class VidsnapRunner {
+  private constructor(
+    private readonly s3Server: S3ServerHandle,
+    private readonly s3: S3Client,
+    private readonly dataDir: string,
+    private readonly children: { pid: number; url: string; kill(): void; lastNote: () => string | undefined; resetNote(): void }[],
+  ) {}
+
+  /** Starts the S3 server (this process) and one processor child per interval strategy setting. */
+  static async start(settings: string[]): Promise<VidsnapRunner> {
+    const dataDir = await mkdtemp(path.join(os.tmpdir(), "vidsnap-bench-"));
+    await mkdir(path.join(dataDir, "tmp"));
+    const s3Server = await startS3Server({ directory: path.join(dataDir, "s3"), port: 0 });
+    const s3Config = {
+      endpoint: s3Server.endpoint,
+      region: LOCAL.s3Region,
+      accessKeyId: LOCAL.s3AccessKeyId,
+      secretAccessKey: LOCAL.s3SecretAccessKey,
+      forcePathStyle: true,
+    };
+    const bundle = path.join(dataDir, "processor-child.mjs");
+    await bundleProcessorChild(bundle);
+    const children = await Promise.all(settings.map((s) => startChild(bundle, s, s3Server.endpoint, path.join(dataDir, "tmp"))));
+    return new VidsnapRunner(s3Server, createS3Client(s3Config), dataDir, children);
+  }
+
+  /** Uploads a local file as source of `videoId` (not timed). */
+  async upload(videoId: string, file: string): Promise<void> {
+    await this.s3.send(
+      new PutObjectCommand({
+        Bucket: LOCAL.videosBucket,
+        Key: sourceObjectKey("bench", videoId),
+        Body: createReadStream(file),
+        ContentLength: statSync(file).size,
+      }),
+    );
+  }
+
+  /**
+   * Runs one job on processor child `which` and measures it: wall time from POST /jobs to the last NDJSON
+   * line, peak RSS of that processor's tree (Node server + its ffmpeg/ffprobe children).
+   */
+  async run(which: number, videoId: string, attempt: number, options: ExtractionOptions): Promise<Measurement> {
+    const child = this.children[which]!;
+    const body = extractSnapshotMessage({ videoId, userId: "bench", attempt, options });
+    child.resetNote();
+    const sampler = startRssSampler(() => [child.pid]);
+    const started = performance.now();
+    const res = await fetch(`${child.url}/jobs`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+    const text = await res.text();
+    const wallMs = performance.now() - started;
+    const peakRssBytes = sampler.stop();
+    const last = ExtractSnapshotEvent.parse(JSON.parse(text.trim().split("\n").pop()!));
+    if (last.type !== "MSG_EXTRACT_SNAPSHOT_SUCCESS") {
+      const p = last.payload as { errorMessage?: string };
+      return { wallMs, peakRssBytes, images: null, zipBytes: null, error: p.errorMessage ?? last.type };
+    }
+    const strategy = child.lastNote();
+    return {
+      wallMs,
+      peakRssBytes,
+      images: last.payload.imageCount,
+      zipBytes: last.payload.zipSizeBytes,
+      ...(strategy ? { note: strategy } : {}),
+    };
+  }
+
+  /** Stops the children and the S3 server, removes the data folder. */
+  async close(): Promise<void> {
+    for (const c of this.children) c.kill();
+    this.s3.destroy();
+    await this.s3Server.close();
+    await rm(this.dataDir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Bundles ./processor-child.ts into one ESM file with the options of ffmpeg-container/Dockerfile
+ * (platform node, a `require` shim for the AWS SDK's CommonJS parts).
+ * @param outfile where to write it
+ */
+async function bundleProcessorChild(outfile: string): Promise<void> {
+  await build({
+    entryPoints: [path.join(path.dirname(new URL(import.meta.url).pathname), "processor-child.ts")],
+    bundle: true,
+    platform: "node",
+    target: "node20",
+    format: "esm",
+    outfile,
+    logLevel: "warning",
+    banner: { js: "import { createRequire as __vidsnapCreateRequire } from 'node:module'; const require = __vidsnapCreateRequire(import.meta.url);" },
+  });
+}
+
+/** Spawns the bundled ./processor-child.ts with plain Node and waits for its listening line. */
+async function startChild(bundle: string, setting: string, endpoint: string, tmpDir: string) {
+  const child = spawn(process.execPath, [bundle], {
+    stdio: ["ignore", "pipe", "inherit"],
+    shell: false,
+    env: {
+      ...localProcessorEnv(0, endpoint),
+      JOB_TIMEOUT_SECONDS: "900",
+      TMPDIR: tmpDir,
+      BENCH_INTERVAL_STRATEGY: setting,
+      // The AWS SDK's Node 20 deprecation notice is noise here.
+      AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE: "1",
+      NODE_NO_WARNINGS: "1",
+    },
+  });
+  let lastNote: string | undefined;
+  const lines = createInterface({ input: child.stdout });
+  const url = await new Promise<string>((resolve, reject) => {
+    child.once("exit", (code) => reject(new Error(`processor child exited with ${code}`)));
+    lines.on("line", (line) => {
+      try {
+        const j = JSON.parse(line) as { benchListening?: string; msg?: string; strategy?: string; reason?: string; ms?: number; segments?: number };
+        if (j.benchListening) resolve(j.benchListening);
+        // `ms`: time the choice took (keyframe index read over HTTP included when it was read).
+        if (j.msg === "interval strategy") lastNote = `strategy ${j.strategy}, chosen in ${j.ms} ms (${j.reason})`;
+        if (j.msg === "keyframe accuracy") lastNote = "keyframes-only decode, nearest keyframe picked";
+        if (j.msg === "parallel segments") lastNote = `${lastNote ? `${lastNote}; ` : ""}decoded as ${j.segments} halves in parallel`;
+      } catch {
+        // not JSON
+      }
+    });
+  });
+  return {
+    pid: child.pid!,
+    url,
+    kill: () => child.kill("SIGTERM"),
+    lastNote: () => lastNote,
+    resetNote: () => (lastNote = undefined),
+  };
+}

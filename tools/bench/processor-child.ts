@@ -1,0 +1,34 @@
+/**
+ * The vidsnap processor as the benchmark runs it: the real server (`createProcessorServer`, the same
+ * code as `npm run processor`) in its own Node process, so its memory and its ffmpeg children form one
+ * measurable process tree. Configuration comes from the environment like `main.ts`; in addition
+ * `BENCH_INTERVAL_STRATEGY` (auto | seek | sequential | sequential-one-run) sets `intervalStrategy`
+ * (bench only: `sequential-one-run` reproduces the pre-strategy pipeline) and `BENCH_SEGMENT_SPLIT_MIN_PIXEL_FRAMES` sets
+ * `segmentSplitMinPixelFrames` (Infinity: never split, 0: always). Prints one JSON line `{"benchListening": url}` on stdout, then
+ * the processor's log records the bench reads (`interval strategy`, `keyframe accuracy`, `parallel
+ * segments`, errors); exits on SIGTERM.
+ */
+import { loadConfig } from "../../ffmpeg-container/src/config.ts";
+import type { IntervalStrategySetting } from "../../ffmpeg-container/src/interval-strategy.ts";
+import type { Logger } from "../../ffmpeg-container/src/log.ts";
+import { createProcessorServer } from "../../ffmpeg-container/src/server.ts";
+
+// `sequential-one-run`: the sequential strategy never split into parallel halves (the pipeline before
+// decode-stream.ts existed).
+const raw = process.env.BENCH_INTERVAL_STRATEGY ?? "auto";
+const setting = (raw === "sequential-one-run" ? "sequential" : raw) as IntervalStrategySetting;
+const splitEnv = raw === "sequential-one-run" ? "Infinity" : process.env.BENCH_SEGMENT_SPLIT_MIN_PIXEL_FRAMES;
+const config = {
+  ...loadConfig(process.env),
+  intervalStrategy: setting,
+  ...(splitEnv ? { segmentSplitMinPixelFrames: Number(splitEnv) } : {}),
+};
+const log: Logger = (level, msg, fields = {}) => {
+  if (msg === "interval strategy" || msg === "keyframe accuracy" || msg === "parallel segments" || level === "error") process.stdout.write(`${JSON.stringify({ level, msg, ...fields })}\n`);
+};
+const processor = createProcessorServer(config, { log });
+const url = await processor.listen();
+process.stdout.write(`${JSON.stringify({ benchListening: url })}\n`);
+process.on("SIGTERM", () => {
+  processor.close({ abortRunning: true }).finally(() => process.exit(0));
+});

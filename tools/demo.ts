@@ -1,0 +1,112 @@
+/**
+ * `npm run demo -- [video file] [--every N | --keyframes]`: the main job, done with the `vidsnap` CLI's
+ * command functions (cli/src/commands, in-process: the same code `npm run vidsnap` runs).
+ * Uses the running local stack at VIDSNAP_API_URL (default http://127.0.0.1:8787) or starts one for
+ * the run; signs in (or up) a demo user, uploads the file with a progress bar, follows the extraction,
+ * lists the images, downloads the ZIP into the current folder, checks it, and prints image count and
+ * timestamps, ZIP size, time taken and the email that was sent (recorded locally).
+ * The demo user's token is kept in `<data dir>/demo-config` so your own `vidsnap login` is untouched.
+ * Exit code 0 on success, 1 on extraction error or failure.
+ */
+import { readFileSync, statSync } from "node:fs";
+import path from "node:path";
+import { unzipSync } from "fflate";
+import { isVidsnapApiError, type ExtractionOptions } from "../client/src/index.ts";
+import { download } from "../cli/src/commands/download.ts";
+import { listImages } from "../cli/src/commands/images.ts";
+import { login } from "../cli/src/commands/login.ts";
+import { parseInterval, upload } from "../cli/src/commands/upload.ts";
+import { describeOptions } from "../cli/src/commands/status.ts";
+import { createContext, describeError, formatBytes, processIO } from "../cli/src/context.ts";
+import { REPO_ROOT } from "./paths.ts";
+import { apiBaseUrl } from "./stack/local-config.ts";
+import { readEmails } from "./stack/local-emails.ts";
+import { startStack, type StackHandle } from "./stack/stack.ts";
+
+const DEMO_USER = { email: "demo@vidsnap.local", password: "demo-password-123", name: "vidsnap demo" };
+
+const args = process.argv.slice(2);
+let options: ExtractionOptions = { mode: "keyframes" };
+const everyAt = args.indexOf("--every");
+if (everyAt >= 0) {
+  options = { mode: "interval", intervalSeconds: parseInterval(args[everyAt + 1] ?? "10") };
+  args.splice(everyAt, 2);
+}
+const positional = args.filter((a) => !a.startsWith("--"));
+const io = processIO(); // cwd = INIT_CWD (where `npm run demo` was typed)
+const file = path.resolve(io.cwd, positional[0] ?? path.join(REPO_ROOT, "samples/display-dual-monitors.webm"));
+const baseUrl = process.env.VIDSNAP_API_URL ?? apiBaseUrl();
+const dataDir = process.env.VIDSNAP_DATA_DIR ?? path.join(REPO_ROOT, ".data");
+
+async function isUp(url: string) {
+  try {
+    const res = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(2_000) });
+    await res.body?.cancel();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+let stack: StackHandle | undefined;
+let exitCode = 1;
+try {
+  if (!(await isUp(baseUrl))) {
+    console.log(`No stack at ${baseUrl}: starting one for this run…`);
+    stack = await startStack({ log: () => undefined });
+  }
+  const started = Date.now();
+  const ctx = createContext(
+    { ...io, env: { ...process.env, XDG_CONFIG_HOME: path.join(dataDir, "demo-config") } },
+    { apiUrl: stack?.apiUrl ?? baseUrl, json: false },
+  );
+  try {
+    await login(ctx, DEMO_USER);
+  } catch (err) {
+    if (!isVidsnapApiError(err) || err.status !== 401) throw err;
+    await login(ctx, { ...DEMO_USER, signUp: true });
+  }
+
+  console.log(
+    `upload:  ${path.basename(file)} (${formatBytes(statSync(file).size)}), ${describeOptions(options)}`,
+  );
+  const { video } = await upload(ctx, { file, options, wait: true });
+  console.log(`video:   ${video.id}`);
+
+  if (video.status === "VIDEO_IMAGE_EXTRACTION_SUCCESS") {
+    const list = await listImages(ctx, video.id);
+    const saved = await download(ctx, video.id, `vidsnap-demo-${video.id.slice(0, 8)}.zip`);
+    const entries = unzipSync(readFileSync(saved.file));
+    const images = Object.keys(entries).filter((n) => n !== "manifest.json");
+    const listed = new Set(list.images.map((i) => i.fileName));
+    if (images.length !== list.imageCount || !images.every((n) => listed.has(n)) || !entries["manifest.json"]) {
+      throw new Error(`ZIP check failed: ${images.length} images in the archive, ${list.imageCount} listed`);
+    }
+    console.log(
+      `images:  ${list.imageCount} (${list.images.map((i) => `${i.timestampSeconds.toFixed(2)}s`).slice(0, 8).join(", ")}${list.imageCount > 8 ? ", …" : ""})`,
+    );
+    console.log(`zip:     ${saved.file} (${formatBytes(saved.bytes)}, checked: ${images.length} images + manifest.json)`);
+    exitCode = 0;
+  } else {
+    console.log(`extraction failed: ${video.errorMessage}\n  ${video.errorDescription ?? ""}`);
+  }
+  console.log(`time:    ${((Date.now() - started) / 1000).toFixed(1)} s from sign-in to download`);
+
+  // The email consumer runs asynchronously: give it a few seconds.
+  for (let i = 0; i < 20; i++) {
+    const emails = await readEmails(dataDir, video.id).catch(() => []);
+    if (emails.length > 0) {
+      for (const e of emails) console.log(`email:   [${e.status}] to ${e.to}: "${e.subject}"\n${e.text_body.replace(/^/gm, "         ")}`);
+      break;
+    }
+    if (i === 19) console.log("email:   none recorded yet (see the wrangler log)");
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  const apiFlag = ctx.apiUrl === apiBaseUrl() ? "" : ` --api-url ${ctx.apiUrl}`;
+  console.log(`cli:     npm run vidsnap -- login${apiFlag} --email ${DEMO_USER.email} --password ${DEMO_USER.password}, then npm run vidsnap -- ls${apiFlag}`);
+} catch (err) {
+  console.error(`demo failed: ${describeError(err).message}`);
+} finally {
+  await stack?.stop();
+}
+process.exit(exitCode);
