@@ -10,7 +10,7 @@
  * ```
  * Errors (`application/problem+json` `{type, title, status, detail, requestId}`) become
  * {@link VidsnapApiError} through {@link unwrap} / {@link toApiError}. Runs on Node 20+, browsers and
- * Workers (only `fetch`).
+ * Workers (only `fetch`). Uploads: ./upload-protocol.ts (any byte source), ./upload.ts (local files, Node).
  */
 import createClient, { type Client } from "openapi-fetch";
 import { backoffDelay } from "../../runtime/backoff.ts";
