@@ -10,9 +10,11 @@
  * ```
  * Errors (`application/problem+json` `{type, title, status, detail, requestId}`) become
  * {@link VidsnapApiError} through {@link unwrap} / {@link toApiError}. Runs on Node 20+, browsers and
- * Workers (only `fetch`).
+ * Workers (only `fetch`). Uploads: ./upload-protocol.ts (any byte source), ./upload.ts (local files, Node).
  */
 import createClient, { type Client } from "openapi-fetch";
+import { backoffDelay } from "../../runtime/backoff.ts";
+import { PROBLEM_TYPE_BASE, problemKind } from "../../schema/problem.ts";
 import type { components, paths } from "./openapi.d.ts";
 
 export type { components, paths } from "./openapi.d.ts";
@@ -27,8 +29,7 @@ export type ExtractionOptions = Schemas["ExtractionOptions"];
 /** The typed openapi-fetch client: `GET`, `POST`, `DELETE`… keyed by the API's paths. */
 export type VidsnapClient = Client<paths>;
 
-/** Problem `type` URIs start with this; the rest is the stable kind (`not-found`, `conflict`…). */
-export const PROBLEM_TYPE_BASE = "https://vidsnap.dev/problems/";
+export { PROBLEM_TYPE_BASE };
 
 /** Statuses after which a video no longer changes by itself. */
 export const FINAL_STATUSES: readonly VideoStatus[] = ["VIDEO_IMAGE_EXTRACTION_SUCCESS", "VIDEO_IMAGE_EXTRACTION_ERROR"];
@@ -55,7 +56,7 @@ export class VidsnapApiError extends Error {
     this.name = "VidsnapApiError";
     this.status = status;
     this.type = problem?.type ?? `about:blank`;
-    this.kind = this.type.startsWith(PROBLEM_TYPE_BASE) ? this.type.slice(PROBLEM_TYPE_BASE.length) : `http-${status}`;
+    this.kind = problemKind(this.type) ?? `http-${status}`;
     this.title = title;
     this.detail = detail;
     this.requestId = problem?.requestId ?? requestId;
@@ -105,8 +106,10 @@ export function unwrap<T>(result: { data?: T; error?: unknown; response: Respons
 export interface VidsnapClientOptions {
   /** API base URL, e.g. `http://127.0.0.1:8787` (no trailing path). */
   baseUrl: string;
-  /** Bearer token (session token from sign-in, or an API key); omitted = anonymous requests. */
+  /** Bearer token (session token from sign-in, or an API key); omitted = anonymous requests, or the session cookie in a browser. */
   token?: string;
+  /** Whether requests carry cookies (fetch's `credentials`; the dashboard's session is an HttpOnly cookie). */
+  credentials?: RequestCredentials;
   /** fetch implementation (default: the global one). */
   fetch?: typeof fetch;
 }
@@ -115,25 +118,91 @@ export interface VidsnapClientOptions {
  * Creates the typed client. Every request carries `Authorization: Bearer <token>` when a token is given.
  * @returns an openapi-fetch client typed by the API's paths
  */
-export function createVidsnapClient({ baseUrl, token, fetch: fetchImpl }: VidsnapClientOptions): VidsnapClient {
+export function createVidsnapClient({ baseUrl, token, credentials, fetch: fetchImpl }: VidsnapClientOptions): VidsnapClient {
   return createClient<paths>({
     baseUrl: baseUrl.replace(/\/+$/, ""),
     headers: token ? { authorization: `Bearer ${token}` } : {},
+    ...(credentials ? { credentials } : {}),
     ...(fetchImpl ? { fetch: (request: Request) => fetchImpl(request) } : {}),
   });
+}
+
+/** Resolves after `ms` milliseconds, or rejects with the signal's reason once it is aborted. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+/** The user better-auth reports. */
+export interface User {
+  id: string;
+  email: string;
+  name: string;
 }
 
 /** A signed-in session: the bearer token and the user. */
 export interface Session {
   token: string;
-  user: { id: string; email: string; name: string };
+  user: User;
 }
 
 /**
- * Signs in (`POST /api/auth/sign-in/email`) or signs up (`POST /api/auth/sign-up/email`, with `name`).
- * These better-auth routes are not part of the OpenAPI document; the token is the `set-auth-token` header.
- * @param credentials email, password (10+ characters for sign-up); `name` only for sign-up
+ * One JSON call to a better-auth route (`/api/auth/…`, not part of the OpenAPI document).
+ * @param route e.g. `/api/auth/get-session`
+ * @returns the parsed body (null when empty) and the response (for headers such as `set-auth-token`)
+ * @throws VidsnapApiError with better-auth's message on a non-2xx answer; TypeError on network failure
+ */
+export async function authRequest<T>(
+  baseUrl: string,
+  method: "GET" | "POST",
+  route: string,
+  body?: unknown,
+  fetchImpl: typeof fetch = fetch,
+): Promise<{ data: T | null; response: Response }> {
+  const response = await fetchImpl(`${baseUrl.replace(/\/+$/, "")}${route}`, {
+    method,
+    headers: body === undefined ? { accept: "application/json" } : { accept: "application/json", "content-type": "application/json" },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await response.text();
+  if (!response.ok) throw toApiError(response, text || undefined);
+  return { data: text ? (JSON.parse(text) as T) : null, response };
+}
+
+/**
+ * Signs in (`POST /api/auth/sign-in/email`) or up (`POST /api/auth/sign-up/email`; `name` defaults to the
+ * email's local part). better-auth sets the session cookie and answers the token in `set-auth-token`.
+ * @returns the user and the token (null when the answer had none)
  * @throws VidsnapApiError (401 wrong credentials, 422 account exists / invalid, …)
+ */
+export async function signInOrUp(
+  baseUrl: string,
+  mode: "sign-in" | "sign-up",
+  credentials: { email: string; password: string; name?: string | undefined },
+  fetchImpl: typeof fetch = fetch,
+): Promise<{ user: User; token: string | null }> {
+  const { email, password } = credentials;
+  const body = mode === "sign-up" ? { name: credentials.name || email.split("@")[0], email, password } : { email, password };
+  const { data, response } = await authRequest<{ user: User }>(baseUrl, "POST", `/api/auth/${mode}/email`, body, fetchImpl);
+  const user = data?.user;
+  if (!user) throw new VidsnapApiError(502, { title: "No user", detail: `${mode} answered without a user` });
+  return { user: { id: user.id, email: user.email, name: user.name }, token: response.headers.get("set-auth-token") };
+}
+
+/**
+ * Signs in or up for a bearer token ({@link signInOrUp}).
+ * @param credentials email, password (10+ characters for sign-up); `name` only for sign-up
+ * @throws VidsnapApiError (401 wrong credentials, 422 account exists / invalid, 502 without a token, …)
  */
 export async function authenticate(
   baseUrl: string,
@@ -141,18 +210,9 @@ export async function authenticate(
   credentials: { email: string; password: string; name?: string },
   fetchImpl: typeof fetch = fetch,
 ): Promise<Session> {
-  const body = mode === "sign-up" ? { name: credentials.email.split("@")[0], ...credentials } : { email: credentials.email, password: credentials.password };
-  const res = await fetchImpl(`${baseUrl.replace(/\/+$/, "")}/api/auth/${mode}/email`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify(body),
-  });
-  const text = await res.text();
-  const token = res.headers.get("set-auth-token");
-  if (!res.ok) throw toApiError(res, text || undefined);
+  const { user, token } = await signInOrUp(baseUrl, mode, credentials, fetchImpl);
   if (!token) throw new VidsnapApiError(502, { title: "No token", detail: `${mode} answered without a set-auth-token header` });
-  const json = JSON.parse(text) as { user: Session["user"] };
-  return { token, user: { id: json.user.id, email: json.user.email, name: json.user.name } };
+  return { token, user };
 }
 
 export interface WaitOptions {
@@ -179,11 +239,13 @@ export const WAIT_MAX_TRANSIENT_FAILURES = 5;
  *   the signal's reason when aborted
  */
 export async function waitForVideo(api: VidsnapClient, id: string, opts: WaitOptions = {}): Promise<Video> {
-  const deadline = Date.now() + (opts.timeoutMs ?? 600_000);
-  const maxDelay = opts.maxDelayMs ?? 2_000;
+  const timeoutMs = opts.timeoutMs ?? 600_000;
+  const deadline = Date.now() + timeoutMs;
+  const policy = { base: opts.initialDelayMs ?? 250, max: opts.maxDelayMs ?? 2_000, factor: 1.5 };
   let failures = 0;
-  for (let delay = opts.initialDelayMs ?? 250; ; delay = Math.min(delay * 1.5, maxDelay)) {
+  for (let read = 1; ; read++) {
     opts.signal?.throwIfAborted();
+    const delay = backoffDelay(read, policy);
     let video: Video;
     try {
       video = unwrap(await api.GET("/v1/videos/{id}", { params: { path: { id } }, signal: opts.signal })).video;
@@ -191,13 +253,13 @@ export async function waitForVideo(api: VidsnapClient, id: string, opts: WaitOpt
     } catch (err) {
       const transient = !opts.signal?.aborted && (isVidsnapApiError(err) ? err.status >= 500 : err instanceof TypeError);
       if (!transient || ++failures >= WAIT_MAX_TRANSIENT_FAILURES || Date.now() + delay > deadline) throw err;
-      await new Promise((resolve) => setTimeout(resolve, delay));
+      await sleep(delay, opts.signal);
       continue;
     }
     opts.onUpdate?.(video);
     if (FINAL_STATUSES.includes(video.status) || video.status === "VIDEO_UPLOAD_PENDING") return video;
-    if (Date.now() + delay > deadline) throw new Error(`video ${id} still ${video.status} after ${Math.round((opts.timeoutMs ?? 600_000) / 1000)} s`);
-    await new Promise((resolve) => setTimeout(resolve, delay));
+    if (Date.now() + delay > deadline) throw new Error(`video ${id} still ${video.status} after ${Math.round(timeoutMs / 1000)} s`);
+    await sleep(delay, opts.signal);
   }
 }
 

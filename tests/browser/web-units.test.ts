@@ -4,7 +4,8 @@
  * timestamps, sizes and options shown next to every video and image.
  */
 import { describe, expect, it } from "vitest";
-import { checkFile, UploadFailure } from "../../web/src/upload.ts";
+import { UploadError } from "../../client/src/upload-protocol.ts";
+import { checkFile } from "../../web/src/upload.ts";
 import { parseRoute } from "../../web/src/router.ts";
 import { formatBytes, formatTimestamp } from "../../web/src/dom.ts";
 import { describeOptions, isFinal, STATUS_LABELS } from "../../web/src/status.ts";
@@ -24,7 +25,7 @@ describe("checkFile", () => {
   });
 
   it("refuses other extensions, files without one, and empty files", () => {
-    expect(() => checkFile(file("notes.txt", "text/plain"))).toThrow(UploadFailure);
+    expect(() => checkFile(file("notes.txt", "text/plain"))).toThrow(UploadError);
     expect(() => checkFile(file("video", "video/mp4"))).toThrow(/not a supported video/);
     expect(() => checkFile(file("empty.mp4", "video/mp4", 0))).toThrow(/empty/);
   });

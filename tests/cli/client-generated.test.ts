@@ -1,5 +1,5 @@
 /**
- * Issue 6 (typed client): client/src/openapi.d.ts must be exactly what openapi-typescript generates from
+ * client/src/openapi.d.ts must be exactly what openapi-typescript generates from
  * the committed client/openapi.json (client/codegen.ts, the same code `npm run client:generate` runs).
  * tests/workers/openapi-client.test.ts checks that client/openapi.json equals the served document.
  */

@@ -1,5 +1,5 @@
 /**
- * Issue 6 (client + CLI), the parts that need no stack: error mapping of the typed client
+ * The typed client and the CLI, the parts that need no stack: error mapping of the typed client
  * (problem details → VidsnapApiError), its polling helper and redirect handling against a scripted fetch,
  * the CLI's exit-code mapping, interval parsing, credentials file (mode 0600, one token per API URL,
  * priority of flags / env / file) and the progress output (TTY bar vs plain lines vs --json).

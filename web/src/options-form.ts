@@ -14,23 +14,22 @@ type Mode = ExtractionOptions["mode"];
 type Common = Pick<ExtractionOptions, "format" | "quality" | "maxWidth" | "maxHeight" | "maxImages" | "startSeconds" | "endSeconds">;
 type Accuracy = NonNullable<Extract<ExtractionOptions, { mode: "interval" }>["accuracy"]>;
 
-const ACCURACY_LABELS = {
-  exact: "Exact frame at each time",
-  keyframe: "Nearest keyframe (much faster)",
-} as const satisfies Record<Accuracy, string>;
+/** The choices of the three selects and their labels. */
+const LABELS = {
+  mode: {
+    keyframes: "One image per keyframe (fastest)",
+    interval: "One image every N seconds",
+    scene: "One image per scene change",
+    timestamps: "Images at given times",
+  },
+  format: { jpeg: "JPEG", png: "PNG (lossless, larger)", webp: "WebP (smaller)" },
+  accuracy: { exact: "Exact frame at each time", keyframe: "Nearest keyframe (much faster)" },
+} as const satisfies { mode: Record<Mode, string>; format: Record<ImageFormat, string>; accuracy: Record<Accuracy, string> };
 
-const MODE_LABELS = {
-  keyframes: "One image per keyframe (fastest)",
-  interval: "One image every N seconds",
-  scene: "One image per scene change",
-  timestamps: "Images at given times",
-} as const satisfies Record<Mode, string>;
-
-const FORMAT_LABELS = {
-  jpeg: "JPEG",
-  png: "PNG (lossless, larger)",
-  webp: "WebP (smaller)",
-} as const satisfies Record<ImageFormat, string>;
+/** A select of `labels`' keys, shown by their labels. */
+function select(id: string, name: keyof typeof LABELS): HTMLSelectElement {
+  return h("select", { id, name }, ...Object.entries(LABELS[name]).map(([value, label]) => h("option", { value }, label)));
+}
 
 export interface OptionsForm {
   element: HTMLFieldSetElement;
@@ -46,13 +45,13 @@ let uid = 0;
 export function optionsForm(): OptionsForm {
   const id = (name: string) => `opt-${name}-${++uid}`;
   const modeId = id("mode");
-  const mode = h("select", { id: modeId, name: "mode" }, ...Object.entries(MODE_LABELS).map(([value, label]) => h("option", { value }, label)));
+  const mode = select(modeId, "mode");
   const intervalId = id("interval");
   const interval = h("input", { id: intervalId, name: "intervalSeconds", type: "number", min: 0.1, max: 3600, step: "any", value: 10, inputmode: "decimal" });
   const timesId = id("times");
   const times = h("input", { id: timesId, name: "timestampsSeconds", type: "text", placeholder: "0, 12.5, 60", inputmode: "decimal", "aria-describedby": `${timesId}-hint` });
   const formatId = id("format");
-  const format = h("select", { id: formatId, name: "format" }, ...Object.entries(FORMAT_LABELS).map(([value, label]) => h("option", { value }, label)));
+  const format = select(formatId, "format");
   const widthId = id("width");
   const maxWidth = h("input", { id: widthId, name: "maxWidth", type: "number", min: 16, max: 16384, step: 1, placeholder: "original", inputmode: "numeric", "aria-describedby": `${widthId}-hint` });
 
@@ -68,11 +67,7 @@ export function optionsForm(): OptionsForm {
   const end = num("endSeconds", { min: 0, step: "any", placeholder: "the end" });
   const sceneThreshold = num("sceneThreshold", { min: 0, max: 1, step: 0.05, placeholder: "0.3" });
   const accuracyId = id("accuracy");
-  const accuracy = h(
-    "select",
-    { id: accuracyId, name: "accuracy" },
-    ...Object.entries(ACCURACY_LABELS).map(([value, label]) => h("option", { value }, label)),
-  );
+  const accuracy = select(accuracyId, "accuracy");
   const field = (input: HTMLElement, label: string, hint?: string) =>
     h("div", { class: "field" }, h("label", { for: input.id }, label), input, hint && h("small", {}, hint));
   const qualityRow = field(quality, "Quality (1–100)", "JPEG and WebP; higher is better and larger");

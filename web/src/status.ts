@@ -3,7 +3,7 @@
  * error message) shared by the list rows and the video page. The slot always has the same height, whatever
  * the status, so rows do not move while statuses change.
  */
-import type { Video } from "../../schema/api.ts";
+import type { Video } from "../../client/src/index.ts";
 import type { ExtractionOptions } from "../../schema/extraction-options.ts";
 import { h } from "./dom.ts";
 

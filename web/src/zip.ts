@@ -9,7 +9,7 @@
  * Callers revoke the URLs (`URL.revokeObjectURL`) when the view goes away.
  */
 import { unzipSync } from "fflate";
-import type { ImageList } from "../../schema/api.ts";
+import type { ImageList } from "../../client/src/index.ts";
 
 /** Largest archive the image grid loads into memory, bytes. */
 export const MAX_ARCHIVE_BYTES = 200_000_000;

@@ -5,10 +5,10 @@
  */
 import { statSync } from "node:fs";
 import path from "node:path";
-import { createVidsnapClient, type ExtractionOptions, type Video } from "../../../client/src/index.ts";
+import type { ExtractionOptions, Video } from "../../../client/src/index.ts";
 import { uploadVideoFile } from "../../../client/src/upload.ts";
 import type { Command, ParsedValues } from "../command.ts";
-import { EXIT, formatBytes, printJson, requireToken, say, shortStatus, usageError, type CliContext } from "../context.ts";
+import { apiClient, EXIT, formatBytes, printJson, requireToken, say, shortStatus, usageError, type CliContext } from "../context.ts";
 import { createProgressBar } from "../progress.ts";
 import { describeVideo, outcomeExitCode, waitWithProgress } from "./status.ts";
 
@@ -128,10 +128,7 @@ export async function upload(ctx: CliContext, input: UploadInput): Promise<Uploa
   });
   const uploadSeconds = (Date.now() - started) / 1000;
   bar.done(`${formatBytes(size)} in ${uploadSeconds.toFixed(1)} s`);
-  if (input.wait) {
-    const api = createVidsnapClient({ baseUrl: ctx.apiUrl, token, fetch: ctx.fetch });
-    video = await waitWithProgress(ctx, api, video.id);
-  }
+  if (input.wait) video = await waitWithProgress(ctx, apiClient(ctx), video.id);
   return { video, uploadedBytes: size, uploadSeconds };
 }
 

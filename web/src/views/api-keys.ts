@@ -3,10 +3,10 @@
  * create (name, optional lifetime in days, bounds checked by the API; the key is shown once) and revoke with confirmation. The API
  * only lets a signed-in session manage keys (the dashboard's cookie is one).
  */
-import type { ApiKey, ApiKeyList, CreatedApiKey } from "../../../schema/api-keys.ts";
-import { apiJson, describeError } from "../api.ts";
+import { unwrap, type Schemas } from "../../../client/src/index.ts";
+import { api } from "../api.ts";
 import { announce, formatTime, h, replace } from "../dom.ts";
-import { loadList } from "./list.ts";
+import { confirmRemove, FieldProblem, loadList, onSubmit } from "./list.ts";
 import { secretBox } from "./secret-box.ts";
 
 /** Renders the page into `main`. @returns a cleanup function */
@@ -36,18 +36,16 @@ export function renderApiKeys(main: HTMLElement): () => void {
     h("section", { "aria-labelledby": "keys-title" }, h("h2", { id: "keys-title" }, "Your keys"), state, list),
   );
 
-  const row = (key: ApiKey) => {
+  const row = (key: Schemas["ApiKey"]) => {
     const revoke = h("button", { type: "button", class: "danger", "aria-label": `Revoke ${key.name ?? key.start ?? "key"}` }, "Revoke");
-    revoke.addEventListener("click", async () => {
-      if (!confirm(`Revoke the key ${key.name ?? ""} (${key.start ?? ""}…)? Clients using it stop working.`)) return;
-      try {
-        await apiJson<void>("DELETE", `/v1/api-keys/${encodeURIComponent(key.id)}`);
-        announce("Key revoked.");
-        await load();
-      } catch (err) {
-        alert(describeError(err));
-      }
-    });
+    revoke.addEventListener("click", () =>
+      confirmRemove(
+        `Revoke the key ${key.name ?? ""} (${key.start ?? ""}…)? Clients using it stop working.`,
+        async () => unwrap(await api.DELETE("/v1/api-keys/{id}", { params: { path: { id: key.id } } })),
+        "Key revoked.",
+        load,
+      ),
+    );
     return h(
       "li",
       { class: "plain-row" },
@@ -57,36 +55,21 @@ export function renderApiKeys(main: HTMLElement): () => void {
     );
   };
 
-  const load = () => loadList<ApiKeyList>("/v1/api-keys", list, state, row, "No API keys yet.");
+  const load = async () => loadList(async () => unwrap(await api.GET("/v1/api-keys")), list, state, row, "No API keys yet.");
 
-  form.addEventListener("submit", async (e) => {
-    e.preventDefault();
-    error.textContent = "";
+  onSubmit(form, submit, error, async () => {
     const body: { name: string; expiresInDays?: number } = { name: name.value.trim() };
-    if (!body.name) {
-      error.textContent = "Give the key a name.";
-      return name.focus();
-    }
+    if (!body.name) throw new FieldProblem("Give the key a name.", name);
     if (days.value.trim()) {
       const n = Number(days.value);
-      if (!Number.isInteger(n) || n < 1) {
-        error.textContent = "The lifetime is a whole number of days.";
-        return days.focus();
-      }
+      if (!Number.isInteger(n) || n < 1) throw new FieldProblem("The lifetime is a whole number of days.", days);
       body.expiresInDays = n;
     }
-    submit.disabled = true;
-    try {
-      const res = await apiJson<CreatedApiKey>("POST", "/v1/api-keys", body);
-      form.reset();
-      replace(created, secretBox(`Your new API key "${res.apiKey.name ?? ""}"`, res.key));
-      announce("API key created. Store it now.");
-      await load();
-    } catch (err) {
-      error.textContent = describeError(err);
-    } finally {
-      submit.disabled = false;
-    }
+    const res = unwrap(await api.POST("/v1/api-keys", { body }));
+    form.reset();
+    replace(created, secretBox(`Your new API key "${res.apiKey.name ?? ""}"`, res.key));
+    announce("API key created. Store it now.");
+    await load();
   });
   void load();
   return () => undefined;

@@ -5,9 +5,10 @@
  * the image), and Download ZIP (a plain link to `/v1/videos/{id}/images.zip`: the session cookie goes
  * with it and the API redirects to the presigned archive).
  */
-import type { ImageList, Video } from "../../../schema/api.ts";
-import { apiJson, deleteVideo, describeError, getVideo, retryVideo } from "../api.ts";
-import { announce, formatBytes, formatTime, formatTimestamp, h, replace, sleep } from "../dom.ts";
+import { backoffDelay } from "../../../runtime/backoff.ts";
+import { sleep, unwrap, type ImageList, type Video } from "../../../client/src/index.ts";
+import { api, describeError } from "../api.ts";
+import { announce, formatBytes, formatTime, formatTimestamp, h, replace } from "../dom.ts";
 import type { Navigate } from "../router.ts";
 import { describeOptions, isFinal, statusSlot } from "../status.ts";
 import { loadArchiveImages } from "../zip.ts";
@@ -77,7 +78,7 @@ export function renderVideo(main: HTMLElement, id: string, navigate: Navigate): 
   async function loadImages() {
     gridState.textContent = "Loading images…";
     try {
-      const list = await apiJson<ImageList>("GET", `/v1/videos/${encodeURIComponent(id)}/images`, undefined, stopped.signal);
+      const list = unwrap(await api.GET("/v1/videos/{id}/images", { params: { path: { id } }, signal: stopped.signal }));
       urls = await loadArchiveImages(list, stopped.signal);
       const items = list.images.map((image, i) => {
         const caption = `#${image.index + 1} · ${formatTimestamp(image.timestampSeconds)}`;
@@ -102,7 +103,7 @@ export function renderVideo(main: HTMLElement, id: string, navigate: Navigate): 
   retry.addEventListener("click", async () => {
     retry.disabled = true;
     try {
-      show(await retryVideo(id));
+      show(unwrap(await api.POST("/v1/videos/{id}/retry", { params: { path: { id } } })).video);
       announce("Retrying the extraction.");
       void poll();
     } catch (err) {
@@ -113,7 +114,7 @@ export function renderVideo(main: HTMLElement, id: string, navigate: Navigate): 
   del.addEventListener("click", async () => {
     if (!confirm(`Delete ${video?.filename ?? "this video"}? Its upload and images are deleted for good.`)) return;
     try {
-      await deleteVideo(id);
+      unwrap(await api.DELETE("/v1/videos/{id}", { params: { path: { id } } }));
       announce(`${video?.filename ?? "The video"} deleted.`);
       navigate("/");
     } catch (err) {
@@ -126,9 +127,9 @@ export function renderVideo(main: HTMLElement, id: string, navigate: Navigate): 
     if (polling) return;
     polling = true;
     try {
-      for (let delay = 500; !stopped.signal.aborted; delay = Math.min(delay * 1.5, 5000)) {
+      for (let read = 1; !stopped.signal.aborted; read++) {
         try {
-          show(await getVideo(id, stopped.signal));
+          show(unwrap(await api.GET("/v1/videos/{id}", { params: { path: { id } }, signal: stopped.signal })).video);
           if (video && (isFinal(video.status) || video.status === "VIDEO_UPLOAD_PENDING")) return;
         } catch (err) {
           if (stopped.signal.aborted) return;
@@ -140,7 +141,7 @@ export function renderVideo(main: HTMLElement, id: string, navigate: Navigate): 
             return;
           }
         }
-        await sleep(delay, stopped.signal).catch(() => undefined);
+        await sleep(backoffDelay(read, { base: 500, factor: 1.5, max: 5000 }), stopped.signal).catch(() => undefined);
       }
     } finally {
       polling = false;

@@ -6,14 +6,14 @@
  * upload, a retry or a failed poll resets or backs off the delay. Rows are updated in place (focus stays).
  * Done videos get a thumbnail of their first image (../zip.ts, one range request each, cached across visits).
  */
-import type { Video } from "../../../schema/api.ts";
-import { deleteVideo, describeError, listVideos, retryVideo, apiJson } from "../api.ts";
+import { backoffDelay } from "../../../runtime/backoff.ts";
+import { unwrap, type Video } from "../../../client/src/index.ts";
+import { api, describeError, listVideos } from "../api.ts";
 import { announce, formatBytes, formatTime, h, replace } from "../dom.ts";
 import { optionsForm } from "../options-form.ts";
 import { describeOptions, isFinal, statusSlot, type StatusSlot } from "../status.ts";
-import { ACCEPTED_EXTENSIONS, checkFile, startUpload, UploadFailure, type UploadHandle } from "../upload.ts";
+import { ACCEPTED_EXTENSIONS, checkFile, startUpload, type UploadHandle } from "../upload.ts";
 import { loadFirstImage } from "../zip.ts";
-import type { ImageList } from "../../../schema/api.ts";
 import type { Navigate } from "../router.ts";
 
 const PAGE_SIZE = 50;
@@ -155,7 +155,7 @@ export function renderVideos(main: HTMLElement, navigate: Navigate): () => void 
       })
       .catch((err: unknown) => {
         showProgress(false);
-        uploadError.textContent = err instanceof UploadFailure ? err.message : describeError(err);
+        uploadError.textContent = describeError(err);
         announce(uploadError.textContent);
       })
       .finally(() => {
@@ -226,7 +226,7 @@ export function renderVideos(main: HTMLElement, navigate: Navigate): () => void 
     let url = thumbs.get(key);
     if (!url) {
       try {
-        const images = await apiJson<ImageList>("GET", `/v1/videos/${row.video.id}/images`, undefined, stopped.signal);
+        const images = unwrap(await api.GET("/v1/videos/{id}/images", { params: { path: { id: row.video.id } }, signal: stopped.signal }));
         url = (await loadFirstImage(images, stopped.signal)) ?? undefined;
       } catch {
         url = undefined; // no thumbnail; the row still works
@@ -261,7 +261,7 @@ export function renderVideos(main: HTMLElement, navigate: Navigate): () => void 
   async function onRetry(row: Row) {
     row.retry.disabled = true;
     try {
-      upsert(await retryVideo(row.video.id));
+      upsert(unwrap(await api.POST("/v1/videos/{id}/retry", { params: { path: { id: row.video.id } } })).video);
       announce(`Retrying ${row.video.filename}.`);
       kick();
     } catch (err) {
@@ -274,7 +274,7 @@ export function renderVideos(main: HTMLElement, navigate: Navigate): () => void 
   async function onDelete(row: Row) {
     if (!confirm(`Delete ${row.video.filename}? Its upload and images are deleted for good.`)) return;
     try {
-      await deleteVideo(row.video.id);
+      unwrap(await api.DELETE("/v1/videos/{id}", { params: { path: { id: row.video.id } } }));
       row.li.remove();
       rows.delete(row.video.id);
       if (rows.size === 0) listState.textContent = "No videos yet: upload one above.";
@@ -286,7 +286,9 @@ export function renderVideos(main: HTMLElement, navigate: Navigate): () => void 
   }
 
   // ---- polling ----------------------------------------------------------------------------------
-  let delay = 1000;
+  // Polls in a row that found the list unchanged, and that failed: each grows its own backoff.
+  let quiet = 0;
+  let failures = 0;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let polling = false;
   async function poll() {
@@ -302,20 +304,21 @@ export function renderVideos(main: HTMLElement, navigate: Navigate): () => void 
         more.hidden = page.nextCursor === null;
       }
       const active = page.data.some((v) => !isFinal(v.status) && v.status !== "VIDEO_UPLOAD_PENDING") || current !== undefined;
-      delay = changed ? 1000 : Math.min(delay * 1.5, 10_000);
-      next = active ? delay : 30_000;
+      quiet = changed ? 0 : quiet + 1;
+      failures = 0;
+      next = active ? backoffDelay(quiet + 1, { base: 1000, factor: 1.5, max: 10_000 }) : 30_000;
     } catch (err) {
       if (stopped.signal.aborted) return;
       listState.textContent = `Could not refresh the list: ${describeError(err)} Retrying…`;
-      delay = Math.min(delay * 2, 30_000);
-      next = delay;
+      next = backoffDelay(++failures + 1, { base: 1000, max: 30_000 });
     } finally {
       polling = false;
     }
     if (!stopped.signal.aborted) timer = setTimeout(poll, next);
   }
   function kick() {
-    delay = 1000;
+    quiet = 0;
+    failures = 0;
     if (timer) clearTimeout(timer);
     timer = setTimeout(poll, 0);
   }

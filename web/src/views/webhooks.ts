@@ -3,13 +3,14 @@
  * description; the signing secret is shown once), send a test ping, rotate the secret, delete with
  * confirmation.
  */
-import type { WebhookEndpoint, WebhookEndpointList, WebhookWithSecret } from "../../../schema/api.ts";
-import { apiJson, describeError } from "../api.ts";
+import { unwrap, type Schemas } from "../../../client/src/index.ts";
+import { api, describeError } from "../api.ts";
 import { announce, formatTime, h, replace } from "../dom.ts";
-import { loadList } from "./list.ts";
+import { confirmRemove, FieldProblem, loadList, onSubmit } from "./list.ts";
 import { secretBox } from "./secret-box.ts";
 
-type EventType = WebhookEndpoint["events"][number];
+type WebhookEndpoint = Schemas["WebhookEndpoint"];
+type EventType = Schemas["WebhookEventType"];
 
 const EVENT_LABELS = {
   "video.ready": "Images ready (video.ready)",
@@ -53,10 +54,10 @@ export function renderWebhooks(main: HTMLElement): () => void {
     const rotate = h("button", { type: "button", class: "secondary", "aria-label": `Rotate the secret of ${hook.url}` }, "Rotate secret");
     const del = h("button", { type: "button", class: "danger", "aria-label": `Delete ${hook.url}` }, "Delete");
     const out = h("div", {});
-    const base = `/v1/webhooks/${encodeURIComponent(hook.id)}`;
+    const path = { params: { path: { id: hook.id } } };
     test.addEventListener("click", async () => {
       try {
-        await apiJson("POST", `${base}/test`);
+        unwrap(await api.POST("/v1/webhooks/{id}/test", path));
         announce("Test event queued.");
         replace(out, h("p", { class: "muted", role: "status" }, "Test event queued: check your endpoint."));
       } catch (err) {
@@ -66,22 +67,15 @@ export function renderWebhooks(main: HTMLElement): () => void {
     rotate.addEventListener("click", async () => {
       if (!confirm(`Rotate the signing secret of ${hook.url}? Update your receiver with the new one.`)) return;
       try {
-        const res = await apiJson<WebhookWithSecret>("POST", `${base}/rotate-secret`);
+        const res = unwrap(await api.POST("/v1/webhooks/{id}/rotate-secret", path));
         replace(out, secretBox("New signing secret", res.secret));
       } catch (err) {
         replace(out, h("p", { class: "error-text", role: "alert" }, describeError(err)));
       }
     });
-    del.addEventListener("click", async () => {
-      if (!confirm(`Delete the endpoint ${hook.url}?`)) return;
-      try {
-        await apiJson<void>("DELETE", base);
-        announce("Endpoint deleted.");
-        await load();
-      } catch (err) {
-        alert(describeError(err));
-      }
-    });
+    del.addEventListener("click", () =>
+      confirmRemove(`Delete the endpoint ${hook.url}?`, async () => unwrap(await api.DELETE("/v1/webhooks/{id}", path)), "Endpoint deleted.", load),
+    );
     return h(
       "li",
       { class: "plain-row" },
@@ -92,36 +86,18 @@ export function renderWebhooks(main: HTMLElement): () => void {
     );
   };
 
-  const load = () => loadList<WebhookEndpointList>("/v1/webhooks", list, state, row, "No endpoints yet.");
+  const load = async () => loadList(async () => unwrap(await api.GET("/v1/webhooks")), list, state, row, "No endpoints yet.");
 
-  form.addEventListener("submit", async (e) => {
-    e.preventDefault();
-    error.textContent = "";
+  onSubmit(form, submit, error, async () => {
     const chosen = events.filter((x) => x.input.checked).map((x) => x.input.value as EventType);
-    if (!url.value.trim()) {
-      error.textContent = "Enter the endpoint's URL.";
-      return url.focus();
-    }
-    if (chosen.length === 0) {
-      error.textContent = "Choose at least one event.";
-      return events[0]?.input.focus();
-    }
-    submit.disabled = true;
-    try {
-      const res = await apiJson<WebhookWithSecret>("POST", "/v1/webhooks", {
-        url: url.value.trim(),
-        events: chosen,
-        ...(description.value.trim() ? { description: description.value.trim() } : {}),
-      });
-      form.reset();
-      replace(secret, secretBox(`Signing secret of ${res.webhook.url}`, res.secret));
-      announce("Endpoint added. Store its signing secret now.");
-      await load();
-    } catch (err) {
-      error.textContent = describeError(err);
-    } finally {
-      submit.disabled = false;
-    }
+    if (!url.value.trim()) throw new FieldProblem("Enter the endpoint's URL.", url);
+    if (chosen.length === 0) throw new FieldProblem("Choose at least one event.", events[0]?.input);
+    const body = { url: url.value.trim(), events: chosen, ...(description.value.trim() ? { description: description.value.trim() } : {}) };
+    const res = unwrap(await api.POST("/v1/webhooks", { body }));
+    form.reset();
+    replace(secret, secretBox(`Signing secret of ${res.webhook.url}`, res.secret));
+    announce("Endpoint added. Store its signing secret now.");
+    await load();
   });
   void load();
   return () => undefined;
