@@ -1,53 +1,23 @@
 /**
- * Decoded images as async streams: {@link decodeImages} runs one extracting ffmpeg and yields its images
- * in output order, each with its showinfo frame; {@link decodeInParallelSegments} decodes a sequential
- * plan as two halves at the same time and yields the same images in the same order as one run would.
+ * A sequential plan decoded as two halves at the same time, yielding the images of one run in the same
+ * order. Why: a sequential decode of every frame keeps ffmpeg's frame threads on 2 cores only partly
+ * busy; two single-threaded halves use both fully (1350x1080 200 s bench input, interval 10 s, local
+ * file: 8.7 s as one run, 6.4 s as two halves). A keyframes-only decode is not split: it already keeps
+ * ~1.5 cores busy, and two halves measured the same wall time with 80 MB more memory.
  *
- * Why segments: a sequential decode of every frame (interval or timestamps mode when seeking cannot pay)
- * keeps ffmpeg's frame threads on 2 cores only partly busy; two single-threaded halves use both fully.
- * Measured on the 1350x1080 200 s bench input, interval 10 s, local file: 8.7 s as one run, 6.4 s as two
- * halves. A keyframes-only decode is not split: it already keeps ~1.5 cores busy (decoder thread plus
- * the encoder's and scaler's), and two halves measured the same wall time with 80 MB more memory.
- *
- * The second half starts with an input seek (`-ss M−1 -noaccurate_seek -copyts -start_at_zero`: the
- * keyframe at or before, on the sequential timeline) on the (codec, container) pairs whose seeks are
- * verified exact (interval-strategy.ts SEEK_VERIFIED_CODECS), so the frames before M are decoded again
- * and the select sees the same previous frame as sequentially. The first half keeps t < M − ε and the
- * second t ≥ M − ε; for interval mode M is a target time, so the second half's first image is the one
- * sequential decoding selects there (ExtractPlan.segments). The first half streams straight to the
- * consumer; the second half's images wait in a spool file in the job's folder (temporary disk only for
- * this strategy, removed with the folder) until the first ends.
+ * The second half starts with an input seek to the keyframe at or before M − 1 s on the (codec,
+ * container) pairs whose seeks are verified exact (plan/strategy.ts SEEK_VERIFIED_CODECS), so the select
+ * sees the same previous frame as sequentially. The first half keeps t < M − ε, the second t ≥ M − ε;
+ * for interval plans M is a target time (ExtractPlan.segments). The first half streams straight to the
+ * consumer; the second half's images wait in a spool file in the job's folder until the first ends.
  */
-import { open, writeFile } from "node:fs/promises";
+import { open } from "node:fs/promises";
 import path from "node:path";
-import type { ProcessorConfig } from "./config.ts";
-import { JobError } from "./errors.ts";
-import {
-  buildExtractArgs,
-  buildFilterGraph,
-  needsFilterScript,
-  TIMESTAMP_EPSILON_SECONDS,
-  type ExtractPlan,
-} from "./ffmpeg-args.ts";
-import type { FfmpegBinaries } from "./ffmpeg-path.ts";
-import { isStorageFailure, stderrTail, unreadableVideoMessage, watchFfmpegStderr, type ShowinfoFrame } from "./ffmpeg-log.ts";
-import { createImageSplitter } from "./image-splitter.ts";
-import { durationLimitError, imageLimitError } from "./input-checks.ts";
-import { startProcess } from "./proc.ts";
-
-/** One encoded image and the showinfo line of its frame (timestamp, size). */
-export interface DecodedImage {
-  data: Buffer;
-  info: ShowinfoFrame;
-}
-
-/** What a decode needs from the job. */
-export interface DecodeContext {
-  bins: FfmpegBinaries;
-  config: ProcessorConfig;
-  /** Aborting it kills ffmpeg; `signal.reason` is thrown. */
-  signal: AbortSignal;
-}
+import { durationLimitError, imageLimitError } from "../../../ffmpeg/input-checks.ts";
+import type { ShowinfoFrame } from "../../../ffmpeg/stderr.ts";
+import { JobError } from "../../../runner/errors.ts";
+import { TIMESTAMP_EPSILON_SECONDS, type ExtractPlan } from "../ffmpeg-args.ts";
+import { decodeImages, type DecodeContext, type DecodedImage } from "./decode.ts";
 
 /**
  * Least decoding work, in pixels × frames (width × height × frames from the decode's start to the span's
@@ -59,73 +29,6 @@ export const SEGMENT_SPLIT_MIN_PIXEL_FRAMES = 2e9;
 
 /** How far before the meeting point M the second half starts decoding, seconds (so that K < M). */
 export const SEGMENT_LEAD_SECONDS = 1;
-
-/**
- * Runs one extracting ffmpeg (`buildExtractArgs`) and yields its images in order. Leaving the loop early
- * (`break`, `return`, an exception in the consumer) kills ffmpeg.
- * @param plan the run's plan; a long filtergraph is written to `<workDir>/<name>.filtergraph.txt`
- * @param name names this run's files in the job folder (distinct per concurrent run)
- * @throws JobError when ffmpeg fails (message from its stderr: unreadable video, storage failure, or
- *   "failed part-way" once images came out), or writes an image without its showinfo line
- */
-export async function* decodeImages(
-  ctx: DecodeContext,
-  url: string,
-  streamIndex: number,
-  plan: ExtractPlan,
-  workDir: string,
-  name = "run",
-): AsyncGenerator<DecodedImage, void, undefined> {
-  const { signal } = ctx;
-  const graph = buildFilterGraph(plan);
-  const scriptPath = path.join(workDir, `${name}.filtergraph.txt`);
-  if (needsFilterScript(graph)) await writeFile(scriptPath, graph);
-  const args = buildExtractArgs(url, streamIndex, plan, scriptPath);
-  const { child, exited } = startProcess(ctx.bins.ffmpeg, args, { cwd: workDir, signal });
-
-  // stderr: showinfo frames (queued until their image arrives) and the other lines (kept for errors).
-  const { otherLines, frame } = watchFfmpegStderr(child.stderr);
-
-  const splitter = createImageSplitter(plan.output.format);
-  let count = 0;
-  let finished = false;
-  try {
-    for await (const chunk of child.stdout as AsyncIterable<Buffer>) {
-      for (const data of splitter.push(chunk)) {
-        const info = await frame(count);
-        if (!info) throw new JobError("Image extraction failed.", "ffmpeg wrote an image without its frame information");
-        count++;
-        yield { data, info };
-      }
-    }
-    const { code, signal: killedBy } = await exited;
-    signal.throwIfAborted();
-    if (code !== 0) {
-      const log = otherLines.join("\n");
-      throw new JobError(
-        // A storage failure mid-way is reported as one, not as a damaged video (unreadableVideoMessage, chaos tests).
-        count > 0 && !isStorageFailure(log) ? "Image extraction failed part-way through the video." : unreadableVideoMessage(log),
-        stderrTail(otherLines, [url, workDir, ctx.config.tmpDir]) || `ffmpeg exited with ${killedBy ?? `code ${code}`}`,
-      );
-    }
-    try {
-      splitter.end();
-    } catch (e) {
-      throw new JobError("Image extraction failed.", (e as Error).message);
-    }
-    finished = true;
-  } catch (e) {
-    signal.throwIfAborted();
-    if (e instanceof JobError) throw e;
-    throw new JobError("Image extraction failed.", String((e as Error).message ?? e).slice(0, 1000));
-  } finally {
-    if (!finished) {
-      // Early exit or failure: nothing more is read, so stop ffmpeg now.
-      child.kill("SIGKILL");
-      await exited.catch(() => undefined);
-    }
-  }
-}
 
 /**
  * Where a sequential plan splits, or null when it runs as one: plans that allow it (`segments`) without

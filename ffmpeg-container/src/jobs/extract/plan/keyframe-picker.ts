@@ -12,8 +12,8 @@
  * target before the first keyframe takes the first, one after the last takes the last. Each keyframe
  * becomes one image, however many targets chose it. ε = TIMESTAMP_EPSILON_SECONDS (1 µs).
  */
-import { TIMESTAMP_EPSILON_SECONDS } from "./ffmpeg-args.ts";
-import type { TimeWindow } from "./interval-strategy.ts";
+import { TIMESTAMP_EPSILON_SECONDS } from "../ffmpeg-args.ts";
+import type { TimeWindow } from "./strategy.ts";
 
 /** A keyframe the picker chose: its time (seconds) and what the caller attached to it (the image). */
 export interface PickedKeyframe<T> {

@@ -4,7 +4,7 @@
  */
 import { spawn, type ChildProcessByStdio } from "node:child_process";
 import type { Readable } from "node:stream";
-import { JobError } from "./errors.ts";
+import { JobError } from "../runner/errors.ts";
 
 /** A spawned tool with stdout and stderr piped (stdin closed). */
 export type Child = ChildProcessByStdio<null, Readable, Readable>;

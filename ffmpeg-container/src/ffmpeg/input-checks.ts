@@ -4,10 +4,10 @@
  * ffprobe refused really is: an image, a playlist, a text file, audio…), each as a {@link JobError} with
  * one human sentence that names the limit or the reason.
  */
-import type { SourceFacts } from "../../schema/manifest.ts";
-import { JobError } from "./errors.ts";
-import { unreadableVideoMessage } from "./ffmpeg-log.ts";
-import { INPUT_FORMAT_WHITELIST } from "./ffmpeg-args.ts";
+import type { SourceFacts } from "../../../schema/manifest.ts";
+import { JobError } from "../runner/errors.ts";
+import { unreadableVideoMessage } from "./stderr.ts";
+import { INPUT_FORMAT_WHITELIST } from "./input-args.ts";
 
 /** The limits a job is checked against (from {@link ProcessorConfig}). */
 export interface InputLimits {

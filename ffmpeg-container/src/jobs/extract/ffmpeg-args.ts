@@ -1,33 +1,9 @@
 /**
- * Pure builders of ffprobe/ffmpeg argument arrays (no I/O). The processor always spawns the binaries
- * with these arrays, never through a shell, so no argument is ever re-parsed or interpolated.
- *
- * The choices below were checked with Debian's ffmpeg 5.1 on the shared test videos
- * (`../shared/testdata`, see its README and ffmpeg-container/README.md).
+ * Pure builders of the extraction's ffmpeg/ffprobe arguments and filter expressions (no I/O). The flags
+ * were checked with Debian's ffmpeg 5.1 on the shared test videos (`../shared/testdata`).
  */
-import {
-  DEFAULT_SCENE_THRESHOLD,
-  IMAGE_FORMATS,
-  type ExtractionOptions,
-  type ImageFormat,
-} from "../../schema/extraction-options.ts";
-
-/**
- * Protocols an input may use. The source is always a presigned HTTP(S) URL; refusing `file`, `concat`,
- * `subfile`, `data`… means a crafted upload (e.g. an HLS playlist) cannot make ffmpeg read local files.
- */
-export const INPUT_PROTOCOL_WHITELIST = "http,https,tcp,tls";
-
-/**
- * Demuxers an input may be opened with: the containers of the upload allow-list
- * (`schema/video-types.ts`: mp4/m4v/mov, mkv/webm, avi, mpg, ts, ogg/ogv) plus FLV and ASF.
- * Playlist demuxers (hls, dash, concat) are deliberately absent: they would fetch further URLs.
- * ffmpeg matches each comma-separated part of a demuxer's name, so `mov` covers `mov,mp4,m4a,3gp,3g2,mj2`.
- */
-export const INPUT_FORMAT_WHITELIST = "mov,matroska,webm,avi,mpeg,mpegts,ogg,flv,asf";
-
-/** Network read/write timeout handed to ffmpeg's HTTP client, microseconds (30 s). */
-export const RW_TIMEOUT_MICROSECONDS = 30_000_000;
+import type { ImageFormat } from "../../../../schema/extraction-options.ts";
+import { inputSafetyArgs } from "../../ffmpeg/input-args.ts";
 
 /** JPEG quality scale of the mjpeg encoder, 2 (best) … 31; 3 is visually lossless at about a tenth of PNG size. */
 export const JPEG_QSCALE = 3;
@@ -65,15 +41,6 @@ export interface OutputSpec {
 /** The JPEG output of every mode before formats existed: JPEG, `-q:v 3`, no scaling. */
 export const DEFAULT_OUTPUT: OutputSpec = { format: "jpeg" };
 
-/** Output part of a job's options (defaults applied). */
-export function outputSpec(options: ExtractionOptions): OutputSpec {
-  return {
-    format: options.format ?? "jpeg",
-    quality: options.quality,
-    maxWidth: options.maxWidth,
-    maxHeight: options.maxHeight,
-  };
-}
 
 /**
  * mjpeg `-q:v` for a 1..100 quality: linear, 100 → 2 (best ffmpeg allows), 1 → 31 (worst);
@@ -123,37 +90,6 @@ export function imageOutputArgs(out: OutputSpec = DEFAULT_OUTPUT): string[] {
   ];
 }
 
-/** Options placed before `-i` that apply to reading an HTTP(S) input. */
-function inputSafetyArgs(input: string): string[] {
-  if (!/^https?:\/\//i.test(input)) return [];
-  return [
-    "-protocol_whitelist", INPUT_PROTOCOL_WHITELIST,
-    "-format_whitelist", INPUT_FORMAT_WHITELIST,
-    // Give up on a stalled connection instead of hanging until the job timeout.
-    "-rw_timeout", String(RW_TIMEOUT_MICROSECONDS),
-    // Reopen the connection (with a Range request) when the server drops it mid-file.
-    "-reconnect", "1",
-    "-reconnect_delay_max", "5",
-  ];
-}
-
-/**
- * Arguments of `ffprobe` that print the container and every stream as JSON on stdout.
- * @param input presigned HTTP(S) URL (or a local path in tools/tests)
- * @returns argument array for `spawn(ffprobePath, args)`
- */
-export function buildProbeArgs(input: string): string[] {
-  return [
-    "-hide_banner",
-    // Only real errors on stderr: that text becomes the job's errorDescription.
-    "-v", "error",
-    ...inputSafetyArgs(input),
-    "-print_format", "json",
-    "-show_format",
-    "-show_streams",
-    "-i", input,
-  ];
-}
 
 /**
  * `select` filter expression for interval mode: keeps the first frame whose time t (seconds from the
@@ -199,8 +135,6 @@ export function timestampsSelectExpr(targets: readonly number[]): string {
   return `gte(t,0)*gt(${terms.join("+")},0)`;
 }
 
-/** Half-width of the match between the keyframe time a target chose and an image's stored timestamp (rounded to 1 µs), seconds. */
-export const KEYFRAME_MATCH_SECONDS = 5e-4;
 
 /**
  * `select` expression of keyframes mode (and of the keyframes-only decode of `accuracy: "keyframe"`):
@@ -209,6 +143,15 @@ export const KEYFRAME_MATCH_SECONDS = 5e-4;
  */
 export function keyframesSelectExpr(startSeconds?: number, endSeconds?: number): string {
   return `${windowFactors(startSeconds, endSeconds)}eq(key,1)`;
+}
+
+/**
+ * `select` expression of scene mode: the first frame, then every frame whose scene-change score exceeds
+ * `threshold` (0..1), within the window. The score compares each frame with the previous decoded one, so
+ * every frame must be decoded.
+ */
+export function sceneSelectExpr(threshold: number, startSeconds?: number, endSeconds?: number): string {
+  return `${windowFactors(startSeconds, endSeconds)}gte(t,0)*(isnan(prev_selected_t)+gt(scene,${formatNumber(threshold)}))`;
 }
 
 /**
@@ -240,8 +183,8 @@ export function scaleFilter(maxWidth?: number, maxHeight?: number): string | und
 }
 
 /**
- * What one sequential ffmpeg run extracts, derived from the options (`planFromOptions`) or built by the
- * processor for the modes that need facts first (timestamps, keyframe accuracy).
+ * What one sequential ffmpeg run decodes and how it encodes the images: the input of
+ * {@link buildExtractArgs}, built by plan/plan.ts.
  */
 export interface ExtractPlan {
   /** Decode keyframes only (`-threads 1 -skip_frame nokey`): keyframes mode and keyframe accuracy. */
@@ -254,11 +197,11 @@ export interface ExtractPlan {
   maxImages?: number | undefined;
   /**
    * Start decoding at the keyframe at or before this time (`startSeconds`), seconds; only for
-   * (codec, container) pairs verified to seek cleanly (interval-strategy.ts SEEK_VERIFIED_CODECS).
+   * (codec, container) pairs verified to seek cleanly (plan/strategy.ts SEEK_VERIFIED_CODECS).
    */
   seekSeconds?: number | undefined;
   /**
-   * Whether the plan can be decoded as two parallel halves (decode-stream.ts), and where its halves may
+   * Whether the plan can be decoded as two parallel halves (extractors/split.ts), and where its halves may
    * meet: `any` time (timestamps: the select only looks at the previous decoded frame), or only at
    * `origin + k·step` (interval: the select compares buckets with the previous selected frame, which a
    * half starting on a bucket boundary reproduces). Absent: never split (keyframes: measured no gain;
@@ -274,7 +217,7 @@ export interface ExtractPlan {
 export const TRIM_MARGIN_SECONDS = 1;
 
 /** `gte(t,S−ε)*lte(t,E+ε)` factors of a window (empty when unbounded). */
-function windowFactors(startSeconds: number | undefined, endSeconds: number | undefined): string {
+export function windowFactors(startSeconds: number | undefined, endSeconds: number | undefined): string {
   const e = TIMESTAMP_EPSILON_SECONDS;
   let f = "";
   if (startSeconds !== undefined && startSeconds > 0) f += `gte(t,${formatNumber(startSeconds - e)})*`;
@@ -282,48 +225,6 @@ function windowFactors(startSeconds: number | undefined, endSeconds: number | un
   return f;
 }
 
-/**
- * The sequential plan of the modes that need no facts about the video: keyframes (`eq(key,1)`),
- * interval ({@link intervalSelectExpr}) and scene (`isnan(prev_selected_t)+gt(scene,T)`: the first
- * frame, then every frame whose scene-change score exceeds T; the score needs every frame decoded),
- * each limited to the window.
- * - keyframes: `select='eq(key,1)'` keeps only frames flagged key. `-skip_frame nokey` already drops
- *   non-key frames for most decoders, but some ignore it (Cinepak in tree.avi decodes all 68 frames, of
- *   which 3 are key): the filter makes the count equal the key-flagged packets ffprobe reports.
- * @param options extraction options
- * @param timestampTargets for `mode: "timestamps"`: the resolved targets (required there)
- * @throws RangeError for timestamps without targets
- */
-export function planFromOptions(options: ExtractionOptions, timestampTargets?: readonly number[]): ExtractPlan {
-  const { startSeconds, endSeconds, maxImages } = options;
-  const output = outputSpec(options);
-  const window = windowFactors(startSeconds, endSeconds);
-  const common = { endSeconds, maxImages, output };
-  switch (options.mode) {
-    case "keyframes":
-      return { ...common, keyframesOnly: true, select: keyframesSelectExpr(startSeconds, endSeconds) };
-    case "interval":
-      return {
-        ...common,
-        keyframesOnly: false,
-        segments: { originSeconds: startSeconds ?? 0, stepSeconds: options.intervalSeconds },
-        select: `${windowFactors(undefined, endSeconds)}${intervalSelectExpr(options.intervalSeconds, startSeconds ?? 0)}`,
-      };
-    case "scene": {
-      const threshold = formatNumber(options.sceneThreshold ?? DEFAULT_SCENE_THRESHOLD);
-      return { ...common, keyframesOnly: false, select: `${window}gte(t,0)*(isnan(prev_selected_t)+gt(scene,${threshold}))` };
-    }
-    case "timestamps":
-      if (!timestampTargets) throw new RangeError("timestamps mode needs its resolved targets");
-      // The frame at or after a target near the window's end may lie past it: the end factor drops it.
-      return {
-        ...common,
-        keyframesOnly: false,
-        segments: "any",
-        select: `${windowFactors(undefined, endSeconds)}${timestampsSelectExpr(timestampTargets)}`,
-      };
-  }
-}
 
 /**
  * The `showinfo` filter that logs each output frame (timestamp, size). `checksum=0`: no Adler-32 of
@@ -351,10 +252,6 @@ export function buildFilterGraph(plan: ExtractPlan): string {
   return parts.join(",");
 }
 
-/** Video filtergraph of the options' sequential plan (keyframes, interval, scene). */
-export function buildVideoFilter(options: ExtractionOptions): string {
-  return buildFilterGraph(planFromOptions(options));
-}
 
 /**
  * Filtergraphs longer than this go through `-filter_script:v <file>` instead of `-vf` (timestamps and
@@ -369,22 +266,21 @@ export function needsFilterScript(graph: string): boolean {
 
 /**
  * Arguments of `ffmpeg` that decode the chosen frames of one video stream and write them as a
- * concatenated image stream on stdout (split by ./image-splitter.ts), with one `showinfo` line per
+ * concatenated image stream on stdout (split by extractors/image-splitter.ts), with one `showinfo` line per
  * image on stderr.
  * @param input presigned HTTP(S) URL (or a local path in tools/tests)
  * @param streamIndex absolute index of the video stream in the container (ffprobe `index`)
- * @param job extraction options (keyframes, interval, scene) or a plan
+ * @param plan what to decode and how to encode it
  * @param filterScriptPath where the caller wrote {@link buildFilterGraph} when {@link needsFilterScript}
  *   says so (required then)
  */
 export function buildExtractArgs(
   input: string,
   streamIndex: number,
-  job: ExtractionOptions | ExtractPlan,
+  plan: ExtractPlan,
   filterScriptPath?: string,
 ): string[] {
   if (!Number.isInteger(streamIndex) || streamIndex < 0) throw new RangeError(`bad stream index ${streamIndex}`);
-  const plan = "select" in job ? job : planFromOptions(job);
   const graph = buildFilterGraph(plan);
   let filter: string[];
   if (needsFilterScript(graph)) {
@@ -409,7 +305,7 @@ export function buildExtractArgs(
   return [
     ...FFMPEG_LOG_ARGS,
     ...keyframeInput,
-    // A half of a split decode: the other half runs on the other core (decode-stream.ts).
+    // A half of a split decode: the other half runs on the other core (extractors/split.ts).
     ...(plan.singleThread && !plan.keyframesOnly ? ["-threads", "1"] : []),
     // A window starting late: skip to it (the select still applies the exact window).
     ...inputSeekArgs(plan.seekSeconds ?? Number.NaN),
@@ -507,24 +403,4 @@ export function buildSeekExtractArgs(
     "-frames:v", "1",
     ...imageOutputArgs(output),
   ];
-}
-
-/**
- * `images/000001_t0000012.500.jpg` (`.png`, `.webp`): the ZIP entry name of an image (docs/architecture.md "ZIP layout").
- * @param index 0-based order of the image; the name uses index + 1, six digits
- * @param timestampSeconds presentation time, seconds (≥ 0), rendered with millisecond precision
- * @param format image format: the extension (`.jpg`, `.png`, `.webp`; schema IMAGE_FORMATS)
- */
-export function imageEntryName(index: number, timestampSeconds: number, format: ImageFormat = "jpeg"): string {
-  if (!Number.isInteger(index) || index < 0) throw new RangeError(`bad image index ${index}`);
-  return `images/${String(index + 1).padStart(6, "0")}_t${formatTimestamp(timestampSeconds)}.${IMAGE_FORMATS[format].extension}`;
-}
-
-/**
- * `0000012.500` for 12.5 s: seconds zero-padded to 7 digits, a dot, milliseconds (rounded).
- * Negative or non-finite input is clamped to 0.
- */
-export function formatTimestamp(seconds: number): string {
-  const ms = Number.isFinite(seconds) && seconds > 0 ? Math.round(seconds * 1000) : 0;
-  return `${String(Math.floor(ms / 1000)).padStart(7, "0")}.${String(ms % 1000).padStart(3, "0")}`;
 }

@@ -1,15 +1,14 @@
 /**
- * Streams a ZIP archive into S3 while it is being written: fflate's streaming `Zip` produces the bytes,
- * a bounded `PassThrough` carries them to `@aws-sdk/lib-storage`'s `Upload` (multipart when over one
- * part). Memory stays around `queueSize × partSize` plus one image, whatever the archive size.
- * JPEG entries are stored (`ZipPassThrough`: JPEG does not compress further); manifest.json is deflated
- * (docs/architecture.md "ZIP layout").
+ * The archive writer: a ZIP streamed into S3 while it is being written. fflate's streaming `Zip` produces
+ * the bytes, a bounded `PassThrough` carries them to the storage's streaming upload, so memory stays
+ * around two upload parts plus one image, whatever the archive size. Images are stored (already
+ * compressed); manifest.json is deflated (docs/architecture.md "ZIP layout").
  */
 import { PassThrough } from "node:stream";
-import type { S3Client } from "@aws-sdk/client-s3";
-import { Upload } from "@aws-sdk/lib-storage";
 import { Zip, ZipDeflate, ZipPassThrough } from "fflate";
-import { JobError } from "./errors.ts";
+import { IMAGE_FORMATS, type ImageFormat } from "../../../../schema/extraction-options.ts";
+import { JobError } from "../../runner/errors.ts";
+import type { Storage, StreamUpload } from "../../s3.ts";
 
 /**
  * Largest archive this writer produces: fflate writes no ZIP64, so a ZIP is limited to 65,535 entries
@@ -17,11 +16,6 @@ import { JobError } from "./errors.ts";
  */
 export const MAX_ZIP_ENTRIES = 65_000;
 export const MAX_ZIP_BYTES = 4 * 1024 ** 3 - 64 * 1024 ** 2;
-
-/** Multipart part size, bytes: 5 MiB, the S3/R2 minimum for all parts but the last. */
-export const PART_SIZE_BYTES = 5 * 1024 * 1024;
-/** Parts uploaded at once. */
-export const UPLOAD_QUEUE_SIZE = 2;
 
 /** One ZIP being written to `bucket/key`. Call {@link addFile}…, then {@link finish} or {@link abort}. */
 export class ArchiveUpload {
@@ -31,7 +25,7 @@ export class ArchiveUpload {
   private entries = 0;
   private readonly body = new PassThrough({ highWaterMark: 1024 * 1024 });
   private readonly zip: Zip;
-  private readonly upload: Upload;
+  private readonly upload: StreamUpload;
   private readonly done: Promise<unknown>;
   private failure: Error | undefined;
   private readonly failed: Promise<never>;
@@ -39,11 +33,11 @@ export class ArchiveUpload {
 
   /**
    * Starts the upload immediately (it reads the stream as the ZIP grows).
-   * @param client S3 client
+   * @param storage where the archive goes
    * @param bucket images bucket
    * @param key object key (`archiveObjectKey`)
    */
-  constructor(client: S3Client, bucket: string, key: string) {
+  constructor(storage: Storage, bucket: string, key: string) {
     let rejectFailed!: (e: Error) => void;
     this.failed = new Promise<never>((_, reject) => (rejectFailed = reject));
     this.failed.catch(() => undefined);
@@ -58,15 +52,8 @@ export class ArchiveUpload {
       this.body.write(chunk);
       if (final) this.body.end();
     });
-    this.upload = new Upload({
-      client,
-      params: { Bucket: bucket, Key: key, Body: this.body, ContentType: "application/zip" },
-      partSize: PART_SIZE_BYTES,
-      queueSize: UPLOAD_QUEUE_SIZE,
-      // Abort the multipart upload on failure so no orphan parts are billed.
-      leavePartsOnError: false,
-    });
-    this.done = this.upload.done();
+    this.upload = storage.uploadStream(bucket, key, this.body, "application/zip");
+    this.done = this.upload.done;
     this.done.catch((e: unknown) => fail(e instanceof Error ? e : new Error(String(e))));
   }
 
@@ -136,4 +123,24 @@ export class ArchiveUpload {
     this.body.destroy();
     await this.done.catch(() => undefined);
   }
+}
+
+/**
+ * `images/000001_t0000012.500.jpg` (`.png`, `.webp`): the ZIP entry name of an image (docs/architecture.md "ZIP layout").
+ * @param index 0-based order of the image; the name uses index + 1, six digits
+ * @param timestampSeconds presentation time, seconds (≥ 0), rendered with millisecond precision
+ * @param format image format: the extension (`.jpg`, `.png`, `.webp`; schema IMAGE_FORMATS)
+ */
+export function imageEntryName(index: number, timestampSeconds: number, format: ImageFormat = "jpeg"): string {
+  if (!Number.isInteger(index) || index < 0) throw new RangeError(`bad image index ${index}`);
+  return `images/${String(index + 1).padStart(6, "0")}_t${formatTimestamp(timestampSeconds)}.${IMAGE_FORMATS[format].extension}`;
+}
+
+/**
+ * `0000012.500` for 12.5 s: seconds zero-padded to 7 digits, a dot, milliseconds (rounded).
+ * Negative or non-finite input is clamped to 0.
+ */
+export function formatTimestamp(seconds: number): string {
+  const ms = Number.isFinite(seconds) && seconds > 0 ? Math.round(seconds * 1000) : 0;
+  return `${String(Math.floor(ms / 1000)).padStart(7, "0")}.${String(ms % 1000).padStart(3, "0")}`;
 }

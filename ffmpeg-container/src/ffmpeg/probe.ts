@@ -1,10 +1,10 @@
 /**
  * ffprobe → {@link SourceFacts} (schema/manifest.ts) and the stream to decode.
  */
-import { SourceFacts } from "../../schema/manifest.ts";
-import { JobError } from "./errors.ts";
-import { buildProbeArgs } from "./ffmpeg-args.ts";
-import { stderrTail } from "./ffmpeg-log.ts";
+import { SourceFacts } from "../../../schema/manifest.ts";
+import { JobError } from "../runner/errors.ts";
+import { buildProbeArgs } from "./input-args.ts";
+import { stderrTail } from "./stderr.ts";
 import { checkContainer, rejectedInputError } from "./input-checks.ts";
 import { runProcess } from "./proc.ts";
 

@@ -7,7 +7,7 @@
  * - WebP: one RIFF file per image, `RIFF · size (4, little-endian) · WEBP …`, `size` counting the bytes
  *   after the size field (plus one pad byte when odd; RIFF rule).
  */
-import type { ImageFormat } from "../../schema/extraction-options.ts";
+import type { ImageFormat } from "../../../../../schema/extraction-options.ts";
 import { JpegStreamSplitter } from "./jpeg-splitter.ts";
 
 /** A streaming splitter: feed chunks with `push` (returns the images completed), call `end` at the end. */

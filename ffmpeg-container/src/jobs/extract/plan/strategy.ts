@@ -10,7 +10,7 @@
  * checks, on every video of `../shared/testdata`, that every seek gives the same timestamp and the same
  * decoded pixels (framemd5) as the sequential decode.
  */
-import { TIMESTAMP_EPSILON_SECONDS } from "./ffmpeg-args.ts";
+import { TIMESTAMP_EPSILON_SECONDS } from "../ffmpeg-args.ts";
 
 /** `sequential`: one ffmpeg decodes every frame (select on floor(t/N)); `seek`: one ffmpeg per target. */
 export type IntervalStrategyName = "sequential" | "seek";
