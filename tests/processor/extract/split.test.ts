@@ -7,20 +7,10 @@
  * Theora stream no frame rate, so the work cannot be estimated and it is never split.)
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { ExtractionOptions } from "../../schema/extraction-options.ts";
-import { planFromOptions } from "../../ffmpeg-container/src/ffmpeg-args.ts";
-import { SEGMENT_SPLIT_MIN_PIXEL_FRAMES, segmentSplitPoint, splitPlan } from "../../ffmpeg-container/src/decode-stream.ts";
-import {
-  fetchArchive,
-  jobMessage,
-  leftoverTempFiles,
-  postJob,
-  runSuccessfulJob,
-  startHarness,
-  testVideo,
-  uploadSource,
-  type Harness,
-} from "./harness.ts";
+import type { ExtractionOptions } from "../../../schema/extraction-options.ts";
+import { planFromOptions } from "../../../ffmpeg-container/src/jobs/extract/plan/plan.ts";
+import { SEGMENT_SPLIT_MIN_PIXEL_FRAMES, segmentSplitPoint, splitPlan } from "../../../ffmpeg-container/src/jobs/extract/extractors/split.ts";
+import { fetchArchive, type Harness, jobMessage, leftoverTempFiles, postJob, runSuccessfulJob, startHarness, testVideo, uploadSource } from "../harness.ts";
 
 describe("split rule", () => {
   const interval10 = planFromOptions({ mode: "interval", intervalSeconds: 10 });

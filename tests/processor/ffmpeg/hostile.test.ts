@@ -16,22 +16,12 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { promisify } from "node:util";
-import { isFinalExtractEvent } from "../../schema/messages/extract-snapshot.ts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { ExtractionOptions } from "../../schema/extraction-options.ts";
-import { archiveObjectKey } from "../../schema/object-keys.ts";
-import { recordAudit } from "../support/audit.ts";
-import {
-  jobMessage,
-  leftoverTempFiles,
-  objectExists,
-  postJob,
-  startHarness,
-  testVideo,
-  uploadSource,
-  USER_ID,
-  type Harness,
-} from "./harness.ts";
+import { isFinalExtractEvent } from "../../../schema/messages/extract-snapshot.ts";
+import type { ExtractionOptions } from "../../../schema/extraction-options.ts";
+import { archiveObjectKey } from "../../../schema/object-keys.ts";
+import { recordAudit } from "../../support/audit.ts";
+import { type Harness, jobMessage, leftoverTempFiles, objectExists, postJob, startHarness, testVideo, uploadSource, USER_ID } from "../harness.ts";
 
 const run = promisify(execFile);
 
@@ -266,6 +256,13 @@ afterAll(async () => {
   await h?.close();
 });
 
+/** Records a resource-limit case for `npm run audit:security` (the test's own assertions stay as they are). */
+function auditLimit(name: string, expectedMessage: string | null, got: { type: string; message: string }) {
+  const outcome = got.type === "MSG_EXTRACT_SNAPSHOT_SUCCESS" ? "SUCCESS" : `ERROR ${got.message}`;
+  const expected = expectedMessage === null ? "SUCCESS" : `ERROR ${expectedMessage}`;
+  recordAudit({ case: name, expected, got: outcome, ok: outcome === expected });
+}
+
 describe("hostile-input corpus", () => {
   const results: { name: string; got: string }[] = [];
 
@@ -302,13 +299,6 @@ describe("hostile-input corpus", () => {
     console.log(results.map((r) => `${r.name} | ${r.got}`).join("\n"));
   });
 });
-
-/** Records a resource-limit case for `npm run audit:security` (the test's own assertions stay as they are). */
-function auditLimit(name: string, expectedMessage: string | null, got: { type: string; message: string }) {
-  const outcome = got.type === "MSG_EXTRACT_SNAPSHOT_SUCCESS" ? "SUCCESS" : `ERROR ${got.message}`;
-  const expected = expectedMessage === null ? "SUCCESS" : `ERROR ${expectedMessage}`;
-  recordAudit({ case: name, expected, got: outcome, ok: outcome === expected });
-}
 
 describe("resource limits, low values on real files", () => {
   it("MAX_DURATION_SECONDS: franck.mp4 (200 s) against 60 s, refused before decoding", async () => {

@@ -11,21 +11,10 @@ import { rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { ExtractionOptions, ImageFormat } from "../../schema/extraction-options.ts";
-import { ExtractSnapshotEvent, isFinalExtractEvent } from "../../schema/messages/extract-snapshot.ts";
-import { TIMESTAMP_EPSILON_SECONDS } from "../../ffmpeg-container/src/ffmpeg-args.ts";
-import {
-  fetchArchive,
-  ffprobeFrameTimes,
-  ffprobeKeyframeTimes,
-  jobMessage,
-  postJob,
-  runSuccessfulJob,
-  startHarness,
-  testVideo,
-  uploadSource,
-  type Harness,
-} from "./harness.ts";
+import type { ExtractionOptions, ImageFormat } from "../../../schema/extraction-options.ts";
+import { ExtractSnapshotEvent, isFinalExtractEvent } from "../../../schema/messages/extract-snapshot.ts";
+import { TIMESTAMP_EPSILON_SECONDS } from "../../../ffmpeg-container/src/jobs/extract/ffmpeg-args.ts";
+import { fetchArchive, ffprobeFrameTimes, ffprobeKeyframeTimes, type Harness, jobMessage, postJob, runSuccessfulJob, startHarness, testVideo, uploadSource } from "../harness.ts";
 
 const run = promisify(execFile);
 

@@ -6,11 +6,12 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { S3Client } from "@aws-sdk/client-s3";
-import { ExtractSnapshotEvent } from "../../schema/messages/extract-snapshot.ts";
-import { loadConfig } from "../../ffmpeg-container/src/config.ts";
-import { createProcessorServer, type ProcessorServer } from "../../ffmpeg-container/src/server.ts";
-import { createS3Client } from "../../ffmpeg-container/src/s3.ts";
-import { USER_ID, jobMessage, startHarness, testVideo, uploadSource, type Harness } from "./harness.ts";
+import { ExtractSnapshotEvent } from "../../../schema/messages/extract-snapshot.ts";
+import { loadProcessorConfig } from "../../../ffmpeg-container/src/config.ts";
+import { createProcessorServer, type ProcessorServer } from "../../../ffmpeg-container/src/runner/server.ts";
+import { createS3Client } from "../../../ffmpeg-container/src/s3.ts";
+import { silentLogger } from "../../../runtime/log.ts";
+import { type Harness, jobMessage, startHarness, testVideo, uploadSource, USER_ID } from "../harness.ts";
 
 const HEARTBEAT_SECONDS = 0.2;
 /** Allowed lag over the heartbeat (timers, ffmpeg and the S3 server share the machine with other test files). */
@@ -134,11 +135,11 @@ describe("heartbeat", () => {
       VIDEOS_BUCKET: "v",
       IMAGES_BUCKET: "i",
     };
-    expect(loadConfig(base).heartbeatSeconds).toBe(30);
-    expect(loadConfig({ ...base, HEARTBEAT_SECONDS: "" }).heartbeatSeconds).toBe(30);
-    expect(loadConfig({ ...base, HEARTBEAT_SECONDS: "0.5" }).heartbeatSeconds).toBe(0.5);
-    expect(() => loadConfig({ ...base, HEARTBEAT_SECONDS: "0" })).toThrow(/HEARTBEAT_SECONDS/);
-    expect(() => loadConfig({ ...base, HEARTBEAT_SECONDS: "soon" })).toThrow(/HEARTBEAT_SECONDS/);
+    expect(loadProcessorConfig(base).heartbeatSeconds).toBe(30);
+    expect(loadProcessorConfig({ ...base, HEARTBEAT_SECONDS: "" }).heartbeatSeconds).toBe(30);
+    expect(loadProcessorConfig({ ...base, HEARTBEAT_SECONDS: "0.5" }).heartbeatSeconds).toBe(0.5);
+    expect(() => loadProcessorConfig({ ...base, HEARTBEAT_SECONDS: "0" })).toThrow(/HEARTBEAT_SECONDS/);
+    expect(() => loadProcessorConfig({ ...base, HEARTBEAT_SECONDS: "soon" })).toThrow(/HEARTBEAT_SECONDS/);
   });
 
   it.each([
@@ -169,7 +170,7 @@ describe("heartbeat", () => {
     let url: string;
     beforeAll(async () => {
       slow = slowUploadClient(h.config, 1500);
-      processor = createProcessorServer({ ...h.config, jobTimeoutSeconds: 60 }, { s3: slow, log: () => undefined });
+      processor = createProcessorServer({ ...h.config, jobTimeoutSeconds: 60 }, { s3: slow, log: silentLogger });
       url = await processor.listen();
     });
     afterAll(async () => {
@@ -191,7 +192,7 @@ describe("heartbeat", () => {
     });
 
     it("heartbeats stop at the ERROR of a timeout", async () => {
-      const timed = createProcessorServer({ ...h.config, jobTimeoutSeconds: 1 }, { s3: slow, log: () => undefined });
+      const timed = createProcessorServer({ ...h.config, jobTimeoutSeconds: 1 }, { s3: slow, log: silentLogger });
       const timedUrl = await timed.listen();
       try {
         const videoId = "hb-timeout";

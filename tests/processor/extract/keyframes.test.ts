@@ -4,14 +4,7 @@
  * loses keyframes). Expected counts come from ffprobe (packets flagged K), computed here.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  ffprobeKeyframeCount,
-  ffprobeKeyframeTimes,
-  runSuccessfulJob,
-  startHarness,
-  testVideo,
-  type Harness,
-} from "./harness.ts";
+import { ffprobeKeyframeCount, ffprobeKeyframeTimes, type Harness, runSuccessfulJob, startHarness, testVideo } from "../harness.ts";
 
 let h: Harness;
 beforeAll(async () => {

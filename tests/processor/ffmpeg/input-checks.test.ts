@@ -3,22 +3,12 @@
  * whitelists on every ffprobe/ffmpeg command that reads the upload.
  */
 import { describe, expect, it } from "vitest";
-import { JobError } from "../../ffmpeg-container/src/errors.ts";
-import {
-  buildExtractArgs,
-  buildPacketIndexArgs,
-  buildProbeArgs,
-  buildSeekExtractArgs,
-  INPUT_FORMAT_WHITELIST,
-} from "../../ffmpeg-container/src/ffmpeg-args.ts";
-import {
-  checkContainer,
-  checkProbeLimits,
-  formatDuration,
-  rejectedInputError,
-  sniffContent,
-} from "../../ffmpeg-container/src/input-checks.ts";
-import type { SourceFacts } from "../../schema/manifest.ts";
+import { JobError } from "../../../ffmpeg-container/src/runner/errors.ts";
+import { buildExtractArgs, buildPacketIndexArgs, buildSeekExtractArgs } from "../../../ffmpeg-container/src/jobs/extract/ffmpeg-args.ts";
+import { buildProbeArgs, INPUT_FORMAT_WHITELIST } from "../../../ffmpeg-container/src/ffmpeg/input-args.ts";
+import { checkContainer, checkProbeLimits, formatDuration, rejectedInputError, sniffContent } from "../../../ffmpeg-container/src/ffmpeg/input-checks.ts";
+import { planFromOptions } from "../../../ffmpeg-container/src/jobs/extract/plan/plan.ts";
+import type { SourceFacts } from "../../../schema/manifest.ts";
 
 const URL_IN = "http://127.0.0.1:4569/vidsnap-videos/users/u/videos/v/source?X-Amz-Signature=abc";
 const after = (args: string[], flag: string) => args[args.indexOf(flag) + 1];
@@ -27,7 +17,7 @@ describe("input whitelists", () => {
   it.each([
     ["ffprobe (facts)", buildProbeArgs(URL_IN)],
     ["ffprobe (packet index)", buildPacketIndexArgs(URL_IN, 0)],
-    ["ffmpeg (sequential)", buildExtractArgs(URL_IN, 0, { mode: "keyframes" })],
+    ["ffmpeg (sequential)", buildExtractArgs(URL_IN, 0, planFromOptions({ mode: "keyframes" }))],
     ["ffmpeg (seek)", buildSeekExtractArgs(URL_IN, 0, 10, 10)],
   ])("%s: network protocols only, video demuxers only, no playlist demuxer, before -i", (_, args) => {
     expect(after(args, "-protocol_whitelist")).toBe("http,https,tcp,tls");

@@ -3,8 +3,8 @@
  * duration, checked against the frame timestamps ffprobe reports for the same file (not hard-coded).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { TIMESTAMP_EPSILON_SECONDS } from "../../ffmpeg-container/src/ffmpeg-args.ts";
-import { ffprobeFrameTimes, runSuccessfulJob, startHarness, testVideo, type Harness } from "./harness.ts";
+import { TIMESTAMP_EPSILON_SECONDS } from "../../../ffmpeg-container/src/jobs/extract/ffmpeg-args.ts";
+import { ffprobeFrameTimes, type Harness, runSuccessfulJob, startHarness, testVideo } from "../harness.ts";
 
 let h: Harness;
 beforeAll(async () => {

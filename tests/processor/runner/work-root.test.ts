@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import os from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { prepareWorkRoot } from "../../ffmpeg-container/src/work-root.ts";
+import { prepareWorkRoot } from "../../../ffmpeg-container/src/runner/work-root.ts";
 
 let tmp: string;
 afterEach(() => rmSync(tmp, { recursive: true, force: true }));
