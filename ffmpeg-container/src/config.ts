@@ -86,7 +86,7 @@ export interface ProcessorConfig {
   maxPixelsPerFrame: number;
   /** Most images per job (`MAX_IMAGES`). */
   maxImages: number;
-  /** Explicit binaries; unset = resolved by `ffmpeg-path.ts`. */
+  /** Explicit binaries; unset = resolved by ffmpeg/binaries.ts. */
   ffmpegPath?: string | undefined;
   ffprobePath?: string | undefined;
   /** Folder for per-job working folders (each removed when its job ends). */

@@ -1,10 +1,8 @@
 /**
- * The processor's own working root: `<TMPDIR>/vidsnap-processor-<pid>/`, parent of the per-job working
- * folders (`vidsnap-job-*`, extract.ts). A job removes its folder on every path it controls (success, error,
- * abort, timeout), but not when the process is SIGKILLed (OOM killer, container runtime, `kill -9`): that
- * folder would stay forever. So at start the processor removes the working roots of processes that no
- * longer exist (the pid is checked with signal 0; zombies count as gone), and only those: another processor sharing TMPDIR (tests,
- * a second local instance) keeps its folders.
+ * The processor's working root `<TMPDIR>/vidsnap-processor-<pid>/`, parent of the job folders
+ * (`vidsnap-job-*`). The runner removes a job's folder whatever happens, except when the process is
+ * SIGKILLed (OOM killer, container runtime, `kill -9`); so at start the roots of processes that no longer
+ * exist are removed, and only those: another processor sharing TMPDIR keeps its folders.
  */
 import { readFileSync } from "node:fs";
 import { mkdir, readdir, rm } from "node:fs/promises";

@@ -1,5 +1,5 @@
 /**
- * Extraction options on real videos (issue 3): formats (png, webp: decodable, right magic bytes and
+ * Extraction options on real videos: formats (png, webp: decodable, right magic bytes and
  * codec), quality (size grows with it), maxWidth/maxHeight (incl. a rotated copy made here), maxImages,
  * the [startSeconds, endSeconds] window, timestamps mode (the frame at or after each target, the same
  * with the seek and the sequential strategy), accuracy "keyframe" (keyframe times only), scene mode, and

@@ -1,6 +1,5 @@
 /**
- * Interval-mode strategy (ffmpeg-container/src/interval-strategy.ts):
- * - unit tests of the pure index parsing, target planning and decision rule;
+ * The seek extractor (ffmpeg-container/src/jobs/extract/extractors/seek.ts):
  * - on every testdata video with a readable video stream, each per-target seek (the exact arguments the
  *   processor uses, output switched to framemd5) gives the same timestamp and the same decoded pixels as
  *   the sequential decode — this is what backs SEEK_VERIFIED_CODECS;

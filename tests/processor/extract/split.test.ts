@@ -1,5 +1,5 @@
 /**
- * A sequential decode split into two halves decoded at once (ffmpeg-container/src/decode-stream.ts):
+ * A sequential decode split into two halves decoded at once (ffmpeg-container/src/jobs/extract/extractors/split.ts):
  * the split rule and plans (pure), then the real thing on every testdata video whose (codec, container)
  * seeks are verified: a processor forced to split (threshold 0) must store byte-identical images with
  * identical manifest entries to one that never splits, in interval mode (with and without a window) and

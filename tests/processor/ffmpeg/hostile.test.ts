@@ -1,5 +1,5 @@
 /**
- * Hostile inputs (issue 5): a corpus generated here, at run time, from the real files in
+ * Hostile inputs: a corpus generated here, at run time, from the real files in
  * ../shared/testdata (nothing is committed): playlists that point at local files and at a listener this
  * test runs, a header that declares 30000x30000, a 10-hour stream, empty/random/truncated/bit-flipped
  * files, an image and a text file renamed `.mp4`, audio. Each job must end in one clear event within

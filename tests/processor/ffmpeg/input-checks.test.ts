@@ -1,5 +1,5 @@
 /**
- * Unit tests of the hostile-input defences (ffmpeg-container/src/input-checks.ts) and of the input
+ * Unit tests of the hostile-input defences (ffmpeg-container/src/ffmpeg/input-checks.ts) and of the input
  * whitelists on every ffprobe/ffmpeg command that reads the upload.
  */
 import { describe, expect, it } from "vitest";

@@ -1,5 +1,5 @@
 /**
- * The processor's working root (ffmpeg-container/src/work-root.ts): job folders left by a SIGKILLed
+ * The processor's working root (ffmpeg-container/src/runner/work-root.ts): job folders left by a SIGKILLed
  * processor are removed at the next start, while those of a live processor sharing TMPDIR are kept.
  */
 import { spawn, spawnSync } from "node:child_process";

@@ -38,7 +38,7 @@ export interface OutputSpec {
   maxHeight?: number | undefined;
 }
 
-/** The JPEG output of every mode before formats existed: JPEG, `-q:v 3`, no scaling. */
+/** The default output: JPEG, `-q:v 3`, no scaling. */
 export const DEFAULT_OUTPUT: OutputSpec = { format: "jpeg" };
 
 
@@ -373,7 +373,7 @@ function inputSeekArgs(seconds: number): string[] {
  * @param keyframeSeconds where to seek, seconds from the file's start (a keyframe time from the index);
  *   ≤ 0 or NaN: no seek (decode from the start, always correct)
  * @param targetSeconds k·N, seconds: the first frame with t ≥ target − ε is the image
- * @param output format, quality and size limits (default: JPEG as before formats existed)
+ * @param output format, quality and size limits (default {@link DEFAULT_OUTPUT})
  */
 export function buildSeekExtractArgs(
   input: string,

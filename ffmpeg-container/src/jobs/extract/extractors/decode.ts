@@ -81,7 +81,7 @@ export async function* decodeImages(
     if (code !== 0) {
       const log = otherLines.join("\n");
       throw new JobError(
-        // A storage failure mid-way is reported as one, not as a damaged video (unreadableVideoMessage, chaos tests).
+        // A storage failure mid-way is reported as one, not as a damaged video.
         count > 0 && !isStorageFailure(log) ? "Image extraction failed part-way through the video." : unreadableVideoMessage(log),
         stderrTail(otherLines, [url, workDir, ctx.config.tmpDir]) || `ffmpeg exited with ${killedBy ?? `code ${code}`}`,
       );

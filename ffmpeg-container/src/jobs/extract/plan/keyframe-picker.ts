@@ -1,16 +1,13 @@
 /**
- * `accuracy: "keyframe"`: the keyframe nearest to each target time, chosen while the keyframes are
- * being decoded. The job decodes keyframes only (the keyframes mode's fast path) and feeds each decoded
- * keyframe to a {@link NearestKeyframePicker}; it answers which keyframes become images as soon as the
- * next keyframe shows that nothing nearer can follow. No index is read first (the ffprobe packet index
- * cost a process start and a pass over every packet: ~0.4 s on the 1080p bench input), and the keyframes
- * are the ones the decoder really decoded, so an AVI whose index flags every packet as key still yields
- * its real keyframes. Pure (no I/O); ./extract.ts runs ffmpeg.
+ * `accuracy: "keyframe"`: the keyframe nearest to each target time, chosen while keyframes are decoded.
+ * No packet index is read first (it would cost a process start and a pass over every packet: ~0.4 s on
+ * the 1080p bench input), and the keyframes are those the decoder really decoded, so an AVI whose index
+ * flags every packet as key still yields its real keyframes. Pure.
  *
- * Rule: among the keyframes at or after 0 and within
- * the window [S − ε, E + ε], target T takes the nearest one; a tie goes to the earlier keyframe; a
- * target before the first keyframe takes the first, one after the last takes the last. Each keyframe
- * becomes one image, however many targets chose it. ε = TIMESTAMP_EPSILON_SECONDS (1 µs).
+ * Rule: among the keyframes at or after 0 and within the window [S − ε, E + ε], target T takes the
+ * nearest one; a tie goes to the earlier keyframe; a target before the first keyframe takes the first,
+ * one after the last takes the last. Each keyframe becomes one image, however many targets chose it.
+ * ε = TIMESTAMP_EPSILON_SECONDS (1 µs).
  */
 import { TIMESTAMP_EPSILON_SECONDS } from "../ffmpeg-args.ts";
 import type { TimeWindow } from "./strategy.ts";

@@ -1,14 +1,9 @@
 /**
- * Interval mode: choosing between one sequential decode of the whole video and one input seek per
- * target, from the video's keyframe index (ffprobe packet flags and timestamps: demuxing only, no
- * decoding). Everything here is pure (no I/O); `extract.ts` runs ffprobe/ffmpeg.
- *
- * Both strategies produce the same images: the first frame whose time t (seconds from the file's start,
- * the timeline of the sequential `select`) satisfies t ≥ k·N − ε, once per distinct frame. A seek starts
- * decoding at the keyframe at or before that frame (`-ss <keyframe> -noaccurate_seek -copyts
- * -start_at_zero`) and keeps the first frame at or after the target. `tests/processor/interval-strategy.test.ts`
- * checks, on every video of `../shared/testdata`, that every seek gives the same timestamp and the same
- * decoded pixels (framemd5) as the sequential decode.
+ * Interval and timestamps modes: one sequential decode of the whole video, or one input seek per target,
+ * chosen from the video's keyframe index (ffprobe packet flags and timestamps: demuxing only). Pure.
+ * Both give the same images: the first frame with t ≥ target − ε (t in seconds from the file's start, the
+ * sequential `select`'s timeline), once per distinct frame; tests/processor/extract/seek.test.ts checks
+ * timestamps and decoded pixels (framemd5) on every video of `../shared/testdata`.
  */
 import { TIMESTAMP_EPSILON_SECONDS } from "../ffmpeg-args.ts";
 
@@ -46,7 +41,7 @@ export function seekVerified(codec: string, formatName: string): boolean {
 
 /**
  * Fixed cost of one seek (a new ffmpeg process: start, open the presigned URL, read the container
- * header, seek, encode one JPEG), expressed in decoded pixels so it scales with the picture size.
+ * header, seek, encode one image), expressed in decoded pixels so it scales with the picture size.
  * Measured with `npm run bench` on this project's 2-core machine through the local S3 server: ~0.25 s
  * per seek, the time ffmpeg needs to decode ~100 frames of 1350x1080 H.264 or ~900 frames of 360x288
  * (franck.mp4), i.e. 100-150 megapixels; the lower figure is used. (A seek on a local file costs
@@ -57,8 +52,8 @@ export const SEEK_OVERHEAD_PIXELS = 100_000_000;
 /**
  * The seek strategy is chosen only when its estimated decoding work is at most this share of the
  * sequential work (every frame). Both use the 2 cores (2 seeks at once vs ffmpeg's own threads), so a
- * real gain needs a clear margin; below 2x the measurements showed no gain (issue 3: 1080p, 10 s GOPs,
- * N = 10: 8.0 s seeking vs 9 s sequential).
+ * real gain needs a clear margin; below 2x the measurements showed no gain (1080p, 10 s GOPs, N = 10:
+ * 8.0 s seeking vs 9 s sequential).
  */
 export const SEEK_MAX_WORK_RATIO = 0.5;
 
