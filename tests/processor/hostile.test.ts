@@ -17,11 +17,11 @@ import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { isFinalExtractEvent } from "../../../schema/messages/extract-snapshot.ts";
-import type { ExtractionOptions } from "../../../schema/extraction-options.ts";
-import { archiveObjectKey } from "../../../schema/object-keys.ts";
-import { recordAudit } from "../../support/audit.ts";
-import { type Harness, jobMessage, leftoverTempFiles, objectExists, postJob, startHarness, testVideo, uploadSource, USER_ID } from "../harness.ts";
+import { isFinalExtractEvent } from "../../schema/messages/extract-snapshot.ts";
+import type { ExtractionOptions } from "../../schema/extraction-options.ts";
+import { archiveObjectKey } from "../../schema/object-keys.ts";
+import { recordAudit } from "../support/audit.ts";
+import { type Harness, jobMessage, leftoverTempFiles, objectExists, postJob, startHarness, testVideo, uploadSource, USER_ID } from "./harness.ts";
 
 const run = promisify(execFile);
 
