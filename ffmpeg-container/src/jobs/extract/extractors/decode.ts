@@ -79,12 +79,7 @@ export async function* decodeImages(
     const { code, signal: killedBy } = await exited;
     signal.throwIfAborted();
     if (code !== 0) {
-      const log = otherLines.join("\n");
-      throw new JobError(
-        // A storage failure mid-way is reported as one, not as a damaged video.
-        count > 0 && !isStorageFailure(log) ? "Image extraction failed part-way through the video." : unreadableVideoMessage(log),
-        stderrTail(otherLines, [url, workDir, ctx.config.tmpDir]) || `ffmpeg exited with ${killedBy ?? `code ${code}`}`,
-      );
+      throw extractionFailure(otherLines, count, [url, workDir, ctx.config.tmpDir], `ffmpeg exited with ${killedBy ?? `code ${code}`}`);
     }
     try {
       splitter.end();
@@ -103,4 +98,21 @@ export async function* decodeImages(
       await exited.catch(() => undefined);
     }
   }
+}
+
+/**
+ * The error of an extracting ffmpeg that failed: "failed part-way" once images came out, unless its
+ * stderr shows a storage failure (reported as one, not as a damaged video); otherwise why the video is
+ * unreadable. The description is the redacted tail of stderr.
+ * @param otherLines ffmpeg's stderr lines other than showinfo
+ * @param imagesSoFar images already stored or yielded
+ * @param hide strings to remove from the tail (the presigned URL, local folders)
+ * @param fallback description when stderr says nothing
+ */
+export function extractionFailure(otherLines: string[], imagesSoFar: number, hide: string[], fallback: string): JobError {
+  const log = otherLines.join("\n");
+  return new JobError(
+    imagesSoFar > 0 && !isStorageFailure(log) ? "Image extraction failed part-way through the video." : unreadableVideoMessage(log),
+    stderrTail(otherLines, hide) || fallback,
+  );
 }

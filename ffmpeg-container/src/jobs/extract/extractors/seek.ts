@@ -1,11 +1,10 @@
 import os from "node:os";
 import { startProcess } from "../../../ffmpeg/proc.ts";
-import { isStorageFailure, stderrTail, unreadableVideoMessage, watchFfmpegStderr, type ShowinfoFrame } from "../../../ffmpeg/stderr.ts";
-import { JobError } from "../../../runner/errors.ts";
+import { watchFfmpegStderr, type ShowinfoFrame } from "../../../ffmpeg/stderr.ts";
 import { buildSeekExtractArgs, type OutputSpec } from "../ffmpeg-args.ts";
 import type { ProgressSpan } from "../plan/plan.ts";
 import type { IntervalTarget } from "../plan/strategy.ts";
-import type { ExtractorContext, SourceVideo } from "./decode.ts";
+import { extractionFailure, type ExtractorContext, type SourceVideo } from "./decode.ts";
 import { createImageSplitter } from "./image-splitter.ts";
 import { manifestTimestamp, type ImageSink } from "./image-sink.ts";
 
@@ -99,13 +98,8 @@ export async function extractBySeeking(
       pending.delete(i);
       signal.throwIfAborted();
       if (!one.bytes || !one.info || one.code !== 0) {
-        const tail = stderrTail(one.otherLines, [url, ctx.workDir, ctx.config.tmpDir]);
-        throw new JobError(
-          sink.images.length > 0 && !isStorageFailure(one.otherLines.join("\n"))
-            ? "Image extraction failed part-way through the video."
-            : unreadableVideoMessage(one.otherLines.join("\n")),
-          tail || `ffmpeg exited with code ${one.code} without an image`,
-        );
+        const hide = [url, ctx.workDir, ctx.config.tmpDir];
+        throw extractionFailure(one.otherLines, sink.images.length, hide, `ffmpeg exited with code ${one.code} without an image`);
       }
       // One image per distinct frame, as sequentially (only possible after a guard fallback).
       if (sink.lastTimestamp === manifestTimestamp(one.info.timestampSeconds)) continue;
