@@ -69,5 +69,4 @@ export interface JobKind<J extends JobRef = JobRef, R = unknown> {
 }
 
 /** A job kind of any job and result type (the registry's element). */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyJobKind = JobKind<any, any>;
