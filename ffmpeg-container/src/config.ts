@@ -1,10 +1,11 @@
 /**
- * Processor configuration, read from environment variables and validated with zod at the entry
- * (`main.ts`). Tests build a {@link ProcessorConfig} directly and pass it to `createProcessorServer`.
+ * Processor configuration, read from environment variables at the entry (`main.ts`). Tests build a
+ * {@link ProcessorConfig} directly and pass it to `createProcessorServer`.
  */
 import os from "node:os";
 import { z } from "zod";
-import type { IntervalStrategySetting } from "./interval-strategy.ts";
+import { loadConfig } from "../../runtime/config.ts";
+import type { IntervalStrategySetting } from "./jobs/extract/plan/strategy.ts";
 
 /** Default resource limits (README "Limits"). */
 export const DEFAULT_LIMITS = {
@@ -85,7 +86,7 @@ export interface ProcessorConfig {
   maxPixelsPerFrame: number;
   /** Most images per job (`MAX_IMAGES`). */
   maxImages: number;
-  /** Explicit binaries; unset = resolved by `ffmpeg-path.ts`. */
+  /** Explicit binaries; unset = resolved by ffmpeg/binaries.ts. */
   ffmpegPath?: string | undefined;
   ffprobePath?: string | undefined;
   /** Folder for per-job working folders (each removed when its job ends). */
@@ -99,12 +100,12 @@ export interface ProcessorConfig {
   heartbeatSeconds?: number | undefined;
   /**
    * Interval-mode strategy: `auto` (default, unset) picks from the keyframe index
-   * (`interval-strategy.ts`); `seek` / `sequential` force one (tests and `npm run bench` only).
+   * (jobs/extract/plan/strategy.ts); `seek` / `sequential` force one (tests and `npm run bench` only).
    */
   intervalStrategy?: IntervalStrategySetting | undefined;
   /**
    * Least work (pixels × frames) for which a sequential decode runs as two parallel halves;
-   * unset = SEGMENT_SPLIT_MIN_PIXEL_FRAMES (decode-stream.ts). Tests and the bench set 0 (always) or
+   * unset = SEGMENT_SPLIT_MIN_PIXEL_FRAMES (jobs/extract/extractors/split.ts). Tests and the bench set 0 (always) or
    * Infinity (never).
    */
   segmentSplitMinPixelFrames?: number | undefined;
@@ -114,16 +115,11 @@ export interface ProcessorConfig {
  * Reads and validates the processor's environment.
  * @param env usually `process.env`; empty strings count as unset
  * @returns the configuration
- * @throws Error listing every invalid or missing variable (never their values)
+ * @throws ConfigError listing every invalid or missing variable (never their values)
  */
-export function loadConfig(env: NodeJS.ProcessEnv): ProcessorConfig {
+export function loadProcessorConfig(env: NodeJS.ProcessEnv): ProcessorConfig {
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
-  const parsed = ProcessorEnv.safeParse(cleaned);
-  if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
-    throw new Error(`invalid processor configuration: ${issues}`);
-  }
-  const e = parsed.data;
+  const e = loadConfig(ProcessorEnv, cleaned, { what: "processor configuration" });
   return {
     host: e.HOST,
     port: e.PORT,

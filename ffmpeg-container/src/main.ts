@@ -1,23 +1,22 @@
 /**
- * Entry of the processor (`npm run processor`, and the container image's command): reads the
- * configuration from the environment, starts the HTTP server and stops it on signals.
+ * Entry of the processor (`npm run processor`, and the container image's command).
  * - SIGTERM (Cloudflare Containers, docker stop): stop accepting jobs, let running jobs finish
  *   (each is bounded by JOB_TIMEOUT_SECONDS), then exit 0.
  * - SIGINT (Ctrl-C locally), or a second signal: abort running jobs (each reports ERROR), then exit 0.
  * Exits 1 with one JSON log line when the configuration is invalid or the port cannot be bound.
  */
-import { loadConfig } from "./config.ts";
-import { createLogger } from "./log.ts";
-import { createProcessorServer } from "./server.ts";
-import { prepareWorkRoot } from "./work-root.ts";
+import { errorFields } from "../../runtime/log.ts";
+import { loadProcessorConfig } from "./config.ts";
+import { createProcessorLogger, createProcessorServer } from "./runner/server.ts";
+import { prepareWorkRoot } from "./runner/work-root.ts";
 
-const log = createLogger();
+const log = createProcessorLogger();
 
 async function main(): Promise<void> {
-  const config = loadConfig(process.env);
-  // Jobs work under a folder of this process; folders of SIGKILLed predecessors are removed (work-root.ts).
+  const config = loadProcessorConfig(process.env);
+  // Jobs work under a folder of this process; folders of SIGKILLed predecessors are removed.
   const { workRoot, removed } = await prepareWorkRoot(config.tmpDir);
-  if (removed.length > 0) log("warn", "removed working folders of dead processors", { removed });
+  if (removed.length > 0) log.warn("removed working folders of dead processors", { removed });
   config.tmpDir = workRoot;
   const processor = createProcessorServer(config, { log });
   await processor.listen();
@@ -25,21 +24,21 @@ async function main(): Promise<void> {
   let stopping = false;
   const onSignal = (signal: NodeJS.Signals) => {
     if (stopping) {
-      log("warn", "second signal: aborting running jobs", { signal, runningJobs: processor.runningJobs() });
+      log.warn("second signal: aborting running jobs", { signal, runningJobs: processor.runningJobs() });
       processor.close({ abortRunning: true }).catch(() => undefined);
       return;
     }
     stopping = true;
     const abortRunning = signal === "SIGINT";
-    log("info", "shutting down", { signal, runningJobs: processor.runningJobs(), abortRunning });
+    log.info("shutting down", { signal, runningJobs: processor.runningJobs(), abortRunning });
     processor
       .close({ abortRunning })
       .then(() => {
-        log("info", "stopped");
+        log.info("stopped");
         process.exit(0);
       })
       .catch((e: unknown) => {
-        log("error", "shutdown failed", { error: String(e) });
+        log.error("shutdown failed", errorFields(e));
         process.exit(1);
       });
   };
@@ -48,6 +47,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((e: unknown) => {
-  log("error", "processor failed to start", { error: e instanceof Error ? e.message : String(e) });
+  log.error("processor failed to start", { error: e instanceof Error ? e.message : String(e) });
   process.exit(1);
 });

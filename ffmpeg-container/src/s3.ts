@@ -1,11 +1,14 @@
 /**
- * S3 access of the processor: an AWS SDK client for HEAD/PUT/multipart upload, and presigned GET URLs
- * (aws4fetch, query-signed SigV4) that ffmpeg reads with HTTP range requests, so the video is streamed
- * and never held whole in memory or on disk.
+ * The processor's one S3 module: an AWS SDK client for HEAD, ranged GET, PUT and streaming multipart
+ * uploads, and presigned GET URLs (aws4fetch, query-signed SigV4) that ffmpeg reads with HTTP range
+ * requests, so a video is streamed and never held whole in memory or on disk.
  */
-import { S3Client } from "@aws-sdk/client-s3";
+import type { Readable } from "node:stream";
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { Upload } from "@aws-sdk/lib-storage";
 import { AwsClient } from "aws4fetch";
 import type { ProcessorConfig } from "./config.ts";
+import { JobError } from "./runner/errors.ts";
 
 /** Connection timeout of one S3 request of the processor, ms. */
 export const S3_CONNECT_TIMEOUT_MS = 5_000;
@@ -72,4 +75,99 @@ export async function presignGetUrl(
   url.searchParams.set("X-Amz-Expires", String(Math.min(604_800, Math.max(1, Math.ceil(expiresSeconds)))));
   const signed = await aws.sign(url.toString(), { method: "GET", aws: { signQuery: true } });
   return signed.url;
+}
+
+/** Multipart part size of a streaming upload, bytes: 5 MiB, the S3/R2 minimum for all parts but the last. */
+export const PART_SIZE_BYTES = 5 * 1024 * 1024;
+/** Parts of one streaming upload sent at once. */
+export const UPLOAD_QUEUE_SIZE = 2;
+
+/** A streaming upload started by {@link Storage.uploadStream}. */
+export interface StreamUpload {
+  /** Settles when the object is stored (or the upload failed). */
+  done: Promise<unknown>;
+  /** Stops the upload and discards the parts sent (AbortMultipartUpload). */
+  abort(): Promise<void>;
+}
+
+/** Object storage as the jobs use it; every call of the processor to S3 goes through here. */
+export interface Storage {
+  client: S3Client;
+  /**
+   * Presigned GET URL (see {@link presignGetUrl}).
+   * @returns the URL; it is a credential: never log it
+   */
+  presignGet(bucket: string, key: string, expiresSeconds: number): Promise<string>;
+  /**
+   * HEAD of an object.
+   * @returns its size in bytes (null when the store does not say)
+   * @throws the SDK's error ({@link isNotFound} tells a missing object)
+   */
+  objectSize(bucket: string, key: string, signal: AbortSignal): Promise<number | null>;
+  /** @returns the object's first `bytes` bytes (ranged GET), or null when they cannot be read */
+  readHead(bucket: string, key: string, bytes: number, signal: AbortSignal): Promise<Uint8Array | null>;
+  /** PUT of a small object. @throws the SDK's error */
+  put(bucket: string, key: string, body: string, contentType: string, signal: AbortSignal): Promise<void>;
+  /**
+   * Uploads `body` while it is being written: one PUT, or a multipart upload of {@link PART_SIZE_BYTES}
+   * parts ({@link UPLOAD_QUEUE_SIZE} at once) when it is larger. A failed upload is aborted, so no
+   * orphan parts are billed.
+   */
+  uploadStream(bucket: string, key: string, body: Readable, contentType: string): StreamUpload;
+}
+
+/**
+ * @param settings connection settings
+ * @param client a client to use instead of a new one (tests pass a slowed-down client)
+ */
+export function createStorage(settings: ProcessorConfig["s3"], client: S3Client = createS3Client(settings)): Storage {
+  return {
+    client,
+    presignGet: (bucket, key, expiresSeconds) => presignGetUrl(settings, bucket, key, expiresSeconds),
+    async objectSize(bucket, key, signal) {
+      const head = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: signal });
+      return head.ContentLength ?? null;
+    },
+    async readHead(bucket, key, bytes, signal) {
+      try {
+        const range = `bytes=0-${bytes - 1}`;
+        const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key, Range: range }), { abortSignal: signal });
+        const body = await out.Body?.transformToByteArray();
+        return body ? body.subarray(0, bytes) : null;
+      } catch {
+        return null;
+      }
+    },
+    async put(bucket, key, body, contentType, signal) {
+      await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType }), { abortSignal: signal });
+    },
+    uploadStream(bucket, key, body, contentType) {
+      const upload = new Upload({
+        client,
+        params: { Bucket: bucket, Key: key, Body: body, ContentType: contentType },
+        partSize: PART_SIZE_BYTES,
+        queueSize: UPLOAD_QUEUE_SIZE,
+        leavePartsOnError: false,
+      });
+      return { done: upload.done(), abort: () => upload.abort() };
+    },
+  };
+}
+
+/** True when an SDK error says the object does not exist (404, NotFound, NoSuchKey). */
+export function isNotFound(e: unknown): boolean {
+  const status = (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+  return status === 404 || (e as Error).name === "NotFound" || (e as Error).name === "NoSuchKey";
+}
+
+/**
+ * The error to throw for a failed S3 call: the abort reason when the job was aborted, a JobError as is,
+ * otherwise a JobError with `message` and the SDK error's name, HTTP status and message as description.
+ */
+export function storageError(message: string, e: unknown, signal: AbortSignal): unknown {
+  if (signal.aborted) return signal.reason;
+  if (e instanceof JobError) return e;
+  const err = e as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
+  const status = err.$metadata?.httpStatusCode;
+  return new JobError(message, `${err.name ?? "Error"}${status ? ` (HTTP ${status})` : ""}: ${err.message ?? String(e)}`.slice(0, 1000));
 }

@@ -19,10 +19,10 @@ import { Manifest } from "../../schema/manifest.ts";
 import { ExtractSnapshotEvent, type ExtractSnapshotMessage } from "../../schema/messages/extract-snapshot.ts";
 import { archiveObjectKey, manifestObjectKey, s3Uri, sourceObjectKey } from "../../schema/object-keys.ts";
 import { expect } from "vitest";
-import { imageEntryName } from "../../ffmpeg-container/src/ffmpeg-args.ts";
+import { createLogger } from "../../runtime/log.ts";
 import { DEFAULT_LIMITS, type ProcessorConfig } from "../../ffmpeg-container/src/config.ts";
-import type { Logger } from "../../ffmpeg-container/src/log.ts";
-import { createProcessorServer, type ProcessorServer } from "../../ffmpeg-container/src/server.ts";
+import { imageEntryName } from "../../ffmpeg-container/src/jobs/extract/archive.ts";
+import { createProcessorServer, type ProcessorServer } from "../../ffmpeg-container/src/runner/server.ts";
 import { createS3Client } from "../../ffmpeg-container/src/s3.ts";
 
 export { testVideo, TESTDATA_DIR } from "../../tools/paths.ts";
@@ -75,9 +75,13 @@ export async function startHarness(overrides: Partial<ProcessorConfig> = {}): Pr
     ...overrides,
   };
   const logs: Harness["logs"] = [];
-  const log: Logger = (level, msg, fields = {}) => {
-    logs.push({ level, msg, fields });
-  };
+  const log = createLogger({}, {
+    minLevel: "debug",
+    sink: (_level, line) => {
+      const { level, msg, time: _time, ...fields } = JSON.parse(line) as Record<string, unknown> & { level: string; msg: string };
+      logs.push({ level, msg, fields });
+    },
+  });
   const extras: ProcessorServer[] = [];
   const processor = createProcessorServer(config, { log });
   const url = await processor.listen();

@@ -1,5 +1,5 @@
 /**
- * Hostile inputs (issue 5): a corpus generated here, at run time, from the real files in
+ * Hostile inputs: a corpus generated here, at run time, from the real files in
  * ../shared/testdata (nothing is committed): playlists that point at local files and at a listener this
  * test runs, a header that declares 30000x30000, a 10-hour stream, empty/random/truncated/bit-flipped
  * files, an image and a text file renamed `.mp4`, audio. Each job must end in one clear event within
@@ -16,22 +16,12 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { promisify } from "node:util";
-import { isFinalExtractEvent } from "../../schema/messages/extract-snapshot.ts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { isFinalExtractEvent } from "../../schema/messages/extract-snapshot.ts";
 import type { ExtractionOptions } from "../../schema/extraction-options.ts";
 import { archiveObjectKey } from "../../schema/object-keys.ts";
 import { recordAudit } from "../../tools/audit/record.ts";
-import {
-  jobMessage,
-  leftoverTempFiles,
-  objectExists,
-  postJob,
-  startHarness,
-  testVideo,
-  uploadSource,
-  USER_ID,
-  type Harness,
-} from "./harness.ts";
+import { type Harness, jobMessage, leftoverTempFiles, objectExists, postJob, startHarness, testVideo, uploadSource, USER_ID } from "./harness.ts";
 
 const run = promisify(execFile);
 
@@ -266,6 +256,13 @@ afterAll(async () => {
   await h?.close();
 });
 
+/** Records a resource-limit case for `npm run audit:security` (the test's own assertions stay as they are). */
+function auditLimit(name: string, expectedMessage: string | null, got: { type: string; message: string }) {
+  const outcome = got.type === "MSG_EXTRACT_SNAPSHOT_SUCCESS" ? "SUCCESS" : `ERROR ${got.message}`;
+  const expected = expectedMessage === null ? "SUCCESS" : `ERROR ${expectedMessage}`;
+  recordAudit({ case: name, expected, got: outcome, ok: outcome === expected });
+}
+
 describe("hostile-input corpus", () => {
   const results: { name: string; got: string }[] = [];
 
@@ -302,13 +299,6 @@ describe("hostile-input corpus", () => {
     console.log(results.map((r) => `${r.name} | ${r.got}`).join("\n"));
   });
 });
-
-/** Records a resource-limit case for `npm run audit:security` (the test's own assertions stay as they are). */
-function auditLimit(name: string, expectedMessage: string | null, got: { type: string; message: string }) {
-  const outcome = got.type === "MSG_EXTRACT_SNAPSHOT_SUCCESS" ? "SUCCESS" : `ERROR ${got.message}`;
-  const expected = expectedMessage === null ? "SUCCESS" : `ERROR ${expectedMessage}`;
-  recordAudit({ case: name, expected, got: outcome, ok: outcome === expected });
-}
 
 describe("resource limits, low values on real files", () => {
   it("MAX_DURATION_SECONDS: franck.mp4 (200 s) against 60 s, refused before decoding", async () => {

@@ -8,10 +8,10 @@
  * the processor's log records the bench reads (`interval strategy`, `keyframe accuracy`, `parallel
  * segments`, errors); exits on SIGTERM.
  */
-import { loadConfig } from "../../ffmpeg-container/src/config.ts";
-import type { IntervalStrategySetting } from "../../ffmpeg-container/src/interval-strategy.ts";
-import type { Logger } from "../../ffmpeg-container/src/log.ts";
-import { createProcessorServer } from "../../ffmpeg-container/src/server.ts";
+import { loadProcessorConfig } from "../../ffmpeg-container/src/config.ts";
+import type { IntervalStrategySetting } from "../../ffmpeg-container/src/jobs/extract/plan/strategy.ts";
+import { createLogger } from "../../runtime/log.ts";
+import { createProcessorServer } from "../../ffmpeg-container/src/runner/server.ts";
 
 // `sequential-one-run`: the sequential strategy never split into parallel halves (the pipeline before
 // decode-stream.ts existed).
@@ -19,13 +19,16 @@ const raw = process.env.BENCH_INTERVAL_STRATEGY ?? "auto";
 const setting = (raw === "sequential-one-run" ? "sequential" : raw) as IntervalStrategySetting;
 const splitEnv = raw === "sequential-one-run" ? "Infinity" : process.env.BENCH_SEGMENT_SPLIT_MIN_PIXEL_FRAMES;
 const config = {
-  ...loadConfig(process.env),
+  ...loadProcessorConfig(process.env),
   intervalStrategy: setting,
   ...(splitEnv ? { segmentSplitMinPixelFrames: Number(splitEnv) } : {}),
 };
-const log: Logger = (level, msg, fields = {}) => {
-  if (msg === "interval strategy" || msg === "keyframe accuracy" || msg === "parallel segments" || level === "error") process.stdout.write(`${JSON.stringify({ level, msg, ...fields })}\n`);
-};
+const log = createLogger({}, {
+  sink: (level, line) => {
+    const { msg } = JSON.parse(line) as { msg: string };
+    if (msg === "interval strategy" || msg === "keyframe accuracy" || msg === "parallel segments" || level === "error") process.stdout.write(`${line}\n`);
+  },
+});
 const processor = createProcessorServer(config, { log });
 const url = await processor.listen();
 process.stdout.write(`${JSON.stringify({ benchListening: url })}\n`);

@@ -1,0 +1,53 @@
+/**
+ * Input options every ffprobe/ffmpeg read of an upload uses. The processor spawns the binaries with
+ * argument arrays, never through a shell, so no argument is re-parsed or interpolated.
+ */
+
+/**
+ * Protocols an input may use. The source is always a presigned HTTP(S) URL; refusing `file`, `concat`,
+ * `subfile`, `data`… means a crafted upload (e.g. an HLS playlist) cannot make ffmpeg read local files.
+ */
+export const INPUT_PROTOCOL_WHITELIST = "http,https,tcp,tls";
+
+/**
+ * Demuxers an input may be opened with: the containers of the upload allow-list
+ * (`schema/video-types.ts`: mp4/m4v/mov, mkv/webm, avi, mpg, ts, ogg/ogv) plus FLV and ASF.
+ * Playlist demuxers (hls, dash, concat) are deliberately absent: they would fetch further URLs.
+ * ffmpeg matches each comma-separated part of a demuxer's name, so `mov` covers `mov,mp4,m4a,3gp,3g2,mj2`.
+ */
+export const INPUT_FORMAT_WHITELIST = "mov,matroska,webm,avi,mpeg,mpegts,ogg,flv,asf";
+
+/** Network read/write timeout handed to ffmpeg's HTTP client, microseconds (30 s). */
+export const RW_TIMEOUT_MICROSECONDS = 30_000_000;
+
+/** Options placed before `-i` that apply to reading an HTTP(S) input. */
+export function inputSafetyArgs(input: string): string[] {
+  if (!/^https?:\/\//i.test(input)) return [];
+  return [
+    "-protocol_whitelist", INPUT_PROTOCOL_WHITELIST,
+    "-format_whitelist", INPUT_FORMAT_WHITELIST,
+    // Give up on a stalled connection instead of hanging until the job timeout.
+    "-rw_timeout", String(RW_TIMEOUT_MICROSECONDS),
+    // Reopen the connection (with a Range request) when the server drops it mid-file.
+    "-reconnect", "1",
+    "-reconnect_delay_max", "5",
+  ];
+}
+
+/**
+ * Arguments of `ffprobe` that print the container and every stream as JSON on stdout.
+ * @param input presigned HTTP(S) URL (or a local path in tools/tests)
+ * @returns argument array for `spawn(ffprobePath, args)`
+ */
+export function buildProbeArgs(input: string): string[] {
+  return [
+    "-hide_banner",
+    // Only real errors on stderr: that text becomes the job's errorDescription.
+    "-v", "error",
+    ...inputSafetyArgs(input),
+    "-print_format", "json",
+    "-show_format",
+    "-show_streams",
+    "-i", input,
+  ];
+}

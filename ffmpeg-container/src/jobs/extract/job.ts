@@ -1,0 +1,165 @@
+import os from "node:os";
+import { IMAGE_FORMATS } from "../../../../schema/extraction-options.ts";
+import { Manifest, type SourceFacts } from "../../../../schema/manifest.ts";
+import type { ExtractSnapshotMessage } from "../../../../schema/messages/extract-snapshot.ts";
+import { archiveObjectKey, manifestObjectKey, s3Uri, sourceObjectKey } from "../../../../schema/object-keys.ts";
+import { checkProbeLimits, imageLimitError } from "../../ffmpeg/input-checks.ts";
+import { probeSource } from "../../ffmpeg/probe.ts";
+import { JobError } from "../../runner/errors.ts";
+import type { JobContext } from "../../runner/job-kind.ts";
+import { isNotFound, storageError, type Storage } from "../../s3.ts";
+import { ArchiveUpload } from "./archive.ts";
+import { ImageSink } from "./extractors/image-sink.ts";
+import { extractBySeeking } from "./extractors/seek.ts";
+import { extractSequentially } from "./extractors/sequential.ts";
+import { segmentSplitPoint } from "./extractors/split.ts";
+import { planExtraction, skippedTargets } from "./plan/plan.ts";
+import { seekVerified, type IntervalStrategyDecision } from "./plan/strategy.ts";
+
+/** The MSG_EXTRACT_SNAPSHOT payload: videoId, userId, attempt (≥ 1), options. */
+export type ExtractionJob = ExtractSnapshotMessage["payload"];
+
+/** What a successful extraction returns (the SUCCESS payload without the job reference). */
+export interface ExtractionResult {
+  archiveUri: string;
+  manifestUri: string;
+  imageCount: number;
+  zipSizeBytes: number;
+  source: SourceFacts;
+  /** Wall time of planning and decoding, milliseconds (logged). */
+  extractMs: number;
+  /** Interval and timestamps modes (exact): the strategy used. */
+  intervalStrategy?: IntervalStrategyDecision["strategy"];
+  /** `accuracy: "keyframe"` was honoured. */
+  keyframeAccuracy?: boolean;
+}
+
+/** Bytes of the upload read to tell what a file ffprobe refused really is. */
+const SOURCE_HEAD_BYTES = 4096;
+
+/**
+ * Runs one extraction: HEAD the source, probe it over a presigned URL, plan, decode the chosen frames
+ * into the archive while it uploads, then store the manifest beside it. Nothing of the video is kept in
+ * memory or on disk.
+ * @returns the archive and manifest references, image count, ZIP size and source facts
+ * @throws JobError for anything to report as an ERROR event (bad video, missing source, S3 failure,
+ *   a limit, `signal.reason` on abort); other errors are bugs, reported as internal errors by the runner
+ */
+export async function runExtraction(job: ExtractionJob, ctx: JobContext): Promise<ExtractionResult> {
+  const { config, storage, signal } = ctx;
+  const sourceKey = sourceObjectKey(job.userId, job.videoId);
+  const sizeBytes = await headSource(storage, config.videosBucket, sourceKey, signal);
+  // Valid for the whole job plus a margin: ffmpeg reconnects with the same URL.
+  const url = await storage.presignGet(config.videosBucket, sourceKey, config.jobTimeoutSeconds + 300);
+  if (sizeBytes === 0) {
+    throw new JobError("The file is empty (0 bytes), not a video.", "HeadObject on the source object reports Content-Length 0.");
+  }
+
+  // ffprobe (input whitelists: real video containers only) identifies the container; a refusal is
+  // explained from its log and the upload's first bytes.
+  const probe = await probeSource(ctx.bins.ffprobe, url, {
+    cwd: ctx.workDir,
+    signal,
+    sizeBytes,
+    readHead: () => storage.readHead(config.videosBucket, sourceKey, SOURCE_HEAD_BYTES, signal),
+  });
+  const { facts } = probe;
+  ctx.log.info("probed", { source: facts });
+  // Resource limits from the declared facts, before anything is decoded.
+  checkProbeLimits(facts, config);
+
+  const started = Date.now();
+  const options = job.options;
+  const run = await planExtraction(ctx, url, probe, options);
+  const { decision } = run;
+  if (decision) {
+    const { targets, ...rest } = decision;
+    ctx.log.info("interval strategy", { mode: options.mode, ...rest, images: targets.length, ms: Date.now() - started });
+  }
+  // MAX_IMAGES with the seek strategy: an error before decoding anything.
+  if (run.seekTargets && run.seekTargets.length > config.maxImages) throw imageLimitError(config.maxImages, run.seekTargets.length);
+
+  const archiveKey = archiveObjectKey(job.userId, job.videoId, job.attempt);
+  let archive: ArchiveUpload | undefined = new ArchiveUpload(storage, config.imagesBucket, archiveKey);
+  try {
+    const sink = new ImageSink(archive, run.output.format, config.maxImages, signal);
+    const source = { url, streamIndex: probe.streamIndex };
+    if (run.seekTargets) {
+      await extractBySeeking(ctx, source, run.seekTargets, run.output, run.span, sink);
+    } else {
+      // Long sequential decodes run as two halves at once (extractors/split.ts).
+      const splitSeconds = segmentSplitPoint(
+        run.sequential,
+        run.span,
+        { pixels: facts.width * facts.height, frameRate: facts.frameRate },
+        seekVerified(facts.videoCodec, facts.formatName),
+        os.availableParallelism(),
+        config.segmentSplitMinPixelFrames,
+      );
+      if (splitSeconds !== null) ctx.log.info("parallel segments", { segments: 2, splitSeconds });
+      await extractSequentially(ctx, source, run, sink, splitSeconds);
+    }
+    const images = sink.images;
+    const keyframeOfTarget = run.keyframePick?.picker.perTarget;
+    const skippedTimestampsSeconds = run.timestamps ? skippedTargets(run.timestamps, images, keyframeOfTarget) : undefined;
+    const extractMs = Date.now() - started;
+    if (run.keyframePick) ctx.log.info("keyframe accuracy", { keyframes: images.length, ms: extractMs });
+
+    const createdAt = new Date();
+    const manifest = Manifest.parse({
+      version: 1,
+      videoId: job.videoId,
+      attempt: job.attempt,
+      createdAt: createdAt.toISOString(),
+      options: job.options,
+      source: facts,
+      imageFormat: run.output.format,
+      contentType: IMAGE_FORMATS[run.output.format].contentType,
+      images,
+      ...(skippedTimestampsSeconds ? { skippedTimestampsSeconds } : {}),
+    } satisfies Manifest);
+    const manifestJson = JSON.stringify(manifest, null, 2);
+    const zipSizeBytes = await archive.finish(manifestJson, createdAt).catch((e: unknown) => {
+      throw storageError("The images archive could not be stored.", e, signal);
+    });
+    archive = undefined;
+
+    const manifestKey = manifestObjectKey(job.userId, job.videoId, job.attempt);
+    await storage.put(config.imagesBucket, manifestKey, manifestJson, "application/json", signal).catch((e: unknown) => {
+      throw storageError("The images manifest could not be stored.", e, signal);
+    });
+
+    return {
+      archiveUri: s3Uri(config.imagesBucket, archiveKey),
+      manifestUri: s3Uri(config.imagesBucket, manifestKey),
+      imageCount: images.length,
+      zipSizeBytes,
+      source: facts,
+      extractMs,
+      ...(decision ? { intervalStrategy: decision.strategy } : {}),
+      ...(run.keyframePick ? { keyframeAccuracy: true } : {}),
+    };
+  } finally {
+    if (archive) await archive.abort();
+  }
+}
+
+/**
+ * HEAD of the source object.
+ * @returns its size in bytes (null when the store does not say)
+ * @throws JobError "not found" for a missing object, a storage error otherwise
+ */
+async function headSource(storage: Storage, bucket: string, key: string, signal: AbortSignal): Promise<number | null> {
+  try {
+    return await storage.objectSize(bucket, key, signal);
+  } catch (e) {
+    signal.throwIfAborted();
+    if (isNotFound(e)) {
+      throw new JobError(
+        "The uploaded video was not found in storage.",
+        "HeadObject on the source object returned 404 Not Found: the upload did not complete or the video was deleted.",
+      );
+    }
+    throw storageError("The uploaded video could not be read from storage.", e, signal);
+  }
+}

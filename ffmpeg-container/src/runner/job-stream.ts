@@ -1,0 +1,173 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import type http from "node:http";
+import path from "node:path";
+import type { Logger } from "../../../runtime/log.ts";
+import { DEFAULT_HEARTBEAT_SECONDS, type ProcessorConfig } from "../config.ts";
+import type { FfmpegBinaries } from "../ffmpeg/binaries.ts";
+import { redact } from "../ffmpeg/stderr.ts";
+import type { Storage } from "../s3.ts";
+import { ClientGoneError, JobError } from "./errors.ts";
+import type { AnyJobKind, JobFailure, JobProgress, JobRef } from "./job-kind.ts";
+
+/** Prefix of a job's folder under the processor's work root. */
+export const JOB_FOLDER_PREFIX = "vidsnap-job-";
+
+/** What a job stream needs from the server. */
+export interface JobStreamDeps {
+  config: ProcessorConfig;
+  storage: Storage;
+  /** The processor's logger; the job's lines are bound to its `jobId`. */
+  log: Logger;
+  bins(): Promise<FfmpegBinaries>;
+}
+
+/**
+ * Runs one job and writes its events to `res` as NDJSON: PROCESSING first; PROGRESS at most every
+ * `progressIntervalMs` when there is news; a heartbeat PROCESSING whenever the stream has been silent
+ * for `heartbeatSeconds` (so the API renews the lease during ffprobe, distant targets, the final upload);
+ * then one SUCCESS or ERROR. The job is aborted on timeout (`jobTimeoutSeconds`), client disconnect (no
+ * final event: no one listens) or `controller.abort(reason)`; its folder is removed whatever happens.
+ * Never throws.
+ * @param onSettled called when the job's outcome is known, before the final line is written (the
+ *   server frees the slot there, so a client that read the line sees `runningJobs` without it)
+ */
+export async function streamJob(
+  kind: AnyJobKind,
+  job: JobRef,
+  jobId: string,
+  controller: AbortController,
+  res: http.ServerResponse,
+  deps: JobStreamDeps,
+  onSettled: () => void,
+): Promise<void> {
+  const { config } = deps;
+  const log = deps.log.child({ jobId });
+  const started = Date.now();
+  log.info("job started", kind.startLogFields?.(job) ?? {});
+  res.writeHead(200, {
+    "content-type": "application/x-ndjson; charset=utf-8",
+    "cache-control": "no-store",
+    "x-content-type-options": "nosniff",
+  });
+  let finished = false;
+  /** Set once the job settled (or the client left): no PROCESSING line may follow. */
+  let stopped = false;
+  let heartbeat: NodeJS.Timeout | undefined;
+  const stopTimers = () => {
+    stopped = true;
+    clearTimeout(heartbeat);
+    heartbeat = undefined;
+  };
+  res.on("close", () => {
+    stopTimers();
+    if (!finished) controller.abort(new ClientGoneError());
+  });
+  const heartbeatMs = (config.heartbeatSeconds ?? DEFAULT_HEARTBEAT_SECONDS) * 1000;
+  /** (Re)starts the silence timer: it fires `heartbeatMs` after the last line written. */
+  const armHeartbeat = () => {
+    clearTimeout(heartbeat);
+    heartbeat = stopped ? undefined : setTimeout(sendHeartbeat, heartbeatMs);
+  };
+  /** Writes one event line after validating it; a (buggy) invalid event is logged, never thrown from a timer. */
+  const write = (event: unknown, final: boolean): boolean => {
+    const checked = kind.eventSchema.safeParse(event);
+    if (!checked.success) {
+      log.error("invalid event not sent", { type: (event as { type?: unknown }).type, issues: checked.error.issues.map((i) => i.message) });
+      return false;
+    }
+    if (!res.writableEnded && !res.destroyed) res.write(JSON.stringify(checked.data) + "\n");
+    // Any non-final line restarts the silence timer.
+    if (!final) armHeartbeat();
+    return true;
+  };
+  function sendHeartbeat(): void {
+    heartbeat = undefined;
+    if (!stopped) write(kind.processingEvent(job), false);
+  }
+  write(kind.processingEvent(job), false);
+
+  /** Newest progress reported by the job (never lower than the one before). */
+  let latest: JobProgress | undefined;
+  /** Progress of the last PROGRESS line written. */
+  let sent: JobProgress | undefined;
+  // PROGRESS at most every progressIntervalMs (2 s by contract), only when there is news. The explicit
+  // check keeps the minimum gap even if a delayed tick is followed by a punctual one.
+  let lastProgressAt = Number.NEGATIVE_INFINITY;
+  const ticker = setInterval(() => {
+    if (!latest || latest === sent || Date.now() - lastProgressAt < config.progressIntervalMs) return;
+    lastProgressAt = Date.now();
+    if (stopped) return;
+    sent = latest;
+    write(kind.progressEvent(job, latest), false);
+  }, Math.max(10, Math.floor(config.progressIntervalMs / 4)));
+  const timeout = setTimeout(() => {
+    controller.abort(
+      new JobError(
+        `Processing took longer than the limit of ${config.jobTimeoutSeconds} seconds and was stopped.`,
+        "The job timeout (JOB_TIMEOUT_SECONDS) was reached; ffmpeg was killed and the partial archive discarded.",
+      ),
+    );
+  }, config.jobTimeoutSeconds * 1000);
+
+  let final: unknown;
+  let workDir: string | undefined;
+  try {
+    const bins = await deps.bins();
+    workDir = await mkdtemp(path.join(config.tmpDir, JOB_FOLDER_PREFIX));
+    const result: unknown = await kind.run(job, {
+      jobId,
+      workDir,
+      signal: controller.signal,
+      log,
+      config,
+      storage: deps.storage,
+      bins,
+      progress(fraction, counters = {}) {
+        // Progress never goes down, even if a later image reports an earlier position.
+        const merged: Record<string, number> = { ...latest?.counters };
+        for (const [k, v] of Object.entries(counters)) merged[k] = Math.max(v, merged[k] ?? 0);
+        latest = { fraction: Math.max(fraction, latest?.fraction ?? 0), counters: merged };
+      },
+    });
+    final = kind.successEvent(job, result);
+    log.info("job succeeded", { ...kind.successLogFields?.(result), totalMs: Date.now() - started });
+  } catch (e) {
+    const reason = controller.signal.aborted ? controller.signal.reason : e;
+    if (reason instanceof ClientGoneError) {
+      log.warn("job aborted: client disconnected", { totalMs: Date.now() - started });
+    } else {
+      const failure = describeFailure(reason, config.s3.secretAccessKey, log);
+      final = kind.errorEvent(job, failure);
+      log.warn("job failed", { ...failure, totalMs: Date.now() - started });
+    }
+  } finally {
+    clearInterval(ticker);
+    clearTimeout(timeout);
+    stopTimers();
+    if (workDir) await rm(workDir, { recursive: true, force: true });
+  }
+  onSettled();
+  finished = true;
+  if (final !== undefined && !write(final, true)) {
+    write(kind.errorEvent(job, { errorMessage: "The video processor failed unexpectedly.", errorDescription: "invalid result event" }), true);
+  }
+  res.end();
+}
+
+/**
+ * The ERROR fields of a failure: a JobError's own sentence and detail; anything else is a bug, logged
+ * with its stack and reported as an unexpected failure. Both texts are redacted and cut to the event's limits.
+ */
+function describeFailure(reason: unknown, secret: string, log: Logger): JobFailure {
+  let errorMessage: string;
+  let errorDescription: string;
+  if (reason instanceof JobError) {
+    errorMessage = reason.message;
+    errorDescription = reason.description;
+  } else {
+    log.error("job crashed", { error: redact(String((reason as Error)?.stack ?? reason), [secret]) });
+    errorMessage = "The video processor failed unexpectedly.";
+    errorDescription = redact(String((reason as Error)?.message ?? reason), [secret]);
+  }
+  return { errorMessage: errorMessage.slice(0, 500), errorDescription: errorDescription.slice(0, 4000) };
+}

@@ -1,0 +1,223 @@
+/**
+ * The processor's HTTP API (docs/architecture.md "Processor HTTP API"): `GET /healthz` →
+ * `{"ok":true,"runningJobs":n}` (503 `ok:false` while shutting down); `POST /jobs` with a job envelope →
+ * 200 NDJSON of the job's events (./job-stream.ts), or a problem+json 400/409/413/503. A bad video is an
+ * ERROR line, never a 5xx.
+ */
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import type { S3Client } from "@aws-sdk/client-s3";
+import { createLogger, errorFields, type Logger } from "../../../runtime/log.ts";
+import { problemType } from "../../../schema/problem.ts";
+import type { ProcessorConfig } from "../config.ts";
+import { resolveFfmpegBinaries, type FfmpegBinaries } from "../ffmpeg/binaries.ts";
+import { JOB_KINDS } from "../jobs/index.ts";
+import { createStorage } from "../s3.ts";
+import { JobError } from "./errors.ts";
+import type { AnyJobKind, JobRef } from "./job-kind.ts";
+import { streamJob } from "./job-stream.ts";
+
+/** Largest accepted request body, bytes (a job envelope is a few hundred bytes). */
+export const MAX_BODY_BYTES = 64 * 1024;
+/** `Retry-After` of a 503 when all job slots are taken, seconds. */
+export const BUSY_RETRY_AFTER_SECONDS = 30;
+
+/** A started processor server. */
+export interface ProcessorServer {
+  server: http.Server;
+  /** Starts listening on `config.host:config.port`. @returns the base URL, e.g. `http://127.0.0.1:8788` */
+  listen(): Promise<string>;
+  /** Jobs currently running. */
+  runningJobs(): number;
+  /** Aborts every running job; each reports ERROR `reason`. */
+  abortRunningJobs(reason: JobError): void;
+  /**
+   * Stops accepting requests, waits for running jobs (aborting them first when `abortRunning`), then
+   * closes every connection. Safe to call twice.
+   */
+  close(opts?: { abortRunning?: boolean }): Promise<void>;
+}
+
+/**
+ * The processor's logger: every line on stdout (one stream for `docker logs`, the local stack and the
+ * chaos harness), whatever its level.
+ */
+export function createProcessorLogger(): Logger {
+  return createLogger({}, { sink: (_level, line) => process.stdout.write(`${line}\n`) });
+}
+
+interface RunningJob {
+  controller: AbortController;
+  done: Promise<void>;
+}
+
+/**
+ * Builds the server (not listening yet).
+ * @param config validated configuration (`loadProcessorConfig`, or built by tests with `port: 0`)
+ * @param deps.log logger (default {@link createProcessorLogger}); deps.s3 a client to use (tests);
+ *   deps.kinds the job kinds (default {@link JOB_KINDS})
+ */
+export function createProcessorServer(
+  config: ProcessorConfig,
+  deps: { log?: Logger; s3?: S3Client; kinds?: readonly AnyJobKind[] } = {},
+): ProcessorServer {
+  const log = deps.log ?? createProcessorLogger();
+  const storage = createStorage(config.s3, deps.s3);
+  const kinds = deps.kinds ?? JOB_KINDS;
+  const running = new Map<string, RunningJob>();
+  let draining = false;
+  let bins: Promise<FfmpegBinaries> | undefined;
+  const getBins = () =>
+    (bins ??= resolveFfmpegBinaries({ ffmpeg: config.ffmpegPath, ffprobe: config.ffprobePath }).then((b) => {
+      log.info("ffmpeg binaries", { ffmpeg: b.ffmpeg, ffprobe: b.ffprobe });
+      return b;
+    }));
+
+  const server = http.createServer((req, res) => {
+    handle(req, res).catch((e: unknown) => {
+      log.error("request failed", errorFields(e));
+      if (!res.headersSent) problem(res, 500, "internal", "Internal error", "The processor failed to handle the request.");
+      else res.destroy();
+    });
+  });
+
+  async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const pathname = new URL(req.url ?? "/", "http://processor").pathname;
+    if (pathname === "/healthz") {
+      if (req.method !== "GET" && req.method !== "HEAD") return methodNotAllowed(res, "GET, HEAD");
+      return json(res, draining ? 503 : 200, { ok: !draining, runningJobs: running.size });
+    }
+    if (pathname === "/jobs") {
+      if (req.method !== "POST") return methodNotAllowed(res, "POST");
+      return postJob(req, res);
+    }
+    problem(res, 404, "not-found", "Not found", `No route for ${req.method} ${pathname}.`);
+  }
+
+  async function postJob(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    if (draining) {
+      res.setHeader("retry-after", String(BUSY_RETRY_AFTER_SECONDS));
+      return problem(res, 503, "shutting-down", "Shutting down", "The processor is shutting down and accepts no new job.");
+    }
+    const body = await readBody(req, MAX_BODY_BYTES);
+    if (body === undefined) {
+      return problem(res, 413, "payload-too-large", "Payload too large", `The body exceeds ${MAX_BODY_BYTES} bytes.`);
+    }
+    let value: unknown;
+    try {
+      value = JSON.parse(body.toString("utf8"));
+    } catch {
+      return problem(res, 400, "invalid-job", "Invalid job", "The body is not valid JSON.");
+    }
+    const type = (value as { type?: unknown } | null)?.type;
+    // With one kind, its own parse explains a wrong type.
+    const kind = kinds.find((k) => k.type === type) ?? (kinds.length === 1 ? kinds[0] : undefined);
+    if (!kind) {
+      const known = kinds.map((k) => k.type).join(", ");
+      return problem(res, 400, "invalid-job", "Invalid job", `The body is not a job envelope of a known type (${known}).`);
+    }
+    const parsed = kind.parse(value);
+    if (!("job" in parsed)) return problem(res, 400, "invalid-job", "Invalid job", parsed.detail);
+    const job = parsed.job as JobRef;
+    const jobId = `${job.videoId}#${job.attempt}`;
+    if (running.has(jobId)) {
+      return problem(
+        res,
+        409,
+        "job-already-running",
+        "Job already running",
+        `Video ${job.videoId} attempt ${job.attempt} is already being processed here; that job will report.`,
+      );
+    }
+    if (running.size >= config.maxConcurrentJobs) {
+      res.setHeader("retry-after", String(BUSY_RETRY_AFTER_SECONDS));
+      return problem(
+        res,
+        503,
+        "processor-busy",
+        "Processor busy",
+        `${running.size} of ${config.maxConcurrentJobs} job slots are in use.`,
+      );
+    }
+    const controller = new AbortController();
+    const entry: RunningJob = { controller, done: Promise.resolve() };
+    running.set(jobId, entry);
+    const free = () => running.delete(jobId);
+    entry.done = streamJob(kind, job, jobId, controller, res, { config, storage, log, bins: getBins }, free).finally(free);
+    await entry.done;
+  }
+
+  return {
+    server,
+    listen: () =>
+      new Promise<string>((resolve, reject) => {
+        server.once("error", reject);
+        server.listen(config.port, config.host, () => {
+          server.off("error", reject);
+          const { port } = server.address() as AddressInfo;
+          const host = config.host.includes(":") ? `[${config.host}]` : config.host;
+          const url = `http://${host}:${port}`;
+          log.info("listening", { url, maxConcurrentJobs: config.maxConcurrentJobs });
+          resolve(url);
+        });
+      }),
+    runningJobs: () => running.size,
+    abortRunningJobs(reason) {
+      for (const job of running.values()) job.controller.abort(reason);
+    },
+    async close(opts = {}) {
+      draining = true;
+      const closed = new Promise<void>((resolve) => (server.listening ? server.close(() => resolve()) : resolve()));
+      server.closeIdleConnections();
+      if (opts.abortRunning) {
+        this.abortRunningJobs(
+          new JobError(
+            "The video processor shut down before the job finished.",
+            "The processor received a shutdown signal; the job can be retried.",
+          ),
+        );
+      }
+      await Promise.allSettled([...running.values()].map((j) => j.done));
+      server.closeAllConnections();
+      await closed;
+      if (!deps.s3) storage.client.destroy();
+    },
+  };
+}
+
+/**
+ * Reads the whole body without destroying the request (so an answer can still be sent).
+ * @returns undefined when it exceeds `max` bytes (the rest is read and discarded)
+ */
+function readBody(req: http.IncomingMessage, max: number): Promise<Buffer | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= max) chunks.push(chunk);
+    });
+    req.once("end", () => resolve(size > max ? undefined : Buffer.concat(chunks)));
+    req.once("error", reject);
+  });
+}
+
+function json(res: http.ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { "content-type": "application/json; charset=utf-8", "cache-control": "no-store" });
+  res.end(text);
+}
+
+/**
+ * RFC 9457 problem details: `{type, title, status, detail}` as application/problem+json.
+ * @param slug the problem kind, e.g. `invalid-job`
+ */
+function problem(res: http.ServerResponse, status: number, slug: string, title: string, detail: string): void {
+  res.writeHead(status, { "content-type": "application/problem+json; charset=utf-8", "cache-control": "no-store" });
+  res.end(JSON.stringify({ type: problemType(slug), title, status, detail }));
+}
+
+function methodNotAllowed(res: http.ServerResponse, allow: string): void {
+  res.setHeader("allow", allow);
+  problem(res, 405, "method-not-allowed", "Method not allowed", `Use ${allow}.`);
+}

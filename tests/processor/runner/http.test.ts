@@ -1,0 +1,107 @@
+/**
+ * The runner's HTTP API (ffmpeg-container/src/runner/): request validation, job slots (409, 503 with
+ * Retry-After), the job timeout and client disconnects, with real ffmpeg and a local S3 server.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { isFinalExtractEvent } from "../../../schema/messages/extract-snapshot.ts";
+import { archiveObjectKey } from "../../../schema/object-keys.ts";
+import { type Harness, jobMessage, leftoverTempFiles, objectExists, postJob, startHarness, startJob, testVideo, uploadSource, USER_ID, waitUntil } from "../harness.ts";
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness();
+  // One slow job for the concurrency tests: every frame of a 200 s video, 1 image per second.
+  await uploadSource(h, "slow", testVideo("franck.mp4"));
+});
+afterAll(async () => {
+  await h?.close();
+});
+
+const SLOW = { mode: "interval", intervalSeconds: 1 } as const;
+
+async function healthz(baseUrl = h.url) {
+  const res = await fetch(`${baseUrl}/healthz`);
+  return { status: res.status, body: (await res.json()) as { ok: boolean; runningJobs: number } };
+}
+
+describe("request validation", () => {
+  it.each([
+    ["not JSON", "{oops"],
+    ["an empty object", {}],
+    ["the wrong type", { ...jobMessage("x", { mode: "keyframes" }), type: "MSG_EXTRACT_SNAPSHOT_SUCCESS" }],
+    ["attempt 0", jobMessage("x", { mode: "keyframes" }, 0)],
+    ["an unknown mode", { ...jobMessage("x", { mode: "keyframes" }), payload: { videoId: "x", userId: "u", attempt: 1, options: { mode: "all" } } }],
+    ["an interval below 0.1 s", jobMessage("x", { mode: "interval", intervalSeconds: 0.01 })],
+    ["an extra envelope key", { ...jobMessage("x", { mode: "keyframes" }), extra: true }],
+  ])("400 problem+json for %s", async (_, body) => {
+    const res = await postJob(h.url, body);
+    expect(res.status).toBe(400);
+    expect(res.contentType).toMatch(/^application\/problem\+json/);
+    expect(res.body).toMatchObject({ type: "https://vidsnap.dev/problems/invalid-job", title: "Invalid job", status: 400 });
+    expect((res.body as { detail: string }).detail.length).toBeGreaterThan(0);
+  });
+
+  it("413 for an oversized body, 404 for unknown paths, 405 for wrong methods", async () => {
+    const big = await postJob(h.url, "x".repeat(100_000));
+    expect(big.status).toBe(413);
+    const notFound = await fetch(`${h.url}/nope`);
+    expect(notFound.status).toBe(404);
+    expect(await notFound.json()).toMatchObject({ type: "https://vidsnap.dev/problems/not-found", status: 404 });
+    const wrong = await fetch(`${h.url}/jobs`);
+    expect(wrong.status).toBe(405);
+    expect(wrong.headers.get("allow")).toBe("POST");
+  });
+});
+
+describe("concurrency, timeout, disconnect", () => {
+  it("409 for the same (videoId, attempt) while it runs; the running job still reports", async () => {
+    const job = await startJob(h.url, jobMessage("slow", SLOW));
+    expect(job.first.type).toBe("MSG_EXTRACT_SNAPSHOT_PROCESSING");
+    expect((await healthz()).body.runningJobs).toBe(1);
+    const dup = await postJob(h.url, jobMessage("slow", SLOW));
+    expect(dup.status).toBe(409);
+    expect(dup.body).toMatchObject({ type: "https://vidsnap.dev/problems/job-already-running", status: 409 });
+    // Another attempt of the same video is a different job.
+    const events = await job.rest;
+    expect(events.at(-1)!.type).toBe("MSG_EXTRACT_SNAPSHOT_SUCCESS");
+    expect(events.filter((e) => isFinalExtractEvent(e.type))).toHaveLength(1);
+    expect(await leftoverTempFiles(h)).toEqual([]);
+  });
+
+  it("503 with Retry-After when every slot is busy", async () => {
+    const one = await h.extraProcessor({ maxConcurrentJobs: 1 });
+    const job = await startJob(one.url, jobMessage("slow", SLOW, 2));
+    const busy = await postJob(one.url, jobMessage("other", { mode: "keyframes" }));
+    expect(busy.status).toBe(503);
+    expect(busy.body).toMatchObject({ type: "https://vidsnap.dev/problems/processor-busy", status: 503 });
+    const raw = await fetch(`${one.url}/jobs`, { method: "POST", body: JSON.stringify(jobMessage("other", { mode: "keyframes" })) });
+    expect(raw.headers.get("retry-after")).toMatch(/^\d+$/);
+    await raw.text();
+    expect((await job.rest).at(-1)!.type).toBe("MSG_EXTRACT_SNAPSHOT_SUCCESS");
+    await one.processor.close();
+  });
+
+  it("the job timeout kills ffmpeg and reports ERROR; nothing is left behind", async () => {
+    const quick = await h.extraProcessor({ jobTimeoutSeconds: 0.4 });
+    const started = Date.now();
+    const res = await postJob(quick.url, jobMessage("slow", SLOW, 3));
+    expect(Date.now() - started).toBeLessThan(5000);
+    const last = res.events.at(-1)!;
+    expect(last.type).toBe("MSG_EXTRACT_SNAPSHOT_ERROR");
+    if (last.type === "MSG_EXTRACT_SNAPSHOT_ERROR") expect(last.payload.errorMessage).toMatch(/longer than the limit of 0.4 seconds/);
+    expect(await leftoverTempFiles(h)).toEqual([]);
+    expect(await objectExists(h, h.config.imagesBucket, archiveObjectKey(USER_ID, "slow", 3))).toBe(false);
+    expect((await healthz(quick.url)).body.runningJobs).toBe(0);
+    await quick.processor.close();
+  });
+
+  it("a client disconnect aborts the job and cleans up", async () => {
+    const job = await startJob(h.url, jobMessage("slow", SLOW, 4));
+    job.disconnect();
+    await waitUntil("the job to stop", () => h.processor.runningJobs() === 0);
+    expect(h.logs.some((l) => l.msg === "job aborted: client disconnected" && l.fields.jobId === "slow#4")).toBe(true);
+    expect(await leftoverTempFiles(h)).toEqual([]);
+    expect(await objectExists(h, h.config.imagesBucket, archiveObjectKey(USER_ID, "slow", 4))).toBe(false);
+    expect(await healthz()).toEqual({ status: 200, body: { ok: true, runningJobs: 0 } });
+  });
+});
