@@ -17,7 +17,7 @@ import { videos, webhookDeliveries, webhookEndpoints } from "../../schema/db.ts"
 import type { DeliverWebhookMessage } from "../../schema/messages/index.ts";
 import { createDeps } from "../../edge-api/src/context.ts";
 import { loadConfig } from "../../edge-api/src/env.ts";
-import { createLogger } from "../../edge-api/src/log.ts";
+import { createLogger } from "../../runtime/log.ts";
 import { checkWebhookUrl } from "../../edge-api/src/services/webhooks/check-url.ts";
 import {
   WEBHOOK_MAX_ATTEMPTS,
@@ -68,9 +68,7 @@ function capturingDeps(logLevel: "debug" | "error" = "error") {
       for (const m of messages) sent.push(m.body);
     },
   } as unknown as Queue<DeliverWebhookMessage>;
-  const loaded = loadConfig(testEnv);
-  if (!loaded.ok) throw new Error(loaded.problems.join("; "));
-  const deps = createDeps({ ...testEnv, WEBHOOK_QUEUE: queue }, loaded.config, createLogger({}, logLevel));
+  const deps = createDeps({ ...testEnv, WEBHOOK_QUEUE: queue }, loadConfig(testEnv), createLogger({}, { minLevel: logLevel }));
   return { deps, sent };
 }
 

@@ -9,26 +9,21 @@
  * - 503, other statuses, network errors, a stream that ends without SUCCESS/ERROR, or a processor silent
  *   for PROCESSOR_IDLE_TIMEOUT_SECONDS (no response, or no NDJSON line: the request is aborted, which
  *   makes the processor abort the job; docs/architecture.md "Leases") → retried with
- *   exponential backoff 10·2^(attempts−1) s capped at 300 s; on the last delivery
- *   ({@link EXTRACT_MAX_DELIVERIES}) an ERROR event "The image processor is unavailable" is sent instead
- *   and the message acked, so the video does not stay queued forever.
+ *   exponential backoff 10·2^(deliveries−1) s capped at 300 s; on the last delivery
+ *   ({@link EXTRACT_MAX_DELIVERIES}) an ERROR event "The image processor is unavailable" (sender
+ *   API_SERVICE) is sent instead and the message acked, so the video does not stay queued forever.
  * - 200 → each line is validated with ExtractSnapshotEvent, must name this job's video, user and attempt,
  *   and is sent to EVENTS_QUEUE as is (sender stays VIDEO_IMAGE_PROCESSOR_SERVICE): PROCESSING, PROGRESS,
  *   then the first terminal event (SUCCESS/ERROR), which ends the relay.
  */
-import { and, eq } from "drizzle-orm";
-import { videos } from "../../../schema/db.ts";
-import {
-  ExtractSnapshotEvent,
-  ExtractSnapshotMessage,
-  isFinalExtractEvent,
-  type ExtractSnapshotErrorMessage,
-} from "../../../schema/messages/index.ts";
+import { ExtractSnapshotEvent, ExtractSnapshotMessage, isFinalExtractEvent } from "../../../schema/messages/index.ts";
+import { backoffDelay } from "../../../runtime/backoff.ts";
+import { errorFields } from "../../../runtime/log.ts";
 import type { Deps } from "../context.ts";
-import { parseOrDrop } from "./parse-message.ts";
-import { errorFields } from "../log.ts";
+import { extractJob } from "../lifecycle/extract-job.ts";
+import { isLiveAttempt, readJob } from "../lifecycle/transitions.ts";
 import { getProcessor } from "../processor/index.ts";
-import { isTerminal } from "../services/videos/state-machine.ts";
+import { parseOrDrop } from "./parse-message.ts";
 
 /** Deliveries of one extraction message: 1 + `max_retries` (3) of vidsnap-extract in wrangler.toml. */
 export const EXTRACT_MAX_DELIVERIES = 4;
@@ -44,9 +39,9 @@ export class ProcessorIdleError extends Error {
   override name = "ProcessorIdleError";
 }
 
-/** Delay before the next delivery after `attempts` deliveries (1-based), seconds. */
-export function retryDelaySeconds(attempts: number): number {
-  return Math.min(RETRY_CAP_SECONDS, RETRY_BASE_SECONDS * 2 ** Math.max(0, attempts - 1));
+/** Delay before the next delivery after `deliveries` deliveries (1-based), seconds. */
+export function retryDelaySeconds(deliveries: number): number {
+  return backoffDelay(deliveries, { base: RETRY_BASE_SECONDS, max: RETRY_CAP_SECONDS });
 }
 
 /**
@@ -59,12 +54,8 @@ export async function consumeExtract(message: Message<unknown>, deps: Deps): Pro
   const { videoId, userId, attempt } = job.payload;
   const log = deps.log.child({ videoId, attempt });
 
-  const [row] = await deps.db
-    .select({ status: videos.status, attempt: videos.attempt })
-    .from(videos)
-    .where(and(eq(videos.id, videoId), eq(videos.userId, userId)))
-    .limit(1);
-  if (!row || row.attempt !== attempt || isTerminal(row.status)) {
+  const row = await readJob(deps, extractJob, { id: videoId, userId });
+  if (!isLiveAttempt(extractJob, row, attempt)) {
     log.info("stale extraction job skipped", { status: row?.status, currentAttempt: row?.attempt });
     message.ack();
     return;
@@ -74,7 +65,7 @@ export async function consumeExtract(message: Message<unknown>, deps: Deps): Pro
   let reason: string;
   try {
     const res = await idle.race(
-      getProcessor(deps.env, videoId).fetch(
+      getProcessor(deps.env, deps.config, videoId).fetch(
         new Request("http://processor/jobs", {
           method: "POST",
           headers: { "content-type": "application/json", "x-request-id": message.id },
@@ -239,18 +230,8 @@ async function relayEvents(
   }
 }
 
-/** An ERROR event for `job`, sent on the processor's behalf (its schema fixes the sender). */
-function errorEvent(job: ExtractSnapshotMessage, errorMessage: string, errorDescription: string): ExtractSnapshotErrorMessage {
-  return {
-    type: "MSG_EXTRACT_SNAPSHOT_ERROR",
-    sender: "VIDEO_IMAGE_PROCESSOR_SERVICE",
-    target: "VIDEO_API_SERVICE",
-    payload: {
-      videoId: job.payload.videoId,
-      userId: job.payload.userId,
-      attempt: job.payload.attempt,
-      errorMessage,
-      errorDescription: errorDescription.slice(0, 4000),
-    },
-  };
+/** An ERROR event of `job` written by the API (the processor never sent it). */
+function errorEvent(job: ExtractSnapshotMessage, errorMessage: string, errorDescription: string) {
+  const { videoId, userId, attempt } = job.payload;
+  return extractJob.errorEvent({ id: videoId, userId, attempt }, errorMessage, errorDescription);
 }

@@ -11,7 +11,7 @@ import { SAMPLE_SOURCE_FACTS } from "../fixtures.ts";
 import type { ExtractionOptions } from "../../../schema/extraction-options.ts";
 import type { VideoStatus } from "../../../schema/video-status.ts";
 import { createDb } from "../../../edge-api/src/db.ts";
-import type { Env } from "../../../edge-api/src/env.ts";
+import { ConfigError, loadConfig, type Config, type Env } from "../../../edge-api/src/env.ts";
 import worker from "../../../edge-api/src/index.ts";
 import type { Scenario } from "../stand-in-processor.ts";
 
@@ -19,6 +19,19 @@ import type { Scenario } from "../stand-in-processor.ts";
 export type TestEnv = Env & { TEST_MIGRATIONS: D1Migration[]; EMAIL_SINK: Fetcher };
 export const testEnv = env as unknown as TestEnv;
 export const db = createDb(testEnv.DB);
+
+/**
+ * {@link loadConfig} as a result, for assertions on valid and invalid envs.
+ * @throws what loadConfig throws other than ConfigError
+ */
+export function checkConfig(candidate: Env): { ok: true; config: Config } | { ok: false; problems: readonly string[] } {
+  try {
+    return { ok: true, config: loadConfig(candidate) };
+  } catch (err) {
+    if (err instanceof ConfigError) return { ok: false, problems: err.problems };
+    throw err;
+  }
+}
 
 export const BASE = "http://127.0.0.1:8787";
 const self = (exports as unknown as { default: Fetcher }).default;
