@@ -26,6 +26,7 @@ import {
   db,
   emailsFor,
   eventually,
+  extractJobMessage,
   insertVideo,
   processorEvent,
   processorJobs,
@@ -151,12 +152,7 @@ describe("DELETE /v1/videos/{id}", () => {
     const ref = { videoId: id, userId: alice.userId, attempt: 1 };
     const events = await runQueue("vidsnap-events", [processorEvent("MSG_EXTRACT_SNAPSHOT_ERROR", ref)]);
     expect(events.retryMessages).toEqual([]);
-    const job = {
-      type: "MSG_EXTRACT_SNAPSHOT",
-      sender: "VIDEO_API_SERVICE",
-      target: "VIDEO_IMAGE_PROCESSOR_SERVICE",
-      payload: { ...ref, options: { mode: "keyframes" } },
-    };
+    const job = extractJobMessage(ref);
     const jobs = await runQueue("vidsnap-extract", [job]);
     expect(jobs.retryMessages).toEqual([]);
     expect(await processorJobs(id)).toEqual([]);
@@ -234,12 +230,7 @@ describe("DELETE /v1/videos/{id}", () => {
 });
 
 describe("extraction dead-letter queue (vidsnap-extract-dlq)", () => {
-  const job = (videoId: string, attempt = 1) => ({
-    type: "MSG_EXTRACT_SNAPSHOT",
-    sender: "VIDEO_API_SERVICE",
-    target: "VIDEO_IMAGE_PROCESSOR_SERVICE",
-    payload: { videoId, userId: alice.userId, attempt, options: { mode: "keyframes" } },
-  });
+  const job = (videoId: string, attempt = 1) => extractJobMessage({ videoId, userId: alice.userId, attempt });
 
   it.each(["VIDEO_IMAGE_EXTRACTION_QUEUED", "VIDEO_IMAGE_EXTRACTION_PROCESSING"] as const)(
     "a dead-lettered job of a %s video → ERROR with the error email, without calling the processor",

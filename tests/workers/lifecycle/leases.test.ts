@@ -27,6 +27,7 @@ import {
   db,
   emailsFor,
   eventually,
+  extractJobMessage,
   insertVideo,
   processorDisconnects,
   processorEvent,
@@ -295,12 +296,7 @@ describe("extract consumer: idle processor stream", () => {
   it("a stream silent for PROCESSOR_IDLE_TIMEOUT_SECONDS is aborted and the job retried", async () => {
     const id = await insertVideo(owner.userId);
     await setScenario(id, "stall");
-    const job = {
-      type: "MSG_EXTRACT_SNAPSHOT",
-      sender: "VIDEO_API_SERVICE",
-      target: "VIDEO_IMAGE_PROCESSOR_SERVICE",
-      payload: { videoId: id, userId: owner.userId, attempt: 1, options: { mode: "keyframes" } },
-    };
+    const job = extractJobMessage({ videoId: id, userId: owner.userId, attempt: 1 });
     const batch = createMessageBatch("vidsnap-extract", [{ id: "stalled", timestamp: new Date(), attempts: 1, body: job }]);
     const ctx = createExecutionContext();
     const started = Date.now();

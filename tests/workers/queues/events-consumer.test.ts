@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { eq } from "drizzle-orm";
 import type { Video } from "../../../schema/api.ts";
 import { videos } from "../../../schema/db.ts";
-import type { ExtractSnapshotProgressMessage } from "../../../schema/messages/index.ts";
+import { extractSnapshotProgressMessage } from "../../../schema/messages/index.ts";
 import {
   api,
   db,
@@ -85,12 +85,8 @@ describe("events consumer", () => {
 
   it("PROGRESS: QUEUED → PROCESSING, progress and imagesSoFar only rise, the lease is renewed, GET shows both", async () => {
     const id = await insertVideo(owner.userId, { filename: "long.mp4" });
-    const progress = (fraction: number, imagesSoFar: number, attempt = 1): ExtractSnapshotProgressMessage => ({
-      type: "MSG_EXTRACT_SNAPSHOT_PROGRESS",
-      sender: "VIDEO_IMAGE_PROCESSOR_SERVICE",
-      target: "VIDEO_API_SERVICE",
-      payload: { ...ref(id, attempt), fraction, imagesSoFar },
-    });
+    const progress = (fraction: number, imagesSoFar: number, attempt = 1) =>
+      extractSnapshotProgressMessage({ ...ref(id, attempt), fraction, imagesSoFar });
     // Queue order is not guaranteed: a PROGRESS may arrive before PROCESSING and still starts processing.
     allAcked(await runQueue("vidsnap-events", [progress(0.25, 3)]), 1);
     const first = await row(id);

@@ -18,6 +18,7 @@ import {
   db,
   emailsFor,
   eventually,
+  extractJobMessage,
   insertVideo,
   processorJobs,
   runQueue,
@@ -59,12 +60,7 @@ beforeAll(async () => {
 
 const row = async (id: string) => (await db.select().from(videos).where(eq(videos.id, id)))[0]!;
 
-const job = (videoId: string, attempt = 1) => ({
-  type: "MSG_EXTRACT_SNAPSHOT",
-  sender: "VIDEO_API_SERVICE",
-  target: "VIDEO_IMAGE_PROCESSOR_SERVICE",
-  payload: { videoId, userId: owner.userId, attempt, options: { mode: "keyframes" } },
-});
+const job = (videoId: string, attempt = 1) => extractJobMessage({ videoId, userId: owner.userId, attempt });
 
 const statusOf = async (id: string, status: string) => {
   const r = await row(id);

@@ -6,6 +6,14 @@ import { createExecutionContext, createMessageBatch, getQueueResult, type D1Migr
 import { env, exports } from "cloudflare:workers";
 import { inject } from "vitest";
 import { videos } from "../../../schema/db.ts";
+import {
+  extractSnapshotErrorMessage,
+  extractSnapshotMessage,
+  extractSnapshotProcessingMessage,
+  extractSnapshotSuccessMessage,
+  type ExtractSnapshotEvent,
+  type ExtractSnapshotMessage,
+} from "../../../schema/messages/index.ts";
 import { archiveObjectKey, manifestObjectKey, s3Uri } from "../../../schema/object-keys.ts";
 import { SAMPLE_SOURCE_FACTS } from "../fixtures.ts";
 import type { ExtractionOptions } from "../../../schema/extraction-options.ts";
@@ -137,12 +145,17 @@ export function processorEvent(
     },
     MSG_EXTRACT_SNAPSHOT_ERROR: { errorMessage: "The file is not a video.", errorDescription: "ffprobe failed" },
   };
-  return {
-    type,
-    sender: "VIDEO_IMAGE_PROCESSOR_SERVICE",
-    target: "VIDEO_API_SERVICE",
-    payload: { ...ref, ...defaults[type], ...extra },
-  };
+  const build = {
+    MSG_EXTRACT_SNAPSHOT_PROCESSING: extractSnapshotProcessingMessage,
+    MSG_EXTRACT_SNAPSHOT_SUCCESS: extractSnapshotSuccessMessage,
+    MSG_EXTRACT_SNAPSHOT_ERROR: extractSnapshotErrorMessage,
+  }[type] as (payload: unknown) => ExtractSnapshotEvent;
+  return build({ ...ref, ...defaults[type], ...extra });
+}
+
+/** The MSG_EXTRACT_SNAPSHOT of one attempt (options: keyframes). */
+export function extractJobMessage(ref: { videoId: string; userId: string; attempt: number }): ExtractSnapshotMessage {
+  return extractSnapshotMessage({ ...ref, options: { mode: "keyframes" } });
 }
 
 /** Polls `fn` until it returns a truthy value (default 10 s). */
