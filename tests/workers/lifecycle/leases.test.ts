@@ -1,5 +1,5 @@
 /**
- * Job leases (docs/architecture.md, "Leases"; edge-api/src/services/videos/leases.ts): the lease is set
+ * Job leases (docs/architecture.md, "Leases"; edge-api/src/lifecycle/leases.ts): the lease is set
  * when an attempt is queued, renewed by its PROCESSING events and cleared when it ends; the cron re-queues
  * an attempt past its lease as a new attempt (one new MSG_EXTRACT_SNAPSHOT, observed at the stand-in
  * processor through the real extract queue and consumer) at most MAX_JOB_RECOVERIES times, then fails the

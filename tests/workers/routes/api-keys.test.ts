@@ -1,5 +1,5 @@
 /**
- * API keys (issue 5): `POST/GET /v1/api-keys`, `DELETE /v1/api-keys/{id}`, and `/v1` requests authenticated
+ * API keys: `POST/GET /v1/api-keys`, `DELETE /v1/api-keys/{id}`, and `/v1` requests authenticated
  * with a key (`Authorization: Bearer vsk_…` or `x-api-key`). Checks what D1 holds (the SHA-256 of the key,
  * never the key), that the key is shown once, owner scoping, revocation, expiry, that a key cannot manage
  * keys, and that the plugin's own HTTP endpoints stay closed.

@@ -1,5 +1,5 @@
 /**
- * Authorisation matrix (issue 5): every `/v1` route of `/openapi.json` × no token, a malformed header, an
+ * Authorisation matrix: every `/v1` route of `/openapi.json` × no token, a malformed header, an
  * expired session, a signed-out session, a revoked API key, an expired API key, another user's session and
  * API key, and the owner's session and API key; then presigned URLs against the real SigV4-verifying S3
  * server: tampered, expired, and used for another object. Every refusal is checked for its status and for a

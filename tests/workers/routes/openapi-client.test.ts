@@ -1,5 +1,5 @@
 /**
- * Issue 6 (typed client): the committed copy of the OpenAPI document (client/openapi.json), from which
+ * The typed client: the committed copy of the OpenAPI document (client/openapi.json), from which
  * client/src/openapi.d.ts is generated, must equal what the Worker serves at `/openapi.json`. A route,
  * schema or description changed without `npm run client:generate` fails here.
  * (tests/cli/client-generated.test.ts checks the other half: the .d.ts matches client/openapi.json.)

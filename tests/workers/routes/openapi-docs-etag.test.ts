@@ -1,5 +1,5 @@
 /**
- * Issue 6 (part): `ETag` / `If-None-Match` on the two video reads, the script-free `/docs` page, and a
+ * `ETag` / `If-None-Match` on the two video reads, the script-free `/docs` page, and a
  * guard that every `/v1` route registered in the app is in `/openapi.json`.
  */
 import { eq } from "drizzle-orm";
