@@ -95,8 +95,3 @@ export interface JobKind<Row extends JobRow, Event, Job> {
    */
   notify(deps: Deps, row: Row): Promise<void>;
 }
-
-/** The column of a job table by lifecycle name. */
-export function column(kind: { table: JobTable }, name: keyof JobRow): SQLiteColumn {
-  return kind.table[name];
-}

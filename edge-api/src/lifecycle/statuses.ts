@@ -16,8 +16,3 @@ export const QUEUED = "VIDEO_IMAGE_EXTRACTION_QUEUED" satisfies VideoStatus;
 export const PROCESSING = "VIDEO_IMAGE_EXTRACTION_PROCESSING" satisfies VideoStatus;
 export const SUCCESS = "VIDEO_IMAGE_EXTRACTION_SUCCESS" satisfies VideoStatus;
 export const ERROR = "VIDEO_IMAGE_EXTRACTION_ERROR" satisfies VideoStatus;
-
-/** True for the two final statuses of an attempt. */
-export function isTerminal(status: VideoStatus): boolean {
-  return status === SUCCESS || status === ERROR;
-}

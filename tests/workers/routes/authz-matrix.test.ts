@@ -4,7 +4,7 @@
  * API key, and the owner's session and API key; then presigned URLs against the real SigV4-verifying S3
  * server: tampered, expired, and used for another object. Every refusal is checked for its status and for a
  * body that names nothing of the owner's data.
- * The expectations live in ./support/authz-matrix.ts; each case is recorded for `npm run audit:security`
+ * The expectations live in ../support/authz-matrix.ts; each case is recorded for `npm run audit:security`
  * (tests/support/audit.ts).
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
