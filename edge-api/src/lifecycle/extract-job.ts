@@ -9,10 +9,10 @@ import { videos } from "../../../schema/db.ts";
 import { ExtractionOptions } from "../../../schema/extraction-options.ts";
 import {
   API_SERVICE,
+  ExtractSnapshotEvent,
   extractSnapshotErrorMessage,
+  ExtractSnapshotMessage,
   extractSnapshotMessage,
-  type ExtractSnapshotEvent,
-  type ExtractSnapshotMessage,
 } from "../../../schema/messages/index.ts";
 import { archiveObjectKey, manifestObjectKey, parseS3Uri } from "../../../schema/object-keys.ts";
 import { sendOutcomeEmail } from "../services/videos/send-outcome-email.ts";
@@ -47,6 +47,7 @@ export const extractJob: JobKind<VideoRow, ExtractSnapshotEvent, ExtractSnapshot
     errorMessage: null,
     errorDescription: null,
   },
+  schemas: { job: ExtractSnapshotMessage, event: ExtractSnapshotEvent },
   queue: (env) => env.EXTRACT_QUEUE,
   jobMessage: (row) =>
     extractSnapshotMessage({
@@ -55,6 +56,8 @@ export const extractJob: JobKind<VideoRow, ExtractSnapshotEvent, ExtractSnapshot
       attempt: row.attempt,
       options: ExtractionOptions.parse(row.options),
     }),
+  jobRef: (job) => ({ id: job.payload.videoId, userId: job.payload.userId, attempt: job.payload.attempt }),
+  eventQueue: (env) => env.EVENTS_QUEUE,
   eventRef: (event) => ({ id: event.payload.videoId, userId: event.payload.userId, attempt: event.payload.attempt }),
   eventPhase: (event) => PHASES[event.type],
   eventColumns(deps, event, _now): ColumnValues {

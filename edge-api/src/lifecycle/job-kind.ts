@@ -5,6 +5,7 @@
  * (its progress and output columns, its messages, its notification).
  */
 import type { SQL } from "drizzle-orm";
+import type { z } from "zod";
 import type { SQLiteColumn, SQLiteTable } from "drizzle-orm/sqlite-core";
 import type { Config, Env } from "../env.ts";
 import type { Deps } from "../context.ts";
@@ -65,9 +66,15 @@ export interface JobKind<Row extends JobRow, Event, Job> {
    * whenever an attempt is queued, restored when that queueing is reverted.
    */
   attemptColumns: ColumnValues;
+  /** Schemas of the job message and of the events, validated on every queue message and NDJSON line. */
+  schemas: { job: z.ZodType<Job>; event: z.ZodType<Event> };
   /** The queue that runs attempts, and the message of a row's current attempt. */
   queue(env: Env): Queue<Job>;
   jobMessage(row: Row): Job;
+  /** The attempt a job message runs. */
+  jobRef(job: Job): AttemptRef;
+  /** The queue the processor's events travel on (the job consumer relays them there). */
+  eventQueue(env: Env): Queue<Event>;
   /** The attempt an event belongs to, and its phase. */
   eventRef(event: Event): AttemptRef;
   eventPhase(event: Event): EventPhase;

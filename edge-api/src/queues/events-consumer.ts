@@ -3,17 +3,22 @@
  * (../lifecycle/record-event.ts). Invalid messages are logged and acked; D1, queue or storage failures
  * throw and the caller retries the message (every step is idempotent).
  */
-import { ExtractSnapshotEvent } from "../../../schema/messages/index.ts";
 import type { Deps } from "../context.ts";
 import { extractJob } from "../lifecycle/extract-job.ts";
+import type { JobKind, JobRow } from "../lifecycle/job-kind.ts";
 import { recordEvent } from "../lifecycle/record-event.ts";
 import { parseOrDrop } from "./parse-message.ts";
 
-/** Handles one event message; acks it, or throws for a retry. */
-export async function consumeEvent(message: Message<unknown>, deps: Deps): Promise<void> {
-  const event = parseOrDrop(ExtractSnapshotEvent, message, deps, "processor event");
-  if (!event) return;
-  const log = deps.log.child({ videoId: event.payload.videoId, attempt: event.payload.attempt });
-  await recordEvent({ ...deps, log }, extractJob, event);
-  message.ack();
+/** The consumer of one job kind's events; each call acks its message, or throws for a retry. */
+export function eventConsumer<Row extends JobRow, Event>(kind: JobKind<Row, Event, unknown>) {
+  return async (message: Message<unknown>, deps: Deps): Promise<void> => {
+    const event = parseOrDrop(kind.schemas.event, message, deps, `${kind.name} event`);
+    if (!event) return;
+    const ref = kind.eventRef(event);
+    await recordEvent({ ...deps, log: deps.log.child({ job: kind.name, id: ref.id, attempt: ref.attempt }) }, kind, event);
+    message.ack();
+  };
 }
+
+/** MSG_EXTRACT_SNAPSHOT_PROCESSING / _PROGRESS / _SUCCESS / _ERROR. */
+export const consumeEvent = eventConsumer(extractJob);
