@@ -2,7 +2,7 @@
  * The HTTP app (Hono + @hono/zod-openapi):
  * - request id (`x-request-id` in and out), env check (fail closed: 500 `server-misconfigured`),
  *   security headers on every response (./security-headers.ts), structured access log, CORS for PUBLIC_BASE_URL + TRUSTED_ORIGINS only;
- * - `/api/auth/*` → better-auth; `/v1/*` → bearer-authenticated REST routes (./routes, one file each);
+ * - `/api/auth/*` → better-auth; `/v1/*` → bearer-authenticated REST routes (./routes/<resource>/, one file per route);
  * - `/openapi.json` (OpenAPI 3.1), `/docs` (the same document as a script-free HTML page), `/healthz`;
  * - `ETag` (SHA-256 of the JSON body, hex) and `If-None-Match` → 304 on `GET /v1/videos` and `GET /v1/videos/{id}`
  *   (hono/etag, after authentication, so another user's id is still 404);
@@ -19,33 +19,33 @@ import { requestId } from "hono/request-id";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { asApiClientRequest, getAuth, MIN_PASSWORD_LENGTH, requireUser } from "./auth.ts";
 import { createDeps, type AppEnv } from "./context.ts";
-import { loadConfig, type Config } from "./env.ts";
+import { ConfigError, loadConfig, type Config } from "./env.ts";
 import { fieldIssues, problemResponse, ProblemError, type ProblemKind } from "./errors.ts";
-import { createLogger, errorFields } from "./log.ts";
+import { createLogger, errorFields } from "../../runtime/log.ts";
 import { authRateLimit, videoCreationRateLimit } from "./rate-limit.ts";
-import { registerCreateApiKey } from "./routes/create-api-key.ts";
-import { registerDeleteApiKey } from "./routes/delete-api-key.ts";
-import { registerListApiKeys } from "./routes/list-api-keys.ts";
-import { registerCompleteUpload } from "./routes/complete-upload.ts";
-import { registerCreateVideo } from "./routes/create-video.ts";
-import { registerDeleteVideo } from "./routes/delete-video.ts";
-import { registerDocs } from "./routes/docs.ts";
-import { registerDownloadArchive } from "./routes/download-archive.ts";
-import { registerGetVideo } from "./routes/get-video.ts";
-import { registerHealth } from "./routes/health.ts";
-import { registerListImages } from "./routes/list-images.ts";
-import { registerListVideos } from "./routes/list-videos.ts";
-import { registerListUploadParts } from "./routes/list-upload-parts.ts";
-import { registerPresignUploadParts } from "./routes/presign-upload-parts.ts";
-import { registerRetryVideo } from "./routes/retry-video.ts";
-import { registerCreateWebhook } from "./routes/create-webhook.ts";
-import { registerDeleteWebhook } from "./routes/delete-webhook.ts";
-import { registerGetStats } from "./routes/get-stats.ts";
-import { registerGetWebhook } from "./routes/get-webhook.ts";
-import { registerListWebhookDeliveries } from "./routes/list-webhook-deliveries.ts";
-import { registerListWebhooks } from "./routes/list-webhooks.ts";
-import { registerRotateWebhookSecret } from "./routes/rotate-webhook-secret.ts";
-import { registerTestWebhook } from "./routes/test-webhook.ts";
+import { registerCreateApiKey } from "./routes/api-keys/create.ts";
+import { registerDeleteApiKey } from "./routes/api-keys/delete.ts";
+import { registerListApiKeys } from "./routes/api-keys/list.ts";
+import { registerCompleteUpload } from "./routes/videos/complete-upload.ts";
+import { registerCreateVideo } from "./routes/videos/create.ts";
+import { registerDeleteVideo } from "./routes/videos/delete.ts";
+import { registerDocs } from "./routes/meta/docs.ts";
+import { registerDownloadArchive } from "./routes/videos/download-archive.ts";
+import { registerGetVideo } from "./routes/videos/get.ts";
+import { registerHealth } from "./routes/meta/health.ts";
+import { registerListImages } from "./routes/videos/list-images.ts";
+import { registerListVideos } from "./routes/videos/list.ts";
+import { registerListUploadParts } from "./routes/videos/list-upload-parts.ts";
+import { registerPresignUploadParts } from "./routes/videos/presign-upload-parts.ts";
+import { registerRetryVideo } from "./routes/videos/retry.ts";
+import { registerCreateWebhook } from "./routes/webhooks/create.ts";
+import { registerDeleteWebhook } from "./routes/webhooks/delete.ts";
+import { registerGetStats } from "./routes/stats/get.ts";
+import { registerGetWebhook } from "./routes/webhooks/get.ts";
+import { registerListWebhookDeliveries } from "./routes/webhooks/list-deliveries.ts";
+import { registerListWebhooks } from "./routes/webhooks/list.ts";
+import { registerRotateWebhookSecret } from "./routes/webhooks/rotate-secret.ts";
+import { registerTestWebhook } from "./routes/webhooks/test.ts";
 import { securityHeaders } from "./security-headers.ts";
 
 /** Problem kinds of Hono's own HTTPExceptions (malformed JSON → 400, wrong body type → 415). */
@@ -74,15 +74,18 @@ export function createApp() {
 
   // Env check, logger, service dependencies, access log.
   app.use("*", async (c, next) => {
-    const loaded = loadConfig(c.env);
-    if (!loaded.ok) {
-      createLogger({ requestId: c.var.requestId }).error("server misconfigured", { problems: loaded.problems });
+    let config: Config;
+    try {
+      config = loadConfig(c.env);
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      createLogger({ requestId: c.var.requestId }).error("server misconfigured", { problems: err.problems });
       return problemResponse("server-misconfigured", "The server is misconfigured; the operators have been told.", c.var.requestId);
     }
-    const log = createLogger({ requestId: c.var.requestId }, loaded.config.logLevel);
-    c.set("config", loaded.config);
+    const log = createLogger({ requestId: c.var.requestId }, { minLevel: config.logLevel });
+    c.set("config", config);
     c.set("log", log);
-    c.set("deps", createDeps(c.env, loaded.config, log));
+    c.set("deps", createDeps(c.env, config, log));
     const started = Date.now();
     await next();
     c.var.log.info("request", {

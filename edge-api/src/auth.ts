@@ -31,7 +31,7 @@ import type { AppEnv } from "./context.ts";
 import { createDb } from "./db.ts";
 import type { Config, Env } from "./env.ts";
 import { ProblemError } from "./errors.ts";
-import { createLogger } from "./log.ts";
+import { createLogger } from "../../runtime/log.ts";
 import { checkPassword, MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from "./password-policy.ts";
 import { isApiKeyLike, verifyApiKey } from "./services/api-keys/verify-api-key.ts";
 
@@ -87,7 +87,7 @@ const passwordPolicyHook = (sessionEmail: (headers: Headers) => Promise<string |
  * plugin's "Failed to validate API key" (the client gets 401) is debug, a foreign "Invalid origin" (403) warn.
  */
 function betterAuthLog(config: Config) {
-  const log = createLogger({ component: "better-auth" }, config.logLevel);
+  const log = createLogger({ component: "better-auth" }, { minLevel: config.logLevel });
   return (level: "debug" | "info" | "warn" | "error", message: string, ...args: unknown[]) => {
     const first = args[0] as { body?: { code?: unknown } } | undefined;
     const code = typeof first?.body?.code === "string" ? first.body.code : undefined;

@@ -5,7 +5,7 @@
 import type { RequestIdVariables } from "hono/request-id";
 import { createDb, type Database } from "./db.ts";
 import type { Config, Env } from "./env.ts";
-import type { Logger } from "./log.ts";
+import type { Logger } from "../../runtime/log.ts";
 import { S3Storage } from "./storage/s3.ts";
 import { withDuplicateDeliveries } from "./chaos/duplicate-deliveries.ts";
 

@@ -1,6 +1,7 @@
 /**
  * The Worker's environment: the bindings and raw variables wrangler provides ({@link Env}), and the
- * validated configuration the code uses ({@link Config}), parsed once per isolate by {@link loadConfig}.
+ * validated configuration the code uses ({@link Config}), parsed once per isolate by {@link loadConfig}
+ * (runtime/config.ts: problems thrown as ConfigError, naming variables, never values).
  *
  * Rules:
  * - Secrets `BETTER_AUTH_SECRET`, `S3_ACCESS_KEY_ID`, `S3_SECRET_ACCESS_KEY` are required whenever
@@ -25,7 +26,9 @@
  * declares the global `Env`/`Cloudflare.Env`, which would merge with the email-consumer Worker's in the
  * shared tsconfig program.
  */
+import type { Container } from "@cloudflare/containers";
 import { z } from "zod";
+import { ConfigError, loadConfig as parseConfig } from "../../runtime/config.ts";
 import { parseVideoTypes } from "../../schema/video-types.ts";
 import type {
   DeliverWebhookMessage,
@@ -33,7 +36,6 @@ import type {
   ExtractSnapshotMessage,
   SnapshotEmailMessage,
 } from "../../schema/messages/index.ts";
-import type { ProcessorContainer } from "./processor/index.ts";
 
 /** Bindings and variables of the edge-api Worker (wrangler.toml, `wrangler secret`). */
 export interface Env {
@@ -43,8 +45,8 @@ export interface Env {
   EMAIL_QUEUE: Queue<SnapshotEmailMessage>;
   /** Webhook deliveries (vidsnap-webhooks), consumed by this Worker (edge-api/src/queues/webhooks-consumer.ts). */
   WEBHOOK_QUEUE: Queue<DeliverWebhookMessage>;
-  /** Containers binding of the processor; production only (absent locally, see PROCESSOR_URL). */
-  PROCESSOR?: DurableObjectNamespace<ProcessorContainer>;
+  /** Containers binding of the processor (ProcessorContainer, ./processor/index.ts); production only (absent locally, see PROCESSOR_URL). */
+  PROCESSOR?: DurableObjectNamespace<Container>;
   /**
    * Workers rate limiting binding (`[[ratelimits]]`) for `POST /api/auth/*`, keyed by route and client IP
    * (edge-api/src/rate-limit.ts). Declared optional for type checks only: a request it should guard answers
@@ -238,47 +240,32 @@ const RawConfig = z
 /** Validated configuration (units: bytes and seconds). */
 export type Config = z.output<typeof RawConfig>;
 
-/** Result of {@link loadConfig}: the config, or the names of the invalid variables (never their values). */
-export type ConfigResult = { ok: true; config: Config } | { ok: false; problems: string[] };
-
-const cache = new WeakMap<object, ConfigResult>();
+const cache = new WeakMap<object, Config | ConfigError>();
 
 /**
  * Validates the Worker env, once per env object (per isolate in practice).
- * @param env the `env` argument of `fetch`/`queue`
- * @returns the config, or `problems` like `"S3_ACCESS_KEY_ID: required when ENVIRONMENT=production"`;
- *   messages name variables only, never their values.
+ * @param env the `env` argument of `fetch`/`queue`/`scheduled`
+ * @returns the config
+ * @throws ConfigError whose `problems` are lines like `"S3_ACCESS_KEY_ID: required when ENVIRONMENT=production"`:
+ *   they name variables and rules, never values
  */
-export function loadConfig(env: Env): ConfigResult {
-  const hit = cache.get(env);
-  if (hit) return hit;
-  const parsed = RawConfig.safeParse(env);
-  const problems = parsed.success
-    ? []
-    : parsed.error.issues.map((i) => `${i.path.join(".") || "env"}: ${sanitizeIssue(i)}`);
-  if (parsed.success && !parsed.data.processorUrl && !env.PROCESSOR) {
-    problems.push("PROCESSOR_URL: required when there is no PROCESSOR (Containers) binding");
+export function loadConfig(env: Env): Config {
+  let hit = cache.get(env);
+  if (!hit) {
+    try {
+      hit = parseConfig(RawConfig, env, {
+        what: "edge-api environment",
+        check: (config) =>
+          !config.processorUrl && !env.PROCESSOR ? ["PROCESSOR_URL: required when there is no PROCESSOR (Containers) binding"] : [],
+      });
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      hit = err;
+    }
+    cache.set(env, hit);
   }
-  const result: ConfigResult =
-    parsed.success && problems.length === 0 ? { ok: true, config: parsed.data } : { ok: false, problems };
-  cache.set(env, result);
-  return result;
+  if (hit instanceof ConfigError) throw hit;
+  return hit;
 }
 
-/** zod messages for enums and URLs can echo the received value; keep only the rule. */
-function sanitizeIssue(issue: z.core.$ZodIssue): string {
-  switch (issue.code) {
-    case "invalid_type":
-      return issue.input === undefined ? "required" : `expected ${issue.expected}`;
-    case "invalid_value":
-      return `expected one of ${issue.values.map(String).join(", ")}`;
-    case "invalid_format":
-      return `invalid ${issue.format}`;
-    case "too_small":
-    case "too_big":
-    case "custom":
-      return issue.message;
-    default:
-      return "invalid";
-  }
-}
+export { ConfigError };

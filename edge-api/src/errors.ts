@@ -1,11 +1,10 @@
 /**
  * The one error type of the API: {@link ProblemError}, rendered by `app.onError` as RFC 9457 problem
  * details (`application/problem+json`, schema `Problem` in schema/api.ts). Each kind has a stable
- * `type` URI `https://vidsnap.dev/problems/<kind>`, a fixed title and a default status.
+ * `type` URI (schema/problem.ts), a fixed title and a default status.
  */
 import type { Problem } from "../../schema/api.ts";
-
-export const PROBLEM_BASE = "https://vidsnap.dev/problems/";
+import { problemType } from "../../schema/problem.ts";
 
 /** Every problem kind the API answers with: default HTTP status and title. */
 export const PROBLEM_KINDS = {
@@ -78,7 +77,7 @@ export function problemResponse(
 ): Response {
   const status = opts.status ?? PROBLEM_KINDS[kind].status;
   const body: Problem = {
-    type: PROBLEM_BASE + kind,
+    type: problemType(kind),
     title: PROBLEM_KINDS[kind].title,
     status,
     detail,

@@ -1,8 +1,8 @@
 /**
- * Entry of the vidsnap-edge-api Worker: `fetch` (REST API + better-auth, ./app.ts), `queue` (extraction
- * jobs, processor events and the extraction dead-letter queue, ./queues), `scheduled` (cron: stale
- * uploads and leftover object deletions, ./scheduled.ts), and the Durable Object class of the processor
- * container.
+ * Entry of the vidsnap-edge-api Worker: `fetch` (REST API + better-auth, ./app.ts), `queue` (jobs,
+ * processor events, webhook deliveries and their dead-letter queues, ./queues), `scheduled` (cron: stale
+ * uploads, leftover object deletions, expired leases, ./scheduled.ts), and the Durable Object class of the
+ * processor container.
  */
 import { createApp } from "./app.ts";
 import type { Env } from "./env.ts";

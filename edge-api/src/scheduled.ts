@@ -1,21 +1,22 @@
 /**
  * The Worker's `scheduled()` handler, run by the cron trigger of wrangler.toml (every 15 minutes). Every
  * run, with the cron's `scheduledTime` as "now":
- * 1. expires stale uploads (services/videos/expire-stale-uploads.ts): VIDEO_UPLOAD_PENDING records older
+ * 1. expires stale uploads (lifecycle/expire-stale-uploads.ts): VIDEO_UPLOAD_PENDING records older
  *    than UPLOAD_PENDING_TTL_SECONDS and their source objects, at most 100 per run;
- * 2. sweeps `video_deletions` rows left by an earlier storage failure (services/videos/purge-video-objects.ts),
+ * 2. sweeps `video_deletions` rows left by an earlier storage failure (lifecycle/purge-video-objects.ts),
  *    at most 100 per run;
- * 3. recovers extraction attempts whose lease expired (services/videos/leases.ts): re-queued as a new
+ * 3. recovers extraction attempts whose lease expired (lifecycle/leases.ts): re-queued as a new
  *    attempt up to MAX_JOB_RECOVERIES times, then failed with the error email; at most 50 per run.
  * Each task runs even when another failed; a failure is logged and rethrown at the end so the run is
  * reported as failed. An invalid env is logged and fails the run (fail closed: nothing is deleted).
  */
 import { createDeps } from "./context.ts";
-import { loadConfig, type Env } from "./env.ts";
-import { createLogger, errorFields } from "./log.ts";
-import { expireStaleUploads } from "./services/videos/expire-stale-uploads.ts";
-import { recoverExpiredLeases } from "./services/videos/leases.ts";
-import { sweepVideoDeletions } from "./services/videos/purge-video-objects.ts";
+import { createLogger, errorFields } from "../../runtime/log.ts";
+import { ConfigError, loadConfig, type Config, type Env } from "./env.ts";
+import { expireStaleUploads } from "./lifecycle/expire-stale-uploads.ts";
+import { extractJob } from "./lifecycle/extract-job.ts";
+import { recoverExpiredLeases } from "./lifecycle/leases.ts";
+import { sweepVideoDeletions } from "./lifecycle/purge-video-objects.ts";
 
 /**
  * `scheduled()` export of the Worker.
@@ -24,18 +25,21 @@ import { sweepVideoDeletions } from "./services/videos/purge-video-objects.ts";
  */
 export async function handleScheduled(controller: ScheduledController, env: Env, _ctx: ExecutionContext): Promise<void> {
   const runId = crypto.randomUUID();
-  const loaded = loadConfig(env);
-  const log = createLogger({ cron: controller.cron, runId }, loaded.ok ? loaded.config.logLevel : "info");
-  if (!loaded.ok) {
-    log.error("server misconfigured: scheduled run skipped", { problems: loaded.problems });
+  let config: Config;
+  try {
+    config = loadConfig(env);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    createLogger({ cron: controller.cron, runId }).error("server misconfigured: scheduled run skipped", { problems: err.problems });
     throw new Error("server misconfigured");
   }
-  const deps = createDeps(env, loaded.config, log);
+  const log = createLogger({ cron: controller.cron, runId }, { minLevel: config.logLevel });
+  const deps = createDeps(env, config, log);
   const now = new Date(controller.scheduledTime);
   const tasks: [string, () => Promise<unknown>][] = [
     ["expire stale uploads", () => expireStaleUploads({ ...deps, log: log.child({ task: "expire-stale-uploads" }) }, { now })],
     ["sweep video deletions", () => sweepVideoDeletions({ ...deps, log: log.child({ task: "sweep-video-deletions" }) }, { now })],
-    ["recover expired leases", () => recoverExpiredLeases({ ...deps, log: log.child({ task: "recover-expired-leases" }) }, { now })],
+    ["recover expired leases", () => recoverExpiredLeases({ ...deps, log: log.child({ task: "recover-expired-leases" }) }, extractJob, { now })],
   ];
   let failure: unknown;
   for (const [name, task] of tasks) {

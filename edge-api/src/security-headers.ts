@@ -1,9 +1,9 @@
 /**
- * Security headers on every response of the API (issue 5), including problems, 404s, `/openapi.json`,
+ * Security headers on every response of the API, including problems, 404s, `/openapi.json`,
  * better-auth's `/api/auth/*` answers and the 302 of `images.zip`:
  * - `X-Content-Type-Options: nosniff`, `X-Frame-Options: DENY`, `Referrer-Policy: no-referrer`;
  * - `Content-Security-Policy: default-src 'none'; frame-ancestors 'none'` (the API serves JSON only), except
- *   the HTML page `/docs`, which keeps its own CSP allowing inline styles only (DOCS_CSP of ./routes/docs.ts);
+ *   the HTML page `/docs`, which keeps its own CSP allowing inline styles only (DOCS_CSP of ./routes/meta/docs.ts);
  * - `Cross-Origin-Resource-Policy: same-origin`: CORP only applies to `no-cors` loads (img, script), so
  *   CORS `fetch` calls from TRUSTED_ORIGINS are unaffected;
  * - `Strict-Transport-Security` when PUBLIC_BASE_URL is https (not on the local http server);

@@ -1,19 +1,17 @@
 /**
  * The app around the routes: better-auth sign-up/sign-in, request ids, CORS, the OpenAPI document,
- * unknown routes, env validation (fail closed), and the small pure modules (state machine, cursors,
+ * unknown routes, env validation (fail closed), and the small pure modules (cursors,
  * allow-list, content disposition).
  */
 import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { loadConfig, type Env } from "../../edge-api/src/env.ts";
+import type { Env } from "../../edge-api/src/env.ts";
 import worker from "../../edge-api/src/index.ts";
 import { checkVideoType } from "../../edge-api/src/services/videos/check-video-type.ts";
 import { decodeCursor, encodeCursor } from "../../edge-api/src/services/videos/list-videos.ts";
-import { decideEvent } from "../../edge-api/src/services/videos/state-machine.ts";
 import { zipContentDisposition } from "../../edge-api/src/storage/s3.ts";
-import type { VideoStatus } from "../../schema/video-status.ts";
 import { DEFAULT_VIDEO_TYPES } from "../../schema/video-types.ts";
-import { api, BASE, testEnv } from "./support/env.ts";
+import { api, BASE, checkConfig, testEnv } from "./support/env.ts";
 
 afterEach(() => {
   vi.restoreAllMocks();
@@ -163,7 +161,7 @@ describe("env validation (fail closed)", () => {
   });
 
   it("refuses the local S3 account and a short auth secret outside local", () => {
-    const result = loadConfig({
+    const result = checkConfig({
       ...testEnv,
       ENVIRONMENT: "staging",
       BETTER_AUTH_SECRET: "short",
@@ -196,7 +194,7 @@ describe("env validation (fail closed)", () => {
   });
 
   it("validates numbers, TTL caps, the allow-list override and trusted origins", () => {
-    const defaults = loadConfig(testEnv);
+    const defaults = checkConfig(testEnv);
     expect(defaults.ok && defaults.config).toMatchObject({
       maxUploadBytes: 104_857_600,
       uploadUrlTtlSeconds: 900,
@@ -205,18 +203,18 @@ describe("env validation (fail closed)", () => {
       trustedOrigins: [],
       s3: { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" },
     });
-    const unset = loadConfig({ ...testEnv, MAX_UPLOAD_BYTES: undefined, UPLOAD_URL_TTL_SECONDS: "", LOG_LEVEL: undefined });
+    const unset = checkConfig({ ...testEnv, MAX_UPLOAD_BYTES: undefined, UPLOAD_URL_TTL_SECONDS: "", LOG_LEVEL: undefined });
     expect(unset.ok && [unset.config.maxUploadBytes, unset.config.uploadUrlTtlSeconds, unset.config.logLevel]).toEqual([104_857_600, 900, "info"]);
-    expect(loadConfig({ ...testEnv, MAX_UPLOAD_BYTES: "ten" }).ok).toBe(false);
-    expect(loadConfig({ ...testEnv, ENVIRONMENT: "dev" }).ok).toBe(false);
-    const tooLong = loadConfig({ ...testEnv, EMAIL_LINK_TTL_SECONDS: "604801" });
+    expect(checkConfig({ ...testEnv, MAX_UPLOAD_BYTES: "ten" }).ok).toBe(false);
+    expect(checkConfig({ ...testEnv, ENVIRONMENT: "dev" }).ok).toBe(false);
+    const tooLong = checkConfig({ ...testEnv, EMAIL_LINK_TTL_SECONDS: "604801" });
     expect(tooLong.ok).toBe(false);
-    const custom = loadConfig({ ...testEnv, ALLOWED_VIDEO_TYPES: "mp4=video/mp4", TRUSTED_ORIGINS: "https://a.example/, https://b.example" });
+    const custom = checkConfig({ ...testEnv, ALLOWED_VIDEO_TYPES: "mp4=video/mp4", TRUSTED_ORIGINS: "https://a.example/, https://b.example" });
     expect(custom.ok && custom.config.videoTypes).toEqual({ mp4: ["video/mp4"] });
     expect(custom.ok && custom.config.trustedOrigins).toEqual(["https://a.example", "https://b.example"]);
-    const badTypes = loadConfig({ ...testEnv, ALLOWED_VIDEO_TYPES: "mp4=" });
+    const badTypes = checkConfig({ ...testEnv, ALLOWED_VIDEO_TYPES: "mp4=" });
     expect(badTypes.ok).toBe(false);
-    const noProcessor = loadConfig({ ...testEnv, PROCESSOR_URL: "" });
+    const noProcessor = checkConfig({ ...testEnv, PROCESSOR_URL: "" });
     expect(noProcessor.ok || noProcessor.problems).toEqual([
       "PROCESSOR_URL: required when there is no PROCESSOR (Containers) binding",
     ]);
@@ -233,22 +231,6 @@ describe("env validation (fail closed)", () => {
 });
 
 describe("pure rules", () => {
-  it("state machine: which processor events apply", () => {
-    const rec = (status: VideoStatus, attempt = 1) => ({ status, attempt });
-    const ev = (type: Parameters<typeof decideEvent>[0]["type"], attempt = 1) => ({ type, attempt });
-    expect(decideEvent(ev("MSG_EXTRACT_SNAPSHOT_PROCESSING"), rec("VIDEO_IMAGE_EXTRACTION_QUEUED"))).toBe("apply");
-    expect(decideEvent(ev("MSG_EXTRACT_SNAPSHOT_PROCESSING"), rec("VIDEO_IMAGE_EXTRACTION_PROCESSING"))).toBe("apply");
-    expect(decideEvent(ev("MSG_EXTRACT_SNAPSHOT_SUCCESS"), rec("VIDEO_IMAGE_EXTRACTION_QUEUED"))).toBe("apply");
-    expect(decideEvent(ev("MSG_EXTRACT_SNAPSHOT_ERROR"), rec("VIDEO_IMAGE_EXTRACTION_PROCESSING"))).toBe("apply");
-    expect(decideEvent(ev("MSG_EXTRACT_SNAPSHOT_SUCCESS"), rec("VIDEO_IMAGE_EXTRACTION_SUCCESS"))).toBe("redelivered");
-    expect(decideEvent(ev("MSG_EXTRACT_SNAPSHOT_ERROR"), rec("VIDEO_IMAGE_EXTRACTION_ERROR"))).toBe("redelivered");
-    expect(decideEvent(ev("MSG_EXTRACT_SNAPSHOT_ERROR"), rec("VIDEO_IMAGE_EXTRACTION_SUCCESS"))).toBe("ignore");
-    expect(decideEvent(ev("MSG_EXTRACT_SNAPSHOT_PROCESSING"), rec("VIDEO_IMAGE_EXTRACTION_SUCCESS"))).toBe("ignore");
-    expect(decideEvent(ev("MSG_EXTRACT_SNAPSHOT_SUCCESS", 1), rec("VIDEO_IMAGE_EXTRACTION_QUEUED", 2))).toBe("ignore");
-    expect(decideEvent(ev("MSG_EXTRACT_SNAPSHOT_SUCCESS"), rec("VIDEO_UPLOAD_PENDING"))).toBe("ignore");
-    expect(decideEvent(ev("MSG_EXTRACT_SNAPSHOT_SUCCESS"), undefined)).toBe("ignore");
-  });
-
   it("cursors round-trip and refuse tampering", () => {
     const cursor = encodeCursor({ c: 1_700_000_000_123, i: "abc" });
     expect(cursor).toMatch(/^[A-Za-z0-9_-]+$/);

@@ -1,5 +1,5 @@
 /**
- * Password rules, session policy and CORS (issue 5; edge-api/src/auth.ts, edge-api/src/password-policy.ts,
+ * Password rules, session policy and CORS (edge-api/src/auth.ts, edge-api/src/password-policy.ts,
  * the CORS middleware of edge-api/src/app.ts), through the real better-auth on D1.
  */
 import { createExecutionContext } from "cloudflare:test";

@@ -1,5 +1,5 @@
 /**
- * Rate limits (issue 5, edge-api/src/rate-limit.ts) with the real Workers Rate Limiting binding as miniflare
+ * Rate limits (edge-api/src/rate-limit.ts) with the real Workers Rate Limiting binding as miniflare
  * simulates it. The suite's wrangler.toml limits are high (other suites sign up many users), so these tests
  * run the Worker with AUTH_RATE_LIMITER / VIDEO_RATE_LIMITER swapped for TEST_TIGHT_RATE_LIMITER
  * (3 per 10 s window, tests/workers/vitest.config.mts). Each test uses fresh keys (its own client IP or

@@ -1,5 +1,5 @@
 /**
- * Security headers on every edge-api response (issue 5) and error bodies without internals: a forced
+ * Security headers on every edge-api response and error bodies without internals: a forced
  * unexpected error answers only the problem fields, with no stack frame, file path or error message.
  */
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";

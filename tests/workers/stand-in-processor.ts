@@ -15,6 +15,12 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { AwsClient } from "aws4fetch";
+import {
+  extractSnapshotErrorMessage,
+  extractSnapshotProcessingMessage,
+  extractSnapshotProgressMessage,
+  extractSnapshotSuccessMessage,
+} from "../../schema/messages/index.ts";
 import { archiveObjectKey, manifestObjectKey, s3Uri } from "../../schema/object-keys.ts";
 import { SAMPLE_SOURCE_FACTS } from "./fixtures.ts";
 
@@ -96,12 +102,6 @@ export async function startStandInProcessor(opts: { s3Endpoint: string; port?: n
       jobs.set(videoId, [...(jobs.get(videoId) ?? []), job]);
       const scenario = scenarios.get(videoId) ?? "success";
       const ref = { videoId, userId, attempt };
-      const event = (type: string, extra: Record<string, unknown> = {}) => ({
-        type,
-        sender: "VIDEO_IMAGE_PROCESSOR_SERVICE",
-        target: "VIDEO_API_SERVICE",
-        payload: { ...ref, ...extra },
-      });
 
       switch (scenario) {
         case "busy":
@@ -117,10 +117,10 @@ export async function startStandInProcessor(opts: { s3Endpoint: string; port?: n
         res.write(typeof value === "string" ? value : JSON.stringify(value) + "\n");
         await new Promise((r) => setTimeout(r, 5));
       };
-      await line(event("MSG_EXTRACT_SNAPSHOT_PROCESSING"));
+      await line(extractSnapshotProcessingMessage(ref));
       if (scenario === "truncated") return res.end();
       if (scenario === "stall") {
-        await line(event("MSG_EXTRACT_SNAPSHOT_PROCESSING", { progress: { fraction: 0.2, images: 1 } }));
+        await line(extractSnapshotProcessingMessage({ ...ref, progress: { fraction: 0.2, images: 1 } }));
         const timer = setTimeout(() => res.end(), 60_000);
         timer.unref();
         res.on("close", () => {
@@ -132,16 +132,19 @@ export async function startStandInProcessor(opts: { s3Endpoint: string; port?: n
       if (scenario === "noisy") {
         await line("this is not json\n");
         await line({ type: "MSG_UNKNOWN" });
-        await line(event("MSG_EXTRACT_SNAPSHOT_PROCESSING", { videoId: "someone-else", progress: { fraction: 0.9, images: 9 } }));
+        await line(extractSnapshotProcessingMessage({ ...ref, videoId: "someone-else", progress: { fraction: 0.9, images: 9 } }));
       }
-      await line(event("MSG_EXTRACT_SNAPSHOT_PROCESSING", { progress: { fraction: 0.5, images: 1 } }));
+      await line(extractSnapshotProcessingMessage({ ...ref, progress: { fraction: 0.5, images: 1 } }));
       // What the real processor sends now (MSG_EXTRACT_SNAPSHOT_PROGRESS): the relay must not end on it.
-      await line({ type: "MSG_EXTRACT_SNAPSHOT_PROGRESS", sender: "VIDEO_IMAGE_PROCESSOR_SERVICE", target: "VIDEO_API_SERVICE", payload: { ...ref, fraction: 0.6, imagesSoFar: 2 } });
+      await line(extractSnapshotProgressMessage({ ...ref, fraction: 0.6, imagesSoFar: 2 }));
       if (scenario === "error") {
-        await line(event("MSG_EXTRACT_SNAPSHOT_ERROR", {
-          errorMessage: "The file is not a video we can read.",
-          errorDescription: "ffprobe: Invalid data found when processing input",
-        }));
+        await line(
+          extractSnapshotErrorMessage({
+            ...ref,
+            errorMessage: "The file is not a video we can read.",
+            errorDescription: "ffprobe: Invalid data found when processing input",
+          }),
+        );
         return res.end();
       }
       const manifestKey = manifestObjectKey(userId, videoId, attempt);
@@ -152,7 +155,8 @@ export async function startStandInProcessor(opts: { s3Endpoint: string; port?: n
       // The last line has no trailing newline: the consumer must still read it.
       res.end(
         JSON.stringify(
-          event("MSG_EXTRACT_SNAPSHOT_SUCCESS", {
+          extractSnapshotSuccessMessage({
+            ...ref,
             archiveUri: s3Uri(IMAGES_BUCKET, archiveKey),
             manifestUri: s3Uri(IMAGES_BUCKET, manifestKey),
             imageCount: 2,

@@ -27,7 +27,7 @@ export default defineConfig(async () => {
             PROCESSOR_URL: inject("processorUrl"),
             LOG_LEVEL: "error",
             // wrangler.toml's local cap is 5 GiB; the suites assert the 100 MB default. Files above 8 MiB
-            // go multipart (in parts of the 5 MiB minimum): tests/workers/multipart-uploads.test.ts.
+            // go multipart (in parts of the 5 MiB minimum): tests/workers/routes/upload-parts.test.ts.
             MAX_UPLOAD_BYTES: "104857600",
             MULTIPART_THRESHOLD_BYTES: "8388608",
             MULTIPART_PART_SIZE_BYTES: "5242880",

@@ -68,9 +68,7 @@ function capturingDeps(logLevel: "debug" | "error" = "error") {
       for (const m of messages) sent.push(m.body);
     },
   } as unknown as Queue<DeliverWebhookMessage>;
-  const loaded = loadConfig(testEnv);
-  if (!loaded.ok) throw new Error(loaded.problems.join("; "));
-  const deps = createDeps({ ...testEnv, WEBHOOK_QUEUE: queue }, loaded.config, createLogger({}, { minLevel: logLevel }));
+  const deps = createDeps({ ...testEnv, WEBHOOK_QUEUE: queue }, loadConfig(testEnv), createLogger({}, { minLevel: logLevel }));
   return { deps, sent };
 }
 

@@ -29,7 +29,7 @@ interface Suite {
 }
 
 const SUITES: Suite[] = [
-  { name: "matrix", title: "Authorisation matrix (/v1 routes × credentials, presigned URLs)", config: "tests/workers/vitest.config.mts", file: "tests/workers/authz-matrix.test.ts" },
+  { name: "matrix", title: "Authorisation matrix (/v1 routes × credentials, presigned URLs)", config: "tests/workers/vitest.config.mts", file: "tests/workers/routes/authz-matrix.test.ts" },
   { name: "corpus", title: "Hostile-input corpus (processor)", config: "tests/vitest.node.config.mts", file: "tests/processor/hostile.test.ts" },
 ];
 

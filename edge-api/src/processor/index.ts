@@ -9,7 +9,7 @@
  *   it and gets its 409.
  */
 import { Container, getContainer } from "@cloudflare/containers";
-import { loadConfig, type Env } from "../env.ts";
+import { loadConfig, type Config, type Env } from "../env.ts";
 
 /** Number of named container instances jobs are spread over; matches `max_instances` in wrangler.toml. */
 export const PROCESSOR_INSTANCES = 5;
@@ -33,11 +33,17 @@ export class ProcessorContainer extends Container<Env> {
   override envVars = processorEnvVars(this.env);
 }
 
-/** Environment of the processor process, from the Worker's validated config. */
+/**
+ * Environment of the processor process, from the Worker's validated config. The container is its own
+ * entry point (the Durable Object runtime constructs it with the raw bindings), so it loads the config.
+ */
 function processorEnvVars(env: Env): Record<string, string> {
-  const loaded = loadConfig(env);
-  if (!loaded.ok) return { HOST: "0.0.0.0", PORT: String(PROCESSOR_PORT) };
-  const { config } = loaded;
+  let config: Config;
+  try {
+    config = loadConfig(env);
+  } catch {
+    return { HOST: "0.0.0.0", PORT: String(PROCESSOR_PORT) };
+  }
   return {
     HOST: "0.0.0.0",
     PORT: String(PROCESSOR_PORT),
@@ -51,13 +57,13 @@ function processorEnvVars(env: Env): Record<string, string> {
 }
 
 /**
- * @param env Worker env (PROCESSOR_URL or the PROCESSOR binding)
+ * @param env Worker bindings (the PROCESSOR binding)
+ * @param config validated config (PROCESSOR_URL)
  * @param routingKey chooses the container instance (use the video id); ignored with PROCESSOR_URL
  * @throws Error when neither PROCESSOR_URL nor PROCESSOR is configured (the env check refuses this earlier)
  */
-export function getProcessor(env: Env, routingKey = ""): Processor {
-  const loaded = loadConfig(env);
-  const base = loaded.ok ? loaded.config.processorUrl : undefined;
+export function getProcessor(env: Env, config: Pick<Config, "processorUrl">, routingKey = ""): Processor {
+  const base = config.processorUrl;
   if (base) {
     return {
       async fetch(request) {

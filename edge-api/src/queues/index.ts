@@ -7,8 +7,8 @@
  * that message only. With an invalid env the whole batch is retried in 60 s (fail closed).
  */
 import { createDeps, type Deps } from "../context.ts";
-import { loadConfig, type Env } from "../env.ts";
-import { createLogger, errorFields } from "../log.ts";
+import { ConfigError, loadConfig, type Config, type Env } from "../env.ts";
+import { createLogger, errorFields } from "../../../runtime/log.ts";
 import { consumeEvent } from "./events-consumer.ts";
 import { consumeExtractDeadLetter } from "./extract-dlq-consumer.ts";
 import { consumeExtract } from "./extract-consumer.ts";
@@ -44,14 +44,17 @@ function envelopeType(body: unknown): string | undefined {
 
 /** `queue()` export of the Worker. */
 export async function handleQueue(batch: MessageBatch<unknown>, env: Env, _ctx: ExecutionContext): Promise<void> {
-  const loaded = loadConfig(env);
-  const log = createLogger({ queue: batch.queue }, loaded.ok ? loaded.config.logLevel : "info");
-  if (!loaded.ok) {
-    log.error("server misconfigured: batch retried", { problems: loaded.problems });
+  let config: Config;
+  try {
+    config = loadConfig(env);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    createLogger({ queue: batch.queue }).error("server misconfigured: batch retried", { problems: err.problems });
     batch.retryAll({ delaySeconds: 60 });
     return;
   }
-  const deps = createDeps(env, loaded.config, log);
+  const log = createLogger({ queue: batch.queue }, { minLevel: config.logLevel });
+  const deps = createDeps(env, config, log);
   const deadLetter = batch.queue.endsWith(DLQ_SUFFIX);
   const consumers = deadLetter ? DLQ_CONSUMERS : CONSUMERS;
   for (const message of batch.messages) {

@@ -1,6 +1,6 @@
 /**
- * The authorisation matrix of issue 5 as data: every `/v1` route of the OpenAPI document × every kind of
- * credential, with the expected status. tests/workers/authz-matrix.test.ts runs it, records each case for
+ * The authorisation matrix as data: every `/v1` route of the OpenAPI document × every kind of
+ * credential, with the expected status. tests/workers/routes/authz-matrix.test.ts runs it, records each case for
  * `npm run audit:security` (tests/support/audit.ts) and keeps the rows in {@link matrixResults}
  * ({@link formatMatrix} prints them).
  *

@@ -6,12 +6,20 @@ import { createExecutionContext, createMessageBatch, getQueueResult, type D1Migr
 import { env, exports } from "cloudflare:workers";
 import { inject } from "vitest";
 import { videos } from "../../../schema/db.ts";
+import {
+  extractSnapshotErrorMessage,
+  extractSnapshotMessage,
+  extractSnapshotProcessingMessage,
+  extractSnapshotSuccessMessage,
+  type ExtractSnapshotEvent,
+  type ExtractSnapshotMessage,
+} from "../../../schema/messages/index.ts";
 import { archiveObjectKey, manifestObjectKey, s3Uri } from "../../../schema/object-keys.ts";
 import { SAMPLE_SOURCE_FACTS } from "../fixtures.ts";
 import type { ExtractionOptions } from "../../../schema/extraction-options.ts";
 import type { VideoStatus } from "../../../schema/video-status.ts";
 import { createDb } from "../../../edge-api/src/db.ts";
-import type { Env } from "../../../edge-api/src/env.ts";
+import { ConfigError, loadConfig, type Config, type Env } from "../../../edge-api/src/env.ts";
 import worker from "../../../edge-api/src/index.ts";
 import type { Scenario } from "../stand-in-processor.ts";
 
@@ -19,6 +27,19 @@ import type { Scenario } from "../stand-in-processor.ts";
 export type TestEnv = Env & { TEST_MIGRATIONS: D1Migration[]; EMAIL_SINK: Fetcher };
 export const testEnv = env as unknown as TestEnv;
 export const db = createDb(testEnv.DB);
+
+/**
+ * {@link loadConfig} as a result, for assertions on valid and invalid envs.
+ * @throws what loadConfig throws other than ConfigError
+ */
+export function checkConfig(candidate: Env): { ok: true; config: Config } | { ok: false; problems: readonly string[] } {
+  try {
+    return { ok: true, config: loadConfig(candidate) };
+  } catch (err) {
+    if (err instanceof ConfigError) return { ok: false, problems: err.problems };
+    throw err;
+  }
+}
 
 export const BASE = "http://127.0.0.1:8787";
 const self = (exports as unknown as { default: Fetcher }).default;
@@ -124,12 +145,17 @@ export function processorEvent(
     },
     MSG_EXTRACT_SNAPSHOT_ERROR: { errorMessage: "The file is not a video.", errorDescription: "ffprobe failed" },
   };
-  return {
-    type,
-    sender: "VIDEO_IMAGE_PROCESSOR_SERVICE",
-    target: "VIDEO_API_SERVICE",
-    payload: { ...ref, ...defaults[type], ...extra },
-  };
+  const build = {
+    MSG_EXTRACT_SNAPSHOT_PROCESSING: extractSnapshotProcessingMessage,
+    MSG_EXTRACT_SNAPSHOT_SUCCESS: extractSnapshotSuccessMessage,
+    MSG_EXTRACT_SNAPSHOT_ERROR: extractSnapshotErrorMessage,
+  }[type] as (payload: unknown) => ExtractSnapshotEvent;
+  return build({ ...ref, ...defaults[type], ...extra });
+}
+
+/** The MSG_EXTRACT_SNAPSHOT of one attempt (options: keyframes). */
+export function extractJobMessage(ref: { videoId: string; userId: string; attempt: number }): ExtractSnapshotMessage {
+  return extractSnapshotMessage({ ...ref, options: { mode: "keyframes" } });
 }
 
 /** Polls `fn` until it returns a truthy value (default 10 s). */

@@ -4,7 +4,7 @@
  * stores only its SHA-256 (base64url) and the first characters (`start`), and answers the key once.
  *
  * Rules: who may call this is decided by the route (a signed-in session, not an API key: a key cannot mint
- * keys, edge-api/src/routes/create-api-key.ts). `expiresInDays` 1..365 (schema/api-keys.ts) or no expiry.
+ * keys, edge-api/src/routes/api-keys/create.ts). `expiresInDays` 1..365 (schema/api-keys.ts) or no expiry.
  */
 import type { CreateApiKeyRequest, CreatedApiKey } from "../../../../schema/api-keys.ts";
 import type { Auth } from "../../auth.ts";

@@ -7,9 +7,15 @@
 import { eq } from "drizzle-orm";
 import { API_KEY_PREFIX } from "../../../../schema/api-keys.ts";
 import { user } from "../../../../schema/db.ts";
-import type { Auth } from "../../auth.ts";
 import type { SessionUser } from "../../context.ts";
 import type { Database } from "../../db.ts";
+
+/** The part of the better-auth instance (../../auth.ts) this check uses. */
+export interface ApiKeyVerifier {
+  api: {
+    verifyApiKey(args: { body: { key: string } }): Promise<{ valid: boolean; key: { referenceId: string } | null }>;
+  };
+}
 
 /** Shape of every key the plugin generates here: the prefix and 64 ASCII letters. */
 const KEY_SHAPE = new RegExp(`^${API_KEY_PREFIX}[A-Za-z]{64}$`);
@@ -26,7 +32,7 @@ export function isApiKeyLike(value: string): boolean {
  * @returns the owner, or null when the key is malformed, unknown (revoked), disabled or expired
  * @throws Error on D1 failures (answered 500 by the app)
  */
-export async function verifyApiKey(auth: Auth, db: Database, key: string): Promise<SessionUser | null> {
+export async function verifyApiKey(auth: ApiKeyVerifier, db: Database, key: string): Promise<SessionUser | null> {
   if (!KEY_SHAPE.test(key)) return null;
   const result = await auth.api.verifyApiKey({ body: { key } });
   if (!result.valid || !result.key) return null;

@@ -18,7 +18,7 @@ import type { Stats } from "../../../../schema/api.ts";
 import { videos } from "../../../../schema/db.ts";
 import { VideoStatus } from "../../../../schema/video-status.ts";
 import type { Deps } from "../../context.ts";
-import { ERROR, SUCCESS } from "../videos/state-machine.ts";
+import { ERROR, SUCCESS } from "../../lifecycle/statuses.ts";
 
 /** Most succeeded videos whose durations are read for the percentiles (latest first). */
 export const MAX_DURATION_SAMPLES = 10_000;

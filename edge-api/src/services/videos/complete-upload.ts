@@ -2,25 +2,21 @@
  * Marks an upload complete and queues its first extraction attempt.
  *
  * Rules: a multipart upload is first assembled from the request's parts (./complete-multipart-upload.ts;
- * 400 / 409 `upload-parts-invalid` when they do not fit, the upload stays open). Then the source object must exist (HEAD, 409 `upload-incomplete` otherwise) with the declared size
- * (409 `upload-size-mismatch`, the record stays pending). The record moves PENDING → QUEUED (attempt 1)
- * with a conditional update; only the request that changed the row sends MSG_EXTRACT_SNAPSHOT. When the
- * send fails the row goes back to PENDING and the answer is 503. The queued attempt gets its lease
- * (now + JOB_LEASE_SECONDS, ./leases.ts) in the same update. A call on a video already queued,
- * processing or done returns it unchanged and sends nothing (idempotent).
+ * 400 / 409 `upload-parts-invalid` when they do not fit, the upload stays open). Then the source object
+ * must exist (HEAD, 409 `upload-incomplete` otherwise) with the declared size (409 `upload-size-mismatch`,
+ * the record stays pending). Then the lifecycle queues attempt 1 (../../lifecycle/transitions.ts); only
+ * the request that changed the row sends the job, a failed send reverts it (503). A call on a video
+ * already queued, processing or done returns it unchanged and sends nothing (idempotent).
  */
-import { and, eq } from "drizzle-orm";
 import type { CompletedPart, Video } from "../../../../schema/api.ts";
-import { videos } from "../../../../schema/db.ts";
 import type { Deps } from "../../context.ts";
-import { errorFields } from "../../log.ts";
 import { ProblemError } from "../../errors.ts";
+import { extractJob } from "../../lifecycle/extract-job.ts";
+import { PENDING } from "../../lifecycle/statuses.ts";
+import { queueAttempt, QueueSendError } from "../../lifecycle/transitions.ts";
 import { completeMultipartUpload } from "./complete-multipart-upload.ts";
-import { buildExtractMessage } from "./extract-message.ts";
-import { queuedLeaseExpiry } from "./lease-deadlines.ts";
 import { getVideoRow } from "./get-video.ts";
-import { toVideo } from "./serialize.ts";
-import { COMPLETE_FROM, QUEUED } from "./state-machine.ts";
+import { toVideo, type VideoRow } from "./serialize.ts";
 import { withStorage } from "./storage-problem.ts";
 
 /**
@@ -37,7 +33,7 @@ export async function completeUpload(
   parts?: readonly CompletedPart[],
 ): Promise<Video> {
   const row = await getVideoRow(deps, userId, videoId);
-  if (row.status !== COMPLETE_FROM) return toVideo(row);
+  if (row.status !== PENDING) return toVideo(row);
   if (row.uploadId && row.uploadPartSizeBytes) await completeMultipartUpload(deps, row, parts);
 
   const head = await withStorage("checking the upload", () =>
@@ -53,37 +49,16 @@ export async function completeUpload(
     );
   }
 
-  const now = new Date();
-  const [queued] = await deps.db
-    .update(videos)
-    .set({
-      status: QUEUED,
-      attempt: 1,
-      queuedAt: now,
-      updatedAt: now,
-      leaseExpiresAt: queuedLeaseExpiry(deps.config, now),
-      recoveries: 0,
-    })
-    .where(and(eq(videos.id, videoId), eq(videos.userId, userId), eq(videos.status, COMPLETE_FROM)))
-    .returning();
-  if (!queued) {
-    // A concurrent call queued it first: answer the current state, send nothing.
-    return toVideo(await getVideoRow(deps, userId, videoId));
-  }
-
+  let queued: VideoRow | undefined;
   try {
-    await deps.env.EXTRACT_QUEUE.send(buildExtractMessage(queued));
+    queued = await queueAttempt(deps, extractJob, row, "start");
   } catch (err) {
-    deps.log.error("extract queue send failed; reverting to pending", { videoId, ...errorFields(err) });
-    await deps.db
-      .update(videos)
-      .set({ status: COMPLETE_FROM, attempt: 0, queuedAt: null, leaseExpiresAt: null, updatedAt: new Date() })
-      .where(and(eq(videos.id, videoId), eq(videos.userId, userId), eq(videos.status, QUEUED), eq(videos.attempt, 1)));
+    if (!(err instanceof QueueSendError)) throw err;
     throw new ProblemError("service-unavailable", "The job queue is unavailable; complete the upload again shortly.", {
       headers: { "retry-after": "5" },
       cause: err,
     });
   }
-  deps.log.info("video queued", { videoId, attempt: 1 });
-  return toVideo(queued);
+  // Not queued: a concurrent call queued it first; answer the current state, send nothing.
+  return toVideo(queued ?? (await getVideoRow(deps, userId, videoId)));
 }

@@ -14,7 +14,7 @@ import { ProblemError } from "../../errors.ts";
 import { checkVideoType } from "./check-video-type.ts";
 import { startMultipartUpload } from "./start-multipart-upload.ts";
 import { toVideo } from "./serialize.ts";
-import { PENDING } from "./state-machine.ts";
+import { PENDING } from "../../lifecycle/statuses.ts";
 
 /**
  * @param userId owner of the new video

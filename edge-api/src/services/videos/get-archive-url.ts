@@ -9,7 +9,7 @@ import { ProblemError } from "../../errors.ts";
 import { zipContentDisposition } from "../../storage/s3.ts";
 import { getVideoRow } from "./get-video.ts";
 import type { VideoRow } from "./serialize.ts";
-import { SUCCESS } from "./state-machine.ts";
+import { SUCCESS } from "../../lifecycle/statuses.ts";
 
 /**
  * Signs a GET of the archive of `row` (which must be SUCCESS).

@@ -7,7 +7,7 @@ import { ProblemError } from "../../errors.ts";
 import { getVideoRow } from "./get-video.ts";
 import type { MultipartPlan } from "./plan-multipart-upload.ts";
 import type { VideoRow } from "./serialize.ts";
-import { PENDING } from "./state-machine.ts";
+import { PENDING } from "../../lifecycle/statuses.ts";
 
 /**
  * @returns the row, its UploadId and its part geometry

@@ -6,11 +6,15 @@
  */
 import { eq } from "drizzle-orm";
 import { user } from "../../../../schema/db.ts";
-import { SnapshotEmailMessage } from "../../../../schema/messages/index.ts";
+import {
+  sendSnapshotExtractionErrorMessage,
+  sendSnapshotExtractionSuccessMessage,
+  SnapshotEmailMessage,
+} from "../../../../schema/messages/index.ts";
 import type { Deps } from "../../context.ts";
 import { presignArchive } from "./get-archive-url.ts";
 import type { VideoRow } from "./serialize.ts";
-import { ERROR, SUCCESS } from "./state-machine.ts";
+import { ERROR, SUCCESS } from "../../lifecycle/statuses.ts";
 
 /**
  * @param video a record in SUCCESS or ERROR
@@ -39,29 +43,19 @@ export async function sendOutcomeEmail(deps: Deps, video: VideoRow): Promise<Sna
   let message: SnapshotEmailMessage;
   if (video.status === SUCCESS) {
     const link = await presignArchive(deps, video, deps.config.emailLinkTtlSeconds);
-    message = {
-      type: "MSG_SEND_SNAPSHOT_EXTRACTION_SUCCESS",
-      sender: "VIDEO_API_SERVICE",
-      target: "EMAIL_SERVICE",
-      payload: {
-        ...recipient,
-        imageCount: video.imageCount ?? 0,
-        zipSizeBytes: video.zipSizeBytes ?? 0,
-        downloadUrl: link.url,
-        downloadUrlExpiresAt: link.expiresAt,
-      },
-    };
+    message = sendSnapshotExtractionSuccessMessage({
+      ...recipient,
+      imageCount: video.imageCount ?? 0,
+      zipSizeBytes: video.zipSizeBytes ?? 0,
+      downloadUrl: link.url,
+      downloadUrlExpiresAt: link.expiresAt,
+    });
   } else {
-    message = {
-      type: "MSG_SEND_SNAPSHOT_EXTRACTION_ERROR",
-      sender: "VIDEO_API_SERVICE",
-      target: "EMAIL_SERVICE",
-      payload: {
-        ...recipient,
-        errorMessage: video.errorMessage ?? "The image extraction failed.",
-        errorDescription: video.errorDescription ?? "",
-      },
-    };
+    message = sendSnapshotExtractionErrorMessage({
+      ...recipient,
+      errorMessage: video.errorMessage ?? "The image extraction failed.",
+      errorDescription: video.errorDescription ?? "",
+    });
   }
   // Validate against the shared contract before it leaves: a bad message is a bug here, not downstream.
   await deps.env.EMAIL_QUEUE.send(SnapshotEmailMessage.parse(message));

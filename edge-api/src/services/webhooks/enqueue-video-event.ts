@@ -15,7 +15,7 @@ import { webhookDeliveries, webhookEndpoints } from "../../../../schema/db.ts";
 import { deliverWebhookMessage, type DeliverWebhookMessage, type WebhookEventType } from "../../../../schema/messages/index.ts";
 import type { Deps } from "../../context.ts";
 import { toVideo, type VideoRow } from "../videos/serialize.ts";
-import { ERROR, SUCCESS } from "../videos/state-machine.ts";
+import { ERROR, SUCCESS } from "../../lifecycle/statuses.ts";
 
 /**
  * `evt_` + 32 hex characters of SHA-256(videoId:attempt:type): the same event gets the same id on every

@@ -1,0 +1,104 @@
+/**
+ * A job kind: what the generic transitions (./transitions.ts, ./record-event.ts, ./leases.ts) need to know
+ * about one kind of job run by the processor. Each kind has its own table; the lifecycle columns of that
+ * table carry the same names in every kind ({@link JobRow}), the rest is the kind's own business
+ * (its progress and output columns, its messages, its notification).
+ */
+import type { SQL } from "drizzle-orm";
+import type { z } from "zod";
+import type { SQLiteColumn, SQLiteTable } from "drizzle-orm/sqlite-core";
+import type { Config, Env } from "../env.ts";
+import type { Deps } from "../context.ts";
+
+/** The lifecycle columns every job table has, by their drizzle property names. */
+export interface JobRow {
+  id: string;
+  /** Owner; every update is scoped to it. */
+  userId: string;
+  status: string;
+  /** Run number of the job, 0 before the first one is queued. */
+  attempt: number;
+  /** Times the cron re-queued the job after an expired lease; back to 0 when a user queues it. */
+  recoveries: number;
+  /** Deadline of a queued or processing attempt (null otherwise). */
+  leaseExpiresAt: Date | null;
+  queuedAt: Date | null;
+  processingStartedAt: Date | null;
+  completedAt: Date | null;
+  updatedAt: Date;
+}
+
+/** A drizzle table with the {@link JobRow} columns. */
+export type JobTable = SQLiteTable & { [K in keyof JobRow]: SQLiteColumn };
+
+/** Identifies one attempt of one job. */
+export interface AttemptRef {
+  id: string;
+  userId: string;
+  attempt: number;
+}
+
+/** What a processor event does to its attempt: keeps it running, or ends it. */
+export type EventPhase = "processing" | "progress" | "success" | "error";
+
+/** Column values of an update: plain values or SQL expressions, by drizzle property name. */
+export type ColumnValues = Record<string, unknown | SQL>;
+
+/**
+ * @typeParam Row the table's row type
+ * @typeParam Event the processor events of the kind (PROCESSING, PROGRESS, SUCCESS, ERROR)
+ * @typeParam Job the queue message that runs one attempt
+ */
+export interface JobKind<Row extends JobRow, Event, Job> {
+  /** Name in logs, e.g. `extract`. */
+  name: string;
+  table: JobTable;
+  statuses: {
+    /** The first attempt is queued from this status. */
+    start: string;
+    queued: string;
+    processing: string;
+    success: string;
+    error: string;
+  };
+  /**
+   * The kind's columns an attempt writes (progress, results, error), each with its empty value: cleared
+   * whenever an attempt is queued, restored when that queueing is reverted.
+   */
+  attemptColumns: ColumnValues;
+  /** Schemas of the job message and of the events, validated on every queue message and NDJSON line. */
+  schemas: { job: z.ZodType<Job>; event: z.ZodType<Event> };
+  /** The queue that runs attempts, and the message of a row's current attempt. */
+  queue(env: Env): Queue<Job>;
+  jobMessage(row: Row): Job;
+  /** The attempt a job message runs. */
+  jobRef(job: Job): AttemptRef;
+  /** The queue the processor's events travel on (the job consumer relays them there). */
+  eventQueue(env: Env): Queue<Event>;
+  /** The attempt an event belongs to, and its phase. */
+  eventRef(event: Event): AttemptRef;
+  eventPhase(event: Event): EventPhase;
+  /**
+   * The kind's columns an event sets besides status, lease and times.
+   * @throws Error when the event cannot be applied (e.g. an object URI that does not parse)
+   */
+  eventColumns(deps: Deps, event: Event, now: Date): ColumnValues;
+  /** An ERROR event the API writes on the processor's behalf (sender API_SERVICE). */
+  errorEvent(ref: AttemptRef, errorMessage: string, errorDescription: string): Event;
+  /** errorDescription of a job failed by the cron after `recoveries` re-queues. */
+  leaseExpiredDescription(recoveries: number): string;
+  outputs: {
+    bucket(config: Config): string;
+    /** Object keys one attempt writes (deleted when a later attempt ends or the job is deleted). */
+    keys(ref: AttemptRef): string[];
+    /** Prefix every output key of the job starts with (a late SUCCESS never deletes outside it). */
+    prefix(ref: Omit<AttemptRef, "attempt">): string;
+    /** Object URIs a SUCCESS event points to. */
+    ofEvent(event: Event): string[];
+  };
+  /**
+   * Tells the owner an attempt ended (sent again for a redelivered final event: receivers deduplicate).
+   * @throws whatever the queues throw (the caller retries the event)
+   */
+  notify(deps: Deps, row: Row): Promise<void>;
+}

@@ -1,0 +1,86 @@
+/**
+ * The one path a processor event takes into the system (events consumer, dead-letter consumer, the
+ * cron's give-up):
+ *
+ * 1. apply it to its attempt (./transitions.ts `applyEvent`);
+ * 2. when an attempt ends (or a final event is redelivered), notify the owner (the kind's `notify`;
+ *    receivers deduplicate);
+ * 3. a SUCCESS for a job whose row no longer exists (deleted while processing) gets the outputs it points
+ *    to deleted, only under the job's own prefix;
+ * 4. when attempt N ends, the outputs of attempts 1..N−1 are deleted (best effort), and a late SUCCESS of
+ *    an older attempt gets its own outputs deleted: an attempt superseded by a recovery may have stored
+ *    them before its processor died. No attempt before the current one can have succeeded (SUCCESS is
+ *    final), so nothing a user can download is removed.
+ */
+import { eq } from "drizzle-orm";
+import { parseS3Uri } from "../../../schema/object-keys.ts";
+import type { Deps } from "../context.ts";
+import { StorageError } from "../storage/s3.ts";
+import type { AttemptRef, JobKind, JobRow } from "./job-kind.ts";
+import { deleteObjects, type StoredObject } from "./purge-video-objects.ts";
+import { applyEvent, isFinal, type ApplyResult } from "./transitions.ts";
+
+/**
+ * @param event a validated processor event of `kind`
+ * @param opts.leaseExpiredBefore see `applyEvent` (used by the cron)
+ * @returns what `applyEvent` did and the row after it
+ * @throws Error on D1, queue or storage failures (the caller retries the event; every step is idempotent)
+ */
+export async function recordEvent<Row extends JobRow, Event>(
+  deps: Deps,
+  kind: JobKind<Row, Event, unknown>,
+  event: Event,
+  opts: { leaseExpiredBefore?: Date } = {},
+): Promise<ApplyResult<Row>> {
+  const outcome = await applyEvent(deps, kind, event, opts);
+  const phase = kind.eventPhase(event);
+  const ref = kind.eventRef(event);
+  deps.log.info("processor event handled", { job: kind.name, phase, result: outcome.result, status: outcome.row?.status });
+  if (!isFinal(phase)) return outcome;
+  if (outcome.result !== "ignored") {
+    await kind.notify(deps, outcome.row);
+    if (ref.attempt > 1) await discardAttempts(deps, kind, outcome.row, 1, ref.attempt - 1);
+  } else if (phase === "success" && !outcome.row) {
+    await discardOutputOfDeletedJob(deps, kind, event);
+  } else if (phase === "success" && outcome.row && ref.attempt < outcome.row.attempt) {
+    await discardAttempts(deps, kind, outcome.row, ref.attempt, ref.attempt);
+  }
+  return outcome;
+}
+
+/**
+ * Deletes the outputs of attempts `from..to` of `row`, all older than its current attempt. Best effort:
+ * objects left are logged, and the job's deletion purges every attempt later.
+ */
+async function discardAttempts(deps: Deps, kind: JobKind<JobRow, unknown, unknown>, row: JobRow, from: number, to: number) {
+  if (to >= row.attempt) return;
+  const bucket = kind.outputs.bucket(deps.config);
+  const objects: StoredObject[] = [];
+  for (let attempt = Math.max(1, from); attempt <= to; attempt++) {
+    for (const key of kind.outputs.keys({ id: row.id, userId: row.userId, attempt })) objects.push({ bucket, key });
+  }
+  const left = await deleteObjects(deps, objects);
+  if (left.length > 0) deps.log.warn("output of superseded attempts not deleted", { job: kind.name, id: row.id, left: left.length });
+}
+
+/**
+ * Deletes the outputs a SUCCESS event points to when no row of its job exists at all (under any owner).
+ * Objects outside the kind's bucket or the job's prefix are left alone.
+ * @throws StorageError when an object could not be deleted (the caller retries the event)
+ */
+async function discardOutputOfDeletedJob<Event>(deps: Deps, kind: JobKind<JobRow, Event, unknown>, event: Event) {
+  const ref: AttemptRef = kind.eventRef(event);
+  const [exists] = await deps.db.select({ id: kind.table.id }).from(kind.table).where(eq(kind.table.id, ref.id)).limit(1);
+  if (exists) return;
+  const bucket = kind.outputs.bucket(deps.config);
+  const prefix = kind.outputs.prefix(ref);
+  const objects: StoredObject[] = [];
+  for (const uri of kind.outputs.ofEvent(event)) {
+    const object = parseS3Uri(uri);
+    if (object.bucket === bucket && object.key.startsWith(prefix)) objects.push(object);
+    else deps.log.warn("late SUCCESS points outside the job's prefix; left alone", { job: kind.name, id: ref.id, bucket: object.bucket });
+  }
+  const left = await deleteObjects(deps, objects);
+  if (left.length > 0) throw new StorageError(`${left.length} object(s) of deleted ${kind.name} job ${ref.id} not deleted`);
+  deps.log.info("output of a deleted job removed", { job: kind.name, id: ref.id, userId: ref.userId, attempt: ref.attempt, objects: objects.length });
+}

@@ -1,0 +1,219 @@
+/**
+ * The transitions of a job (./job-kind.ts), each one conditional D1 update through {@link updateJob}:
+ * `WHERE id = ? AND user_id = ? AND status IN (…) [AND attempt = ?] [AND lease_expires_at < ?]`, so
+ * concurrent or redelivered requests, events and cron runs cannot move a job backwards.
+ *
+ * - queue an attempt ({@link queueAttempt}): from the start status (complete), ERROR (retry) or an active
+ *   status past its lease (recovery), with attempt + 1 and a fresh lease; then the job message is sent,
+ *   and a failed send reverts exactly the columns the transition set;
+ * - apply a processor event ({@link applyEvent}): PROCESSING/PROGRESS renew the lease, SUCCESS/ERROR end
+ *   the attempt; an event of another attempt changes nothing, a final event the row already shows is a
+ *   redelivery.
+ *
+ * Leases (docs/architecture.md "Leases"): a queued attempt gets now + JOB_LEASE_SECONDS (waiting in the
+ * queue behind other jobs, the consumer's backoff, a container start); every PROCESSING or PROGRESS event
+ * renews it to now + PROCESSING_LEASE_SECONDS (which exceeds PROCESSOR_IDLE_TIMEOUT_SECONDS, so the
+ * consumer gives up on a silent stream before the cron declares the attempt dead); SUCCESS/ERROR clear it.
+ */
+import { and, eq, inArray, lt, sql } from "drizzle-orm";
+import type { Config } from "../env.ts";
+import type { Deps } from "../context.ts";
+import { errorFields } from "../../../runtime/log.ts";
+import type { AttemptRef, ColumnValues, EventPhase, JobKind, JobRow } from "./job-kind.ts";
+
+/** Conditions of a transition besides the job's id and owner. */
+export interface Guard {
+  /** Statuses the job must be in. */
+  from: readonly string[];
+  /** The attempt the job must be at. */
+  attempt?: number;
+  /** Only while the attempt's lease expired before this time. */
+  leaseExpiredBefore?: Date;
+}
+
+/**
+ * The one conditional update of a job row.
+ * @returns the row after the update, or undefined when the guard did not hold (nothing changed)
+ */
+export async function updateJob<Row extends JobRow>(
+  deps: Deps,
+  kind: JobKind<Row, unknown, unknown>,
+  job: Omit<AttemptRef, "attempt">,
+  guard: Guard,
+  set: ColumnValues,
+): Promise<Row | undefined> {
+  const t = kind.table;
+  const [row] = await deps.db
+    .update(t)
+    .set(set)
+    .where(
+      and(
+        eq(t.id, job.id),
+        eq(t.userId, job.userId),
+        inArray(t.status, [...guard.from]),
+        guard.attempt === undefined ? undefined : eq(t.attempt, guard.attempt),
+        guard.leaseExpiredBefore ? lt(t.leaseExpiresAt, guard.leaseExpiredBefore) : undefined,
+      ),
+    )
+    .returning();
+  return row as Row | undefined;
+}
+
+/** The row of a job, scoped to its owner; undefined when it does not exist. */
+export async function readJob<Row extends JobRow>(
+  deps: Deps,
+  kind: JobKind<Row, unknown, unknown>,
+  job: Omit<AttemptRef, "attempt">,
+): Promise<Row | undefined> {
+  const t = kind.table;
+  const [row] = await deps.db.select().from(t).where(and(eq(t.id, job.id), eq(t.userId, job.userId))).limit(1);
+  return row as Row | undefined;
+}
+
+/** Statuses in which an attempt is in flight (queued or running). */
+export function activeStatuses(kind: JobKind<JobRow, unknown, unknown>): readonly string[] {
+  return [kind.statuses.queued, kind.statuses.processing];
+}
+
+/** Lease deadline of an attempt queued at `now`, or processing at `now`. */
+export function leaseExpiry(config: Pick<Config, "jobLeaseSeconds" | "processingLeaseSeconds">, phase: "queued" | "processing", now: Date): Date {
+  const seconds = phase === "queued" ? config.jobLeaseSeconds : config.processingLeaseSeconds;
+  return new Date(now.getTime() + seconds * 1000);
+}
+
+/** The columns every queueing sets on top of the new status, attempt, recoveries and lease: one list for every path. */
+function resetAttemptColumns(kind: JobKind<JobRow, unknown, unknown>, now: Date): ColumnValues {
+  return { queuedAt: now, updatedAt: now, processingStartedAt: null, completedAt: null, ...kind.attemptColumns };
+}
+
+/** Why an attempt is queued: the first run (upload complete), a user's retry, or the cron's recovery. */
+export type QueueReason = "start" | "retry" | "recovery";
+
+/** Thrown by {@link queueAttempt} when the job message could not be sent (the row was reverted). */
+export class QueueSendError extends Error {
+  override name = "QueueSendError";
+}
+
+/**
+ * Queues a new attempt of `job` (attempt + 1) and sends its job message.
+ * @param job the row as read by the caller; the update holds only while status and attempt are unchanged
+ * @param reason `start` from the kind's start status, `retry` from ERROR (recoveries back to 0 for both),
+ *   `recovery` from an active status whose lease expired before `now` (recoveries + 1)
+ * @returns the queued row, or undefined when the row changed since it was read (nothing done)
+ * @throws QueueSendError when the send failed, after the row was restored
+ */
+export async function queueAttempt<Row extends JobRow, Job>(
+  deps: Deps,
+  kind: JobKind<Row, unknown, Job>,
+  job: Row,
+  reason: QueueReason,
+  now = new Date(),
+): Promise<Row | undefined> {
+  const guard: Guard =
+    reason === "start"
+      ? { from: [kind.statuses.start], attempt: job.attempt }
+      : reason === "retry"
+        ? { from: [kind.statuses.error], attempt: job.attempt }
+        : { from: activeStatuses(kind), attempt: job.attempt, leaseExpiredBefore: now };
+  const set: ColumnValues = {
+    ...resetAttemptColumns(kind, now),
+    status: kind.statuses.queued,
+    attempt: job.attempt + 1,
+    recoveries: reason === "recovery" ? job.recoveries + 1 : 0,
+    leaseExpiresAt: leaseExpiry(deps.config, "queued", now),
+  };
+  const queued = await updateJob(deps, kind, job, guard, set);
+  if (!queued) return undefined;
+  try {
+    await kind.queue(deps.env).send(kind.jobMessage(queued));
+  } catch (err) {
+    deps.log.error("job queue send failed; attempt reverted", { job: kind.name, id: job.id, reason, ...errorFields(err) });
+    const restore: ColumnValues = Object.fromEntries(Object.keys(set).map((k) => [k, (job as Record<string, unknown>)[k]]));
+    await updateJob(deps, kind, job, { from: [kind.statuses.queued], attempt: job.attempt + 1 }, { ...restore, updatedAt: new Date() });
+    throw new QueueSendError(`${kind.name} queue send failed`, { cause: err });
+  }
+  deps.log.info("job queued", { job: kind.name, id: job.id, attempt: queued.attempt, reason });
+  return queued;
+}
+
+/** What {@link applyEvent} did with an event, and the row after it (undefined when the job is gone). */
+export type ApplyResult<Row> =
+  | { result: "applied"; row: Row }
+  | { result: "redelivered"; row: Row }
+  | { result: "ignored"; row: Row | undefined };
+
+/** True for the phases that end an attempt. */
+export function isFinal(phase: EventPhase): boolean {
+  return phase === "success" || phase === "error";
+}
+
+/** Status an event of `phase` leads to. */
+function targetStatus(kind: JobKind<JobRow, unknown, unknown>, phase: EventPhase): string {
+  return phase === "success" ? kind.statuses.success : phase === "error" ? kind.statuses.error : kind.statuses.processing;
+}
+
+export type EventDecision = "apply" | "redelivered" | "ignore";
+
+/**
+ * What to do with an event given the row's current status and attempt.
+ * - `apply`: same attempt, and the row is queued or processing;
+ * - `redelivered`: a final event whose outcome the row already shows for that attempt (the caller sends
+ *   the notification again; receivers deduplicate);
+ * - `ignore`: another attempt, a PROCESSING or PROGRESS after the end, or no row.
+ */
+export function decideEvent(
+  kind: JobKind<JobRow, unknown, unknown>,
+  event: { phase: EventPhase; attempt: number },
+  row: { status: string; attempt: number } | null | undefined,
+): EventDecision {
+  if (!row || row.attempt !== event.attempt) return "ignore";
+  if (activeStatuses(kind).includes(row.status)) return "apply";
+  if (isFinal(event.phase) && row.status === targetStatus(kind, event.phase)) return "redelivered";
+  return "ignore";
+}
+
+/**
+ * Applies one processor event to its attempt: the status it leads to, the lease (renewed while running,
+ * cleared at the end), processing_started_at once, completed_at at the end, and the kind's own columns.
+ * @param opts.leaseExpiredBefore apply only while the lease expired before this time (the cron's ERROR: a
+ *   PROCESSING event that renewed the lease meanwhile wins)
+ * @throws Error on D1 failures, or what the kind's eventColumns throws (the caller retries the event)
+ */
+export async function applyEvent<Row extends JobRow, Event>(
+  deps: Deps,
+  kind: JobKind<Row, Event, unknown>,
+  event: Event,
+  opts: { leaseExpiredBefore?: Date } = {},
+): Promise<ApplyResult<Row>> {
+  const ref = kind.eventRef(event);
+  const phase = kind.eventPhase(event);
+  const now = new Date();
+  const updated = await updateJob(
+    deps,
+    kind,
+    ref,
+    { from: activeStatuses(kind), attempt: ref.attempt, leaseExpiredBefore: opts.leaseExpiredBefore },
+    {
+      ...kind.eventColumns(deps, event, now),
+      status: targetStatus(kind, phase),
+      updatedAt: now,
+      processingStartedAt: sql`coalesce(${kind.table.processingStartedAt}, ${now.getTime()})`,
+      ...(isFinal(phase) ? { completedAt: now, leaseExpiresAt: null } : { leaseExpiresAt: leaseExpiry(deps.config, "processing", now) }),
+    },
+  );
+  if (updated) return { result: "applied", row: updated };
+  const current = await readJob(deps, kind, ref);
+  if (current && decideEvent(kind, { phase, attempt: ref.attempt }, current) === "redelivered") {
+    return { result: "redelivered", row: current };
+  }
+  return { result: "ignored", row: current };
+}
+
+/** True while `attempt` is the job's current attempt and still queued or running: its job message should run. */
+export function isLiveAttempt(
+  kind: JobKind<JobRow, unknown, unknown>,
+  row: { status: string; attempt: number } | undefined,
+  attempt: number,
+): boolean {
+  return !!row && row.attempt === attempt && activeStatuses(kind).includes(row.status);
+}

@@ -1,0 +1,30 @@
+/** `POST /v1/webhooks/{id}/test`: send a signed `ping` event to the endpoint through the delivery queue. */
+import { createRoute } from "@hono/zod-openapi";
+import { WebhookDeliveryEnvelope, WebhookIdParams } from "../../../../schema/api.ts";
+import { sendTestEvent } from "../../services/webhooks/send-test-event.ts";
+import { WEBHOOK_NOT_FOUND } from "./get.ts";
+import { BEARER, problems, type App } from "../shared.ts";
+
+export const testWebhookRoute = createRoute({
+  method: "post",
+  path: "/v1/webhooks/{id}/test",
+  tags: ["webhooks"],
+  summary: "Send a test event",
+  description:
+    "Queues a `ping` event (`data.webhookId`), signed and retried like real events; follow it in `GET /v1/webhooks/{id}/deliveries`.",
+  security: BEARER,
+  request: { params: WebhookIdParams },
+  responses: {
+    202: { description: "Queued.", content: { "application/json": { schema: WebhookDeliveryEnvelope } } },
+    ...problems(401),
+    404: WEBHOOK_NOT_FOUND,
+    ...problems(503),
+  },
+});
+
+export function registerTestWebhook(app: App) {
+  app.openapi(testWebhookRoute, async (c) => {
+    const delivery = await sendTestEvent(c.var.deps, c.var.user.id, c.req.valid("param").id);
+    return c.json({ delivery }, 202);
+  });
+}

@@ -1,0 +1,184 @@
+/**
+ * The extract consumer against the stand-in processor (reached through PROCESSOR_URL, the processor
+ * seam): relaying NDJSON events to the events queue (observed in D1 once the Worker consumed them),
+ * 409 / 400 / 503 / network errors / truncated streams, backoff and the last-delivery ERROR.
+ */
+import { beforeAll, describe, expect, it } from "vitest";
+import { eq } from "drizzle-orm";
+import { videos } from "../../../schema/db.ts";
+import {
+  consumeExtract,
+  EXTRACT_MAX_DELIVERIES,
+  PROCESSOR_UNAVAILABLE,
+  retryDelaySeconds,
+} from "../../../edge-api/src/queues/extract-consumer.ts";
+import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
+import worker from "../../../edge-api/src/index.ts";
+import {
+  db,
+  emailsFor,
+  eventually,
+  extractJobMessage,
+  insertVideo,
+  processorJobs,
+  runQueue,
+  setScenario,
+  signUp,
+  testEnv,
+} from "../support/env.ts";
+
+import { createDeps } from "../../../edge-api/src/context.ts";
+import { loadConfig } from "../../../edge-api/src/env.ts";
+import { createLogger } from "../../../runtime/log.ts";
+
+const deps = () => {
+  return createDeps(testEnv, loadConfig(testEnv), createLogger({}, { minLevel: "error" }));
+};
+
+/** A queue message that records whether the consumer acked or retried it (and with which delay). */
+function recordingMessage(body: unknown, attempts: number) {
+  const message = {
+    id: crypto.randomUUID(),
+    timestamp: new Date(),
+    body,
+    attempts,
+    outcome: undefined as undefined | "ack" | { retry: QueueRetryOptions | undefined },
+    ack() {
+      message.outcome = "ack";
+    },
+    retry(options?: QueueRetryOptions) {
+      message.outcome = { retry: options };
+    },
+  };
+  return message;
+}
+
+let owner: Awaited<ReturnType<typeof signUp>>;
+beforeAll(async () => {
+  owner = await signUp("extract");
+});
+
+const row = async (id: string) => (await db.select().from(videos).where(eq(videos.id, id)))[0]!;
+
+const job = (videoId: string, attempt = 1) => extractJobMessage({ videoId, userId: owner.userId, attempt });
+
+const statusOf = async (id: string, status: string) => {
+  const r = await row(id);
+  return r.status === status ? r : undefined;
+};
+
+describe("extract consumer", () => {
+  it("posts the job and relays the streamed events until SUCCESS (acked)", async () => {
+    const id = await insertVideo(owner.userId);
+    const result = await runQueue("vidsnap-extract", [job(id)]);
+    expect(result.retryMessages).toEqual([]);
+    expect(result.explicitAcks).toHaveLength(1);
+    expect(await processorJobs(id)).toEqual([job(id)]);
+    const done = await eventually(() => statusOf(id, "VIDEO_IMAGE_EXTRACTION_SUCCESS"));
+    expect(done).toMatchObject({ attempt: 1, imageCount: 2, progress: 1 });
+  });
+
+  it("skips lines that are not JSON, not events, or of another job", async () => {
+    const id = await insertVideo(owner.userId);
+    await setScenario(id, "noisy");
+    const result = await runQueue("vidsnap-extract", [job(id)]);
+    expect(result.explicitAcks).toHaveLength(1);
+    await eventually(() => statusOf(id, "VIDEO_IMAGE_EXTRACTION_SUCCESS"));
+  });
+
+  it("relays a processor ERROR (bad video) and acks", async () => {
+    const id = await insertVideo(owner.userId);
+    await setScenario(id, "error");
+    expect((await runQueue("vidsnap-extract", [job(id)])).explicitAcks).toHaveLength(1);
+    const failed = await eventually(() => statusOf(id, "VIDEO_IMAGE_EXTRACTION_ERROR"));
+    expect(failed.errorMessage).toBe("The file is not a video we can read.");
+  });
+
+  it("409 (already running there) → acked, nothing changes", async () => {
+    const id = await insertVideo(owner.userId);
+    await setScenario(id, "duplicate");
+    const result = await runQueue("vidsnap-extract", [job(id)]);
+    expect(result.explicitAcks).toHaveLength(1);
+    expect(result.retryMessages).toEqual([]);
+    expect((await row(id)).status).toBe("VIDEO_IMAGE_EXTRACTION_QUEUED");
+  });
+
+  it("503 → retried with exponential backoff (10·2^(n−1) s, capped at 300 s)", async () => {
+    const id = await insertVideo(owner.userId);
+    await setScenario(id, "busy");
+    const result = await runQueue("vidsnap-extract", [job(id)]);
+    expect(result.explicitAcks).toEqual([]);
+    expect(result.retryMessages).toEqual([{ msgId: expect.any(String) }]);
+    // getQueueResult does not report retry delays: hand the consumer a message that records them.
+    for (const attempts of [1, 2, 3]) {
+      const message = recordingMessage(job(id), attempts);
+      await consumeExtract(message, deps());
+      expect(message.outcome).toEqual({ retry: { delaySeconds: 10 * 2 ** (attempts - 1) } });
+    }
+    expect(retryDelaySeconds(1)).toBe(10);
+    expect(retryDelaySeconds(6)).toBe(300);
+    expect(retryDelaySeconds(20)).toBe(300);
+    expect((await row(id)).status).toBe("VIDEO_IMAGE_EXTRACTION_QUEUED");
+  });
+
+  it("503 on the last delivery → ERROR 'processor unavailable' sent, acked, error email", async () => {
+    expect(EXTRACT_MAX_DELIVERIES).toBe(4); // max_retries = 3 in wrangler.toml
+    const id = await insertVideo(owner.userId);
+    await setScenario(id, "busy");
+    const result = await runQueue("vidsnap-extract", [job(id)], { attempts: EXTRACT_MAX_DELIVERIES });
+    expect(result.explicitAcks).toHaveLength(1);
+    expect(result.retryMessages).toEqual([]);
+    const failed = await eventually(() => statusOf(id, "VIDEO_IMAGE_EXTRACTION_ERROR"));
+    expect(failed.errorMessage).toBe(PROCESSOR_UNAVAILABLE);
+    expect(failed.errorDescription).toContain("HTTP 503");
+    const email = await eventually(async () => (await emailsFor(id))[0]);
+    expect(email.type).toBe("MSG_SEND_SNAPSHOT_EXTRACTION_ERROR");
+  });
+
+  it("a stream that ends without SUCCESS/ERROR → events relayed so far, message retried", async () => {
+    const id = await insertVideo(owner.userId);
+    await setScenario(id, "truncated");
+    const message = recordingMessage(job(id), 2);
+    await consumeExtract(message, deps());
+    expect(message.outcome).toEqual({ retry: { delaySeconds: 20 } });
+    await eventually(() => statusOf(id, "VIDEO_IMAGE_EXTRACTION_PROCESSING"));
+  });
+
+  it("400 (processor refuses the envelope) → ERROR sent, acked", async () => {
+    const id = await insertVideo(owner.userId);
+    await setScenario(id, "bad-request");
+    const result = await runQueue("vidsnap-extract", [job(id)]);
+    expect(result.explicitAcks).toHaveLength(1);
+    const failed = await eventually(() => statusOf(id, "VIDEO_IMAGE_EXTRACTION_ERROR"));
+    expect(failed.errorMessage).toBe("The image processor refused the job");
+  });
+
+  it("an unreachable processor → retried", async () => {
+    const id = await insertVideo(owner.userId);
+    const batch = createMessageBatch("vidsnap-extract", [{ id: "m1", timestamp: new Date(), attempts: 1, body: job(id) }]);
+    const ctx = createExecutionContext();
+    // A port nothing listens on (discard): connection refused. (workerd logs an "uncaught exception:
+    // Network connection lost" line for any refused POST with a body, even when the caller catches it.)
+    await worker.queue(batch, { ...testEnv, PROCESSOR_URL: "http://127.0.0.1:9" }, ctx);
+    const result = await getQueueResult(batch, ctx);
+    expect(result.retryMessages).toEqual([{ msgId: "m1" }]);
+    expect(result.explicitAcks).toEqual([]);
+  });
+
+  it("invalid envelopes are acked without calling the processor", async () => {
+    const id = await insertVideo(owner.userId);
+    const bad = { ...job(id), sender: "EMAIL_SERVICE" };
+    const result = await runQueue("vidsnap-extract", [bad, { ...job(id), payload: { videoId: id } }]);
+    expect(result.explicitAcks).toHaveLength(2);
+    expect(await processorJobs(id)).toEqual([]);
+  });
+
+  it("a stale job (record at another attempt, finished, or deleted) is acked without calling the processor", async () => {
+    const newer = await insertVideo(owner.userId, { attempt: 2 });
+    const finished = await insertVideo(owner.userId, { status: "VIDEO_IMAGE_EXTRACTION_SUCCESS" });
+    const missing = crypto.randomUUID();
+    const result = await runQueue("vidsnap-extract", [job(newer, 1), job(finished, 1), job(missing, 1)]);
+    expect(result.explicitAcks).toHaveLength(3);
+    for (const id of [newer, finished, missing]) expect(await processorJobs(id)).toEqual([]);
+  });
+});
