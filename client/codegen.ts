@@ -1,7 +1,7 @@
 /**
  * Turns the OpenAPI document of edge-api (`/openapi.json`, committed as client/openapi.json) into the
  * TypeScript declarations of client/src/openapi.d.ts, with openapi-typescript's API. Shared by
- * `npm run client:generate` (scripts/generate-client.ts) and the freshness test
+ * `npm run client:generate` (tools/generate-client.ts) and the freshness test
  * (tests/cli/client-generated.test.ts), so both produce byte-identical output. Build-time only: the
  * runtime client (client/src) never imports it.
  */

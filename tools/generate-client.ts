@@ -8,7 +8,7 @@
  *   4. stops wrangler and prints what changed.
  * PUBLIC_BASE_URL keeps wrangler.toml's value, so `servers` matches what the workers tests serve.
  * Exit code 0 on success, 1 when wrangler does not serve the document within 120 s or it cannot be read.
- * The freshness tests (tests/workers/openapi-client.test.ts, tests/cli/client-generated.test.ts) fail
+ * The freshness tests (tests/workers/routes/openapi-client.test.ts, tests/cli/client-generated.test.ts) fail
  * until this is run after an API change.
  */
 import { spawn } from "node:child_process";

@@ -85,7 +85,7 @@ export interface Env {
   /** `debug` | `info` | `warn` | `error` (default `info`). */
   LOG_LEVEL?: string;
   /**
-   * Fault injection for the chaos harness (scripts/lib/chaos): comma list of `extract`, `events`, `email`;
+   * Fault injection for the chaos harness (tools/chaos): comma list of `extract`, `events`, `email`;
    * every message sent to those queues is sent twice (event copies delayed, so they arrive out of order).
    * Refused unless ENVIRONMENT=local.
    */

@@ -1,6 +1,6 @@
 /**
  * The web dashboard (web/, served by edge-api as Workers static assets) in Debian's Chromium, driven by
- * playwright-core, against a real local stack (scripts/lib/stack.ts on free ports: S3 server, D1, processor
+ * playwright-core, against a real local stack (tools/stack/stack.ts on free ports: S3 server, D1, processor
  * with ffmpeg, wrangler dev). Steps, in order, one user:
  *   sign-up (session in an HttpOnly cookie, nothing in web storage) → a file of the wrong type is refused
  *   before any request → upload a real video (single presigned PUT, throttled uplink: the bar moves) with

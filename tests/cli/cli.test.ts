@@ -1,6 +1,6 @@
 /**
  * The `vidsnap` command line run as a child process (cli/bin/vidsnap.mjs, the package's
- * bin) against ONE real local stack (scripts/lib/stack.ts on free ports, own data folder): sign-up and
+ * bin) against ONE real local stack (tools/stack/stack.ts on free ports, own data folder): sign-up and
  * the saved credentials, upload --wait of a real video, ls / status / images with --json, download of a
  * real ZIP checked against the image list, and the documented exit codes (2 usage, 3 not signed in or
  * token refused, 4 not found, 5 conflict / not ready, 6 network).

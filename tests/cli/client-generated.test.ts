@@ -1,7 +1,7 @@
 /**
  * client/src/openapi.d.ts must be exactly what openapi-typescript generates from
  * the committed client/openapi.json (client/codegen.ts, the same code `npm run client:generate` runs).
- * tests/workers/openapi-client.test.ts checks that client/openapi.json equals the served document.
+ * tests/workers/routes/openapi-client.test.ts checks that client/openapi.json equals the served document.
  */
 import { readFileSync } from "node:fs";
 import path from "node:path";

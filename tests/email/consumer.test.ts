@@ -1,6 +1,6 @@
 /**
  * The email consumer end to end inside workerd: queue batch → D1 dedup → Postmark (a real HTTP mock on
- * 127.0.0.1, see tests/support/postmark-server.ts) → ack/retry per message.
+ * 127.0.0.1, see tools/stack/postmark-server.ts) → ack/retry per message.
  */
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { drizzle } from "drizzle-orm/d1";

@@ -136,7 +136,7 @@ export async function deliver(
   return { result, ids: messages.map((m) => m.id), retries };
 }
 
-/** One `POST /email` as recorded by the mock (see `tests/support/postmark-server.ts`). */
+/** One `POST /email` as recorded by the mock (see `tools/stack/postmark-server.ts`). */
 export interface MockRequest {
   receivedAt: string;
   headers: Record<string, string>;

@@ -1,5 +1,5 @@
 /**
- * Vitest global setup (Node side): starts the real, SigV4-verifying S3 server (scripts/lib/s3-server.ts)
+ * Vitest global setup (Node side): starts the real, SigV4-verifying S3 server (tools/stack/s3-server.ts)
  * and the stand-in processor on free loopback ports, hands their URLs to the Worker config through
  * `provide` (read with `inject` in vitest.config.mts), and stops both at the end.
  */

@@ -1,5 +1,5 @@
 /**
- * `npm run audit:security`: runs the authorisation matrix (tests/workers/authz-matrix.test.ts, in
+ * `npm run audit:security`: runs the authorisation matrix (tests/workers/routes/authz-matrix.test.ts, in
  * workerd) and the processor's hostile-input corpus (tests/processor/hostile.test.ts, real ffmpeg), then
  * prints one table per suite: case, expected, got, result. Exit code 1 on any mismatch, any failed test
  * (a failed test without a recorded row becomes a row of its own) or a suite that recorded nothing.

@@ -1,5 +1,5 @@
 /**
- * Fault injection for the local chaos harness (scripts/lib/chaos, `npm run chaos`): makes Cloudflare Queues'
+ * Fault injection for the local chaos harness (tools/chaos, `npm run chaos`): makes Cloudflare Queues'
  * at-least-once delivery as bad as it may get, by sending every message twice.
  *
  * Enabled only by `CHAOS_DUPLICATE_DELIVERIES` (comma list of `extract`, `events`, `email`), which

@@ -5,7 +5,7 @@
  * server: tampered, expired, and used for another object. Every refusal is checked for its status and for a
  * body that names nothing of the owner's data.
  * The expectations live in ../support/authz-matrix.ts; each case is recorded for `npm run audit:security`
- * (tests/support/audit.ts).
+ * (tools/audit/record.ts).
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { eq } from "drizzle-orm";

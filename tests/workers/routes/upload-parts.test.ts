@@ -1,6 +1,6 @@
 /**
  * Multipart uploads of large files, against the real SigV4-verifying S3 server of
- * ./global-setup.ts (with S3's multipart checks, scripts/lib/s3-multipart-shim.ts). The test config
+ * ./global-setup.ts (with S3's multipart checks, tools/stack/s3-multipart-shim.ts). The test config
  * (./vitest.config.mts) sets MULTIPART_THRESHOLD_BYTES = 8 MiB and MULTIPART_PART_SIZE_BYTES = 5 MiB.
  *
  * Covers: PUT below / MULTIPART above the threshold; presigned part URLs → PUT real bytes → ListParts →

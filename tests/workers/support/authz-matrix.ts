@@ -1,7 +1,7 @@
 /**
  * The authorisation matrix as data: every `/v1` route of the OpenAPI document × every kind of
  * credential, with the expected status. tests/workers/routes/authz-matrix.test.ts runs it, records each case for
- * `npm run audit:security` (tests/support/audit.ts) and keeps the rows in {@link matrixResults}
+ * `npm run audit:security` (tools/audit/record.ts) and keeps the rows in {@link matrixResults}
  * ({@link formatMatrix} prints them).
  *
  * Adding a route: give it an owner expectation in {@link OWNER_EXPECTATIONS}; a route with a path parameter
