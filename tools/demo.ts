@@ -58,17 +58,23 @@ let starting: Promise<StackHandle> | undefined;
 const stackLog: string[] = [];
 let exitCode = 1;
 
+/** Stops the stack this run started (once it is up; nothing when it used a running one). Same promise for every caller. */
+let stopping: Promise<void> | undefined;
+const stopStack = () =>
+  (stopping ??= (starting ?? Promise.resolve(undefined)).then(
+    (s) => s?.stop(),
+    () => undefined, // startStack failed: it stopped what it had started
+  ));
+
 // Ctrl-C (or SIGTERM): the stack's components run in their own process groups (tools/stack/stack.ts), so
-// they would outlive the demo and keep its ports; stop them first (once started). A second Ctrl-C exits at once.
-let interrupted = false;
+// they would outlive the demo and keep its ports; stop them first. A second Ctrl-C exits at once.
+let interruptedCode: number | undefined;
 for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
   process.on(signal, () => {
-    if (interrupted) process.exit(code);
-    interrupted = true;
+    if (interruptedCode !== undefined) process.exit(code);
+    interruptedCode = code;
     console.error(`\n${signal}: stopping the demo${starting ? " and its stack" : ""}…`);
-    void (starting ?? Promise.resolve(undefined))
-      .then((s) => s?.stop(), () => undefined)
-      .finally(() => process.exit(code));
+    void stopStack().finally(() => process.exit(code));
   });
 }
 
@@ -137,9 +143,11 @@ try {
   const apiFlag = ctx.apiUrl === apiBaseUrl() ? "" : ` --api-url ${ctx.apiUrl}`;
   console.log(`cli:     npm run vidsnap -- login${apiFlag} --email ${DEMO_USER.email} --password ${DEMO_USER.password}, then npm run vidsnap -- ls${apiFlag}`);
 } catch (err) {
-  console.error(`demo failed: ${describeError(err).message}`);
-  if (stackLog.length) console.error(`last lines of the stack's log:\n${stackLog.join("\n")}`);
+  if (interruptedCode === undefined) {
+    console.error(`demo failed: ${describeError(err).message}`);
+    if (stackLog.length) console.error(`last lines of the stack's log:\n${stackLog.join("\n")}`);
+  }
 } finally {
-  await stack?.stop();
+  await stopStack();
 }
-process.exit(exitCode);
+process.exit(interruptedCode ?? exitCode);
