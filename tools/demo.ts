@@ -1,8 +1,9 @@
 /**
  * `npm run demo -- [video file] [--every N | --keyframes]`: the main job, done with the `vidsnap` CLI's
  * command functions (cli/src/commands, in-process: the same code `npm run vidsnap` runs).
- * Uses the running local stack at VIDSNAP_API_URL (default http://127.0.0.1:8787) or starts one for
- * the run; signs in (or up) a demo user, uploads the file with a progress bar, follows the extraction,
+ * Uses the running local stack at VIDSNAP_API_URL (default http://127.0.0.1:8787, or the port VIDSNAP_API_PORT)
+ * or starts one for the run (on VIDSNAP_API_PORT, VIDSNAP_PROCESSOR_PORT, VIDSNAP_S3_PORT, data in VIDSNAP_DATA_DIR,
+ * like `npm start`); signs in (or up) a demo user, uploads the file with a progress bar, follows the extraction,
  * lists the images, downloads the ZIP into the current folder, checks it, and prints image count and
  * timestamps, ZIP size, time taken and the email that was sent (recorded locally).
  * The demo user's token is kept in `<data dir>/demo-config` so your own `vidsnap login` is untouched.
@@ -35,8 +36,11 @@ if (everyAt >= 0) {
 const positional = args.filter((a) => !a.startsWith("--"));
 const io = processIO(); // cwd = INIT_CWD (where `npm run demo` was typed)
 const file = path.resolve(io.cwd, positional[0] ?? path.join(REPO_ROOT, "samples/display-dual-monitors.webm"));
-const baseUrl = process.env.VIDSNAP_API_URL ?? apiBaseUrl();
-const dataDir = process.env.VIDSNAP_DATA_DIR ?? path.join(REPO_ROOT, ".data");
+// The same settings as `npm start` (tools/stack/start.ts), so the demo finds that stack, or starts its own there.
+const envPort = (name: string) => (process.env[name] ? Number(process.env[name]) : undefined);
+const apiPort = envPort("VIDSNAP_API_PORT");
+const baseUrl = process.env.VIDSNAP_API_URL ?? apiBaseUrl(apiPort);
+const dataDir = path.resolve(process.env.VIDSNAP_DATA_DIR ?? path.join(REPO_ROOT, ".data"));
 
 async function isUp(url: string) {
   try {
@@ -49,11 +53,45 @@ async function isUp(url: string) {
 }
 
 let stack: StackHandle | undefined;
+let starting: Promise<StackHandle> | undefined;
+/** The last lines the stack's components printed, shown when the demo fails. */
+const stackLog: string[] = [];
 let exitCode = 1;
+
+/** Stops the stack this run started (once it is up; nothing when it used a running one). Same promise for every caller. */
+let stopping: Promise<void> | undefined;
+const stopStack = () =>
+  (stopping ??= (starting ?? Promise.resolve(undefined)).then(
+    (s) => s?.stop(),
+    () => undefined, // startStack failed: it stopped what it had started
+  ));
+
+// Ctrl-C (or SIGTERM): the stack's components run in their own process groups (tools/stack/stack.ts), so
+// they would outlive the demo and keep its ports; stop them first. A second Ctrl-C exits at once.
+let interruptedCode: number | undefined;
+for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
+  process.on(signal, () => {
+    if (interruptedCode !== undefined) process.exit(code);
+    interruptedCode = code;
+    console.error(`\n${signal}: stopping the demo${starting ? " and its stack" : ""}…`);
+    void stopStack().finally(() => process.exit(code));
+  });
+}
+
 try {
   if (!(await isUp(baseUrl))) {
     console.log(`No stack at ${baseUrl}: starting one for this run…`);
-    stack = await startStack({ log: () => undefined });
+    starting = startStack({
+      dataDir,
+      apiPort,
+      processorPort: envPort("VIDSNAP_PROCESSOR_PORT"),
+      s3Port: envPort("VIDSNAP_S3_PORT"),
+      log: (line) => {
+        stackLog.push(line);
+        if (stackLog.length > 30) stackLog.shift();
+      },
+    });
+    stack = await starting;
   }
   const started = Date.now();
   const ctx = createContext(
@@ -105,8 +143,11 @@ try {
   const apiFlag = ctx.apiUrl === apiBaseUrl() ? "" : ` --api-url ${ctx.apiUrl}`;
   console.log(`cli:     npm run vidsnap -- login${apiFlag} --email ${DEMO_USER.email} --password ${DEMO_USER.password}, then npm run vidsnap -- ls${apiFlag}`);
 } catch (err) {
-  console.error(`demo failed: ${describeError(err).message}`);
+  if (interruptedCode === undefined) {
+    console.error(`demo failed: ${describeError(err).message}`);
+    if (stackLog.length) console.error(`last lines of the stack's log:\n${stackLog.join("\n")}`);
+  }
 } finally {
-  await stack?.stop();
+  await stopStack();
 }
-process.exit(exitCode);
+process.exit(interruptedCode ?? exitCode);

@@ -30,6 +30,8 @@ export const EXIT = {
   network: 6,
   /** Interrupted (Ctrl-C). */
   interrupted: 130,
+  /** stdout was closed by its reader (`vidsnap ls | head -1`): 128 + SIGPIPE, what the shell reports for `git log | head -1`. */
+  brokenPipe: 141,
 } as const;
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
@@ -41,7 +43,8 @@ export const EXIT_CODES_HELP = `Exit codes:
   4  no such video (404)
   5  conflict / not ready (409: e.g. retry of a video that did not fail, images not ready)
   6  network error: the API or the storage could not be reached
-  130 interrupted`;
+  130 interrupted
+  141 stdout closed by its reader (e.g. | head -1), as for git or ls`;
 
 /** An error with the exit code the command ends with and a one-line message for stderr. */
 export class CliError extends Error {
@@ -117,6 +120,32 @@ export const processIO = (): CliIO => ({
   env: process.env,
   cwd: process.env.INIT_CWD ?? process.cwd(),
 });
+
+let closedOutputHandled = false;
+
+/**
+ * Makes the process stop quietly when the reader of its output goes away (`vidsnap images <id> | head -5`),
+ * as git and ls do. Node ignores SIGPIPE, so a write to a closed pipe fails with EPIPE, emitted as an
+ * 'error' event that, unhandled, crashes with a stack trace. Installed once, by the process entry
+ * (cli/src/main.ts); `runCli` itself never exits.
+ * - stdout closed: the rest of the output is not wanted: exit at once, silently, with {@link EXIT}.brokenPipe (141).
+ * - stderr closed: progress, notes and error messages are dropped (every later write fails the same way and is
+ *   ignored); the command carries on to its own exit code, so an `upload --wait` whose progress reader went away still
+ *   finishes (its outcome is on stdout and in the exit code).
+ * Other stream errors are rethrown (uncaught, as before).
+ */
+export function handleClosedOutput(): void {
+  if (closedOutputHandled) return;
+  closedOutputHandled = true;
+  const closed = (err: NodeJS.ErrnoException) => err.code === "EPIPE" || err.code === "ERR_STREAM_DESTROYED";
+  process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+    if (!closed(err)) throw err;
+    process.exit(EXIT.brokenPipe);
+  });
+  process.stderr.on("error", (err: NodeJS.ErrnoException) => {
+    if (!closed(err)) throw err;
+  });
+}
 
 /** Settings and helpers of one command run. */
 export interface CliContext {

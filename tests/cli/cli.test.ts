@@ -3,7 +3,8 @@
  * bin) against ONE real local stack (tools/stack/stack.ts on free ports, own data folder): sign-up and
  * the saved credentials, upload --wait of a real video, ls / status / images with --json, download of a
  * real ZIP checked against the image list, and the documented exit codes (2 usage, 3 not signed in or
- * token refused, 4 not found, 5 conflict / not ready, 6 network).
+ * token refused, 4 not found, 5 conflict / not ready, 6 network, 141 stdout closed by its reader), and that a
+ * closed stdout or stderr never ends in an EPIPE stack trace.
  * Each exit code and each command is checked through the real executable at least once; variations of
  * the same path run the same code in-process (`runCli`, real HTTP to the stack), because every child
  * process pays tsx's start-up (about 0.7 s of CPU).
@@ -17,6 +18,7 @@ import { unzipSync } from "fflate";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createVidsnapClient, unwrap, type ImageList, type Video } from "../../client/src/index.ts";
 import { runCli } from "../../cli/src/cli.ts";
+import { EXIT } from "../../cli/src/context.ts";
 import { startStack, type StackHandle } from "../../tools/stack/stack.ts";
 import { freePort } from "../../tools/free-port.ts";
 import { REPO_ROOT, testVideo } from "../../tools/paths.ts";
@@ -36,8 +38,12 @@ interface Run {
   stderr: string;
 }
 
-/** Runs `vidsnap <args>` with its own config folder and the test stack's URL; stdin is `input` or empty. */
-function vidsnap(args: string[], opts: { env?: NodeJS.ProcessEnv; input?: string; cwd?: string } = {}): Promise<Run> {
+/**
+ * Runs `vidsnap <args>` with its own config folder and the test stack's URL; stdin is `input` or empty.
+ * `close`: that output pipe's reading end is closed right after the spawn, long before the CLI writes
+ * (tsx alone takes ~0.7 s to start), like a `| head -1` that has already exited: every write to it fails with EPIPE.
+ */
+function vidsnap(args: string[], opts: { env?: NodeJS.ProcessEnv; input?: string; cwd?: string; close?: "stdout" | "stderr" } = {}): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {
       cwd: opts.cwd ?? tmp,
@@ -56,6 +62,7 @@ function vidsnap(args: string[], opts: { env?: NodeJS.ProcessEnv; input?: string
     child.stderr.on("data", (c: Buffer) => (stderr += c));
     child.on("error", reject);
     child.on("close", (code) => resolve({ code, stdout, stderr }));
+    if (opts.close) child[opts.close].destroy();
     child.stdin.end(opts.input ?? "");
   });
 }
@@ -273,6 +280,24 @@ describe("vidsnap CLI", () => {
     expect(dflt.stdout).toContain(`saved ${path.join(dir, "hardware-example-images.zip")}`);
     expect(readFileSync(path.join(dir, "hardware-example-images.zip")).equals(zip)).toBe(true);
   });
+
+  it("a closed stdout (| head) ends images, ls and --json output quietly with exit 141; a closed stderr is ignored", async () => {
+    // Reader gone before the first write: no output, no stack trace, no "EPIPE", exit 141 (128 + SIGPIPE, like git).
+    const cases = [["images", video.id], ["ls"], ["ls", "--json"], ["images", video.id, "--json"], ["--help"]];
+    const runs = await Promise.all(cases.map((args) => vidsnap(args, { close: "stdout" })));
+    for (const [i, run] of runs.entries()) {
+      expect(run.stderr, cases[i]!.join(" ")).toBe("");
+      expect(run.code, cases[i]!.join(" ")).toBe(EXIT.brokenPipe);
+    }
+    // stderr gone: its lines (an error message, progress) are dropped and the command ends as it would have.
+    const notSignedIn = await vidsnap(["ls"], { close: "stderr", env: { XDG_CONFIG_HOME: mkdtempSync(path.join(tmp, "none-")) } });
+    expect(notSignedIn.code).toBe(EXIT.auth);
+    const upload = await vidsnap(["upload", testVideo("hardware-example.mp4"), "--keyframes", "--wait"], { close: "stderr" });
+    expect(upload.code).toBe(EXIT.ok);
+    expect(upload.stdout).toMatch(/^status +success/m);
+    const id = /^video +(\S+)/m.exec(upload.stdout)![1]!;
+    expect((await vidsnapInProcess(["rm", id])).code).toBe(EXIT.ok);
+  }, 60_000);
 
   it("retry of a succeeded video exits 5 (conflict); unknown ids exit 4", async () => {
     const retry = await vidsnap(["retry", video.id, "--json"]);
