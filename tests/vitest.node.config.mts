@@ -2,7 +2,9 @@
  * Node-side suites: `tests/processor` (the ffmpeg-container server with real ffmpeg and a local
  * SigV4-checking S3 server), `tests/e2e` (the whole local stack over HTTP) and `tests/browser` (the web
  * dashboard in Chromium against the whole stack).
- * Run: `npx vitest run --config tests/vitest.node.config.mts [tests/processor|tests/e2e]`.
+ * Run: `npx vitest run --config tests/vitest.node.config.mts [tests/processor|tests/e2e]`. `npm test` runs
+ * tests/processor as its own suite on production's Node LTS (tools/test.ts, tools/node-lts.ts) and the rest,
+ * without it, on the current Node.
  */
 import path from "node:path";
 import { fileURLToPath } from "node:url";

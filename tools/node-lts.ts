@@ -11,7 +11,7 @@ import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from "node:fs"
 import path from "node:path";
 import { REPO_ROOT } from "./paths.ts";
 
-/** The version production runs: keep in step with `FROM node:…` in ffmpeg-container/Dockerfile. */
+/** The version production runs: keep in step with `ARG NODE_VERSION` in ffmpeg-container/Dockerfile (`npm run check:deploy` fails when they differ). */
 export const NODE_LTS_VERSION = "24.22.3";
 
 /**

@@ -1,25 +1,60 @@
 /**
  * `npm test`: every suite, one after the other (2 cores: parallel suites would only fight):
- *   1. tests/workers  edge-api in workerd (vitest-pool-workers, local D1, real S3 server)
- *   2. tests/email    email-consumer in workerd, against a Postmark-speaking local server
- *   3. tests/processor + tests/e2e   real ffmpeg, real S3 server, and the whole stack over HTTP
+ *   1. workers    edge-api in workerd (vitest-pool-workers, local D1, real S3 server)
+ *   2. email      email-consumer in workerd, against a Postmark-speaking local server
+ *   3. processor  tests/processor (real ffmpeg, real S3 server) on the Node LTS production runs
+ *                 (tools/node-lts.ts, the Dockerfile's Node): the only code that runs on Node in production
+ *   4. node       the other Node-side suites (e2e, CLI, chaos, deploy, dashboard in Chromium) on this Node
  * The web dashboard (web/dist) is built first when stale (./stack/web-build.ts).
+ * Where the LTS binary cannot be had (not Linux x64, registry unreachable) the processor suite runs on this
+ * Node after a warning line; with CI=true that fails the suite instead.
  * Ends with one plain line `N passed, N failed` (N skipped) summed over the suites; exit code 1 when any
- * suite fails. Pass a suite name (workers | email | node) to run only that one.
+ * suite fails. Pass suite names (workers | email | processor | node) to run only those.
  */
-import { spawnSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { BIN, REPO_ROOT } from "./paths.ts";
+import { ensureNodeLts, NODE_LTS_VERSION } from "./node-lts.ts";
+import { REPO_ROOT } from "./paths.ts";
 import { ensureWebBuild } from "./stack/web-build.ts";
 import { offlineWranglerEnv } from "./wrangler.ts";
 
-const SUITES = [
-  { name: "workers", config: "tests/workers/vitest.config.mts" },
-  { name: "email", config: "tests/email/vitest.config.mts" },
-  { name: "node", config: "tests/vitest.node.config.mts" },
+const NODE_CONFIG = "tests/vitest.node.config.mts";
+interface Suite {
+  name: string;
+  /** vitest arguments after `run` */
+  args: string[];
+  /** run on tools/node-lts.ts's Node (else on this one) */
+  lts?: boolean;
+}
+const SUITES: Suite[] = [
+  { name: "workers", args: ["--config", "tests/workers/vitest.config.mts"] },
+  { name: "email", args: ["--config", "tests/email/vitest.config.mts"] },
+  { name: "processor", args: ["--config", NODE_CONFIG, "tests/processor"], lts: true },
+  { name: "node", args: ["--config", NODE_CONFIG, "--exclude", "tests/processor/**"] },
 ];
+const VITEST = path.join(REPO_ROOT, "node_modules/vitest/vitest.mjs");
+const CI = process.env.CI === "true" || process.env.CI === "1";
+
+/**
+ * The Node binary for the processor suite: tools/node-lts.ts's, or this one (warning) when it cannot be had.
+ * @returns undefined in CI when it cannot be had (the suite fails)
+ */
+function ltsNode(): string | undefined {
+  try {
+    return ensureNodeLts();
+  } catch (err) {
+    const why = (err as Error).message.split("\n")[0];
+    if (CI) {
+      console.log(`ERROR: no Node ${NODE_LTS_VERSION} for the processor suite (${why}); CI must test the processor on the Node production runs`);
+      return undefined;
+    }
+    console.log(`WARNING: no Node ${NODE_LTS_VERSION} for the processor suite (${why}): running it on this Node ${process.version}, not on production's`);
+    return process.execPath;
+  }
+}
+
 const only = process.argv.slice(2).filter((a) => !a.startsWith("-"));
 const reportDir = mkdtempSync(path.join(os.tmpdir(), "vidsnap-test-"));
 const totals = { passed: 0, failed: 0, skipped: 0 };
@@ -29,12 +64,21 @@ let failedSuites: string[] = [];
 await ensureWebBuild();
 
 for (const suite of SUITES.filter((s) => only.length === 0 || only.includes(s.name))) {
-  console.log(`\n=== ${suite.name} (${suite.config}) ===`);
+  const node = suite.lts ? ltsNode() : process.execPath;
+  if (node === undefined) {
+    failedSuites.push(`${suite.name} (no Node ${NODE_LTS_VERSION})`);
+    continue;
+  }
+  const version = node === process.execPath ? process.version : execFileSync(node, ["--version"], { encoding: "utf8" }).trim();
+  console.log(`\n=== ${suite.name} (vitest ${suite.args.join(" ")}) on Node ${version} ===`);
   const report = path.join(reportDir, `${suite.name}.json`);
+  const env = offlineWranglerEnv();
+  // Its bin folder first on PATH: what the tests spawn as `node` (tsx's shebang) is the suite's Node too.
+  if (node !== process.execPath) env.PATH = `${path.dirname(node)}${path.delimiter}${env.PATH ?? ""}`;
   const result = spawnSync(
-    path.join(BIN, "vitest"),
-    ["run", "--config", suite.config, "--reporter=default", "--reporter=json", `--outputFile.json=${report}`],
-    { cwd: REPO_ROOT, stdio: "inherit", env: offlineWranglerEnv() },
+    node,
+    [VITEST, "run", ...suite.args, "--reporter=default", "--reporter=json", `--outputFile.json=${report}`],
+    { cwd: REPO_ROOT, stdio: "inherit", env },
   );
   try {
     const json = JSON.parse(readFileSync(report, "utf8")) as {

@@ -1,5 +1,6 @@
 /**
- * The entry point as the container runs it (`ffmpeg-container/src/main.ts`, here through tsx): env
+ * The entry point as the container runs it (`ffmpeg-container/src/main.ts`, here through tsx on the Node
+ * running the tests, so the processor suite's Node, tools/test.ts): env
  * config, the JSON "listening" line, /healthz, graceful exit on SIGTERM, and exit 1 with a JSON error
  * line on invalid configuration.
  */
@@ -8,11 +9,11 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { REPO_ROOT } from "../../tools/paths.ts";
 
-const TSX = path.join(REPO_ROOT, "node_modules/.bin/tsx");
+const TSX = path.join(REPO_ROOT, "node_modules/tsx/dist/cli.mjs");
 const MAIN = path.join(REPO_ROOT, "ffmpeg-container/src/main.ts");
 
 function startMain(env: Record<string, string>) {
-  const child = spawn(TSX, [MAIN], {
+  const child = spawn(process.execPath, [TSX, MAIN], {
     cwd: REPO_ROOT,
     env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env },
     stdio: ["ignore", "pipe", "pipe"],

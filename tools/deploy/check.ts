@@ -13,6 +13,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import os from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
+import { NODE_LTS_VERSION } from "../node-lts.ts";
 import { BIN, REPO_ROOT as root } from "../paths.ts";
 import { ensureWebBuild, WEB_DIST } from "../stack/web-build.ts";
 import { lintDockerfile, DOCKERFILE_RULES } from "./dockerfile-lint.ts";
@@ -313,11 +314,18 @@ async function d1ApplyCheck(): Promise<void> {
 
 function dockerfileCheck(): void {
   const file = path.join(root, "ffmpeg-container/Dockerfile");
-  const issues = lintDockerfile(readFileSync(file, "utf8"));
+  const issues = lintDockerfile(readFileSync(file, "utf8"), { nodeVersion: NODE_LTS_VERSION });
+  const line = (i: (typeof issues)[number]) => `ffmpeg-container/Dockerfile:${i.line} [${i.rule}] ${i.message}`;
   problemsRow(
     "Dockerfile lint",
-    issues.map((i) => `ffmpeg-container/Dockerfile:${i.line} [${i.rule}] ${i.message}`),
-    `${DOCKERFILE_RULES.length} rules of tools/deploy/dockerfile-lint.ts (hadolint not installable offline)`,
+    issues.filter((i) => i.rule !== "node-version").map(line),
+    `${DOCKERFILE_RULES.length - 1} rules of tools/deploy/dockerfile-lint.ts (hadolint not installable offline)`,
+  );
+  // Its own row: the image's Node is the one CI runs the processor's tests on (tools/test.ts, suite processor).
+  problemsRow(
+    "Dockerfile Node = NODE_LTS_VERSION",
+    issues.filter((i) => i.rule === "node-version").map(line),
+    `node:${NODE_LTS_VERSION}-… base images and esbuild --target=node${NODE_LTS_VERSION.split(".")[0]} (tools/node-lts.ts)`,
   );
   // wrangler pipes the Dockerfile on stdin (`docker build -f - <context>`): BuildKit then reads the
   // context's .dockerignore, not ffmpeg-container/Dockerfile.dockerignore.

@@ -16,6 +16,10 @@
  * - npm-ci          `npm install` is not used (use `npm ci` with the lockfile) [DL3016-ish]
  * - workdir-absolute  WORKDIR is absolute [DL3000]
  * - no-sudo         no sudo [DL3004]
+ * - node-version    (with `nodeVersion`) every `node` base image is tagged with exactly that release
+ *                   (`node:<version>` or `node:<version>-<variant>`), the final stage is one, and every
+ *                   esbuild `--target=nodeN` is that release's major: the image cannot drift from the Node the
+ *                   tests run on (tools/node-lts.ts)
  */
 
 export interface LintIssue {
@@ -54,11 +58,23 @@ function parse(text: string): Instruction[] {
   return out;
 }
 
+export interface LintOptions {
+  /** The Node release the `node` base images must be tagged with (node-version rule); unset = not checked. */
+  nodeVersion?: string;
+}
+
+/** `node`, `library/node` or `docker.io/library/node` with a tag: the tag, else undefined. */
+function nodeImageTag(image: string): string | undefined {
+  return /^(?:(?:docker\.io\/)?library\/)?node:([^@/]+)(?:@.*)?$/.exec(image)?.[1];
+}
+
 /**
  * @param text the Dockerfile
+ * @param options what else to check (the Node release)
  * @returns the broken rules (empty = clean)
  */
-export function lintDockerfile(text: string): LintIssue[] {
+export function lintDockerfile(text: string, options: LintOptions = {}): LintIssue[] {
+  const { nodeVersion } = options;
   const issues: LintIssue[] = [];
   const ins = parse(text);
   const args = new Map<string, string>();
@@ -90,6 +106,14 @@ export function lintDockerfile(text: string): LintIssue[] {
           if (!tag) issues.push({ rule: "base-pinned", line: i.line, message: `FROM ${image} has no tag` });
           else if (tag === "latest") issues.push({ rule: "base-pinned", line: i.line, message: `FROM ${image} uses latest` });
         }
+        if (nodeVersion !== undefined && !stages.has(image)) {
+          const tag = nodeImageTag(image);
+          if (tag === undefined) {
+            if (finalStage) issues.push({ rule: "node-version", line: i.line, message: `the final stage is not built FROM node:${nodeVersion}… (is ${image})` });
+          } else if (tag !== nodeVersion && !tag.startsWith(`${nodeVersion}-`)) {
+            issues.push({ rule: "node-version", line: i.line, message: `FROM ${image} is not Node ${nodeVersion} (tools/node-lts.ts NODE_LTS_VERSION)` });
+          }
+        }
         if (alias) stages.add(alias);
         break;
       }
@@ -113,6 +137,14 @@ export function lintDockerfile(text: string): LintIssue[] {
           }
           if (!/rm\s+-(rf|fr|r)\s+\/var\/lib\/apt\/lists/.test(cmd)) {
             issues.push({ rule: "apt-lists-removed", line: i.line, message: "apt lists not removed in the same RUN (rm -rf /var/lib/apt/lists/*)" });
+          }
+        }
+        if (nodeVersion !== undefined) {
+          const major = nodeVersion.split(".")[0];
+          for (const t of cmd.matchAll(/--target[= ](?:\S*,)?node(\d+)/g)) {
+            if (t[1] !== major) {
+              issues.push({ rule: "node-version", line: i.line, message: `esbuild --target=node${t[1]}, the image runs Node ${major}` });
+            }
           }
         }
         if (/\bnpm\s+(install|i)\b/.test(cmd)) issues.push({ rule: "npm-ci", line: i.line, message: "use npm ci with the lockfile" });
@@ -163,4 +195,5 @@ export const DOCKERFILE_RULES = [
   "npm-ci",
   "workdir-absolute",
   "no-sudo",
+  "node-version",
 ] as const;
