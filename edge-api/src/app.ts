@@ -3,7 +3,7 @@
  * - request id (`x-request-id` in and out), env check (fail closed: 500 `server-misconfigured`),
  *   security headers on every response (./security-headers.ts), structured access log, CORS for PUBLIC_BASE_URL + TRUSTED_ORIGINS only;
  * - `/api/auth/*` → better-auth; `/v1/*` → bearer-authenticated REST routes (./routes/<resource>/, one file per route);
- * - `/openapi.json` (OpenAPI 3.1), `/docs` (the same document as a script-free HTML page), `/healthz`;
+ * - `/openapi.json` (OpenAPI 3.1), `/docs` (its reference page, rendered by Scalar from the Worker's assets), `/healthz`;
  * - `ETag` (SHA-256 of the JSON body, hex) and `If-None-Match` → 304 on `GET /v1/videos` and `GET /v1/videos/{id}`
  *   (hono/etag, after authentication, so another user's id is still 404);
  * - one error path: {@link ProblemError} (and validation failures, through `defaultHook`) rendered by
@@ -165,7 +165,7 @@ export function createApp() {
     servers: [{ url: c.var.config.publicBaseUrl }],
   });
   app.doc31("/openapi.json", documentConfig);
-  registerDocs(app, documentConfig);
+  registerDocs(app);
 
   app.notFound((c) => problemResponse("not-found", `No route ${c.req.method} ${c.req.path}.`, c.var.requestId));
 

@@ -3,7 +3,7 @@
  * better-auth's `/api/auth/*` answers and the 302 of `images.zip`:
  * - `X-Content-Type-Options: nosniff`, `X-Frame-Options: DENY`, `Referrer-Policy: no-referrer`;
  * - `Content-Security-Policy: default-src 'none'; frame-ancestors 'none'` (the API serves JSON only), except
- *   the HTML page `/docs`, which keeps its own CSP allowing inline styles only (DOCS_CSP of ./routes/meta/docs.ts);
+ *   the HTML page `/docs`, which keeps its own CSP (DOCS_CSP of ./routes/meta/docs.ts: scripts from this origin only);
  * - `Cross-Origin-Resource-Policy: same-origin`: CORP only applies to `no-cors` loads (img, script), so
  *   CORS `fetch` calls from TRUSTED_ORIGINS are unaffected;
  * - `Strict-Transport-Security` when PUBLIC_BASE_URL is https (not on the local http server);

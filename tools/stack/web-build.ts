@@ -4,7 +4,8 @@
  * (tools/deploy/check.ts) always find the `[assets]` directory of wrangler.toml, on a fresh clone too.
  *
  * "Changed" = the SHA-256 over the paths and contents of web/ (without dist/), schema/, runtime/ and client/src/
- * (the modules the dashboard imports) differs from the one stored in web/dist/.build-stamp by the last build
+ * (the modules the dashboard imports) and the package.json of @scalar/api-reference (whose bundle the build
+ * copies for /docs, so an upgrade rebuilds) differs from the one stored in web/dist/.build-stamp by the last build
  * (excluded from the assets by web/public/.assetsignore). Hashing ~100 small files takes a few ms, so
  * calling this before every stack start is cheap. Concurrent callers (parallel test files) build once, under a
  * lock file in the temp folder. `npm run web:build` builds unconditionally.
@@ -20,6 +21,8 @@ import { BIN, REPO_ROOT } from "../paths.ts";
 export const WEB_DIST = path.join(REPO_ROOT, "web/dist");
 const STAMP = path.join(WEB_DIST, ".build-stamp");
 const INPUTS = ["web", "schema", "runtime", "client/src"];
+/** Single files the build reads from node_modules. */
+const INPUT_FILES = ["node_modules/@scalar/api-reference/package.json"];
 const SKIP = new Set(["dist", "node_modules", "migrations"]);
 
 function* files(dir: string): Generator<string> {
@@ -38,6 +41,10 @@ export function webInputsHash(): string {
     const dir = path.join(REPO_ROOT, input);
     if (!existsSync(dir)) continue;
     for (const file of files(dir)) hash.update(path.relative(REPO_ROOT, file)).update("\0").update(readFileSync(file)).update("\0");
+  }
+  for (const input of INPUT_FILES) {
+    const file = path.join(REPO_ROOT, input);
+    if (existsSync(file)) hash.update(input).update("\0").update(readFileSync(file)).update("\0");
   }
   return hash.digest("hex");
 }

@@ -1,5 +1,5 @@
 /**
- * `ETag` / `If-None-Match` on the two video reads, the script-free `/docs` page, and a
+ * `ETag` / `If-None-Match` on the two video reads, the `/docs` page's HTML and CSP, and a
  * guard that every `/v1` route registered in the app is in `/openapi.json`.
  */
 import { eq } from "drizzle-orm";
@@ -63,24 +63,55 @@ describe("ETag / If-None-Match on video reads", () => {
 });
 
 describe("GET /docs", () => {
-  it("is a script-free HTML page listing every operation of /openapi.json, with an inline-styles-only CSP", async () => {
+  it("is an HTML shell loading Scalar from this origin's assets, with a strict CSP and nothing from elsewhere", async () => {
     const res = await api("/docs");
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toMatch(/^text\/html/);
-    const csp = res.headers.get("content-security-policy")!;
-    expect(csp).toContain("default-src 'none'");
-    expect(csp).toContain("style-src 'unsafe-inline'");
-    expect(csp).not.toContain("script-src");
+    const directives = new Map(
+      res.headers
+        .get("content-security-policy")!
+        .split(";")
+        .map((d) => d.trim().split(/\s+/))
+        .map(([name, ...values]) => [name, values] as const),
+    );
+    expect(directives.get("default-src")).toEqual(["'none'"]);
+    expect(directives.get("script-src")).toEqual(["'self'"]);
+    expect(directives.get("connect-src")).toEqual(["'self'"]);
+    expect(directives.get("frame-ancestors")).toEqual(["'none'"]);
+    // <style> elements: this origin and this response's nonce; 'unsafe-inline' only for style attributes.
+    const [self, nonceSource, ...more] = directives.get("style-src")!;
+    expect([self, more]).toEqual(["'self'", []]);
+    const nonce = nonceSource!.match(/^'nonce-([A-Za-z0-9+/]{22}==)'$/)?.[1];
+    expect(nonce).toBeDefined();
+    expect(directives.get("style-src-attr")).toEqual(["'unsafe-inline'"]);
+    expect([...directives.keys()].filter((d) => directives.get(d)!.includes("'unsafe-inline'"))).toEqual(["style-src-attr"]);
+    expect([...directives.values()].flat()).not.toContain("'unsafe-eval'");
+
     const html = await res.text();
-    expect(html.toLowerCase()).not.toContain("<script");
-    const doc = await openapi();
-    for (const [path, item] of Object.entries(doc.paths)) {
-      expect(html).toContain(`<code>${path}</code>`);
-      for (const method of Object.keys(item)) {
-        expect(html).toContain(`<span class="m">${method.toUpperCase()}</span> <code>${path}</code>`);
-      }
-    }
-    expect(html).toContain("CreateVideoRequest");
+    // Scripts: the two asset files in order, plus the configuration element, which is JSON (never run).
+    const scripts = [...html.matchAll(/<script\b([^>]*)>([\s\S]*?)<\/script>/g)].map(([, attrs = "", body = ""]) => ({ attrs, body }));
+    expect(scripts.map((s) => s.attrs.match(/\bsrc="([^"]+)"/)?.[1] ?? null)).toEqual([
+      "/docs-assets/setup.js",
+      null,
+      "/docs-assets/scalar-api-reference.js",
+    ]);
+    for (const s of scripts) expect(s.body).toBe("");
+    expect(scripts[1]!.attrs).toContain('id="api-reference"');
+    expect(scripts[1]!.attrs).toContain('type="application/json"');
+    expect(scripts[1]!.attrs).toContain('data-url="/openapi.json"');
+    const configuration = JSON.parse((scripts[1]!.attrs.match(/data-configuration="([^"]*)"/)?.[1] ?? "").replaceAll("&#34;", '"'));
+    expect(configuration).toMatchObject({ withDefaultFonts: false, telemetry: false, agent: { disabled: true } });
+    expect(configuration).not.toHaveProperty("proxyUrl");
+    // Scalar and web/public/docs-assets/setup.js read the nonce from this meta element.
+    expect(html).toContain(`<meta property="csp-nonce" content="${nonce}">`);
+    // Nothing from another origin: no absolute or protocol-relative URL, no inline style or handler.
+    expect(html).not.toMatch(/(https?:)?\/\/[a-z0-9.-]+/i);
+    expect(html).not.toMatch(/<style|\sstyle=|\son[a-z]+=/i);
+
+    // A fresh nonce per response.
+    const again = await api("/docs");
+    expect(again.headers.get("content-security-policy")).not.toContain(nonce);
+    expect(await again.text()).not.toContain(nonce);
   });
 
   it("other responses keep the API's default CSP", async () => {

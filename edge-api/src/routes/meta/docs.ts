@@ -1,94 +1,103 @@
 /**
- * `GET /docs`: a server-rendered HTML reference of the same OpenAPI 3.1 document as `/openapi.json`
- * (every operation: method, path, summary, parameters, request body schema, responses). No scripts and
- * no external resources; its own CSP allows inline styles only ({@link DOCS_CSP}, kept by
- * ../security-headers.ts). All text from the document is HTML-escaped.
+ * `GET /docs`: the API reference of `/openapi.json`, rendered in the browser by Scalar's API reference
+ * (`@scalar/api-reference`, its standalone browser bundle). The page is a fixed HTML shell: its scripts are
+ * files of the Worker's own static assets ({@link DOCS_SCRIPTS}, copied into web/dist by web/vite.config.ts),
+ * its configuration is a `data-configuration` attribute, nothing is loaded from another origin, and "try it"
+ * requests go to this origin. Its CSP ({@link docsCsp}, with a nonce per response) is kept by
+ * ../../security-headers.ts.
  */
-import type { Context } from "hono";
-import type { AppEnv } from "../../context.ts";
 import type { App } from "../shared.ts";
 
-export const DOCS_CSP = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'";
+/** Script files of the page, in load order, under web/dist (web/vite.config.ts and web/public/docs-assets/). */
+export const DOCS_SCRIPTS = {
+  /** Stamps the response's nonce on `<style>` elements scripts create; tells zod not to probe for eval. */
+  setup: "/docs-assets/setup.js",
+  /** `@scalar/api-reference/dist/browser/standalone.js`, copied at build time. */
+  scalar: "/docs-assets/scalar-api-reference.js",
+} as const;
 
-const METHODS = ["get", "put", "post", "delete", "patch", "head", "options", "trace"] as const;
+/**
+ * Scalar's configuration (https://scalar.com/products/api-references/configuration): the document of this
+ * origin, no fonts from fonts.scalar.com, no telemetry, none of the features that talk to Scalar's services
+ * (AI agent, MCP, developer toolbar, the "Open API Client" link), no request proxy (`proxyUrl` unset), so
+ * "Test Request" calls the API directly, on this origin.
+ */
+export const DOCS_CONFIGURATION = {
+  theme: "default",
+  withDefaultFonts: false,
+  telemetry: false,
+  showDeveloperTools: "never",
+  agent: { disabled: true },
+  mcp: { disabled: true },
+  hideClientButton: true,
+  showOperationId: true,
+} as const;
 
-/** Minimal shapes of the OpenAPI objects rendered here. */
-type Schema = { $ref?: string; type?: unknown; [k: string]: unknown };
-type Parameter = { name?: string; in?: string; required?: boolean; description?: string; schema?: Schema; $ref?: string };
-type Content = Record<string, { schema?: Schema } | undefined>;
-type Operation = {
-  summary?: string;
-  description?: string;
-  parameters?: Parameter[];
-  requestBody?: { content?: Content; required?: boolean };
-  responses?: Record<string, { description?: string; content?: Content } | undefined>;
-  security?: unknown[];
-};
-type Doc = { info?: { title?: string; version?: string; description?: string }; paths?: Record<string, Record<string, unknown> | undefined> };
-
-export function escapeHtml(value: unknown): string {
-  return String(value ?? "").replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
-}
-
-function schemaName(schema: Schema | undefined): string {
-  if (!schema) return "";
-  if (schema.$ref) return schema.$ref.replace(/^#\/components\/schemas\//, "");
-  if (Array.isArray(schema.type)) return schema.type.join(" | ");
-  return typeof schema.type === "string" ? schema.type : "object";
-}
-
-function contentList(content: Content | undefined): string {
-  if (!content) return "";
-  return Object.entries(content)
-    .map(([type, media]) => `<code>${escapeHtml(type)}</code> ${escapeHtml(schemaName(media?.schema))}`)
-    .join("; ");
-}
-
-function renderOperation(path: string, method: string, op: Operation): string {
-  const params = (op.parameters ?? [])
-    .map(
-      (p) =>
-        `<tr><td><code>${escapeHtml(p.name)}</code></td><td>${escapeHtml(p.in)}</td><td>${escapeHtml(schemaName(p.schema))}</td>` +
-        `<td>${p.required ? "yes" : "no"}</td><td>${escapeHtml(p.description)}</td></tr>`,
-    )
-    .join("");
-  const responses = Object.entries(op.responses ?? {})
-    .map(([status, r]) => `<tr><td>${escapeHtml(status)}</td><td>${escapeHtml(r?.description)}</td><td>${contentList(r?.content)}</td></tr>`)
-    .join("");
+/**
+ * The page's CSP for one response. Scripts: this origin only, no inline code, no eval. `<style>` elements:
+ * this origin, and those carrying the response's nonce. Scalar puts a nonce on its main sheet itself
+ * (read from `<meta property="csp-nonce">`); the other sheets it inserts (the theme, rendered by Vue;
+ * sonner's toasts; CodeMirror's editor themes, whose text grows as editors mount, so no hash could pin it)
+ * are created with `document.createElement("style")`, which the setup script stamps with the same nonce.
+ * A `<style>` arriving in markup (the parser, innerHTML) has none and is refused.
+ * Style attributes (`style-src-attr`) are the one 'unsafe-inline': Scalar's code blocks carry
+ * `style="--line-count: N; --line-digits: D"` in HTML it assigns with innerHTML, one value per line count,
+ * so neither a nonce nor a finite hash list covers them; a style attribute can neither run code nor load
+ * anything beyond img-src. Images: this origin and `data:` (the sheets' SVG icons). connect-src: the
+ * document and "Test Request" calls, on this origin.
+ */
+export function docsCsp(nonce: string): string {
   return [
-    `<section><h3><span class="m">${escapeHtml(method.toUpperCase())}</span> <code>${escapeHtml(path)}</code></h3>`,
-    op.summary ? `<p><strong>${escapeHtml(op.summary)}</strong></p>` : "",
-    op.description ? `<p>${escapeHtml(op.description)}</p>` : "",
-    op.security?.length ? `<p>Requires a bearer token.</p>` : "",
-    params ? `<h4>Parameters</h4><table><tr><th>Name</th><th>In</th><th>Type</th><th>Required</th><th>Description</th></tr>${params}</table>` : "",
-    op.requestBody ? `<h4>Request body</h4><p>${contentList(op.requestBody.content)}</p>` : "",
-    responses ? `<h4>Responses</h4><table><tr><th>Status</th><th>Description</th><th>Content</th></tr>${responses}</table>` : "",
-    `</section>`,
-  ].join("");
+    "default-src 'none'",
+    "script-src 'self'",
+    `style-src 'self' 'nonce-${nonce}'`,
+    "style-src-attr 'unsafe-inline'",
+    "img-src 'self' data:",
+    "connect-src 'self'",
+    "base-uri 'none'",
+    "form-action 'none'",
+    "frame-ancestors 'none'",
+  ].join("; ");
 }
 
-/** Renders the reference page of an OpenAPI document. */
-export function renderDocs(doc: Doc): string {
-  const sections: string[] = [];
-  for (const [path, item] of Object.entries(doc.paths ?? {})) {
-    for (const method of METHODS) {
-      const op = item?.[method] as Operation | undefined;
-      if (op) sections.push(renderOperation(path, method, op));
-    }
-  }
-  const title = `${doc.info?.title ?? "API"} ${doc.info?.version ?? ""}`.trim();
+function escapeAttribute(value: string): string {
+  return value.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
+}
+
+/**
+ * The page for one response: Scalar mounts itself before `#api-reference` and loads its `data-url`
+ * (`type="application/json"`: never run).
+ */
+export function docsHtml(nonce: string): string {
   return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title>
-<style>body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2rem .5rem;text-align:left}.m{font-family:monospace;background:#eef;padding:0 .3rem}section{border-top:1px solid #ddd;margin-top:1.5rem}</style>
-</head><body><h1>${escapeHtml(title)}</h1><p>${escapeHtml(doc.info?.description)}</p><p>Machine-readable: <a href="/openapi.json">/openapi.json</a></p>
-${sections.join("\n")}
-</body></html>`;
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta property="csp-nonce" content="${nonce}">
+<title>vidsnap API reference</title>
+<link rel="icon" href="/favicon.svg" type="image/svg+xml">
+</head>
+<body>
+<noscript>This reference needs JavaScript. The API description is <a href="/openapi.json">/openapi.json</a> (OpenAPI 3.1).</noscript>
+<script src="${DOCS_SCRIPTS.setup}"></script>
+<script id="api-reference" type="application/json" data-url="/openapi.json" data-configuration="${escapeAttribute(JSON.stringify(DOCS_CONFIGURATION))}"></script>
+<script src="${DOCS_SCRIPTS.scalar}"></script>
+</body>
+</html>
+`;
 }
 
-export function registerDocs(app: App, documentConfig: (c: Context<AppEnv>) => Parameters<App["getOpenAPI31Document"]>[0]) {
+/** A fresh CSP nonce: 128 random bits, base64. */
+function newNonce(): string {
+  return btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(16))));
+}
+
+/** `GET /docs`: the page with a fresh nonce in its CSP and its meta element. */
+export function registerDocs(app: App) {
   app.get("/docs", (c) => {
-    const html = renderDocs(app.getOpenAPI31Document(documentConfig(c)) as Doc);
-    c.header("content-security-policy", DOCS_CSP);
-    return c.html(html);
+    const nonce = newNonce();
+    c.header("content-security-policy", docsCsp(nonce));
+    return c.html(docsHtml(nonce));
   });
 }
