@@ -161,6 +161,8 @@ export function createApp() {
       version: "1.0.0",
       description:
         "Upload a video, get a ZIP of still images. Errors are RFC 9457 problem details (`application/problem+json`).",
+      // The project's licence (LICENSE, package.json `license`).
+      license: { name: "MIT", identifier: "MIT" },
     },
     servers: [{ url: c.var.config.publicBaseUrl }],
   });

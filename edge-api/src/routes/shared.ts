@@ -1,6 +1,6 @@
 /**
  * Pieces shared by the route definitions: the app type, the problem responses of the OpenAPI document,
- * and the security requirement of `/v1/*`.
+ * and the security requirements (`/v1/*` and public routes).
  */
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { Problem } from "../../../schema/api.ts";
@@ -10,6 +10,9 @@ export type App = OpenAPIHono<AppEnv>;
 
 /** Bearer token from `/api/auth/sign-in/email` (`set-auth-token` header). */
 export const BEARER = [{ bearerAuth: [] }];
+
+/** No credentials: an explicit empty requirement, so a public route is told apart from a forgotten one. */
+export const PUBLIC: [] = [];
 
 const DESCRIPTIONS: Record<number, string> = {
   400: "Invalid request (`validation`).",

@@ -8,6 +8,7 @@ import { BEARER, problems, type App } from "../shared.ts";
 export const createApiKeyRoute = createRoute({
   method: "post",
   path: "/v1/api-keys",
+  operationId: "createApiKey",
   tags: ["api-keys"],
   summary: "Create an API key",
   description:

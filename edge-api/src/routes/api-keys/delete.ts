@@ -10,6 +10,7 @@ const notFound = problems(404)[404];
 export const deleteApiKeyRoute = createRoute({
   method: "delete",
   path: "/v1/api-keys/{id}",
+  operationId: "deleteApiKey",
   tags: ["api-keys"],
   summary: "Revoke an API key",
   description: "Deletes the key: requests with it get 401 from now on. Another user's key id answers 404. Needs a session token (403 with an API key).",

@@ -8,6 +8,7 @@ import { BEARER, problems, type App } from "../shared.ts";
 export const listApiKeysRoute = createRoute({
   method: "get",
   path: "/v1/api-keys",
+  operationId: "listApiKeys",
   tags: ["api-keys"],
   summary: "List API keys",
   description: "The user's keys, newest first: id, name, first characters, creation, expiry and last use. Never the key. Needs a session token (403 with an API key).",

@@ -7,6 +7,7 @@ import { BEARER, problems, type App } from "../shared.ts";
 export const getStatsRoute = createRoute({
   method: "get",
   path: "/v1/stats",
+  operationId: "getStats",
   tags: ["stats"],
   summary: "Statistics of your videos",
   description:

@@ -7,6 +7,7 @@ import { BEARER, problems, type App } from "../shared.ts";
 export const completeUploadRoute = createRoute({
   method: "post",
   path: "/v1/videos/{id}/complete",
+  operationId: "completeVideoUpload",
   tags: ["videos"],
   summary: "Complete the upload and queue the extraction",
   description:

@@ -7,6 +7,7 @@ import { BEARER, problems, type App } from "../shared.ts";
 export const createVideoRoute = createRoute({
   method: "post",
   path: "/v1/videos",
+  operationId: "createVideo",
   tags: ["videos"],
   summary: "Create a video and get its upload URL",
   description:

@@ -7,6 +7,7 @@ import { BEARER, problems, type App } from "../shared.ts";
 export const deleteVideoRoute = createRoute({
   method: "delete",
   path: "/v1/videos/{id}",
+  operationId: "deleteVideo",
   tags: ["videos"],
   summary: "Delete a video",
   description:

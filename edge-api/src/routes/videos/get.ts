@@ -8,6 +8,7 @@ import { BEARER, problems, type App } from "../shared.ts";
 export const getVideoRoute = createRoute({
   method: "get",
   path: "/v1/videos/{id}",
+  operationId: "getVideo",
   tags: ["videos"],
   summary: "Get a video",
   security: BEARER,

@@ -7,6 +7,7 @@ import { BEARER, problems, type App } from "../shared.ts";
 export const listImagesRoute = createRoute({
   method: "get",
   path: "/v1/videos/{id}/images",
+  operationId: "listVideoImages",
   tags: ["images"],
   summary: "List the extracted images",
   description: "From the archive's manifest. 409 `not-ready` until the video is VIDEO_IMAGE_EXTRACTION_SUCCESS.",

@@ -7,6 +7,7 @@ import { BEARER, problems, type App } from "../shared.ts";
 export const listUploadPartsRoute = createRoute({
   method: "get",
   path: "/v1/videos/{id}/upload-parts",
+  operationId: "listUploadParts",
   tags: ["videos"],
   summary: "List the uploaded parts of a multipart upload",
   description:

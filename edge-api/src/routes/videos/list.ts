@@ -7,6 +7,7 @@ import { BEARER, problems, type App } from "../shared.ts";
 export const listVideosRoute = createRoute({
   method: "get",
   path: "/v1/videos",
+  operationId: "listVideos",
   tags: ["videos"],
   summary: "List videos",
   description: "Newest first. Pass `nextCursor` as `cursor` for the next page; filter with `status`.",

@@ -7,6 +7,7 @@ import { BEARER, problems, type App } from "../shared.ts";
 export const presignUploadPartsRoute = createRoute({
   method: "post",
   path: "/v1/videos/{id}/upload-parts",
+  operationId: "createUploadParts",
   tags: ["videos"],
   summary: "Get presigned URLs for upload parts",
   description:

@@ -7,6 +7,7 @@ import { BEARER, problems, type App } from "../shared.ts";
 export const retryVideoRoute = createRoute({
   method: "post",
   path: "/v1/videos/{id}/retry",
+  operationId: "retryVideo",
   tags: ["videos"],
   summary: "Retry a failed extraction",
   description: "Only from VIDEO_IMAGE_EXTRACTION_ERROR: queues attempt + 1 (409 `conflict` otherwise).",

@@ -7,6 +7,7 @@ import { BEARER, problems, type App } from "../shared.ts";
 export const createWebhookRoute = createRoute({
   method: "post",
   path: "/v1/webhooks",
+  operationId: "createWebhook",
   tags: ["webhooks"],
   summary: "Register a webhook endpoint",
   description:

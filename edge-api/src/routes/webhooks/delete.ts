@@ -8,6 +8,7 @@ import { BEARER, problems, type App } from "../shared.ts";
 export const deleteWebhookRoute = createRoute({
   method: "delete",
   path: "/v1/webhooks/{id}",
+  operationId: "deleteWebhook",
   tags: ["webhooks"],
   summary: "Delete a webhook endpoint",
   description: "No further events are sent to it (deliveries still queued are dropped); its delivery log is deleted too.",

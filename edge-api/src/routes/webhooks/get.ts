@@ -11,6 +11,7 @@ export const WEBHOOK_NOT_FOUND = { ...problems(404)[404], description: "No such 
 export const getWebhookRoute = createRoute({
   method: "get",
   path: "/v1/webhooks/{id}",
+  operationId: "getWebhook",
   tags: ["webhooks"],
   summary: "Get a webhook endpoint",
   security: BEARER,

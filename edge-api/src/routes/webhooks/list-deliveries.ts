@@ -8,6 +8,7 @@ import { BEARER, problems, type App } from "../shared.ts";
 export const listWebhookDeliveriesRoute = createRoute({
   method: "get",
   path: "/v1/webhooks/{id}/deliveries",
+  operationId: "listWebhookDeliveries",
   tags: ["webhooks"],
   summary: "List an endpoint's deliveries",
   description: "Newest first. Pass `nextCursor` as `cursor` for the next page; filter with `status`.",

@@ -7,6 +7,7 @@ import { BEARER, problems, type App } from "../shared.ts";
 export const listWebhooksRoute = createRoute({
   method: "get",
   path: "/v1/webhooks",
+  operationId: "listWebhooks",
   tags: ["webhooks"],
   summary: "List webhook endpoints",
   description: "Every endpoint of the user (at most 10), newest first.",

@@ -8,6 +8,7 @@ import { BEARER, problems, type App } from "../shared.ts";
 export const rotateWebhookSecretRoute = createRoute({
   method: "post",
   path: "/v1/webhooks/{id}/rotate-secret",
+  operationId: "rotateWebhookSecret",
   tags: ["webhooks"],
   summary: "Rotate a webhook's signing secret",
   description: "Every try from now on (retries of older deliveries included) is signed with the new secret; the old one stops at once.",

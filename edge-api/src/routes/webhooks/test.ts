@@ -8,6 +8,7 @@ import { BEARER, problems, type App } from "../shared.ts";
 export const testWebhookRoute = createRoute({
   method: "post",
   path: "/v1/webhooks/{id}/test",
+  operationId: "testWebhook",
   tags: ["webhooks"],
   summary: "Send a test event",
   description:
