@@ -22,7 +22,7 @@ import { offlineWranglerEnv } from "../wrangler.ts";
 import type { AuditRow } from "./record.ts";
 
 interface Suite {
-  name: "matrix" | "corpus" | "ssrf";
+  name: "matrix" | "corpus" | "ssrf" | "body-limit";
   title: string;
   config: string;
   file: string;
@@ -32,6 +32,7 @@ const SUITES: Suite[] = [
   { name: "matrix", title: "Authorisation matrix (/v1 routes × credentials, presigned URLs)", config: "tests/workers/vitest.config.mts", file: "tests/workers/routes/authz-matrix.test.ts" },
   { name: "corpus", title: "Hostile-input corpus (processor)", config: "tests/vitest.node.config.mts", file: "tests/processor/hostile.test.ts" },
   { name: "ssrf", title: "Outgoing URL rules (webhooks; runtime/outgoing-url.ts)", config: "tests/workers/vitest.config.mts", file: "tests/workers/outgoing-url.test.ts" },
+  { name: "body-limit", title: "Request body limit (/v1/*, /api/auth/*)", config: "tests/workers/vitest.config.mts", file: "tests/workers/body-limit.test.ts" },
 ];
 
 /** The parts of vitest's JSON report read here. */
