@@ -68,6 +68,7 @@ describe("request body limit", () => {
 
   it("an oversized body is refused before authentication (no token → still 413)", async () => {
     const res = await api("/v1/videos", { method: "POST", headers: { "content-type": "application/json" }, body: jsonOfSize(65 * 1024) });
+    recordAudit({ case: "POST /v1/videos with 65 KiB JSON, no token", expected: "413", got: String(res.status), ok: res.status === 413 });
     expect(res.status).toBe(413);
   });
 
