@@ -1,7 +1,8 @@
 /**
  * The HTTP app (Hono + @hono/zod-openapi):
  * - request id (`x-request-id` in and out), env check (fail closed: 500 `server-misconfigured`),
- *   security headers on every response (./security-headers.ts), structured access log, CORS for PUBLIC_BASE_URL + TRUSTED_ORIGINS only;
+ *   security headers on every response (./security-headers.ts), structured access log, CORS for PUBLIC_BASE_URL + TRUSTED_ORIGINS only,
+ *   request bodies of `/v1/*` and `/api/auth/*` up to 64 KiB (./body-limit.ts, 413 `payload-too-large`);
  * - `/api/auth/*` → better-auth; `/v1/*` → bearer-authenticated REST routes (./routes/<resource>/, one file per route);
  * - `/openapi.json` (OpenAPI 3.1), `/docs` (its reference page, rendered by Scalar from the Worker's assets), `/healthz`;
  * - `ETag` (SHA-256 of the JSON body, hex) and `If-None-Match` → 304 on `GET /v1/videos` and `GET /v1/videos/{id}`
@@ -23,6 +24,7 @@ import { ConfigError, loadConfig, type Config } from "./env.ts";
 import { fieldIssues, problemResponse, ProblemError, type ProblemKind } from "./errors.ts";
 import { createLogger, errorFields } from "../../runtime/log.ts";
 import { authRateLimit, videoCreationRateLimit } from "./rate-limit.ts";
+import { requestBodyLimit } from "./body-limit.ts";
 import { registerCreateApiKey } from "./routes/api-keys/create.ts";
 import { registerDeleteApiKey } from "./routes/api-keys/delete.ts";
 import { registerListApiKeys } from "./routes/api-keys/list.ts";
@@ -110,6 +112,9 @@ export function createApp() {
       maxAge: 600,
     }),
   );
+
+  app.use("/v1/*", requestBodyLimit);
+  app.use("/api/auth/*", requestBodyLimit);
 
   // Rate limits (./rate-limit.ts): auth POSTs per route and client IP, before better-auth runs.
   app.use("/api/auth/*", authRateLimit);

@@ -19,6 +19,8 @@ export const PROBLEM_KINDS = {
   "upload-size-mismatch": { status: 409, title: "Uploaded size differs" },
   "upload-parts-invalid": { status: 409, title: "Upload parts refused" },
   "file-too-large": { status: 413, title: "File too large" },
+  // The HTTP request body itself (./body-limit.ts), not the declared size of a video (`file-too-large`).
+  "payload-too-large": { status: 413, title: "Request body too large" },
   "unsupported-video-type": { status: 415, title: "Unsupported video type" },
   "unsupported-media-type": { status: 415, title: "Unsupported media type" },
   "rate-limited": { status: 429, title: "Too many requests" },

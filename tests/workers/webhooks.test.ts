@@ -18,7 +18,7 @@ import type { DeliverWebhookMessage } from "../../schema/messages/index.ts";
 import { createDeps } from "../../edge-api/src/context.ts";
 import { loadConfig } from "../../edge-api/src/env.ts";
 import { createLogger } from "../../runtime/log.ts";
-import { checkWebhookUrl } from "../../edge-api/src/services/webhooks/check-url.ts";
+import { checkOutgoingUrl } from "../../runtime/outgoing-url.ts";
 import {
   WEBHOOK_MAX_ATTEMPTS,
   webhookRetryDelaySeconds,
@@ -132,30 +132,30 @@ describe("webhook URL rules (pure function)", () => {
     ];
     for (const url of refused) {
       for (const environment of ["staging", "production"]) {
-        expect(checkWebhookUrl(url, environment), `${url} (${environment})`).toMatchObject({ ok: false });
+        expect(checkOutgoingUrl(url, environment), `${url} (${environment})`).toMatchObject({ ok: false });
       }
     }
-    expect(checkWebhookUrl("https://hooks.example.com/vidsnap?x=1#frag", "production")).toEqual({
+    expect(checkOutgoingUrl("https://hooks.example.com/vidsnap?x=1#frag", "production")).toEqual({
       ok: true,
       url: "https://hooks.example.com/vidsnap?x=1",
     });
-    expect(checkWebhookUrl("https://8.8.8.8/hook", "production")).toMatchObject({ ok: true });
-    expect(checkWebhookUrl("https://[2606:4700::1111]/hook", "production")).toMatchObject({ ok: true });
-    expect(checkWebhookUrl("http://example.com/", "production")).toEqual({ ok: false, reason: "must use https" });
-    expect(checkWebhookUrl("https://169.254.169.254/", "production")).toEqual({
+    expect(checkOutgoingUrl("https://8.8.8.8/hook", "production")).toMatchObject({ ok: true });
+    expect(checkOutgoingUrl("https://[2606:4700::1111]/hook", "production")).toMatchObject({ ok: true });
+    expect(checkOutgoingUrl("http://example.com/", "production")).toEqual({ ok: false, reason: "must use https" });
+    expect(checkOutgoingUrl("https://169.254.169.254/", "production")).toEqual({
       ok: false,
-      reason: "must not point to link-local addresses",
+      reason: "must not point to cloud metadata addresses",
     });
   });
 
   it("locally: http and loopback with a port are allowed, private ranges and credentials still refused", () => {
-    expect(checkWebhookUrl("http://127.0.0.1:9999/hooks/x", "local")).toMatchObject({ ok: true });
-    expect(checkWebhookUrl("http://localhost:9999/", "local")).toMatchObject({ ok: true });
-    expect(checkWebhookUrl("http://[::1]:9999/", "local")).toMatchObject({ ok: true });
-    expect(checkWebhookUrl("http://10.1.2.3/", "local")).toMatchObject({ ok: false });
-    expect(checkWebhookUrl("http://169.254.169.254/", "local")).toMatchObject({ ok: false });
-    expect(checkWebhookUrl("http://u:p@127.0.0.1:9999/", "local")).toMatchObject({ ok: false });
-    expect(checkWebhookUrl("ftp://127.0.0.1/", "local")).toMatchObject({ ok: false });
+    expect(checkOutgoingUrl("http://127.0.0.1:9999/hooks/x", "local")).toMatchObject({ ok: true });
+    expect(checkOutgoingUrl("http://localhost:9999/", "local")).toMatchObject({ ok: true });
+    expect(checkOutgoingUrl("http://[::1]:9999/", "local")).toMatchObject({ ok: true });
+    expect(checkOutgoingUrl("http://10.1.2.3/", "local")).toMatchObject({ ok: false });
+    expect(checkOutgoingUrl("http://169.254.169.254/", "local")).toMatchObject({ ok: false });
+    expect(checkOutgoingUrl("http://u:p@127.0.0.1:9999/", "local")).toMatchObject({ ok: false });
+    expect(checkOutgoingUrl("ftp://127.0.0.1/", "local")).toMatchObject({ ok: false });
   });
 });
 

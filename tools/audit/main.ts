@@ -1,7 +1,7 @@
 /**
  * `npm run audit:security`: runs the authorisation matrix (tests/workers/routes/authz-matrix.test.ts, in
- * workerd) and the processor's hostile-input corpus (tests/processor/hostile.test.ts, real ffmpeg), then
- * prints one table per suite: case, expected, got, result. Exit code 1 on any mismatch, any failed test
+ * workerd), the processor's hostile-input corpus (tests/processor/hostile.test.ts, real ffmpeg) and the
+ * suites of the hardening cases listed in {@link SUITES}, then prints one table per suite: case, expected, got, result. Exit code 1 on any mismatch, any failed test
  * (a failed test without a recorded row becomes a row of its own) or a suite that recorded nothing.
  *
  * How results travel: each test records its rows on its vitest task (`task.meta.audit`,
@@ -9,8 +9,8 @@
  * writes the meta of every test to a temp file this script reads. The suites' own output is kept in a log
  * file, printed only when a suite fails.
  *
- *   npm run audit:security                # both suites
- *   npm run audit:security -- matrix      # or: corpus
+ *   npm run audit:security                # every suite
+ *   npm run audit:security -- matrix      # or any other suite name of SUITES
  */
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -22,7 +22,7 @@ import { offlineWranglerEnv } from "../wrangler.ts";
 import type { AuditRow } from "./record.ts";
 
 interface Suite {
-  name: "matrix" | "corpus";
+  name: "matrix" | "corpus" | "ssrf" | "body-limit" | "local-s3";
   title: string;
   config: string;
   file: string;
@@ -31,6 +31,9 @@ interface Suite {
 const SUITES: Suite[] = [
   { name: "matrix", title: "Authorisation matrix (/v1 routes × credentials, presigned URLs)", config: "tests/workers/vitest.config.mts", file: "tests/workers/routes/authz-matrix.test.ts" },
   { name: "corpus", title: "Hostile-input corpus (processor)", config: "tests/vitest.node.config.mts", file: "tests/processor/hostile.test.ts" },
+  { name: "ssrf", title: "Outgoing URL rules (webhooks; runtime/outgoing-url.ts)", config: "tests/workers/vitest.config.mts", file: "tests/workers/outgoing-url.test.ts" },
+  { name: "body-limit", title: "Request body limit (/v1/*, /api/auth/*)", config: "tests/workers/vitest.config.mts", file: "tests/workers/body-limit.test.ts" },
+  { name: "local-s3", title: "Local S3 server (signatures required, CORS)", config: "tests/vitest.node.config.mts", file: "tests/tools/s3-server.test.ts" },
 ];
 
 /** The parts of vitest's JSON report read here. */

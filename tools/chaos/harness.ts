@@ -18,7 +18,7 @@ import os from "node:os";
 import path from "node:path";
 import { freePort } from "../free-port.ts";
 import { BIN, REPO_ROOT } from "../paths.ts";
-import { LOCAL } from "../stack/local-config.ts";
+import { apiBaseUrl, LOCAL } from "../stack/local-config.ts";
 import { postmarkRequests, setPostmarkMode, type MockMode, type RecordedRequest } from "../stack/postmark-control.ts";
 import { startPostmarkMock, type PostmarkMock } from "../stack/postmark-server.ts";
 import { startS3Server, type S3ServerHandle } from "../stack/s3-server.ts";
@@ -130,7 +130,7 @@ export async function startChaosStack(opts: ChaosStackOptions = {}): Promise<Cha
   let stack: StackHandle | undefined;
 
   const startS3 = async () => {
-    s3 = await startS3Server({ directory: s3Dir, port: s3Port });
+    s3 = await startS3Server({ directory: s3Dir, port: s3Port, corsOrigins: [apiBaseUrl(apiPort)] });
     log(`[chaos] S3 server up on ${s3.endpoint}`);
   };
   const s3Endpoint = `http://${LOCAL.host}:${s3Port}`;

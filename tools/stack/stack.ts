@@ -12,7 +12,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { BIN, REPO_ROOT } from "../paths.ts";
 import { offlineWranglerEnv } from "../wrangler.ts";
-import { LOCAL } from "./local-config.ts";
+import { apiBaseUrl, LOCAL } from "./local-config.ts";
 import { startS3Server, type S3ServerHandle } from "./s3-server.ts";
 import { ensureWebBuild } from "./web-build.ts";
 
@@ -103,7 +103,8 @@ export async function startStack(opts: StackOptions = {}): Promise<StackHandle> 
   try {
     const s3Endpoint =
       opts.s3Endpoint ??
-      (s3 = await startS3Server({ directory: path.join(dataDir, "s3"), port: opts.s3Port ?? LOCAL.s3Port })).endpoint;
+      (s3 = await startS3Server({ directory: path.join(dataDir, "s3"), port: opts.s3Port ?? LOCAL.s3Port, corsOrigins: [apiBaseUrl(apiPort)] }))
+        .endpoint;
     log(`[stack] S3 server on ${s3Endpoint} (buckets ${LOCAL.videosBucket}, ${LOCAL.imagesBucket})`);
 
     await run(

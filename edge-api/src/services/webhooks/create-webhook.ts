@@ -1,5 +1,5 @@
 /**
- * Registers a webhook endpoint (`POST /v1/webhooks`): checks the URL (./check-url.ts), generates the
+ * Registers a webhook endpoint (`POST /v1/webhooks`): checks the URL (runtime/outgoing-url.ts), generates the
  * signing secret (./signing-secret.ts), stores it encrypted and returns it once.
  */
 import { sql } from "drizzle-orm";
@@ -7,7 +7,7 @@ import type { CreateWebhookRequest, WebhookWithSecret } from "../../../../schema
 import { WEBHOOK_EVENT_TYPES } from "../../../../schema/messages/index.ts";
 import type { Deps } from "../../context.ts";
 import { ProblemError } from "../../errors.ts";
-import { checkWebhookUrl } from "./check-url.ts";
+import { checkOutgoingUrl } from "../../../../runtime/outgoing-url.ts";
 import { encryptSigningSecret, generateSigningSecret } from "./signing-secret.ts";
 
 /** Endpoints one user may register. */
@@ -21,7 +21,7 @@ export const MAX_WEBHOOKS_PER_USER = 10;
  *   exceed it)
  */
 export async function createWebhook(deps: Deps, userId: string, body: CreateWebhookRequest): Promise<WebhookWithSecret> {
-  const checked = checkWebhookUrl(body.url, deps.config.environment);
+  const checked = checkOutgoingUrl(body.url, deps.config.environment);
   if (!checked.ok) {
     throw new ProblemError("validation", `The webhook URL is refused: it ${checked.reason}.`, {
       errors: [{ path: "url", message: checked.reason }],

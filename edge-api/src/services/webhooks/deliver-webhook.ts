@@ -1,7 +1,7 @@
 /**
  * One try of one webhook delivery (the work of the vidsnap-webhooks consumer). The row is claimed first,
  * so a duplicate message never sends twice after a success, nor twice at the same time. The stored body
- * is POSTed to the endpoint's URL (re-checked with ./check-url.ts: the rules may have changed since
+ * is POSTed to the endpoint's URL (re-checked with runtime/outgoing-url.ts: the rules may have changed since
  * registration) with the `vidsnap-*` headers and signature of docs/webhooks.md; redirects are not followed
  * (a 3xx is a failed try). A disabled endpoint, a URL the rules now refuse or a secret that no longer
  * decrypts fail the delivery at once: retrying cannot help. The secret is never logged.
@@ -10,7 +10,7 @@ import { and, eq, sql } from "drizzle-orm";
 import { backoffDelay } from "../../../../runtime/backoff.ts";
 import { webhookDeliveries, webhookEndpoints } from "../../../../schema/db.ts";
 import type { Deps } from "../../context.ts";
-import { checkWebhookUrl } from "./check-url.ts";
+import { checkOutgoingUrl } from "../../../../runtime/outgoing-url.ts";
 import { deliveryWhere, MAX_ERROR_LENGTH, webhookDeliveryStore, type DeliveryRef } from "./delivery-store.ts";
 import type { WebhookDeliveryRow } from "./serialize.ts";
 import { signatureHeader } from "./sign-payload.ts";
@@ -63,7 +63,7 @@ export async function deliverWebhook(deps: Deps, ref: DeliveryRef): Promise<Deli
     .limit(1);
   if (!endpoint) return { kind: "skipped", reason: "gone" };
   if (!endpoint.enabled) return record(deps, row, { responseStatus: null, error: "the endpoint is disabled", final: true, durationMs: 0 });
-  const checked = checkWebhookUrl(endpoint.url, deps.config.environment);
+  const checked = checkOutgoingUrl(endpoint.url, deps.config.environment);
   if (!checked.ok) {
     return record(deps, row, { responseStatus: null, error: `the URL is refused: it ${checked.reason}`, final: true, durationMs: 0 });
   }
