@@ -244,14 +244,14 @@ export async function startChaosStack(opts: ChaosStackOptions = {}): Promise<Cha
 }
 
 /**
- * Copies the Workers' sources (wrangler.toml, edge-api/, email-consumer/, schema/) into `dir`, with
+ * Copies the Workers' sources (wrangler.toml, edge-api/, email-consumer/, schema/, runtime/) into `dir`, with
  * node_modules linked and the built dashboard (web/dist) copied: wrangler dev watches its sources and reloads the Workers on any edit, and a
  * reload drops local Queues' in-memory (including delayed) messages, which would look like lost jobs.
  * @returns `dir`
  */
 function copySources(dir: string): string {
   mkdirSync(dir, { recursive: true });
-  for (const entry of ["wrangler.toml", "package.json", "tsconfig.json", "edge-api", "email-consumer", "schema"]) {
+  for (const entry of ["wrangler.toml", "package.json", "tsconfig.json", "edge-api", "email-consumer", "schema", "runtime"]) {
     cpSync(path.join(REPO_ROOT, entry), path.join(dir, entry), { recursive: true });
   }
   symlinkSync(path.join(REPO_ROOT, "node_modules"), path.join(dir, "node_modules"));
