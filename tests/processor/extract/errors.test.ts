@@ -9,8 +9,6 @@ import { type Harness, jobMessage, leftoverTempFiles, objectExists, postJob, sta
 let h: Harness;
 beforeAll(async () => {
   h = await startHarness();
-  // One slow job for the concurrency tests: every frame of a 200 s video, 1 image per second.
-  await uploadSource(h, "slow", testVideo("franck.mp4"));
 });
 afterAll(async () => {
   await h?.close();
