@@ -302,5 +302,7 @@ export const webhookDeliveries = sqliteTable(
   (t) => [
     uniqueIndex("webhook_deliveries_event_uq").on(t.endpointId, t.videoId, t.attempt, t.eventType),
     index("webhook_deliveries_endpoint_created_idx").on(t.endpointId, t.createdAt, t.id),
+    // The per-endpoint cap on waiting deliveries counts these (edge-api/src/services/webhooks/pending-cap.ts).
+    index("webhook_deliveries_endpoint_pending_idx").on(t.endpointId, t.createdAt).where(sql`${t.status} = 'pending'`),
   ],
 );

@@ -184,7 +184,7 @@ export interface paths {
         put?: never;
         /**
          * Register a webhook endpoint
-         * @description vidsnap POSTs a signed JSON event to `url` when a video's extraction succeeds (`video.ready`) or fails (`video.failed`); see docs/webhooks.md for the payload, headers, retries and signature verification. The `secret` is shown only in this answer. At most 10 endpoints per user (409 beyond).
+         * @description vidsnap POSTs a signed JSON event to `url` when a video's extraction succeeds (`video.ready`) or fails (`video.failed`); see docs/webhooks.md for the payload, headers, retries and signature verification. The `secret` is shown only in this answer. At most 10 endpoints per user (409 beyond); creations are rate-limited per user (429 beyond: 10 a minute in production).
          */
         post: operations["createWebhook"];
         delete?: never;
@@ -245,7 +245,7 @@ export interface paths {
         put?: never;
         /**
          * Send a test event
-         * @description Queues a `ping` event (`data.webhookId`), signed and retried like real events; follow it in `GET /v1/webhooks/{id}/deliveries`.
+         * @description Queues a `ping` event (`data.webhookId`), signed like real events but tried once, never retried; follow it in `GET /v1/webhooks/{id}/deliveries`. When the endpoint already has 100 deliveries waiting, the ping is recorded `failed` and not sent. Tests are rate-limited per user (429 beyond: 10 a minute in production).
          */
         post: operations["testWebhook"];
         delete?: never;
@@ -265,7 +265,7 @@ export interface paths {
         put?: never;
         /**
          * Rotate a webhook's signing secret
-         * @description Every try from now on (retries of older deliveries included) is signed with the new secret; the old one stops at once.
+         * @description Every try from now on (retries of older deliveries included) is signed with the new secret; the old one stops at once. Rotations are rate-limited per user (429 beyond: 10 a minute in production).
          */
         post: operations["rotateWebhookSecret"];
         delete?: never;
@@ -1563,6 +1563,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many requests (`rate-limited`); retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     getWebhook: {
@@ -1709,7 +1718,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Queued. */
+            /** @description Queued (or, at the endpoint's cap of waiting deliveries, recorded `failed`). */
             202: {
                 headers: {
                     [name: string]: unknown;
@@ -1729,6 +1738,15 @@ export interface operations {
             };
             /** @description No such webhook for this user (`not-found`). */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (`rate-limited`); retry after the `Retry-After` seconds. */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1778,6 +1796,15 @@ export interface operations {
             };
             /** @description No such webhook for this user (`not-found`). */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (`rate-limited`); retry after the `Retry-After` seconds. */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -23,7 +23,7 @@ import { createDeps, type AppEnv } from "./context.ts";
 import { ConfigError, loadConfig, type Config } from "./env.ts";
 import { fieldIssues, problemResponse, ProblemError, type ProblemKind } from "./errors.ts";
 import { createLogger, errorFields } from "../../runtime/log.ts";
-import { authRateLimit, videoCreationRateLimit } from "./rate-limit.ts";
+import { authRateLimit, videoCreationRateLimit, webhookRateLimit } from "./rate-limit.ts";
 import { requestBodyLimit } from "./body-limit.ts";
 import { registerCreateApiKey } from "./routes/api-keys/create.ts";
 import { registerDeleteApiKey } from "./routes/api-keys/delete.ts";
@@ -130,6 +130,10 @@ export function createApp() {
   app.use("/v1/videos/:id", videoEtag);
   // Video creation per user (after requireUser, so an API key and a session of one user share the budget).
   app.use("/v1/videos", videoCreationRateLimit);
+  // Webhook actions per user: a test ping POSTs to a URL the caller chose (docs/webhooks.md, "Limits").
+  app.use("/v1/webhooks", webhookRateLimit("webhook creation"));
+  app.use("/v1/webhooks/:id/test", webhookRateLimit("webhook test"));
+  app.use("/v1/webhooks/:id/rotate-secret", webhookRateLimit("webhook secret rotation"));
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
     type: "http",

@@ -55,6 +55,11 @@ export interface Env {
   AUTH_RATE_LIMITER?: RateLimit;
   /** Workers rate limiting binding for `POST /v1/videos`, keyed by user id (edge-api/src/rate-limit.ts). */
   VIDEO_RATE_LIMITER?: RateLimit;
+  /**
+   * Workers rate limiting binding for `POST /v1/webhooks`, `…/{id}/test` and `…/{id}/rotate-secret`, keyed
+   * by action and user id (edge-api/src/rate-limit.ts).
+   */
+  WEBHOOK_RATE_LIMITER?: RateLimit;
   ENVIRONMENT?: string;
   PUBLIC_BASE_URL?: string;
   S3_ENDPOINT?: string;

@@ -8,6 +8,9 @@
  * - {@link authRateLimit}: every `POST /api/auth/*` (sign-up, sign-in, password change…) per route and client
  *   IP, the IP taken from `cf-connecting-ip` only (set by Cloudflare; a client cannot choose it there).
  * - {@link videoCreationRateLimit}: `POST /v1/videos` per authenticated user.
+ * - {@link webhookRateLimit}: `POST /v1/webhooks` (create), `POST /v1/webhooks/{id}/test` and
+ *   `POST /v1/webhooks/{id}/rotate-secret` per authenticated user, each action with a budget of its own: a
+ *   test ping makes the Worker POST to a URL the user chose, so unlimited pings would flood that URL.
  *
  * Refusal: 429 problem `https://vidsnap.dev/problems/rate-limited` with `Retry-After: 60`. The binding does
  * not say when its window ends; 60 s is the longest period it supports, so waiting that long always helps.
@@ -22,7 +25,7 @@ import { ProblemError } from "./errors.ts";
 export const RETRY_AFTER_SECONDS = 60;
 
 /** The rate limiting bindings of the Worker (names in wrangler.toml `[[ratelimits]]`). */
-export type RateLimitBinding = keyof Pick<Env, "AUTH_RATE_LIMITER" | "VIDEO_RATE_LIMITER">;
+export type RateLimitBinding = keyof Pick<Env, "AUTH_RATE_LIMITER" | "VIDEO_RATE_LIMITER" | "WEBHOOK_RATE_LIMITER">;
 
 /** What a limiter needs from the binding: Cloudflare's `RateLimit` interface. */
 export type Limiter = Pick<RateLimit, "limit">;
@@ -102,3 +105,21 @@ export const videoCreationRateLimit: MiddlewareHandler<AppEnv> = rateLimit({
   key: (c) => `user:${c.var.user.id}`,
   methods: ["POST"],
 });
+
+/** The webhook actions, each with a budget of its own per user. */
+export type WebhookAction = "webhook creation" | "webhook test" | "webhook secret rotation";
+
+/**
+ * `POST /v1/webhooks` (creation), `POST /v1/webhooks/{id}/test`, `POST /v1/webhooks/{id}/rotate-secret`:
+ * per authenticated user and action, binding `WEBHOOK_RATE_LIMITER`. Per user rather than per endpoint, so
+ * ten endpoints do not make ten test budgets. Mount each on its own route, after `requireUser`.
+ * @param action the budget counted, also the label of logs and the problem detail
+ */
+export function webhookRateLimit(action: WebhookAction): MiddlewareHandler<AppEnv> {
+  return rateLimit({
+    binding: "WEBHOOK_RATE_LIMITER",
+    scope: () => action,
+    key: (c) => `user:${c.var.user.id}`,
+    methods: ["POST"],
+  });
+}

@@ -57,7 +57,12 @@ export function renderWebhooks(main: HTMLElement): () => void {
     const path = { params: { path: { id: hook.id } } };
     test.addEventListener("click", async () => {
       try {
-        unwrap(await api.POST("/v1/webhooks/{id}/test", path));
+        const { delivery } = unwrap(await api.POST("/v1/webhooks/{id}/test", path));
+        // Over the endpoint's cap of waiting deliveries the ping is recorded failed and not sent.
+        if (delivery.status === "failed") {
+          replace(out, h("p", { class: "error-text", role: "alert" }, `Test event not sent: ${delivery.lastError ?? "failed"}`));
+          return;
+        }
         announce("Test event queued.");
         replace(out, h("p", { class: "muted", role: "status" }, "Test event queued: check your endpoint."));
       } catch (err) {

@@ -11,12 +11,12 @@ export const createWebhookRoute = createRoute({
   tags: ["webhooks"],
   summary: "Register a webhook endpoint",
   description:
-    "vidsnap POSTs a signed JSON event to `url` when a video's extraction succeeds (`video.ready`) or fails (`video.failed`); see docs/webhooks.md for the payload, headers, retries and signature verification. The `secret` is shown only in this answer. At most 10 endpoints per user (409 beyond).",
+    "vidsnap POSTs a signed JSON event to `url` when a video's extraction succeeds (`video.ready`) or fails (`video.failed`); see docs/webhooks.md for the payload, headers, retries and signature verification. The `secret` is shown only in this answer. At most 10 endpoints per user (409 beyond); creations are rate-limited per user (429 beyond: 10 a minute in production).",
   security: BEARER,
   request: { body: { required: true, content: { "application/json": { schema: CreateWebhookRequest } } } },
   responses: {
     201: { description: "Registered; keep `secret`.", content: { "application/json": { schema: WebhookWithSecret } } },
-    ...problems(400, 401),
+    ...problems(400, 401, 429),
     409: { ...problems(409)[409], description: "The user already has 10 endpoints (`conflict`)." },
   },
 });

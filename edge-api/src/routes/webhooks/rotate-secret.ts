@@ -11,13 +11,14 @@ export const rotateWebhookSecretRoute = createRoute({
   operationId: "rotateWebhookSecret",
   tags: ["webhooks"],
   summary: "Rotate a webhook's signing secret",
-  description: "Every try from now on (retries of older deliveries included) is signed with the new secret; the old one stops at once.",
+  description: "Every try from now on (retries of older deliveries included) is signed with the new secret; the old one stops at once. Rotations are rate-limited per user (429 beyond: 10 a minute in production).",
   security: BEARER,
   request: { params: WebhookIdParams },
   responses: {
     200: { description: "The new secret; keep it.", content: { "application/json": { schema: WebhookWithSecret } } },
     ...problems(401),
     404: WEBHOOK_NOT_FOUND,
+    ...problems(429),
   },
 });
 

@@ -4,7 +4,8 @@
  * is POSTed to the endpoint's URL (re-checked with runtime/outgoing-url.ts: the rules may have changed since
  * registration) with the `vidsnap-*` headers and signature of docs/webhooks.md; redirects are not followed
  * (a 3xx is a failed try). A disabled endpoint, a URL the rules now refuse or a secret that no longer
- * decrypts fail the delivery at once: retrying cannot help. The secret is never logged.
+ * decrypts fail the delivery at once: retrying cannot help. A `ping` gets one try only ({@link maxTries}).
+ * The secret is never logged.
  */
 import { and, eq, sql } from "drizzle-orm";
 import { backoffDelay } from "../../../../runtime/backoff.ts";
@@ -29,6 +30,15 @@ export const WEBHOOK_TIMEOUT_MS = 10_000;
 export const WEBHOOK_USER_AGENT = "vidsnap-webhooks/1";
 /** How long a claim keeps other consumers off a delivery: the timeout plus D1 round trips, ms. */
 const LEASE_MS = 60_000;
+
+/**
+ * Tries a delivery of `eventType` gets: one for a `ping` (a test says whether the receiver answers now, and
+ * retried pings would turn each test call into up to {@link WEBHOOK_MAX_ATTEMPTS} POSTs), else
+ * {@link WEBHOOK_MAX_ATTEMPTS}.
+ */
+export function maxTries(eventType: string): number {
+  return eventType === "ping" ? 1 : WEBHOOK_MAX_ATTEMPTS;
+}
 
 /**
  * Delay after `triesMade` failed tries (1-based), seconds: 30·2^(n−1) capped at 3600, i.e. 30 s, 1, 2,
@@ -123,7 +133,7 @@ async function record(deps: Deps, row: WebhookDeliveryRow, result: TryResult): P
   const now = new Date();
   const triesMade = row.attemptsMade + 1;
   const error = result.error ? result.error.slice(0, MAX_ERROR_LENGTH) : null;
-  const retry = error !== null && !result.final && triesMade < WEBHOOK_MAX_ATTEMPTS;
+  const retry = error !== null && !result.final && triesMade < maxTries(row.eventType);
   const delaySeconds = webhookRetryDelaySeconds(triesMade);
   const entry = {
     at: new Date(now.getTime() - result.durationMs).toISOString(),

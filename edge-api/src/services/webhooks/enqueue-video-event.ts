@@ -7,7 +7,8 @@
  * event inserts nothing new. It re-sends the message of rows still pending and never tried (the earlier
  * send may have failed after the insert); the consumer's claim makes such a duplicate message harmless.
  * The body (`{id, type, createdAt, data: {video}}`, docs/webhooks.md) is fixed when the row is written,
- * so every try and every endpoint gets the video as it was when the event happened.
+ * so every try and every endpoint gets the video as it was when the event happened. An endpoint already at its
+ * cap of waiting deliveries gets its row written `failed` and no message (./pending-cap.ts).
  */
 import { and, eq, inArray } from "drizzle-orm";
 import type { WebhookEventBody } from "../../../../schema/api.ts";
@@ -15,6 +16,7 @@ import { webhookDeliveries, webhookEndpoints } from "../../../../schema/db.ts";
 import { deliverWebhookMessage, type DeliverWebhookMessage, type WebhookEventType } from "../../../../schema/messages/index.ts";
 import type { Deps } from "../../context.ts";
 import { toVideo, type VideoRow } from "../videos/serialize.ts";
+import { cappedDeliveryColumns } from "./pending-cap.ts";
 import { ERROR, SUCCESS } from "../../lifecycle/statuses.ts";
 
 /**
@@ -62,12 +64,23 @@ export async function enqueueVideoWebhooks(deps: Deps, video: VideoRow): Promise
         videoId: video.id,
         attempt: video.attempt,
         payload,
+        ...cappedDeliveryColumns(endpointId, now),
         createdAt: now,
         updatedAt: now,
       })
-      .onConflictDoNothing(),
+      .onConflictDoNothing()
+      .returning({ id: webhookDeliveries.id, endpointId: webhookDeliveries.endpointId, status: webhookDeliveries.status }),
   );
-  await deps.db.batch([first!, ...rest]);
+  const inserted = (await deps.db.batch([first!, ...rest])).flat();
+  const capped = inserted.filter((row) => row.status !== "pending");
+  if (capped.length > 0) {
+    deps.log.warn("webhooks not queued: too many deliveries waiting", {
+      videoId: video.id,
+      eventType: type,
+      eventId,
+      webhookIds: capped.map((row) => row.endpointId),
+    });
+  }
 
   const due = await deps.db
     .select({

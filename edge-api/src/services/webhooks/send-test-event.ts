@@ -1,7 +1,10 @@
 /**
  * `POST /v1/webhooks/{id}/test`: queues a `ping` event to one endpoint through the normal delivery path
- * (row, queue, signed POST, retries), so a receiver can be checked before real events flow. The body is
- * `{id, type: "ping", createdAt, data: {webhookId}}`.
+ * (row, queue, signed POST), so a receiver can be checked before real events flow. A ping gets exactly one
+ * try, never retried (deliver-webhook.ts `maxTries`): it checks the receiver now, and retries would let test
+ * calls multiply into many POSTs to a URL of the caller's choice. It counts against the endpoint's cap on
+ * waiting deliveries (./pending-cap.ts) like any event. The body is `{id, type: "ping", createdAt, data:
+ * {webhookId}}`.
  */
 import { eq } from "drizzle-orm";
 import type { WebhookDelivery, WebhookEventBody } from "../../../../schema/api.ts";
@@ -11,10 +14,12 @@ import { ProblemError } from "../../errors.ts";
 import { webhookDeliveryStore } from "./delivery-store.ts";
 import { deliveryMessage } from "./enqueue-video-event.ts";
 import { getWebhookRow } from "./get-webhook.ts";
+import { cappedDeliveryColumns } from "./pending-cap.ts";
 import { toWebhookDelivery } from "./serialize.ts";
 
 /**
- * @returns the new delivery (`pending`)
+ * @returns the new delivery: `pending`, or `failed` and not queued when the endpoint is at its cap of
+ *   waiting deliveries
  * @throws ProblemError `not-found` (404) for another user's or a missing endpoint; `service-unavailable`
  *   (503) when the queue refused the message (the delivery is then marked failed)
  */
@@ -32,10 +37,15 @@ export async function sendTestEvent(deps: Deps, userId: string, endpointId: stri
       eventId,
       eventType: "ping",
       payload: JSON.stringify(body),
+      ...cappedDeliveryColumns(endpointId, now),
       createdAt: now,
       updatedAt: now,
     })
     .returning();
+  if (row!.status !== "pending") {
+    deps.log.warn("webhook ping not queued: too many deliveries waiting", { webhookId: endpointId, deliveryId: row!.id, eventId });
+    return toWebhookDelivery(row!);
+  }
   try {
     await deps.env.WEBHOOK_QUEUE.send(deliveryMessage(row!));
   } catch (err) {

@@ -1,0 +1,1 @@
+CREATE INDEX `webhook_deliveries_endpoint_pending_idx` ON `webhook_deliveries` (`endpoint_id`,`created_at`) WHERE "webhook_deliveries"."status" = 'pending';
