@@ -12,6 +12,8 @@ export const PROBLEM_KINDS = {
   "bad-request": { status: 400, title: "Bad request" },
   unauthorized: { status: 401, title: "Unauthorized" },
   forbidden: { status: 403, title: "Forbidden" },
+  // A `/v1` mutation signed in with the session cookie from an untrusted origin (./cross-site.ts).
+  "cross-site-request": { status: 403, title: "Cross-site request refused" },
   "not-found": { status: 404, title: "Not found" },
   conflict: { status: 409, title: "Conflict" },
   "not-ready": { status: 409, title: "Images not ready" },
