@@ -71,16 +71,17 @@ export class ProblemError extends Error {
 
 /**
  * Builds the problem+json response of a kind.
+ * @param opts.extensions extension members (RFC 9457 §3.2), e.g. better-auth's `code` on `/api/auth/*`
  * @returns a Response with `content-type: application/problem+json` and `x-request-id`
  */
 export function problemResponse(
   kind: ProblemKind,
   detail: string,
   requestId: string,
-  opts: { status?: number; errors?: FieldIssue[]; headers?: Record<string, string> } = {},
+  opts: { status?: number; errors?: FieldIssue[]; headers?: Record<string, string>; extensions?: Record<string, string> } = {},
 ): Response {
   const status = opts.status ?? PROBLEM_KINDS[kind].status;
-  const body: Problem = {
+  const body: Problem & Record<string, unknown> = {
     type: problemType(kind),
     title: PROBLEM_KINDS[kind].title,
     status,
@@ -88,6 +89,8 @@ export function problemResponse(
     requestId,
     ...(opts.errors ? { errors: opts.errors } : {}),
   };
+  // Extensions never replace a standard member.
+  for (const [name, value] of Object.entries(opts.extensions ?? {})) if (!(name in body)) body[name] = value;
   return new Response(JSON.stringify(body), {
     status,
     headers: { ...opts.headers, "content-type": "application/problem+json", "x-request-id": requestId },
