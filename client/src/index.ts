@@ -88,7 +88,7 @@ export function toApiError(response: Response, body: unknown): VidsnapApiError {
       problem = { detail: body.slice(0, 300) };
     }
   }
-  // better-auth answers `{code, message}` rather than problem details.
+  // A JSON error that is not problem details but says `{message}` (e.g. a proxy in front of the API) still gives a detail.
   const message = (problem as { message?: unknown } | undefined)?.message;
   if (problem && problem.detail === undefined && typeof message === "string") problem = { ...problem, detail: message };
   return new VidsnapApiError(response.status, problem, response.headers.get("x-request-id") ?? undefined);
@@ -160,7 +160,8 @@ export interface Session {
  * One JSON call to a better-auth route (`/api/auth/…`, not part of the OpenAPI document).
  * @param route e.g. `/api/auth/get-session`
  * @returns the parsed body (null when empty) and the response (for headers such as `set-auth-token`)
- * @throws VidsnapApiError with better-auth's message on a non-2xx answer; TypeError on network failure
+ * @throws VidsnapApiError on a non-2xx answer (problem details: better-auth's message as `detail`, its code in
+ *   `problem.code`, e.g. `INVALID_EMAIL_OR_PASSWORD`); TypeError on network failure
  */
 export async function authRequest<T>(
   baseUrl: string,

@@ -3,7 +3,9 @@
  * - request id (`x-request-id` in and out), env check (fail closed: 500 `server-misconfigured`),
  *   security headers on every response (./security-headers.ts), structured access log, CORS for PUBLIC_BASE_URL + TRUSTED_ORIGINS only,
  *   request bodies of `/v1/*` and `/api/auth/*` up to 64 KiB (./body-limit.ts, 413 `payload-too-large`);
- * - `/api/auth/*` → better-auth; `/v1/*` → bearer-authenticated REST routes (./routes/<resource>/, one file per route);
+ * - `/api/auth/*` → better-auth, its refusals re-emitted as problem+json keeping its `code` (./auth-problems.ts);
+ *   `/v1/*` → bearer-authenticated REST routes (./routes/<resource>/, one file per route), cookie-authenticated
+ *   mutations from trusted origins only (./cross-site.ts);
  * - `/openapi.json` (OpenAPI 3.1), `/docs` (its reference page, rendered by Scalar from the Worker's assets), `/healthz`;
  * - `ETag` (SHA-256 of the JSON body, hex) and `If-None-Match` → 304 on `GET /v1/videos` and `GET /v1/videos/{id}`
  *   (hono/etag, after authentication, so another user's id is still 404);
@@ -19,7 +21,9 @@ import { HTTPException } from "hono/http-exception";
 import { requestId } from "hono/request-id";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { asApiClientRequest, getAuth, MIN_PASSWORD_LENGTH, requireUser } from "./auth.ts";
+import { asAuthProblem } from "./auth-problems.ts";
 import { createDeps, type AppEnv } from "./context.ts";
+import { isTrustedOrigin } from "./cross-site.ts";
 import { ConfigError, loadConfig, type Config } from "./env.ts";
 import { fieldIssues, problemResponse, ProblemError, type ProblemKind } from "./errors.ts";
 import { createLogger, errorFields } from "../../runtime/log.ts";
@@ -101,10 +105,7 @@ export function createApp() {
   app.use(
     "*",
     cors({
-      origin: (origin, c) => {
-        const config: Config = c.get("config");
-        return origin === config.publicBaseUrl || config.trustedOrigins.includes(origin) ? origin : null;
-      },
+      origin: (origin, c) => (isTrustedOrigin(c.get("config") as Config, origin) ? origin : null),
       allowMethods: ["GET", "POST", "DELETE", "OPTIONS"],
       allowHeaders: ["authorization", "content-type", "x-request-id", "x-api-key"],
       exposeHeaders: ["set-auth-token", "x-request-id", "location", "retry-after"],
@@ -118,7 +119,9 @@ export function createApp() {
 
   // Rate limits (./rate-limit.ts): auth POSTs per route and client IP, before better-auth runs.
   app.use("/api/auth/*", authRateLimit);
-  app.on(["GET", "POST"], "/api/auth/*", (c) => getAuth(c.env, c.var.config).handler(asApiClientRequest(c.req.raw)));
+  app.on(["GET", "POST"], "/api/auth/*", async (c) =>
+    asAuthProblem(c, await getAuth(c.env, c.var.config).handler(asApiClientRequest(c.req.raw))),
+  );
 
   app.use("/v1/*", requireUser);
   app.use("/v1/*", async (c, next) => {

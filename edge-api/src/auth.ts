@@ -17,7 +17,8 @@
  *   own `/v1/api-keys` routes only: the plugin's HTTP endpoints under `/api/auth/api-key/*` are disabled
  *   (`disabledPaths`), its server-side functions are used. The plugin's per-key usage limits are off: rate
  *   limits are the Workers bindings of ./rate-limit.ts (which also replaced better-auth's in-memory limiter).
- * - `trustedOrigins`: PUBLIC_BASE_URL plus TRUSTED_ORIGINS; other browser origins get 403 from better-auth.
+ * - `trustedOrigins`: PUBLIC_BASE_URL plus TRUSTED_ORIGINS; other browser origins get 403 from better-auth on
+ *   `/api/auth/*`, and 403 `cross-site-request` on `/v1/*` mutations signed in with the cookie (./cross-site.ts).
  */
 import { apiKey as apiKeyPlugin } from "@better-auth/api-key";
 import { drizzleAdapter } from "better-auth/adapters/drizzle";
@@ -30,6 +31,7 @@ import { account, apiKey, session, user, verification } from "../../schema/db.ts
 import type { AppEnv } from "./context.ts";
 import { createDb } from "./db.ts";
 import type { Config, Env } from "./env.ts";
+import { refuseCrossSiteCookieRequest } from "./cross-site.ts";
 import { ProblemError } from "./errors.ts";
 import { createLogger } from "../../runtime/log.ts";
 import { checkPassword, MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from "./password-policy.ts";
@@ -182,10 +184,12 @@ const unauthorized = (detail: string) =>
 /**
  * `/v1/*` guard. Credentials, one per request:
  * - `x-api-key: <key>` or `Authorization: Bearer vsk_…`: an API key (./services/api-keys/verify-api-key.ts);
- * - `Authorization: Bearer <session token>` (or the session cookie): a better-auth session (`getSession`).
+ * - `Authorization: Bearer <session token>`: a better-auth session (`getSession`; a cookie sent along is ignored);
+ * - the session cookie (the dashboard), whose mutations must come from a trusted origin (./cross-site.ts).
  * Sets `c.var.user` and `c.var.authMethod` (`api-key` | `session`).
  * @throws ProblemError `unauthorized` (401, `WWW-Authenticate: Bearer`) for missing, malformed, unknown,
- *   revoked or expired credentials, and when both `x-api-key` and `Authorization` are sent
+ *   revoked or expired credentials, and when both `x-api-key` and `Authorization` are sent;
+ *   `cross-site-request` (403) for a cookie-authenticated mutation from another origin
  */
 export const requireUser: MiddlewareHandler<AppEnv> = async (c, next) => {
   const auth = getAuth(c.env, c.var.config);
@@ -203,7 +207,10 @@ export const requireUser: MiddlewareHandler<AppEnv> = async (c, next) => {
     return next();
   }
 
-  const result = await auth.api.getSession({ headers: c.req.raw.headers });
+  // A bearer request is authenticated by its token alone: a cookie sent along must not stand in for a bad
+  // token, or a browser-attached cookie would pass as a bearer request and skip the cross-site check.
+  const viaCookie = bearerValue === undefined;
+  const result = await auth.api.getSession({ headers: viaCookie ? c.req.raw.headers : withoutCookies(c.req.raw.headers) });
   if (!result) {
     throw unauthorized(
       authorization !== undefined
@@ -211,9 +218,16 @@ export const requireUser: MiddlewareHandler<AppEnv> = async (c, next) => {
         : "Send `Authorization: Bearer <token>` (from /api/auth sign-in) or an API key.",
     );
   }
+  if (viaCookie) refuseCrossSiteCookieRequest(c);
   authenticated(c, { id: result.user.id, email: result.user.email, name: result.user.name }, "session");
   await next();
 };
+
+function withoutCookies(headers: Headers): Headers {
+  const copy = new Headers(headers);
+  copy.delete("cookie");
+  return copy;
+}
 
 function authenticated(c: Context<AppEnv>, owner: { id: string; email: string; name: string }, method: "session" | "api-key") {
   c.set("user", owner);

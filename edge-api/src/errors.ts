@@ -12,6 +12,8 @@ export const PROBLEM_KINDS = {
   "bad-request": { status: 400, title: "Bad request" },
   unauthorized: { status: 401, title: "Unauthorized" },
   forbidden: { status: 403, title: "Forbidden" },
+  // A `/v1` mutation signed in with the session cookie from an untrusted origin (./cross-site.ts).
+  "cross-site-request": { status: 403, title: "Cross-site request refused" },
   "not-found": { status: 404, title: "Not found" },
   conflict: { status: 409, title: "Conflict" },
   "not-ready": { status: 409, title: "Images not ready" },
@@ -69,16 +71,17 @@ export class ProblemError extends Error {
 
 /**
  * Builds the problem+json response of a kind.
+ * @param opts.extensions extension members (RFC 9457 §3.2), e.g. better-auth's `code` on `/api/auth/*`
  * @returns a Response with `content-type: application/problem+json` and `x-request-id`
  */
 export function problemResponse(
   kind: ProblemKind,
   detail: string,
   requestId: string,
-  opts: { status?: number; errors?: FieldIssue[]; headers?: Record<string, string> } = {},
+  opts: { status?: number; errors?: FieldIssue[]; headers?: Record<string, string>; extensions?: Record<string, string> } = {},
 ): Response {
   const status = opts.status ?? PROBLEM_KINDS[kind].status;
-  const body: Problem = {
+  const body: Problem & Record<string, unknown> = {
     type: problemType(kind),
     title: PROBLEM_KINDS[kind].title,
     status,
@@ -86,6 +89,8 @@ export function problemResponse(
     requestId,
     ...(opts.errors ? { errors: opts.errors } : {}),
   };
+  // Extensions never replace a standard member.
+  for (const [name, value] of Object.entries(opts.extensions ?? {})) if (!(name in body)) body[name] = value;
   return new Response(JSON.stringify(body), {
     status,
     headers: { ...opts.headers, "content-type": "application/problem+json", "x-request-id": requestId },

@@ -86,7 +86,22 @@ describe("typed client errors", () => {
     expect(err.message).toBe("not-ready: Images are not ready yet.");
   });
 
-  it("copes with better-auth bodies, raw text and empty bodies", () => {
+  it("reads /api/auth problems with better-auth's code", () => {
+    const body = {
+      type: "https://vidsnap.dev/problems/unauthorized",
+      title: "Unauthorized",
+      status: 401,
+      detail: "Invalid email or password",
+      requestId: "r2",
+      code: "INVALID_EMAIL_OR_PASSWORD",
+    };
+    const err = toApiError(new Response(null, { status: 401 }), JSON.stringify(body));
+    expect(err).toMatchObject({ status: 401, kind: "unauthorized", detail: "Invalid email or password", requestId: "r2" });
+    expect(err.message).toBe("Unauthorized: Invalid email or password");
+    expect((err.problem as { code?: string }).code).toBe("INVALID_EMAIL_OR_PASSWORD");
+  });
+
+  it("copes with `{message}` JSON bodies, raw text and empty bodies", () => {
     const auth = toApiError(new Response(null, { status: 401 }), { code: "INVALID_EMAIL_OR_PASSWORD", message: "Invalid email or password" });
     expect(auth).toMatchObject({ status: 401, kind: "http-401", detail: "Invalid email or password" });
     const text = toApiError(new Response(null, { status: 502, headers: { "x-request-id": "r9" } }), "<html>bad gateway</html>");

@@ -19,13 +19,15 @@ const uniqueEmail = (name: string) => `${name}-${crypto.randomUUID().slice(0, 8)
 const signUpWith = (email: string, password: string) =>
   api("/api/auth/sign-up/email", { method: "POST", json: { email, password, name: "Policy" } });
 
-/** better-auth's error body `{code, message}`. */
+/** A refusal of better-auth: 400 problem+json keeping its `code` (edge-api/src/auth-problems.ts). */
 async function expectRefusal(res: Response, code: string) {
   expect(res.status).toBe(400);
   expect(res.headers.get("set-auth-token")).toBeNull();
-  const body = (await res.json()) as { code: string; message: string };
+  expect(res.headers.get("content-type")).toBe("application/problem+json");
+  const body = (await res.json()) as { type: string; code: string; detail: string };
+  expect(body.type).toBe("https://vidsnap.dev/problems/validation");
   expect(body.code).toBe(code);
-  expect(body.message.length).toBeGreaterThan(10);
+  expect(body.detail.length).toBeGreaterThan(10);
 }
 
 const sessionRow = async (token: string) => {

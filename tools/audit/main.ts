@@ -22,7 +22,7 @@ import { offlineWranglerEnv } from "../wrangler.ts";
 import type { AuditRow } from "./record.ts";
 
 interface Suite {
-  name: "matrix" | "corpus" | "ssrf" | "body-limit" | "local-s3" | "webhook-flood";
+  name: "matrix" | "corpus" | "ssrf" | "body-limit" | "local-s3" | "webhook-flood" | "cross-site" | "auth-errors";
   title: string;
   config: string;
   file: string;
@@ -35,6 +35,8 @@ const SUITES: Suite[] = [
   { name: "body-limit", title: "Request body limit (/v1/*, /api/auth/*)", config: "tests/workers/vitest.config.mts", file: "tests/workers/body-limit.test.ts" },
   { name: "local-s3", title: "Local S3 server (signatures required, CORS)", config: "tests/vitest.node.config.mts", file: "tests/tools/s3-server.test.ts" },
   { name: "webhook-flood", title: "Webhook flooding (rate limits, one-try pings, pending cap per endpoint)", config: "tests/workers/vitest.config.mts", file: "tests/workers/webhook-flood.test.ts" },
+  { name: "cross-site", title: "Cross-site requests with the session cookie (/v1 mutations)", config: "tests/workers/vitest.config.mts", file: "tests/workers/cross-site.test.ts" },
+  { name: "auth-errors", title: "/api/auth/* errors as problem+json (better-auth's code kept)", config: "tests/workers/vitest.config.mts", file: "tests/workers/auth-problems.test.ts" },
 ];
 
 /** The parts of vitest's JSON report read here. */

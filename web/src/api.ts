@@ -6,7 +6,8 @@
  * request; edge-api's `/v1` guard accepts it like a bearer token. The page never keeps the token: script
  * injected into the page could act as the user while it runs, but could not copy a 7-day credential
  * elsewhere, as it could from web storage. Cross-site requests do not carry the SameSite=Lax cookie on
- * POST/DELETE, and better-auth checks `Origin` on its own routes.
+ * POST/DELETE, better-auth checks `Origin` on its own routes, and `/v1` mutations signed in with the cookie
+ * need this origin (`Origin` or `Sec-Fetch-Site: same-origin`, both sent by the browser; edge-api/src/cross-site.ts).
  */
 import {
   authRequest,
