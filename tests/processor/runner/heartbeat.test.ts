@@ -130,6 +130,7 @@ describe("heartbeat", () => {
       S3_SECRET_ACCESS_KEY: "s",
       VIDEOS_BUCKET: "v",
       IMAGES_BUCKET: "i",
+      PROCESSOR_SHARED_SECRET: "heartbeat-test-shared-secret-0123456789",
     };
     expect(loadProcessorConfig(base).heartbeatSeconds).toBe(30);
     expect(loadProcessorConfig({ ...base, HEARTBEAT_SECONDS: "" }).heartbeatSeconds).toBe(30);
