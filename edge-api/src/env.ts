@@ -8,6 +8,8 @@
  *   `ENVIRONMENT` is not `local` (fail closed: the Worker answers 500 "server misconfigured").
  *   Locally they default to the local S3 server's built-in account (S3RVER/S3RVER) and a dev-only
  *   auth secret, both refused outside `local`.
+ * - `PROCESSOR_SHARED_SECRET` (at least 32 characters) is required in every environment: job requests to the
+ *   processor are signed with it (runtime/job-signature.ts); the local stack generates one per run.
  * - Presigned URL lifetimes are capped at 7 days (604800 s), the R2/S3 presign limit.
  * - UPLOAD_PENDING_TTL_SECONDS (default 86400 s, at most 30 days) must exceed UPLOAD_URL_TTL_SECONDS, so
  *   the stale-upload cron never deletes a video whose presigned PUT is still usable.
@@ -29,6 +31,7 @@
 import type { Container } from "@cloudflare/containers";
 import { z } from "zod";
 import { ConfigError, loadConfig as parseConfig } from "../../runtime/config.ts";
+import { MIN_SHARED_SECRET_LENGTH } from "../../runtime/job-signature.ts";
 import { parseVideoTypes } from "../../schema/video-types.ts";
 import type {
   DeliverWebhookMessage,
@@ -98,6 +101,8 @@ export interface Env {
   BETTER_AUTH_SECRET?: string;
   S3_ACCESS_KEY_ID?: string;
   S3_SECRET_ACCESS_KEY?: string;
+  /** HMAC secret of job requests to the processor (runtime/job-signature.ts); also handed to the container. */
+  PROCESSOR_SHARED_SECRET?: string;
 }
 
 /**
@@ -134,6 +139,7 @@ const RawConfig = z
     VIDEOS_BUCKET: z.preprocess(unsetIfEmpty, z.string().min(3).max(63)),
     IMAGES_BUCKET: z.preprocess(unsetIfEmpty, z.string().min(3).max(63)),
     PROCESSOR_URL: optionalHttpUrl,
+    PROCESSOR_SHARED_SECRET: z.preprocess(unsetIfEmpty, z.string().min(MIN_SHARED_SECRET_LENGTH)),
     MAX_UPLOAD_BYTES: z.preprocess(unsetIfEmpty, z.coerce.number().int().min(1).default(104_857_600)),
     // Multipart (S3/R2 rules): parts of 5 MiB..5 GiB, the last smaller, at most 10,000 parts.
     MULTIPART_THRESHOLD_BYTES: z.preprocess(unsetIfEmpty, z.coerce.number().int().min(1).default(67_108_864)),
@@ -219,6 +225,7 @@ const RawConfig = z
       videosBucket: raw.VIDEOS_BUCKET,
       imagesBucket: raw.IMAGES_BUCKET,
       processorUrl: raw.PROCESSOR_URL,
+      processorSharedSecret: raw.PROCESSOR_SHARED_SECRET,
       maxUploadBytes: raw.MAX_UPLOAD_BYTES,
       multipartThresholdBytes: raw.MULTIPART_THRESHOLD_BYTES,
       multipartPartSizeBytes: raw.MULTIPART_PART_SIZE_BYTES,

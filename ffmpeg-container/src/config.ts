@@ -5,6 +5,7 @@
 import os from "node:os";
 import { z } from "zod";
 import { loadConfig } from "../../runtime/config.ts";
+import { MIN_SHARED_SECRET_LENGTH } from "../../runtime/job-signature.ts";
 import type { IntervalStrategySetting } from "./jobs/extract/plan/strategy.ts";
 
 /** Default resource limits (README "Limits"). */
@@ -39,6 +40,11 @@ export const ProcessorEnv = z.object({
   S3_FORCE_PATH_STYLE: bool.default(true),
   VIDEOS_BUCKET: z.string().min(1),
   IMAGES_BUCKET: z.string().min(1),
+  /**
+   * Secret shared with the edge-api Worker: every `POST /jobs` must carry its HMAC (runtime/job-signature.ts).
+   * Always required (the local stack generates one per run).
+   */
+  PROCESSOR_SHARED_SECRET: z.string().min(MIN_SHARED_SECRET_LENGTH),
   /** Jobs run at once; more get 503 with Retry-After. */
   MAX_CONCURRENT_JOBS: z.coerce.number().int().min(1).max(64).default(2),
   /**
@@ -77,6 +83,8 @@ export interface ProcessorConfig {
   };
   videosBucket: string;
   imagesBucket: string;
+  /** `PROCESSOR_SHARED_SECRET`: job requests must be signed with it. */
+  sharedSecret: string;
   maxConcurrentJobs: number;
   /** Seconds (fractions allowed). */
   jobTimeoutSeconds: number;
@@ -132,6 +140,7 @@ export function loadProcessorConfig(env: NodeJS.ProcessEnv): ProcessorConfig {
     },
     videosBucket: e.VIDEOS_BUCKET,
     imagesBucket: e.IMAGES_BUCKET,
+    sharedSecret: e.PROCESSOR_SHARED_SECRET,
     maxConcurrentJobs: e.MAX_CONCURRENT_JOBS,
     jobTimeoutSeconds: e.JOB_TIMEOUT_SECONDS,
     maxDurationSeconds: e.MAX_DURATION_SECONDS,

@@ -106,10 +106,11 @@ export interface Storage {
   objectSize(bucket: string, key: string, signal: AbortSignal): Promise<number | null>;
   /** @returns the object's first `bytes` bytes (ranged GET), or null when they cannot be read */
   readHead(bucket: string, key: string, bytes: number, signal: AbortSignal): Promise<Uint8Array | null>;
-  /** PUT of a small object. @throws the SDK's error */
+  /** PUT of a small object, only when `key` does not exist yet (If-None-Match: *). @throws the SDK's error */
   put(bucket: string, key: string, body: string, contentType: string, signal: AbortSignal): Promise<void>;
   /**
-   * Uploads `body` while it is being written: one PUT, or a multipart upload of {@link PART_SIZE_BYTES}
+   * Uploads `body` while it is being written, only when `key` does not exist yet (If-None-Match: * on the
+   * PUT or CompleteMultipartUpload, where the store supports it: R2 and S3 do): one PUT, or a multipart upload of {@link PART_SIZE_BYTES}
    * parts ({@link UPLOAD_QUEUE_SIZE} at once) when it is larger. A failed upload is aborted, so no
    * orphan parts are billed.
    */
@@ -139,12 +140,12 @@ export function createStorage(settings: ProcessorConfig["s3"], client: S3Client 
       }
     },
     async put(bucket, key, body, contentType, signal) {
-      await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType }), { abortSignal: signal });
+      await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType, IfNoneMatch: "*" }), { abortSignal: signal });
     },
     uploadStream(bucket, key, body, contentType) {
       const upload = new Upload({
         client,
-        params: { Bucket: bucket, Key: key, Body: body, ContentType: contentType },
+        params: { Bucket: bucket, Key: key, Body: body, ContentType: contentType, IfNoneMatch: "*" },
         partSize: PART_SIZE_BYTES,
         queueSize: UPLOAD_QUEUE_SIZE,
         leavePartsOnError: false,

@@ -8,9 +8,16 @@ import { ExtractionOptions } from "../extraction-options.ts";
 import { SourceFacts } from "../manifest.ts";
 import { API_SERVICE, envelope, envelopeBuilder, PROCESSOR_SERVICE } from "./envelope.ts";
 
+/**
+ * An id that object keys are built from (schema/object-keys.ts): letters, digits, `-` and `_` only, at most
+ * 64 characters, so a crafted message cannot reach other keys (`/`, `..`, encodings). Covers what the API
+ * generates: UUIDs for videos, better-auth's 32-character alphanumeric ids for users.
+ */
+export const KeyId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "must be 1-64 letters, digits, '-' or '_'");
+
 const JobRef = z.object({
-  videoId: z.string().min(1),
-  userId: z.string().min(1),
+  videoId: KeyId,
+  userId: KeyId,
   attempt: z.number().int().min(1),
 });
 

@@ -12,6 +12,7 @@ describe("configuration", () => {
     S3_SECRET_ACCESS_KEY: "top-secret-value",
     VIDEOS_BUCKET: "v",
     IMAGES_BUCKET: "i",
+    PROCESSOR_SHARED_SECRET: "config-test-shared-secret-0123456789abcdef",
   };
 
   it("applies the documented defaults; empty strings count as unset", () => {

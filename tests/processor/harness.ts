@@ -19,6 +19,7 @@ import { Manifest } from "../../schema/manifest.ts";
 import { ExtractSnapshotEvent, type ExtractSnapshotMessage } from "../../schema/messages/extract-snapshot.ts";
 import { archiveObjectKey, manifestObjectKey, s3Uri, sourceObjectKey } from "../../schema/object-keys.ts";
 import { expect } from "vitest";
+import { signJobRequest } from "../../runtime/job-signature.ts";
 import { createLogger } from "../../runtime/log.ts";
 import { DEFAULT_LIMITS, type ProcessorConfig } from "../../ffmpeg-container/src/config.ts";
 import { imageEntryName } from "../../ffmpeg-container/src/jobs/extract/archive.ts";
@@ -30,6 +31,19 @@ export { testVideo, TESTDATA_DIR } from "../../tools/paths.ts";
 const run = promisify(execFile);
 
 export const USER_ID = "user-test";
+/** PROCESSOR_SHARED_SECRET of the harness's processors; {@link signedJobInit} signs with it. */
+export const TEST_SHARED_SECRET = "processor-test-shared-secret-0123456789abcdef";
+
+/**
+ * A signed `POST /jobs` request (runtime/job-signature.ts, as the Worker sends it).
+ * @param body the envelope (serialised here) or a raw string
+ * @param opts.secret another secret (tests of refusals); opts.nowSeconds another signing time
+ */
+export async function signedJobInit(body: unknown, opts: { secret?: string; nowSeconds?: number } = {}): Promise<RequestInit> {
+  const text = typeof body === "string" ? body : JSON.stringify(body);
+  const signature = await signJobRequest(opts.secret ?? TEST_SHARED_SECRET, text, opts.nowSeconds);
+  return { method: "POST", headers: { "content-type": "application/json", ...signature }, body: text };
+}
 
 export interface Harness {
   s3Server: S3ServerHandle;
@@ -67,6 +81,7 @@ export async function startHarness(overrides: Partial<ProcessorConfig> = {}): Pr
     },
     videosBucket: LOCAL.videosBucket,
     imagesBucket: LOCAL.imagesBucket,
+    sharedSecret: TEST_SHARED_SECRET,
     maxConcurrentJobs: 2,
     jobTimeoutSeconds: 60,
     ...DEFAULT_LIMITS,
@@ -145,12 +160,7 @@ export interface JobResponse {
  * (throws on any invalid line).
  */
 export async function postJob(baseUrl: string, body: unknown, init: RequestInit = {}): Promise<JobResponse> {
-  const res = await fetch(`${baseUrl}/jobs`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: typeof body === "string" ? body : JSON.stringify(body),
-    ...init,
-  });
+  const res = await fetch(`${baseUrl}/jobs`, { ...(await signedJobInit(body)), ...init });
   const text = await res.text();
   const contentType = res.headers.get("content-type");
   if (contentType?.startsWith("application/x-ndjson")) {
@@ -169,12 +179,7 @@ export async function startJob(
   body: unknown,
 ): Promise<{ first: ExtractSnapshotEvent; rest: Promise<ExtractSnapshotEvent[]>; disconnect(): void }> {
   const controller = new AbortController();
-  const res = await fetch(`${baseUrl}/jobs`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify(body),
-    signal: controller.signal,
-  });
+  const res = await fetch(`${baseUrl}/jobs`, { ...(await signedJobInit(body)), signal: controller.signal });
   if (res.status !== 200) throw new Error(`job not started: ${res.status} ${await res.text()}`);
   const reader = res.body!.getReader();
   const decoder = new TextDecoder();

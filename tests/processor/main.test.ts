@@ -46,6 +46,7 @@ describe("main.ts", () => {
       S3_SECRET_ACCESS_KEY: "never-logged-secret",
       VIDEOS_BUCKET: "v",
       IMAGES_BUCKET: "i",
+      PROCESSOR_SHARED_SECRET: "main-test-shared-secret-0123456789abcdef",
     });
     const listening = await m.line((o) => o.msg === "listening");
     expect(listening).toMatchObject({ level: "info", msg: "listening" });
@@ -62,6 +63,8 @@ describe("main.ts", () => {
     const m = startMain({ S3_SECRET_ACCESS_KEY: "never-logged-secret" });
     const error = await m.line((o) => o.level === "error");
     expect(String(error.error)).toMatch(/S3_ENDPOINT/);
+    // The processor never starts without the secret that authenticates job requests.
+    expect(String(error.error)).toMatch(/PROCESSOR_SHARED_SECRET/);
     expect(JSON.stringify(error)).not.toContain("never-logged-secret");
     expect(await m.exited).toBe(1);
   });

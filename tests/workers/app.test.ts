@@ -220,6 +220,18 @@ describe("env validation (fail closed)", () => {
     ]);
   });
 
+  it("requires PROCESSOR_SHARED_SECRET (≥ 32 characters) in every environment", () => {
+    for (const ENVIRONMENT of ["local", "production"]) {
+      const missing = checkConfig({ ...testEnv, ENVIRONMENT, PROCESSOR_SHARED_SECRET: "" });
+      expect(missing.ok || missing.problems.some((p) => p.startsWith("PROCESSOR_SHARED_SECRET"))).toBe(true);
+      expect(missing.ok).toBe(false);
+    }
+    const short = checkConfig({ ...testEnv, PROCESSOR_SHARED_SECRET: "short" });
+    expect(short.ok).toBe(false);
+    const ok = checkConfig(testEnv);
+    expect(ok.ok && ok.config.processorSharedSecret).toBe(testEnv.PROCESSOR_SHARED_SECRET);
+  });
+
   it("the queue handler retries the whole batch while misconfigured", async () => {
     vi.spyOn(console, "error").mockImplementation(() => undefined);
     const batch = createMessageBatch("vidsnap-events", [{ id: "m1", timestamp: new Date(), attempts: 1, body: {} }]);

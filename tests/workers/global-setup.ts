@@ -1,8 +1,9 @@
 /**
  * Vitest global setup (Node side): starts the real, SigV4-verifying S3 server (tools/stack/s3-server.ts)
- * and the stand-in processor on free loopback ports, hands their URLs to the Worker config through
+ * and the stand-in processor on free loopback ports (with a random PROCESSOR_SHARED_SECRET), hands their URLs to the Worker config through
  * `provide` (read with `inject` in vitest.config.mts), and stops both at the end.
  */
+import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -14,8 +15,11 @@ import { startWebhookReceiver } from "./support/webhook-receiver.ts";
 export default async function setup(project: TestProject) {
   const directory = mkdtempSync(path.join(os.tmpdir(), "vidsnap-workers-s3-"));
   const s3 = await startS3Server({ directory, port: 0 });
-  const processor = await startStandInProcessor({ s3Endpoint: s3.endpoint });
+  // Random per run, like the local stack's: the Worker gets it as PROCESSOR_SHARED_SECRET (vitest.config.mts).
+  const sharedSecret = randomBytes(32).toString("hex");
+  const processor = await startStandInProcessor({ s3Endpoint: s3.endpoint, sharedSecret });
   project.provide("s3Endpoint", s3.endpoint);
+  project.provide("processorSharedSecret", sharedSecret);
   project.provide("processorUrl", processor.url);
   // Webhook receiver (tests/workers/webhooks.test.ts): records requests, answers planned statuses.
   const receiver = await startWebhookReceiver();

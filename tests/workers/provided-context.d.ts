@@ -5,6 +5,8 @@ declare module "vitest" {
     s3Endpoint: string;
     /** e.g. `http://127.0.0.1:40124`, the stand-in processor of global-setup.ts */
     processorUrl: string;
+    /** PROCESSOR_SHARED_SECRET shared by the Worker and the stand-in processor (random per run) */
+    processorSharedSecret: string;
     /** e.g. `http://127.0.0.1:40125`, the webhook receiver of support/webhook-receiver.ts */
     webhookReceiverUrl: string;
   }

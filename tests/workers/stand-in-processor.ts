@@ -9,12 +9,15 @@
  *   GET /__jobs/{videoId}      → {"jobs": [<envelopes received>], "disconnects": <streams the client closed early>}
  * `stall` sends PROCESSING (with progress) and then nothing, keeping the response open until the client
  * closes it (counted in `disconnects`) or 60 s pass.
- * Default scenario: `success`, which writes a manifest.json and a small images.zip to the real S3
+ * Like the processor, it refuses job requests not signed with `opts.sharedSecret` (401), so every test
+ * reaching it proves the Worker signs; `GET /__jobs/{videoId}` also lists the `refused` (unsigned or badly
+ * signed) requests. Default scenario: `success`, which writes a manifest.json and a small images.zip to the real S3
  * server (the keys of schema/object-keys.ts) before streaming SUCCESS.
  */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { AwsClient } from "aws4fetch";
+import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifyJobRequest } from "../../runtime/job-signature.ts";
 import {
   extractSnapshotErrorMessage,
   extractSnapshotProcessingMessage,
@@ -57,12 +60,14 @@ export function fakeManifest(videoId: string, attempt: number) {
 
 /**
  * @param opts.s3Endpoint the local S3 server (credentials S3RVER/S3RVER)
+ * @param opts.sharedSecret PROCESSOR_SHARED_SECRET the Worker signs job requests with
  * @param opts.port TCP port on 127.0.0.1, 0 = any free one
  */
-export async function startStandInProcessor(opts: { s3Endpoint: string; port?: number }): Promise<StandInProcessor> {
+export async function startStandInProcessor(opts: { s3Endpoint: string; sharedSecret: string; port?: number }): Promise<StandInProcessor> {
   const scenarios = new Map<string, Scenario>();
   const jobs = new Map<string, unknown[]>();
   const disconnects = new Map<string, number>();
+  const refused: string[] = [];
   const s3 = new AwsClient({ accessKeyId: "S3RVER", secretAccessKey: "S3RVER", region: "us-east-1", service: "s3", retries: 0 });
 
   const putObject = async (bucket: string, key: string, body: Uint8Array | string, contentType: string) => {
@@ -86,7 +91,7 @@ export async function startStandInProcessor(opts: { s3Endpoint: string; port?: n
       const jobsPath = /^\/__jobs\/(.+)$/.exec(url.pathname);
       if (req.method === "GET" && jobsPath) {
         const id = decodeURIComponent(jobsPath[1]!);
-        return send(res, 200, { jobs: jobs.get(id) ?? [], disconnects: disconnects.get(id) ?? 0 });
+        return send(res, 200, { jobs: jobs.get(id) ?? [], disconnects: disconnects.get(id) ?? 0, refused: refused.filter((r) => r === id).length });
       }
       if (req.method === "GET" && url.pathname === "/healthz") return send(res, 200, { ok: true, runningJobs: 0 });
       if (req.method !== "POST" || url.pathname !== "/jobs") return send(res, 404, problem(404, "no such route"));
@@ -96,6 +101,12 @@ export async function startStandInProcessor(opts: { s3Endpoint: string; port?: n
         job = JSON.parse(body);
       } catch {
         return send(res, 400, problem(400, "body is not JSON"));
+      }
+      const header = (name: string) => [req.headers[name]].flat()[0];
+      const verdict = await verifyJobRequest(opts.sharedSecret, body, { timestamp: header(TIMESTAMP_HEADER), signature: header(SIGNATURE_HEADER) });
+      if (!verdict.ok) {
+        refused.push(String(job.payload?.videoId));
+        return send(res, 401, problem(401, `signature ${verdict.reason}`));
       }
       if (job.type !== "MSG_EXTRACT_SNAPSHOT" || !job.payload) return send(res, 400, problem(400, "not a job envelope"));
       const { videoId, userId, attempt } = job.payload;

@@ -25,6 +25,7 @@ export default defineConfig(async () => {
             TEST_MIGRATIONS: migrations,
             S3_ENDPOINT: inject("s3Endpoint"),
             PROCESSOR_URL: inject("processorUrl"),
+            PROCESSOR_SHARED_SECRET: inject("processorSharedSecret"),
             LOG_LEVEL: "error",
             // wrangler.toml's local cap is 5 GiB; the suites assert the 100 MB default. Files above 8 MiB
             // go multipart (in parts of the 5 MiB minimum): tests/workers/routes/upload-parts.test.ts.

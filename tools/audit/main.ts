@@ -22,7 +22,7 @@ import { offlineWranglerEnv } from "../wrangler.ts";
 import type { AuditRow } from "./record.ts";
 
 interface Suite {
-  name: "matrix" | "corpus" | "ssrf" | "body-limit" | "local-s3" | "webhook-flood" | "cross-site" | "auth-errors";
+  name: "matrix" | "corpus" | "ssrf" | "body-limit" | "local-s3" | "webhook-flood" | "cross-site" | "auth-errors" | "processor-trust";
   title: string;
   config: string;
   file: string;
@@ -37,6 +37,7 @@ const SUITES: Suite[] = [
   { name: "webhook-flood", title: "Webhook flooding (rate limits, one-try pings, pending cap per endpoint)", config: "tests/workers/vitest.config.mts", file: "tests/workers/webhook-flood.test.ts" },
   { name: "cross-site", title: "Cross-site requests with the session cookie (/v1 mutations)", config: "tests/workers/vitest.config.mts", file: "tests/workers/cross-site.test.ts" },
   { name: "auth-errors", title: "/api/auth/* errors as problem+json (better-auth's code kept)", config: "tests/workers/vitest.config.mts", file: "tests/workers/auth-problems.test.ts" },
+  { name: "processor-trust", title: "Processor trust (signed jobs, key-safe ids, no overwrite, ffmpeg env)", config: "tests/vitest.node.config.mts", file: "tests/processor/runner/trust.test.ts" },
 ];
 
 /** The parts of vitest's JSON report read here. */

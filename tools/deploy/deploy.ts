@@ -4,8 +4,8 @@
  *
  * 1. preflight, read-only: wrangler is logged in (`wrangler whoami`), no placeholder left in the configs
  *    (besides the D1 id, which step 2 fills in), every required secret either already set on the Worker or
- *    supplied in the environment of this command (`BETTER_AUTH_SECRET` may be generated on the first
- *    deploy). Nothing is changed when a preflight check fails.
+ *    supplied in the environment of this command (`BETTER_AUTH_SECRET` and `PROCESSOR_SHARED_SECRET` may be
+ *    generated on the first deploy). Nothing is changed when a preflight check fails.
  * 2. resources, created when missing: the D1 database (its id written into both wrangler configs in place
  *    of the placeholder), the two R2 buckets, every queue and dead-letter queue named in either config
  *    (dead-letter queues keep messages 14 days, the Queues maximum on paid plans).
@@ -164,9 +164,10 @@ export async function deploy(o: DeployOptions): Promise<DeployReport> {
     for (const name of required) {
       if (existing.has(name)) continue;
       let value = o.secretSource[name]?.trim();
-      if (!value && name === "BETTER_AUTH_SECRET") {
-        // First deploy: a random 48-byte secret (better-auth wants ≥ 32 characters). Never rotated here:
-        // changing it signs everyone out (docs/operations.md).
+      if (!value && (name === "BETTER_AUTH_SECRET" || name === "PROCESSOR_SHARED_SECRET")) {
+        // First deploy: a random 48-byte secret (both want ≥ 32 characters). Never rotated here: changing
+        // BETTER_AUTH_SECRET signs everyone out (docs/operations.md). PROCESSOR_SHARED_SECRET is only known
+        // to the Worker, which hands it to its container.
         value = randomBytes(48).toString("base64");
       }
       if (value || plan) pendingSecrets.push({ worker, name, value: value ?? "" });

@@ -8,6 +8,7 @@
  * Used by `npm start`, `npm run demo` (when nothing is running), the chaos harness and the Node test suites.
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { BIN, REPO_ROOT } from "../paths.ts";
@@ -17,8 +18,14 @@ import { startS3Server, type S3ServerHandle } from "./s3-server.ts";
 import { ensureWebBuild } from "./web-build.ts";
 
 /**
+ * PROCESSOR_SHARED_SECRET of the stacks this process starts: random per run, handed to the processor and to
+ * edge-api (the Worker signs job requests with it), never written to disk.
+ */
+export const LOCAL_PROCESSOR_SHARED_SECRET = randomBytes(32).toString("hex");
+
+/**
  * Environment of the ffmpeg-container process on the local stack (this process's env plus its listen
- * address and the local S3 server's endpoint, account and buckets).
+ * address, the local S3 server's endpoint, account and buckets, and {@link LOCAL_PROCESSOR_SHARED_SECRET}).
  * @param port port it listens on (127.0.0.1)
  * @param s3Endpoint e.g. `http://127.0.0.1:4569`
  * @param maxConcurrentJobs MAX_CONCURRENT_JOBS; unset = the processor's default
@@ -34,6 +41,7 @@ export function localProcessorEnv(port: number, s3Endpoint: string, maxConcurren
     S3_SECRET_ACCESS_KEY: LOCAL.s3SecretAccessKey,
     VIDEOS_BUCKET: LOCAL.videosBucket,
     IMAGES_BUCKET: LOCAL.imagesBucket,
+    PROCESSOR_SHARED_SECRET: LOCAL_PROCESSOR_SHARED_SECRET,
     ...(maxConcurrentJobs ? { MAX_CONCURRENT_JOBS: String(maxConcurrentJobs) } : {}),
   };
 }
@@ -130,6 +138,7 @@ export async function startStack(opts: StackOptions = {}): Promise<StackHandle> 
       PUBLIC_BASE_URL: apiUrl,
       S3_ENDPOINT: s3Endpoint,
       PROCESSOR_URL: processorUrl,
+      PROCESSOR_SHARED_SECRET: LOCAL_PROCESSOR_SHARED_SECRET,
       ...opts.vars,
     };
     children.push(

@@ -7,8 +7,12 @@
  *   {@link ProcessorContainer}. Jobs are spread over {@link PROCESSOR_INSTANCES} named instances by a hash
  *   of the routing key (the video id), so a redelivered job reaches the instance that may still be running
  *   it and gets its 409.
+ *
+ * Every request with a body is signed with PROCESSOR_SHARED_SECRET here (runtime/job-signature.ts): the
+ * processor refuses unsigned jobs with 401.
  */
 import { Container, getContainer } from "@cloudflare/containers";
+import { signJobRequest } from "../../../runtime/job-signature.ts";
 import { loadConfig, type Config, type Env } from "../env.ts";
 
 /** Number of named container instances jobs are spread over; matches `max_instances` in wrangler.toml. */
@@ -51,6 +55,7 @@ function processorEnvVars(env: Env): Record<string, string> {
     S3_REGION: config.s3.region,
     S3_ACCESS_KEY_ID: config.s3.accessKeyId,
     S3_SECRET_ACCESS_KEY: config.s3.secretAccessKey,
+    PROCESSOR_SHARED_SECRET: config.processorSharedSecret,
     VIDEOS_BUCKET: config.videosBucket,
     IMAGES_BUCKET: config.imagesBucket,
   };
@@ -58,25 +63,40 @@ function processorEnvVars(env: Env): Record<string, string> {
 
 /**
  * @param env Worker bindings (the PROCESSOR binding)
- * @param config validated config (PROCESSOR_URL)
+ * @param config validated config (PROCESSOR_URL, PROCESSOR_SHARED_SECRET)
  * @param routingKey chooses the container instance (use the video id); ignored with PROCESSOR_URL
+ * @returns a processor whose `fetch` buffers and signs request bodies (job bodies are small JSON; the
+ *   processor also gets a content-length)
  * @throws Error when neither PROCESSOR_URL nor PROCESSOR is configured (the env check refuses this earlier)
  */
-export function getProcessor(env: Env, config: Pick<Config, "processorUrl">, routingKey = ""): Processor {
+export function getProcessor(
+  env: Env,
+  config: Pick<Config, "processorUrl" | "processorSharedSecret">,
+  routingKey = "",
+): Processor {
   const base = config.processorUrl;
+  let send: (url: string, init: RequestInit) => Promise<Response>;
   if (base) {
-    return {
-      async fetch(request) {
-        const url = new URL(request.url);
-        // Job bodies are small JSON: buffered, so the processor gets a content-length.
-        const body = request.method === "GET" || request.method === "HEAD" ? undefined : await request.arrayBuffer();
-        return fetch(base + url.pathname + url.search, { method: request.method, headers: request.headers, body, signal: request.signal });
-      },
+    send = (url, init) => {
+      const u = new URL(url);
+      return fetch(base + u.pathname + u.search, init);
     };
+  } else {
+    if (!env.PROCESSOR) throw new Error("no processor configured: set PROCESSOR_URL or bind PROCESSOR");
+    const stub = getContainer(env.PROCESSOR, `processor-${shard(routingKey, PROCESSOR_INSTANCES)}`);
+    send = (url, init) => stub.fetch(new Request(url, init));
   }
-  if (!env.PROCESSOR) throw new Error("no processor configured: set PROCESSOR_URL or bind PROCESSOR");
-  const stub = getContainer(env.PROCESSOR, `processor-${shard(routingKey, PROCESSOR_INSTANCES)}`);
-  return { fetch: (request) => stub.fetch(request) };
+  return {
+    async fetch(request) {
+      if (request.method === "GET" || request.method === "HEAD") {
+        return send(request.url, { method: request.method, headers: request.headers, signal: request.signal });
+      }
+      const body = new Uint8Array(await request.arrayBuffer());
+      const headers = new Headers(request.headers);
+      for (const [name, value] of Object.entries(await signJobRequest(config.processorSharedSecret, body))) headers.set(name, value);
+      return send(request.url, { method: request.method, headers, body, signal: request.signal });
+    },
+  };
 }
 
 /** FNV-1a of `key`, modulo `n`: a stable instance index in 0..n-1. */

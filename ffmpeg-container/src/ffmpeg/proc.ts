@@ -1,10 +1,27 @@
 /**
- * Spawning ffmpeg/ffprobe: argument arrays only (never a shell), killed with SIGKILL when the job's
- * AbortSignal fires, stderr kept as lines for error reports.
+ * Spawning ffmpeg/ffprobe: argument arrays only (never a shell), a minimal environment ({@link toolEnv}),
+ * killed with SIGKILL when the job's AbortSignal fires, stderr kept as lines for error reports.
  */
 import { spawn, type ChildProcessByStdio } from "node:child_process";
 import type { Readable } from "node:stream";
 import { JobError } from "../runner/errors.ts";
+
+/** Variables of the processor's environment a tool may inherit; nothing else (no S3_*, no shared secret). */
+const INHERITED_ENV = ["PATH", "TZ"] as const;
+
+/**
+ * The environment of a spawned tool: PATH and TZ from `from`, a C locale, and nothing else, so ffmpeg
+ * decoding a hostile file never has the storage credentials or the job-signing secret within reach.
+ * @param from usually `process.env`
+ */
+export function toolEnv(from: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const env: Record<string, string> = { LANG: "C", LC_ALL: "C" };
+  for (const name of INHERITED_ENV) {
+    const value = from[name];
+    if (value) env[name] = value;
+  }
+  return env;
+}
 
 /** A spawned tool with stdout and stderr piped (stdin closed). */
 export type Child = ChildProcessByStdio<null, Readable, Readable>;
@@ -22,7 +39,7 @@ export function startProcess(
   args: readonly string[],
   opts: { cwd: string; signal: AbortSignal },
 ): { child: Child; exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }> } {
-  const child = spawn(cmd, args, { cwd: opts.cwd, stdio: ["ignore", "pipe", "pipe"], shell: false });
+  const child = spawn(cmd, args, { cwd: opts.cwd, env: toolEnv(), stdio: ["ignore", "pipe", "pipe"], shell: false });
   const kill = () => {
     if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
   };

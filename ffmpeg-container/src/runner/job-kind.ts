@@ -54,6 +54,12 @@ export interface JobKind<J extends JobRef = JobRef, R = unknown> {
   type: string;
   /** Validates a request body. @returns the job, or a problem detail naming what is wrong */
   parse(envelope: unknown): { job: J } | { detail: string };
+  /**
+   * True when the job's output is already stored (a finished attempt sent again): the runner answers 409
+   * without running it, and never replaces that output. Errors count as "not known": the job then runs and
+   * checks again itself.
+   */
+  alreadyStored?(job: J, deps: { config: ProcessorConfig; storage: Storage; signal: AbortSignal }): Promise<boolean>;
   /** Runs the job. @throws JobError for anything to report as an ERROR event */
   run(job: J, ctx: JobContext): Promise<R>;
   /** Schema every event line is checked against before it is written. */

@@ -1,13 +1,14 @@
 /**
  * The processor's HTTP API (docs/architecture.md "Processor HTTP API"): `GET /healthz` →
- * `{"ok":true,"runningJobs":n}` (503 `ok:false` while shutting down); `POST /jobs` with a job envelope →
- * 200 NDJSON of the job's events (./job-stream.ts), or a problem+json 400/409/413/503. A bad video is an
- * ERROR line, never a 5xx.
+ * `{"ok":true,"runningJobs":n}` (503 `ok:false` while shutting down); `POST /jobs` with a job envelope
+ * signed with PROCESSOR_SHARED_SECRET (runtime/job-signature.ts) → 200 NDJSON of the job's events
+ * (./job-stream.ts), or a problem+json 400/401/409/413/503. A bad video is an ERROR line, never a 5xx.
  */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import type { S3Client } from "@aws-sdk/client-s3";
 import { createLogger, errorFields, type Logger } from "../../../runtime/log.ts";
+import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifyJobRequest, type SignatureRefusal } from "../../../runtime/job-signature.ts";
 import { problemType } from "../../../schema/problem.ts";
 import type { ProcessorConfig } from "../config.ts";
 import { resolveFfmpegBinaries, type FfmpegBinaries } from "../ffmpeg/binaries.ts";
@@ -21,6 +22,13 @@ import { streamJob } from "./job-stream.ts";
 export const MAX_BODY_BYTES = 64 * 1024;
 /** `Retry-After` of a 503 when all job slots are taken, seconds. */
 export const BUSY_RETRY_AFTER_SECONDS = 30;
+
+const SIGNATURE_REFUSALS: Record<SignatureRefusal, string> = {
+  missing: `The job request is not signed (${TIMESTAMP_HEADER}, ${SIGNATURE_HEADER}).`,
+  malformed: "The job request's signature headers are malformed.",
+  stale: "The job request's timestamp is too far from the processor's clock.",
+  mismatch: "The job request's signature does not match.",
+};
 
 /** A started processor server. */
 export interface ProcessorServer {
@@ -103,6 +111,20 @@ export function createProcessorServer(
     if (body === undefined) {
       return problem(res, 413, "payload-too-large", "Payload too large", `The body exceeds ${MAX_BODY_BYTES} bytes.`);
     }
+    // Only the Worker holding the shared secret may start jobs: anyone else could make the processor read
+    // and write any user's objects.
+    const header = (name: string) => {
+      const v = req.headers[name];
+      return Array.isArray(v) ? v[0] : v;
+    };
+    const verdict = await verifyJobRequest(config.sharedSecret, body, {
+      timestamp: header(TIMESTAMP_HEADER),
+      signature: header(SIGNATURE_HEADER),
+    });
+    if (!verdict.ok) {
+      log.warn("job request refused: bad signature", { reason: verdict.reason });
+      return problem(res, 401, "unauthorized", "Unauthorized", SIGNATURE_REFUSALS[verdict.reason]);
+    }
     let value: unknown;
     try {
       value = JSON.parse(body.toString("utf8"));
@@ -138,6 +160,18 @@ export function createProcessorServer(
         "Processor busy",
         `${running.size} of ${config.maxConcurrentJobs} job slots are in use.`,
       );
+    }
+    if (kind.alreadyStored) {
+      const stored = await kind.alreadyStored(job, { config, storage, signal: AbortSignal.timeout(30_000) }).catch(() => false);
+      if (stored) {
+        return problem(
+          res,
+          409,
+          "job-already-finished",
+          "Job already finished",
+          `The output of video ${job.videoId} attempt ${job.attempt} is already stored; it is never replaced.`,
+        );
+      }
     }
     const controller = new AbortController();
     const entry: RunningJob = { controller, done: Promise.resolve() };

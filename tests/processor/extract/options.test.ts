@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ExtractionOptions, ImageFormat } from "../../../schema/extraction-options.ts";
 import { ExtractSnapshotEvent, isFinalExtractEvent } from "../../../schema/messages/extract-snapshot.ts";
 import { TIMESTAMP_EPSILON_SECONDS } from "../../../ffmpeg-container/src/jobs/extract/ffmpeg-args.ts";
-import { fetchArchive, ffprobeFrameTimes, ffprobeKeyframeTimes, type Harness, jobMessage, postJob, runSuccessfulJob, startHarness, testVideo, uploadSource } from "../harness.ts";
+import { fetchArchive, ffprobeFrameTimes, ffprobeKeyframeTimes, type Harness, jobMessage, postJob, runSuccessfulJob, signedJobInit, startHarness, testVideo, uploadSource } from "../harness.ts";
 
 const run = promisify(execFile);
 
@@ -333,11 +333,7 @@ describe("PROGRESS events", () => {
     // A full sequential decode of 200 s with 100 PNGs: several seconds, images all along.
     const options: ExtractionOptions = { mode: "interval", intervalSeconds: 2, format: "png" };
     const p = await h.extraProcessor({ intervalStrategy: "sequential" });
-    const res = await fetch(`${p.url}/jobs`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify(jobMessage(videoId, options)),
-    });
+    const res = await fetch(`${p.url}/jobs`, await signedJobInit(jobMessage(videoId, options)));
     expect(res.status).toBe(200);
     const reader = res.body!.getReader();
     const decoder = new TextDecoder();

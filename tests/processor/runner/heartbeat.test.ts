@@ -11,7 +11,7 @@ import { loadProcessorConfig } from "../../../ffmpeg-container/src/config.ts";
 import { createProcessorServer, type ProcessorServer } from "../../../ffmpeg-container/src/runner/server.ts";
 import { createS3Client } from "../../../ffmpeg-container/src/s3.ts";
 import { silentLogger } from "../../../runtime/log.ts";
-import { type Harness, jobMessage, startHarness, testVideo, uploadSource, USER_ID } from "../harness.ts";
+import { type Harness, jobMessage, signedJobInit, startHarness, testVideo, uploadSource, USER_ID } from "../harness.ts";
 
 const HEARTBEAT_SECONDS = 0.2;
 /** Allowed lag over the heartbeat (timers, ffmpeg and the S3 server share the machine with other test files). */
@@ -36,11 +36,7 @@ interface TimedLine {
  * @returns the lines, the time the response headers arrived and the time the body ended
  */
 async function timedJob(baseUrl: string, videoId: string, options: Parameters<typeof jobMessage>[1]) {
-  const res = await fetch(`${baseUrl}/jobs`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify(jobMessage(videoId, options)),
-  });
+  const res = await fetch(`${baseUrl}/jobs`, await signedJobInit(jobMessage(videoId, options)));
   expect(res.status).toBe(200);
   const startedAt = Date.now();
   const reader = res.body!.getReader();
@@ -134,6 +130,7 @@ describe("heartbeat", () => {
       S3_SECRET_ACCESS_KEY: "s",
       VIDEOS_BUCKET: "v",
       IMAGES_BUCKET: "i",
+      PROCESSOR_SHARED_SECRET: "heartbeat-test-shared-secret-0123456789",
     };
     expect(loadProcessorConfig(base).heartbeatSeconds).toBe(30);
     expect(loadProcessorConfig({ ...base, HEARTBEAT_SECONDS: "" }).heartbeatSeconds).toBe(30);

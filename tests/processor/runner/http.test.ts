@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isFinalExtractEvent } from "../../../schema/messages/extract-snapshot.ts";
 import { archiveObjectKey } from "../../../schema/object-keys.ts";
-import { type Harness, jobMessage, leftoverTempFiles, objectExists, postJob, startHarness, startJob, testVideo, uploadSource, USER_ID, waitUntil } from "../harness.ts";
+import { type Harness, jobMessage, leftoverTempFiles, objectExists, postJob, signedJobInit, startHarness, startJob, testVideo, uploadSource, USER_ID, waitUntil } from "../harness.ts";
 
 let h: Harness;
 beforeAll(async () => {
@@ -74,7 +74,7 @@ describe("concurrency, timeout, disconnect", () => {
     const busy = await postJob(one.url, jobMessage("other", { mode: "keyframes" }));
     expect(busy.status).toBe(503);
     expect(busy.body).toMatchObject({ type: "https://vidsnap.dev/problems/processor-busy", status: 503 });
-    const raw = await fetch(`${one.url}/jobs`, { method: "POST", body: JSON.stringify(jobMessage("other", { mode: "keyframes" })) });
+    const raw = await fetch(`${one.url}/jobs`, await signedJobInit(jobMessage("other", { mode: "keyframes" })));
     expect(raw.headers.get("retry-after")).toMatch(/^\d+$/);
     await raw.text();
     expect((await job.rest).at(-1)!.type).toBe("MSG_EXTRACT_SNAPSHOT_SUCCESS");

@@ -15,6 +15,7 @@ const base = {
   VIDEOS_BUCKET: "videos-bucket",
   IMAGES_BUCKET: "images-bucket",
   PROCESSOR_URL: "https://processor.example.com",
+  PROCESSOR_SHARED_SECRET: "s".repeat(40),
 };
 const remoteSecrets = {
   BETTER_AUTH_SECRET: "x".repeat(40),

@@ -21,6 +21,7 @@ import {
   extractJobMessage,
   insertVideo,
   processorJobs,
+  processorRefusedJobs,
   runQueue,
   setScenario,
   signUp,
@@ -163,6 +164,25 @@ describe("extract consumer", () => {
     const result = await getQueueResult(batch, ctx);
     expect(result.retryMessages).toEqual([{ msgId: "m1" }]);
     expect(result.explicitAcks).toEqual([]);
+  });
+
+  it("job requests are signed with PROCESSOR_SHARED_SECRET (the stand-in, like the processor, refuses others)", async () => {
+    const id = await insertVideo(owner.userId);
+    await runQueue("vidsnap-extract", [job(id)]);
+    await eventually(() => statusOf(id, "VIDEO_IMAGE_EXTRACTION_SUCCESS"));
+    expect(await processorJobs(id)).toHaveLength(1);
+    expect(await processorRefusedJobs(id)).toBe(0);
+  });
+
+  it("a Worker with another secret is refused (401) → retried, the job is not run", async () => {
+    const id = await insertVideo(owner.userId);
+    const batch = createMessageBatch("vidsnap-extract", [{ id: "m1", timestamp: new Date(), attempts: 1, body: job(id) }]);
+    const ctx = createExecutionContext();
+    await worker.queue(batch, { ...testEnv, PROCESSOR_SHARED_SECRET: "another-secret-0123456789abcdef-0123456789" }, ctx);
+    const result = await getQueueResult(batch, ctx);
+    expect(result.retryMessages).toEqual([{ msgId: "m1" }]);
+    expect(await processorRefusedJobs(id)).toBe(1);
+    expect(await processorJobs(id)).toEqual([]);
   });
 
   it("invalid envelopes are acked without calling the processor", async () => {

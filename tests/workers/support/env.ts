@@ -116,6 +116,12 @@ export async function processorJobs(videoId: string): Promise<unknown[]> {
   return ((await res.json()) as { jobs: unknown[] }).jobs;
 }
 
+/** Job requests for a video the stand-in processor refused for their signature (401). */
+export async function processorRefusedJobs(videoId: string): Promise<number> {
+  const res = await fetch(`${processorUrl()}/__jobs/${videoId}`);
+  return ((await res.json()) as { refused: number }).refused;
+}
+
 /** Streams of a video's jobs whose client (the extract consumer) closed them before the end. */
 export async function processorDisconnects(videoId: string): Promise<number> {
   const res = await fetch(`${processorUrl()}/__jobs/${videoId}`);

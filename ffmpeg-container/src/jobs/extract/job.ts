@@ -54,6 +54,11 @@ export async function runExtraction(job: ExtractionJob, ctx: JobContext): Promis
   if (sizeBytes === 0) {
     throw new JobError("The file is empty (0 bytes), not a video.", "HeadObject on the source object reports Content-Length 0.");
   }
+  const archiveKey = archiveObjectKey(job.userId, job.videoId, job.attempt);
+  const manifestKey = manifestObjectKey(job.userId, job.videoId, job.attempt);
+  // The output of a finished attempt is never replaced (a replayed or forged job would swap a user's
+  // archive); the uploads are also conditional (If-None-Match: *) where the store supports it.
+  for (const key of [archiveKey, manifestKey]) await refuseExisting(storage, config.imagesBucket, key, signal);
 
   // ffprobe (input whitelists: real video containers only) identifies the container; a refusal is
   // explained from its log and the upload's first bytes.
@@ -79,7 +84,6 @@ export async function runExtraction(job: ExtractionJob, ctx: JobContext): Promis
   // MAX_IMAGES with the seek strategy: an error before decoding anything.
   if (run.seekTargets && run.seekTargets.length > config.maxImages) throw imageLimitError(config.maxImages, run.seekTargets.length);
 
-  const archiveKey = archiveObjectKey(job.userId, job.videoId, job.attempt);
   let archive: ArchiveUpload | undefined = new ArchiveUpload(storage, config.imagesBucket, archiveKey);
   try {
     const sink = new ImageSink(archive, run.output.format, config.maxImages, signal);
@@ -124,7 +128,6 @@ export async function runExtraction(job: ExtractionJob, ctx: JobContext): Promis
     });
     archive = undefined;
 
-    const manifestKey = manifestObjectKey(job.userId, job.videoId, job.attempt);
     await storage.put(config.imagesBucket, manifestKey, manifestJson, "application/json", signal).catch((e: unknown) => {
       throw storageError("The images manifest could not be stored.", e, signal);
     });
@@ -142,6 +145,39 @@ export async function runExtraction(job: ExtractionJob, ctx: JobContext): Promis
   } finally {
     if (archive) await archive.abort();
   }
+}
+
+/**
+ * @returns true when the archive or the manifest of the job's attempt exists
+ * @throws the storage error of a failed HEAD (other than 404)
+ */
+export async function extractionOutputStored(job: ExtractionJob, storage: Storage, bucket: string, signal: AbortSignal): Promise<boolean> {
+  for (const key of [archiveObjectKey(job.userId, job.videoId, job.attempt), manifestObjectKey(job.userId, job.videoId, job.attempt)]) {
+    try {
+      await storage.objectSize(bucket, key, signal);
+      return true;
+    } catch (e) {
+      if (!isNotFound(e)) throw e;
+    }
+  }
+  return false;
+}
+
+/**
+ * @throws JobError "already stored" when `key` exists, a storage error when the HEAD fails otherwise
+ */
+async function refuseExisting(storage: Storage, bucket: string, key: string, signal: AbortSignal): Promise<void> {
+  try {
+    await storage.objectSize(bucket, key, signal);
+  } catch (e) {
+    signal.throwIfAborted();
+    if (isNotFound(e)) return;
+    throw storageError("The images storage could not be checked.", e, signal);
+  }
+  throw new JobError(
+    "The images of this attempt are already stored; they are never replaced.",
+    `${key.split("/").pop()} of this attempt already exists in the images bucket: the job was sent again after it finished.`,
+  );
 }
 
 /**

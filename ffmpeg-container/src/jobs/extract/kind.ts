@@ -7,7 +7,7 @@ import {
   extractSnapshotSuccessMessage,
 } from "../../../../schema/messages/extract-snapshot.ts";
 import type { JobKind } from "../../runner/job-kind.ts";
-import { runExtraction, type ExtractionJob, type ExtractionResult } from "./job.ts";
+import { extractionOutputStored, runExtraction, type ExtractionJob, type ExtractionResult } from "./job.ts";
 
 const ref = (job: ExtractionJob) => ({ videoId: job.videoId, userId: job.userId, attempt: job.attempt });
 
@@ -23,6 +23,7 @@ export const extractKind: JobKind<ExtractionJob, ExtractionResult> = {
       .join("; ");
     return { detail: `The body is not a MSG_EXTRACT_SNAPSHOT envelope: ${detail}` };
   },
+  alreadyStored: (job, { config, storage, signal }) => extractionOutputStored(job, storage, config.imagesBucket, signal),
   run: runExtraction,
   eventSchema: ExtractSnapshotEvent,
   processingEvent: (job) => extractSnapshotProcessingMessage(ref(job)),
