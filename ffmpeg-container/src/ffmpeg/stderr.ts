@@ -195,8 +195,7 @@ export function isStorageFailure(stderr: string): boolean {
  */
 export function unreadableVideoMessage(stderr: string): string {
   // ffmpeg reads the source over HTTP(S) from the storage: a refused/reset/timed-out connection or a 5xx is
-  // the storage failing, not the user's file (found by `npm run chaos`: an S3 outage mid-job was reported as
-  // "The file is not a readable video: <source>: Connection refused").
+  // the storage failing, not the user's file, which must not be told its video is unreadable.
   if (isStorageFailure(stderr)) return STORAGE_UNREADABLE_MESSAGE;
   const known: [RegExp, string][] = [
     [/moov atom not found/i, "moov atom not found"],
