@@ -1,6 +1,6 @@
 /**
- * The service must not be usable to flood a URL through webhooks (issue 18, item 3; `npm run audit:security`
- * suite `webhook-flood`):
+ * The service must not be usable to flood a URL through webhooks (`npm run audit:security` suite
+ * `webhook-flood`):
  * - webhook creation, test pings and secret rotation are rate-limited per user and action
  *   (WEBHOOK_RATE_LIMITER, edge-api/src/rate-limit.ts). The suite's wrangler.toml limit is high, so these
  *   tests run the Worker with WEBHOOK_RATE_LIMITER swapped for TEST_TIGHT_RATE_LIMITER (3 per 10 s window,
@@ -12,12 +12,10 @@
  */
 import { createExecutionContext } from "cloudflare:test";
 import { eq } from "drizzle-orm";
-import { beforeAll, describe, expect, inject, it, vi } from "vitest";
-import type { WebhookDelivery, WebhookDeliveryList, WebhookWithSecret } from "../../schema/api.ts";
+import { beforeAll, describe, expect, it, vi } from "vitest";
+import type { WebhookDelivery } from "../../schema/api.ts";
 import { videos, webhookDeliveries, webhookEndpoints } from "../../schema/db.ts";
-import type { DeliverWebhookMessage } from "../../schema/messages/index.ts";
-import { createDeps } from "../../edge-api/src/context.ts";
-import { loadConfig, type Env } from "../../edge-api/src/env.ts";
+import { type Env } from "../../edge-api/src/env.ts";
 import worker from "../../edge-api/src/index.ts";
 import { consumeWebhook } from "../../edge-api/src/queues/webhooks-consumer.ts";
 import { RETRY_AFTER_SECONDS } from "../../edge-api/src/rate-limit.ts";
@@ -29,21 +27,15 @@ import {
   PENDING_CAP_WINDOW_MS,
 } from "../../edge-api/src/services/webhooks/pending-cap.ts";
 import { sendTestEvent } from "../../edge-api/src/services/webhooks/send-test-event.ts";
-import { createLogger } from "../../runtime/log.ts";
 import { recordAudit } from "../../tools/audit/record.ts";
 import { api, BASE, db, eventually, insertVideo, runQueue, signUp, testEnv } from "./support/env.ts";
-import type { ReceivedWebhook } from "./support/webhook-receiver.ts";
-
-type User = Awaited<ReturnType<typeof signUp>>;
+import { capturingDeps, createEndpoint, deliveries, deliveryRow, hookUrl, plan, received, recordingMessage, type User } from "./support/webhooks.ts";
 
 const TIGHT = (testEnv as unknown as { TEST_TIGHT_RATE_LIMITER: RateLimit }).TEST_TIGHT_RATE_LIMITER;
 const TIGHT_LIMIT = 3;
 const TIGHT_PERIOD_MS = 10_000;
 /** One env object for the file (config and better-auth are cached per env object). */
 const tightEnv: Env = { ...testEnv, WEBHOOK_RATE_LIMITER: TIGHT };
-
-const receiver = () => inject("webhookReceiverUrl");
-const hookUrl = (key: string) => `${receiver()}/hooks/${key}`;
 
 /** A request to the Worker with WEBHOOK_RATE_LIMITER at 3 per 10 s. */
 async function tightCall(path: string, token: string, json?: unknown): Promise<Response> {
@@ -76,62 +68,7 @@ async function expectRateLimited(res: Response) {
   expect(await res.json()).toMatchObject({ type: "https://vidsnap.dev/problems/rate-limited", status: 429 });
 }
 
-/** Sets what the receiver answers on `/hooks/{key}`: `statuses` in order, then `fallback`. */
-async function plan(key: string, statuses: number[], fallback = 200): Promise<void> {
-  const res = await fetch(`${receiver()}/__plan/${key}`, { method: "PUT", body: JSON.stringify({ statuses, fallback }) });
-  expect(res.status).toBe(204);
-}
-
-async function received(key: string): Promise<ReceivedWebhook[]> {
-  const res = await fetch(`${receiver()}/__requests/${key}`);
-  return ((await res.json()) as { requests: ReceivedWebhook[] }).requests;
-}
-
-async function createEndpoint(user: User, url: string): Promise<WebhookWithSecret> {
-  const res = await api("/v1/webhooks", { method: "POST", token: user.token, json: { url } });
-  expect(res.status, await res.clone().text()).toBe(201);
-  return res.json();
-}
-
-async function deliveries(user: User, webhookId: string, query = ""): Promise<WebhookDeliveryList> {
-  const res = await api(`/v1/webhooks/${webhookId}/deliveries${query}`, { token: user.token });
-  expect(res.status).toBe(200);
-  return res.json();
-}
-
-const deliveryRow = async (id: string) => (await db.select().from(webhookDeliveries).where(eq(webhookDeliveries.id, id)))[0]!;
 const rowsOf = (endpointId: string) => db.select().from(webhookDeliveries).where(eq(webhookDeliveries.endpointId, endpointId));
-
-/** Service deps whose WEBHOOK_QUEUE records messages instead of sending them. */
-function capturingDeps() {
-  const sent: DeliverWebhookMessage[] = [];
-  const queue = {
-    send: async (body: DeliverWebhookMessage) => void sent.push(body),
-    sendBatch: async (messages: Iterable<MessageSendRequest<DeliverWebhookMessage>>) => {
-      for (const m of messages) sent.push(m.body);
-    },
-  } as unknown as Queue<DeliverWebhookMessage>;
-  const deps = createDeps({ ...testEnv, WEBHOOK_QUEUE: queue }, loadConfig(testEnv), createLogger({}, { minLevel: "error" }));
-  return { deps, sent };
-}
-
-/** A queue message for calling the consumer directly; records whether it was acked or retried. */
-function recordingMessage(body: unknown) {
-  const message = {
-    id: `rec-${crypto.randomUUID()}`,
-    timestamp: new Date(),
-    body,
-    attempts: 1,
-    outcome: undefined as undefined | "ack" | { retry: { delaySeconds?: number } },
-    ack() {
-      message.outcome = "ack";
-    },
-    retry(options?: { delaySeconds?: number }) {
-      message.outcome = { retry: { delaySeconds: options?.delaySeconds } };
-    },
-  };
-  return message;
-}
 
 /** A video of `user` finished with SUCCESS, its webhooks enqueued with a capturing queue. */
 async function finishVideo(user: User) {
@@ -187,7 +124,7 @@ describe("rate limits of webhook creation, test and rotation (per user and actio
   });
 
   it(`test: ${TIGHT_LIMIT} per window per user whatever the endpoint, then 429; the refused one queues nothing; another user is unaffected`, async () => {
-    const [a, b] = await Promise.all([createEndpoint(ben, hookUrl("rl-test-a")), createEndpoint(ben, hookUrl("rl-test-b"))]);
+    const [a, b] = await Promise.all([createEndpoint(ben, { url: hookUrl("rl-test-a") }), createEndpoint(ben, { url: hookUrl("rl-test-b") })]);
     await startOfWindow();
     const statuses: string[] = [];
     // Alternating endpoints: the budget is the user's, not the endpoint's.
@@ -201,13 +138,13 @@ describe("rate limits of webhook creation, test and rotation (per user and actio
     expect((await rowsOf(a.webhook.id)).length + (await rowsOf(b.webhook.id)).length).toBe(TIGHT_LIMIT);
 
     const other = await signUp("flood-other");
-    const theirs = await createEndpoint(other, hookUrl("rl-test-other"));
+    const theirs = await createEndpoint(other, { url: hookUrl("rl-test-other") });
     expect((await tightCall(`/v1/webhooks/${theirs.webhook.id}/test`, other.token)).status).toBe(202);
   });
 
   it(`rotate-secret: ${TIGHT_LIMIT} per window, then 429 and the secret stays; its budget is not the test budget`, async () => {
     const user = await signUp("flood-rotate");
-    const endpoint = await createEndpoint(user, hookUrl("rl-rotate"));
+    const endpoint = await createEndpoint(user, { url: hookUrl("rl-rotate") });
     const path = `/v1/webhooks/${endpoint.webhook.id}/rotate-secret`;
     await startOfWindow();
     // Exhaust the test budget first: rotation still works.
@@ -249,7 +186,7 @@ describe("rate limits of webhook creation, test and rotation (per user and actio
 describe("test pings get exactly one try", () => {
   it("a failed ping is tried once and ends failed, with no retry scheduled; a real event is still retried", async () => {
     const user = await signUp("flood-ping-once");
-    const endpoint = await createEndpoint(user, hookUrl("ping-once"));
+    const endpoint = await createEndpoint(user, { url: hookUrl("ping-once") });
     await plan("ping-once", [], 500);
     const { deps, sent } = capturingDeps();
     const queued = await sendTestEvent(deps, user.userId, endpoint.webhook.id);
@@ -279,7 +216,7 @@ describe("test pings get exactly one try", () => {
 
   it("20 test calls against a failing endpoint make 20 POSTs through the real queue, none retried", async () => {
     const user = await signUp("flood-ping-20");
-    const endpoint = await createEndpoint(user, hookUrl("ping-20"));
+    const endpoint = await createEndpoint(user, { url: hookUrl("ping-20") });
     await plan("ping-20", [], 503);
     for (let i = 0; i < 20; i++) {
       const res = await api(`/v1/webhooks/${endpoint.webhook.id}/test`, { method: "POST", token: user.token });
@@ -305,8 +242,8 @@ describe("test pings get exactly one try", () => {
 describe(`at most ${MAX_PENDING_DELIVERIES_PER_ENDPOINT} waiting deliveries per endpoint`, () => {
   it("at the cap a new event is recorded failed and not queued; another endpoint of the user is unaffected", async () => {
     const user = await signUp("flood-cap");
-    const dead = await createEndpoint(user, hookUrl("cap-dead"));
-    const alive = await createEndpoint(user, hookUrl("cap-alive"));
+    const dead = await createEndpoint(user, { url: hookUrl("cap-dead") });
+    const alive = await createEndpoint(user, { url: hookUrl("cap-alive") });
     await fillPending(user, dead.webhook.id, MAX_PENDING_DELIVERIES_PER_ENDPOINT - 1);
 
     // The 100th waiting delivery is still accepted…
@@ -337,7 +274,7 @@ describe(`at most ${MAX_PENDING_DELIVERIES_PER_ENDPOINT} waiting deliveries per 
 
   it("a test ping at the cap answers 202 with a failed delivery and sends nothing", async () => {
     const user = await signUp("flood-cap-ping");
-    const endpoint = await createEndpoint(user, hookUrl("cap-ping"));
+    const endpoint = await createEndpoint(user, { url: hookUrl("cap-ping") });
     await fillPending(user, endpoint.webhook.id, MAX_PENDING_DELIVERIES_PER_ENDPOINT);
     const res = await api(`/v1/webhooks/${endpoint.webhook.id}/test`, { method: "POST", token: user.token });
     const { delivery } = (await res.json()) as { delivery: WebhookDelivery };
@@ -352,7 +289,7 @@ describe(`at most ${MAX_PENDING_DELIVERIES_PER_ENDPOINT} waiting deliveries per 
 
   it("waiting rows older than a day (stuck) do not count", async () => {
     const user = await signUp("flood-cap-stale");
-    const endpoint = await createEndpoint(user, hookUrl("cap-stale"));
+    const endpoint = await createEndpoint(user, { url: hookUrl("cap-stale") });
     await fillPending(user, endpoint.webhook.id, MAX_PENDING_DELIVERIES_PER_ENDPOINT, new Date(Date.now() - PENDING_CAP_WINDOW_MS - 60_000));
     const video = await finishVideo(user);
     expect(video.rows[0]).toMatchObject({ status: "pending", lastError: null });

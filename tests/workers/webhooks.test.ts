@@ -8,16 +8,11 @@
  */
 import { and, eq } from "drizzle-orm";
 import { beforeAll, describe, expect, it, vi } from "vitest";
-import { inject } from "vitest";
 import verifierSource from "../../docs/examples/verify-webhook.ts?raw";
 import webhooksDoc from "../../docs/webhooks.md?raw";
 import { TOLERANCE_SECONDS, verifyWebhook } from "../../docs/examples/verify-webhook.ts";
-import type { Video, WebhookDelivery, WebhookDeliveryList, WebhookEndpoint, WebhookWithSecret } from "../../schema/api.ts";
+import type { Video, WebhookDelivery, WebhookEndpoint, WebhookWithSecret } from "../../schema/api.ts";
 import { videos, webhookDeliveries, webhookEndpoints } from "../../schema/db.ts";
-import type { DeliverWebhookMessage } from "../../schema/messages/index.ts";
-import { createDeps } from "../../edge-api/src/context.ts";
-import { loadConfig } from "../../edge-api/src/env.ts";
-import { createLogger } from "../../runtime/log.ts";
 import { checkOutgoingUrl } from "../../runtime/outgoing-url.ts";
 import {
   WEBHOOK_MAX_ATTEMPTS,
@@ -26,69 +21,10 @@ import {
 import { enqueueVideoWebhooks, videoEventId } from "../../edge-api/src/services/webhooks/enqueue-video-event.ts";
 import { consumeWebhook } from "../../edge-api/src/queues/webhooks-consumer.ts";
 import { DEAD_LETTERED_ERROR } from "../../edge-api/src/services/webhooks/fail-dead-lettered-delivery.ts";
-import { api, db, eventually, insertVideo, processorEvent, runQueue, signUp, testEnv } from "./support/env.ts";
-import type { ReceivedWebhook } from "./support/webhook-receiver.ts";
+import { api, db, eventually, insertVideo, processorEvent, runQueue, signUp } from "./support/env.ts";
+import { capturingDeps, createEndpoint, deliveries, deliveryRow, hookUrl, plan, received, recordingMessage, type User } from "./support/webhooks.ts";
 
-type User = Awaited<ReturnType<typeof signUp>>;
-const receiver = () => inject("webhookReceiverUrl");
-const hookUrl = (key: string) => `${receiver()}/hooks/${key}`;
-
-/** Sets what the receiver answers on `/hooks/{key}`: `statuses` in order, then `fallback`. */
-async function plan(key: string, statuses: number[], fallback = 200): Promise<void> {
-  const res = await fetch(`${receiver()}/__plan/${key}`, { method: "PUT", body: JSON.stringify({ statuses, fallback }) });
-  expect(res.status).toBe(204);
-}
-
-async function received(key: string): Promise<ReceivedWebhook[]> {
-  const res = await fetch(`${receiver()}/__requests/${key}`);
-  return ((await res.json()) as { requests: ReceivedWebhook[] }).requests;
-}
-
-async function createEndpoint(user: User, body: Record<string, unknown>): Promise<WebhookWithSecret> {
-  const res = await api("/v1/webhooks", { method: "POST", token: user.token, json: body });
-  expect(res.status, await res.clone().text()).toBe(201);
-  return res.json();
-}
-
-async function deliveries(user: User, webhookId: string, query = ""): Promise<WebhookDeliveryList> {
-  const res = await api(`/v1/webhooks/${webhookId}/deliveries${query}`, { token: user.token });
-  expect(res.status).toBe(200);
-  return res.json();
-}
-
-const deliveryRow = async (id: string) => (await db.select().from(webhookDeliveries).where(eq(webhookDeliveries.id, id)))[0]!;
 const videoRow = async (id: string) => (await db.select().from(videos).where(eq(videos.id, id)))[0]!;
-
-/** Service deps whose WEBHOOK_QUEUE records messages instead of sending them. */
-function capturingDeps(logLevel: "debug" | "error" = "error") {
-  const sent: DeliverWebhookMessage[] = [];
-  const queue = {
-    send: async (body: DeliverWebhookMessage) => void sent.push(body),
-    sendBatch: async (messages: Iterable<MessageSendRequest<DeliverWebhookMessage>>) => {
-      for (const m of messages) sent.push(m.body);
-    },
-  } as unknown as Queue<DeliverWebhookMessage>;
-  const deps = createDeps({ ...testEnv, WEBHOOK_QUEUE: queue }, loadConfig(testEnv), createLogger({}, { minLevel: logLevel }));
-  return { deps, sent };
-}
-
-/** A queue message on its `deliveries`-th delivery, for calling a consumer directly: records ack/retry (getQueueResult omits retry delays). */
-function recordingMessage(body: unknown, deliveries: number) {
-  const message = {
-    id: `rec-${crypto.randomUUID()}`,
-    timestamp: new Date(),
-    body,
-    attempts: deliveries,
-    outcome: undefined as undefined | "ack" | { retry: { delaySeconds?: number } },
-    ack() {
-      message.outcome = "ack";
-    },
-    retry(options?: { delaySeconds?: number }) {
-      message.outcome = { retry: { delaySeconds: options?.delaySeconds } };
-    },
-  };
-  return message;
-}
 
 /** A video of `user` finished with SUCCESS (or ERROR), its row, and the deliveries' messages, captured. */
 async function finishedVideoMessages(user: User, outcome: "SUCCESS" | "ERROR" = "SUCCESS") {
