@@ -28,8 +28,8 @@ import {
 } from "../../edge-api/src/services/webhooks/pending-cap.ts";
 import { sendTestEvent } from "../../edge-api/src/services/webhooks/send-test-event.ts";
 import { recordAudit } from "../../tools/audit/record.ts";
-import { api, BASE, db, eventually, insertVideo, runQueue, signUp, testEnv } from "./support/env.ts";
-import { capturingDeps, createEndpoint, deliveries, deliveryRow, hookUrl, plan, received, recordingMessage, type User } from "./support/webhooks.ts";
+import { api, BASE, db, eventually, insertVideo, runQueue, signUp, testEnv, recordingMessage } from "./support/env.ts";
+import { capturingDeps, createEndpoint, deliveries, deliveryRow, hookUrl, plan, received, type User } from "./support/webhooks.ts";
 
 const TIGHT = (testEnv as unknown as { TEST_TIGHT_RATE_LIMITER: RateLimit }).TEST_TIGHT_RATE_LIMITER;
 const TIGHT_LIMIT = 3;

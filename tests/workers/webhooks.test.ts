@@ -21,8 +21,8 @@ import {
 import { enqueueVideoWebhooks, videoEventId } from "../../edge-api/src/services/webhooks/enqueue-video-event.ts";
 import { consumeWebhook } from "../../edge-api/src/queues/webhooks-consumer.ts";
 import { DEAD_LETTERED_ERROR } from "../../edge-api/src/services/webhooks/fail-dead-lettered-delivery.ts";
-import { api, db, eventually, insertVideo, processorEvent, runQueue, signUp } from "./support/env.ts";
-import { capturingDeps, createEndpoint, deliveries, deliveryRow, hookUrl, plan, received, recordingMessage, type User } from "./support/webhooks.ts";
+import { api, db, eventually, insertVideo, processorEvent, runQueue, signUp, recordingMessage } from "./support/env.ts";
+import { capturingDeps, createEndpoint, deliveries, deliveryRow, hookUrl, plan, received, type User } from "./support/webhooks.ts";
 
 const videoRow = async (id: string) => (await db.select().from(videos).where(eq(videos.id, id)))[0]!;
 

@@ -10,9 +10,8 @@ import { beforeAll, describe, expect, it } from "vitest";
 import type { Problem } from "../../../schema/api.ts";
 import { videoDeletions, videos } from "../../../schema/db.ts";
 import { archiveObjectKey, manifestObjectKey, sourceObjectKey } from "../../../schema/object-keys.ts";
-import { createDeps, type Deps } from "../../../edge-api/src/context.ts";
+import type { Deps } from "../../../edge-api/src/context.ts";
 import { loadConfig } from "../../../edge-api/src/env.ts";
-import { createLogger } from "../../../runtime/log.ts";
 import worker from "../../../edge-api/src/index.ts";
 import { deleteVideo } from "../../../edge-api/src/lifecycle/delete-video.ts";
 import { expireStaleUploads } from "../../../edge-api/src/lifecycle/expire-stale-uploads.ts";
@@ -29,12 +28,13 @@ import {
   processorJobs,
   runQueue,
   signUp,
+  testDeps,
   testEnv,
 } from "../support/env.ts";
 
 const config = loadConfig(testEnv);
 const storage = new S3Storage(config.s3);
-const deps = (overrides: Partial<Deps> = {}): Deps => ({ ...createDeps(testEnv, config, createLogger({}, { minLevel: "error" })), ...overrides });
+const deps = (overrides: Partial<Deps> = {}): Deps => ({ ...testDeps(), ...overrides });
 
 const VIDEOS = config.videosBucket;
 const IMAGES = config.imagesBucket;

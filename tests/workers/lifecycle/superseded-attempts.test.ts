@@ -9,16 +9,14 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { videos } from "../../../schema/db.ts";
 import { archiveObjectKey, manifestObjectKey } from "../../../schema/object-keys.ts";
 import type { ExtractSnapshotEvent } from "../../../schema/messages/index.ts";
-import { createDeps } from "../../../edge-api/src/context.ts";
 import { loadConfig } from "../../../edge-api/src/env.ts";
-import { createLogger } from "../../../runtime/log.ts";
 import { extractJob } from "../../../edge-api/src/lifecycle/extract-job.ts";
 import { recordEvent } from "../../../edge-api/src/lifecycle/record-event.ts";
 import { S3Storage } from "../../../edge-api/src/storage/s3.ts";
-import { db, insertVideo, processorEvent, signUp, testEnv } from "../support/env.ts";
+import { db, insertVideo, processorEvent, signUp, testDeps, testEnv } from "../support/env.ts";
 
 const config = loadConfig(testEnv);
-const deps = () => createDeps(testEnv, config, createLogger({}, { minLevel: "error" }));
+const deps = () => testDeps();
 const s3 = new S3Storage(config.s3);
 
 /** Stores a small object in the images bucket through a presigned PUT. */

@@ -26,33 +26,10 @@ import {
   setScenario,
   signUp,
   testEnv,
+  recordingMessage,
+  testDeps,
 } from "../support/env.ts";
 
-import { createDeps } from "../../../edge-api/src/context.ts";
-import { loadConfig } from "../../../edge-api/src/env.ts";
-import { createLogger } from "../../../runtime/log.ts";
-
-const deps = () => {
-  return createDeps(testEnv, loadConfig(testEnv), createLogger({}, { minLevel: "error" }));
-};
-
-/** A queue message that records whether the consumer acked or retried it (and with which delay). */
-function recordingMessage(body: unknown, attempts: number) {
-  const message = {
-    id: crypto.randomUUID(),
-    timestamp: new Date(),
-    body,
-    attempts,
-    outcome: undefined as undefined | "ack" | { retry: QueueRetryOptions | undefined },
-    ack() {
-      message.outcome = "ack";
-    },
-    retry(options?: QueueRetryOptions) {
-      message.outcome = { retry: options };
-    },
-  };
-  return message;
-}
 
 let owner: Awaited<ReturnType<typeof signUp>>;
 beforeAll(async () => {
@@ -113,7 +90,7 @@ describe("extract consumer", () => {
     // getQueueResult does not report retry delays: hand the consumer a message that records them.
     for (const attempts of [1, 2, 3]) {
       const message = recordingMessage(job(id), attempts);
-      await consumeExtract(message, deps());
+      await consumeExtract(message, testDeps());
       expect(message.outcome).toEqual({ retry: { delaySeconds: 10 * 2 ** (attempts - 1) } });
     }
     expect(retryDelaySeconds(1)).toBe(10);
@@ -140,7 +117,7 @@ describe("extract consumer", () => {
     const id = await insertVideo(owner.userId);
     await setScenario(id, "truncated");
     const message = recordingMessage(job(id), 2);
-    await consumeExtract(message, deps());
+    await consumeExtract(message, testDeps());
     expect(message.outcome).toEqual({ retry: { delaySeconds: 20 } });
     await eventually(() => statusOf(id, "VIDEO_IMAGE_EXTRACTION_PROCESSING"));
   });

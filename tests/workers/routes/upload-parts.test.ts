@@ -20,13 +20,11 @@ import type {
   Video,
 } from "../../../schema/api.ts";
 import { videos } from "../../../schema/db.ts";
-import { createDeps } from "../../../edge-api/src/context.ts";
 import { loadConfig } from "../../../edge-api/src/env.ts";
-import { createLogger } from "../../../runtime/log.ts";
 import { expireStaleUploads } from "../../../edge-api/src/lifecycle/expire-stale-uploads.ts";
 import { planMultipartUpload } from "../../../edge-api/src/services/videos/plan-multipart-upload.ts";
 import { S3Storage, StorageError } from "../../../edge-api/src/storage/s3.ts";
-import { api, db, signUp, testEnv } from "../support/env.ts";
+import { api, db, signUp, testDeps, testEnv } from "../support/env.ts";
 
 const config = loadConfig(testEnv);
 const storage = new S3Storage(config.s3);
@@ -291,7 +289,7 @@ describe("abandoned uploads are aborted", () => {
       .set({ createdAt: new Date(Date.now() - (config.uploadPendingTtlSeconds + 60) * 1000) })
       .where(eq(videos.id, video.id));
 
-    const deps = createDeps(testEnv, config, createLogger({}, { minLevel: "error" }));
+    const deps = testDeps();
     const result = await expireStaleUploads(deps, { now: new Date() });
     expect(result).toEqual({ expired: 1, purgeFailed: 0 });
     expect(await rowOf(video.id)).toBeUndefined();

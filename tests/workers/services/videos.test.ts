@@ -9,15 +9,14 @@ import { eq } from "drizzle-orm";
 import type { ImageList, Problem } from "../../../schema/api.ts";
 import { videos } from "../../../schema/db.ts";
 import { archiveObjectKey, manifestObjectKey, sourceObjectKey } from "../../../schema/object-keys.ts";
-import { createDeps, type Deps } from "../../../edge-api/src/context.ts";
+import type { Deps } from "../../../edge-api/src/context.ts";
 import { loadConfig } from "../../../edge-api/src/env.ts";
 import { ProblemError } from "../../../edge-api/src/errors.ts";
-import { createLogger } from "../../../runtime/log.ts";
 import { completeUpload } from "../../../edge-api/src/services/videos/complete-upload.ts";
 import { retryVideo } from "../../../edge-api/src/services/videos/retry-video.ts";
 import { S3Storage } from "../../../edge-api/src/storage/s3.ts";
 import { fakeManifest } from "../stand-in-processor.ts";
-import { api, db, insertVideo, processorEvent, runQueue, signUp, testEnv } from "../support/env.ts";
+import { api, db, insertVideo, processorEvent, runQueue, signUp, testDeps, testEnv } from "../support/env.ts";
 
 const config = loadConfig(testEnv);
 const storage = new S3Storage(config.s3);
@@ -99,7 +98,7 @@ describe("images of a finished video", () => {
 
 describe("queue send failures roll back (fault injection)", () => {
   const failingDeps = (): Deps => {
-    const deps = createDeps(testEnv, config, createLogger({}, { minLevel: "error" }));
+    const deps = testDeps();
     const down = { send: () => Promise.reject(new Error("queue down")) } as unknown as Queue<never>;
     return { ...deps, env: { ...testEnv, EXTRACT_QUEUE: down } };
   };

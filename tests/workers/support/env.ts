@@ -18,7 +18,9 @@ import { archiveObjectKey, manifestObjectKey, s3Uri } from "../../../schema/obje
 import { SAMPLE_SOURCE_FACTS } from "../fixtures.ts";
 import type { ExtractionOptions } from "../../../schema/extraction-options.ts";
 import type { VideoStatus } from "../../../schema/video-status.ts";
+import { createDeps, type Deps } from "../../../edge-api/src/context.ts";
 import { createDb } from "../../../edge-api/src/db.ts";
+import { createLogger } from "../../../runtime/log.ts";
 import { ConfigError, loadConfig, type Config, type Env } from "../../../edge-api/src/env.ts";
 import worker from "../../../edge-api/src/index.ts";
 import type { Scenario } from "../stand-in-processor.ts";
@@ -39,6 +41,32 @@ export function checkConfig(candidate: Env): { ok: true; config: Config } | { ok
     if (err instanceof ConfigError) return { ok: false, problems: err.problems };
     throw err;
   }
+}
+
+/** Service deps for calling services and consumers directly: `env`'s config, a logger that keeps errors only. */
+export function testDeps(env: Env = testEnv): Deps {
+  return createDeps(env, loadConfig(env), createLogger({}, { minLevel: "error" }));
+}
+
+/**
+ * A queue message on its `deliveries`-th delivery, for calling a consumer directly: records whether it was
+ * acked or retried, with the retry options as given (getQueueResult omits retry delays).
+ */
+export function recordingMessage(body: unknown, deliveries = 1) {
+  const message = {
+    id: crypto.randomUUID(),
+    timestamp: new Date(),
+    body,
+    attempts: deliveries,
+    outcome: undefined as undefined | "ack" | { retry: QueueRetryOptions | undefined },
+    ack() {
+      message.outcome = "ack";
+    },
+    retry(options?: QueueRetryOptions) {
+      message.outcome = { retry: options };
+    },
+  };
+  return message;
 }
 
 export const BASE = "http://127.0.0.1:8787";

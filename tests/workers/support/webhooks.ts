@@ -1,7 +1,7 @@
 /**
  * Helpers of the webhook tests (webhooks.test.ts, webhook-flood.test.ts): the loopback receiver of
  * ./webhook-receiver.ts (plan its answers, read what it got), endpoint and delivery reads through the API,
- * service deps whose WEBHOOK_QUEUE captures messages, and queue messages that record ack/retry.
+ * and service deps whose WEBHOOK_QUEUE captures messages.
  */
 import { eq } from "drizzle-orm";
 import { expect, inject } from "vitest";
@@ -61,25 +61,4 @@ export function capturingDeps(logLevel: "debug" | "error" = "error") {
   } as unknown as Queue<DeliverWebhookMessage>;
   const deps = createDeps({ ...testEnv, WEBHOOK_QUEUE: queue }, loadConfig(testEnv), createLogger({}, { minLevel: logLevel }));
   return { deps, sent };
-}
-
-/**
- * A queue message on its `deliveries`-th delivery, for calling a consumer directly: records ack/retry
- * (getQueueResult omits retry delays).
- */
-export function recordingMessage(body: unknown, deliveries = 1) {
-  const message = {
-    id: `rec-${crypto.randomUUID()}`,
-    timestamp: new Date(),
-    body,
-    attempts: deliveries,
-    outcome: undefined as undefined | "ack" | { retry: { delaySeconds?: number } },
-    ack() {
-      message.outcome = "ack";
-    },
-    retry(options?: { delaySeconds?: number }) {
-      message.outcome = { retry: { delaySeconds: options?.delaySeconds } };
-    },
-  };
-  return message;
 }
