@@ -17,7 +17,7 @@ import os from "node:os";
 import path from "node:path";
 import { formatSpec, generateTypes } from "../client/codegen.ts";
 import { freePort } from "./free-port.ts";
-import { stopChild } from "./stack/stack.ts";
+import { LOCAL_PROCESSOR_SHARED_SECRET, stopChild } from "./stack/stack.ts";
 import { BIN, REPO_ROOT } from "./paths.ts";
 import { offlineWranglerEnv } from "./wrangler.ts";
 
@@ -45,6 +45,8 @@ async function fetchSpecFromWorker(): Promise<unknown> {
       "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspectorPort),
       "--persist-to", path.join(stateDir, "state"), "--assets", assetsDir,
       "--show-interactive-dev-session=false", "--log-level", "warn",
+      // The config requires the secret in every environment; nothing here calls the processor.
+      "--var", `PROCESSOR_SHARED_SECRET:${LOCAL_PROCESSOR_SHARED_SECRET}`,
     ],
     { cwd: REPO_ROOT, env: offlineWranglerEnv(), stdio: ["ignore", "pipe", "pipe"], detached: true },
   );
