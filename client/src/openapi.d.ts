@@ -1013,6 +1013,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Not allowed with this kind of credential (`forbidden`), e.g. an API key managing API keys; or a mutation signed in with the session cookie from an untrusted origin (`cross-site-request`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The declared size exceeds MAX_UPLOAD_BYTES (`file-too-large`). */
             413: {
                 headers: {
@@ -1102,6 +1111,15 @@ export interface operations {
             };
             /** @description Missing or invalid bearer token (`unauthorized`). */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed with this kind of credential (`forbidden`), e.g. an API key managing API keys; or a mutation signed in with the session cookie from an untrusted origin (`cross-site-request`). */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1220,6 +1238,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Not allowed with this kind of credential (`forbidden`), e.g. an API key managing API keys; or a mutation signed in with the session cookie from an untrusted origin (`cross-site-request`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description No such video for this user (`not-found`). */
             404: {
                 headers: {
@@ -1275,6 +1302,15 @@ export interface operations {
             };
             /** @description Missing or invalid bearer token (`unauthorized`). */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed with this kind of credential (`forbidden`), e.g. an API key managing API keys; or a mutation signed in with the session cookie from an untrusted origin (`cross-site-request`). */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1342,6 +1378,15 @@ export interface operations {
             };
             /** @description Missing or invalid bearer token (`unauthorized`). */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed with this kind of credential (`forbidden`), e.g. an API key managing API keys; or a mutation signed in with the session cookie from an untrusted origin (`cross-site-request`). */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1554,6 +1599,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Not allowed with this kind of credential (`forbidden`), e.g. an API key managing API keys; or a mutation signed in with the session cookie from an untrusted origin (`cross-site-request`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The user already has 10 endpoints (`conflict`). */
             409: {
                 headers: {
@@ -1634,6 +1688,15 @@ export interface operations {
             };
             /** @description Missing or invalid bearer token (`unauthorized`). */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed with this kind of credential (`forbidden`), e.g. an API key managing API keys; or a mutation signed in with the session cookie from an untrusted origin (`cross-site-request`). */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1736,6 +1799,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Not allowed with this kind of credential (`forbidden`), e.g. an API key managing API keys; or a mutation signed in with the session cookie from an untrusted origin (`cross-site-request`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description No such webhook for this user (`not-found`). */
             404: {
                 headers: {
@@ -1787,6 +1859,15 @@ export interface operations {
             };
             /** @description Missing or invalid bearer token (`unauthorized`). */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed with this kind of credential (`forbidden`), e.g. an API key managing API keys; or a mutation signed in with the session cookie from an untrusted origin (`cross-site-request`). */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1870,7 +1951,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not allowed with this kind of credential (`forbidden`), e.g. an API key managing API keys. */
+            /** @description Not allowed with this kind of credential (`forbidden`), e.g. an API key managing API keys; or a mutation signed in with the session cookie from an untrusted origin (`cross-site-request`). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1921,7 +2002,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not allowed with this kind of credential (`forbidden`), e.g. an API key managing API keys. */
+            /** @description Not allowed with this kind of credential (`forbidden`), e.g. an API key managing API keys; or a mutation signed in with the session cookie from an untrusted origin (`cross-site-request`). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1959,7 +2040,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not allowed with this kind of credential (`forbidden`), e.g. an API key managing API keys. */
+            /** @description Not allowed with this kind of credential (`forbidden`), e.g. an API key managing API keys; or a mutation signed in with the session cookie from an untrusted origin (`cross-site-request`). */
             403: {
                 headers: {
                     [name: string]: unknown;

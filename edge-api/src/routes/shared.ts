@@ -17,7 +17,7 @@ export const PUBLIC: [] = [];
 const DESCRIPTIONS: Record<number, string> = {
   400: "Invalid request (`validation`).",
   401: "Missing or invalid bearer token (`unauthorized`).",
-  403: "Not allowed with this kind of credential (`forbidden`), e.g. an API key managing API keys.",
+  403: "Not allowed with this kind of credential (`forbidden`), e.g. an API key managing API keys; or a mutation signed in with the session cookie from an untrusted origin (`cross-site-request`).",
   404: "No such video for this user (`not-found`).",
   409: "The video is not in a state that allows this.",
   413: "The declared size exceeds MAX_UPLOAD_BYTES (`file-too-large`).",

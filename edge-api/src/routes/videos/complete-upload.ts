@@ -19,7 +19,7 @@ export const completeUploadRoute = createRoute({
   },
   responses: {
     202: { description: "Queued (or already past the upload).", content: { "application/json": { schema: VideoEnvelope } } },
-    ...problems(400, 401, 404, 409, 502, 503),
+    ...problems(400, 401, 403, 404, 409, 502, 503),
   },
 });
 

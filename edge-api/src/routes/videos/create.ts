@@ -16,7 +16,7 @@ export const createVideoRoute = createRoute({
   request: { body: { required: true, content: { "application/json": { schema: CreateVideoRequest } } } },
   responses: {
     201: { description: "Created.", content: { "application/json": { schema: CreateVideoResponse } } },
-    ...problems(400, 401, 413, 415, 429),
+    ...problems(400, 401, 403, 413, 415, 429),
   },
 });
 

@@ -16,7 +16,7 @@ export const deleteVideoRoute = createRoute({
   request: { params: VideoIdParams },
   responses: {
     204: { description: "Deleted." },
-    ...problems(401, 404),
+    ...problems(401, 403, 404),
   },
 });
 

@@ -19,7 +19,7 @@ export const presignUploadPartsRoute = createRoute({
   },
   responses: {
     200: { description: "Presigned part URLs, by part number.", content: { "application/json": { schema: UploadPartUrls } } },
-    ...problems(400, 401, 404, 409),
+    ...problems(400, 401, 403, 404, 409),
   },
 });
 

@@ -15,7 +15,7 @@ export const retryVideoRoute = createRoute({
   request: { params: VideoIdParams },
   responses: {
     202: { description: "Queued with the next attempt.", content: { "application/json": { schema: VideoEnvelope } } },
-    ...problems(401, 404, 409, 503),
+    ...problems(401, 403, 404, 409, 503),
   },
 });
 

@@ -16,7 +16,7 @@ export const createWebhookRoute = createRoute({
   request: { body: { required: true, content: { "application/json": { schema: CreateWebhookRequest } } } },
   responses: {
     201: { description: "Registered; keep `secret`.", content: { "application/json": { schema: WebhookWithSecret } } },
-    ...problems(400, 401, 429),
+    ...problems(400, 401, 403, 429),
     409: { ...problems(409)[409], description: "The user already has 10 endpoints (`conflict`)." },
   },
 });

@@ -16,7 +16,7 @@ export const deleteWebhookRoute = createRoute({
   request: { params: WebhookIdParams },
   responses: {
     204: { description: "Deleted." },
-    ...problems(401),
+    ...problems(401, 403),
     404: WEBHOOK_NOT_FOUND,
   },
 });

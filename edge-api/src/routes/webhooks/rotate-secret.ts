@@ -16,7 +16,7 @@ export const rotateWebhookSecretRoute = createRoute({
   request: { params: WebhookIdParams },
   responses: {
     200: { description: "The new secret; keep it.", content: { "application/json": { schema: WebhookWithSecret } } },
-    ...problems(401),
+    ...problems(401, 403),
     404: WEBHOOK_NOT_FOUND,
     ...problems(429),
   },

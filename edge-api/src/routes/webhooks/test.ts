@@ -17,7 +17,7 @@ export const testWebhookRoute = createRoute({
   request: { params: WebhookIdParams },
   responses: {
     202: { description: "Queued (or, at the endpoint's cap of waiting deliveries, recorded `failed`).", content: { "application/json": { schema: WebhookDeliveryEnvelope } } },
-    ...problems(401),
+    ...problems(401, 403),
     404: WEBHOOK_NOT_FOUND,
     ...problems(429, 503),
   },
