@@ -30,3 +30,18 @@ export function parseS3Uri(ref: string): { bucket: string; key: string } {
   if (!m) throw new Error(`not an s3:// reference: ${ref}`);
   return { bucket: m[1]!, key: m[2]! };
 }
+
+/**
+ * Folder of one transcode attempt's outputs in the videos bucket (attempt ≥ 1):
+ * `users/{userId}/videos/{videoId}/transcodes/{transcodeId}/attempts/{attempt}/`. Files inside:
+ * `{rendition}.mp4`, `{rendition}.webm`, and for HLS `hls/master.m3u8` with `hls/{height}/index.m3u8`,
+ * `hls/{height}/init.mp4` and `hls/{height}/seg-00001.m4s` (`.ts` for MPEG-TS segments).
+ */
+export function transcodeAttemptPrefix(userId: string, videoId: string, transcodeId: string, attempt: number): string {
+  return `${transcodePrefix(userId, videoId, transcodeId)}attempts/${attempt}/`;
+}
+
+/** Prefix of every object of one transcode, all attempts (deleting the transcode deletes under it). */
+export function transcodePrefix(userId: string, videoId: string, transcodeId: string): string {
+  return `users/${userId}/videos/${videoId}/transcodes/${transcodeId}/`;
+}
