@@ -16,10 +16,13 @@
  * - Leases (docs/architecture.md, "Leases"): JOB_LEASE_SECONDS (default 1800 s, 60..86400) bounds how long an
  *   attempt may stay QUEUED without news; PROCESSING_LEASE_SECONDS (default 600 s, 30..86400) how long a
  *   PROCESSING attempt may go without a PROCESSING event; PROCESSOR_IDLE_TIMEOUT_SECONDS (default 300 s,
- *   1..840, below Queues' 15 min consumer wall clock) how long the extract consumer waits for the next
- *   NDJSON line. PROCESSING_LEASE_SECONDS must exceed PROCESSOR_IDLE_TIMEOUT_SECONDS, so the consumer gives
- *   up on a silent stream (and retries) before the cron declares the attempt dead. MAX_JOB_RECOVERIES
- *   (default 2, 0..10) is how often the cron re-queues an attempt before failing the video.
+ *   1..840) how long the processor's object waits for the processor's answer and then for each NDJSON line.
+ *   PROCESSING_LEASE_SECONDS must exceed PROCESSOR_IDLE_TIMEOUT_SECONDS, so the object gives up on a silent
+ *   stream (and recovers the attempt) before the cron declares the attempt dead. MAX_JOB_RECOVERIES
+ *   (default 2, 0..10) is how often a lost attempt is re-queued before the job fails.
+ * - CONSUMER_TIME_LIMIT_SECONDS (default 900 = Queues' wall clock per consumer invocation, 1..900): how long
+ *   a job consumer waits for a dispatch outcome; a job runs in the processor's object, not in the consumer,
+ *   so lowering it shortens nothing but a hung dispatch (tests lower it to prove that).
  * - MULTIPART_THRESHOLD_BYTES (default 64 MiB): larger files are uploaded in parts (S3 multipart);
  *   MULTIPART_PART_SIZE_BYTES (default 16 MiB) must lie within S3/R2's 5 MiB..5 GiB part size.
  * - Empty strings count as unset (wrangler vars cannot be deleted per environment).
@@ -48,7 +51,7 @@ export interface Env {
   EMAIL_QUEUE: Queue<SnapshotEmailMessage>;
   /** Webhook deliveries (vidsnap-webhooks), consumed by this Worker (edge-api/src/queues/webhooks-consumer.ts). */
   WEBHOOK_QUEUE: Queue<DeliverWebhookMessage>;
-  /** Containers binding of the processor (ProcessorContainer, ./processor/index.ts); production only (absent locally, see PROCESSOR_URL). */
+  /** Durable Object binding of the processor (ProcessorContainer, ./processor/index.ts): a Cloudflare Container in production, stood in locally by PROCESSOR_URL. */
   PROCESSOR?: DurableObjectNamespace<Container>;
   /**
    * Workers rate limiting binding (`[[ratelimits]]`) for `POST /api/auth/*`, keyed by route and client IP
@@ -86,8 +89,10 @@ export interface Env {
   JOB_LEASE_SECONDS?: string;
   /** Lease of a processing attempt, renewed by each PROCESSING event, seconds. */
   PROCESSING_LEASE_SECONDS?: string;
-  /** The extract consumer gives up on a processor stream silent this long, seconds. */
+  /** The processor's object gives up on a processor answer or event stream silent this long, seconds. */
   PROCESSOR_IDLE_TIMEOUT_SECONDS?: string;
+  /** Longest a job consumer waits for the processor to take a job, seconds (Queues allow 900 s per invocation). */
+  CONSUMER_TIME_LIMIT_SECONDS?: string;
   /** Re-queues of an attempt whose lease expired before the video is failed. */
   MAX_JOB_RECOVERIES?: string;
   /** `debug` | `info` | `warn` | `error` (default `info`). */
@@ -159,6 +164,7 @@ const RawConfig = z
     JOB_LEASE_SECONDS: boundedInt(60, 86_400, 1800),
     PROCESSING_LEASE_SECONDS: boundedInt(30, 86_400, 600),
     PROCESSOR_IDLE_TIMEOUT_SECONDS: boundedInt(1, 840, 300),
+    CONSUMER_TIME_LIMIT_SECONDS: boundedInt(1, 900, 900),
     MAX_JOB_RECOVERIES: boundedInt(0, 10, 2),
     LOG_LEVEL: z.preprocess(unsetIfEmpty, z.enum(["debug", "info", "warn", "error"]).default("info")),
     CHAOS_DUPLICATE_DELIVERIES: z.preprocess(
@@ -236,6 +242,7 @@ const RawConfig = z
       jobLeaseSeconds: raw.JOB_LEASE_SECONDS,
       processingLeaseSeconds: raw.PROCESSING_LEASE_SECONDS,
       processorIdleTimeoutSeconds: raw.PROCESSOR_IDLE_TIMEOUT_SECONDS,
+      consumerTimeLimitSeconds: raw.CONSUMER_TIME_LIMIT_SECONDS,
       maxJobRecoveries: raw.MAX_JOB_RECOVERIES,
       videoTypes,
       trustedOrigins: (raw.TRUSTED_ORIGINS ?? "")
@@ -268,7 +275,7 @@ export function loadConfig(env: Env): Config {
       hit = parseConfig(RawConfig, env, {
         what: "edge-api environment",
         check: (config) =>
-          !config.processorUrl && !env.PROCESSOR ? ["PROCESSOR_URL: required when there is no PROCESSOR (Containers) binding"] : [],
+          !env.PROCESSOR ? ["PROCESSOR: the Durable Object binding of ProcessorContainer is required (wrangler.toml)"] : [],
       });
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;

@@ -214,9 +214,9 @@ describe("env validation (fail closed)", () => {
     expect(custom.ok && custom.config.trustedOrigins).toEqual(["https://a.example", "https://b.example"]);
     const badTypes = checkConfig({ ...testEnv, ALLOWED_VIDEO_TYPES: "mp4=" });
     expect(badTypes.ok).toBe(false);
-    const noProcessor = checkConfig({ ...testEnv, PROCESSOR_URL: "" });
+    const noProcessor = checkConfig({ ...testEnv, PROCESSOR: undefined });
     expect(noProcessor.ok || noProcessor.problems).toEqual([
-      "PROCESSOR_URL: required when there is no PROCESSOR (Containers) binding",
+      "PROCESSOR: the Durable Object binding of ProcessorContainer is required (wrangler.toml)",
     ]);
   });
 

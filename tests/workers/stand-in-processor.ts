@@ -5,10 +5,12 @@
  *
  * It speaks the processor HTTP protocol of docs/architecture.md (`POST /jobs` → 400 / 409 / 503 /
  * 200 NDJSON events) without ffmpeg. What it does for a video is scripted by the tests:
- *   PUT /__scenario/{videoId}  {"scenario": "success" | "error" | "busy" | "duplicate" | "bad-request" | "truncated" | "noisy" | "stall"}
+ *   PUT /__scenario/{videoId}  {"scenario": "success" | "error" | "busy" | "duplicate" | "bad-request" | "truncated" | "noisy" | "stall"
+ *                               | "slow" | "hangup" | "unauthorized"}
  *   GET /__jobs/{videoId}      → {"jobs": [<envelopes received>], "disconnects": <streams the client closed early>}
  * `stall` sends PROCESSING (with progress) and then nothing, keeping the response open until the client
- * closes it (counted in `disconnects`) or 60 s pass.
+ * closes it (counted in `disconnects`) or 60 s pass. `slow` is `success` stretched over about 3 s (a PROGRESS
+ * every 0.5 s); `hangup` closes the connection without an answer; `unauthorized` answers 401 as to a bad signature.
  * Like the processor, it refuses job requests not signed with `opts.sharedSecret` (401), so every test
  * reaching it proves the Worker signs; `GET /__jobs/{videoId}` also lists the `refused` (unsigned or badly
  * signed) requests. Default scenario: `success`, which writes a manifest.json and a small images.zip to the real S3
@@ -27,7 +29,18 @@ import {
 import { archiveObjectKey, manifestObjectKey, s3Uri } from "../../schema/object-keys.ts";
 import { SAMPLE_SOURCE_FACTS } from "./fixtures.ts";
 
-export type Scenario = "success" | "error" | "busy" | "duplicate" | "bad-request" | "truncated" | "noisy" | "stall";
+export type Scenario =
+  | "success"
+  | "error"
+  | "busy"
+  | "duplicate"
+  | "bad-request"
+  | "truncated"
+  | "noisy"
+  | "stall"
+  | "slow"
+  | "hangup"
+  | "unauthorized";
 
 export interface StandInProcessor {
   url: string;
@@ -121,6 +134,11 @@ export async function startStandInProcessor(opts: { s3Endpoint: string; sharedSe
           return send(res, 409, problem(409, "already running"));
         case "bad-request":
           return send(res, 400, problem(400, "invalid envelope"));
+        case "unauthorized":
+          return send(res, 401, problem(401, "signature mismatch"));
+        case "hangup":
+          req.socket.destroy();
+          return;
       }
 
       res.writeHead(200, { "content-type": "application/x-ndjson" });
@@ -144,6 +162,12 @@ export async function startStandInProcessor(opts: { s3Endpoint: string; sharedSe
         await line("this is not json\n");
         await line({ type: "MSG_UNKNOWN" });
         await line(extractSnapshotProcessingMessage({ ...ref, videoId: "someone-else", progress: { fraction: 0.9, images: 9 } }));
+      }
+      if (scenario === "slow") {
+        for (let i = 1; i <= 6; i++) {
+          await new Promise((r) => setTimeout(r, 500));
+          await line(extractSnapshotProgressMessage({ ...ref, fraction: i / 10, imagesSoFar: i }));
+        }
       }
       await line(extractSnapshotProcessingMessage({ ...ref, progress: { fraction: 0.5, images: 1 } }));
       // What the real processor sends now (MSG_EXTRACT_SNAPSHOT_PROGRESS): the relay must not end on it.

@@ -27,6 +27,9 @@ export default defineConfig(async () => {
             PROCESSOR_URL: inject("processorUrl"),
             PROCESSOR_SHARED_SECRET: inject("processorSharedSecret"),
             LOG_LEVEL: "error",
+            // The processor's object gives up on a silent stream after this (default 300 s): the stand-in's
+            // "stall" scenario is then over in seconds. Its other scenarios never pause this long.
+            PROCESSOR_IDLE_TIMEOUT_SECONDS: "2",
             // wrangler.toml's local cap is 5 GiB; the suites assert the 100 MB default. Files above 8 MiB
             // go multipart (in parts of the 5 MiB minimum): tests/workers/routes/upload-parts.test.ts.
             MAX_UPLOAD_BYTES: "104857600",

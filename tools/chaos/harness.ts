@@ -263,8 +263,7 @@ function copySources(dir: string): string {
 }
 
 /**
- * {@link queryLocalD1}, tried up to 5 times 2 s apart: the second workerd opening the same SQLite file while
- * wrangler dev writes to it sometimes answers "internal error" (a busy database).
+ * {@link queryLocalD1}, tried up to 5 times 2 s apart: a snapshot copied while wrangler dev writes can be torn.
  */
 async function queryWithRetry<T>(persistTo: string, sql: string): Promise<T[]> {
   for (let tries = 1; ; tries++) {

@@ -281,11 +281,20 @@ export function isolationProblems(configs: Configs): string[] {
   return [...resources("staging")].filter((r) => prod.has(r)).map((r) => `staging and production share ${r}`);
 }
 
-/** Local stack invariants: no containers at top level, the processor by URL. */
+/**
+ * Local stack invariants: no containers at top level; the processor's Durable Object is bound as in
+ * production (dispatch runs through it locally too), its container runtime stood in by PROCESSOR_URL.
+ */
 export function localProblems(edge: WorkerConfig): string[] {
   const p: string[] = [];
   if ((edge.containers ?? []).length) p.push("top level: containers must stay out of the local stack (no Docker locally)");
   if (!edge.vars.PROCESSOR_URL) p.push("top level: PROCESSOR_URL must be set for the local stack");
+  if (edge.durable_objects?.bindings.find((b) => b.name === "PROCESSOR")?.class_name !== "ProcessorContainer") {
+    p.push("top level: PROCESSOR must bind the ProcessorContainer class (jobs are dispatched through it locally too)");
+  }
+  if (!(edge.migrations ?? []).some((m) => m.new_sqlite_classes?.includes("ProcessorContainer"))) {
+    p.push("top level: no migration declares ProcessorContainer in new_sqlite_classes");
+  }
   if (edge.vars.ENVIRONMENT !== "local") p.push("top level: ENVIRONMENT must be local");
   if (!(edge.triggers?.crons ?? []).includes(CRON)) p.push(`top level: cron ${CRON} missing`);
   return p;

@@ -62,26 +62,10 @@ export async function recoverExpiredLeases<Row extends JobRow, Event>(
     const log = deps.log.child({ job: kind.name, id: row.id, userId: row.userId, attempt: row.attempt });
     const fields = { status: row.status, recoveries: row.recoveries, leaseExpiresAt: row.leaseExpiresAt?.toISOString() };
     try {
-      if (row.recoveries < deps.config.maxJobRecoveries) {
-        const queued = await queueAttempt({ ...deps, log }, kind, row, "recovery", now);
-        if (queued) {
-          result.requeued++;
-          log.warn("expired lease: attempt re-queued", { ...fields, newAttempt: queued.attempt });
-        } else {
-          result.skipped++;
-          log.info("expired lease: job changed meanwhile, left alone", fields);
-        }
-        continue;
-      }
-      const event = kind.errorEvent(row, LEASE_EXPIRED_ERROR_MESSAGE, kind.leaseExpiredDescription(row.recoveries));
-      const outcome = await recordEvent({ ...deps, log }, kind, event, { leaseExpiredBefore: now });
-      if (outcome.result === "applied") {
-        result.failed++;
-        log.error("expired lease: recoveries used up, job failed", { ...fields, maxJobRecoveries: deps.config.maxJobRecoveries });
-      } else {
-        result.skipped++;
-        log.info("expired lease: job changed meanwhile, left alone", { ...fields, result: outcome.result });
-      }
+      const outcome = await recoverAttempt({ ...deps, log }, kind, row, { now, leaseExpiredBefore: now, reason: "expired lease" });
+      if (outcome === "requeued") result.requeued++;
+      else if (outcome === "failed") result.failed++;
+      else result.skipped++;
     } catch (err) {
       result.errors++;
       log.error("expired lease could not be handled; next run retries", { ...fields, ...errorFields(err) });
@@ -90,4 +74,41 @@ export async function recoverExpiredLeases<Row extends JobRow, Event>(
   deps.log.info("lease sweep done", { job: kind.name, ...result, limit });
   if (result.errors > 0) throw new Error(`lease sweep: ${result.errors} of ${result.expired} expired lease(s) not handled`);
   return result;
+}
+
+/**
+ * Recovers one in-flight attempt that nobody runs any more: re-queued as a new attempt while the job has
+ * fewer than MAX_JOB_RECOVERIES recoveries, otherwise failed with {@link LEASE_EXPIRED_ERROR_MESSAGE}
+ * (applied like the processor's own errors, owner notified). Used by the cron's lease sweep and by the
+ * dispatcher when an event relay is lost (processor/dispatch.ts).
+ * @param row the job as read by the caller; nothing happens when its status or attempt changed meanwhile
+ * @param opts.now the time of the decision; opts.leaseExpiredBefore also requires the lease expired before
+ *   it (the sweep: a PROCESSING event that renewed the lease meanwhile wins); opts.reason for the logs
+ * @returns `requeued`, `failed`, or `skipped` (the job changed meanwhile)
+ * @throws Error on D1 or queue failures (the caller logs; the lease sweep retries later)
+ */
+export async function recoverAttempt<Row extends JobRow, Event>(
+  deps: Deps,
+  kind: JobKind<Row, Event, unknown>,
+  row: Row,
+  opts: { now: Date; leaseExpiredBefore?: Date; reason: string },
+): Promise<"requeued" | "failed" | "skipped"> {
+  const fields = { reason: opts.reason, status: row.status, recoveries: row.recoveries, leaseExpiresAt: row.leaseExpiresAt?.toISOString() };
+  if (row.recoveries < deps.config.maxJobRecoveries) {
+    const queued = await queueAttempt(deps, kind, row, "recovery", opts.now, { anyLease: !opts.leaseExpiredBefore });
+    if (queued) {
+      deps.log.warn("attempt re-queued", { ...fields, newAttempt: queued.attempt });
+      return "requeued";
+    }
+    deps.log.info("attempt not recovered: job changed meanwhile, left alone", fields);
+    return "skipped";
+  }
+  const event = kind.errorEvent(row, LEASE_EXPIRED_ERROR_MESSAGE, kind.leaseExpiredDescription(row.recoveries));
+  const outcome = await recordEvent(deps, kind, event, { leaseExpiredBefore: opts.leaseExpiredBefore });
+  if (outcome.result === "applied") {
+    deps.log.error("recoveries used up, job failed", { ...fields, maxJobRecoveries: deps.config.maxJobRecoveries });
+    return "failed";
+  }
+  deps.log.info("attempt not failed: job changed meanwhile, left alone", { ...fields, result: outcome.result });
+  return "skipped";
 }

@@ -98,7 +98,9 @@ export class QueueSendError extends Error {
  * Queues a new attempt of `job` (attempt + 1) and sends its job message.
  * @param job the row as read by the caller; the update holds only while status and attempt are unchanged
  * @param reason `start` from the kind's start status, `retry` from ERROR (recoveries back to 0 for both),
- *   `recovery` from an active status whose lease expired before `now` (recoveries + 1)
+ *   `recovery` from an active status (recoveries + 1): the cron's, whose lease expired before `now`, or the
+ *   dispatcher's, whose event relay was lost (`opts.anyLease`)
+ * @param opts.anyLease a recovery that does not need the lease expired (the relay of that attempt is gone)
  * @returns the queued row, or undefined when the row changed since it was read (nothing done)
  * @throws QueueSendError when the send failed, after the row was restored
  */
@@ -108,13 +110,14 @@ export async function queueAttempt<Row extends JobRow, Job>(
   job: Row,
   reason: QueueReason,
   now = new Date(),
+  opts: { anyLease?: boolean } = {},
 ): Promise<Row | undefined> {
   const guard: Guard =
     reason === "start"
       ? { from: [kind.statuses.start], attempt: job.attempt }
       : reason === "retry"
         ? { from: [kind.statuses.error], attempt: job.attempt }
-        : { from: activeStatuses(kind), attempt: job.attempt, leaseExpiredBefore: now };
+        : { from: activeStatuses(kind), attempt: job.attempt, leaseExpiredBefore: opts.anyLease ? undefined : now };
   const set: ColumnValues = {
     ...resetAttemptColumns(kind, now),
     status: kind.statuses.queued,

@@ -16,6 +16,8 @@ const base = {
   IMAGES_BUCKET: "images-bucket",
   PROCESSOR_URL: "https://processor.example.com",
   PROCESSOR_SHARED_SECRET: "s".repeat(40),
+  // Only its presence is checked here.
+  PROCESSOR: {} as unknown as NonNullable<Env["PROCESSOR"]>,
 };
 const remoteSecrets = {
   BETTER_AUTH_SECRET: "x".repeat(40),

@@ -1,7 +1,9 @@
 /**
- * The extract consumer against the stand-in processor (reached through PROCESSOR_URL, the processor
- * seam): relaying NDJSON events to the events queue (observed in D1 once the Worker consumed them),
- * 409 / 400 / 503 / network errors / truncated streams, backoff and the last-delivery ERROR.
+ * The extract consumer and the processor's Durable Object (ProcessorContainer, its container runtime stood
+ * in by the stand-in processor at PROCESSOR_URL): dispatch outcomes (200 / 409 / 400 / 401 / 503 / network
+ * errors), backoff and the last-delivery ERROR; the object's relay of the NDJSON events to the events queue
+ * (observed in D1 once the Worker consumed them), lost relays recovered at once, and jobs outlasting the
+ * consumer's time limit.
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { eq } from "drizzle-orm";
@@ -12,8 +14,7 @@ import {
   PROCESSOR_UNAVAILABLE,
   retryDelaySeconds,
 } from "../../../edge-api/src/queues/extract-consumer.ts";
-import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
-import worker from "../../../edge-api/src/index.ts";
+import { LEASE_EXPIRED_ERROR_MESSAGE } from "../../../edge-api/src/lifecycle/leases.ts";
 import {
   db,
   emailsFor,
@@ -113,13 +114,33 @@ describe("extract consumer", () => {
     expect(email.type).toBe("MSG_SEND_SNAPSHOT_EXTRACTION_ERROR");
   });
 
-  it("a stream that ends without SUCCESS/ERROR → events relayed so far, message retried", async () => {
+  it("a stream that ends without SUCCESS/ERROR → acked; the object recovers the attempt at once, then fails it after MAX_JOB_RECOVERIES", async () => {
     const id = await insertVideo(owner.userId);
     await setScenario(id, "truncated");
-    const message = recordingMessage(job(id), 2);
+    const message = recordingMessage(job(id), 1);
     await consumeExtract(message, testDeps());
-    expect(message.outcome).toEqual({ retry: { delaySeconds: 20 } });
-    await eventually(() => statusOf(id, "VIDEO_IMAGE_EXTRACTION_PROCESSING"));
+    expect(message.outcome).toBe("ack");
+    // Attempts 1, 2 (recovery 1) and 3 (recovery 2) each lose their stream; the third ends the job.
+    const failed = await eventually(() => statusOf(id, "VIDEO_IMAGE_EXTRACTION_ERROR"), 15_000);
+    expect(failed).toMatchObject({ attempt: 3, recoveries: 2, errorMessage: LEASE_EXPIRED_ERROR_MESSAGE });
+    expect((await processorJobs(id)).map((j) => (j as { payload: { attempt: number } }).payload.attempt)).toEqual([1, 2, 3]);
+    const email = await eventually(async () => (await emailsFor(id))[0]);
+    expect(email.type).toBe("MSG_SEND_SNAPSHOT_EXTRACTION_ERROR");
+  });
+
+  it("a job longer than the consumer's time limit still finishes: the consumer only dispatches", async () => {
+    const id = await insertVideo(owner.userId);
+    await setScenario(id, "slow"); // about 3 s of events before SUCCESS
+    const deps = testDeps();
+    const message = recordingMessage(job(id), 1);
+    const started = Date.now();
+    await consumeExtract(message, { ...deps, config: { ...deps.config, consumerTimeLimitSeconds: 1 } });
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(message.outcome).toBe("ack");
+    expect((await row(id)).status).not.toBe("VIDEO_IMAGE_EXTRACTION_SUCCESS");
+    const done = await eventually(() => statusOf(id, "VIDEO_IMAGE_EXTRACTION_SUCCESS"), 10_000);
+    expect(done).toMatchObject({ attempt: 1, recoveries: 0, imageCount: 2 });
+    expect(done.completedAt!.getTime() - started).toBeGreaterThan(2500);
   });
 
   it("400 (processor refuses the envelope) → ERROR sent, acked", async () => {
@@ -131,16 +152,13 @@ describe("extract consumer", () => {
     expect(failed.errorMessage).toBe("The image processor refused the job");
   });
 
-  it("an unreachable processor → retried", async () => {
+  it("a processor that closes the connection without answering → retried", async () => {
     const id = await insertVideo(owner.userId);
-    const batch = createMessageBatch("vidsnap-extract", [{ id: "m1", timestamp: new Date(), attempts: 1, body: job(id) }]);
-    const ctx = createExecutionContext();
-    // A port nothing listens on (discard): connection refused. (workerd logs an "uncaught exception:
-    // Network connection lost" line for any refused POST with a body, even when the caller catches it.)
-    await worker.queue(batch, { ...testEnv, PROCESSOR_URL: "http://127.0.0.1:9" }, ctx);
-    const result = await getQueueResult(batch, ctx);
-    expect(result.retryMessages).toEqual([{ msgId: "m1" }]);
-    expect(result.explicitAcks).toEqual([]);
+    await setScenario(id, "hangup");
+    const message = recordingMessage(job(id), 1);
+    await consumeExtract(message, testDeps());
+    expect(message.outcome).toEqual({ retry: { delaySeconds: 10 } });
+    expect((await row(id)).status).toBe("VIDEO_IMAGE_EXTRACTION_QUEUED");
   });
 
   it("job requests are signed with PROCESSOR_SHARED_SECRET (the stand-in, like the processor, refuses others)", async () => {
@@ -151,15 +169,13 @@ describe("extract consumer", () => {
     expect(await processorRefusedJobs(id)).toBe(0);
   });
 
-  it("a Worker with another secret is refused (401) → retried, the job is not run", async () => {
+  it("401 (the processor refuses the signature) → retried, never failed as a bad video", async () => {
     const id = await insertVideo(owner.userId);
-    const batch = createMessageBatch("vidsnap-extract", [{ id: "m1", timestamp: new Date(), attempts: 1, body: job(id) }]);
-    const ctx = createExecutionContext();
-    await worker.queue(batch, { ...testEnv, PROCESSOR_SHARED_SECRET: "another-secret-0123456789abcdef-0123456789" }, ctx);
-    const result = await getQueueResult(batch, ctx);
-    expect(result.retryMessages).toEqual([{ msgId: "m1" }]);
-    expect(await processorRefusedJobs(id)).toBe(1);
-    expect(await processorJobs(id)).toEqual([]);
+    await setScenario(id, "unauthorized");
+    const message = recordingMessage(job(id), 2);
+    await consumeExtract(message, testDeps());
+    expect(message.outcome).toEqual({ retry: { delaySeconds: 20 } });
+    expect((await row(id)).status).toBe("VIDEO_IMAGE_EXTRACTION_QUEUED");
   });
 
   it("invalid envelopes are acked without calling the processor", async () => {
