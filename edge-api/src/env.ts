@@ -20,6 +20,8 @@
  *   PROCESSING_LEASE_SECONDS must exceed PROCESSOR_IDLE_TIMEOUT_SECONDS, so the object gives up on a silent
  *   stream (and recovers the attempt) before the cron declares the attempt dead. MAX_JOB_RECOVERIES
  *   (default 2, 0..10) is how often a lost attempt is re-queued before the job fails.
+ * - PROCESSOR_INSTANCES (1..1000, required: no default in code) is the number of named processor instances
+ *   jobs are spread over; it must equal the container's `max_instances` (`npm run check:deploy` checks it).
  * - CONSUMER_TIME_LIMIT_SECONDS (default 900 = Queues' wall clock per consumer invocation, 1..900): how long
  *   a job consumer waits for a dispatch outcome; a job runs in the processor's object, not in the consumer,
  *   so lowering it shortens nothing but a hung dispatch (tests lower it to prove that).
@@ -91,6 +93,8 @@ export interface Env {
   PROCESSING_LEASE_SECONDS?: string;
   /** The processor's object gives up on a processor answer or event stream silent this long, seconds. */
   PROCESSOR_IDLE_TIMEOUT_SECONDS?: string;
+  /** Named processor instances jobs are spread over; equals the container's `max_instances` (wrangler.toml). */
+  PROCESSOR_INSTANCES?: string;
   /** Longest a job consumer waits for the processor to take a job, seconds (Queues allow 900 s per invocation). */
   CONSUMER_TIME_LIMIT_SECONDS?: string;
   /** Re-queues of an attempt whose lease expired before the video is failed. */
@@ -165,6 +169,7 @@ const RawConfig = z
     PROCESSING_LEASE_SECONDS: boundedInt(30, 86_400, 600),
     PROCESSOR_IDLE_TIMEOUT_SECONDS: boundedInt(1, 840, 300),
     CONSUMER_TIME_LIMIT_SECONDS: boundedInt(1, 900, 900),
+    PROCESSOR_INSTANCES: z.coerce.number().int().min(1).max(1000),
     MAX_JOB_RECOVERIES: boundedInt(0, 10, 2),
     LOG_LEVEL: z.preprocess(unsetIfEmpty, z.enum(["debug", "info", "warn", "error"]).default("info")),
     CHAOS_DUPLICATE_DELIVERIES: z.preprocess(
@@ -243,6 +248,7 @@ const RawConfig = z
       processingLeaseSeconds: raw.PROCESSING_LEASE_SECONDS,
       processorIdleTimeoutSeconds: raw.PROCESSOR_IDLE_TIMEOUT_SECONDS,
       consumerTimeLimitSeconds: raw.CONSUMER_TIME_LIMIT_SECONDS,
+      processorInstances: raw.PROCESSOR_INSTANCES,
       maxJobRecoveries: raw.MAX_JOB_RECOVERIES,
       videoTypes,
       trustedOrigins: (raw.TRUSTED_ORIGINS ?? "")

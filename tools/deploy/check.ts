@@ -350,7 +350,6 @@ async function main(): Promise<number> {
     return report(started);
   }
   const facts: CodeFacts = {
-    processorInstances: numericConst(path.join(root, "edge-api/src/processor/index.ts"), "PROCESSOR_INSTANCES"),
     extractMaxDeliveries: numericConst(path.join(root, "edge-api/src/queues/extract-consumer.ts"), "EXTRACT_MAX_DELIVERIES"),
     webhookMaxAttempts: numericConst(path.join(root, "edge-api/src/services/webhooks/deliver-webhook.ts"), "WEBHOOK_MAX_ATTEMPTS"),
     dlqSuffix: stringConst(path.join(root, "edge-api/src/queues/index.ts"), "DLQ_SUFFIX"),
@@ -394,7 +393,7 @@ async function main(): Promise<number> {
       ...REMOTE_ENVS.flatMap((e) => envProblems(e, cfg("edge", e), cfg("email", e), cfg("edge", undefined), facts)),
       ...isolationProblems(configs),
     ],
-    `D1 shared by both Workers per env, buckets, cron, observability, container (max_instances = PROCESSOR_INSTANCES = ${facts.processorInstances}), staging/production isolated`,
+    `D1 shared by both Workers per env, buckets, cron, observability, container (max_instances = the PROCESSOR_INSTANCES var), staging/production isolated`,
   );
   const edgeKeys = interfaceKeys(path.join(root, "edge-api/src/env.ts"), "Env");
   const emailKeys = interfaceKeys(path.join(root, "email-consumer/src/env.ts"), "EmailConsumerBindings");

@@ -122,8 +122,6 @@ export function driftProblems(
 }
 
 export interface CodeFacts {
-  /** PROCESSOR_INSTANCES (edge-api/src/processor/index.ts). */
-  processorInstances: number;
   /** EXTRACT_MAX_DELIVERIES (edge-api/src/queues/extract-consumer.ts). */
   extractMaxDeliveries: number;
   /** WEBHOOK_MAX_ATTEMPTS (edge-api/src/services/webhooks/deliver-webhook.ts). */
@@ -247,8 +245,9 @@ export function envProblems(e: RemoteEnv, edge: WorkerConfig, email: WorkerConfi
   if (containers.length !== 1 || !pc) p.push(`${where}: expected exactly one container, class ProcessorContainer`);
   else {
     if (!pc.instance_type) p.push(`${where}: container has no instance_type`);
-    if (pc.max_instances !== facts.processorInstances) {
-      p.push(`${where}: container max_instances = ${pc.max_instances}, must equal PROCESSOR_INSTANCES = ${facts.processorInstances}`);
+    const instances = Number(edge.vars.PROCESSOR_INSTANCES);
+    if (pc.max_instances !== instances) {
+      p.push(`${where}: container max_instances = ${pc.max_instances}, must equal the PROCESSOR_INSTANCES var = ${String(edge.vars.PROCESSOR_INSTANCES)}`);
     }
     if (pc.image !== path.join(facts.root, "ffmpeg-container/Dockerfile") || pc.image_build_context !== facts.root) {
       p.push(`${where}: container image must be ffmpeg-container/Dockerfile with the repository root as context`);

@@ -3,8 +3,9 @@
  * (docs/architecture.md "Processor HTTP API", "Dispatch and long jobs").
  *
  * Every request goes through the Durable Object {@link ProcessorContainer} that fronts the container, in
- * production and locally alike. Jobs are spread over {@link PROCESSOR_INSTANCES} named instances by a hash
- * of the routing key (the job's id), so a redelivered job reaches the instance that may still be running
+ * production and locally alike. Jobs are spread over PROCESSOR_INSTANCES named instances (a var equal to the
+ * container's `max_instances` in wrangler.toml, checked by `npm run check:deploy`) by a hash of the routing
+ * key (the job's id), so a redelivered job reaches the instance that may still be running
  * it and gets its 409. Where Cloudflare Containers cannot run (the local stack, the workerd tests) the
  * object's container runtime is stood in by the Node processor at PROCESSOR_URL (./local-runtime.ts); the
  * rest of the path is the production code.
@@ -23,8 +24,6 @@ import { localContainerRuntime } from "./local-runtime.ts";
 
 export type { DispatchOutcome } from "./dispatch.ts";
 
-/** Number of named container instances jobs are spread over; matches `max_instances` in wrangler.toml. */
-export const PROCESSOR_INSTANCES = 5;
 /** Port the processor listens on inside the container. */
 export const PROCESSOR_PORT = 8080;
 
@@ -129,10 +128,15 @@ function processorEnvVars(env: Env): Record<string, string> {
   };
 }
 
-/** The Durable Object of the instance `routingKey` maps to. @throws Error without a PROCESSOR binding (the env check refuses this earlier) */
+/**
+ * The Durable Object of the instance `routingKey` maps to: `processor-<i>`, i = hash(routingKey) mod
+ * PROCESSOR_INSTANCES, so every delivery of a job reaches the same instance.
+ * @throws Error without a PROCESSOR binding (the env check refuses this earlier)
+ */
 export function processorInstance(env: Env, routingKey: string): DurableObjectStub<ProcessorContainer> {
   if (!env.PROCESSOR) throw new Error("no processor configured: bind PROCESSOR (wrangler.toml)");
-  return getContainer(env.PROCESSOR, `processor-${shard(routingKey, PROCESSOR_INSTANCES)}`) as unknown as DurableObjectStub<ProcessorContainer>;
+  const instances = loadConfig(env).processorInstances;
+  return getContainer(env.PROCESSOR, `processor-${shard(routingKey, instances)}`) as unknown as DurableObjectStub<ProcessorContainer>;
 }
 
 /**

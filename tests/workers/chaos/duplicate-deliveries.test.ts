@@ -16,6 +16,7 @@ const base = {
   IMAGES_BUCKET: "images-bucket",
   PROCESSOR_URL: "https://processor.example.com",
   PROCESSOR_SHARED_SECRET: "s".repeat(40),
+  PROCESSOR_INSTANCES: "5",
   // Only its presence is checked here.
   PROCESSOR: {} as unknown as NonNullable<Env["PROCESSOR"]>,
 };
