@@ -30,6 +30,7 @@ import { API_KEY_PREFIX } from "../../schema/api-keys.ts";
 import { account, apiKey, session, user, verification } from "../../schema/db.ts";
 import type { AppEnv } from "./context.ts";
 import { createDb } from "./db.ts";
+import { SESSION_LISTING_PATHS, withHashedSessionTokens } from "./auth-session-tokens.ts";
 import type { Config, Env } from "./env.ts";
 import { refuseCrossSiteCookieRequest } from "./cross-site.ts";
 import { ProblemError } from "./errors.ts";
@@ -107,14 +108,19 @@ function buildAuth(env: Env, config: Config) {
     basePath: "/api/auth",
     secret: config.betterAuthSecret,
     trustedOrigins: [config.publicBaseUrl, ...config.trustedOrigins],
-    database: drizzleAdapter(createDb(env.DB), {
-      provider: "sqlite",
-      schema: { user, session, account, verification, apikey: apiKey },
-    }),
+    database: withHashedSessionTokens(
+      drizzleAdapter(createDb(env.DB), {
+        provider: "sqlite",
+        schema: { user, session, account, verification, apikey: apiKey },
+      }),
+    ),
+    // Verification identifiers (password-reset tokens and the like) at rest as SHA-256 only.
+    verification: { storeIdentifier: "hashed" },
     emailAndPassword: { enabled: true, minPasswordLength: MIN_PASSWORD_LENGTH, maxPasswordLength: MAX_PASSWORD_LENGTH },
     session: { expiresIn: SESSION_EXPIRES_IN_SECONDS, updateAge: SESSION_UPDATE_AGE_SECONDS },
     plugins: [
-      bearer(),
+      // Only `token.signature` (the `set-auth-token` value) is accepted: a raw token read from the table is not.
+      bearer({ requireSignature: true }),
       apiKeyPlugin({
         defaultPrefix: API_KEY_PREFIX,
         defaultKeyLength: 64,
@@ -125,7 +131,7 @@ function buildAuth(env: Env, config: Config) {
         enableMetadata: false,
       }),
     ],
-    disabledPaths: DISABLED_API_KEY_PATHS,
+    disabledPaths: [...DISABLED_API_KEY_PATHS, ...SESSION_LISTING_PATHS],
     hooks: { before: passwordPolicyHook((headers) => sessionEmail(headers)) },
     telemetry: { enabled: false },
     // level "info": better-auth then also stops echoing every refused request (APIError) on its own console logger.

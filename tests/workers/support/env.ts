@@ -18,6 +18,7 @@ import { archiveObjectKey, manifestObjectKey, s3Uri } from "../../../schema/obje
 import { SAMPLE_SOURCE_FACTS } from "../fixtures.ts";
 import type { ExtractionOptions } from "../../../schema/extraction-options.ts";
 import type { VideoStatus } from "../../../schema/video-status.ts";
+import { sessionTokenDigest } from "../../../edge-api/src/auth-session-tokens.ts";
 import { createDeps, type Deps } from "../../../edge-api/src/context.ts";
 import { createDb } from "../../../edge-api/src/db.ts";
 import { createLogger } from "../../../runtime/log.ts";
@@ -94,6 +95,15 @@ export async function signUp(name = "tester"): Promise<{ token: string; userId: 
   const body = (await res.json()) as { user: { id: string } };
   if (!token) throw new Error("no set-auth-token header");
   return { token, userId: body.user.id, email };
+}
+
+/**
+ * The `session.token` value D1 holds for a bearer token: the digest of its unsigned part
+ * (edge-api/src/auth-session-tokens.ts).
+ * @param bearerToken the `set-auth-token` value, `<token>.<signature>` (URL-encoded or not)
+ */
+export async function storedSessionToken(bearerToken: string): Promise<string> {
+  return sessionTokenDigest(decodeURIComponent(bearerToken).split(".")[0]!);
 }
 
 /** Inserts a video row directly (for consumer tests that must not go through the queues). */
