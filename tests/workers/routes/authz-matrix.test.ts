@@ -27,7 +27,7 @@ import {
   type FixtureKind,
   type RouteKey,
 } from "../support/authz-matrix.ts";
-import { api, db, eventually, signUp, testEnv } from "../support/env.ts";
+import { api, db, eventually, signUp, storedSessionToken, testEnv } from "../support/env.ts";
 
 /** Files here are below MULTIPART_THRESHOLD_BYTES: the API answers a single presigned PUT. */
 type CreateVideoResponse = AnyCreateVideoResponse & { upload: UploadInstructions };
