@@ -232,6 +232,31 @@ export const emails = sqliteTable(
 );
 
 /**
+ * Account emails (address verification; schema/messages/account-email.ts), one row per `emailId`, the
+ * deduplication key of the message. Same delivery columns and statuses as `emails`
+ * (email-consumer/src/store.ts); in local record mode this table is the outbox the demo reads its
+ * verification link from.
+ */
+export const accountEmails = sqliteTable(
+  "account_emails",
+  {
+    id: text("id").primaryKey(),
+    kind: text("kind", { enum: ["email-verification"] }).notNull(),
+    userId: text("user_id").notNull(),
+    to: text("to").notNull(),
+    subject: text("subject").notNull(),
+    textBody: text("text_body").notNull(),
+    /** `recorded` (no Postmark token: local mode), `sending`, `sent`, or `failed`. */
+    status: text("status", { enum: ["recorded", "sending", "sent", "failed"] }).notNull(),
+    providerMessageId: text("provider_message_id"),
+    lastError: text("last_error"),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [index("account_emails_user_idx").on(t.userId, t.createdAt)],
+);
+
+/**
  * Webhook endpoints a user registered (`POST /v1/webhooks`, docs/webhooks.md). The signing secret
  * (`whsec_…`) must stay usable to sign, so it is not hashed: `secret_ciphertext` holds it encrypted with
  * AES-256-GCM under a key derived (HKDF-SHA-256) from BETTER_AUTH_SECRET, the endpoint id as associated

@@ -181,10 +181,14 @@ export async function authRequest<T>(
 }
 
 /**
- * Signs in (`POST /api/auth/sign-in/email`) or up (`POST /api/auth/sign-up/email`; `name` defaults to the
- * email's local part). better-auth sets the session cookie and answers the token in `set-auth-token`.
+ * Signs in (`POST /api/auth/sign-in/email`), or signs up (`POST /api/auth/sign-up/email`; `name` defaults to
+ * the email's local part) and then signs in. Sign-up never signs in by itself and answers alike whether or
+ * not the address already has an account (no account enumeration); the server emails a verification link
+ * to a new address. better-auth sets the session cookie on sign-in and answers the token (signed,
+ * `<token>.<signature>`) in `set-auth-token`.
  * @returns the user and the token (null when the answer had none)
- * @throws VidsnapApiError (401 wrong credentials, 422 account exists / invalid, …)
+ * @throws VidsnapApiError (401 wrong credentials, also after sign-up with an existing address and another
+ *   password; 400 invalid name or password; 429 rate limited, …)
  */
 export async function signInOrUp(
   baseUrl: string,
@@ -193,8 +197,11 @@ export async function signInOrUp(
   fetchImpl: typeof fetch = fetch,
 ): Promise<{ user: User; token: string | null }> {
   const { email, password } = credentials;
-  const body = mode === "sign-up" ? { name: credentials.name || email.split("@")[0], email, password } : { email, password };
-  const { data, response } = await authRequest<{ user: User }>(baseUrl, "POST", `/api/auth/${mode}/email`, body, fetchImpl);
+  if (mode === "sign-up") {
+    const body = { name: credentials.name || email.split("@")[0], email, password };
+    await authRequest<{ user: User }>(baseUrl, "POST", "/api/auth/sign-up/email", body, fetchImpl);
+  }
+  const { data, response } = await authRequest<{ user: User }>(baseUrl, "POST", "/api/auth/sign-in/email", { email, password }, fetchImpl);
   const user = data?.user;
   if (!user) throw new VidsnapApiError(502, { title: "No user", detail: `${mode} answered without a user` });
   return { user: { id: user.id, email: user.email, name: user.name }, token: response.headers.get("set-auth-token") };
@@ -203,7 +210,7 @@ export async function signInOrUp(
 /**
  * Signs in or up for a bearer token ({@link signInOrUp}).
  * @param credentials email, password (10+ characters for sign-up); `name` only for sign-up
- * @throws VidsnapApiError (401 wrong credentials, 422 account exists / invalid, 502 without a token, …)
+ * @throws VidsnapApiError (401 wrong credentials, 400 invalid, 502 without a token, …)
  */
 export async function authenticate(
   baseUrl: string,

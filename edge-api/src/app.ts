@@ -27,7 +27,7 @@ import { isTrustedOrigin } from "./cross-site.ts";
 import { ConfigError, loadConfig, type Config } from "./env.ts";
 import { fieldIssues, problemResponse, ProblemError, type ProblemKind } from "./errors.ts";
 import { createLogger, errorFields } from "../../runtime/log.ts";
-import { authRateLimit, videoCreationRateLimit, webhookRateLimit } from "./rate-limit.ts";
+import { accountRateLimit, authRateLimit, videoCreationRateLimit, webhookRateLimit } from "./rate-limit.ts";
 import { requestBodyLimit } from "./body-limit.ts";
 import { registerCreateApiKey } from "./routes/api-keys/create.ts";
 import { registerDeleteApiKey } from "./routes/api-keys/delete.ts";
@@ -117,8 +117,10 @@ export function createApp() {
   app.use("/v1/*", requestBodyLimit);
   app.use("/api/auth/*", requestBodyLimit);
 
-  // Rate limits (./rate-limit.ts): auth POSTs per route and client IP, before better-auth runs.
+  // Rate limits (./rate-limit.ts): auth POSTs per route and client IP, then sign-in and verification emails
+  // per target address, before better-auth runs.
   app.use("/api/auth/*", authRateLimit);
+  app.use("/api/auth/*", accountRateLimit);
   app.on(["GET", "POST"], "/api/auth/*", async (c) =>
     asAuthProblem(c, await getAuth(c.env, c.var.config).handler(asApiClientRequest(c.req.raw))),
   );

@@ -30,11 +30,14 @@ import { API_KEY_PREFIX } from "../../schema/api-keys.ts";
 import { account, apiKey, session, user, verification } from "../../schema/db.ts";
 import type { AppEnv } from "./context.ts";
 import { createDb } from "./db.ts";
+import { SESSION_LISTING_PATHS, withHashedSessionTokens } from "./auth-session-tokens.ts";
 import type { Config, Env } from "./env.ts";
 import { refuseCrossSiteCookieRequest } from "./cross-site.ts";
 import { ProblemError } from "./errors.ts";
 import { createLogger } from "../../runtime/log.ts";
 import { checkPassword, MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from "./password-policy.ts";
+import { sendVerificationEmail } from "./services/users/send-verification-email.ts";
+import { checkName } from "./user-name.ts";
 import { isApiKeyLike, verifyApiKey } from "./services/api-keys/verify-api-key.ts";
 
 export { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH };
@@ -55,14 +58,38 @@ const DISABLED_API_KEY_PATHS = [
   "/api-key/delete-all-expired-api-keys",
 ];
 
+/** What the before-hooks read of better-auth's endpoint context. */
+interface HookContext {
+  path: string;
+  body?: unknown;
+  request?: Request | undefined;
+  headers?: Headers | undefined;
+}
+
+/** Lifetime of an email verification link, seconds (24 h). */
+export const EMAIL_VERIFICATION_EXPIRES_IN_SECONDS = 86_400;
+
+/**
+ * better-auth before-hook enforcing ./user-name.ts on the routes that set a name (sign-up, update-user).
+ * @throws APIError BAD_REQUEST `{code: NAME_TOO_LONG | NAME_HAS_CONTROL_CHARACTERS | NAME_HAS_LINK, message}`
+ */
+async function namePolicyHook(ctx: HookContext): Promise<void> {
+  if (ctx.path !== "/sign-up/email" && ctx.path !== "/update-user") return;
+  const name = ((ctx.body ?? {}) as Record<string, unknown>).name;
+  if (typeof name !== "string") return; // absent on update-user; better-auth's body validation answers the rest
+  const refusal = checkName(name);
+  if (refusal) throw new APIError("BAD_REQUEST", { code: refusal.code, message: refusal.message });
+}
+
 /**
  * better-auth before-hook enforcing ./password-policy.ts on every route that sets a password.
  * @param sessionEmail the email of the session the request carries (through better-auth's public API, so
  *   the bearer plugin's token-to-cookie step applies; a hook itself runs before that step)
  * @throws APIError BAD_REQUEST `{code: PASSWORD_TOO_COMMON | PASSWORD_EQUALS_EMAIL, message}`
  */
-const passwordPolicyHook = (sessionEmail: (headers: Headers) => Promise<string | undefined>) =>
-  createAuthMiddleware(async (ctx) => {
+const passwordPolicyHook =
+  (sessionEmail: (headers: Headers) => Promise<string | undefined>) =>
+  async (ctx: HookContext): Promise<void> => {
     const body = (ctx.body ?? {}) as Record<string, unknown>;
     let password: unknown;
     let email: string | undefined;
@@ -81,7 +108,7 @@ const passwordPolicyHook = (sessionEmail: (headers: Headers) => Promise<string |
     if (typeof password !== "string") return; // better-auth's own body validation answers it
     const refusal = checkPassword(password, email);
     if (refusal) throw new APIError("BAD_REQUEST", { code: refusal.code, message: refusal.message });
-  });
+  };
 
 /**
  * better-auth's log lines as our structured JSON lines (./log.ts), message and error code only: its extra
@@ -101,20 +128,45 @@ function betterAuthLog(config: Config) {
 function buildAuth(env: Env, config: Config) {
   // Set once `auth` exists (the hook needs the instance it belongs to).
   let sessionEmail: (headers: Headers) => Promise<string | undefined> = async () => undefined;
+  const passwordHook = passwordPolicyHook((headers) => sessionEmail(headers));
+  const log = createLogger({ component: "auth" }, { minLevel: config.logLevel });
   const auth = betterAuth({
     appName: "vidsnap",
     baseURL: config.publicBaseUrl,
     basePath: "/api/auth",
     secret: config.betterAuthSecret,
     trustedOrigins: [config.publicBaseUrl, ...config.trustedOrigins],
-    database: drizzleAdapter(createDb(env.DB), {
-      provider: "sqlite",
-      schema: { user, session, account, verification, apikey: apiKey },
-    }),
-    emailAndPassword: { enabled: true, minPasswordLength: MIN_PASSWORD_LENGTH, maxPasswordLength: MAX_PASSWORD_LENGTH },
+    database: withHashedSessionTokens(
+      drizzleAdapter(createDb(env.DB), {
+        provider: "sqlite",
+        schema: { user, session, account, verification, apikey: apiKey },
+      }),
+    ),
+    // Verification identifiers (password-reset tokens and the like) at rest as SHA-256 only.
+    verification: { storeIdentifier: "hashed" },
+    emailAndPassword: {
+      enabled: true,
+      minPasswordLength: MIN_PASSWORD_LENGTH,
+      maxPasswordLength: MAX_PASSWORD_LENGTH,
+      // Sign-up never signs in: its answer is then the same whether or not the address has an account
+      // (better-auth answers a synthetic user, `token: null`, for an existing one), and nothing is emailed
+      // to the existing account's owner. Clients sign in next.
+      autoSignIn: false,
+      // Unverified accounts may sign in and use the API; they only get no emails (outcomeEmailRecipient).
+      requireEmailVerification: false,
+    },
+    emailVerification: {
+      sendOnSignUp: true,
+      autoSignInAfterVerification: false,
+      expiresIn: EMAIL_VERIFICATION_EXPIRES_IN_SECONDS,
+      sendVerificationEmail: async ({ user: to, url }) => {
+        await sendVerificationEmail(env, log, to, url, EMAIL_VERIFICATION_EXPIRES_IN_SECONDS);
+      },
+    },
     session: { expiresIn: SESSION_EXPIRES_IN_SECONDS, updateAge: SESSION_UPDATE_AGE_SECONDS },
     plugins: [
-      bearer(),
+      // Only `token.signature` (the `set-auth-token` value) is accepted: a raw token read from the table is not.
+      bearer({ requireSignature: true }),
       apiKeyPlugin({
         defaultPrefix: API_KEY_PREFIX,
         defaultKeyLength: 64,
@@ -125,8 +177,13 @@ function buildAuth(env: Env, config: Config) {
         enableMetadata: false,
       }),
     ],
-    disabledPaths: DISABLED_API_KEY_PATHS,
-    hooks: { before: passwordPolicyHook((headers) => sessionEmail(headers)) },
+    disabledPaths: [...DISABLED_API_KEY_PATHS, ...SESSION_LISTING_PATHS],
+    hooks: {
+      before: createAuthMiddleware(async (ctx) => {
+        await namePolicyHook(ctx);
+        await passwordHook(ctx);
+      }),
+    },
     telemetry: { enabled: false },
     // level "info": better-auth then also stops echoing every refused request (APIError) on its own console logger.
     logger: { level: "info", log: betterAuthLog(config) },

@@ -40,9 +40,9 @@ import { MIN_SHARED_SECRET_LENGTH } from "../../runtime/job-signature.ts";
 import { parseVideoTypes } from "../../schema/video-types.ts";
 import type {
   DeliverWebhookMessage,
+  EmailMessage,
   ExtractSnapshotEvent,
   ExtractSnapshotMessage,
-  SnapshotEmailMessage,
 } from "../../schema/messages/index.ts";
 
 /** Bindings and variables of the edge-api Worker (wrangler.toml, `wrangler secret`). */
@@ -50,7 +50,7 @@ export interface Env {
   DB: D1Database;
   EXTRACT_QUEUE: Queue<ExtractSnapshotMessage>;
   EVENTS_QUEUE: Queue<ExtractSnapshotEvent>;
-  EMAIL_QUEUE: Queue<SnapshotEmailMessage>;
+  EMAIL_QUEUE: Queue<EmailMessage>;
   /** Webhook deliveries (vidsnap-webhooks), consumed by this Worker (edge-api/src/queues/webhooks-consumer.ts). */
   WEBHOOK_QUEUE: Queue<DeliverWebhookMessage>;
   /** Durable Object binding of the processor (ProcessorContainer, ./processor/index.ts): a Cloudflare Container in production, stood in locally by PROCESSOR_URL. */
@@ -61,6 +61,11 @@ export interface Env {
    * 500 `server-misconfigured` when it is missing (fail closed).
    */
   AUTH_RATE_LIMITER?: RateLimit;
+  /**
+   * Workers rate limiting binding for `POST /api/auth/sign-in/email` and `…/send-verification-email`, keyed
+   * by route and target address (edge-api/src/rate-limit.ts): the per-account budget of guesses and emails.
+   */
+  ACCOUNT_RATE_LIMITER?: RateLimit;
   /** Workers rate limiting binding for `POST /v1/videos`, keyed by user id (edge-api/src/rate-limit.ts). */
   VIDEO_RATE_LIMITER?: RateLimit;
   /**

@@ -7,6 +7,11 @@
  *
  * - {@link authRateLimit}: every `POST /api/auth/*` (sign-up, sign-in, password change…) per route and client
  *   IP, the IP taken from `cf-connecting-ip` only (set by Cloudflare; a client cannot choose it there).
+ * - {@link accountRateLimit}: `POST /api/auth/sign-in/email` and `…/send-verification-email` per route and
+ *   target address (normalized: trimmed, lower case; the counter key holds its SHA-256, not the address),
+ *   binding `ACCOUNT_RATE_LIMITER`: many IPs together get one budget of guesses per account, and one inbox
+ *   one budget of verification emails. Every attempt counts, right or wrong (the binding cannot be asked
+ *   without counting); a refused owner waits out the window (60 s at most).
  * - {@link videoCreationRateLimit}: `POST /v1/videos` per authenticated user.
  * - {@link webhookRateLimit}: `POST /v1/webhooks` (create), `POST /v1/webhooks/{id}/test` and
  *   `POST /v1/webhooks/{id}/rotate-secret` per authenticated user, each action with a budget of its own: a
@@ -25,7 +30,10 @@ import { ProblemError } from "./errors.ts";
 export const RETRY_AFTER_SECONDS = 60;
 
 /** The rate limiting bindings of the Worker (names in wrangler.toml `[[ratelimits]]`). */
-export type RateLimitBinding = keyof Pick<Env, "AUTH_RATE_LIMITER" | "VIDEO_RATE_LIMITER" | "WEBHOOK_RATE_LIMITER">;
+export type RateLimitBinding = keyof Pick<
+  Env,
+  "AUTH_RATE_LIMITER" | "ACCOUNT_RATE_LIMITER" | "VIDEO_RATE_LIMITER" | "WEBHOOK_RATE_LIMITER"
+>;
 
 /** What a limiter needs from the binding: Cloudflare's `RateLimit` interface. */
 export type Limiter = Pick<RateLimit, "limit">;
@@ -35,8 +43,8 @@ interface RateLimitOptions {
   binding: RateLimitBinding;
   /** Label in logs and in the problem detail, e.g. `sign-in`. */
   scope: (c: Context<AppEnv>) => string;
-  /** Key of the counter (e.g. `ip:203.0.113.9`); the scope is prepended. */
-  key: (c: Context<AppEnv>) => string;
+  /** Key of the counter (e.g. `ip:203.0.113.9`); the scope is prepended. Undefined: the request is not counted. */
+  key: (c: Context<AppEnv>) => string | undefined | Promise<string | undefined>;
   /** HTTP methods counted; other methods pass untouched. */
   methods: readonly string[];
 }
@@ -49,13 +57,15 @@ interface RateLimitOptions {
 export function rateLimit(options: RateLimitOptions): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     if (!options.methods.includes(c.req.method)) return next();
+    const key = await options.key(c);
+    if (key === undefined) return next();
     const limiter: Limiter | undefined = c.env[options.binding];
     if (!limiter) {
       c.var.log.error("rate limiting binding missing", { binding: options.binding });
       throw new ProblemError("server-misconfigured", "The server is misconfigured; the operators have been told.");
     }
     const scope = options.scope(c);
-    const { success } = await limiter.limit({ key: `${scope}:${options.key(c)}` });
+    const { success } = await limiter.limit({ key: `${scope}:${key}` });
     if (!success) {
       c.var.log.warn("rate limited", { binding: options.binding, scope });
       throw new ProblemError("rate-limited", `Too many ${scope} requests; retry after ${RETRY_AFTER_SECONDS} seconds.`, {
@@ -72,7 +82,17 @@ export function clientIp(c: Context<AppEnv>): string {
 }
 
 /** Auth routes with a budget of their own; every other `POST /api/auth/*` path shares the `auth` budget. */
-export const AUTH_SCOPES: readonly string[] = ["sign-in/email", "sign-up/email", "change-password", "reset-password", "sign-out"];
+export const AUTH_SCOPES: readonly string[] = [
+  "sign-in/email",
+  "sign-up/email",
+  "change-password",
+  "reset-password",
+  "sign-out",
+  "send-verification-email",
+];
+
+/** Auth routes with a budget per target address as well ({@link accountRateLimit}). */
+export const ACCOUNT_SCOPES: readonly string[] = ["sign-in/email", "send-verification-email"];
 
 /**
  * The budget of an auth path: its own for {@link AUTH_SCOPES} (compared after lower-casing and collapsing
@@ -92,6 +112,41 @@ export const authRateLimit: MiddlewareHandler<AppEnv> = rateLimit({
   binding: "AUTH_RATE_LIMITER",
   scope: (c) => authScope(c.req.path),
   key: (c) => `ip:${clientIp(c)}`,
+  methods: ["POST"],
+});
+
+/**
+ * The address an auth request is about, normalized as better-auth does (lower case) and trimmed.
+ * @returns the address, or undefined when the body is not JSON with a string `email` (better-auth answers it)
+ */
+async function requestEmail(c: Context<AppEnv>): Promise<string | undefined> {
+  try {
+    const body = (await c.req.raw.clone().json()) as { email?: unknown } | null;
+    return typeof body?.email === "string" && body.email.trim() !== "" ? body.email.trim().toLowerCase() : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Lowercase hex SHA-256 of a string: the counter key of an address, so the limiter never holds it. */
+async function sha256Hex(value: string): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(value)));
+  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/**
+ * `POST /api/auth/sign-in/email` and `POST /api/auth/send-verification-email`: per route and target
+ * address, binding `ACCOUNT_RATE_LIMITER`. Mount on `/api/auth/*` after {@link authRateLimit}; other auth
+ * routes pass untouched.
+ */
+export const accountRateLimit: MiddlewareHandler<AppEnv> = rateLimit({
+  binding: "ACCOUNT_RATE_LIMITER",
+  scope: (c) => `${authScope(c.req.path)} per account`,
+  key: async (c) => {
+    if (!ACCOUNT_SCOPES.includes(authScope(c.req.path))) return undefined;
+    const email = await requestEmail(c);
+    return email === undefined ? undefined : `email:${await sha256Hex(email)}`;
+  },
   methods: ["POST"],
 });
 

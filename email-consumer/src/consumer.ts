@@ -16,14 +16,14 @@
 import { eq } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { backoffDelay } from "../../runtime/backoff.ts";
-import type { DeliveryDb } from "../../runtime/delivery-store.ts";
+import type { DeliveryDb, Settlement } from "../../runtime/delivery-store.ts";
 import { createLogger, errorFields, type Logger } from "../../runtime/log.ts";
-import { emails } from "../../schema/db.ts";
-import { SnapshotEmailMessage } from "../../schema/messages/snapshot-email.ts";
+import { accountEmails, emails } from "../../schema/db.ts";
+import { EmailMessage } from "../../schema/messages/account-email.ts";
 import type { EmailConfig } from "./env.ts";
 import { createPostmarkMailer, formatRecipient, isPermanentSendError, type Mailer } from "./postmark.ts";
-import { emailStore, emailWhere, type EmailKey } from "./store.ts";
-import { renderEmail } from "./templates.ts";
+import { accountEmailStore, emailStore, emailWhere, type EmailContent, type EmailKey } from "./store.ts";
+import { renderEmail, USER_TEXT_LIMITS, userText } from "./templates.ts";
 
 /** First retry delay after a failed send, seconds. */
 export const BASE_RETRY_DELAY_SECONDS = 30;
@@ -32,8 +32,12 @@ export const MAX_RETRY_DELAY_SECONDS = 15 * 60;
 /** Margin added to the Postmark timeout to get the `sending` lease. */
 const LEASE_MARGIN_MS = 20_000;
 
-/** The Postmark tag of each outcome. */
-export const TAGS = { success: "snapshot-extraction-success", error: "snapshot-extraction-error" } as const;
+/** The Postmark tag of each kind of email. */
+export const TAGS = {
+  success: "snapshot-extraction-success",
+  error: "snapshot-extraction-error",
+  "email-verification": "email-verification",
+} as const;
 
 /** What happened to one message (returned for logs and tests). */
 export type MessageOutcome =
@@ -58,21 +62,81 @@ export function retryDelaySeconds(deliveries: number): number {
 }
 
 /**
- * The consumer's schema: the shared message schema, plus an http(s) download link (a `javascript:` URL
- * passes `z.url()` but must never reach an email).
+ * The consumer's schema: the shared message schema, plus http(s) links only (a `javascript:` URL passes
+ * `z.url()` but must never reach an email).
  */
-const ConsumableMessage = SnapshotEmailMessage.superRefine((message, ctx) => {
-  if (message.type !== "MSG_SEND_SNAPSHOT_EXTRACTION_SUCCESS") return;
+const ConsumableMessage = EmailMessage.superRefine((message, ctx) => {
+  const [field, url] =
+    message.type === "MSG_SEND_SNAPSHOT_EXTRACTION_SUCCESS"
+      ? ["downloadUrl", message.payload.downloadUrl]
+      : message.type === "MSG_SEND_EMAIL_VERIFICATION"
+        ? ["verificationUrl", message.payload.verificationUrl]
+        : [undefined, undefined];
+  if (field === undefined) return;
   let protocol = "";
   try {
-    protocol = new URL(message.payload.downloadUrl).protocol;
+    protocol = new URL(url).protocol;
   } catch {
     // z.url() already reported it.
   }
   if (protocol !== "https:" && protocol !== "http:") {
-    ctx.addIssue({ code: "custom", path: ["payload", "downloadUrl"], message: "must be an http(s) URL" });
+    ctx.addIssue({ code: "custom", path: ["payload", field], message: "must be an http(s) URL" });
   }
 });
+
+/** Where one message's email is recorded and deduplicated, and how it is labelled. */
+interface Delivery {
+  /** Fields of the message's log lines. */
+  logFields: Record<string, string | number>;
+  /** Postmark tag and metadata. */
+  tag: string;
+  metadata: Record<string, string>;
+  /** Display name for the `To` header (bounded, user-chosen), if any. */
+  name: string | undefined;
+  claim(db: DeliveryDb, content: EmailContent, recordOnly: boolean, leaseMs: number): ReturnType<typeof emailStore.claim> | ReturnType<typeof accountEmailStore.claim>;
+  settle(db: DeliveryDb, id: string, settlement: Settlement, providerMessageId?: string): Promise<boolean>;
+}
+
+/** The delivery row of a message: `emails` by (video, attempt, outcome), `account_emails` by `emailId`. */
+function deliveryOf(msg: EmailMessage): Delivery {
+  if (msg.type === "MSG_SEND_EMAIL_VERIFICATION") {
+    const p = msg.payload;
+    return {
+      logFields: { emailId: p.emailId, kind: "email-verification" },
+      tag: TAGS["email-verification"],
+      metadata: { emailId: p.emailId },
+      name: undefined,
+      claim: (db, content, recordOnly, leaseMs) =>
+        accountEmailStore.claim(db, eq(accountEmails.id, p.emailId), {
+          insert: { id: p.emailId, kind: "email-verification", userId: p.userId },
+          values: recordOnly ? { ...content, status: "recorded" } : content,
+          leaseMs,
+        }),
+      settle: (db, id, settlement, providerMessageId) =>
+        accountEmailStore.settle(db, eq(accountEmails.id, id), settlement, providerMessageId ? { values: { providerMessageId } } : {}),
+    };
+  }
+  const p = msg.payload;
+  const key: EmailKey = {
+    videoId: p.videoId,
+    attempt: p.attempt,
+    outcome: msg.type === "MSG_SEND_SNAPSHOT_EXTRACTION_SUCCESS" ? "success" : "error",
+  };
+  return {
+    logFields: { videoId: key.videoId, attempt: key.attempt, outcome: key.outcome },
+    tag: TAGS[key.outcome],
+    metadata: { videoId: key.videoId.slice(0, 80), attempt: String(key.attempt), outcome: key.outcome },
+    name: p.name === undefined ? undefined : userText(p.name, USER_TEXT_LIMITS.name),
+    claim: (db, content, recordOnly, leaseMs) =>
+      emailStore.claim(db, emailWhere(key), {
+        insert: { id: crypto.randomUUID(), ...key },
+        values: recordOnly ? { ...content, status: "recorded" } : content,
+        leaseMs,
+      }),
+    settle: (db, id, settlement, providerMessageId) =>
+      emailStore.settle(db, eq(emails.id, id), settlement, providerMessageId ? { values: { providerMessageId } } : {}),
+  };
+}
 
 let recordModeAnnounced = false;
 
@@ -80,7 +144,7 @@ let recordModeAnnounced = false;
 function announceRecordMode(log: Logger): void {
   if (recordModeAnnounced) return;
   recordModeAnnounced = true;
-  log.warn("POSTMARK_SERVER_TOKEN not set: emails are recorded in D1 table emails and the log, not sent");
+  log.warn("POSTMARK_SERVER_TOKEN not set: emails are recorded in D1 tables emails / account_emails and the log, not sent");
 }
 
 /** Dependencies of {@link processBatch}; the mailer defaults to Postmark when a token is configured. */
@@ -144,24 +208,15 @@ async function processMessage(message: Message<unknown>, context: BatchContext, 
 
   const msg = parsed.data;
   const p = msg.payload;
-  const key: EmailKey = {
-    videoId: p.videoId,
-    attempt: p.attempt,
-    outcome: msg.type === "MSG_SEND_SNAPSHOT_EXTRACTION_SUCCESS" ? "success" : "error",
-  };
-  const mlog = log.child({ deliveries, videoId: key.videoId, attempt: key.attempt, outcome: key.outcome });
-  const where = emailWhere(key);
+  const delivery = deliveryOf(msg);
+  const mlog = log.child({ deliveries, ...delivery.logFields });
 
   let claimedId: string | undefined;
   try {
     const email = renderEmail(msg);
     // D1 keeps the bare address (queryable); Postmark gets the display-name form.
     const content = { to: p.to, subject: email.subject, textBody: email.textBody };
-    const claim = await emailStore.claim(db, where, {
-      insert: { id: crypto.randomUUID(), ...key },
-      values: mailer ? content : { ...content, status: "recorded" },
-      leaseMs,
-    });
+    const claim = await delivery.claim(db, content, !mailer, leaseMs);
 
     if (claim.kind === "gone") throw new Error("emails row vanished after an insert conflict");
     if (claim.kind === "done") {
@@ -182,20 +237,20 @@ async function processMessage(message: Message<unknown>, context: BatchContext, 
     }
 
     claimedId = claim.row.id;
-    const claimed = eq(emails.id, claim.row.id);
+    const claimed = claim.row.id;
     let messageId: string;
     try {
       ({ messageId } = await mailer.send({
         from: config.emailFrom,
-        to: formatRecipient(p.to, p.name),
+        to: formatRecipient(p.to, delivery.name),
         subject: email.subject,
         textBody: email.textBody,
         htmlBody: email.htmlBody,
-        tag: TAGS[key.outcome],
-        metadata: { videoId: key.videoId.slice(0, 80), attempt: String(key.attempt), outcome: key.outcome },
+        tag: delivery.tag,
+        metadata: delivery.metadata,
       }));
     } catch (error) {
-      await emailStore
+      await delivery
         .settle(db, claimed, { sent: false, error: errorText(error) })
         .catch((dbError: unknown) => mlog.error("could not mark email failed", errorFields(dbError)));
       if (isPermanentSendError(error)) {
@@ -210,7 +265,7 @@ async function processMessage(message: Message<unknown>, context: BatchContext, 
     }
 
     try {
-      await emailStore.settle(db, claimed, { sent: true }, { values: { providerMessageId: messageId } });
+      await delivery.settle(db, claimed, { sent: true }, messageId);
     } catch (dbError) {
       // The email is out: retrying would send it again. Ack, and leave a trace to reconcile the row.
       mlog.error("email sent but its row could not be marked sent", {

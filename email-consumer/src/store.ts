@@ -1,12 +1,13 @@
 /**
- * The `emails` table as a delivery store (runtime/delivery-store.ts): one row per (video, attempt,
- * outcome), claimed as `sending` before Postmark is called, then `sent` with Postmark's MessageID or
- * `failed` (a later delivery of the message may claim it again). In record mode (no Postmark token) the row
- * is claimed directly as `recorded`. `sent` and `recorded` are final.
+ * The email tables as delivery stores (runtime/delivery-store.ts): `emails`, one row per (video, attempt,
+ * outcome), and `account_emails`, one row per `emailId` (address verification). A row is claimed as
+ * `sending` before Postmark is called, then `sent` with Postmark's MessageID or `failed` (a later delivery
+ * of the message may claim it again). In record mode (no Postmark token) the row is claimed directly as
+ * `recorded`. `sent` and `recorded` are final.
  */
 import { and, eq, type SQL } from "drizzle-orm";
 import { deliveryStore } from "../../runtime/delivery-store.ts";
-import { emails } from "../../schema/db.ts";
+import { accountEmails, emails } from "../../schema/db.ts";
 
 /** The deduplication key: one email per video attempt and outcome. */
 export interface EmailKey {
@@ -39,3 +40,17 @@ export const emailStore = deliveryStore({
 export function emailWhere(key: EmailKey): SQL {
   return and(eq(emails.videoId, key.videoId), eq(emails.attempt, key.attempt), eq(emails.outcome, key.outcome))!;
 }
+
+/** The `account_emails` store: same statuses and lease as {@link emailStore}, keyed by the row id (`emailId`). */
+export const accountEmailStore = deliveryStore({
+  table: accountEmails,
+  status: "status",
+  final: ["sent", "recorded"],
+  sent: "sent",
+  retry: "failed",
+  failed: "failed",
+  lease: { since: "updatedAt", status: "sending" },
+  updatedAt: "updatedAt",
+  lastError: "lastError",
+  maxErrorLength: 2000,
+});

@@ -1,15 +1,18 @@
 /**
- * Email templates: pure functions from a validated `MSG_SEND_SNAPSHOT_EXTRACTION_*` message to
- * `{subject, textBody, htmlBody}`. No I/O, no clock: the same message always renders the same email,
- * which is what makes the D1 row of a redelivered message match the first one.
+ * Email templates: pure functions from a validated email message (`MSG_SEND_SNAPSHOT_EXTRACTION_*`,
+ * `MSG_SEND_EMAIL_VERIFICATION`) to `{subject, textBody, htmlBody}`. No I/O, no clock: the same message
+ * always renders the same email, which is what makes the D1 row of a redelivered message match the first one.
  *
  * Every value coming from the message is escaped in the HTML body ({@link escapeHtml}) and stripped of
- * control characters in the subject.
+ * control characters in the subject. Every string a user chose (name, filename) or that can carry text
+ * derived from their file (error texts) goes through {@link userText}: one line (or lines for the error
+ * description), bounded to {@link USER_TEXT_LIMITS}, with URL-looking parts defanged so that no mail client
+ * turns attacker text into a link. The verification email carries no user-chosen text at all.
  */
+import type { EmailMessage, SendEmailVerificationMessage } from "../../schema/messages/account-email.ts";
 import type {
   SendSnapshotExtractionErrorMessage,
   SendSnapshotExtractionSuccessMessage,
-  SnapshotEmailMessage,
 } from "../../schema/messages/snapshot-email.ts";
 
 /** A rendered email, ready for Postmark (`Subject`, `TextBody`, `HtmlBody`). */
@@ -36,6 +39,35 @@ export function escapeHtml(value: string): string {
 export function oneLine(value: string): string {
   // eslint-disable-next-line no-control-regex
   return value.replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, " ").replace(/\s{2,}/g, " ").trim();
+}
+
+/** Longest rendering of each user-supplied string, in characters (code points), ellipsis included. */
+export const USER_TEXT_LIMITS = { name: 60, filename: 100, errorMessage: 300, errorDescription: 1000 } as const;
+
+/**
+ * A user-supplied string made safe to show in an email (before HTML escaping, which still applies):
+ * control and bidirectional-override characters removed (one line unless `multiline`), `scheme://` shown
+ * as `scheme[:]//` and `www.` as `www[.]` so mail clients do not auto-link it, and cut to `max` characters
+ * with a trailing `…`.
+ * @param value the raw string from the message
+ * @param max the longest result, in characters (code points)
+ * @param multiline keep line breaks (collapsed to at most one blank line) instead of joining into one line
+ */
+export function userText(value: string, max: number, multiline = false): string {
+  // eslint-disable-next-line no-control-regex
+  const bidi = /[\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+  let text = value.replace(bidi, "");
+  text = multiline
+    ? text
+        .replace(/\r\n?/g, "\n")
+        // eslint-disable-next-line no-control-regex
+        .replace(/[\u0000-\u0009\u000b-\u001f\u007f\u2028\u2029]+/g, " ")
+        .replace(/\n{3,}/g, "\n\n")
+        .trim()
+    : oneLine(text);
+  text = text.replace(/([a-z][a-z0-9+.-]*):\/\//gi, "$1[:]//").replace(/\bwww\./gi, "www[.]");
+  const chars = Array.from(text);
+  return chars.length <= max ? text : `${chars.slice(0, Math.max(0, max - 1)).join("").trimEnd()}…`;
 }
 
 /**
@@ -83,7 +115,7 @@ function plural(count: number, one: string, many: string): string {
 }
 
 function greeting(name: string | undefined): string {
-  const clean = name === undefined ? "" : oneLine(name);
+  const clean = name === undefined ? "" : userText(name, USER_TEXT_LIMITS.name);
   return clean === "" ? "Hello," : `Hello ${clean},`;
 }
 
@@ -120,7 +152,7 @@ function htmlDocument(title: string, name: string | undefined, paragraphs: strin
 /** Renders the "your snapshots are ready" email. */
 export function renderSuccessEmail(message: SendSnapshotExtractionSuccessMessage): RenderedEmail {
   const p = message.payload;
-  const filename = oneLine(p.filename) || "your video";
+  const filename = userText(p.filename, USER_TEXT_LIMITS.filename) || "your video";
   const images = plural(p.imageCount, "image", "images");
   const size = formatBytes(p.zipSizeBytes);
   const expiry = formatExpiry(p.downloadUrlExpiresAt);
@@ -159,7 +191,9 @@ export function renderSuccessEmail(message: SendSnapshotExtractionSuccessMessage
 /** Renders the "extraction failed, you can retry" email. */
 export function renderErrorEmail(message: SendSnapshotExtractionErrorMessage): RenderedEmail {
   const p = message.payload;
-  const filename = oneLine(p.filename) || "your video";
+  const filename = userText(p.filename, USER_TEXT_LIMITS.filename) || "your video";
+  const errorMessage = userText(p.errorMessage, USER_TEXT_LIMITS.errorMessage);
+  const errorDescription = userText(p.errorDescription, USER_TEXT_LIMITS.errorDescription, true);
   const subject = oneLine(`We could not extract snapshots from ${filename}`);
   const retry = retryEndpoint(p.videoId);
 
@@ -168,8 +202,8 @@ export function renderErrorEmail(message: SendSnapshotExtractionErrorMessage): R
     [
       `vidsnap could not extract snapshots from "${filename}" (attempt ${p.attempt}).`,
       "",
-      `Error: ${p.errorMessage}`,
-      p.errorDescription,
+      `Error: ${errorMessage}`,
+      errorDescription,
       "",
       "You can try again with the vidsnap API:",
       `  ${retry}`,
@@ -183,8 +217,8 @@ export function renderErrorEmail(message: SendSnapshotExtractionErrorMessage): R
     p.name,
     [
       `<p>vidsnap could not extract snapshots from <strong>${e(filename)}</strong> (attempt ${p.attempt}).</p>`,
-      `<p><strong>Error:</strong> ${e(p.errorMessage)}</p>`,
-      `<p style="white-space: pre-line;">${e(p.errorDescription)}</p>`,
+      `<p><strong>Error:</strong> ${e(errorMessage)}</p>`,
+      `<p style="white-space: pre-line;">${e(errorDescription)}</p>`,
       `<p>You can try again with the vidsnap API:<br><code>${e(retry)}</code></p>`,
     ],
     p.videoId,
@@ -192,9 +226,52 @@ export function renderErrorEmail(message: SendSnapshotExtractionErrorMessage): R
   return { subject, textBody, htmlBody };
 }
 
-/** Renders the email of either message type. */
-export function renderEmail(message: SnapshotEmailMessage): RenderedEmail {
-  return message.type === "MSG_SEND_SNAPSHOT_EXTRACTION_SUCCESS"
-    ? renderSuccessEmail(message)
-    : renderErrorEmail(message);
+/**
+ * Renders the "confirm your email address" email: the verification link and its expiry, nothing the user
+ * typed (an address signed up by someone else receives only our own words and a link to our own API).
+ */
+export function renderVerificationEmail(message: SendEmailVerificationMessage): RenderedEmail {
+  const p = message.payload;
+  const expiry = formatExpiry(p.expiresAt);
+  const subject = "Confirm your email address for vidsnap";
+  const textBody = [
+    "Hello,",
+    "",
+    "Someone, probably you, created a vidsnap account with this email address.",
+    "To receive emails about your videos, confirm the address by opening this link:",
+    p.verificationUrl,
+    "",
+    `The link expires on ${expiry}. If you did not sign up, ignore this email: nothing will be sent to you.`,
+    "",
+    "-- vidsnap",
+  ].join("\n");
+  const e = escapeHtml;
+  const link = isHttpUrl(p.verificationUrl)
+    ? `<a href="${e(p.verificationUrl)}" style="display: inline-block; padding: 10px 16px; background: #0969da; color: #ffffff; text-decoration: none; border-radius: 6px;">Confirm my email address</a>`
+    : `<code>${e(p.verificationUrl)}</code>`;
+  const htmlBody = [
+    "<!doctype html>",
+    '<html lang="en"><head><meta charset="utf-8">',
+    `<title>${e(subject)}</title></head>`,
+    '<body style="font-family: -apple-system, Segoe UI, Roboto, Helvetica, Arial, sans-serif; line-height: 1.5; color: #1f2328;">',
+    "<p>Hello,</p>",
+    "<p>Someone, probably you, created a vidsnap account with this email address. To receive emails about your videos, confirm the address:</p>",
+    `<p>${link}</p>`,
+    `<p>Or copy this link: <br><span style="word-break: break-all;">${e(p.verificationUrl)}</span></p>`,
+    `<p>The link expires on <strong>${e(expiry)}</strong>. If you did not sign up, ignore this email: nothing will be sent to you.</p>`,
+    "</body></html>",
+  ].join("\n");
+  return { subject, textBody, htmlBody };
+}
+
+/** Renders the email of any message type of the `vidsnap-email` queue. */
+export function renderEmail(message: EmailMessage): RenderedEmail {
+  switch (message.type) {
+    case "MSG_SEND_SNAPSHOT_EXTRACTION_SUCCESS":
+      return renderSuccessEmail(message);
+    case "MSG_SEND_SNAPSHOT_EXTRACTION_ERROR":
+      return renderErrorEmail(message);
+    case "MSG_SEND_EMAIL_VERIFICATION":
+      return renderVerificationEmail(message);
+  }
 }

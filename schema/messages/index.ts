@@ -1,4 +1,5 @@
 /** Every queue message vidsnap sends, as one discriminated union on `type`. */
+export * from "./account-email.ts";
 export * from "./envelope.ts";
 export * from "./extract-snapshot.ts";
 export * from "./snapshot-email.ts";

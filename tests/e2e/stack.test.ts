@@ -25,6 +25,7 @@ import type { UploadInstructions } from "../../schema/api.ts";
 import { Manifest } from "../../schema/manifest.ts";
 import { freePort } from "../../tools/free-port.ts";
 import { BIN, REPO_ROOT, testVideo } from "../../tools/paths.ts";
+import { verificationEmailIn, verifyAddress } from "../../tools/stack/local-emails.ts";
 import { postmarkRequests } from "../../tools/stack/postmark-control.ts";
 import { startPostmarkMock, type PostmarkMock } from "../../tools/stack/postmark-server.ts";
 
@@ -47,9 +48,10 @@ async function sentEmails(to: string): Promise<SentEmail[]> {
   return requests.filter((r) => r.status === 200 && (r.body as SentEmail).To.includes(to)).map((r) => r.body as SentEmail);
 }
 
-/** A signed-up user's typed client. */
+/** A signed-up user's typed client, the address verified through its email (outcome emails need it). */
 async function signUp(email: string, name: string): Promise<VidsnapClient> {
   const { token } = await authenticate(baseUrl, "sign-up", { email, password: "correct-horse-battery", name });
+  await verifyAddress(async () => verificationEmailIn(await postmarkRequests(postmark.host, POSTMARK_TOKEN), email));
   return createVidsnapClient({ baseUrl, token });
 }
 

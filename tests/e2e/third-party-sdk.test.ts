@@ -24,8 +24,9 @@ const spec = JSON.parse(readFileSync(path.join(REPO_ROOT, "client/openapi.json")
 };
 
 /**
- * What a third party writes against the generated SDK (./sdk). Sign-up is better-auth's and not in the
- * document, so it is a plain fetch; the session token comes back in the `set-auth-token` header.
+ * What a third party writes against the generated SDK (./sdk). Sign-up and sign-in are better-auth's and
+ * not in the document, so they are plain fetches; sign-up does not sign in, the session token comes back
+ * in the `set-auth-token` header of the sign-in.
  * argv: API base URL, video file, where to save the ZIP. Prints `{id, imageCount}` as JSON.
  */
 const SCRIPT = `
@@ -35,13 +36,20 @@ import { client } from "./sdk/client.gen";
 import { completeVideoUpload, createVideo, downloadVideoArchive, getVideo } from "./sdk";
 
 const [baseUrl, videoFile, zipFile] = process.argv.slice(2) as [string, string, string];
+const account = { email: "sdk-" + Date.now() + "@example.com", password: "correct-horse-battery-staple" };
 const signUp = await fetch(baseUrl + "/api/auth/sign-up/email", {
   method: "POST",
   headers: { "content-type": "application/json" },
-  body: JSON.stringify({ name: "SDK user", email: "sdk-" + Date.now() + "@example.com", password: "correct-horse-battery-staple" }),
+  body: JSON.stringify({ name: "SDK user", ...account }),
 });
-const token = signUp.headers.get("set-auth-token");
-if (!signUp.ok || !token) throw new Error("sign-up answered " + signUp.status);
+if (!signUp.ok) throw new Error("sign-up answered " + signUp.status);
+const signIn = await fetch(baseUrl + "/api/auth/sign-in/email", {
+  method: "POST",
+  headers: { "content-type": "application/json" },
+  body: JSON.stringify(account),
+});
+const token = signIn.headers.get("set-auth-token");
+if (!signIn.ok || !token) throw new Error("sign-in answered " + signIn.status);
 client.setConfig({ baseUrl, auth: token });
 
 const bytes = readFileSync(videoFile);

@@ -12,6 +12,7 @@ import {
   type SendSnapshotExtractionErrorMessage,
   type SendSnapshotExtractionSuccessMessage,
 } from "../../schema/messages/snapshot-email.ts";
+import { sendEmailVerificationMessage, type SendEmailVerificationMessage } from "../../schema/messages/account-email.ts";
 import worker, { type EmailConsumerBindings } from "../../email-consumer/src/index.ts";
 import { emailStore, emailWhere, type EmailKey } from "../../email-consumer/src/store.ts";
 
@@ -76,6 +77,18 @@ export function errorMessage(
     filename: "broken.mov",
     errorMessage: "NO_VIDEO_STREAM",
     errorDescription: "The file has no video stream ffprobe can read.",
+    ...payload,
+  });
+}
+
+/** A valid `MSG_SEND_EMAIL_VERIFICATION`, payload overridable (a fresh `emailId` each call). */
+export function verificationMessage(payload: Partial<SendEmailVerificationMessage["payload"]> = {}): SendEmailVerificationMessage {
+  return sendEmailVerificationMessage({
+    emailId: crypto.randomUUID(),
+    userId: "user_1",
+    to: "ada@example.com",
+    verificationUrl: "https://api.vidsnap.example/api/auth/verify-email?token=eyJhbGciOiJIUzI1NiJ9.e30.sig&callbackURL=%2F",
+    expiresAt: "2026-05-03T14:00:00.000Z",
     ...payload,
   });
 }

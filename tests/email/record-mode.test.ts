@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { bindings, deliver, envWith, errorMessage, jsonLines, rowOf, successMessage } from "./helpers.ts";
 
-const NOTICE = "POSTMARK_SERVER_TOKEN not set: emails are recorded in D1 table emails and the log, not sent";
+const NOTICE = "POSTMARK_SERVER_TOKEN not set: emails are recorded in D1 tables emails / account_emails and the log, not sent";
 
 afterEach(() => {
   vi.restoreAllMocks();

@@ -10,7 +10,7 @@ import { SESSION_EXPIRES_IN_SECONDS, SESSION_UPDATE_AGE_SECONDS } from "../../ed
 import type { Env } from "../../edge-api/src/env.ts";
 import worker from "../../edge-api/src/index.ts";
 import { COMMON_PASSWORDS, MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from "../../edge-api/src/password-policy.ts";
-import { api, BASE, db, signUp, testEnv } from "./support/env.ts";
+import { api, BASE, db, signUp, storedSessionToken, testEnv } from "./support/env.ts";
 
 type IncomingRequest = Parameters<typeof worker.fetch>[0];
 
@@ -31,7 +31,7 @@ async function expectRefusal(res: Response, code: string) {
 }
 
 const sessionRow = async (token: string) => {
-  const [row] = await db.select().from(session).where(eq(session.token, token.split(".")[0]!));
+  const [row] = await db.select().from(session).where(eq(session.token, await storedSessionToken(token)));
   if (!row) throw new Error("session not in D1");
   return row;
 };
@@ -97,7 +97,7 @@ describe("session policy", () => {
   it(`a session used more than ${SESSION_UPDATE_AGE_SECONDS / 86_400} day after its last extension is extended`, async () => {
     const { token } = await signUp("extended");
     const twoDaysOld = new Date(Date.now() + (SESSION_EXPIRES_IN_SECONDS - 2 * 86_400) * 1000);
-    await db.update(session).set({ expiresAt: twoDaysOld }).where(eq(session.token, token.split(".")[0]!));
+    await db.update(session).set({ expiresAt: twoDaysOld }).where(eq(session.token, await storedSessionToken(token)));
     expect((await api("/v1/videos", { token })).status).toBe(200);
     const row = await sessionRow(token);
     expect(row.expiresAt.getTime()).toBeGreaterThan(twoDaysOld.getTime() + 86_400_000);
@@ -112,7 +112,7 @@ describe("session policy", () => {
 
   it("an expired session is refused on /v1 and by better-auth", async () => {
     const { token } = await signUp("expired");
-    await db.update(session).set({ expiresAt: new Date(Date.now() - 1000) }).where(eq(session.token, token.split(".")[0]!));
+    await db.update(session).set({ expiresAt: new Date(Date.now() - 1000) }).where(eq(session.token, await storedSessionToken(token)));
     const res = await api("/v1/videos", { token });
     expect(res.status).toBe(401);
     expect(((await res.json()) as { type: string }).type).toBe("https://vidsnap.dev/problems/unauthorized");

@@ -10,6 +10,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { authScope, RETRY_AFTER_SECONDS } from "../../edge-api/src/rate-limit.ts";
 import type { Env } from "../../edge-api/src/env.ts";
 import worker from "../../edge-api/src/index.ts";
+import { recordAudit } from "../../tools/audit/record.ts";
 import { BASE, signUp, testEnv } from "./support/env.ts";
 
 const TIGHT = (testEnv as unknown as { TEST_TIGHT_RATE_LIMITER: RateLimit }).TEST_TIGHT_RATE_LIMITER;
@@ -18,6 +19,8 @@ const TIGHT_PERIOD_MS = 10_000;
 
 /** One env object for the file (config and better-auth are cached per env object). */
 const tightEnv: Env = { ...testEnv, AUTH_RATE_LIMITER: TIGHT, VIDEO_RATE_LIMITER: TIGHT };
+/** The per-account budget made tight, the per-IP one left high: only the account limit can refuse. */
+const accountEnv: Env = { ...testEnv, ACCOUNT_RATE_LIMITER: TIGHT };
 
 function call(path: string, init: RequestInit & { json?: unknown; ip?: string; token?: string } = {}, env: Env = tightEnv) {
   const headers = new Headers(init.headers);
@@ -47,6 +50,49 @@ async function expectRateLimited(res: Response) {
   expect(body).toMatchObject({ type: "https://vidsnap.dev/problems/rate-limited", status: 429, title: "Too many requests" });
   expect(Object.keys(body).sort()).toEqual(["detail", "requestId", "status", "title", "type"]);
 }
+
+describe("sign-in: per account, whatever the client IP (issue 18 item 9)", () => {
+  const attempt = (email: string, password: string) =>
+    call("/api/auth/sign-in/email", { method: "POST", ip: freshIp(), json: { email, password } }, accountEnv);
+
+  it(`${TIGHT_LIMIT} guesses at one account from ${TIGHT_LIMIT} IPs pass, the next gets 429 even with the right password`, async () => {
+    await startOfWindow();
+    const victim = await signUp("budget");
+    const statuses: number[] = [];
+    for (let i = 0; i < TIGHT_LIMIT; i++) {
+      const res = await attempt(victim.email, `wrong-guess-${i}-long`);
+      statuses.push(res.status);
+      await res.body?.cancel();
+    }
+    expect(statuses).toEqual(Array(TIGHT_LIMIT).fill(401));
+    const refused = await attempt(victim.email, "correct-horse-battery");
+    recordAudit({ case: `sign-in #${TIGHT_LIMIT + 1} for one address from a new IP`, expected: "429 rate-limited problem+json", got: `${refused.status} ${refused.headers.get("content-type")}`, ok: refused.status === 429 && refused.headers.get("content-type") === "application/problem+json" });
+    expect(refused.headers.get("set-auth-token")).toBeNull();
+    await expectRateLimited(refused);
+    // The address is normalized: case and spaces do not open a fresh budget.
+    await expectRateLimited(await attempt(`  ${victim.email.toUpperCase()} `, "correct-horse-battery"));
+    // Another account is unaffected.
+    const other = await signUp("budget-other");
+    const fine = await attempt(other.email, "correct-horse-battery");
+    recordAudit({ case: "sign-in to another account meanwhile", expected: "200", got: String(fine.status), ok: fine.status === 200 });
+    expect(fine.status).toBe(200);
+    await fine.body?.cancel();
+  });
+
+  it("verification-email requests have a per-address budget too", async () => {
+    await startOfWindow();
+    const victim = await signUp("inbox", { verified: false });
+    const ask = () => call("/api/auth/send-verification-email", { method: "POST", ip: freshIp(), json: { email: victim.email } }, accountEnv);
+    for (let i = 0; i < TIGHT_LIMIT; i++) {
+      const res = await ask();
+      expect(res.status).toBe(200);
+      await res.body?.cancel();
+    }
+    const refused = await ask();
+    recordAudit({ case: `verification email #${TIGHT_LIMIT + 1} for one address`, expected: "429", got: String(refused.status), ok: refused.status === 429 });
+    await expectRateLimited(refused);
+  });
+});
 
 describe("auth routes: per route and client IP", () => {
   const signIn = (ip: string, path = "/api/auth/sign-in/email") =>

@@ -22,7 +22,20 @@ import { offlineWranglerEnv } from "../wrangler.ts";
 import type { AuditRow } from "./record.ts";
 
 interface Suite {
-  name: "matrix" | "corpus" | "ssrf" | "body-limit" | "local-s3" | "webhook-flood" | "cross-site" | "auth-errors" | "processor-trust";
+  name:
+    | "matrix"
+    | "corpus"
+    | "ssrf"
+    | "body-limit"
+    | "local-s3"
+    | "webhook-flood"
+    | "cross-site"
+    | "auth-errors"
+    | "processor-trust"
+    | "tokens"
+    | "accounts"
+    | "sign-in-budget"
+    | "email-text";
   title: string;
   config: string;
   file: string;
@@ -37,6 +50,10 @@ const SUITES: Suite[] = [
   { name: "webhook-flood", title: "Webhook flooding (rate limits, one-try pings, pending cap per endpoint)", config: "tests/workers/vitest.config.mts", file: "tests/workers/webhook-flood.test.ts" },
   { name: "cross-site", title: "Cross-site requests with the session cookie (/v1 mutations)", config: "tests/workers/vitest.config.mts", file: "tests/workers/cross-site.test.ts" },
   { name: "auth-errors", title: "/api/auth/* errors as problem+json (better-auth's code kept)", config: "tests/workers/vitest.config.mts", file: "tests/workers/auth-problems.test.ts" },
+  { name: "tokens", title: "Session tokens at rest (digests) and signed bearer tokens", config: "tests/workers/vitest.config.mts", file: "tests/workers/session-tokens.test.ts" },
+  { name: "accounts", title: "Accounts: generic sign-up, email verification, emails to verified addresses only, name rules", config: "tests/workers/vitest.config.mts", file: "tests/workers/accounts.test.ts" },
+  { name: "sign-in-budget", title: "Per-account sign-in and verification-email budget (ACCOUNT_RATE_LIMITER)", config: "tests/workers/vitest.config.mts", file: "tests/workers/rate-limits.test.ts" },
+  { name: "email-text", title: "User-supplied text in emails (bounded, escaped, defanged; verification email)", config: "tests/email/vitest.config.mts", file: "tests/email/account-emails.test.ts" },
   { name: "processor-trust", title: "Processor trust (signed jobs, key-safe ids, no overwrite, ffmpeg env)", config: "tests/vitest.node.config.mts", file: "tests/processor/runner/trust.test.ts" },
 ];
 

@@ -15,6 +15,7 @@ import { authenticate, createVidsnapClient, isVidsnapApiError, unwrap, type Extr
 import { UploadError, uploadVideoFile } from "../../client/src/upload.ts";
 import { backoffDelay } from "../../runtime/backoff.ts";
 import { testVideo } from "../paths.ts";
+import { verificationEmailIn, verifyAddress } from "../stack/local-emails.ts";
 import type { ChaosStack } from "./harness.ts";
 import { verifyScenario, type ScenarioResult, type TrackedVideo } from "./verify.ts";
 
@@ -91,9 +92,10 @@ export async function runScenario(
   log: (line: string) => void = () => undefined,
 ): Promise<ScenarioResult> {
   const startedAt = Date.now();
-  const { token } = await withRetry(() =>
-    authenticate(stack.apiUrl, "sign-up", { email: `chaos-${id}-${startedAt}@example.com`, password: "correct-horse-battery", name: `Chaos ${id}` }),
-  );
+  const email = `chaos-${id}-${startedAt}@example.com`;
+  const { token } = await withRetry(() => authenticate(stack.apiUrl, "sign-up", { email, password: "correct-horse-battery", name: `Chaos ${id}` }));
+  // Outcome emails go to verified addresses only: open the verification email's link, as the owner would.
+  await verifyAddress(async () => verificationEmailIn(await stack.postmark.requests(), email));
   const client: Client = { api: createVidsnapClient({ baseUrl: stack.apiUrl, token }), baseUrl: stack.apiUrl, token };
   const tracked: TrackedVideo[] = [];
   const notes: string[] = [];

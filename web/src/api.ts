@@ -72,9 +72,9 @@ export async function currentUser(): Promise<User | null> {
 }
 
 /**
- * Signs up (name, email, password: 10+ characters, not a common one) or in; better-auth sets the session
- * cookie on success.
- * @throws VidsnapApiError with better-auth's message (e.g. "Invalid email or password", "User already exists")
+ * Signs up (name, email, password: 10+ characters, not a common one) and then in, or just in; better-auth
+ * sets the session cookie on sign-in.
+ * @throws VidsnapApiError with better-auth's message (e.g. "Invalid email or password")
  */
 export async function authenticate(mode: "sign-in" | "sign-up", fields: { email: string; password: string; name?: string | undefined }): Promise<User> {
   const { user } = await signInOrUp(origin, mode, fields);

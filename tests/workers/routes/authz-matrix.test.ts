@@ -27,7 +27,7 @@ import {
   type FixtureKind,
   type RouteKey,
 } from "../support/authz-matrix.ts";
-import { api, db, eventually, signUp, testEnv } from "../support/env.ts";
+import { api, db, eventually, signUp, storedSessionToken, testEnv } from "../support/env.ts";
 
 /** Files here are below MULTIPART_THRESHOLD_BYTES: the API answers a single presigned PUT. */
 type CreateVideoResponse = AnyCreateVideoResponse & { upload: UploadInstructions };
@@ -108,11 +108,11 @@ beforeAll(async () => {
   [alice, mallory, expired, signedOut] = await Promise.all([signUp("alice"), signUp("mallory"), signUp("expired"), signUp("signedout")]);
 
   // Expired session: better-auth refuses a session whose expires_at is in the past.
-  // (`set-auth-token` is the signed cookie value `<token>.<signature>`; D1 stores `<token>`.)
+  // (`set-auth-token` is the signed cookie value `<token>.<signature>`; D1 stores a digest of `<token>`.)
   const expiredRows = await db
     .update(session)
     .set({ expiresAt: new Date(Date.now() - 60_000) })
-    .where(eq(session.token, expired.token.split(".")[0]!))
+    .where(eq(session.token, await storedSessionToken(expired.token)))
     .returning({ id: session.id });
   if (expiredRows.length !== 1) throw new Error("expired session not found in D1");
 

@@ -5,7 +5,8 @@
 import { createExecutionContext, createMessageBatch, getQueueResult, type D1Migration } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { inject } from "vitest";
-import { videos } from "../../../schema/db.ts";
+import { eq } from "drizzle-orm";
+import { user, videos } from "../../../schema/db.ts";
 import {
   extractSnapshotErrorMessage,
   extractSnapshotMessage,
@@ -18,6 +19,7 @@ import { archiveObjectKey, manifestObjectKey, s3Uri } from "../../../schema/obje
 import { SAMPLE_SOURCE_FACTS } from "../fixtures.ts";
 import type { ExtractionOptions } from "../../../schema/extraction-options.ts";
 import type { VideoStatus } from "../../../schema/video-status.ts";
+import { sessionTokenDigest } from "../../../edge-api/src/auth-session-tokens.ts";
 import { createDeps, type Deps } from "../../../edge-api/src/context.ts";
 import { createDb } from "../../../edge-api/src/db.ts";
 import { createLogger } from "../../../runtime/log.ts";
@@ -85,15 +87,38 @@ export function api(path: string, init: RequestInit & { token?: string; json?: u
 }
 
 let users = 0;
-/** Signs up a fresh user through better-auth and returns its bearer token and id. */
-export async function signUp(name = "tester"): Promise<{ token: string; userId: string; email: string }> {
+/**
+ * Signs up a fresh user through better-auth, then signs in (sign-up itself never signs in), and returns
+ * the bearer token (`set-auth-token` of the sign-in) and the user's id. The address is then marked verified
+ * in D1, as following the verification link would (outcome emails go to verified addresses only), unless
+ * `verified: false`.
+ */
+export async function signUp(name = "tester", opts: { verified?: boolean } = {}): Promise<{ token: string; userId: string; email: string }> {
   const email = `${name}-${++users}-${crypto.randomUUID().slice(0, 8)}@example.com`;
   const res = await api("/api/auth/sign-up/email", { method: "POST", json: { email, password: "correct-horse-battery", name } });
   if (res.status !== 200) throw new Error(`sign-up → ${res.status}: ${await res.text()}`);
+  await res.body?.cancel();
+  if (opts.verified !== false) await db.update(user).set({ emailVerified: true }).where(eq(user.email, email));
+  return { email, ...(await signIn(email)) };
+}
+
+/** Signs in with the password {@link signUp} uses; returns the bearer token and the user's id. */
+export async function signIn(email: string, password = "correct-horse-battery"): Promise<{ token: string; userId: string }> {
+  const res = await api("/api/auth/sign-in/email", { method: "POST", json: { email, password } });
+  if (res.status !== 200) throw new Error(`sign-in → ${res.status}: ${await res.text()}`);
   const token = res.headers.get("set-auth-token");
   const body = (await res.json()) as { user: { id: string } };
   if (!token) throw new Error("no set-auth-token header");
-  return { token, userId: body.user.id, email };
+  return { token, userId: body.user.id };
+}
+
+/**
+ * The `session.token` value D1 holds for a bearer token: the digest of its unsigned part
+ * (edge-api/src/auth-session-tokens.ts).
+ * @param bearerToken the `set-auth-token` value, `<token>.<signature>` (URL-encoded or not)
+ */
+export async function storedSessionToken(bearerToken: string): Promise<string> {
+  return sessionTokenDigest(decodeURIComponent(bearerToken).split(".")[0]!);
 }
 
 /** Inserts a video row directly (for consumer tests that must not go through the queues). */

@@ -1,7 +1,9 @@
 /**
  * Sign-in and sign-up forms (better-auth's email + password routes, ../api.ts `authenticate`). Passwords
- * need 10+ characters and must not be a common one (edge-api/src/password-policy.ts); the server's message
- * is shown as is.
+ * need 10+ characters and must not be a common one (edge-api/src/password-policy.ts), names at most 100
+ * characters without web addresses (edge-api/src/user-name.ts); the server's message is shown as is. Sign-up
+ * signs in right after; the server emails a link to confirm the address (emails about videos go to
+ * confirmed addresses only).
  */
 import { authenticate, describeError, type User } from "../api.ts";
 import { h, replace } from "../dom.ts";
@@ -13,7 +15,7 @@ import { h, replace } from "../dom.ts";
 export function renderAuth(main: HTMLElement, mode: "sign-in" | "sign-up", onSignedIn: (user: User) => void): () => void {
   const signUp = mode === "sign-up";
   const error = h("p", { class: "error-text", role: "alert", id: "auth-error" });
-  const name = h("input", { id: "name", name: "name", autocomplete: "name", required: false });
+  const name = h("input", { id: "name", name: "name", autocomplete: "name", required: false, maxlength: 100 });
   const email = h("input", { id: "email", name: "email", type: "email", autocomplete: "email", required: true, "aria-describedby": "auth-error" });
   const password = h("input", {
     id: "password",
@@ -38,6 +40,7 @@ export function renderAuth(main: HTMLElement, mode: "sign-in" | "sign-up", onSig
       password,
       signUp && h("small", { id: "password-hint" }, "At least 10 characters; not a common password."),
     ),
+    signUp && h("p", { class: "muted" }, "We will email you a link to confirm your address: emails about your videos start once it is confirmed."),
     error,
     h("div", { class: "actions" }, submit),
     h(

@@ -2,36 +2,34 @@
  * Queues the notification of a finished attempt on EMAIL_QUEUE (schema/messages/snapshot-email.ts):
  * MSG_SEND_SNAPSHOT_EXTRACTION_SUCCESS with a download link valid EMAIL_LINK_TTL_SECONDS (≤ 7 days, the
  * presign limit), or MSG_SEND_SNAPSHOT_EXTRACTION_ERROR. The email service deduplicates on
- * (videoId, attempt, outcome), so sending again for a redelivered event is safe.
+ * (videoId, attempt, outcome), so sending again for a redelivered event is safe. Only verified addresses
+ * receive it (../users/outcome-email-recipient.ts).
  */
-import { eq } from "drizzle-orm";
-import { user } from "../../../../schema/db.ts";
 import {
   sendSnapshotExtractionErrorMessage,
   sendSnapshotExtractionSuccessMessage,
   SnapshotEmailMessage,
 } from "../../../../schema/messages/index.ts";
 import type { Deps } from "../../context.ts";
+import { outcomeEmailRecipient } from "../users/outcome-email-recipient.ts";
 import { presignArchive } from "./get-archive-url.ts";
 import type { VideoRow } from "./serialize.ts";
 import { ERROR, SUCCESS } from "../../lifecycle/statuses.ts";
 
 /**
  * @param video a record in SUCCESS or ERROR
- * @returns the message sent, or null when nothing was sent (not terminal, or the user is gone)
+ * @returns the message sent, or null when nothing was sent (not terminal, the user is gone, or their
+ *   address is not verified)
  * @throws whatever the queue send throws, or ZodError for a message off the contract (the caller retries)
  */
 export async function sendOutcomeEmail(deps: Deps, video: VideoRow): Promise<SnapshotEmailMessage | null> {
   if (video.status !== SUCCESS && video.status !== ERROR) return null;
-  const [owner] = await deps.db
-    .select({ email: user.email, name: user.name })
-    .from(user)
-    .where(eq(user.id, video.userId))
-    .limit(1);
-  if (!owner) {
-    deps.log.warn("video owner not found; no email", { videoId: video.id });
+  const found = await outcomeEmailRecipient(deps, video.userId);
+  if ("none" in found) {
+    deps.log[found.none === "user-not-found" ? "warn" : "info"]("no outcome email", { videoId: video.id, reason: found.none });
     return null;
   }
+  const owner = found.recipient;
   const recipient = {
     videoId: video.id,
     userId: video.userId,
