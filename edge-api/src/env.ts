@@ -38,14 +38,20 @@ import type {
   ExtractSnapshotEvent,
   ExtractSnapshotMessage,
   SnapshotEmailMessage,
+  TranscodeEmailMessage,
+  TranscodeEvent,
+  TranscodeMessage,
 } from "../../schema/messages/index.ts";
 
 /** Bindings and variables of the edge-api Worker (wrangler.toml, `wrangler secret`). */
 export interface Env {
   DB: D1Database;
   EXTRACT_QUEUE: Queue<ExtractSnapshotMessage>;
-  EVENTS_QUEUE: Queue<ExtractSnapshotEvent>;
-  EMAIL_QUEUE: Queue<SnapshotEmailMessage>;
+  /** Transcode jobs (vidsnap-transcode), consumed by this Worker (edge-api/src/queues/transcode-consumer.ts). */
+  TRANSCODE_QUEUE: Queue<TranscodeMessage>;
+  /** Processor events of every job kind (vidsnap-events); the consumer routes on the envelope type. */
+  EVENTS_QUEUE: Queue<ExtractSnapshotEvent | TranscodeEvent>;
+  EMAIL_QUEUE: Queue<SnapshotEmailMessage | TranscodeEmailMessage>;
   /** Webhook deliveries (vidsnap-webhooks), consumed by this Worker (edge-api/src/queues/webhooks-consumer.ts). */
   WEBHOOK_QUEUE: Queue<DeliverWebhookMessage>;
   /** Containers binding of the processor (ProcessorContainer, ./processor/index.ts); production only (absent locally, see PROCESSOR_URL). */

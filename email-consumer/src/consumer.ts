@@ -19,7 +19,9 @@ import { backoffDelay } from "../../runtime/backoff.ts";
 import type { DeliveryDb } from "../../runtime/delivery-store.ts";
 import { createLogger, errorFields, type Logger } from "../../runtime/log.ts";
 import { emails } from "../../schema/db.ts";
+import { z } from "zod";
 import { SnapshotEmailMessage } from "../../schema/messages/snapshot-email.ts";
+import { TranscodeEmailMessage } from "../../schema/messages/transcode-email.ts";
 import type { EmailConfig } from "./env.ts";
 import { createPostmarkMailer, formatRecipient, isPermanentSendError, type Mailer } from "./postmark.ts";
 import { emailStore, emailWhere, type EmailKey } from "./store.ts";
@@ -32,8 +34,13 @@ export const MAX_RETRY_DELAY_SECONDS = 15 * 60;
 /** Margin added to the Postmark timeout to get the `sending` lease. */
 const LEASE_MARGIN_MS = 20_000;
 
-/** The Postmark tag of each outcome. */
-export const TAGS = { success: "snapshot-extraction-success", error: "snapshot-extraction-error" } as const;
+/** The Postmark tag of each message type. */
+export const TAGS: Readonly<Record<EmailMessage["type"], string>> = {
+  MSG_SEND_SNAPSHOT_EXTRACTION_SUCCESS: "snapshot-extraction-success",
+  MSG_SEND_SNAPSHOT_EXTRACTION_ERROR: "snapshot-extraction-error",
+  MSG_SEND_TRANSCODE_SUCCESS: "transcode-success",
+  MSG_SEND_TRANSCODE_ERROR: "transcode-error",
+};
 
 /** What happened to one message (returned for logs and tests). */
 export type MessageOutcome =
@@ -57,20 +64,38 @@ export function retryDelaySeconds(deliveries: number): number {
   });
 }
 
-/**
- * The consumer's schema: the shared message schema, plus an http(s) download link (a `javascript:` URL
- * passes `z.url()` but must never reach an email).
- */
-const ConsumableMessage = SnapshotEmailMessage.superRefine((message, ctx) => {
-  if (message.type !== "MSG_SEND_SNAPSHOT_EXTRACTION_SUCCESS") return;
-  let protocol = "";
-  try {
-    protocol = new URL(message.payload.downloadUrl).protocol;
-  } catch {
-    // z.url() already reported it.
+/** Every message this consumer handles: the extraction's and the transcode's emails. */
+const EmailMessage = z.discriminatedUnion("type", [...SnapshotEmailMessage.options, ...TranscodeEmailMessage.options]);
+export type EmailMessage = z.infer<typeof EmailMessage>;
+
+/** The links of a message that become clickable in its email. */
+function linksOf(message: EmailMessage): { path: (string | number)[]; url: string }[] {
+  switch (message.type) {
+    case "MSG_SEND_SNAPSHOT_EXTRACTION_SUCCESS":
+      return [{ path: ["payload", "downloadUrl"], url: message.payload.downloadUrl }];
+    case "MSG_SEND_TRANSCODE_SUCCESS":
+      return [
+        ...message.payload.files.map((f, i) => ({ path: ["payload", "files", i, "url"], url: f.url })),
+        ...(message.payload.playbackUrl ? [{ path: ["payload", "playbackUrl"], url: message.payload.playbackUrl }] : []),
+      ];
+    default:
+      return [];
   }
-  if (protocol !== "https:" && protocol !== "http:") {
-    ctx.addIssue({ code: "custom", path: ["payload", "downloadUrl"], message: "must be an http(s) URL" });
+}
+
+/**
+ * The consumer's schema: the shared message schemas, plus http(s) links only (a `javascript:` URL passes
+ * `z.url()` but must never reach an email).
+ */
+const ConsumableMessage = EmailMessage.superRefine((message, ctx) => {
+  for (const link of linksOf(message)) {
+    let protocol = "";
+    try {
+      protocol = new URL(link.url).protocol;
+    } catch {
+      // z.url() already reported it.
+    }
+    if (protocol !== "https:" && protocol !== "http:") ctx.addIssue({ code: "custom", path: link.path, message: "must be an http(s) URL" });
   }
 });
 
@@ -146,10 +171,11 @@ async function processMessage(message: Message<unknown>, context: BatchContext, 
   const p = msg.payload;
   const key: EmailKey = {
     videoId: p.videoId,
+    jobId: "transcodeId" in p ? p.transcodeId : "",
     attempt: p.attempt,
-    outcome: msg.type === "MSG_SEND_SNAPSHOT_EXTRACTION_SUCCESS" ? "success" : "error",
+    outcome: msg.type === "MSG_SEND_SNAPSHOT_EXTRACTION_SUCCESS" || msg.type === "MSG_SEND_TRANSCODE_SUCCESS" ? "success" : "error",
   };
-  const mlog = log.child({ deliveries, videoId: key.videoId, attempt: key.attempt, outcome: key.outcome });
+  const mlog = log.child({ deliveries, videoId: key.videoId, jobId: key.jobId || undefined, attempt: key.attempt, outcome: key.outcome });
   const where = emailWhere(key);
 
   let claimedId: string | undefined;
@@ -191,8 +217,13 @@ async function processMessage(message: Message<unknown>, context: BatchContext, 
         subject: email.subject,
         textBody: email.textBody,
         htmlBody: email.htmlBody,
-        tag: TAGS[key.outcome],
-        metadata: { videoId: key.videoId.slice(0, 80), attempt: String(key.attempt), outcome: key.outcome },
+        tag: TAGS[msg.type],
+        metadata: {
+          videoId: key.videoId.slice(0, 80),
+          ...(key.jobId ? { transcodeId: key.jobId.slice(0, 80) } : {}),
+          attempt: String(key.attempt),
+          outcome: key.outcome,
+        },
       }));
     } catch (error) {
       await emailStore

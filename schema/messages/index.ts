@@ -3,4 +3,5 @@ export * from "./envelope.ts";
 export * from "./extract-snapshot.ts";
 export * from "./snapshot-email.ts";
 export * from "./transcode.ts";
+export * from "./transcode-email.ts";
 export * from "./webhook.ts";
