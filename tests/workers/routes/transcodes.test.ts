@@ -8,6 +8,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { eq } from "drizzle-orm";
 import type { CreateVideoResponse, Problem, Stats, Transcode, TranscodeList, UploadInstructions } from "../../../schema/api.ts";
 import { transcodes } from "../../../schema/db.ts";
+import type { TranscodeRequest } from "../../../schema/transcode-options.ts";
 import { fakeOutputBytes } from "../stand-in-transcode.ts";
 import { makePlaybackToken } from "../../../edge-api/src/services/transcodes/playback.ts";
 import { signUrlToken } from "../../../edge-api/src/signed-url.ts";
@@ -35,7 +36,7 @@ beforeAll(async () => {
   bob = await signUp("bob");
 });
 
-const REQUEST = { renditions: [{ format: "mp4", height: 480 }, { format: "hls", heights: [360, 240] }], endSeconds: 5 };
+const REQUEST: TranscodeRequest = { renditions: [{ format: "mp4", height: 480 }, { format: "hls", heights: [360, 240] }], endSeconds: 5 };
 
 async function createTranscode(user: User, videoId: string, body: unknown = REQUEST): Promise<Transcode> {
   const res = await api(`/v1/videos/${videoId}/transcodes`, { method: "POST", token: user.token, json: body });
