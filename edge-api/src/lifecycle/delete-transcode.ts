@@ -15,14 +15,17 @@ import { transcodes } from "../../../schema/db.ts";
 import { transcodePrefix } from "../../../schema/object-keys.ts";
 import type { Deps } from "../context.ts";
 import { ProblemError } from "../errors.ts";
+import { getVideoRow } from "../services/videos/get-video.ts";
 import { cancelProcessorJob } from "./cancel-job.ts";
 import { deleteUnderPrefix } from "./purge-video-objects.ts";
 import { T_PROCESSING, T_QUEUED } from "./statuses.ts";
 
 /**
- * @throws ProblemError `not-found` (404) when the user has no such transcode of that video; Error on D1 failures
+ * @throws ProblemError `not-found` (404) when the user has no such video, or no such transcode of it; Error on D1 failures
  */
 export async function deleteTranscode(deps: Deps, userId: string, videoId: string, transcodeId: string): Promise<void> {
+  // The video first, like every route under it: another user's video answers exactly as a missing one.
+  await getVideoRow(deps, userId, videoId);
   const [row] = await deps.db
     .delete(transcodes)
     .where(and(eq(transcodes.id, transcodeId), eq(transcodes.videoId, videoId), eq(transcodes.userId, userId)))
