@@ -99,7 +99,7 @@ export interface Env {
   /** `debug` | `info` | `warn` | `error` (default `info`). */
   LOG_LEVEL?: string;
   /**
-   * Fault injection for the chaos harness (tools/chaos): comma list of `extract`, `events`, `email`;
+   * Fault injection for the chaos harness (tools/chaos): comma list of `extract`, `transcode`, `events`, `email`;
    * every message sent to those queues is sent twice (event copies delayed, so they arrive out of order).
    * Refused unless ENVIRONMENT=local.
    */
@@ -172,7 +172,7 @@ const RawConfig = z
       z
         .string()
         .transform((v) => v.split(",").map((q) => q.trim()).filter(Boolean))
-        .pipe(z.array(z.enum(["extract", "events", "email"])))
+        .pipe(z.array(z.enum(["extract", "transcode", "events", "email"])))
         .default([]),
     ),
     BETTER_AUTH_SECRET: optionalString,
