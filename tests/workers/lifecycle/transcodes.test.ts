@@ -17,6 +17,7 @@ import {
 } from "../../../schema/messages/index.ts";
 import { s3Uri, transcodeAttemptPrefix } from "../../../schema/object-keys.ts";
 import type { TranscodeStatus } from "../../../schema/transcode-status.ts";
+import { expireStaleUploads } from "../../../edge-api/src/lifecycle/expire-stale-uploads.ts";
 import { recoverExpiredLeases } from "../../../edge-api/src/lifecycle/leases.ts";
 import { transcodeJob } from "../../../edge-api/src/lifecycle/transcode-job.ts";
 import { SAMPLE_SOURCE_FACTS } from "../fixtures.ts";
@@ -178,6 +179,16 @@ describe("deleting the video", () => {
     expect(await deps.storage.listKeys("vidsnap-videos", prefix)).toEqual([]);
     expect(await processorCancels(running)).toBe(1);
     expect(await processorCancels(finished)).toBe(0);
+  });
+
+  it("an upload that expires takes its waiting transcodes with it (foreign key cascade)", async () => {
+    const old = new Date(Date.now() - 2 * 86_400_000);
+    const videoId = await insertVideo(alice.userId, { status: "VIDEO_UPLOAD_PENDING", attempt: 0, createdAt: old });
+    const id = crypto.randomUUID();
+    await db.insert(transcodes).values({ id, userId: alice.userId, videoId, status: "TRANSCODE_PENDING", request: REQUEST, attempt: 0 });
+    const result = await expireStaleUploads(testDeps(), { now: new Date() });
+    expect(result.expired).toBeGreaterThanOrEqual(1);
+    expect(await row(id)).toBeUndefined();
   });
 
   it("discards the outputs of a late SUCCESS of a deleted transcode, files and HLS segments alike", async () => {
