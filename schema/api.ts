@@ -10,7 +10,9 @@ import { z } from "@hono/zod-openapi";
 import { ExtractionOptions } from "./extraction-options.ts";
 import { ManifestImage } from "./manifest.ts";
 import { VideoStatus } from "./video-status.ts";
-import { WebhookEventType } from "./messages/webhook.ts";
+import { WEBHOOK_EVENT_TYPES, WebhookEventType } from "./messages/webhook.ts";
+import { TranscodeRequest } from "./transcode-options.ts";
+import { TranscodeStatus } from "./transcode-status.ts";
 
 /** RFC 9457 problem details; `type` is a stable URI under `https://vidsnap.dev/problems/`. */
 export const Problem = z
@@ -55,6 +57,9 @@ export const CreateVideoRequest = z
       .describe("Exact size of the file in bytes; the upload URL is bound to it (at most MAX_UPLOAD_BYTES).")
       .openapi({ example: 10485760 }),
     options: ExtractionOptions.optional().describe("Extraction options; default `{ \"mode\": \"keyframes\" }`."),
+    transcode: TranscodeRequest.optional().describe(
+      "Also transcode the video: the transcode is created now (TRANSCODE_PENDING) and queued by `/complete`, beside the extraction.",
+    ),
   })
   .openapi("CreateVideoRequest");
 export type CreateVideoRequest = z.infer<typeof CreateVideoRequest>;
@@ -216,9 +221,126 @@ export const CompleteUploadRequest = z
   .openapi("CompleteUploadRequest");
 export type CompleteUploadRequest = z.infer<typeof CompleteUploadRequest>;
 
+// ---- Transcodes (docs/architecture.md "Transcodes") ----------------------------------------------------
+
+export const TranscodeStatusSchema = TranscodeStatus.openapi("TranscodeStatus", {
+  description:
+    "TRANSCODE_PENDING (waits for the video's upload to be completed), TRANSCODE_QUEUED, TRANSCODE_PROCESSING, TRANSCODE_SUCCESS, TRANSCODE_ERROR.",
+});
+
+/** One stored output of a succeeded transcode, with a link to it. */
+export const TranscodeOutputView = z
+  .object({
+    rendition: z
+      .string()
+      .describe("Stable name: `mp4-720`, `webm-480`, `hls` (the master playlist), `hls-720` (one HLS variant's media playlist)."),
+    format: z.enum(["mp4", "webm", "hls"]),
+    contentType: z.string().describe("`video/mp4`, `video/webm`, or `application/vnd.apple.mpegurl` for playlists."),
+    sizeBytes: z.number().int().min(0).describe("Bytes of the file; for HLS of the playlist with all its segments."),
+    width: z.number().int().nullable().describe("Pixels (display orientation), null for the master playlist."),
+    height: z.number().int().nullable(),
+    durationSeconds: z.number().nullable(),
+    bitrateKbps: z.number().nullable().describe("Average total bitrate, kbit/s."),
+    hasAudio: z.boolean(),
+    url: z
+      .string()
+      .describe(
+        "Files: a presigned GET URL (download or `<video src>`). HLS: the playlist URL with its playback token (`?token=`), playable by hls.js, Safari or ffmpeg without a bearer token.",
+      ),
+    expiresAt: IsoTime.describe("The URL is refused after this time (DOWNLOAD_URL_TTL_SECONDS)."),
+  })
+  .openapi("TranscodeOutput");
+export type TranscodeOutputView = z.infer<typeof TranscodeOutputView>;
+
+/** One transcode of a video and the state of its latest attempt. */
+export const Transcode = z
+  .object({
+    id: z.string().describe("Transcode id (UUID)."),
+    videoId: z.string(),
+    status: TranscodeStatusSchema,
+    request: TranscodeRequest,
+    attempt: z.number().int().min(0).describe("Current attempt; 0 while TRANSCODE_PENDING."),
+    progress: z
+      .number()
+      .min(0)
+      .max(1)
+      .nullable()
+      .describe("Share of the (trimmed) duration encoded, 0..1, never going down; 1 once done; null when unknown."),
+    speed: z.number().min(0).nullable().describe("Encode speed, × real time (1 = as fast as playback); null when unknown."),
+    etaSeconds: z.number().min(0).nullable().describe("Estimated seconds left while processing; null when unknown or done."),
+    outputs: z.array(TranscodeOutputView).describe("The stored outputs once TRANSCODE_SUCCESS; empty before."),
+    playbackUrl: z
+      .string()
+      .nullable()
+      .describe("The HLS master playlist URL with its playback token when an `hls` rendition succeeded (same as the `hls` output's url)."),
+    sourceDurationSeconds: z.number().nullable(),
+    elapsedSeconds: z.number().nullable().describe("Encode wall time of the successful attempt, seconds."),
+    errorMessage: z.string().nullable().describe("One human sentence, when the attempt failed."),
+    errorDescription: z.string().nullable().describe("Technical detail, when the attempt failed."),
+    createdAt: IsoTime,
+    updatedAt: IsoTime,
+    queuedAt: IsoTime.nullable(),
+    processingStartedAt: IsoTime.nullable(),
+    completedAt: IsoTime.nullable(),
+  })
+  .openapi("Transcode");
+export type Transcode = z.infer<typeof Transcode>;
+
+/** `{ transcode }`: answer of the single-transcode routes. */
+export const TranscodeEnvelope = z.object({ transcode: Transcode }).openapi("TranscodeEnvelope");
+export type TranscodeEnvelope = z.infer<typeof TranscodeEnvelope>;
+
+/** A page of a video's transcodes, newest first. */
+export const TranscodeList = z
+  .object({
+    data: z.array(Transcode),
+    nextCursor: z.string().nullable().describe("Pass as `cursor` for the next page; null on the last page."),
+  })
+  .openapi("TranscodeList");
+export type TranscodeList = z.infer<typeof TranscodeList>;
+
+/** Path parameters `{id}` (video) and `{tid}` (transcode). */
+export const TranscodeIdParams = z.object({
+  id: z
+    .string()
+    .min(1)
+    .max(100)
+    .openapi({ param: { name: "id", in: "path" }, example: "0f8b7c8e-3c4d-4e8a-9f1b-2a3b4c5d6e7f" }),
+  tid: z
+    .string()
+    .min(1)
+    .max(100)
+    .openapi({ param: { name: "tid", in: "path" }, example: "7d1e2f3a-4b5c-4d6e-8f9a-0b1c2d3e4f5a" }),
+});
+
+/** Path parameters of an HLS variant playlist: `{id}`, `{tid}` and `{height}` (pixels). */
+export const HlsVariantParams = TranscodeIdParams.extend({
+  height: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(10000)
+    .describe("The variant's height, pixels, as in its playlist's folder (`hls/{height}/index.m3u8`).")
+    .openapi({ param: { name: "height", in: "path" }, example: 720, type: "integer" }),
+});
+
+/** Query of the HLS playlist routes: the playback token. */
+export const PlaybackTokenQuery = z.object({
+  token: z
+    .string()
+    .min(1)
+    .max(200)
+    .describe("Playback token made by the API (in the `hls` output's url): HMAC-SHA256 over video, transcode, attempt and expiry.")
+    .openapi({ param: { name: "token", in: "query" } }),
+});
+
 /** Answer of `POST /v1/videos`. */
 export const CreateVideoResponse = z
-  .object({ video: Video, upload: VideoUpload })
+  .object({
+    video: Video,
+    upload: VideoUpload,
+    transcode: Transcode.optional().describe("The transcode asked with `transcode` (TRANSCODE_PENDING until `/complete`)."),
+  })
   .openapi("CreateVideoResponse");
 export type CreateVideoResponse = z.infer<typeof CreateVideoResponse>;
 
@@ -242,6 +364,12 @@ export const ListVideosQuery = z.object({
   status: VideoStatus.optional().openapi({ param: { name: "status", in: "query" } }),
 });
 export type ListVideosQuery = z.infer<typeof ListVideosQuery>;
+
+/** `GET /v1/videos/{id}/transcodes` query. */
+export const ListTranscodesQuery = ListVideosQuery.pick({ limit: true, cursor: true }).extend({
+  status: TranscodeStatusSchema.optional().openapi({ param: { name: "status", in: "query" } }),
+});
+export type ListTranscodesQuery = z.infer<typeof ListTranscodesQuery>;
 
 /** A page of videos, newest first. */
 export const VideoList = z
@@ -286,7 +414,9 @@ export type ImageList = z.infer<typeof ImageList>;
 // ---- Webhooks (docs/webhooks.md) and statistics ------------------------------------------------------
 
 /** Event types an endpoint subscribes to; `ping` is only sent by `POST /v1/webhooks/{id}/test`. */
-export const WebhookEventTypeSchema = WebhookEventType.describe("`video.ready`: images extracted; `video.failed`: the extraction ended in error.")
+export const WebhookEventTypeSchema = WebhookEventType.describe(
+  "`video.ready`: images extracted; `video.failed`: the extraction ended in error; `transcode.ready`: a transcode's outputs are stored; `transcode.failed`: a transcode ended in error.",
+)
   .openapi("WebhookEventType");
 
 /** `POST /v1/webhooks` body. */
@@ -304,9 +434,9 @@ export const CreateWebhookRequest = z
     events: z
       .array(WebhookEventTypeSchema)
       .min(1)
-      .max(2)
+      .max(WEBHOOK_EVENT_TYPES.length)
       .optional()
-      .describe("Event types to receive; default both."),
+      .describe("Event types to receive; default all."),
     description: z.string().trim().max(200).optional().openapi({ example: "production receiver" }),
   })
   .openapi("CreateWebhookRequest");
@@ -372,7 +502,8 @@ export const WebhookDelivery = z
     eventId: z.string().describe("`evt_…`, the body's `id` and the `vidsnap-event-id` header."),
     eventType: z.enum([...WebhookEventType.options, "ping"]),
     videoId: z.string().nullable(),
-    videoAttempt: z.number().int().nullable(),
+    transcodeId: z.string().nullable().describe("The transcode a `transcode.*` event is about; null otherwise."),
+    videoAttempt: z.number().int().nullable().describe("Attempt of the extraction (`video.*`) or of the transcode (`transcode.*`)."),
     status: z.enum(["pending", "succeeded", "failed"]),
     attemptsMade: z.number().int().min(0),
     lastResponseStatus: z.number().int().nullable(),
@@ -408,14 +539,15 @@ export type WebhookDeliveryList = z.infer<typeof WebhookDeliveryList>;
 
 /**
  * The JSON body POSTed to an endpoint (docs/webhooks.md). `data.video` has the shape of
- * `GET /v1/videos/{id}`'s `video` when the event happened; `ping` carries `data.webhookId` instead.
+ * `GET /v1/videos/{id}`'s `video` when the event happened; `transcode.*` events also carry `data.transcode`
+ * (output links valid EMAIL_LINK_TTL_SECONDS); `ping` carries `data.webhookId` instead.
  */
 export const WebhookEventBody = z
   .object({
     id: z.string().describe("`evt_…`, stable across retries and endpoints: deduplicate on it."),
     type: z.enum([...WebhookEventType.options, "ping"]),
     createdAt: IsoTime,
-    data: z.object({ video: Video.optional(), webhookId: z.string().optional() }),
+    data: z.object({ video: Video.optional(), transcode: Transcode.optional(), webhookId: z.string().optional() }),
   })
   .openapi("WebhookEventBody");
 export type WebhookEventBody = z.infer<typeof WebhookEventBody>;
@@ -443,6 +575,10 @@ export const Stats = z
         "Time from the processor's start (`processingStartedAt`) to completion (`completedAt`) of succeeded videos, seconds; queue wait excluded. Nearest-rank percentiles; null without samples.",
       ),
     imagesProduced: z.number().int().min(0).describe("Images in the archives of succeeded videos."),
+    transcodesByStatus: z
+      .object(Object.fromEntries(TranscodeStatus.options.map((s) => [s, z.number().int().min(0)])) as Record<TranscodeStatus, z.ZodNumber>)
+      .describe("Number of transcodes in each status; every status is present."),
+    totalTranscodes: z.number().int().min(0),
     bytesStored: z
       .object({
         videos: z.number().int().min(0).describe("Uploaded videos (upload completed), bytes."),
@@ -464,6 +600,8 @@ export const Stats = z
       successRate: 0.8,
       processingSeconds: { median: 1.4, p95: 6.2, sampleSize: 8 },
       imagesProduced: 163,
+      transcodesByStatus: { TRANSCODE_PENDING: 0, TRANSCODE_QUEUED: 1, TRANSCODE_PROCESSING: 1, TRANSCODE_SUCCESS: 4, TRANSCODE_ERROR: 0 },
+      totalTranscodes: 6,
       bytesStored: { videos: 412000000, archives: 18300000, total: 430300000 },
     },
   });

@@ -8,6 +8,9 @@
  */
 import { sql } from "drizzle-orm";
 import { index, integer, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import type { TranscodeOutput } from "./messages/transcode.ts";
+import type { TranscodeRequest } from "./transcode-options.ts";
+import type { TranscodeStatus } from "./transcode-status.ts";
 import type { VideoStatus } from "./video-status.ts";
 
 const createdAt = () =>
@@ -208,14 +211,70 @@ export const videoDeletions = sqliteTable(
 );
 
 /**
- * Emails sent or recorded by the email consumer, one per (video, attempt, outcome): the unique index
- * is what makes a redelivered message not send twice.
+ * One transcode of a video (`POST /v1/videos/{id}/transcodes`, or `transcode` in `POST /v1/videos`) and the
+ * state of its latest attempt: the `JobRow` lifecycle columns (edge-api/src/lifecycle/job-kind.ts) plus the
+ * request, live progress and the outputs the processor reported. Outputs live in VIDEOS_BUCKET under
+ * `transcodePrefix` (schema/object-keys.ts). Deleting the video deletes its transcodes (foreign key) and
+ * the video's purge removes their objects.
+ */
+export const transcodes = sqliteTable(
+  "transcodes",
+  {
+    id: text("id").primaryKey(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => user.id, { onDelete: "cascade" }),
+    videoId: text("video_id")
+      .notNull()
+      .references(() => videos.id, { onDelete: "cascade" }),
+    status: text("status").$type<TranscodeStatus>().notNull(),
+    /** JSON of TranscodeRequest (schema/transcode-options.ts), as validated when it was asked. */
+    request: text("request", { mode: "json" }).$type<TranscodeRequest>().notNull(),
+    /** Current attempt; 0 while TRANSCODE_PENDING. */
+    attempt: integer("attempt").notNull().default(0),
+    recoveries: integer("recoveries").notNull().default(0),
+    /** Deadline of the current attempt while QUEUED or PROCESSING, epoch ms (docs/architecture.md "Leases"). */
+    leaseExpiresAt: integer("lease_expires_at", { mode: "timestamp_ms" }),
+    /** 0..1 share of the (trimmed) duration encoded, never lowered; 1 once done; null when unknown. */
+    progress: real("progress"),
+    /** Encode speed, × real time (last PROGRESS, or the whole job's on SUCCESS); null when unknown. */
+    speed: real("speed"),
+    /** Estimated seconds left (last PROGRESS); null when unknown or done. */
+    etaSeconds: real("eta_seconds"),
+    /** JSON array of TranscodeOutput (MSG_TRANSCODE_SUCCESS), null until the attempt succeeded. */
+    outputs: text("outputs", { mode: "json" }).$type<TranscodeOutput[]>(),
+    /** Duration of the source video, seconds (ffprobe, MSG_TRANSCODE_SUCCESS). */
+    sourceDurationSeconds: real("source_duration_seconds"),
+    /** Encode wall time of the successful attempt, seconds. */
+    elapsedSeconds: real("elapsed_seconds"),
+    errorMessage: text("error_message"),
+    errorDescription: text("error_description"),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+    queuedAt: integer("queued_at", { mode: "timestamp_ms" }),
+    processingStartedAt: integer("processing_started_at", { mode: "timestamp_ms" }),
+    completedAt: integer("completed_at", { mode: "timestamp_ms" }),
+  },
+  (t) => [
+    index("transcodes_video_created_idx").on(t.videoId, t.createdAt, t.id),
+    index("transcodes_user_created_idx").on(t.userId, t.createdAt),
+    // The lease sweep (cron) scans `lease_expires_at < ?`, oldest first.
+    index("transcodes_lease_expires_idx").on(t.leaseExpiresAt),
+  ],
+);
+
+/**
+ * Emails sent or recorded by the email consumer, one per (video, job, attempt, outcome): the unique index
+ * is what makes a redelivered message not send twice. `job_id` is empty for the video's extraction and
+ * the transcode id for a transcode's emails (so two transcodes of one video never share a row).
  */
 export const emails = sqliteTable(
   "emails",
   {
     id: text("id").primaryKey(),
     videoId: text("video_id").notNull(),
+    /** '' for the video's extraction; the transcode id for a transcode. */
+    jobId: text("job_id").notNull().default(""),
     attempt: integer("attempt").notNull(),
     outcome: text("outcome", { enum: ["success", "error"] }).notNull(),
     to: text("to").notNull(),
@@ -228,7 +287,7 @@ export const emails = sqliteTable(
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
-  (t) => [uniqueIndex("emails_video_attempt_outcome_uq").on(t.videoId, t.attempt, t.outcome)],
+  (t) => [uniqueIndex("emails_video_job_attempt_outcome_uq").on(t.videoId, t.jobId, t.attempt, t.outcome)],
 );
 
 /**
@@ -284,7 +343,7 @@ export const webhookEndpoints = sqliteTable(
 
 /**
  * One event to deliver to one endpoint, and the outcome of every try. The row is written before its
- * queue message; the unique (endpoint, video, video attempt, event type) makes a redelivered processor
+ * queue message; the unique (endpoint, video, job, attempt, event type) makes a redelivered processor
  * event create no second delivery, and the `pending` status + `locked_until` claim make a duplicate
  * queue message send nothing once the delivery succeeded (or while another try is in flight).
  */
@@ -302,7 +361,9 @@ export const webhookDeliveries = sqliteTable(
     eventType: text("event_type").notNull(),
     /** Null for `ping`. */
     videoId: text("video_id"),
-    /** Extraction attempt of the video the event is about; null for `ping`. */
+    /** '' for the video's own events (`video.*`, `ping`); the transcode id for `transcode.*`. */
+    jobId: text("job_id").notNull().default(""),
+    /** Attempt of the job (extraction or transcode) the event is about; null for `ping`. */
     attempt: integer("attempt"),
     status: text("status", { enum: ["pending", "succeeded", "failed"] }).notNull().default("pending"),
     /** HTTP tries made so far. */
@@ -325,7 +386,7 @@ export const webhookDeliveries = sqliteTable(
     deliveredAt: integer("delivered_at", { mode: "timestamp_ms" }),
   },
   (t) => [
-    uniqueIndex("webhook_deliveries_event_uq").on(t.endpointId, t.videoId, t.attempt, t.eventType),
+    uniqueIndex("webhook_deliveries_job_event_uq").on(t.endpointId, t.videoId, t.jobId, t.attempt, t.eventType),
     index("webhook_deliveries_endpoint_created_idx").on(t.endpointId, t.createdAt, t.id),
     // The per-endpoint cap on waiting deliveries counts these (edge-api/src/services/webhooks/pending-cap.ts).
     index("webhook_deliveries_endpoint_pending_idx").on(t.endpointId, t.createdAt).where(sql`${t.status} = 'pending'`),

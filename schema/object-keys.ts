@@ -43,5 +43,10 @@ export function transcodeAttemptPrefix(userId: string, videoId: string, transcod
 
 /** Prefix of every object of one transcode, all attempts (deleting the transcode deletes under it). */
 export function transcodePrefix(userId: string, videoId: string, transcodeId: string): string {
-  return `users/${userId}/videos/${videoId}/transcodes/${transcodeId}/`;
+  return `${videoTranscodesPrefix(userId, videoId)}${transcodeId}/`;
+}
+
+/** Prefix of the objects of every transcode of one video (deleting the video deletes under it). */
+export function videoTranscodesPrefix(userId: string, videoId: string): string {
+  return `users/${userId}/videos/${videoId}/transcodes/`;
 }

@@ -28,7 +28,13 @@ const MAX_TIME_SECONDS = 86_400;
 
 export const RenditionHeight = z
   .literal(RENDITION_HEIGHTS, { error: `must be one of ${RENDITION_HEIGHTS.join(", ")}` })
-  .openapi("RenditionHeight", { description: `Output height, pixels: one of ${RENDITION_HEIGHTS.join(", ")}.`, example: 720 });
+  // The OpenAPI generator renders a multi-value literal as its first value only: the enum is spelled out.
+  .openapi("RenditionHeight", {
+    type: "integer",
+    enum: [...RENDITION_HEIGHTS],
+    description: `Output height, pixels: one of ${RENDITION_HEIGHTS.join(", ")}.`,
+    example: 720,
+  });
 export type RenditionHeight = (typeof RENDITION_HEIGHTS)[number];
 
 /** Encoder quality presets (CRF per codec, chosen in the processor's argument builders). */

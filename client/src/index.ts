@@ -26,6 +26,9 @@ export type ImageList = Schemas["ImageList"];
 export type VideoList = Schemas["VideoList"];
 export type Problem = Schemas["Problem"];
 export type ExtractionOptions = Schemas["ExtractionOptions"];
+export type Transcode = Schemas["Transcode"];
+export type TranscodeStatus = Transcode["status"];
+export type TranscodeRequest = Schemas["TranscodeRequest"];
 /** The typed openapi-fetch client: `GET`, `POST`, `DELETE`… keyed by the API's paths. */
 export type VidsnapClient = Client<paths>;
 
@@ -223,9 +226,9 @@ export async function authenticate(
   return { token, user };
 }
 
-export interface WaitOptions {
+export interface WaitOptions<T = Video> {
   /** Called with every state read (progress 0..1, status). */
-  onUpdate?: (video: Video) => void;
+  onUpdate?: (state: T) => void;
   /** Give up after this many ms (default 10 minutes): throws an Error. */
   timeoutMs?: number;
   /** First delay between two reads, ms (default 250; × 1.5 per read up to `maxDelayMs`). */
@@ -239,6 +242,43 @@ export interface WaitOptions {
 export const WAIT_MAX_TRANSIENT_FAILURES = 5;
 
 /**
+ * Reads `read()` with backoff until `done(state)`; network errors and 5xx answers are retried (up to
+ * {@link WAIT_MAX_TRANSIENT_FAILURES} in a row).
+ * @param what names the thing in the timeout message, e.g. `video v1`
+ * @returns the last state read
+ * @throws what `read` throws when not transient, the last transient error, Error on timeout, the signal's reason
+ */
+async function pollUntil<T extends { status: string }>(
+  what: string,
+  read: (signal?: AbortSignal) => Promise<T>,
+  done: (state: T) => boolean,
+  opts: WaitOptions<T>,
+): Promise<T> {
+  const timeoutMs = opts.timeoutMs ?? 600_000;
+  const deadline = Date.now() + timeoutMs;
+  const policy = { base: opts.initialDelayMs ?? 250, max: opts.maxDelayMs ?? 2_000, factor: 1.5 };
+  let failures = 0;
+  for (let attempt = 1; ; attempt++) {
+    opts.signal?.throwIfAborted();
+    const delay = backoffDelay(attempt, policy);
+    let state: T;
+    try {
+      state = await read(opts.signal);
+      failures = 0;
+    } catch (err) {
+      const transient = !opts.signal?.aborted && (isVidsnapApiError(err) ? err.status >= 500 : err instanceof TypeError);
+      if (!transient || ++failures >= WAIT_MAX_TRANSIENT_FAILURES || Date.now() + delay > deadline) throw err;
+      await sleep(delay, opts.signal);
+      continue;
+    }
+    opts.onUpdate?.(state);
+    if (done(state)) return state;
+    if (Date.now() + delay > deadline) throw new Error(`${what} still ${state.status} after ${Math.round(timeoutMs / 1000)} s`);
+    await sleep(delay, opts.signal);
+  }
+}
+
+/**
  * Polls `GET /v1/videos/{id}` with backoff until the video is in a final status
  * (`VIDEO_IMAGE_EXTRACTION_SUCCESS` or `_ERROR`) or still `VIDEO_UPLOAD_PENDING` (nothing will happen).
  * Network errors and 5xx answers are retried (up to {@link WAIT_MAX_TRANSIENT_FAILURES} in a row).
@@ -247,28 +287,39 @@ export const WAIT_MAX_TRANSIENT_FAILURES = 5;
  *   the signal's reason when aborted
  */
 export async function waitForVideo(api: VidsnapClient, id: string, opts: WaitOptions = {}): Promise<Video> {
-  const timeoutMs = opts.timeoutMs ?? 600_000;
-  const deadline = Date.now() + timeoutMs;
-  const policy = { base: opts.initialDelayMs ?? 250, max: opts.maxDelayMs ?? 2_000, factor: 1.5 };
-  let failures = 0;
-  for (let read = 1; ; read++) {
-    opts.signal?.throwIfAborted();
-    const delay = backoffDelay(read, policy);
-    let video: Video;
-    try {
-      video = unwrap(await api.GET("/v1/videos/{id}", { params: { path: { id } }, signal: opts.signal })).video;
-      failures = 0;
-    } catch (err) {
-      const transient = !opts.signal?.aborted && (isVidsnapApiError(err) ? err.status >= 500 : err instanceof TypeError);
-      if (!transient || ++failures >= WAIT_MAX_TRANSIENT_FAILURES || Date.now() + delay > deadline) throw err;
-      await sleep(delay, opts.signal);
-      continue;
-    }
-    opts.onUpdate?.(video);
-    if (FINAL_STATUSES.includes(video.status) || video.status === "VIDEO_UPLOAD_PENDING") return video;
-    if (Date.now() + delay > deadline) throw new Error(`video ${id} still ${video.status} after ${Math.round(timeoutMs / 1000)} s`);
-    await sleep(delay, opts.signal);
-  }
+  return pollUntil(
+    `video ${id}`,
+    async (signal) => unwrap(await api.GET("/v1/videos/{id}", { params: { path: { id } }, signal })).video,
+    (video) => FINAL_STATUSES.includes(video.status) || video.status === "VIDEO_UPLOAD_PENDING",
+    opts,
+  );
+}
+
+/** Final statuses of a transcode. */
+export const TRANSCODE_FINAL_STATUSES: readonly TranscodeStatus[] = ["TRANSCODE_SUCCESS", "TRANSCODE_ERROR"];
+
+/**
+ * Polls `GET /v1/videos/{videoId}/transcodes/{transcodeId}` with backoff until the transcode is
+ * `TRANSCODE_SUCCESS` or `TRANSCODE_ERROR`; `onUpdate` sees its progress (0..1), `speed` (× real time) and
+ * `etaSeconds` on every read. A transcode still `TRANSCODE_PENDING` waits for its video's `complete`: it is
+ * polled like any other until the timeout. Transient failures are retried like {@link waitForVideo}'s.
+ * @returns the last transcode read (its `outputs` carry fresh links)
+ * @throws VidsnapApiError (404 when deleted meanwhile, 401), the last transient error, Error on timeout,
+ *   the signal's reason when aborted
+ */
+export async function waitForTranscode(
+  api: VidsnapClient,
+  videoId: string,
+  transcodeId: string,
+  opts: WaitOptions<Transcode> = {},
+): Promise<Transcode> {
+  return pollUntil(
+    `transcode ${transcodeId}`,
+    async (signal) =>
+      unwrap(await api.GET("/v1/videos/{id}/transcodes/{tid}", { params: { path: { id: videoId, tid: transcodeId } }, signal })).transcode,
+    (t) => TRANSCODE_FINAL_STATUSES.includes(t.status),
+    opts,
+  );
 }
 
 /**

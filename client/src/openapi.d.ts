@@ -100,7 +100,7 @@ export interface paths {
         put?: never;
         /**
          * Complete the upload and queue the extraction
-         * @description For a multipart upload, first assembles the object from `parts` (every part 1..partCount with the ETag its PUT answered; 400 when parts are missing, 409 `upload-parts-invalid` when the storage refuses them; the upload stays open for a retry). Checks the uploaded object (exists, declared size) and queues attempt 1. Idempotent: on a video already queued, processing or done it answers the current state and queues nothing.
+         * @description For a multipart upload, first assembles the object from `parts` (every part 1..partCount with the ETag its PUT answered; 400 when parts are missing, 409 `upload-parts-invalid` when the storage refuses them; the upload stays open for a retry). Checks the uploaded object (exists, declared size) and queues attempt 1. Idempotent: on a video already queued, processing or done it answers the current state and queues nothing. Every call also queues the video's transcodes still TRANSCODE_PENDING (asked before completion); 503 when the queue refused one (call again).
          */
         post: operations["completeVideoUpload"];
         delete?: never;
@@ -274,6 +274,114 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/videos/{id}/transcodes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List a video's transcodes
+         * @description Newest first. Pass `nextCursor` as `cursor` for the next page; filter with `status`. Output links expire after DOWNLOAD_URL_TTL_SECONDS.
+         */
+        get: operations["listTranscodes"];
+        put?: never;
+        /**
+         * Transcode a video
+         * @description Makes the asked renditions (`mp4`, `webm`, `hls`) from one decode of the video. Allowed at any time after the video was created: before its upload is completed the transcode waits in TRANSCODE_PENDING and `/complete` queues it; afterwards it is queued at once. Poll `GET …/transcodes/{tid}` for progress, speed and ETA. A bad option is a 400 `validation` naming it (e.g. `renditions.0.height`); a height above the source's fails the transcode unless `upscale: true`. 409 `conflict` when 5 transcodes of the video are already waiting or running.
+         */
+        post: operations["createTranscode"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/videos/{id}/transcodes/{tid}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a transcode
+         * @description Status, progress (0..1), speed (× real time) and ETA while it runs; once TRANSCODE_SUCCESS, every output with its facts and a link: a presigned GET URL for MP4/WebM files, the tokenized playlist URL for HLS (`playbackUrl` is the master playlist: play it with hls.js, Safari or `ffmpeg -i`, no bearer token needed). Links expire after DOWNLOAD_URL_TTL_SECONDS: get the transcode again for fresh ones.
+         */
+        get: operations["getTranscode"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a transcode
+         * @description Removes the record and every output of every attempt. Allowed in any status: a transcode still running is stopped in the processor, and whatever it reports later is discarded. Deleting again answers 404.
+         */
+        delete: operations["deleteTranscode"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/videos/{id}/transcodes/{tid}/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Retry a failed transcode
+         * @description Only from TRANSCODE_ERROR: queues attempt + 1 (409 `conflict` otherwise). Playback tokens of earlier attempts stop working.
+         */
+        post: operations["retryTranscode"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/videos/{id}/transcodes/{tid}/master.m3u8": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * HLS master playlist (playback)
+         * @description For players: authenticated by its `token` (from the transcode's `playbackUrl`), not by a bearer token; CORS allows any origin. Each variant URI points to that variant's playlist route with the same token. Tokens expire with the links of the answer that gave them (DOWNLOAD_URL_TTL_SECONDS, or EMAIL_LINK_TTL_SECONDS in emails) and open only this transcode's current attempt.
+         */
+        get: operations["getTranscodeMasterPlaylist"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/videos/{id}/transcodes/{tid}/hls/{height}/index.m3u8": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * HLS media playlist of one variant (playback)
+         * @description For players, reached from the master playlist: authenticated by its `token`, CORS for any origin. The init segment and every media segment are presigned GET URLs of the stored objects, expiring with the token.
+         */
+        get: operations["getTranscodeVariantPlaylist"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/stats": {
         parameters: {
             query?: never;
@@ -362,6 +470,7 @@ export interface components {
         CreateVideoResponse: {
             video: components["schemas"]["Video"];
             upload: components["schemas"]["VideoUpload"];
+            transcode?: components["schemas"]["Transcode"];
         };
         Video: {
             /** @description Video id (UUID). */
@@ -614,6 +723,193 @@ export interface components {
             /** @description The upload must be completed before this time (UPLOAD_PENDING_TTL_SECONDS): then the video and its parts are deleted. */
             expiresAt: string;
         };
+        /** @description The transcode asked with `transcode` (TRANSCODE_PENDING until `/complete`). */
+        Transcode: {
+            /** @description Transcode id (UUID). */
+            id: string;
+            videoId: string;
+            status: components["schemas"]["TranscodeStatus"];
+            request: components["schemas"]["TranscodeRequest"];
+            /** @description Current attempt; 0 while TRANSCODE_PENDING. */
+            attempt: number;
+            /** @description Share of the (trimmed) duration encoded, 0..1, never going down; 1 once done; null when unknown. */
+            progress: number | null;
+            /** @description Encode speed, × real time (1 = as fast as playback); null when unknown. */
+            speed: number | null;
+            /** @description Estimated seconds left while processing; null when unknown or done. */
+            etaSeconds: number | null;
+            /** @description The stored outputs once TRANSCODE_SUCCESS; empty before. */
+            outputs: components["schemas"]["TranscodeOutput"][];
+            /** @description The HLS master playlist URL with its playback token when an `hls` rendition succeeded (same as the `hls` output's url). */
+            playbackUrl: string | null;
+            sourceDurationSeconds: number | null;
+            /** @description Encode wall time of the successful attempt, seconds. */
+            elapsedSeconds: number | null;
+            /** @description One human sentence, when the attempt failed. */
+            errorMessage: string | null;
+            /** @description Technical detail, when the attempt failed. */
+            errorDescription: string | null;
+            /** @description ISO 8601 time (UTC). */
+            createdAt: string;
+            /** @description ISO 8601 time (UTC). */
+            updatedAt: string;
+            /** @description ISO 8601 time (UTC). */
+            queuedAt: string | null;
+            /** @description ISO 8601 time (UTC). */
+            processingStartedAt: string | null;
+            /** @description ISO 8601 time (UTC). */
+            completedAt: string | null;
+        };
+        /**
+         * @description TRANSCODE_PENDING (waits for the video's upload to be completed), TRANSCODE_QUEUED, TRANSCODE_PROCESSING, TRANSCODE_SUCCESS, TRANSCODE_ERROR.
+         * @enum {string}
+         */
+        TranscodeStatus: "TRANSCODE_PENDING" | "TRANSCODE_QUEUED" | "TRANSCODE_PROCESSING" | "TRANSCODE_SUCCESS" | "TRANSCODE_ERROR";
+        /**
+         * @description Renditions to make from one decode of the source, with an optional trim.
+         * @example {
+         *       "renditions": [
+         *         {
+         *           "format": "mp4",
+         *           "height": 720
+         *         },
+         *         {
+         *           "format": "hls",
+         *           "heights": [
+         *             720,
+         *             480
+         *           ]
+         *         }
+         *       ]
+         *     }
+         */
+        TranscodeRequest: {
+            /** @description 1..8 renditions, all made from one decode of the source. */
+            renditions: components["schemas"]["Rendition"][];
+            /**
+             * @description Trim: start time, seconds (default 0).
+             * @example 10
+             */
+            startSeconds?: number;
+            /**
+             * @description Trim: end time, seconds (default: the end). Greater than `startSeconds`.
+             * @example 70
+             */
+            endSeconds?: number;
+            /** @description Absent or false: a height above the source's fails the transcode with a clear error. true: such renditions are made at the source's height (vidsnap never upscales). */
+            upscale?: boolean;
+        };
+        Rendition: components["schemas"]["Mp4Rendition"] | components["schemas"]["WebmRendition"] | components["schemas"]["HlsRendition"];
+        /** @description H.264 High + AAC-LC, MP4 with the moov box first (`+faststart`). */
+        Mp4Rendition: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            format: "mp4";
+            height?: components["schemas"]["RenditionHeight"];
+            /**
+             * @description Target average video bitrate, kbit/s (100..50000). Exclusive with `quality`.
+             * @example 2500
+             */
+            videoBitrateKbps?: number;
+            quality?: components["schemas"]["TranscodeQuality"];
+            /**
+             * @description false: no audio track. Default true (when the source has audio).
+             * @example true
+             */
+            audio?: boolean;
+        };
+        /**
+         * @description Output height (default: the source's, up to 1080).
+         * @example 720
+         * @enum {integer}
+         */
+        RenditionHeight: 2160 | 1440 | 1080 | 720 | 480 | 360 | 240;
+        /**
+         * @description Constant-quality preset: `low` (smallest), `medium` (default) or `high`. Exclusive with `videoBitrateKbps`.
+         * @example medium
+         * @enum {string}
+         */
+        TranscodeQuality: "low" | "medium" | "high";
+        /** @description VP9 + Opus, WebM. */
+        WebmRendition: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            format: "webm";
+            height?: components["schemas"]["RenditionHeight"];
+            /**
+             * @description Target average video bitrate, kbit/s (100..50000). Exclusive with `quality`.
+             * @example 2500
+             */
+            videoBitrateKbps?: number;
+            quality?: components["schemas"]["TranscodeQuality"];
+            /**
+             * @description false: no audio track. Default true (when the source has audio).
+             * @example true
+             */
+            audio?: boolean;
+        };
+        /** @description H.264/AAC ladder in HLS: a master playlist, one media playlist per variant. */
+        HlsRendition: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            format: "hls";
+            /**
+             * @description Variant heights (distinct). Default 1080, 720, 480, 360 without the rungs taller than the source.
+             * @example [
+             *       720,
+             *       480
+             *     ]
+             */
+            heights?: (components["schemas"]["RenditionHeight"] & unknown)[];
+            /**
+             * @description Target segment duration, seconds (2..10, default 6).
+             * @example 6
+             */
+            segmentSeconds?: number;
+            /**
+             * @description `fmp4` (default, CMAF) or `ts` (MPEG-TS).
+             * @enum {string}
+             */
+            segmentFormat?: "fmp4" | "ts";
+            /**
+             * @description Target average video bitrate, kbit/s (100..50000). Exclusive with `quality`.
+             * @example 2500
+             */
+            videoBitrateKbps?: number;
+            quality?: components["schemas"]["TranscodeQuality"];
+            /**
+             * @description false: no audio track. Default true (when the source has audio).
+             * @example true
+             */
+            audio?: boolean;
+        };
+        TranscodeOutput: {
+            /** @description Stable name: `mp4-720`, `webm-480`, `hls` (the master playlist), `hls-720` (one HLS variant's media playlist). */
+            rendition: string;
+            /** @enum {string} */
+            format: "mp4" | "webm" | "hls";
+            /** @description `video/mp4`, `video/webm`, or `application/vnd.apple.mpegurl` for playlists. */
+            contentType: string;
+            /** @description Bytes of the file; for HLS of the playlist with all its segments. */
+            sizeBytes: number;
+            /** @description Pixels (display orientation), null for the master playlist. */
+            width: number | null;
+            height: number | null;
+            durationSeconds: number | null;
+            /** @description Average total bitrate, kbit/s. */
+            bitrateKbps: number | null;
+            hasAudio: boolean;
+            /** @description Files: a presigned GET URL (download or `<video src>`). HLS: the playlist URL with its playback token (`?token=`), playable by hls.js, Safari or ffmpeg without a bearer token. */
+            url: string;
+            /** @description The URL is refused after this time (DOWNLOAD_URL_TTL_SECONDS). */
+            expiresAt: string;
+        };
         CreateVideoRequest: {
             /**
              * @description Original file name; its extension must match `contentType` in the allow-list.
@@ -631,6 +927,7 @@ export interface components {
              */
             sizeBytes: number;
             options?: components["schemas"]["ExtractionOptions"] & unknown;
+            transcode?: components["schemas"]["TranscodeRequest"] & unknown;
         };
         VideoList: {
             data: components["schemas"]["Video"][];
@@ -734,17 +1031,17 @@ export interface components {
             createdAt: string;
         };
         /**
-         * @description `video.ready`: images extracted; `video.failed`: the extraction ended in error.
+         * @description `video.ready`: images extracted; `video.failed`: the extraction ended in error; `transcode.ready`: a transcode's outputs are stored; `transcode.failed`: a transcode ended in error.
          * @enum {string}
          */
-        WebhookEventType: "video.ready" | "video.failed";
+        WebhookEventType: "video.ready" | "video.failed" | "transcode.ready" | "transcode.failed";
         CreateWebhookRequest: {
             /**
              * @description Where events are POSTed: https, default port, no credentials, not a private/loopback/link-local address or `localhost` (locally, ENVIRONMENT=local, http and loopback are allowed).
              * @example https://example.com/hooks/vidsnap
              */
             url: string;
-            /** @description Event types to receive; default both. */
+            /** @description Event types to receive; default all. */
             events?: components["schemas"]["WebhookEventType"][];
             /** @example production receiver */
             description?: string;
@@ -766,8 +1063,11 @@ export interface components {
             /** @description `evt_…`, the body's `id` and the `vidsnap-event-id` header. */
             eventId: string;
             /** @enum {string} */
-            eventType: "video.ready" | "video.failed" | "ping";
+            eventType: "video.ready" | "video.failed" | "transcode.ready" | "transcode.failed" | "ping";
             videoId: string | null;
+            /** @description The transcode a `transcode.*` event is about; null otherwise. */
+            transcodeId: string | null;
+            /** @description Attempt of the extraction (`video.*`) or of the transcode (`transcode.*`). */
             videoAttempt: number | null;
             /** @enum {string} */
             status: "pending" | "succeeded" | "failed";
@@ -795,6 +1095,14 @@ export interface components {
         WebhookDeliveryEnvelope: {
             delivery: components["schemas"]["WebhookDelivery"];
         };
+        TranscodeEnvelope: {
+            transcode: components["schemas"]["Transcode"];
+        };
+        TranscodeList: {
+            data: components["schemas"]["Transcode"][];
+            /** @description Pass as `cursor` for the next page; null on the last page. */
+            nextCursor: string | null;
+        };
         /**
          * @example {
          *       "videosByStatus": {
@@ -812,6 +1120,14 @@ export interface components {
          *         "sampleSize": 8
          *       },
          *       "imagesProduced": 163,
+         *       "transcodesByStatus": {
+         *         "TRANSCODE_PENDING": 0,
+         *         "TRANSCODE_QUEUED": 1,
+         *         "TRANSCODE_PROCESSING": 1,
+         *         "TRANSCODE_SUCCESS": 4,
+         *         "TRANSCODE_ERROR": 0
+         *       },
+         *       "totalTranscodes": 6,
          *       "bytesStored": {
          *         "videos": 412000000,
          *         "archives": 18300000,
@@ -840,6 +1156,15 @@ export interface components {
             };
             /** @description Images in the archives of succeeded videos. */
             imagesProduced: number;
+            /** @description Number of transcodes in each status; every status is present. */
+            transcodesByStatus: {
+                TRANSCODE_PENDING: number;
+                TRANSCODE_QUEUED: number;
+                TRANSCODE_PROCESSING: number;
+                TRANSCODE_SUCCESS: number;
+                TRANSCODE_ERROR: number;
+            };
+            totalTranscodes: number;
             /** @description Bytes held in the buckets for this user. */
             bytesStored: {
                 /** @description Uploaded videos (upload completed), bytes. */
@@ -1886,6 +2211,443 @@ export interface operations {
             };
             /** @description Too many requests (`rate-limited`); retry after the `Retry-After` seconds. */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listTranscodes: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1 to 100. */
+                limit?: number;
+                /** @description Opaque `nextCursor` of the previous page. */
+                cursor?: string;
+                /** @description TRANSCODE_PENDING (waits for the video's upload to be completed), TRANSCODE_QUEUED, TRANSCODE_PROCESSING, TRANSCODE_SUCCESS, TRANSCODE_ERROR. */
+                status?: components["schemas"]["TranscodeStatus"];
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of transcodes. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TranscodeList"];
+                };
+            };
+            /** @description Invalid request (`validation`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid bearer token (`unauthorized`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such video for this user (`not-found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createTranscode: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TranscodeRequest"];
+            };
+        };
+        responses: {
+            /** @description Accepted: TRANSCODE_QUEUED, or TRANSCODE_PENDING until the upload is completed. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TranscodeEnvelope"];
+                };
+            };
+            /** @description Invalid request (`validation`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid bearer token (`unauthorized`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed with this kind of credential (`forbidden`), e.g. an API key managing API keys; or a mutation signed in with the session cookie from an untrusted origin (`cross-site-request`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such video for this user (`not-found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The video is not in a state that allows this. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The job queue is unavailable (`service-unavailable`). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getTranscode: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                tid: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The transcode. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TranscodeEnvelope"];
+                };
+            };
+            /** @description Missing or invalid bearer token (`unauthorized`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such video for this user (`not-found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteTranscode: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                tid: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing or invalid bearer token (`unauthorized`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed with this kind of credential (`forbidden`), e.g. an API key managing API keys; or a mutation signed in with the session cookie from an untrusted origin (`cross-site-request`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such video for this user (`not-found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    retryTranscode: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                tid: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Queued with the next attempt. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TranscodeEnvelope"];
+                };
+            };
+            /** @description Missing or invalid bearer token (`unauthorized`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed with this kind of credential (`forbidden`), e.g. an API key managing API keys; or a mutation signed in with the session cookie from an untrusted origin (`cross-site-request`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such video for this user (`not-found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The video is not in a state that allows this. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The job queue is unavailable (`service-unavailable`). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getTranscodeMasterPlaylist: {
+        parameters: {
+            query: {
+                /** @description Playback token made by the API (in the `hls` output's url): HMAC-SHA256 over video, transcode, attempt and expiry. */
+                token: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+                tid: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The playlist, its URIs rewritten (variants: tokenized playlist URLs; segments: presigned GET URLs). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.apple.mpegurl": string;
+                };
+            };
+            /** @description Invalid request (`validation`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token is malformed, altered, expired or made for another transcode or attempt (`playback-token-invalid`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such video for this user (`not-found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The video is not in a state that allows this. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The object storage did not answer (`bad-gateway`). */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getTranscodeVariantPlaylist: {
+        parameters: {
+            query: {
+                /** @description Playback token made by the API (in the `hls` output's url): HMAC-SHA256 over video, transcode, attempt and expiry. */
+                token: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+                tid: string;
+                /** @description The variant's height, pixels, as in its playlist's folder (`hls/{height}/index.m3u8`). */
+                height: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The playlist, its URIs rewritten (variants: tokenized playlist URLs; segments: presigned GET URLs). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.apple.mpegurl": string;
+                };
+            };
+            /** @description Invalid request (`validation`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token is malformed, altered, expired or made for another transcode or attempt (`playback-token-invalid`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such video for this user (`not-found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The video is not in a state that allows this. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The object storage did not answer (`bad-gateway`). */
+            502: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1,11 +1,13 @@
 /**
  * The HTTP app (Hono + @hono/zod-openapi):
  * - request id (`x-request-id` in and out), env check (fail closed: 500 `server-misconfigured`),
- *   security headers on every response (./security-headers.ts), structured access log, CORS for PUBLIC_BASE_URL + TRUSTED_ORIGINS only,
+ *   security headers on every response (./security-headers.ts), structured access log, CORS for PUBLIC_BASE_URL + TRUSTED_ORIGINS only
+ *   (the HLS playlist routes: any origin, GET, no credentials),
  *   request bodies of `/v1/*` and `/api/auth/*` up to 64 KiB (./body-limit.ts, 413 `payload-too-large`);
  * - `/api/auth/*` → better-auth, its refusals re-emitted as problem+json keeping its `code` (./auth-problems.ts);
  *   `/v1/*` → bearer-authenticated REST routes (./routes/<resource>/, one file per route), cookie-authenticated
- *   mutations from trusted origins only (./cross-site.ts);
+ *   mutations from trusted origins only (./cross-site.ts); the HLS playlist routes of transcodes are
+ *   authenticated by a URL token instead (./signed-url.ts, docs/architecture.md "Playback tokens");
  * - `/openapi.json` (OpenAPI 3.1), `/docs` (its reference page, rendered by Scalar from the Worker's assets), `/healthz`;
  * - `ETag` (SHA-256 of the JSON body, hex) and `If-None-Match` → 304 on `GET /v1/videos` and `GET /v1/videos/{id}`
  *   (hono/etag, after authentication, so another user's id is still 404);
@@ -44,6 +46,14 @@ import { registerListVideos } from "./routes/videos/list.ts";
 import { registerListUploadParts } from "./routes/videos/list-upload-parts.ts";
 import { registerPresignUploadParts } from "./routes/videos/presign-upload-parts.ts";
 import { registerRetryVideo } from "./routes/videos/retry.ts";
+import { registerCreateTranscode } from "./routes/transcodes/create.ts";
+import { registerDeleteTranscode } from "./routes/transcodes/delete.ts";
+import { registerGetTranscode } from "./routes/transcodes/get.ts";
+import { registerListTranscodes } from "./routes/transcodes/list.ts";
+import { registerGetMasterPlaylist } from "./routes/transcodes/master-playlist.ts";
+import { isPlaylistPath } from "./routes/transcodes/playlist-shared.ts";
+import { registerRetryTranscode } from "./routes/transcodes/retry.ts";
+import { registerGetVariantPlaylist } from "./routes/transcodes/variant-playlist.ts";
 import { registerCreateWebhook } from "./routes/webhooks/create.ts";
 import { registerDeleteWebhook } from "./routes/webhooks/delete.ts";
 import { registerGetStats } from "./routes/stats/get.ts";
@@ -102,17 +112,17 @@ export function createApp() {
     });
   });
 
-  app.use(
-    "*",
-    cors({
-      origin: (origin, c) => (isTrustedOrigin(c.get("config") as Config, origin) ? origin : null),
-      allowMethods: ["GET", "POST", "DELETE", "OPTIONS"],
-      allowHeaders: ["authorization", "content-type", "x-request-id", "x-api-key"],
-      exposeHeaders: ["set-auth-token", "x-request-id", "location", "retry-after"],
-      credentials: true,
-      maxAge: 600,
-    }),
-  );
+  const apiCors = cors({
+    origin: (origin, c) => (isTrustedOrigin(c.get("config") as Config, origin) ? origin : null),
+    allowMethods: ["GET", "POST", "DELETE", "OPTIONS"],
+    allowHeaders: ["authorization", "content-type", "x-request-id", "x-api-key"],
+    exposeHeaders: ["set-auth-token", "x-request-id", "location", "retry-after"],
+    credentials: true,
+    maxAge: 600,
+  });
+  // HLS playlists authenticate by their URL token: any page may play them (hls.js), never with credentials.
+  const playlistCors = cors({ origin: "*", allowMethods: ["GET", "OPTIONS"], credentials: false, maxAge: 600 });
+  app.use("*", (c, next) => (isPlaylistPath(c.req.path) ? playlistCors(c, next) : apiCors(c, next)));
 
   app.use("/v1/*", requestBodyLimit);
   app.use("/api/auth/*", requestBodyLimit);
@@ -125,7 +135,8 @@ export function createApp() {
     asAuthProblem(c, await getAuth(c.env, c.var.config).handler(asApiClientRequest(c.req.raw))),
   );
 
-  app.use("/v1/*", requireUser);
+  // The playlist routes are authenticated by their `token` query parameter instead (routes/transcodes/playlist-shared.ts).
+  app.use("/v1/*", (c, next) => (isPlaylistPath(c.req.path) ? next() : requireUser(c, next)));
   app.use("/v1/*", async (c, next) => {
     await next();
     if (!c.res.headers.has("cache-control")) c.header("cache-control", "private, no-store");
@@ -163,6 +174,13 @@ export function createApp() {
   registerListWebhookDeliveries(app);
   registerTestWebhook(app);
   registerRotateWebhookSecret(app);
+  registerCreateTranscode(app);
+  registerListTranscodes(app);
+  registerGetTranscode(app);
+  registerRetryTranscode(app);
+  registerDeleteTranscode(app);
+  registerGetMasterPlaylist(app);
+  registerGetVariantPlaylist(app);
   registerGetStats(app);
   registerCreateApiKey(app);
   registerListApiKeys(app);
@@ -174,7 +192,7 @@ export function createApp() {
       title: "vidsnap API",
       version: "1.0.0",
       description:
-        "Upload a video, get a ZIP of still images. Errors are RFC 9457 problem details (`application/problem+json`).",
+        "Upload a video, get a ZIP of still images and transcoded renditions (MP4, WebM, HLS). Errors are RFC 9457 problem details (`application/problem+json`). HLS playlists are opened by a short-lived playback token in their URL (HMAC-SHA256 over video, transcode, attempt and expiry), not by a bearer token, so stock players can play them.",
       // The project's licence (LICENSE, package.json `license`).
       license: { name: "MIT", identifier: "MIT" },
     },

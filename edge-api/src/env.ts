@@ -43,13 +43,19 @@ import type {
   EmailMessage,
   ExtractSnapshotEvent,
   ExtractSnapshotMessage,
+  TranscodeEvent,
+  TranscodeMessage,
 } from "../../schema/messages/index.ts";
 
 /** Bindings and variables of the edge-api Worker (wrangler.toml, `wrangler secret`). */
 export interface Env {
   DB: D1Database;
   EXTRACT_QUEUE: Queue<ExtractSnapshotMessage>;
-  EVENTS_QUEUE: Queue<ExtractSnapshotEvent>;
+  /** Transcode jobs (vidsnap-transcode), consumed by this Worker (edge-api/src/queues/transcode-consumer.ts). */
+  TRANSCODE_QUEUE: Queue<TranscodeMessage>;
+  /** Processor events of every job kind (vidsnap-events); the consumer routes on the envelope type. */
+  EVENTS_QUEUE: Queue<ExtractSnapshotEvent | TranscodeEvent>;
+  /** Every email (vidsnap-email), consumed by the email-consumer Worker. */
   EMAIL_QUEUE: Queue<EmailMessage>;
   /** Webhook deliveries (vidsnap-webhooks), consumed by this Worker (edge-api/src/queues/webhooks-consumer.ts). */
   WEBHOOK_QUEUE: Queue<DeliverWebhookMessage>;
@@ -107,7 +113,7 @@ export interface Env {
   /** `debug` | `info` | `warn` | `error` (default `info`). */
   LOG_LEVEL?: string;
   /**
-   * Fault injection for the chaos harness (tools/chaos): comma list of `extract`, `events`, `email`;
+   * Fault injection for the chaos harness (tools/chaos): comma list of `extract`, `transcode`, `events`, `email`;
    * every message sent to those queues is sent twice (event copies delayed, so they arrive out of order).
    * Refused unless ENVIRONMENT=local.
    */
@@ -182,7 +188,7 @@ const RawConfig = z
       z
         .string()
         .transform((v) => v.split(",").map((q) => q.trim()).filter(Boolean))
-        .pipe(z.array(z.enum(["extract", "events", "email"])))
+        .pipe(z.array(z.enum(["extract", "transcode", "events", "email"])))
         .default([]),
     ),
     BETTER_AUTH_SECRET: optionalString,

@@ -14,6 +14,8 @@ export const PROBLEM_KINDS = {
   forbidden: { status: 403, title: "Forbidden" },
   // A `/v1` mutation signed in with the session cookie from an untrusted origin (./cross-site.ts).
   "cross-site-request": { status: 403, title: "Cross-site request refused" },
+  // An HLS playlist URL whose `token` is malformed, altered, expired or made for another transcode or attempt.
+  "playback-token-invalid": { status: 403, title: "Playback token refused" },
   "not-found": { status: 404, title: "Not found" },
   conflict: { status: 409, title: "Conflict" },
   "not-ready": { status: 409, title: "Images not ready" },

@@ -6,7 +6,8 @@
  * 2. sweeps `video_deletions` rows left by an earlier storage failure (lifecycle/purge-video-objects.ts),
  *    at most 100 per run;
  * 3. recovers extraction attempts whose lease expired (lifecycle/leases.ts): re-queued as a new
- *    attempt up to MAX_JOB_RECOVERIES times, then failed with the error email; at most 50 per run.
+ *    attempt up to MAX_JOB_RECOVERIES times, then failed with the error email; at most 50 per run;
+ * 4. the same for transcode attempts (lifecycle/transcode-job.ts), at most 50 per run.
  * Each task runs even when another failed; a failure is logged and rethrown at the end so the run is
  * reported as failed. An invalid env is logged and fails the run (fail closed: nothing is deleted).
  */
@@ -17,6 +18,7 @@ import { expireStaleUploads } from "./lifecycle/expire-stale-uploads.ts";
 import { extractJob } from "./lifecycle/extract-job.ts";
 import { recoverExpiredLeases } from "./lifecycle/leases.ts";
 import { sweepVideoDeletions } from "./lifecycle/purge-video-objects.ts";
+import { transcodeJob } from "./lifecycle/transcode-job.ts";
 
 /**
  * `scheduled()` export of the Worker.
@@ -40,6 +42,10 @@ export async function handleScheduled(controller: ScheduledController, env: Env,
     ["expire stale uploads", () => expireStaleUploads({ ...deps, log: log.child({ task: "expire-stale-uploads" }) }, { now })],
     ["sweep video deletions", () => sweepVideoDeletions({ ...deps, log: log.child({ task: "sweep-video-deletions" }) }, { now })],
     ["recover expired leases", () => recoverExpiredLeases({ ...deps, log: log.child({ task: "recover-expired-leases" }) }, extractJob, { now })],
+    [
+      "recover expired transcode leases",
+      () => recoverExpiredLeases({ ...deps, log: log.child({ task: "recover-expired-transcode-leases" }) }, transcodeJob, { now }),
+    ],
   ];
   let failure: unknown;
   for (const [name, task] of tasks) {

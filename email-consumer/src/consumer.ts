@@ -19,7 +19,7 @@ import { backoffDelay } from "../../runtime/backoff.ts";
 import type { DeliveryDb, Settlement } from "../../runtime/delivery-store.ts";
 import { createLogger, errorFields, type Logger } from "../../runtime/log.ts";
 import { accountEmails, emails } from "../../schema/db.ts";
-import { EmailMessage } from "../../schema/messages/account-email.ts";
+import { EmailMessage } from "../../schema/messages/email.ts";
 import type { EmailConfig } from "./env.ts";
 import { createPostmarkMailer, formatRecipient, isPermanentSendError, type Mailer } from "./postmark.ts";
 import { accountEmailStore, emailStore, emailWhere, type EmailContent, type EmailKey } from "./store.ts";
@@ -32,12 +32,14 @@ export const MAX_RETRY_DELAY_SECONDS = 15 * 60;
 /** Margin added to the Postmark timeout to get the `sending` lease. */
 const LEASE_MARGIN_MS = 20_000;
 
-/** The Postmark tag of each kind of email. */
-export const TAGS = {
-  success: "snapshot-extraction-success",
-  error: "snapshot-extraction-error",
-  "email-verification": "email-verification",
-} as const;
+/** The Postmark tag of each message type. */
+export const TAGS: Readonly<Record<EmailMessage["type"], string>> = {
+  MSG_SEND_SNAPSHOT_EXTRACTION_SUCCESS: "snapshot-extraction-success",
+  MSG_SEND_SNAPSHOT_EXTRACTION_ERROR: "snapshot-extraction-error",
+  MSG_SEND_TRANSCODE_SUCCESS: "transcode-success",
+  MSG_SEND_TRANSCODE_ERROR: "transcode-error",
+  MSG_SEND_EMAIL_VERIFICATION: "email-verification",
+};
 
 /** What happened to one message (returned for logs and tests). */
 export type MessageOutcome =
@@ -61,26 +63,36 @@ export function retryDelaySeconds(deliveries: number): number {
   });
 }
 
+/** The links of a message that become clickable in its email. */
+function linksOf(message: EmailMessage): { path: (string | number)[]; url: string }[] {
+  switch (message.type) {
+    case "MSG_SEND_SNAPSHOT_EXTRACTION_SUCCESS":
+      return [{ path: ["payload", "downloadUrl"], url: message.payload.downloadUrl }];
+    case "MSG_SEND_TRANSCODE_SUCCESS":
+      return [
+        ...message.payload.files.map((f, i) => ({ path: ["payload", "files", i, "url"], url: f.url })),
+        ...(message.payload.playbackUrl ? [{ path: ["payload", "playbackUrl"], url: message.payload.playbackUrl }] : []),
+      ];
+    case "MSG_SEND_EMAIL_VERIFICATION":
+      return [{ path: ["payload", "verificationUrl"], url: message.payload.verificationUrl }];
+    default:
+      return [];
+  }
+}
+
 /**
- * The consumer's schema: the shared message schema, plus http(s) links only (a `javascript:` URL passes
+ * The consumer's schema: the shared message schemas, plus http(s) links only (a `javascript:` URL passes
  * `z.url()` but must never reach an email).
  */
 const ConsumableMessage = EmailMessage.superRefine((message, ctx) => {
-  const [field, url] =
-    message.type === "MSG_SEND_SNAPSHOT_EXTRACTION_SUCCESS"
-      ? ["downloadUrl", message.payload.downloadUrl]
-      : message.type === "MSG_SEND_EMAIL_VERIFICATION"
-        ? ["verificationUrl", message.payload.verificationUrl]
-        : [undefined, undefined];
-  if (field === undefined) return;
-  let protocol = "";
-  try {
-    protocol = new URL(url).protocol;
-  } catch {
-    // z.url() already reported it.
-  }
-  if (protocol !== "https:" && protocol !== "http:") {
-    ctx.addIssue({ code: "custom", path: ["payload", field], message: "must be an http(s) URL" });
+  for (const link of linksOf(message)) {
+    let protocol = "";
+    try {
+      protocol = new URL(link.url).protocol;
+    } catch {
+      // z.url() already reported it.
+    }
+    if (protocol !== "https:" && protocol !== "http:") ctx.addIssue({ code: "custom", path: link.path, message: "must be an http(s) URL" });
   }
 });
 
@@ -103,7 +115,7 @@ function deliveryOf(msg: EmailMessage): Delivery {
     const p = msg.payload;
     return {
       logFields: { emailId: p.emailId, kind: "email-verification" },
-      tag: TAGS["email-verification"],
+      tag: TAGS[msg.type],
       metadata: { emailId: p.emailId },
       name: undefined,
       claim: (db, content, recordOnly, leaseMs) =>
@@ -119,13 +131,19 @@ function deliveryOf(msg: EmailMessage): Delivery {
   const p = msg.payload;
   const key: EmailKey = {
     videoId: p.videoId,
+    jobId: "transcodeId" in p ? p.transcodeId : "",
     attempt: p.attempt,
-    outcome: msg.type === "MSG_SEND_SNAPSHOT_EXTRACTION_SUCCESS" ? "success" : "error",
+    outcome: msg.type === "MSG_SEND_SNAPSHOT_EXTRACTION_SUCCESS" || msg.type === "MSG_SEND_TRANSCODE_SUCCESS" ? "success" : "error",
   };
   return {
-    logFields: { videoId: key.videoId, attempt: key.attempt, outcome: key.outcome },
-    tag: TAGS[key.outcome],
-    metadata: { videoId: key.videoId.slice(0, 80), attempt: String(key.attempt), outcome: key.outcome },
+    logFields: { videoId: key.videoId, ...(key.jobId ? { jobId: key.jobId } : {}), attempt: key.attempt, outcome: key.outcome },
+    tag: TAGS[msg.type],
+    metadata: {
+      videoId: key.videoId.slice(0, 80),
+      ...(key.jobId ? { transcodeId: key.jobId.slice(0, 80) } : {}),
+      attempt: String(key.attempt),
+      outcome: key.outcome,
+    },
     name: p.name === undefined ? undefined : userText(p.name, USER_TEXT_LIMITS.name),
     claim: (db, content, recordOnly, leaseMs) =>
       emailStore.claim(db, emailWhere(key), {

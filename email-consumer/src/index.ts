@@ -1,6 +1,7 @@
 /**
  * vidsnap email consumer Worker (`vidsnap-email-consumer`): consumes queue `vidsnap-email`
- * (`MSG_SEND_SNAPSHOT_EXTRACTION_SUCCESS` / `_ERROR`) and sends one email per (video, attempt, outcome)
+ * (`MSG_SEND_SNAPSHOT_EXTRACTION_SUCCESS` / `_ERROR`, `MSG_SEND_TRANSCODE_SUCCESS` / `_ERROR`) and sends one
+ * email per (video, job, attempt, outcome)
  * through Postmark. Without `POSTMARK_SERVER_TOKEN` (local default) emails are recorded in D1 and the log
  * instead of being sent.
  */

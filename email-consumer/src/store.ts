@@ -1,6 +1,6 @@
 /**
- * The email tables as delivery stores (runtime/delivery-store.ts): `emails`, one row per (video, attempt,
- * outcome), and `account_emails`, one row per `emailId` (address verification). A row is claimed as
+ * The email tables as delivery stores (runtime/delivery-store.ts): `emails`, one row per (video, job,
+ * attempt, outcome), and `account_emails`, one row per `emailId` (address verification). A row is claimed as
  * `sending` before Postmark is called, then `sent` with Postmark's MessageID or `failed` (a later delivery
  * of the message may claim it again). In record mode (no Postmark token) the row is claimed directly as
  * `recorded`. `sent` and `recorded` are final.
@@ -9,9 +9,11 @@ import { and, eq, type SQL } from "drizzle-orm";
 import { deliveryStore } from "../../runtime/delivery-store.ts";
 import { accountEmails, emails } from "../../schema/db.ts";
 
-/** The deduplication key: one email per video attempt and outcome. */
+/** The deduplication key: one email per (video, job, attempt, outcome). */
 export interface EmailKey {
   videoId: string;
+  /** '' for the video's extraction; the transcode id for a transcode. */
+  jobId: string;
   attempt: number;
   outcome: "success" | "error";
 }
@@ -38,7 +40,7 @@ export const emailStore = deliveryStore({
 
 /** The condition selecting the row of `key`. */
 export function emailWhere(key: EmailKey): SQL {
-  return and(eq(emails.videoId, key.videoId), eq(emails.attempt, key.attempt), eq(emails.outcome, key.outcome))!;
+  return and(eq(emails.videoId, key.videoId), eq(emails.jobId, key.jobId), eq(emails.attempt, key.attempt), eq(emails.outcome, key.outcome))!;
 }
 
 /** The `account_emails` store: same statuses and lease as {@link emailStore}, keyed by the row id (`emailId`). */

@@ -1,6 +1,6 @@
 /**
  * Email templates: pure functions from a validated email message (`MSG_SEND_SNAPSHOT_EXTRACTION_*`,
- * `MSG_SEND_EMAIL_VERIFICATION`) to `{subject, textBody, htmlBody}`. No I/O, no clock: the same message
+ * `MSG_SEND_TRANSCODE_*`, `MSG_SEND_EMAIL_VERIFICATION`) to `{subject, textBody, htmlBody}`. No I/O, no clock: the same message
  * always renders the same email, which is what makes the D1 row of a redelivered message match the first one.
  *
  * Every value coming from the message is escaped in the HTML body ({@link escapeHtml}) and stripped of
@@ -9,11 +9,13 @@
  * description), bounded to {@link USER_TEXT_LIMITS}, with URL-looking parts defanged so that no mail client
  * turns attacker text into a link. The verification email carries no user-chosen text at all.
  */
-import type { EmailMessage, SendEmailVerificationMessage } from "../../schema/messages/account-email.ts";
+import type { SendEmailVerificationMessage } from "../../schema/messages/account-email.ts";
+import type { EmailMessage } from "../../schema/messages/email.ts";
 import type {
   SendSnapshotExtractionErrorMessage,
   SendSnapshotExtractionSuccessMessage,
 } from "../../schema/messages/snapshot-email.ts";
+import type { SendTranscodeErrorMessage, SendTranscodeSuccessMessage } from "../../schema/messages/transcode-email.ts";
 
 /** A rendered email, ready for Postmark (`Subject`, `TextBody`, `HtmlBody`). */
 export interface RenderedEmail {
@@ -226,6 +228,96 @@ export function renderErrorEmail(message: SendSnapshotExtractionErrorMessage): R
   return { subject, textBody, htmlBody };
 }
 
+/** `POST /v1/videos/{id}/transcodes/{tid}/retry`, the API call that starts a new transcode attempt. */
+export function transcodeRetryEndpoint(videoId: string, transcodeId: string): string {
+  return `POST /v1/videos/${encodeURIComponent(videoId)}/transcodes/${encodeURIComponent(transcodeId)}/retry`;
+}
+
+/** `720p, 1280×720, 12.3 MB` of one file (parts left out when unknown). */
+function fileFacts(file: SendTranscodeSuccessMessage["payload"]["files"][number]): string {
+  const parts: string[] = [];
+  if (file.width && file.height) parts.push(`${file.width}×${file.height}`);
+  parts.push(formatBytes(file.sizeBytes));
+  return parts.join(", ");
+}
+
+/** Renders the "your transcode is ready" email: one download link per file, and the HLS playback link. */
+export function renderTranscodeSuccessEmail(message: SendTranscodeSuccessMessage): RenderedEmail {
+  const p = message.payload;
+  const filename = userText(p.filename, USER_TEXT_LIMITS.filename) || "your video";
+  const expiry = formatExpiry(p.linksExpireAt);
+  const subject = oneLine(`Your transcode of ${filename} is ready`);
+  const renditions = plural(p.files.length + (p.playbackUrl ? 1 : 0), "rendition", "renditions");
+
+  const textBody = textDocument(
+    p.name,
+    [
+      `vidsnap made ${renditions} of "${filename}" (transcode ${p.transcodeId}, attempt ${p.attempt}).`,
+      ...p.files.flatMap((f) => ["", `${oneLine(f.rendition)} (${fileFacts(f)}):`, f.url]),
+      ...(p.playbackUrl ? ["", "Play the HLS stream (hls.js, Safari, VLC, ffmpeg):", p.playbackUrl] : []),
+      "",
+      `These links expire on ${expiry}.`,
+    ],
+    p.videoId,
+  );
+
+  const e = escapeHtml;
+  const link = (url: string, label: string) =>
+    isHttpUrl(url) ? `<a href="${e(url)}" style="color: #0969da;">${e(label)}</a>` : `<code>${e(url)}</code>`;
+  const htmlBody = htmlDocument(
+    subject,
+    p.name,
+    [
+      `<p>vidsnap made <strong>${e(renditions)}</strong> of <strong>${e(filename)}</strong> (attempt ${p.attempt}).</p>`,
+      ...(p.files.length > 0
+        ? [`<ul>${p.files.map((f) => `<li>${link(f.url, `Download ${oneLine(f.rendition)}`)} (${e(fileFacts(f))})</li>`).join("")}</ul>`]
+        : []),
+      ...(p.playbackUrl ? [`<p>${link(p.playbackUrl, "Play the HLS stream")} (hls.js, Safari, VLC, ffmpeg)</p>`] : []),
+      `<p>These links expire on <strong>${e(expiry)}</strong>.</p>`,
+    ],
+    p.videoId,
+  );
+  return { subject, textBody, htmlBody };
+}
+
+/** Renders the "transcode failed, you can retry" email. */
+export function renderTranscodeErrorEmail(message: SendTranscodeErrorMessage): RenderedEmail {
+  const p = message.payload;
+  const filename = userText(p.filename, USER_TEXT_LIMITS.filename) || "your video";
+  const errorMessage = userText(p.errorMessage, USER_TEXT_LIMITS.errorMessage);
+  const errorDescription = userText(p.errorDescription, USER_TEXT_LIMITS.errorDescription, true);
+  const subject = oneLine(`We could not transcode ${filename}`);
+  const retry = transcodeRetryEndpoint(p.videoId, p.transcodeId);
+
+  const textBody = textDocument(
+    p.name,
+    [
+      `vidsnap could not transcode "${filename}" (transcode ${p.transcodeId}, attempt ${p.attempt}).`,
+      "",
+      `Error: ${errorMessage}`,
+      errorDescription,
+      "",
+      "You can try again with the vidsnap API:",
+      `  ${retry}`,
+    ],
+    p.videoId,
+  );
+
+  const e = escapeHtml;
+  const htmlBody = htmlDocument(
+    subject,
+    p.name,
+    [
+      `<p>vidsnap could not transcode <strong>${e(filename)}</strong> (attempt ${p.attempt}).</p>`,
+      `<p><strong>Error:</strong> ${e(errorMessage)}</p>`,
+      `<p style="white-space: pre-line;">${e(errorDescription)}</p>`,
+      `<p>You can try again with the vidsnap API:<br><code>${e(retry)}</code></p>`,
+    ],
+    p.videoId,
+  );
+  return { subject, textBody, htmlBody };
+}
+
 /**
  * Renders the "confirm your email address" email: the verification link and its expiry, nothing the user
  * typed (an address signed up by someone else receives only our own words and a link to our own API).
@@ -271,6 +363,10 @@ export function renderEmail(message: EmailMessage): RenderedEmail {
       return renderSuccessEmail(message);
     case "MSG_SEND_SNAPSHOT_EXTRACTION_ERROR":
       return renderErrorEmail(message);
+    case "MSG_SEND_TRANSCODE_SUCCESS":
+      return renderTranscodeSuccessEmail(message);
+    case "MSG_SEND_TRANSCODE_ERROR":
+      return renderTranscodeErrorEmail(message);
     case "MSG_SEND_EMAIL_VERIFICATION":
       return renderVerificationEmail(message);
   }

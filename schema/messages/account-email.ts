@@ -6,7 +6,6 @@
  */
 import { z } from "zod";
 import { API_SERVICE, EMAIL_SERVICE, envelope, envelopeBuilder } from "./envelope.ts";
-import { SendSnapshotExtractionErrorMessage, SendSnapshotExtractionSuccessMessage } from "./snapshot-email.ts";
 
 export const SendEmailVerificationMessage = envelope(
   "MSG_SEND_EMAIL_VERIFICATION",
@@ -26,11 +25,3 @@ export const SendEmailVerificationMessage = envelope(
 export type SendEmailVerificationMessage = z.infer<typeof SendEmailVerificationMessage>;
 
 export const sendEmailVerificationMessage = envelopeBuilder(SendEmailVerificationMessage);
-
-/** Every message of the `vidsnap-email` queue, discriminated on `type`. */
-export const EmailMessage = z.discriminatedUnion("type", [
-  SendSnapshotExtractionSuccessMessage,
-  SendSnapshotExtractionErrorMessage,
-  SendEmailVerificationMessage,
-]);
-export type EmailMessage = z.infer<typeof EmailMessage>;

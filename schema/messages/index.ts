@@ -4,4 +4,6 @@ export * from "./envelope.ts";
 export * from "./extract-snapshot.ts";
 export * from "./snapshot-email.ts";
 export * from "./transcode.ts";
+export * from "./transcode-email.ts";
 export * from "./webhook.ts";
+export * from "./email.ts";

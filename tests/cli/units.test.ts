@@ -15,7 +15,9 @@ import {
   toApiError,
   unwrap,
   VidsnapApiError,
+  waitForTranscode,
   waitForVideo,
+  type Transcode,
   type Video,
 } from "../../client/src/index.ts";
 import { UploadError } from "../../client/src/upload.ts";
@@ -143,6 +145,26 @@ describe("typed client errors", () => {
     const api3 = createVidsnapClient({ baseUrl: "http://api.test", token: "t", fetch: down.fetch });
     await expect(waitForVideo(api3, "v1", { initialDelayMs: 1, maxDelayMs: 1 })).rejects.toThrow("fetch failed");
     expect(down.requests).toHaveLength(5);
+  });
+
+  it("waitForTranscode polls the transcode until SUCCESS or ERROR, reporting progress, speed and ETA", async () => {
+    const t = (status: Transcode["status"], progress: number | null, speed: number | null = null) =>
+      Response.json({ transcode: { id: "t1", videoId: "v1", status, progress, speed, etaSeconds: speed ? 3 : null, outputs: [] } });
+    const { fetch, requests } = scriptedFetch([
+      t("TRANSCODE_PENDING", null),
+      problem(502, "bad-gateway"),
+      t("TRANSCODE_PROCESSING", 0.4, 2.5),
+      t("TRANSCODE_ERROR", 0.4),
+    ]);
+    const api = createVidsnapClient({ baseUrl: "http://api.test", token: "t", fetch });
+    const seen: string[] = [];
+    const final = await waitForTranscode(api, "v1", "t1", { initialDelayMs: 1, maxDelayMs: 2, onUpdate: (x) => seen.push(`${x.status}:${x.progress}:${x.speed}`) });
+    expect(final.status).toBe("TRANSCODE_ERROR");
+    expect(seen).toEqual(["TRANSCODE_PENDING:null:null", "TRANSCODE_PROCESSING:0.4:2.5", "TRANSCODE_ERROR:0.4:null"]);
+    expect(new URL(requests[0]!.url).pathname).toBe("/v1/videos/v1/transcodes/t1");
+    const slow = scriptedFetch(Array.from({ length: 50 }, () => t("TRANSCODE_QUEUED", null)));
+    const api2 = createVidsnapClient({ baseUrl: "http://api.test", token: "t", fetch: slow.fetch });
+    await expect(waitForTranscode(api2, "v1", "t1", { initialDelayMs: 1, maxDelayMs: 1, timeoutMs: 20 })).rejects.toThrow(/transcode t1 still TRANSCODE_QUEUED/);
   });
 
   it("archiveUrl returns the redirect target without following it; 409 becomes not-ready", async () => {

@@ -15,7 +15,7 @@ const LEASE_MS = 30_000;
 const content = { to: "ada@example.com", subject: "s", textBody: "t" };
 
 function newKey(): EmailKey {
-  return { videoId: newVideoId(), attempt: 1, outcome: "success" };
+  return { videoId: newVideoId(), jobId: "", attempt: 1, outcome: "success" };
 }
 
 /** The id of a claimed row; fails the test for any other answer. */

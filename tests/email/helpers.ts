@@ -11,7 +11,9 @@ import {
   sendSnapshotExtractionSuccessMessage,
   type SendSnapshotExtractionErrorMessage,
   type SendSnapshotExtractionSuccessMessage,
+  type SnapshotEmailMessage,
 } from "../../schema/messages/snapshot-email.ts";
+import type { TranscodeEmailMessage } from "../../schema/messages/transcode-email.ts";
 import { sendEmailVerificationMessage, type SendEmailVerificationMessage } from "../../schema/messages/account-email.ts";
 import worker, { type EmailConsumerBindings } from "../../email-consumer/src/index.ts";
 import { emailStore, emailWhere, type EmailKey } from "../../email-consumer/src/store.ts";
@@ -194,11 +196,12 @@ export class PostmarkSession {
 }
 
 /** The `emails` row of a message, or undefined. */
-export function rowOf(message: SendSnapshotExtractionSuccessMessage | SendSnapshotExtractionErrorMessage) {
+export function rowOf(message: SnapshotEmailMessage | TranscodeEmailMessage) {
   const key: EmailKey = {
     videoId: message.payload.videoId,
+    jobId: "transcodeId" in message.payload ? message.payload.transcodeId : "",
     attempt: message.payload.attempt,
-    outcome: message.type === "MSG_SEND_SNAPSHOT_EXTRACTION_SUCCESS" ? "success" : "error",
+    outcome: message.type === "MSG_SEND_SNAPSHOT_EXTRACTION_SUCCESS" || message.type === "MSG_SEND_TRANSCODE_SUCCESS" ? "success" : "error",
   };
   return emailStore.find(drizzle(bindings.DB), emailWhere(key));
 }

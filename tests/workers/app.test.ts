@@ -122,6 +122,11 @@ describe("request ids, CORS, documents", () => {
       "/v1/videos/{id}/images",
       "/v1/videos/{id}/images.zip",
       "/v1/videos/{id}/retry",
+      "/v1/videos/{id}/transcodes",
+      "/v1/videos/{id}/transcodes/{tid}",
+      "/v1/videos/{id}/transcodes/{tid}/hls/{height}/index.m3u8",
+      "/v1/videos/{id}/transcodes/{tid}/master.m3u8",
+      "/v1/videos/{id}/transcodes/{tid}/retry",
       "/v1/videos/{id}/upload-parts",
       "/v1/webhooks",
       "/v1/webhooks/{id}",
@@ -131,7 +136,7 @@ describe("request ids, CORS, documents", () => {
     ]);
     expect(Object.keys(doc.paths["/v1/videos"]!).sort()).toEqual(["get", "post"]);
     expect(Object.keys(doc.paths["/v1/videos/{id}"]!).sort()).toEqual(["delete", "get"]);
-    for (const name of ["Video", "VideoList", "UploadInstructions", "ImageList", "Problem", "CreateVideoRequest", "ExtractionOptions"]) {
+    for (const name of ["Video", "VideoList", "UploadInstructions", "ImageList", "Problem", "CreateVideoRequest", "ExtractionOptions", "Transcode", "TranscodeRequest", "TranscodeList"]) {
       expect(doc.components.schemas).toHaveProperty(name);
     }
     expect(doc.components.securitySchemes).toHaveProperty("bearerAuth");

@@ -1,6 +1,6 @@
 // Auxiliary Worker of the test config: the consumer of the vidsnap-email queue (the real one is the
 // email-consumer Worker, not part of this suite). It keeps every message it receives in memory and
-// answers them on `GET /messages?videoId=...` (reached through the EMAIL_SINK service binding).
+// answers them on `GET /messages?videoId=...&transcodeId=...` (reached through the EMAIL_SINK service binding).
 const received = [];
 
 export default {
@@ -11,7 +11,17 @@ export default {
     }
   },
   async fetch(request) {
-    const videoId = new URL(request.url).searchParams.get("videoId");
-    return Response.json(received.filter((m) => !videoId || (m && m.payload && m.payload.videoId === videoId)));
+    const params = new URL(request.url).searchParams;
+    const videoId = params.get("videoId");
+    const transcodeId = params.get("transcodeId");
+    return Response.json(
+      received.filter(
+        (m) =>
+          m &&
+          m.payload &&
+          (!videoId || m.payload.videoId === videoId) &&
+          (!transcodeId || m.payload.transcodeId === transcodeId),
+      ),
+    );
   },
 };

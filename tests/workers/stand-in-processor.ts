@@ -7,7 +7,9 @@
  * 200 NDJSON events) without ffmpeg. What it does for a video is scripted by the tests:
  *   PUT /__scenario/{videoId}  {"scenario": "success" | "error" | "busy" | "duplicate" | "bad-request" | "truncated" | "noisy" | "stall"
  *                               | "slow" | "hangup" | "unauthorized"}
- *   GET /__jobs/{videoId}      → {"jobs": [<envelopes received>], "disconnects": <streams the client closed early>}
+ *   GET /__jobs/{videoId}      → {"jobs": [<envelopes received>], "disconnects": <streams the client closed early>, "cancels": <DELETE /jobs/…>}
+ * Transcode jobs (MSG_TRANSCODE) are keyed by their transcode id instead, and answered by ./stand-in-transcode.ts
+ * (also `DELETE /jobs/{transcodeId}%23{attempt}`, the cancel request).
  * `stall` sends PROCESSING (with progress) and then nothing, keeping the response open until the client
  * closes it (counted in `disconnects`) or 60 s pass. `slow` is `success` stretched over about 3 s (a PROGRESS
  * every 0.5 s); `hangup` closes the connection without an answer; `unauthorized` answers 401 as to a bad signature.
@@ -28,6 +30,8 @@ import {
 } from "../../schema/messages/index.ts";
 import { archiveObjectKey, manifestObjectKey, s3Uri } from "../../schema/object-keys.ts";
 import { SAMPLE_SOURCE_FACTS } from "./fixtures.ts";
+import { cancelTranscode, runTranscode } from "./stand-in-transcode.ts";
+import type { TranscodeMessage } from "../../schema/messages/index.ts";
 
 export type Scenario =
   | "success"
@@ -80,6 +84,7 @@ export async function startStandInProcessor(opts: { s3Endpoint: string; sharedSe
   const scenarios = new Map<string, Scenario>();
   const jobs = new Map<string, unknown[]>();
   const disconnects = new Map<string, number>();
+  const cancels = new Map<string, number>();
   const refused: string[] = [];
   const s3 = new AwsClient({ accessKeyId: "S3RVER", secretAccessKey: "S3RVER", region: "us-east-1", service: "s3", retries: 0 });
 
@@ -104,9 +109,25 @@ export async function startStandInProcessor(opts: { s3Endpoint: string; sharedSe
       const jobsPath = /^\/__jobs\/(.+)$/.exec(url.pathname);
       if (req.method === "GET" && jobsPath) {
         const id = decodeURIComponent(jobsPath[1]!);
-        return send(res, 200, { jobs: jobs.get(id) ?? [], disconnects: disconnects.get(id) ?? 0, refused: refused.filter((r) => r === id).length });
+        return send(res, 200, {
+          jobs: jobs.get(id) ?? [],
+          disconnects: disconnects.get(id) ?? 0,
+          refused: refused.filter((r) => r === id).length,
+          cancels: cancels.get(id) ?? 0,
+        });
       }
       if (req.method === "GET" && url.pathname === "/healthz") return send(res, 200, { ok: true, runningJobs: 0 });
+      const cancelPath = /^\/jobs\/([^/]+)$/.exec(url.pathname);
+      if (req.method === "DELETE" && cancelPath) {
+        const header = (name: string) => [req.headers[name]].flat()[0];
+        const verdict = await verifyJobRequest(opts.sharedSecret, body, { timestamp: header(TIMESTAMP_HEADER), signature: header(SIGNATURE_HEADER) });
+        if (!verdict.ok) return send(res, 401, problem(401, `signature ${verdict.reason}`));
+        const key = decodeURIComponent(cancelPath[1]!);
+        const id = key.split("#")[0]!;
+        cancels.set(id, (cancels.get(id) ?? 0) + 1);
+        const status = cancelTranscode(key);
+        return status === 204 ? send(res, 204) : send(res, 404, problem(404, "no such job running"));
+      }
       if (req.method !== "POST" || url.pathname !== "/jobs") return send(res, 404, problem(404, "no such route"));
 
       let job: { type?: string; payload?: { videoId: string; userId: string; attempt: number } };
@@ -120,6 +141,20 @@ export async function startStandInProcessor(opts: { s3Endpoint: string; sharedSe
       if (!verdict.ok) {
         refused.push(String(job.payload?.videoId));
         return send(res, 401, problem(401, `signature ${verdict.reason}`));
+      }
+      if (job.type === "MSG_TRANSCODE" && job.payload) {
+        const transcode = job as unknown as TranscodeMessage;
+        const id = transcode.payload.transcodeId;
+        jobs.set(id, [...(jobs.get(id) ?? []), job]);
+        const scenario = scenarios.get(id) ?? "success";
+        if (scenario === "busy") return send(res, 503, problem(503, "too many jobs"), { "retry-after": "1" });
+        if (scenario === "duplicate") return send(res, 409, problem(409, "already running"));
+        if (scenario === "bad-request") return send(res, 400, problem(400, "invalid envelope"));
+        const line = async (value: unknown) => {
+          res.write(JSON.stringify(value) + "\n");
+          await new Promise((r) => setTimeout(r, 5));
+        };
+        return await runTranscode(transcode, scenario, res, line, putObject);
       }
       if (job.type !== "MSG_EXTRACT_SNAPSHOT" || !job.payload) return send(res, 400, problem(400, "not a job envelope"));
       const { videoId, userId, attempt } = job.payload;

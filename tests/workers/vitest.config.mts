@@ -39,6 +39,7 @@ export default defineConfig(async () => {
           // Deliver queue batches quickly in tests (wrangler.toml says 1 s).
           queueConsumers: {
             "vidsnap-extract": { maxBatchSize: 1, maxBatchTimeout: 0.05, maxRetries: 3 },
+            "vidsnap-transcode": { maxBatchSize: 1, maxBatchTimeout: 0.05, maxRetries: 3 },
             "vidsnap-events": { maxBatchSize: 10, maxBatchTimeout: 0.05, maxRetries: 10 },
             "vidsnap-webhooks": { maxBatchSize: 5, maxBatchTimeout: 0.05, maxRetries: 12 },
           },

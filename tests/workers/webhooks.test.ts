@@ -109,7 +109,8 @@ describe("webhook endpoints API", () => {
     expect(created.webhook).toMatchObject({
       url: hookUrl("crud"),
       description: "ci receiver",
-      events: ["video.ready", "video.failed"],
+      // Without `events`: every type, transcodes included.
+      events: ["video.ready", "video.failed", "transcode.ready", "transcode.failed"],
       enabled: true,
     });
     const id = created.webhook.id;

@@ -2,9 +2,9 @@
  * Fault injection for the local chaos harness (tools/chaos, `npm run chaos`): makes Cloudflare Queues'
  * at-least-once delivery as bad as it may get, by sending every message twice.
  *
- * Enabled only by `CHAOS_DUPLICATE_DELIVERIES` (comma list of `extract`, `events`, `email`), which
+ * Enabled only by `CHAOS_DUPLICATE_DELIVERIES` (comma list of `extract`, `transcode`, `events`, `email`), which
  * `env.ts` refuses unless ENVIRONMENT=local, so a deployed Worker cannot run with it.
- * - extract: the copy is sent at once (a second delivery of the same job);
+ * - extract, transcode: the copy is sent at once (a second delivery of the same job);
  * - events: the copy is sent with a delay of 1–3 s, so it lands after later events of the job (a PROCESSING
  *   copy after the SUCCESS, a SUCCESS copy after the email went out): duplicated and out of order;
  * - email: the copy is sent at once.
@@ -48,6 +48,7 @@ export function withDuplicateDeliveries(env: Env, queues: readonly QueueName[]):
   return {
     ...env,
     ...(queues.includes("extract") ? { EXTRACT_QUEUE: duplicating(env.EXTRACT_QUEUE) } : {}),
+    ...(queues.includes("transcode") ? { TRANSCODE_QUEUE: duplicating(env.TRANSCODE_QUEUE) } : {}),
     ...(queues.includes("events") ? { EVENTS_QUEUE: duplicating(env.EVENTS_QUEUE, eventCopyDelaySeconds) } : {}),
     ...(queues.includes("email") ? { EMAIL_QUEUE: duplicating(env.EMAIL_QUEUE) } : {}),
   };

@@ -1,6 +1,8 @@
 /**
- * Deletes one video of one user: its D1 record, its source object and the archive and manifest of every
- * attempt 1..attempt (./purge-video-objects.ts, keys of schema/object-keys.ts).
+ * Deletes one video of one user: its D1 record and its transcodes' records, its source object, the archive
+ * and manifest of every attempt 1..attempt and every transcode output (./purge-video-objects.ts, keys of
+ * schema/object-keys.ts). A transcode still queued or running is cancelled in the processor
+ * (`DELETE /jobs/{transcodeId}%23{attempt}`, ./cancel-job.ts).
  *
  * Rules:
  * - Owner-scoped: another user's video is indistinguishable from a missing one (404 `not-found`).
@@ -12,11 +14,13 @@
  *   the cron sweep retries; the request still succeeds (the video is deleted for the user).
  */
 import { and, eq } from "drizzle-orm";
-import { videos } from "../../../schema/db.ts";
+import { transcodes, videos } from "../../../schema/db.ts";
 import type { Deps } from "../context.ts";
 import { ProblemError } from "../errors.ts";
 import { errorFields } from "../../../runtime/log.ts";
+import { cancelProcessorJob } from "./cancel-job.ts";
 import { purgeVideoObjects, recordVideoDeletions } from "./purge-video-objects.ts";
+import { T_PROCESSING, T_QUEUED } from "./statuses.ts";
 
 /**
  * @param userId the signed-in user
@@ -26,13 +30,19 @@ import { purgeVideoObjects, recordVideoDeletions } from "./purge-video-objects.t
  */
 export async function deleteVideo(deps: Deps, userId: string, videoId: string): Promise<void> {
   const owned = and(eq(videos.id, videoId), eq(videos.userId, userId));
-  const [, deleted] = await deps.db.batch([
+  const [, stopped, deleted] = await deps.db.batch([
     recordVideoDeletions(deps, owned, "deleted", new Date()),
+    deps.db
+      .delete(transcodes)
+      .where(and(eq(transcodes.videoId, videoId), eq(transcodes.userId, userId)))
+      .returning({ id: transcodes.id, status: transcodes.status, attempt: transcodes.attempt }),
     deps.db.delete(videos).where(owned).returning(),
   ]);
   const row = deleted[0];
   if (!row) throw new ProblemError("not-found", `No video ${videoId}.`);
-  deps.log.info("video deleted", { videoId, status: row.status, attempt: row.attempt });
+  deps.log.info("video deleted", { videoId, status: row.status, attempt: row.attempt, transcodes: stopped.length });
+  // Transcodes still running are stopped in the processor (best effort; their late events change nothing).
+  for (const t of stopped) if (t.status === T_QUEUED || t.status === T_PROCESSING) await cancelProcessorJob(deps, t);
 
   try {
     await purgeVideoObjects(deps, [{ ...row, videoId: row.id }]);

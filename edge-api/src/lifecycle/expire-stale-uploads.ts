@@ -8,6 +8,8 @@
  *   rest). The queries use a sub-select, so the bound parameters stay far below D1's 100 per query.
  * - Records go first, in one D1 batch with their `video_deletions` rows, and only while still PENDING:
  *   a `complete` racing the cron either queued the video first (then it is kept) or finds it gone (404).
+ *   Transcodes waiting for the upload (TRANSCODE_PENDING, never queued, nothing stored) go with the record
+ *   through the foreign key's ON DELETE CASCADE.
  * - Then the objects (./purge-video-objects.ts); a storage failure leaves `video_deletions` rows that the
  *   cron sweep retries.
  * - UPLOAD_PENDING_TTL_SECONDS is validated to exceed UPLOAD_URL_TTL_SECONDS (edge-api/src/env.ts), so an

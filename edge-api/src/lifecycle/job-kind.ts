@@ -36,6 +36,8 @@ export interface AttemptRef {
   id: string;
   userId: string;
   attempt: number;
+  /** Id of the record the job belongs to when it is not its own row (a transcode's video); its object keys depend on it. */
+  parentId?: string;
 }
 
 /** What a processor event does to its attempt: keeps it running, or ends it. */
@@ -95,6 +97,12 @@ export interface JobKind<Row extends JobRow, Event, Job> {
     prefix(ref: Omit<AttemptRef, "attempt">): string;
     /** Object URIs a SUCCESS event points to. */
     ofEvent(event: Event): string[];
+    /**
+     * Optional: a prefix every object of one attempt lies under, for kinds whose keys are not all known in
+     * advance (HLS segments). Superseded attempts and a deleted job's late output are then also deleted by
+     * listing this prefix (it must start with `prefix`).
+     */
+    attemptPrefix?(ref: AttemptRef): string;
   };
   /**
    * Tells the owner an attempt ended (sent again for a redelivered final event: receivers deduplicate).

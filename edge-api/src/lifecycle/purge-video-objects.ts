@@ -6,7 +6,8 @@
  * Rules:
  * - A video owns (schema/object-keys.ts): its source in VIDEOS_BUCKET, and the archive and manifest of
  *   every attempt 1..attempt in IMAGES_BUCKET (keys depend only on user, video and attempt), plus the
- *   keys stored on the record when a processor reported others.
+ *   keys stored on the record when a processor reported others, plus every object of its transcodes
+ *   (VIDEOS_BUCKET, under `users/{u}/videos/{v}/transcodes/`, listed).
  * - A multipart upload never completed (`upload_id` still set) is aborted first (AbortMultipartUpload,
  *   idempotent: `NoSuchUpload` counts as done), so its parts do not linger in the bucket.
  * - S3 DELETE is idempotent (204 for a missing key; a 404 counts as deleted), so purging twice is safe.
@@ -16,7 +17,7 @@
  */
 import { and, asc, inArray, lt, sql, type SQL } from "drizzle-orm";
 import { videoDeletions, videos } from "../../../schema/db.ts";
-import { sourceObjectKey } from "../../../schema/object-keys.ts";
+import { sourceObjectKey, videoTranscodesPrefix } from "../../../schema/object-keys.ts";
 import type { Deps } from "../context.ts";
 import type { Config } from "../env.ts";
 import { errorFields } from "../../../runtime/log.ts";
@@ -124,6 +125,22 @@ export async function deleteObjects(deps: Deps, objects: readonly StoredObject[]
 }
 
 /**
+ * Deletes every object under `prefix` in `bucket` (listed with ListObjectsV2); never throws.
+ * @returns the objects that could not be deleted; when the listing itself failed, one entry naming the
+ *   prefix (logged)
+ */
+export async function deleteUnderPrefix(deps: Deps, bucket: string, prefix: string): Promise<StoredObject[]> {
+  let keys: string[];
+  try {
+    keys = await deps.storage.listKeys(bucket, prefix);
+  } catch (err) {
+    deps.log.warn("object listing failed", { bucket, prefix, ...errorFields(err) });
+    return [{ bucket, key: prefix }];
+  }
+  return deleteObjects(deps, keys.map((key) => ({ bucket, key })));
+}
+
+/**
  * Aborts the open multipart upload of a video's source, if it has one; never throws.
  * @returns false when the storage refused or did not answer (logged; the sweep retries)
  */
@@ -154,6 +171,8 @@ export async function purgeVideoObjects(
   for (const ref of refs) {
     const aborted = await abortUpload(deps, ref);
     const left = await deleteObjects(deps, videoObjects(deps.config, ref));
+    // Transcode outputs (HLS segments included) are not known one by one: listed under the video's prefix.
+    left.push(...(await deleteUnderPrefix(deps, deps.config.videosBucket, videoTranscodesPrefix(ref.userId, ref.videoId))));
     if (aborted && left.length === 0) done.push(ref.videoId);
     else {
       failed.push(ref.videoId);

@@ -6,7 +6,8 @@
  * 2. when an attempt ends (or a final event is redelivered), notify the owner (the kind's `notify`;
  *    receivers deduplicate);
  * 3. a SUCCESS for a job whose row no longer exists (deleted while processing) gets the outputs it points
- *    to deleted, only under the job's own prefix;
+ *    to deleted, only under the job's own prefix (and everything under the attempt's prefix, for kinds that
+ *    declare one);
  * 4. when attempt N ends, the outputs of attempts 1..N−1 are deleted (best effort), and a late SUCCESS of
  *    an older attempt gets its own outputs deleted: an attempt superseded by a recovery may have stored
  *    them before its processor died. No attempt before the current one can have succeeded (SUCCESS is
@@ -17,7 +18,7 @@ import { parseS3Uri } from "../../../schema/object-keys.ts";
 import type { Deps } from "../context.ts";
 import { StorageError } from "../storage/s3.ts";
 import type { AttemptRef, JobKind, JobRow } from "./job-kind.ts";
-import { deleteObjects, type StoredObject } from "./purge-video-objects.ts";
+import { deleteObjects, deleteUnderPrefix, type StoredObject } from "./purge-video-objects.ts";
 import { applyEvent, isFinal, type ApplyResult } from "./transitions.ts";
 
 /**
@@ -39,28 +40,40 @@ export async function recordEvent<Row extends JobRow, Event>(
   if (!isFinal(phase)) return outcome;
   if (outcome.result !== "ignored") {
     await kind.notify(deps, outcome.row);
-    if (ref.attempt > 1) await discardAttempts(deps, kind, outcome.row, 1, ref.attempt - 1);
+    if (ref.attempt > 1) await discardAttempts(deps, kind, ref, outcome.row.attempt, 1, ref.attempt - 1);
   } else if (phase === "success" && !outcome.row) {
     await discardOutputOfDeletedJob(deps, kind, event);
   } else if (phase === "success" && outcome.row && ref.attempt < outcome.row.attempt) {
-    await discardAttempts(deps, kind, outcome.row, ref.attempt, ref.attempt);
+    await discardAttempts(deps, kind, ref, outcome.row.attempt, ref.attempt, ref.attempt);
   }
   return outcome;
 }
 
 /**
- * Deletes the outputs of attempts `from..to` of `row`, all older than its current attempt. Best effort:
- * objects left are logged, and the job's deletion purges every attempt later.
+ * Deletes the outputs of attempts `from..to` of the job of `ref`, all older than its current attempt
+ * `current`. Best effort: objects left are logged, and the job's deletion purges every attempt later.
  */
-async function discardAttempts(deps: Deps, kind: JobKind<JobRow, unknown, unknown>, row: JobRow, from: number, to: number) {
-  if (to >= row.attempt) return;
+async function discardAttempts(
+  deps: Deps,
+  kind: JobKind<JobRow, unknown, unknown>,
+  ref: AttemptRef,
+  current: number,
+  from: number,
+  to: number,
+) {
+  if (to >= current) return;
   const bucket = kind.outputs.bucket(deps.config);
   const objects: StoredObject[] = [];
   for (let attempt = Math.max(1, from); attempt <= to; attempt++) {
-    for (const key of kind.outputs.keys({ id: row.id, userId: row.userId, attempt })) objects.push({ bucket, key });
+    for (const key of kind.outputs.keys({ ...ref, attempt })) objects.push({ bucket, key });
   }
   const left = await deleteObjects(deps, objects);
-  if (left.length > 0) deps.log.warn("output of superseded attempts not deleted", { job: kind.name, id: row.id, left: left.length });
+  if (kind.outputs.attemptPrefix) {
+    for (let attempt = Math.max(1, from); attempt <= to; attempt++) {
+      left.push(...(await deleteUnderPrefix(deps, bucket, kind.outputs.attemptPrefix({ ...ref, attempt }))));
+    }
+  }
+  if (left.length > 0) deps.log.warn("output of superseded attempts not deleted", { job: kind.name, id: ref.id, left: left.length });
 }
 
 /**
@@ -81,6 +94,8 @@ async function discardOutputOfDeletedJob<Event>(deps: Deps, kind: JobKind<JobRow
     else deps.log.warn("late SUCCESS points outside the job's prefix; left alone", { job: kind.name, id: ref.id, bucket: object.bucket });
   }
   const left = await deleteObjects(deps, objects);
+  const attemptPrefix = kind.outputs.attemptPrefix?.(ref);
+  if (attemptPrefix?.startsWith(prefix)) left.push(...(await deleteUnderPrefix(deps, bucket, attemptPrefix)));
   if (left.length > 0) throw new StorageError(`${left.length} object(s) of deleted ${kind.name} job ${ref.id} not deleted`);
   deps.log.info("output of a deleted job removed", { job: kind.name, id: ref.id, userId: ref.userId, attempt: ref.attempt, objects: objects.length });
 }

@@ -1,6 +1,7 @@
 /**
  * The Worker's `queue()` handler. Dispatches every message on its envelope `type`, so one handler serves
- * vidsnap-extract, vidsnap-events and vidsnap-webhooks. Dead-letter queues are the exception: a MSG_EXTRACT_SNAPSHOT can
+ * vidsnap-extract, vidsnap-transcode, vidsnap-events (the events of every job kind: MSG_EXTRACT_SNAPSHOT_*
+ * and MSG_TRANSCODE_*) and vidsnap-webhooks. Dead-letter queues are the exception: a MSG_EXTRACT_SNAPSHOT can
  * arrive on vidsnap-extract (run the job) and on vidsnap-extract-dlq (the job used up its retries: fail
  * the video), so a batch whose queue name ends in {@link DLQ_SUFFIX} is dispatched on type through
  * {@link DLQ_CONSUMERS} instead. Each message is acked or retried on its own; an unexpected error retries
@@ -12,6 +13,7 @@ import { createLogger, errorFields } from "../../../runtime/log.ts";
 import { consumeEvent } from "./events-consumer.ts";
 import { consumeExtractDeadLetter } from "./extract-dlq-consumer.ts";
 import { consumeExtract } from "./extract-consumer.ts";
+import { consumeTranscode, consumeTranscodeDeadLetter, consumeTranscodeEvent } from "./transcode-consumer.ts";
 import { consumeWebhookDeadLetter } from "./webhooks-dlq-consumer.ts";
 import { consumeWebhook } from "./webhooks-consumer.ts";
 
@@ -27,12 +29,18 @@ export const CONSUMERS: Record<string, Consumer> = {
   MSG_EXTRACT_SNAPSHOT_PROGRESS: consumeEvent,
   MSG_EXTRACT_SNAPSHOT_SUCCESS: consumeEvent,
   MSG_EXTRACT_SNAPSHOT_ERROR: consumeEvent,
+  MSG_TRANSCODE: consumeTranscode,
+  MSG_TRANSCODE_PROCESSING: consumeTranscodeEvent,
+  MSG_TRANSCODE_PROGRESS: consumeTranscodeEvent,
+  MSG_TRANSCODE_SUCCESS: consumeTranscodeEvent,
+  MSG_TRANSCODE_ERROR: consumeTranscodeEvent,
   MSG_DELIVER_WEBHOOK: consumeWebhook,
 };
 
 /** Envelope type → consumer, for dead-letter queues (messages that exhausted their retries). */
 export const DLQ_CONSUMERS: Record<string, Consumer> = {
   MSG_EXTRACT_SNAPSHOT: consumeExtractDeadLetter,
+  MSG_TRANSCODE: consumeTranscodeDeadLetter,
   MSG_DELIVER_WEBHOOK: consumeWebhookDeadLetter,
 };
 

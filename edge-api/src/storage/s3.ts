@@ -1,7 +1,7 @@
 /**
  * S3-compatible object storage (R2 in production, @20minutes/s3rver locally) through aws4fetch SigV4:
- * presigned PUT/GET URLs for clients (whole objects and multipart parts), and signed HEAD/GET/DELETE and
- * multipart calls (Create/Complete/Abort/ListParts) for the Worker itself. S3's small XML answers are read
+ * presigned PUT/GET URLs for clients (whole objects and multipart parts), and signed HEAD/GET/DELETE,
+ * ListObjectsV2 and multipart calls (Create/Complete/Abort/ListParts) for the Worker itself. S3's small XML answers are read
  * with anchored regular expressions (workerd has no DOMParser; the fields read are plain text).
  *
  * URLs are path-style, `${S3_ENDPOINT}/${bucket}/${key}`. Presigned URLs put `X-Amz-Expires` in the
@@ -207,6 +207,65 @@ export class S3Storage {
   }
 
   /**
+   * GET a small text object (an HLS playlist), at most `maxBytes`.
+   * @param maxBytes largest accepted object, bytes
+   * @returns the text, or null when the object does not exist
+   * @throws StorageError on other statuses or an object above `maxBytes`; the timeout's DOMException
+   */
+  async getObjectText(bucket: string, key: string, maxBytes: number): Promise<string | null> {
+    const res = await this.client.fetch(this.objectUrl(bucket, key), {
+      method: "GET",
+      signal: AbortSignal.timeout(STORAGE_TIMEOUT_MS),
+    });
+    if (res.status === 404) {
+      await res.body?.cancel();
+      return null;
+    }
+    if (!res.ok) {
+      await res.body?.cancel();
+      throw new StorageError(`GET ${bucket}/${key} answered ${res.status}`, res.status);
+    }
+    const declared = Number.parseInt(res.headers.get("content-length") ?? "", 10);
+    if (Number.isFinite(declared) && declared > maxBytes) {
+      await res.body?.cancel();
+      throw new StorageError(`GET ${bucket}/${key} is ${declared} bytes, above ${maxBytes}`);
+    }
+    const text = await res.text();
+    if (text.length > maxBytes) throw new StorageError(`GET ${bucket}/${key} is above ${maxBytes} bytes`);
+    return text;
+  }
+
+  /**
+   * Keys of every object under a prefix (S3 ListObjectsV2, every page).
+   * @param prefix key prefix, e.g. `users/u/videos/v/transcodes/`
+   * @param maxKeys stop after this many keys (bounded work per call); default 100,000
+   * @returns the keys, in the storage's (lexicographic) order
+   * @throws StorageError on a non-2xx answer; the timeout's DOMException
+   */
+  async listKeys(bucket: string, prefix: string, maxKeys = 100_000): Promise<string[]> {
+    const keys: string[] = [];
+    let token: string | null = null;
+    while (keys.length < maxKeys) {
+      const url = new URL(`${this.cfg.endpoint}/${encodeURIComponent(bucket)}`);
+      url.searchParams.set("list-type", "2");
+      url.searchParams.set("prefix", prefix);
+      url.searchParams.set("max-keys", "1000");
+      if (token) url.searchParams.set("continuation-token", token);
+      const res = await this.client.fetch(url.toString(), { method: "GET", signal: AbortSignal.timeout(STORAGE_TIMEOUT_MS) });
+      if (!res.ok) throw await storageError(`ListObjectsV2 ${bucket}/${prefix}`, res);
+      const xml = await res.text();
+      for (const m of xml.matchAll(/<Contents>([\s\S]*?)<\/Contents>/g)) {
+        const key = xmlText(m[1]!, "Key");
+        if (key !== null) keys.push(key);
+      }
+      const next = xmlText(xml, "NextContinuationToken");
+      if (xmlText(xml, "IsTruncated") !== "true" || !next || next === token) break;
+      token = next;
+    }
+    return keys.slice(0, maxKeys);
+  }
+
+  /**
    * Starts a multipart upload (S3 CreateMultipartUpload) of an object with this content type.
    * @returns the UploadId
    * @throws StorageError on a non-2xx answer or one without UploadId; the timeout's DOMException
@@ -360,12 +419,25 @@ export class S3Storage {
   }
 }
 
+/** `name` without its extension, limited to `[A-Za-z0-9._ -]` (others become `_`), at most 200 characters. */
+function safeBaseName(filename: string): string {
+  const dot = filename.lastIndexOf(".");
+  return (dot > 0 ? filename.slice(0, dot) : filename).replace(/[^A-Za-z0-9._ -]/g, "_").slice(0, 200) || "video";
+}
+
+/**
+ * Content-Disposition of a transcode output download: `attachment; filename="<name>-<rendition>.<ext>"`
+ * (same character rules as {@link zipContentDisposition}).
+ * @param extension `mp4` or `webm`
+ */
+export function renditionContentDisposition(filename: string, rendition: string, extension: string): string {
+  return `attachment; filename="${safeBaseName(filename)}-${rendition.replace(/[^a-z0-9-]/g, "_")}.${extension}"`;
+}
+
 /**
  * Content-Disposition of an archive download: `attachment; filename="<name without extension>-images.zip"`.
  * Characters outside `[A-Za-z0-9._ -]` become `_` so the header needs no escaping.
  */
 export function zipContentDisposition(filename: string): string {
-  const dot = filename.lastIndexOf(".");
-  const base = (dot > 0 ? filename.slice(0, dot) : filename).replace(/[^A-Za-z0-9._ -]/g, "_").slice(0, 200) || "video";
-  return `attachment; filename="${base}-images.zip"`;
+  return `attachment; filename="${safeBaseName(filename)}-images.zip"`;
 }

@@ -56,18 +56,21 @@ describe("CHAOS_DUPLICATE_DELIVERIES", () => {
   });
 
   it("is parsed as a list of known queues locally, and an unknown queue is refused", () => {
-    const ok = checkConfig({ ...base, ENVIRONMENT: "local", CHAOS_DUPLICATE_DELIVERIES: "extract, events,email" } as unknown as Env);
-    expect(ok.ok && ok.config.chaosDuplicateDeliveries).toEqual(["extract", "events", "email"]);
+    const ok = checkConfig({ ...base, ENVIRONMENT: "local", CHAOS_DUPLICATE_DELIVERIES: "extract, transcode, events,email" } as unknown as Env);
+    expect(ok.ok && ok.config.chaosDuplicateDeliveries).toEqual(["extract", "transcode", "events", "email"]);
     const bad = checkConfig({ ...base, ENVIRONMENT: "local", CHAOS_DUPLICATE_DELIVERIES: "extract,webhooks" } as unknown as Env);
     expect(bad.ok).toBe(false);
   });
 
   it("sends every message of the named queues twice, event copies 1-3 s late, others once", async () => {
     const extract = recordingQueue();
+    const transcode = recordingQueue();
     const events = recordingQueue();
     const email = recordingQueue();
-    const env = { EXTRACT_QUEUE: extract.queue, EVENTS_QUEUE: events.queue, EMAIL_QUEUE: email.queue } as unknown as Env;
-    const wrapped = withDuplicateDeliveries(env, ["extract", "events"]);
+    const env = { EXTRACT_QUEUE: extract.queue, TRANSCODE_QUEUE: transcode.queue, EVENTS_QUEUE: events.queue, EMAIL_QUEUE: email.queue } as unknown as Env;
+    const wrapped = withDuplicateDeliveries(env, ["extract", "transcode", "events"]);
+    await wrapped.TRANSCODE_QUEUE.send({ n: 4 } as never);
+    expect(transcode.sent).toEqual([{ body: { n: 4 } }, { body: { n: 4 } }]);
     await wrapped.EXTRACT_QUEUE.send({ n: 1 } as never);
     await wrapped.EVENTS_QUEUE.send({ n: 2 } as never);
     await wrapped.EMAIL_QUEUE.send({ n: 3 } as never);

@@ -20,6 +20,7 @@ import {
   CREDENTIALS,
   expectedStatus,
   fixtureFor,
+  TOKEN_AUTHENTICATED_ROUTES,
   matrixResults,
   OWNER_EXPECTATIONS,
   REQUEST_BODIES,
@@ -53,8 +54,18 @@ let expiredKey: CreatedApiKey; // alice's, expired in D1
 let lastId = "";
 const receiverUrl = () => inject("webhookReceiverUrl");
 
-/** The routes of the OpenAPI document under /v1. */
+/** The routes of the OpenAPI document under /v1 that need credentials, and those marked public. */
 let specRoutes: RouteKey[] = [];
+const publicRoutes: RouteKey[] = [];
+let aliceTranscodeId: string; // a transcode of aliceDone (routes /v1/videos/{id}/transcodes/{tid})
+/** The transcode id the last {@link call} put in place of `{tid}`. */
+let lastTid = "";
+
+async function createTranscode(videoId: string): Promise<string> {
+  const res = await api(`/v1/videos/${videoId}/transcodes`, { method: "POST", token: alice.token, json: { renditions: [{ format: "mp4", height: 240 }] } });
+  if (res.status !== 202) throw new Error(`create transcode → ${res.status}: ${await res.text()}`);
+  return ((await res.json()) as { transcode: { id: string } }).transcode.id;
+}
 
 async function createVideo(token: string, filename = SECRET_FILENAME): Promise<CreateVideoResponse> {
   const res = await api("/v1/videos", {
@@ -141,8 +152,14 @@ beforeAll(async () => {
   const spec = (await (await api("/openapi.json")).json()) as { paths: Record<string, Record<string, unknown>> };
   for (const [path, ops] of Object.entries(spec.paths)) {
     if (!path.startsWith("/v1")) continue;
-    for (const method of Object.keys(ops)) specRoutes.push(`${method.toUpperCase()} ${path}` as RouteKey);
+    for (const [method, op] of Object.entries(ops)) {
+      const route = `${method.toUpperCase()} ${path}` as RouteKey;
+      const security = (op as { security?: unknown[] }).security;
+      if (Array.isArray(security) && security.length === 0) publicRoutes.push(route);
+      else specRoutes.push(route);
+    }
   }
+  aliceTranscodeId = await createTranscode(aliceDone.id);
 }, 60_000);
 
 afterAll(() => {
@@ -184,6 +201,8 @@ async function freshFixture(kind: FixtureKind): Promise<string> {
       return createWebhook(alice.token);
     case "api-key":
       return (await createKey(alice.token, "to-delete")).apiKey.id;
+    case "transcode":
+      return createTranscode(aliceDone.id);
   }
 }
 
@@ -198,6 +217,8 @@ async function idFor(route: RouteKey, credential: Credential, kind: FixtureKind)
       return aliceWebhookId;
     case "api-key":
       return aliceKey.apiKey.id;
+    case "transcode":
+      return aliceTranscodeId;
   }
 }
 
@@ -209,8 +230,10 @@ function bodyFor(route: RouteKey): unknown {
 async function call(route: RouteKey, credential: Credential): Promise<Response> {
   const [method, template] = route.split(" ") as [string, string];
   const kind = fixtureFor(route);
-  lastId = kind ? await idFor(route, credential, kind) : "";
-  const path = template.replace("{id}", lastId);
+  // A transcode route names the video in `{id}` and the transcode in `{tid}`.
+  lastTid = kind === "transcode" ? await idFor(route, credential, kind) : "";
+  lastId = kind === "transcode" ? aliceDone.id : kind ? await idFor(route, credential, kind) : "";
+  const path = template.replace("{id}", lastId).replace("{tid}", lastTid);
   return api(path, { method, headers: headersFor(credential), json: bodyFor(route) });
 }
 
@@ -225,6 +248,8 @@ describe("authorisation matrix over every /v1 route of the OpenAPI document", ()
     expect(stale, "expectations for routes no longer in /openapi.json").toEqual([]);
     // Throws, naming the route, for a path parameter without a fixture.
     for (const route of specRoutes) fixtureFor(route);
+    // No bearer route may slip out of the matrix by being marked public.
+    expect(publicRoutes.sort()).toEqual([...TOKEN_AUTHENTICATED_ROUTES].sort());
   });
 
   // Cases are built from the expectation table; the test above ties that table to the live document.
@@ -233,7 +258,7 @@ describe("authorisation matrix over every /v1 route of the OpenAPI document", ()
     const expected = expectedStatus(route, credential);
     const res = await call(route, credential);
     // GET /v1/stats names every status as a key: those names say nothing about alice.
-    const text = route === "GET /v1/stats" ? (await res.text()).replace(/"VIDEO_[A-Z_]+":/g, '"":') : await res.text();
+    const text = route === "GET /v1/stats" ? (await res.text()).replace(/"(VIDEO|TRANSCODE)_[A-Z_]+":/g, '"":') : await res.text();
     const isOwner = OWNER_CREDENTIALS.includes(credential);
     const leaked = !isOwner && (leaks(text, fixtureFor(route) !== null) || leaks(res.headers.get("location") ?? "", true));
     matrixResults.push({ case: `${route} × ${credential}`, expected, got: res.status, leaked });
@@ -260,7 +285,7 @@ describe("authorisation matrix over every /v1 route of the OpenAPI document", ()
       // Indistinguishable from a resource that does not exist (no existence oracle).
       const ghost = crypto.randomUUID();
       const [method, template] = route.split(" ") as [string, string];
-      const other = await api(template.replace("{id}", ghost), { method, headers: headersFor(credential), json: bodyFor(route) });
+      const other = await api(template.replace("{id}", ghost).replace("{tid}", ghost), { method, headers: headersFor(credential), json: bodyFor(route) });
       expect(other.status).toBe(404);
       const strip = (t: string) => ({ ...(JSON.parse(t) as Record<string, unknown>), requestId: "" });
       expect(strip(text)).toEqual(strip((await other.text()).replaceAll(ghost, lastId)));

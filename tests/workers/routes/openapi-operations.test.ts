@@ -19,7 +19,8 @@ interface OpenApiDoc {
 }
 
 /** Operations that take no credentials (`security: []`). */
-const PUBLIC_OPERATIONS = ["getHealth"];
+// The HLS playlists are opened by the playback token in their URL, not a bearer token (docs/architecture.md "Playback tokens").
+const PUBLIC_OPERATIONS = ["getHealth", "getTranscodeMasterPlaylist", "getTranscodeVariantPlaylist"];
 
 const served = async () => (await (await api("/openapi.json")).json()) as OpenApiDoc;
 

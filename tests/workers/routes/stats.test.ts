@@ -87,6 +87,9 @@ describe("GET /v1/stats", () => {
       // Durations of succeeded videos [1, 2, 3, 10] s: nearest rank ⌈0.5·4⌉ = 2nd, ⌈0.95·4⌉ = 4th.
       processingSeconds: { median: 2, p95: 10, sampleSize: 4 },
       imagesProduced: 5 + 6 + 7 + 8 + 1,
+      // Transcodes are counted in tests/workers/routes/transcodes.test.ts.
+      transcodesByStatus: { TRANSCODE_PENDING: 0, TRANSCODE_QUEUED: 0, TRANSCODE_PROCESSING: 0, TRANSCODE_SUCCESS: 0, TRANSCODE_ERROR: 0 },
+      totalTranscodes: 0,
       // Uploads past VIDEO_UPLOAD_PENDING: 2000 + 3000 + 5·4000 + 5000; archives of the successes.
       bytesStored: { videos: 30_000, archives: 1_050, total: 31_050 },
     });
@@ -107,6 +110,8 @@ describe("GET /v1/stats", () => {
       successRate: null,
       processingSeconds: { median: null, p95: null, sampleSize: 0 },
       imagesProduced: 0,
+      transcodesByStatus: { TRANSCODE_PENDING: 0, TRANSCODE_QUEUED: 0, TRANSCODE_PROCESSING: 0, TRANSCODE_SUCCESS: 0, TRANSCODE_ERROR: 0 },
+      totalTranscodes: 0,
       bytesStored: { videos: 0, archives: 0, total: 0 },
     });
   });

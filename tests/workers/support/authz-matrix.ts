@@ -4,6 +4,10 @@
  * `npm run audit:security` (tools/audit/record.ts) and keeps the rows in {@link matrixResults}
  * ({@link formatMatrix} prints them).
  *
+ * Routes the document marks public (`security: []`) are not in the matrix: under `/v1` those are only the
+ * HLS playlist routes, authenticated by their URL token (tests/workers/routes/transcodes.test.ts), and
+ * {@link TOKEN_AUTHENTICATED_ROUTES} pins that list.
+ *
  * Adding a route: give it an owner expectation in {@link OWNER_EXPECTATIONS}; a route with a path parameter
  * needs its collection in {@link PARAM_FIXTURES} (and a fixture maker in the test), a POST route with a
  * required body an entry in {@link REQUEST_BODIES}. A route of `/openapi.json` missing here makes the matrix
@@ -45,6 +49,11 @@ export const OWNER_EXPECTATIONS: Record<RouteKey, number> = {
   "GET /v1/videos/{id}/images.zip": 302,
   "GET /v1/videos/{id}/upload-parts": 409,
   "POST /v1/videos/{id}/upload-parts": 409,
+  "POST /v1/videos/{id}/transcodes": 202,
+  "GET /v1/videos/{id}/transcodes": 200,
+  "GET /v1/videos/{id}/transcodes/{tid}": 200,
+  "POST /v1/videos/{id}/transcodes/{tid}/retry": 409,
+  "DELETE /v1/videos/{id}/transcodes/{tid}": 204,
   "GET /v1/stats": 200,
   "POST /v1/webhooks": 201,
   "GET /v1/webhooks": 200,
@@ -59,7 +68,7 @@ export const OWNER_EXPECTATIONS: Record<RouteKey, number> = {
 };
 
 /** Kinds of resources a path parameter can name; the test knows how to make one of each for the owner. */
-export type FixtureKind = "video" | "webhook" | "api-key";
+export type FixtureKind = "video" | "webhook" | "api-key" | "transcode";
 
 /** Collection path → the resource its `{id}` names. */
 export const PARAM_FIXTURES: Record<string, FixtureKind> = {
@@ -75,9 +84,16 @@ export const PARAM_FIXTURES: Record<string, FixtureKind> = {
 export const REQUEST_BODIES: Partial<Record<RouteKey, unknown>> = {
   "POST /v1/videos": { filename: "clip.mp4", contentType: "video/mp4", sizeBytes: 10 },
   "POST /v1/videos/{id}/upload-parts": { partNumbers: [1] },
+  "POST /v1/videos/{id}/transcodes": { renditions: [{ format: "mp4", height: 240 }] },
   "POST /v1/webhooks": { url: "{webhookUrl}", description: "matrix" },
   "POST /v1/api-keys": { name: "matrix" },
 };
+
+/** The only `/v1` routes without a bearer requirement: the HLS playlists, opened by their playback token. */
+export const TOKEN_AUTHENTICATED_ROUTES: readonly RouteKey[] = [
+  "GET /v1/videos/{id}/transcodes/{tid}/master.m3u8",
+  "GET /v1/videos/{id}/transcodes/{tid}/hls/{height}/index.m3u8",
+];
 
 /** Routes only a signed-in session may use: an API key gets 403 there (edge-api/src/auth.ts `requireSession`). */
 export const SESSION_ONLY_PREFIXES = ["/v1/api-keys"] as const;
@@ -92,6 +108,8 @@ export function fixtureFor(route: RouteKey): FixtureKind | null {
   const template = route.split(" ")[1]!;
   const params = [...template.matchAll(/\{([^}]+)\}/g)];
   if (params.length === 0) return null;
+  // `{id}` then `{tid}`: one transcode of one video (`/v1/videos/{id}/transcodes/{tid}…`).
+  if (params.map((p) => p[1]).join(",") === "id,tid" && template.startsWith("/v1/videos/{id}/transcodes/{tid}")) return "transcode";
   const kind = params.length === 1 && params[0]![1] === "id" ? PARAM_FIXTURES[template.slice(0, params[0]!.index! - 1)] : undefined;
   if (!kind) {
     throw new Error(

@@ -187,6 +187,18 @@ export async function emailsFor(videoId: string): Promise<{ type: string; payloa
   return res.json();
 }
 
+/** Messages the email queue delivered for a transcode. */
+export async function emailsForTranscode(transcodeId: string): Promise<{ type: string; payload: Record<string, unknown> }[]> {
+  const res = await testEnv.EMAIL_SINK.fetch(`http://sink/messages?transcodeId=${transcodeId}`);
+  return res.json();
+}
+
+/** Cancel requests (`DELETE /jobs/…`) the stand-in processor received for a job id. */
+export async function processorCancels(id: string): Promise<number> {
+  const res = await fetch(`${processorUrl()}/__jobs/${id}`);
+  return ((await res.json()) as { cancels: number }).cancels;
+}
+
 /** A processor event envelope for tests of the events consumer. */
 export function processorEvent(
   type: "MSG_EXTRACT_SNAPSHOT_PROCESSING" | "MSG_EXTRACT_SNAPSHOT_SUCCESS" | "MSG_EXTRACT_SNAPSHOT_ERROR",

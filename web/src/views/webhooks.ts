@@ -15,6 +15,8 @@ type EventType = Schemas["WebhookEventType"];
 const EVENT_LABELS = {
   "video.ready": "Images ready (video.ready)",
   "video.failed": "Extraction failed (video.failed)",
+  "transcode.ready": "Transcode ready (transcode.ready)",
+  "transcode.failed": "Transcode failed (transcode.failed)",
 } as const satisfies Record<EventType, string>;
 
 /** Renders the page into `main`. @returns a cleanup function */

@@ -11,7 +11,7 @@ export const completeUploadRoute = createRoute({
   tags: ["videos"],
   summary: "Complete the upload and queue the extraction",
   description:
-    "For a multipart upload, first assembles the object from `parts` (every part 1..partCount with the ETag its PUT answered; 400 when parts are missing, 409 `upload-parts-invalid` when the storage refuses them; the upload stays open for a retry). Checks the uploaded object (exists, declared size) and queues attempt 1. Idempotent: on a video already queued, processing or done it answers the current state and queues nothing.",
+    "For a multipart upload, first assembles the object from `parts` (every part 1..partCount with the ETag its PUT answered; 400 when parts are missing, 409 `upload-parts-invalid` when the storage refuses them; the upload stays open for a retry). Checks the uploaded object (exists, declared size) and queues attempt 1. Idempotent: on a video already queued, processing or done it answers the current state and queues nothing. Every call also queues the video's transcodes still TRANSCODE_PENDING (asked before completion); 503 when the queue refused one (call again).",
   security: BEARER,
   request: {
     params: VideoIdParams,

@@ -11,11 +11,13 @@
  * - images produced = sum of image_count of succeeded videos;
  * - bytes stored = size of every uploaded video (status past VIDEO_UPLOAD_PENDING: the upload was verified)
  *   + ZIP size of every succeeded video's archive (only SUCCESS has an archive: a retry starts from ERROR).
- * Two queries, both on the user's rows only.
+ * - transcodes by status (every status present) and their total, from the `transcodes` table.
+ * Three queries, all on the user's rows only.
  */
 import { and, desc, eq, isNotNull, sql } from "drizzle-orm";
 import type { Stats } from "../../../../schema/api.ts";
-import { videos } from "../../../../schema/db.ts";
+import { transcodes, videos } from "../../../../schema/db.ts";
+import { TranscodeStatus } from "../../../../schema/transcode-status.ts";
 import { VideoStatus } from "../../../../schema/video-status.ts";
 import type { Deps } from "../../context.ts";
 import { ERROR, SUCCESS } from "../../lifecycle/statuses.ts";
@@ -36,7 +38,7 @@ export function nearestRank(sorted: readonly number[], p: number): number | null
 
 /** @returns the user's statistics (schema/api.ts `Stats`) */
 export async function getStats(deps: Deps, userId: string): Promise<Stats> {
-  const [groups, samples] = await Promise.all([
+  const [groups, samples, transcodeGroups] = await Promise.all([
     deps.db
       .select({
         status: videos.status,
@@ -61,7 +63,14 @@ export async function getStats(deps: Deps, userId: string): Promise<Stats> {
       )
       .orderBy(desc(videos.completedAt))
       .limit(MAX_DURATION_SAMPLES),
+    deps.db
+      .select({ status: transcodes.status, count: sql<number>`count(*)` })
+      .from(transcodes)
+      .where(eq(transcodes.userId, userId))
+      .groupBy(transcodes.status),
   ]);
+  const transcodesByStatus = Object.fromEntries(TranscodeStatus.options.map((s) => [s, 0])) as Stats["transcodesByStatus"];
+  for (const g of transcodeGroups) if (g.status in transcodesByStatus) transcodesByStatus[g.status] = Number(g.count);
 
   const byStatus = Object.fromEntries(VideoStatus.options.map((s) => [s, 0])) as Stats["videosByStatus"];
   let imagesProduced = 0;
@@ -89,6 +98,8 @@ export async function getStats(deps: Deps, userId: string): Promise<Stats> {
       sampleSize: seconds.length,
     },
     imagesProduced,
+    transcodesByStatus,
+    totalTranscodes: Object.values(transcodesByStatus).reduce((a, b) => a + b, 0),
     bytesStored: { videos: videoBytes, archives: archiveBytes, total: videoBytes + archiveBytes },
   };
 }

@@ -4,7 +4,8 @@
  * (`emailVerification.sendVerificationEmail` in edge-api/src/auth.ts). The email consumer renders and sends
  * it through Postmark (or records it locally in `account_emails`), deduplicating on the new `emailId`.
  */
-import { EmailMessage, sendEmailVerificationMessage } from "../../../../schema/messages/account-email.ts";
+import { sendEmailVerificationMessage } from "../../../../schema/messages/account-email.ts";
+import { EmailMessage } from "../../../../schema/messages/email.ts";
 import type { Env } from "../../env.ts";
 import type { Logger } from "../../../../runtime/log.ts";
 

@@ -6,7 +6,8 @@
  * must exist (HEAD, 409 `upload-incomplete` otherwise) with the declared size (409 `upload-size-mismatch`,
  * the record stays pending). Then the lifecycle queues attempt 1 (../../lifecycle/transitions.ts); only
  * the request that changed the row sends the job, a failed send reverts it (503). A call on a video
- * already queued, processing or done returns it unchanged and sends nothing (idempotent).
+ * already queued, processing or done returns it unchanged and sends nothing (idempotent). Every call then
+ * queues the video's transcodes still TRANSCODE_PENDING (asked before the upload was completed).
  */
 import type { CompletedPart, Video } from "../../../../schema/api.ts";
 import type { Deps } from "../../context.ts";
@@ -14,6 +15,7 @@ import { ProblemError } from "../../errors.ts";
 import { extractJob } from "../../lifecycle/extract-job.ts";
 import { PENDING } from "../../lifecycle/statuses.ts";
 import { queueAttempt, QueueSendError } from "../../lifecycle/transitions.ts";
+import { startPendingTranscodes } from "../transcodes/start-pending-transcodes.ts";
 import { completeMultipartUpload } from "./complete-multipart-upload.ts";
 import { getVideoRow } from "./get-video.ts";
 import { toVideo, type VideoRow } from "./serialize.ts";
@@ -33,7 +35,10 @@ export async function completeUpload(
   parts?: readonly CompletedPart[],
 ): Promise<Video> {
   const row = await getVideoRow(deps, userId, videoId);
-  if (row.status !== PENDING) return toVideo(row);
+  if (row.status !== PENDING) {
+    await startTranscodesOf(deps, row);
+    return toVideo(row);
+  }
   if (row.uploadId && row.uploadPartSizeBytes) await completeMultipartUpload(deps, row, parts);
 
   const head = await withStorage("checking the upload", () =>
@@ -59,6 +64,23 @@ export async function completeUpload(
       cause: err,
     });
   }
+  await startTranscodesOf(deps, row);
   // Not queued: a concurrent call queued it first; answer the current state, send nothing.
   return toVideo(queued ?? (await getVideoRow(deps, userId, videoId)));
+}
+
+/**
+ * Queues the transcodes that waited for this upload (../transcodes/start-pending-transcodes.ts).
+ * @throws ProblemError `service-unavailable` (503) when a send failed: the next `complete` call starts the rest
+ */
+async function startTranscodesOf(deps: Deps, video: VideoRow): Promise<void> {
+  try {
+    await startPendingTranscodes(deps, video);
+  } catch (err) {
+    if (!(err instanceof QueueSendError)) throw err;
+    throw new ProblemError("service-unavailable", "The job queue is unavailable; complete the upload again shortly to start its transcodes.", {
+      headers: { "retry-after": "5" },
+      cause: err,
+    });
+  }
 }

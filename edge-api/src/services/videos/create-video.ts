@@ -3,7 +3,8 @@
  * Rules: size 1..MAX_UPLOAD_BYTES bytes (413 above), extension/MIME per the allow-list (415), the
  * presigned PUT is bound to the declared content-type and content-length and lives UPLOAD_URL_TTL_SECONDS.
  * Above MULTIPART_THRESHOLD_BYTES the file is uploaded in parts instead: an S3 multipart upload is started
- * (./start-multipart-upload.ts) and its UploadId and part size are stored on the record.
+ * (./start-multipart-upload.ts) and its UploadId and part size are stored on the record. A `transcode` in
+ * the body creates the video's first transcode, TRANSCODE_PENDING until `complete` queues it.
  */
 import type { CreateVideoRequest, CreateVideoResponse } from "../../../../schema/api.ts";
 import { videos } from "../../../../schema/db.ts";
@@ -11,6 +12,8 @@ import { DEFAULT_EXTRACTION_OPTIONS } from "../../../../schema/extraction-option
 import { sourceObjectKey } from "../../../../schema/object-keys.ts";
 import type { Deps } from "../../context.ts";
 import { ProblemError } from "../../errors.ts";
+import { insertTranscode } from "../transcodes/create-transcode.ts";
+import { toTranscode } from "../transcodes/serialize.ts";
 import { checkVideoType } from "./check-video-type.ts";
 import { startMultipartUpload } from "./start-multipart-upload.ts";
 import { toVideo } from "./serialize.ts";
@@ -60,9 +63,13 @@ export async function createVideo(deps: Deps, userId: string, input: CreateVideo
     })
     .returning();
 
+  // A transcode asked with the upload waits (TRANSCODE_PENDING) until `complete` queues it.
+  const transcode = input.transcode
+    ? { transcode: await toTranscode(deps, await insertTranscode(deps, row!, input.transcode, now), input.filename, config.downloadUrlTtlSeconds) }
+    : {};
   if (multipart) {
     deps.log.info("video created", { videoId: id, sizeBytes: input.sizeBytes, contentType, parts: multipart.upload.partCount });
-    return { video: toVideo(row!), upload: multipart.upload };
+    return { video: toVideo(row!), upload: multipart.upload, ...transcode };
   }
   const upload = await deps.storage.presignPut({
     bucket: config.videosBucket,
@@ -72,5 +79,5 @@ export async function createVideo(deps: Deps, userId: string, input: CreateVideo
     ttlSeconds: config.uploadUrlTtlSeconds,
   });
   deps.log.info("video created", { videoId: id, sizeBytes: input.sizeBytes, contentType });
-  return { video: toVideo(row!), upload: { method: "PUT", ...upload } };
+  return { video: toVideo(row!), upload: { method: "PUT", ...upload }, ...transcode };
 }

@@ -3,7 +3,7 @@
  * enabled endpoint of the video's owner subscribed to the event (`video.ready` for SUCCESS, `video.failed`
  * for ERROR), then one MSG_DELIVER_WEBHOOK per row on WEBHOOK_QUEUE.
  *
- * Idempotent: the rows are unique on (endpoint, video, attempt, event type), so a redelivered processor
+ * Idempotent: the rows are unique on (endpoint, video, job, attempt, event type), so a redelivered processor
  * event inserts nothing new. It re-sends the message of rows still pending and never tried (the earlier
  * send may have failed after the insert); the consumer's claim makes such a duplicate message harmless.
  * The body (`{id, type, createdAt, data: {video}}`, docs/webhooks.md) is fixed when the row is written,
@@ -20,11 +20,12 @@ import { cappedDeliveryColumns } from "./pending-cap.ts";
 import { ERROR, SUCCESS } from "../../lifecycle/statuses.ts";
 
 /**
- * `evt_` + 32 hex characters of SHA-256(videoId:attempt:type): the same event gets the same id on every
- * endpoint and after a redelivery, so receivers can deduplicate on it.
+ * `evt_` + 32 hex characters of SHA-256(subjectId:attempt:type), the subject being the video (`video.*`)
+ * or the transcode (`transcode.*`): the same event gets the same id on every endpoint and after a
+ * redelivery, so receivers can deduplicate on it.
  */
-export async function videoEventId(videoId: string, attempt: number, type: WebhookEventType): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(`${videoId}:${attempt}:${type}`));
+export async function videoEventId(subjectId: string, attempt: number, type: WebhookEventType): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(`${subjectId}:${attempt}:${type}`));
   return "evt_" + [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("").slice(0, 32);
 }
 
@@ -41,16 +42,50 @@ export function deliveryMessage(row: { id: string; endpointId: string; userId: s
 export async function enqueueVideoWebhooks(deps: Deps, video: VideoRow): Promise<number> {
   if (video.status !== SUCCESS && video.status !== ERROR) return 0;
   const type: WebhookEventType = video.status === SUCCESS ? "video.ready" : "video.failed";
+  return enqueueWebhookEvent(deps, {
+    type,
+    userId: video.userId,
+    videoId: video.id,
+    jobId: "",
+    attempt: video.attempt,
+    eventId: await videoEventId(video.id, video.attempt, type),
+    data: async () => ({ video: toVideo(video) }),
+  });
+}
+
+/** One event of one job attempt, to deliver to every subscribed endpoint of its owner. */
+export interface WebhookEvent {
+  type: WebhookEventType;
+  userId: string;
+  videoId: string;
+  /** '' for the video's extraction; the transcode id for `transcode.*` (part of the deliveries' unique key). */
+  jobId: string;
+  attempt: number;
+  /** `evt_…`, the same on every endpoint and redelivery ({@link videoEventId}). */
+  eventId: string;
+  /** The body's `data`, built only when some endpoint is subscribed. */
+  data: () => Promise<WebhookEventBody["data"]>;
+}
+
+/**
+ * Writes one delivery row per enabled endpoint of the owner subscribed to `event.type` (unique on
+ * endpoint, video, job, attempt and type: a redelivered event inserts nothing), then sends the message of
+ * every row still pending and never tried.
+ * @returns the number of messages sent
+ * @throws on D1 or queue failures (the caller retries its message; this is idempotent)
+ */
+export async function enqueueWebhookEvent(deps: Deps, event: WebhookEvent): Promise<number> {
+  const { type } = event;
   const endpoints = await deps.db
     .select({ id: webhookEndpoints.id, events: webhookEndpoints.events })
     .from(webhookEndpoints)
-    .where(and(eq(webhookEndpoints.userId, video.userId), eq(webhookEndpoints.enabled, true)));
+    .where(and(eq(webhookEndpoints.userId, event.userId), eq(webhookEndpoints.enabled, true)));
   const subscribed = endpoints.filter((e) => e.events.includes(type)).map((e) => e.id);
   if (subscribed.length === 0) return 0;
 
-  const eventId = await videoEventId(video.id, video.attempt, type);
+  const { eventId } = event;
   const now = new Date();
-  const body: WebhookEventBody = { id: eventId, type, createdAt: now.toISOString(), data: { video: toVideo(video) } };
+  const body: WebhookEventBody = { id: eventId, type, createdAt: now.toISOString(), data: await event.data() };
   const payload = JSON.stringify(body);
   const [first, ...rest] = subscribed.map((endpointId) =>
     deps.db
@@ -58,11 +93,12 @@ export async function enqueueVideoWebhooks(deps: Deps, video: VideoRow): Promise
       .values({
         id: crypto.randomUUID(),
         endpointId,
-        userId: video.userId,
+        userId: event.userId,
         eventId,
         eventType: type,
-        videoId: video.id,
-        attempt: video.attempt,
+        videoId: event.videoId,
+        jobId: event.jobId,
+        attempt: event.attempt,
         payload,
         ...cappedDeliveryColumns(endpointId, now),
         createdAt: now,
@@ -75,7 +111,7 @@ export async function enqueueVideoWebhooks(deps: Deps, video: VideoRow): Promise
   const capped = inserted.filter((row) => row.status !== "pending");
   if (capped.length > 0) {
     deps.log.warn("webhooks not queued: too many deliveries waiting", {
-      videoId: video.id,
+      videoId: event.videoId,
       eventType: type,
       eventId,
       webhookIds: capped.map((row) => row.endpointId),
@@ -93,9 +129,10 @@ export async function enqueueVideoWebhooks(deps: Deps, video: VideoRow): Promise
     .where(
       and(
         inArray(webhookDeliveries.endpointId, subscribed),
-        eq(webhookDeliveries.userId, video.userId),
-        eq(webhookDeliveries.videoId, video.id),
-        eq(webhookDeliveries.attempt, video.attempt),
+        eq(webhookDeliveries.userId, event.userId),
+        eq(webhookDeliveries.videoId, event.videoId),
+        eq(webhookDeliveries.jobId, event.jobId),
+        eq(webhookDeliveries.attempt, event.attempt),
         eq(webhookDeliveries.eventType, type),
         eq(webhookDeliveries.status, "pending"),
         eq(webhookDeliveries.attemptsMade, 0),
@@ -103,6 +140,6 @@ export async function enqueueVideoWebhooks(deps: Deps, video: VideoRow): Promise
     );
   if (due.length === 0) return 0;
   await deps.env.WEBHOOK_QUEUE.sendBatch(due.map((row) => ({ body: deliveryMessage(row), contentType: "json" as const })));
-  deps.log.info("webhooks queued", { videoId: video.id, attempt: video.attempt, eventType: type, eventId, deliveries: due.length });
+  deps.log.info("webhooks queued", { videoId: event.videoId, jobId: event.jobId, attempt: event.attempt, eventType: type, eventId, deliveries: due.length });
   return due.length;
 }

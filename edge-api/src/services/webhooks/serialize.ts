@@ -29,6 +29,7 @@ export function toWebhookDelivery(row: WebhookDeliveryRow): WebhookDelivery {
     eventId: row.eventId,
     eventType: row.eventType as WebhookDelivery["eventType"],
     videoId: row.videoId,
+    transcodeId: row.jobId === "" ? null : row.jobId,
     videoAttempt: row.attempt,
     status: row.status,
     attemptsMade: row.attemptsMade,

@@ -9,6 +9,7 @@
  * their deliveries then fail with "signing secret unreadable" until each endpoint's secret is rotated
  * (`POST /v1/webhooks/{id}/rotate-secret`; docs/operations.md).
  */
+import { fromBase64Url, toBase64Url } from "../../base64url.ts";
 
 /** Prefix of every signing secret, as Stripe does (`whsec_`). */
 export const SECRET_PREFIX = "whsec_";
@@ -79,16 +80,4 @@ function storageKey(authSecret: string): Promise<CryptoKey> {
     keys.set(authSecret, key);
   }
   return key;
-}
-
-function toBase64Url(bytes: Uint8Array): string {
-  let bin = "";
-  for (const b of bytes) bin += String.fromCharCode(b);
-  return btoa(bin).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-}
-
-function fromBase64Url(value: string): Uint8Array {
-  const b64 = value.replace(/-/g, "+").replace(/_/g, "/");
-  const bin = atob(b64 + "=".repeat((4 - (b64.length % 4)) % 4));
-  return Uint8Array.from(bin, (ch) => ch.charCodeAt(0));
 }
