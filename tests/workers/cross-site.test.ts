@@ -20,14 +20,17 @@ const PASSWORD = "correct-horse-battery";
 interface CookieUser {
   userId: string;
   token: string;
-  /** `Cookie` request header carrying the session cookie sign-up set. */
+  /** `Cookie` request header carrying the session cookie sign-in set. */
   cookie: string;
 }
 
-/** Signs up through better-auth, keeping both the session cookie and the bearer token it answers. */
+/** Signs up, then signs in through better-auth (sign-up opens no session), keeping both the session cookie and the bearer token sign-in answers. */
 async function signUpWithCookie(name: string): Promise<CookieUser> {
   const email = `${name}-${crypto.randomUUID().slice(0, 8)}@example.com`;
-  const res = await api("/api/auth/sign-up/email", { method: "POST", json: { email, password: PASSWORD, name } });
+  const up = await api("/api/auth/sign-up/email", { method: "POST", json: { email, password: PASSWORD, name } });
+  expect(up.status, await up.clone().text()).toBe(200);
+  await up.body?.cancel();
+  const res = await api("/api/auth/sign-in/email", { method: "POST", json: { email, password: PASSWORD } });
   expect(res.status, await res.clone().text()).toBe(200);
   const cookie = /(?:^|[\s,])((?:__Secure-)?better-auth\.session_token=[^;,\s]+)/.exec(res.headers.get("set-cookie") ?? "")?.[1];
   expect(cookie).toBeTruthy();

@@ -66,7 +66,7 @@ export class ProcessorContainer extends Container<Env> {
     const log = createLogger({ instance: this.ctx.id.toString(), job: kind.name, id: ref.id, attempt: ref.attempt, requestId }, { minLevel: config.logLevel });
     const body = JSON.stringify(job);
     const headers = { "x-request-id": requestId, ...(await signJobRequest(config.processorSharedSecret, new TextEncoder().encode(body))) };
-    const { result, stream } = await startJob((request) => this.streamingFetch(request), body, headers, config.processorIdleTimeoutSeconds);
+    const { result, stream } = await startJob((request) => this.portFetch(request), body, headers, config.processorIdleTimeoutSeconds);
     log.info("job dispatched", { outcome: result.outcome });
     if (stream) {
       const deps = createDeps(this.env, config, log);
@@ -76,12 +76,21 @@ export class ProcessorContainer extends Container<Env> {
   }
 
   /**
-   * A request to the container's port whose response body the caller may cancel (an idle event stream).
-   * `containerFetch` pipes every body through a transform whose pipe promise then rejects unobserved, so
-   * this starts the container the same way and fetches the port directly; activity is renewed per event.
-   * @throws Error when the container cannot be started or reached (the caller treats it as unavailable)
+   * Requests from the Worker (`getProcessor`, e.g. `DELETE /jobs/{key}`) go to the container's port like
+   * dispatch's own request: see {@link portFetch}.
    */
-  private async streamingFetch(request: Request): Promise<Response> {
+  override async fetch(request: Request): Promise<Response> {
+    return this.portFetch(request);
+  }
+
+  /**
+   * A request to the container's port whose response body the caller may cancel, or that may lose its
+   * connection (an event stream, a processor restarting). `containerFetch` pipes every body through a
+   * transform whose pipe promise then rejects with nobody to observe it, so this starts the container the
+   * same way and fetches the port directly; the relay renews the activity timeout per event.
+   * @throws Error when the container cannot be started or reached (callers treat it as unavailable)
+   */
+  private async portFetch(request: Request): Promise<Response> {
     const runtime = this.ctx.container;
     if (!runtime?.running || (await this.getState()).status !== "healthy") {
       await this.startAndWaitForPorts(PROCESSOR_PORT, { abort: request.signal });
