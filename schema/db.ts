@@ -137,6 +137,12 @@ export const videos = sqliteTable(
     /** Current extraction attempt; 0 until the upload is completed. */
     attempt: integer("attempt").notNull().default(0),
     sourceKey: text("source_key").notNull(),
+    /**
+     * ETag of the source object when the upload was completed (HEAD at `complete`), null before. The
+     * processor reads the source with `If-Match: <it>`, so an object replaced through a still-valid upload URL
+     * after the size check is refused instead of processed (issue 18 item 7).
+     */
+    sourceEtag: text("source_etag"),
     archiveKey: text("archive_key"),
     manifestKey: text("manifest_key"),
     /** 0..1 share of the duration processed, null when unknown. */

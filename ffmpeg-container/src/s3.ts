@@ -100,12 +100,16 @@ export interface Storage {
   presignGet(bucket: string, key: string, expiresSeconds: number): Promise<string>;
   /**
    * HEAD of an object.
+   * @param ifMatch when given, only while the object still has this ETag (If-Match)
    * @returns its size in bytes (null when the store does not say)
-   * @throws the SDK's error ({@link isNotFound} tells a missing object)
+   * @throws the SDK's error ({@link isNotFound} tells a missing object, {@link isPreconditionFailed} another ETag)
    */
-  objectSize(bucket: string, key: string, signal: AbortSignal): Promise<number | null>;
-  /** @returns the object's first `bytes` bytes (ranged GET), or null when they cannot be read */
-  readHead(bucket: string, key: string, bytes: number, signal: AbortSignal): Promise<Uint8Array | null>;
+  objectSize(bucket: string, key: string, signal: AbortSignal, ifMatch?: string): Promise<number | null>;
+  /**
+   * @param ifMatch when given, only while the object still has this ETag (If-Match)
+   * @returns the object's first `bytes` bytes (ranged GET), or null when they cannot be read (another ETag included)
+   */
+  readHead(bucket: string, key: string, bytes: number, signal: AbortSignal, ifMatch?: string): Promise<Uint8Array | null>;
   /** PUT of a small object, only when `key` does not exist yet (If-None-Match: *). @throws the SDK's error */
   put(bucket: string, key: string, body: string, contentType: string, signal: AbortSignal): Promise<void>;
   /**
@@ -125,14 +129,14 @@ export function createStorage(settings: ProcessorConfig["s3"], client: S3Client 
   return {
     client,
     presignGet: (bucket, key, expiresSeconds) => presignGetUrl(settings, bucket, key, expiresSeconds),
-    async objectSize(bucket, key, signal) {
-      const head = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: signal });
+    async objectSize(bucket, key, signal, ifMatch) {
+      const head = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key, IfMatch: ifMatch }), { abortSignal: signal });
       return head.ContentLength ?? null;
     },
-    async readHead(bucket, key, bytes, signal) {
+    async readHead(bucket, key, bytes, signal, ifMatch) {
       try {
         const range = `bytes=0-${bytes - 1}`;
-        const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key, Range: range }), { abortSignal: signal });
+        const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key, Range: range, IfMatch: ifMatch }), { abortSignal: signal });
         const body = await out.Body?.transformToByteArray();
         return body ? body.subarray(0, bytes) : null;
       } catch {
@@ -159,6 +163,12 @@ export function createStorage(settings: ProcessorConfig["s3"], client: S3Client 
 export function isNotFound(e: unknown): boolean {
   const status = (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
   return status === 404 || (e as Error).name === "NotFound" || (e as Error).name === "NoSuchKey";
+}
+
+/** True when an SDK error says a condition did not hold (412 PreconditionFailed: If-Match, If-None-Match). */
+export function isPreconditionFailed(e: unknown): boolean {
+  const status = (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+  return status === 412 || (e as Error).name === "PreconditionFailed";
 }
 
 /**

@@ -21,12 +21,24 @@ const JobRef = z.object({
   attempt: z.number().int().min(1),
 });
 
-/** API → processor: extract images of one uploaded video. */
+/**
+ * An object's ETag as S3 and R2 answer it (`"<hex md5>"`, `"<hex>-<parts>"` for a multipart upload): visible
+ * ASCII only, optionally in double quotes, at most 200 characters. No space, quote or control character
+ * inside, because the processor sends it as an `If-Match` header (also through ffmpeg's `-headers`).
+ */
+export const ObjectEtag = z.string().regex(/^"?[\x21\x23-\x7e]{1,200}"?$/, "must be an ETag: visible ASCII, optionally quoted");
+
+/**
+ * API → processor: extract images of one uploaded video. `sourceEtag` is the source object's ETag recorded
+ * at `complete`: the processor reads the source only while it still has that ETag (`If-Match`), so an object
+ * replaced afterwards fails the job ("The video was replaced after upload completed"). Optional: messages
+ * queued before it existed still parse, and are read without the condition.
+ */
 export const ExtractSnapshotMessage = envelope(
   "MSG_EXTRACT_SNAPSHOT",
   [API_SERVICE],
   PROCESSOR_SERVICE,
-  JobRef.extend({ options: ExtractionOptions }),
+  JobRef.extend({ options: ExtractionOptions, sourceEtag: ObjectEtag.optional() }),
 );
 export type ExtractSnapshotMessage = z.infer<typeof ExtractSnapshotMessage>;
 

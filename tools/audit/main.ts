@@ -22,7 +22,7 @@ import { offlineWranglerEnv } from "../wrangler.ts";
 import type { AuditRow } from "./record.ts";
 
 interface Suite {
-  name: "matrix" | "corpus" | "ssrf" | "body-limit" | "local-s3" | "webhook-flood" | "cross-site" | "auth-errors" | "processor-trust";
+  name: "matrix" | "corpus" | "ssrf" | "body-limit" | "local-s3" | "webhook-flood" | "cross-site" | "auth-errors" | "processor-trust" | "source-swap";
   title: string;
   config: string;
   file: string;
@@ -38,6 +38,7 @@ const SUITES: Suite[] = [
   { name: "cross-site", title: "Cross-site requests with the session cookie (/v1 mutations)", config: "tests/workers/vitest.config.mts", file: "tests/workers/cross-site.test.ts" },
   { name: "auth-errors", title: "/api/auth/* errors as problem+json (better-auth's code kept)", config: "tests/workers/vitest.config.mts", file: "tests/workers/auth-problems.test.ts" },
   { name: "processor-trust", title: "Processor trust (signed jobs, key-safe ids, no overwrite, ffmpeg env)", config: "tests/vitest.node.config.mts", file: "tests/processor/runner/trust.test.ts" },
+  { name: "source-swap", title: "Source replaced after complete (ETag recorded, If-Match on every read)", config: "tests/vitest.node.config.mts", file: "tests/processor/extract/source-etag.test.ts" },
 ];
 
 /** The parts of vitest's JSON report read here. */

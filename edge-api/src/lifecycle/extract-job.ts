@@ -55,6 +55,8 @@ export const extractJob: JobKind<VideoRow, ExtractSnapshotEvent, ExtractSnapshot
       userId: row.userId,
       attempt: row.attempt,
       options: ExtractionOptions.parse(row.options),
+      // Recorded at `complete`: the processor reads the source only while it still has this ETag.
+      ...(row.sourceEtag ? { sourceEtag: row.sourceEtag } : {}),
     }),
   jobRef: (job) => ({ id: job.payload.videoId, userId: job.payload.userId, attempt: job.payload.attempt }),
   eventQueue: (env) => env.EVENTS_QUEUE,

@@ -7,7 +7,7 @@ import { checkProbeLimits, imageLimitError } from "../../ffmpeg/input-checks.ts"
 import { probeSource } from "../../ffmpeg/probe.ts";
 import { JobError } from "../../runner/errors.ts";
 import type { JobContext } from "../../runner/job-kind.ts";
-import { isNotFound, storageError, type Storage } from "../../s3.ts";
+import { isNotFound, isPreconditionFailed, storageError, type Storage } from "../../s3.ts";
 import { ArchiveUpload } from "./archive.ts";
 import { ImageSink } from "./extractors/image-sink.ts";
 import { extractBySeeking } from "./extractors/seek.ts";
@@ -16,7 +16,7 @@ import { segmentSplitPoint } from "./extractors/split.ts";
 import { planExtraction, skippedTargets } from "./plan/plan.ts";
 import { seekVerified, type IntervalStrategyDecision } from "./plan/strategy.ts";
 
-/** The MSG_EXTRACT_SNAPSHOT payload: videoId, userId, attempt (≥ 1), options. */
+/** The MSG_EXTRACT_SNAPSHOT payload: videoId, userId, attempt (≥ 1), options, sourceEtag (optional). */
 export type ExtractionJob = ExtractSnapshotMessage["payload"];
 
 /** What a successful extraction returns (the SUCCESS payload without the job reference). */
@@ -37,20 +37,49 @@ export interface ExtractionResult {
 /** Bytes of the upload read to tell what a file ffprobe refused really is. */
 const SOURCE_HEAD_BYTES = 4096;
 
+/** errorMessage of a job whose source no longer has the ETag recorded at `complete`. */
+export const SOURCE_REPLACED_MESSAGE = "The video was replaced after upload completed.";
+
+/** The error of a source whose ETag changed since `complete` (a 412 on a conditional read). */
+function sourceReplacedError(): JobError {
+  return new JobError(
+    SOURCE_REPLACED_MESSAGE,
+    "The source object no longer has the ETag recorded when the upload was completed (If-Match answered 412 Precondition Failed): " +
+      "it was overwritten through the upload URL. Nothing was extracted from the new bytes; upload the video again as a new video.",
+  );
+}
+
 /**
  * Runs one extraction: HEAD the source, probe it over a presigned URL, plan, decode the chosen frames
  * into the archive while it uploads, then store the manifest beside it. Nothing of the video is kept in
- * memory or on disk.
+ * memory or on disk. With `job.sourceEtag`, every read of the source (HEAD, ranged GETs, each ffprobe/ffmpeg
+ * request) carries `If-Match`; a source replaced since `complete` fails the job with
+ * {@link SOURCE_REPLACED_MESSAGE}, also when the swap happens mid-job (ffmpeg then only sees a 4xx, so a
+ * failed read is followed by one more conditional HEAD to tell).
  * @returns the archive and manifest references, image count, ZIP size and source facts
- * @throws JobError for anything to report as an ERROR event (bad video, missing source, S3 failure,
- *   a limit, `signal.reason` on abort); other errors are bugs, reported as internal errors by the runner
+ * @throws JobError for anything to report as an ERROR event (bad video, missing or replaced source, S3
+ *   failure, a limit, `signal.reason` on abort); other errors are bugs, reported as internal errors by the runner
  */
 export async function runExtraction(job: ExtractionJob, ctx: JobContext): Promise<ExtractionResult> {
+  try {
+    return await extract(job, ctx);
+  } catch (e) {
+    const { config, storage, signal } = ctx;
+    if (!job.sourceEtag || signal.aborted || !(e instanceof JobError) || e.message === SOURCE_REPLACED_MESSAGE) throw e;
+    const replaced = await storage
+      .objectSize(config.videosBucket, sourceObjectKey(job.userId, job.videoId), signal, job.sourceEtag)
+      .then(() => false, isPreconditionFailed);
+    throw replaced ? sourceReplacedError() : e;
+  }
+}
+
+async function extract(job: ExtractionJob, ctx: JobContext): Promise<ExtractionResult> {
   const { config, storage, signal } = ctx;
   const sourceKey = sourceObjectKey(job.userId, job.videoId);
-  const sizeBytes = await headSource(storage, config.videosBucket, sourceKey, signal);
+  const sizeBytes = await headSource(storage, config.videosBucket, sourceKey, signal, job.sourceEtag);
   // Valid for the whole job plus a margin: ffmpeg reconnects with the same URL.
-  const url = await storage.presignGet(config.videosBucket, sourceKey, config.jobTimeoutSeconds + 300);
+  const presigned = await storage.presignGet(config.videosBucket, sourceKey, config.jobTimeoutSeconds + 300);
+  const url = { url: presigned, ifMatch: job.sourceEtag };
   if (sizeBytes === 0) {
     throw new JobError("The file is empty (0 bytes), not a video.", "HeadObject on the source object reports Content-Length 0.");
   }
@@ -66,7 +95,7 @@ export async function runExtraction(job: ExtractionJob, ctx: JobContext): Promis
     cwd: ctx.workDir,
     signal,
     sizeBytes,
-    readHead: () => storage.readHead(config.videosBucket, sourceKey, SOURCE_HEAD_BYTES, signal),
+    readHead: () => storage.readHead(config.videosBucket, sourceKey, SOURCE_HEAD_BYTES, signal, job.sourceEtag),
   });
   const { facts } = probe;
   ctx.log.info("probed", { source: facts });
@@ -181,15 +210,17 @@ async function refuseExisting(storage: Storage, bucket: string, key: string, sig
 }
 
 /**
- * HEAD of the source object.
+ * HEAD of the source object, conditional on `ifMatch` when given.
  * @returns its size in bytes (null when the store does not say)
- * @throws JobError "not found" for a missing object, a storage error otherwise
+ * @throws JobError "not found" for a missing object, {@link SOURCE_REPLACED_MESSAGE} for another ETag, a
+ *   storage error otherwise
  */
-async function headSource(storage: Storage, bucket: string, key: string, signal: AbortSignal): Promise<number | null> {
+async function headSource(storage: Storage, bucket: string, key: string, signal: AbortSignal, ifMatch: string | undefined): Promise<number | null> {
   try {
-    return await storage.objectSize(bucket, key, signal);
+    return await storage.objectSize(bucket, key, signal, ifMatch);
   } catch (e) {
     signal.throwIfAborted();
+    if (isPreconditionFailed(e)) throw sourceReplacedError();
     if (isNotFound(e)) {
       throw new JobError(
         "The uploaded video was not found in storage.",

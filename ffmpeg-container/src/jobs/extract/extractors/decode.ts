@@ -3,6 +3,7 @@ import path from "node:path";
 import type { Logger } from "../../../../../runtime/log.ts";
 import type { ProcessorConfig } from "../../../config.ts";
 import type { FfmpegBinaries } from "../../../ffmpeg/binaries.ts";
+import { inputUrl, type SourceInput } from "../../../ffmpeg/input-args.ts";
 import { startProcess } from "../../../ffmpeg/proc.ts";
 import { isStorageFailure, stderrTail, unreadableVideoMessage, watchFfmpegStderr, type ShowinfoFrame } from "../../../ffmpeg/stderr.ts";
 import { JobError } from "../../../runner/errors.ts";
@@ -32,9 +33,9 @@ export interface ExtractorContext extends DecodeContext {
   progress(fraction: number, counters: { images: number }): void;
 }
 
-/** The source an extractor decodes: its presigned URL and the video stream's absolute index. */
+/** The source an extractor decodes: its presigned URL (with its If-Match ETag) and the video stream's absolute index. */
 export interface SourceVideo {
-  url: string;
+  url: SourceInput;
   streamIndex: number;
 }
 
@@ -48,7 +49,7 @@ export interface SourceVideo {
  */
 export async function* decodeImages(
   ctx: DecodeContext,
-  url: string,
+  url: SourceInput,
   streamIndex: number,
   plan: ExtractPlan,
   workDir: string,
@@ -79,7 +80,7 @@ export async function* decodeImages(
     const { code, signal: killedBy } = await exited;
     signal.throwIfAborted();
     if (code !== 0) {
-      throw extractionFailure(otherLines, count, [url, workDir, ctx.config.tmpDir], `ffmpeg exited with ${killedBy ?? `code ${code}`}`);
+      throw extractionFailure(otherLines, count, [inputUrl(url), workDir, ctx.config.tmpDir], `ffmpeg exited with ${killedBy ?? `code ${code}`}`);
     }
     try {
       splitter.end();

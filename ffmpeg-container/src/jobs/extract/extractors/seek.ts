@@ -1,4 +1,5 @@
 import os from "node:os";
+import { inputUrl } from "../../../ffmpeg/input-args.ts";
 import { startProcess } from "../../../ffmpeg/proc.ts";
 import { watchFfmpegStderr, type ShowinfoFrame } from "../../../ffmpeg/stderr.ts";
 import { buildSeekExtractArgs, type OutputSpec } from "../ffmpeg-args.ts";
@@ -98,7 +99,7 @@ export async function extractBySeeking(
       pending.delete(i);
       signal.throwIfAborted();
       if (!one.bytes || !one.info || one.code !== 0) {
-        const hide = [url, ctx.workDir, ctx.config.tmpDir];
+        const hide = [inputUrl(url), ctx.workDir, ctx.config.tmpDir];
         throw extractionFailure(one.otherLines, sink.images.length, hide, `ffmpeg exited with code ${one.code} without an image`);
       }
       // One image per distinct frame, as sequentially (only possible after a guard fallback).
