@@ -165,7 +165,10 @@ export const videos = sqliteTable(
      * PROCESSING event of that attempt, null once it ends. The cron re-queues (or fails) attempts past it.
      */
     leaseExpiresAt: integer("lease_expires_at", { mode: "timestamp_ms" }),
-    /** Times the cron re-queued this video because its lease expired; back to 0 on a user's retry. */
+    /**
+     * Automatic re-queues of this video: by the cron because its lease expired, or after a transient fault
+     * the processor reported (a retryable ERROR: storage unavailable); back to 0 on a user's retry.
+     */
     recoveries: integer("recoveries").notNull().default(0),
     /**
      * S3 UploadId of the multipart upload of the source (files above MULTIPART_THRESHOLD_BYTES), null for a

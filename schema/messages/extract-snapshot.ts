@@ -96,6 +96,9 @@ export type ExtractSnapshotSuccessMessage = z.infer<typeof ExtractSnapshotSucces
 
 /**
  * Processor → API: the job failed; `errorMessage` is one human sentence, `errorDescription` the detail.
+ * `retryable: true` marks a transient fault (the storage unavailable, the processor shutting down): the API
+ * then re-queues the job as a new attempt with backoff while its retry budget lasts, instead of recording
+ * ERROR (edge-api/src/lifecycle/record-event.ts). Optional: absent means permanent (older processors).
  * The API sends it itself (sender VIDEO_API_SERVICE) when it fails a job on the processor's behalf: the
  * processor stayed unreachable, the job was dead-lettered, or its lease expired too often.
  */
@@ -106,6 +109,7 @@ export const ExtractSnapshotErrorMessage = envelope(
   JobRef.extend({
     errorMessage: z.string().min(1).max(500),
     errorDescription: z.string().max(4000),
+    retryable: z.boolean().optional(),
   }),
 );
 export type ExtractSnapshotErrorMessage = z.infer<typeof ExtractSnapshotErrorMessage>;

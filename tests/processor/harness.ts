@@ -118,7 +118,8 @@ export async function startHarness(overrides: Partial<ProcessorConfig> = {}): Pr
     async close() {
       await Promise.all([processor, ...extras].map((p) => p.close({ abortRunning: true })));
       s3.destroy();
-      await s3Server.close();
+      // The S3 server now up: a test may have stopped the first one and started another (same port and folder).
+      await this.s3Server.close();
       await rm(dataDir, { recursive: true, force: true });
     },
   };

@@ -62,6 +62,7 @@ export const extractJob: JobKind<VideoRow, ExtractSnapshotEvent, ExtractSnapshot
   eventQueue: (env) => env.EVENTS_QUEUE,
   eventRef: (event) => ({ id: event.payload.videoId, userId: event.payload.userId, attempt: event.payload.attempt }),
   eventPhase: (event) => PHASES[event.type],
+  eventRetryable: (event) => event.type === "MSG_EXTRACT_SNAPSHOT_ERROR" && event.payload.retryable === true,
   eventColumns(deps, event, _now): ColumnValues {
     switch (event.type) {
       case "MSG_EXTRACT_SNAPSHOT_PROCESSING": {
@@ -97,9 +98,16 @@ export const extractJob: JobKind<VideoRow, ExtractSnapshotEvent, ExtractSnapshot
         return { errorMessage: event.payload.errorMessage, errorDescription: event.payload.errorDescription };
     }
   },
-  errorEvent: (ref, errorMessage, errorDescription) =>
+  errorEvent: (ref, errorMessage, errorDescription, opts = {}) =>
     extractSnapshotErrorMessage(
-      { videoId: ref.id, userId: ref.userId, attempt: ref.attempt, errorMessage, errorDescription: errorDescription.slice(0, 4000) },
+      {
+        videoId: ref.id,
+        userId: ref.userId,
+        attempt: ref.attempt,
+        errorMessage,
+        errorDescription: errorDescription.slice(0, 4000),
+        ...(opts.retryable ? { retryable: true } : {}),
+      },
       API_SERVICE,
     ),
   leaseExpiredDescription: (recoveries) =>
