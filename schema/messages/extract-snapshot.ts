@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import { ExtractionOptions } from "../extraction-options.ts";
-import { SourceFacts } from "../manifest.ts";
+import { ExtractionWarnings, SourceFacts } from "../manifest.ts";
 import { API_SERVICE, envelope, envelopeBuilder, PROCESSOR_SERVICE } from "./envelope.ts";
 
 /**
@@ -77,7 +77,10 @@ export const ExtractSnapshotProgressMessage = envelope(
 );
 export type ExtractSnapshotProgressMessage = z.infer<typeof ExtractSnapshotProgressMessage>;
 
-/** Processor → API: the archive is in the images bucket. */
+/**
+ * Processor → API: the archive is in the images bucket. `warnings` (optional) when the file was damaged
+ * and only part of it could be decoded (schema/manifest.ts `ExtractionWarnings`).
+ */
 export const ExtractSnapshotSuccessMessage = envelope(
   "MSG_EXTRACT_SNAPSHOT_SUCCESS",
   [PROCESSOR_SERVICE],
@@ -90,6 +93,7 @@ export const ExtractSnapshotSuccessMessage = envelope(
     imageCount: z.number().int().min(0),
     zipSizeBytes: z.number().int().min(0),
     source: SourceFacts,
+    warnings: ExtractionWarnings.optional(),
   }),
 );
 export type ExtractSnapshotSuccessMessage = z.infer<typeof ExtractSnapshotSuccessMessage>;

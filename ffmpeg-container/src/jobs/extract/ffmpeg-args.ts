@@ -14,7 +14,10 @@ export const JPEG_QSCALE = 3;
  */
 export const TIMESTAMP_EPSILON_SECONDS = 1e-6;
 
-/** Logging options of every extracting ffmpeg run (sequential and seek): errors and showinfo on stderr. */
+/**
+ * Global options of every extracting ffmpeg run (sequential and seek): errors and showinfo on stderr, and
+ * damage tolerated (decode what can be decoded; ../../ffmpeg/damage.ts reports it as warnings).
+ */
 const FFMPEG_LOG_ARGS: readonly string[] = [
   "-hide_banner",
   // Never read the terminal (the child has no stdin; without this ffmpeg may stop on SIGTTIN).
@@ -23,6 +26,11 @@ const FFMPEG_LOG_ARGS: readonly string[] = [
   "-nostats",
   // `info` is required: showinfo logs at that level.
   "-loglevel", "info",
+  // Never exit 1 for the share of frames that failed to decode (default 2/3): with `-skip_frame nokey` a
+  // few damaged keyframes are most of the frames decoded, and ffmpeg threw away a run that had written
+  // every intact image (sample_iPod.m4v with 64 KiB zeroed: 7 of 7 keyframes, exit 1). Damage is read
+  // from stderr instead and reported as warnings.
+  "-max_error_rate", "1",
 ];
 
 /** libwebp `-quality` when the client gives no `quality` (libwebp's own default is 75). */

@@ -3,6 +3,8 @@ import { IMAGE_FORMATS } from "../../../../schema/extraction-options.ts";
 import { Manifest, type SourceFacts } from "../../../../schema/manifest.ts";
 import type { ExtractSnapshotMessage } from "../../../../schema/messages/extract-snapshot.ts";
 import { archiveObjectKey, manifestObjectKey, s3Uri, sourceObjectKey } from "../../../../schema/object-keys.ts";
+import { DamageLog } from "../../ffmpeg/damage.ts";
+import type { SourceInput } from "../../ffmpeg/input-args.ts";
 import { checkProbeLimits, imageLimitError } from "../../ffmpeg/input-checks.ts";
 import { probeSource } from "../../ffmpeg/probe.ts";
 import { JobError } from "../../runner/errors.ts";
@@ -33,6 +35,8 @@ export interface ExtractionResult {
   intervalStrategy?: IntervalStrategyDecision["strategy"];
   /** `accuracy: "keyframe"` was honoured. */
   keyframeAccuracy?: boolean;
+  /** The file was damaged: what was met (also in the manifest). */
+  warnings?: string[];
 }
 
 /** Bytes of the upload read to tell what a file ffprobe refused really is. */
@@ -139,24 +143,22 @@ async function extract(job: ExtractionJob, ctx: JobContext): Promise<ExtractionR
   if (run.seekTargets && run.seekTargets.length > config.maxImages) throw imageLimitError(config.maxImages, run.seekTargets.length);
 
   let archive: ArchiveUpload | undefined = new ArchiveUpload(storage, config.imagesBucket, archiveKey);
+  // Damage met by every ffmpeg run: decoded around, reported as warnings; ERROR only without any image.
+  const damage = new DamageLog();
+  const extractCtx = { ...ctx, damage };
   try {
     const sink = new ImageSink(archive, run.output.format, config.maxImages, signal);
     const source = { url, streamIndex: probe.streamIndex };
-    if (run.seekTargets) {
-      await extractBySeeking(ctx, source, run.seekTargets, run.output, run.span, sink);
-    } else {
-      // Long sequential decodes run as two halves at once (extractors/split.ts).
-      const splitSeconds = segmentSplitPoint(
-        run.sequential,
-        run.span,
-        { pixels: facts.width * facts.height, frameRate: facts.frameRate },
-        seekVerified(facts.videoCodec, facts.formatName),
-        os.availableParallelism(),
-        config.segmentSplitMinPixelFrames,
-      );
-      if (splitSeconds !== null) ctx.log.info("parallel segments", { segments: 2, splitSeconds });
-      await extractSequentially(ctx, source, run, sink, splitSeconds);
+    try {
+      await extractImages(extractCtx, run, source, facts, sink);
+    } catch (e) {
+      if (damage.damaged && !signal.aborted && e instanceof JobError && sink.images.length === 0) {
+        throw new JobError("No usable image could be decoded: the video is damaged.", [e.description, ...damage.warnings()].filter(Boolean).join(" ").slice(0, 4000));
+      }
+      throw e;
     }
+    const warnings = damage.warnings();
+    if (warnings.length > 0) ctx.log.warn("damaged source: partial extraction", { warnings, images: sink.images.length });
     const images = sink.images;
     const keyframeOfTarget = run.keyframePick?.picker.perTarget;
     const skippedTimestampsSeconds = run.timestamps ? skippedTargets(run.timestamps, images, keyframeOfTarget) : undefined;
@@ -175,6 +177,7 @@ async function extract(job: ExtractionJob, ctx: JobContext): Promise<ExtractionR
       contentType: IMAGE_FORMATS[run.output.format].contentType,
       images,
       ...(skippedTimestampsSeconds ? { skippedTimestampsSeconds } : {}),
+      ...(warnings.length > 0 ? { warnings } : {}),
     } satisfies Manifest);
     const manifestJson = JSON.stringify(manifest, null, 2);
     const zipSizeBytes = await archive.finish(manifestJson, createdAt).catch((e: unknown) => {
@@ -195,10 +198,39 @@ async function extract(job: ExtractionJob, ctx: JobContext): Promise<ExtractionR
       extractMs,
       ...(decision ? { intervalStrategy: decision.strategy } : {}),
       ...(run.keyframePick ? { keyframeAccuracy: true } : {}),
+      ...(warnings.length > 0 ? { warnings } : {}),
     };
   } finally {
     if (archive) await archive.abort();
   }
+}
+
+/**
+ * Decodes the planned images into `sink`: one seek per target, or a sequential pass (two halves at once when
+ * long: extractors/split.ts).
+ * @throws JobError of the extractor (none for damage `ctx.damage` records, unless no image came out)
+ */
+async function extractImages(
+  ctx: JobContext & { damage: DamageLog },
+  run: Awaited<ReturnType<typeof planExtraction>>,
+  source: { url: SourceInput; streamIndex: number },
+  facts: SourceFacts,
+  sink: ImageSink,
+): Promise<void> {
+  if (run.seekTargets) {
+    await extractBySeeking(ctx, source, run.seekTargets, run.output, run.span, sink);
+    return;
+  }
+  const splitSeconds = segmentSplitPoint(
+    run.sequential,
+    run.span,
+    { pixels: facts.width * facts.height, frameRate: facts.frameRate },
+    seekVerified(facts.videoCodec, facts.formatName),
+    os.availableParallelism(),
+    ctx.config.segmentSplitMinPixelFrames,
+  );
+  if (splitSeconds !== null) ctx.log.info("parallel segments", { segments: 2, splitSeconds });
+  await extractSequentially(ctx, source, run, sink, splitSeconds);
 }
 
 /**
