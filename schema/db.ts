@@ -154,6 +154,11 @@ export const videos = sqliteTable(
     durationSeconds: real("duration_seconds"),
     errorMessage: text("error_message"),
     errorDescription: text("error_description"),
+    /**
+     * JSON array of the warnings of a SUCCESS on a damaged file (decode errors, an early end; schema/manifest.ts
+     * `ExtractionWarnings`), null when there were none or the attempt has not succeeded.
+     */
+    warnings: text("warnings", { mode: "json" }).$type<string[]>(),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
     queuedAt: integer("queued_at", { mode: "timestamp_ms" }),

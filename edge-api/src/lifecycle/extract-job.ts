@@ -46,6 +46,7 @@ export const extractJob: JobKind<VideoRow, ExtractSnapshotEvent, ExtractSnapshot
     manifestKey: null,
     errorMessage: null,
     errorDescription: null,
+    warnings: null,
   },
   schemas: { job: ExtractSnapshotMessage, event: ExtractSnapshotEvent },
   queue: (env) => env.EXTRACT_QUEUE,
@@ -92,6 +93,7 @@ export const extractJob: JobKind<VideoRow, ExtractSnapshotEvent, ExtractSnapshot
           imagesSoFar: p.imageCount,
           errorMessage: null,
           errorDescription: null,
+          warnings: p.warnings && p.warnings.length > 0 ? p.warnings : null,
         };
       }
       case "MSG_EXTRACT_SNAPSHOT_ERROR":

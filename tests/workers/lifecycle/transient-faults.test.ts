@@ -16,9 +16,10 @@ import { MAX_TRANSIENT_RETRIES, recordEvent, TRANSIENT_RETRY_BACKOFF } from "../
 import { db, insertVideo, processorEvent, signUp, testDeps, testEnv } from "../support/env.ts";
 
 /** Deps whose queues record what is sent (body and options) instead of delivering it. */
-function recordingDeps(): { deps: Deps; sent: Record<string, { body: unknown; options?: QueueSendOptions }[]> } {
-  const sent: Record<string, { body: unknown; options?: QueueSendOptions }[]> = { extract: [], email: [], webhooks: [] };
-  const queue = (name: string) => ({ send: async (body: unknown, options?: QueueSendOptions) => void sent[name]!.push({ body, options }) }) as unknown as Queue<never>;
+type Sent = { body: unknown; options?: QueueSendOptions }[];
+function recordingDeps(): { deps: Deps; sent: { extract: Sent; email: Sent; webhooks: Sent } } {
+  const sent = { extract: [] as Sent, email: [] as Sent, webhooks: [] as Sent };
+  const queue = (name: keyof typeof sent) => ({ send: async (body: unknown, options?: QueueSendOptions) => void sent[name].push({ body, options }) }) as unknown as Queue<never>;
   const deps = testDeps();
   return { deps: { ...deps, env: { ...testEnv, EXTRACT_QUEUE: queue("extract"), EMAIL_QUEUE: queue("email"), WEBHOOK_QUEUE: queue("webhooks") } }, sent };
 }
