@@ -16,6 +16,18 @@ const ENDED_EARLY = /partial file|File ended prematurely|Unexpected end of file|
 /** Known lines that look alarming but appear on intact files (boswars_intro.ogg logs this twice). */
 const BENIGN = /keyframe not correctly marked/i;
 
+/** An HTTP refusal of the source read (4xx: a failed If-Match after a swap, an expired URL, a missing object). */
+const READ_REFUSED = /Server returned 4\d\d|Server returned 4XX|HTTP error 4\d\d/i;
+
+/**
+ * True when ffmpeg's stderr shows the storage refusing the read (HTTP 4xx): the file is not damaged, the
+ * read was refused (e.g. the source was replaced: If-Match answered 412), so the run must fail the job
+ * rather than be decoded around.
+ */
+export function isReadRefused(stderr: string): boolean {
+  return READ_REFUSED.test(stderr);
+}
+
 /** What one ffmpeg run's stderr says about damage. */
 export interface DamageFindings {
   /** Lines reporting damaged data. */

@@ -7,7 +7,7 @@
 import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { damageFindings, DamageLog, MAX_WARNINGS } from "../../../ffmpeg-container/src/ffmpeg/damage.ts";
+import { damageFindings, DamageLog, isReadRefused, MAX_WARNINGS } from "../../../ffmpeg-container/src/ffmpeg/damage.ts";
 import type { ExtractionOptions } from "../../../schema/extraction-options.ts";
 import { fetchArchive, type Harness, jobMessage, postJob, startHarness, testVideo, uploadSource } from "../harness.ts";
 
@@ -45,6 +45,12 @@ describe("damage in ffmpeg's stderr", () => {
     expect(damageFindings(["[mov,mp4,m4a,3gp,3g2,mj2 @ 0x1] stream 1, offset 0x14ce93: partial file"]).endedEarly).toBe(true);
     expect(damageFindings(["[matroska,webm @ 0x1] File ended prematurely"]).endedEarly).toBe(true);
     expect(damageFindings(["[ogg @ 0x1] Broken file, keyframe not correctly marked.", "[Parsed_showinfo_1 @ 0x1] n: 0 pts: 0"])).toEqual({ decodeErrors: 0, endedEarly: false });
+  });
+
+  it("an HTTP refusal of the read (a 412 after a swap) is not damage: it must fail the job", () => {
+    expect(isReadRefused("[http @ 0x1] HTTP error 412 Precondition Failed\n<source>: Server returned 4XX Client Error, but not one of 40{0,1,3,4}")).toBe(true);
+    expect(isReadRefused("<source>: Server returned 403 Forbidden (access denied)")).toBe(true);
+    expect(isReadRefused("[h264 @ 0x1] Invalid NAL unit size (0 > 44).")).toBe(false);
   });
 
   it("the warnings are bounded and one sentence each", () => {

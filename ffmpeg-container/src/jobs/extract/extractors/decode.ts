@@ -3,7 +3,7 @@ import path from "node:path";
 import type { Logger } from "../../../../../runtime/log.ts";
 import type { ProcessorConfig } from "../../../config.ts";
 import type { FfmpegBinaries } from "../../../ffmpeg/binaries.ts";
-import { damageFindings, type DamageLog } from "../../../ffmpeg/damage.ts";
+import { damageFindings, isReadRefused, type DamageLog } from "../../../ffmpeg/damage.ts";
 import { inputUrl, type SourceInput } from "../../../ffmpeg/input-args.ts";
 import { startProcess } from "../../../ffmpeg/proc.ts";
 import { isStorageFailure, stderrTail, unreadableVideoMessage, watchFfmpegStderr, type ShowinfoFrame } from "../../../ffmpeg/stderr.ts";
@@ -94,7 +94,8 @@ export async function* decodeImages(
     if (code !== 0) {
       const failure = extractionFailure(otherLines, count, hide, `ffmpeg exited with ${killedBy ?? `code ${code}`}`);
       // Damaged past this point: keep the images decoded so far (the job fails only with none at all).
-      if (!ctx.damage || count === 0 || killedBy || isStorageFailure(otherLines.join("\n"))) throw failure;
+      const log = otherLines.join("\n");
+      if (!ctx.damage || count === 0 || killedBy || isStorageFailure(log) || isReadRefused(log)) throw failure;
       ctx.damage.stoppedEarly(lastSeconds, failure.description.split("\n").at(-1) ?? "");
     }
     try {

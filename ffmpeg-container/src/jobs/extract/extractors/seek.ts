@@ -1,6 +1,6 @@
 import os from "node:os";
 import { inputUrl } from "../../../ffmpeg/input-args.ts";
-import { damageFindings } from "../../../ffmpeg/damage.ts";
+import { damageFindings, isReadRefused } from "../../../ffmpeg/damage.ts";
 import { startProcess } from "../../../ffmpeg/proc.ts";
 import { isStorageFailure, watchFfmpegStderr, type ShowinfoFrame } from "../../../ffmpeg/stderr.ts";
 import { buildSeekExtractArgs, type OutputSpec } from "../ffmpeg-args.ts";
@@ -103,7 +103,8 @@ export async function extractBySeeking(
       ctx.damage?.record(damageFindings(one.otherLines, hide));
       if (!one.bytes || !one.info || one.code !== 0) {
         // A target in a damaged stretch is skipped (recorded); the storage failing, or no damage log, fails the job.
-        if (ctx.damage && one.code !== null && !isStorageFailure(one.otherLines.join("\n"))) {
+        const log = one.otherLines.join("\n");
+        if (ctx.damage && one.code !== null && !isStorageFailure(log) && !isReadRefused(log)) {
           ctx.damage.targetSkipped(targets[i]!.targetSeconds);
           continue;
         }
