@@ -8,7 +8,7 @@
  */
 import { z } from "@hono/zod-openapi";
 import { ExtractionOptions } from "./extraction-options.ts";
-import { ManifestImage } from "./manifest.ts";
+import { ExtractionWarnings, ManifestImage } from "./manifest.ts";
 import { VideoStatus } from "./video-status.ts";
 import { WEBHOOK_EVENT_TYPES, WebhookEventType } from "./messages/webhook.ts";
 import { TranscodeRequest } from "./transcode-options.ts";
@@ -93,6 +93,9 @@ export const Video = z
     durationSeconds: z.number().nullable(),
     errorMessage: z.string().nullable().describe("One human sentence, when the attempt failed."),
     errorDescription: z.string().nullable().describe("Technical detail, when the attempt failed."),
+    warnings: ExtractionWarnings.optional().describe(
+      "Set on a SUCCESS from a damaged file: what was met while decoding (decode errors, a file that ended early), one sentence each. Absent otherwise.",
+    ),
     createdAt: IsoTime,
     updatedAt: IsoTime,
     queuedAt: IsoTime.nullable(),

@@ -140,6 +140,12 @@ export const videos = sqliteTable(
     /** Current extraction attempt; 0 until the upload is completed. */
     attempt: integer("attempt").notNull().default(0),
     sourceKey: text("source_key").notNull(),
+    /**
+     * ETag of the source object when the upload was completed (HEAD at `complete`), null before. The
+     * processor reads the source with `If-Match: <it>`, so an object replaced through a still-valid upload URL
+     * after the size check is refused instead of processed (issue 18 item 7).
+     */
+    sourceEtag: text("source_etag"),
     archiveKey: text("archive_key"),
     manifestKey: text("manifest_key"),
     /** 0..1 share of the duration processed, null when unknown. */
@@ -151,6 +157,11 @@ export const videos = sqliteTable(
     durationSeconds: real("duration_seconds"),
     errorMessage: text("error_message"),
     errorDescription: text("error_description"),
+    /**
+     * JSON array of the warnings of a SUCCESS on a damaged file (decode errors, an early end; schema/manifest.ts
+     * `ExtractionWarnings`), null when there were none or the attempt has not succeeded.
+     */
+    warnings: text("warnings", { mode: "json" }).$type<string[]>(),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
     queuedAt: integer("queued_at", { mode: "timestamp_ms" }),
@@ -162,7 +173,10 @@ export const videos = sqliteTable(
      * PROCESSING event of that attempt, null once it ends. The cron re-queues (or fails) attempts past it.
      */
     leaseExpiresAt: integer("lease_expires_at", { mode: "timestamp_ms" }),
-    /** Times the cron re-queued this video because its lease expired; back to 0 on a user's retry. */
+    /**
+     * Automatic re-queues of this video: by the cron because its lease expired, or after a transient fault
+     * the processor reported (a retryable ERROR: storage unavailable); back to 0 on a user's retry.
+     */
     recoveries: integer("recoveries").notNull().default(0),
     /**
      * S3 UploadId of the multipart upload of the source (files above MULTIPART_THRESHOLD_BYTES), null for a

@@ -35,6 +35,17 @@ export const SourceFacts = z.object({
 });
 export type SourceFacts = z.infer<typeof SourceFacts>;
 
+/**
+ * Warnings of an extraction that succeeded on a damaged file (decode errors, a file that ended early, a
+ * decode that stopped part-way): one human sentence each, at most 10; absent when the file was intact.
+ * The same list is on the SUCCESS event, the video record (`warnings` of the API), the success email and
+ * the `video.ready` webhook.
+ */
+export const ExtractionWarnings = z
+  .array(z.string().min(1).max(500))
+  .max(10)
+  .describe("Problems met while decoding a damaged file (one sentence each); absent when there were none.");
+
 export const Manifest = z.object({
   version: z.literal(1),
   videoId: z.string(),
@@ -52,5 +63,7 @@ export const Manifest = z.object({
    * the last frame, outside the window or beyond `maxImages`.
    */
   skippedTimestampsSeconds: z.array(z.number()).optional(),
+  /** Set when the file was damaged: see {@link ExtractionWarnings}. */
+  warnings: ExtractionWarnings.optional(),
 });
 export type Manifest = z.infer<typeof Manifest>;

@@ -495,6 +495,8 @@ export interface components {
             errorMessage: string | null;
             /** @description Technical detail, when the attempt failed. */
             errorDescription: string | null;
+            /** @description Set on a SUCCESS from a damaged file: what was met while decoding (decode errors, a file that ended early), one sentence each. Absent otherwise. */
+            warnings?: string[];
             /** @description ISO 8601 time (UTC). */
             createdAt: string;
             /** @description ISO 8601 time (UTC). */

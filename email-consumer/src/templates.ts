@@ -159,11 +159,15 @@ export function renderSuccessEmail(message: SendSnapshotExtractionSuccessMessage
   const size = formatBytes(p.zipSizeBytes);
   const expiry = formatExpiry(p.downloadUrlExpiresAt);
   const subject = oneLine(`Your snapshots of ${filename} are ready`);
+  // A damaged file: what was met while decoding (processor sentences, bounded by the schema; one line each).
+  const warnings = (p.warnings ?? []).map((w) => oneLine(w)).filter(Boolean);
+  const warningIntro = "The video file is damaged, so some images may be missing:";
 
   const textBody = textDocument(
     p.name,
     [
       `vidsnap extracted ${images} from "${filename}" (attempt ${p.attempt}).`,
+      ...(warnings.length > 0 ? ["", warningIntro, ...warnings.map((w) => `- ${w}`), ""] : []),
       `Download the ZIP archive (${size}):`,
       p.downloadUrl,
       "",
@@ -181,6 +185,7 @@ export function renderSuccessEmail(message: SendSnapshotExtractionSuccessMessage
     p.name,
     [
       `<p>vidsnap extracted <strong>${e(images)}</strong> from <strong>${e(filename)}</strong> (attempt ${p.attempt}).</p>`,
+      ...(warnings.length > 0 ? [`<p>${e(warningIntro)}</p><ul>${warnings.map((w) => `<li>${e(w)}</li>`).join("")}</ul>`] : []),
       `<p>${link}</p>`,
       `<p>Or copy this link: <br><span style="word-break: break-all;">${e(p.downloadUrl)}</span></p>`,
       `<p>This link expires on <strong>${e(expiry)}</strong>.</p>`,

@@ -7,6 +7,7 @@ import type { Readable } from "node:stream";
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
 import { AwsClient } from "aws4fetch";
+import { backoffDelay, type BackoffPolicy } from "../../runtime/backoff.ts";
 import type { ProcessorConfig } from "./config.ts";
 import { JobError } from "./runner/errors.ts";
 
@@ -14,8 +15,39 @@ import { JobError } from "./runner/errors.ts";
 export const S3_CONNECT_TIMEOUT_MS = 5_000;
 /** Longest silence of an S3 socket (no byte sent or received) before the request fails, ms. */
 export const S3_SOCKET_TIMEOUT_MS = 30_000;
-/** Attempts per S3 call (first try + retries with the SDK's exponential backoff). */
-export const S3_MAX_ATTEMPTS = 4;
+/** Attempts per S3 call (first try + retries with {@link S3_RETRY_BACKOFF}). */
+export const S3_MAX_ATTEMPTS = 6;
+/**
+ * Delays between the attempts of one S3 call, ms: 250, 500, 1000, 2000, 4000 (+ up to 20 % jitter), about
+ * 8 s in all, so a storage blip of a few seconds (a restart, a dropped connection) costs a job nothing.
+ * A longer outage fails the call with a retryable error, and the job is re-queued by the API with its
+ * own, longer backoff (docs/architecture.md "Transient faults").
+ */
+export const S3_RETRY_BACKOFF: BackoffPolicy = { base: 250, max: 4_000, jitter: 0.2 };
+
+/** The error classes the SDK's retry middleware hands a retry strategy (`RetryErrorInfo.errorType`). */
+type RetryErrorType = "TRANSIENT" | "THROTTLING" | "SERVER_ERROR" | "CLIENT_ERROR";
+
+/**
+ * The SDK retry strategy of the processor's client (the SDK's `RetryStrategyV2` shape): up to
+ * `maxAttempts` attempts of a call that failed with a network error, a timeout, throttling or a 5xx, waiting
+ * {@link backoffDelay} of `policy` (ms) before each retry; client errors (4xx: missing object, 412) are
+ * never retried.
+ */
+export function s3RetryStrategy(maxAttempts = S3_MAX_ATTEMPTS, policy: BackoffPolicy = S3_RETRY_BACKOFF) {
+  const token = (retries: number, delayMs: number) => ({ getRetryCount: () => retries, getRetryDelay: () => delayMs });
+  type Token = ReturnType<typeof token>;
+  return {
+    mode: "vidsnap-backoff",
+    acquireInitialRetryToken: async (_scope: string): Promise<Token> => token(0, 0),
+    async refreshRetryTokenForRetry(previous: Token, info: { errorType: RetryErrorType }): Promise<Token> {
+      const retries = previous.getRetryCount() + 1;
+      if (info.errorType === "CLIENT_ERROR" || retries >= maxAttempts) throw new Error("no retry left");
+      return token(retries, Math.round(backoffDelay(retries, policy)));
+    },
+    recordSuccess: (_token: Token): void => undefined,
+  };
+}
 
 /**
  * @param s3 connection settings
@@ -30,11 +62,12 @@ export function createS3Client(s3: ProcessorConfig["s3"]): S3Client {
     forcePathStyle: s3.forcePathStyle,
     requestChecksumCalculation: "WHEN_REQUIRED",
     responseChecksumValidation: "WHEN_REQUIRED",
-    // Bounded: a dead or stalled endpoint fails the call (then the job, with a storage ERROR) instead of
-    // hanging until the job timeout. Connect within 5 s; a socket silent for 30 s is dropped; 4 attempts
-    // with the SDK's exponential backoff (throttling and 5xx/network errors only).
+    // Bounded: a dead or stalled endpoint fails the call (then the job, with a retryable storage ERROR)
+    // instead of hanging until the job timeout. Connect within 5 s; a socket silent for 30 s is dropped;
+    // throttling, 5xx and network errors are retried with S3_RETRY_BACKOFF, about 8 s in all.
     requestHandler: { connectionTimeout: S3_CONNECT_TIMEOUT_MS, requestTimeout: S3_SOCKET_TIMEOUT_MS },
     maxAttempts: S3_MAX_ATTEMPTS,
+    retryStrategy: s3RetryStrategy(),
   });
 }
 
@@ -100,12 +133,16 @@ export interface Storage {
   presignGet(bucket: string, key: string, expiresSeconds: number): Promise<string>;
   /**
    * HEAD of an object.
+   * @param ifMatch when given, only while the object still has this ETag (If-Match)
    * @returns its size in bytes (null when the store does not say)
-   * @throws the SDK's error ({@link isNotFound} tells a missing object)
+   * @throws the SDK's error ({@link isNotFound} tells a missing object, {@link isPreconditionFailed} another ETag)
    */
-  objectSize(bucket: string, key: string, signal: AbortSignal): Promise<number | null>;
-  /** @returns the object's first `bytes` bytes (ranged GET), or null when they cannot be read */
-  readHead(bucket: string, key: string, bytes: number, signal: AbortSignal): Promise<Uint8Array | null>;
+  objectSize(bucket: string, key: string, signal: AbortSignal, ifMatch?: string): Promise<number | null>;
+  /**
+   * @param ifMatch when given, only while the object still has this ETag (If-Match)
+   * @returns the object's first `bytes` bytes (ranged GET), or null when they cannot be read (another ETag included)
+   */
+  readHead(bucket: string, key: string, bytes: number, signal: AbortSignal, ifMatch?: string): Promise<Uint8Array | null>;
   /** PUT of a small object, only when `key` does not exist yet (If-None-Match: *). @throws the SDK's error */
   put(bucket: string, key: string, body: string, contentType: string, signal: AbortSignal): Promise<void>;
   /**
@@ -125,14 +162,14 @@ export function createStorage(settings: ProcessorConfig["s3"], client: S3Client 
   return {
     client,
     presignGet: (bucket, key, expiresSeconds) => presignGetUrl(settings, bucket, key, expiresSeconds),
-    async objectSize(bucket, key, signal) {
-      const head = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: signal });
+    async objectSize(bucket, key, signal, ifMatch) {
+      const head = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key, IfMatch: ifMatch }), { abortSignal: signal });
       return head.ContentLength ?? null;
     },
-    async readHead(bucket, key, bytes, signal) {
+    async readHead(bucket, key, bytes, signal, ifMatch) {
       try {
         const range = `bytes=0-${bytes - 1}`;
-        const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key, Range: range }), { abortSignal: signal });
+        const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key, Range: range, IfMatch: ifMatch }), { abortSignal: signal });
         const body = await out.Body?.transformToByteArray();
         return body ? body.subarray(0, bytes) : null;
       } catch {
@@ -161,14 +198,41 @@ export function isNotFound(e: unknown): boolean {
   return status === 404 || (e as Error).name === "NotFound" || (e as Error).name === "NoSuchKey";
 }
 
+/** True when an SDK error says a condition did not hold (412 PreconditionFailed: If-Match, If-None-Match). */
+export function isPreconditionFailed(e: unknown): boolean {
+  const status = (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+  return status === 412 || (e as Error).name === "PreconditionFailed";
+}
+
+/** Network error codes of Node and the SDK that mean the storage could not be reached or dropped the call. */
+const NETWORK_ERROR_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "EHOSTUNREACH", "ENETUNREACH", "EAI_AGAIN", "ENOTFOUND", "ECONNABORTED"]);
+
+/**
+ * True when a failed S3 call is a transient fault of the storage, not of the request: HTTP 5xx, 429 or
+ * an S3 throttling code, a timeout, or a network error (no HTTP answer at all). 4xx answers (missing object,
+ * a failed condition, access denied) are permanent.
+ */
+export function isTransientStorageError(e: unknown): boolean {
+  const err = e as { name?: string; code?: string; $metadata?: { httpStatusCode?: number }; $retryable?: unknown; cause?: unknown };
+  const status = err?.$metadata?.httpStatusCode;
+  if (status !== undefined) return status >= 500 || status === 429;
+  if (err?.name && /Timeout|Throttl|SlowDown|RequestTimeTooSkewed|NetworkingError|TimeoutError/.test(err.name)) return true;
+  if (err?.code && NETWORK_ERROR_CODES.has(err.code)) return true;
+  if (err?.$retryable) return true;
+  return err?.cause !== undefined && err.cause !== e ? isTransientStorageError(err.cause) : false;
+}
+
 /**
  * The error to throw for a failed S3 call: the abort reason when the job was aborted, a JobError as is,
- * otherwise a JobError with `message` and the SDK error's name, HTTP status and message as description.
+ * otherwise a JobError with `message` and the SDK error's name, HTTP status and message as description,
+ * retryable when the fault is transient ({@link isTransientStorageError}).
  */
 export function storageError(message: string, e: unknown, signal: AbortSignal): unknown {
   if (signal.aborted) return signal.reason;
   if (e instanceof JobError) return e;
   const err = e as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
   const status = err.$metadata?.httpStatusCode;
-  return new JobError(message, `${err.name ?? "Error"}${status ? ` (HTTP ${status})` : ""}: ${err.message ?? String(e)}`.slice(0, 1000));
+  return new JobError(message, `${err.name ?? "Error"}${status ? ` (HTTP ${status})` : ""}: ${err.message ?? String(e)}`.slice(0, 1000), {
+    retryable: isTransientStorageError(e),
+  });
 }

@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import { ExtractionOptions } from "../extraction-options.ts";
-import { SourceFacts } from "../manifest.ts";
+import { ExtractionWarnings, SourceFacts } from "../manifest.ts";
 import { API_SERVICE, envelope, envelopeBuilder, PROCESSOR_SERVICE } from "./envelope.ts";
 
 /**
@@ -21,12 +21,24 @@ const JobRef = z.object({
   attempt: z.number().int().min(1),
 });
 
-/** API → processor: extract images of one uploaded video. */
+/**
+ * An object's ETag as S3 and R2 answer it (`"<hex md5>"`, `"<hex>-<parts>"` for a multipart upload): visible
+ * ASCII only, optionally in double quotes, at most 200 characters. No space, quote or control character
+ * inside, because the processor sends it as an `If-Match` header (also through ffmpeg's `-headers`).
+ */
+export const ObjectEtag = z.string().regex(/^"?[\x21\x23-\x7e]{1,200}"?$/, "must be an ETag: visible ASCII, optionally quoted");
+
+/**
+ * API → processor: extract images of one uploaded video. `sourceEtag` is the source object's ETag recorded
+ * at `complete`: the processor reads the source only while it still has that ETag (`If-Match`), so an object
+ * replaced afterwards fails the job ("The video was replaced after upload completed"). Optional: messages
+ * queued before it existed still parse, and are read without the condition.
+ */
 export const ExtractSnapshotMessage = envelope(
   "MSG_EXTRACT_SNAPSHOT",
   [API_SERVICE],
   PROCESSOR_SERVICE,
-  JobRef.extend({ options: ExtractionOptions }),
+  JobRef.extend({ options: ExtractionOptions, sourceEtag: ObjectEtag.optional() }),
 );
 export type ExtractSnapshotMessage = z.infer<typeof ExtractSnapshotMessage>;
 
@@ -65,7 +77,10 @@ export const ExtractSnapshotProgressMessage = envelope(
 );
 export type ExtractSnapshotProgressMessage = z.infer<typeof ExtractSnapshotProgressMessage>;
 
-/** Processor → API: the archive is in the images bucket. */
+/**
+ * Processor → API: the archive is in the images bucket. `warnings` (optional) when the file was damaged
+ * and only part of it could be decoded (schema/manifest.ts `ExtractionWarnings`).
+ */
 export const ExtractSnapshotSuccessMessage = envelope(
   "MSG_EXTRACT_SNAPSHOT_SUCCESS",
   [PROCESSOR_SERVICE],
@@ -78,12 +93,16 @@ export const ExtractSnapshotSuccessMessage = envelope(
     imageCount: z.number().int().min(0),
     zipSizeBytes: z.number().int().min(0),
     source: SourceFacts,
+    warnings: ExtractionWarnings.optional(),
   }),
 );
 export type ExtractSnapshotSuccessMessage = z.infer<typeof ExtractSnapshotSuccessMessage>;
 
 /**
  * Processor → API: the job failed; `errorMessage` is one human sentence, `errorDescription` the detail.
+ * `retryable: true` marks a transient fault (the storage unavailable, the processor shutting down): the API
+ * then re-queues the job as a new attempt with backoff while its retry budget lasts, instead of recording
+ * ERROR (edge-api/src/lifecycle/record-event.ts). Optional: absent means permanent (older processors).
  * The API sends it itself (sender VIDEO_API_SERVICE) when it fails a job on the processor's behalf: the
  * processor stayed unreachable, the job was dead-lettered, or its lease expired too often.
  */
@@ -94,6 +113,7 @@ export const ExtractSnapshotErrorMessage = envelope(
   JobRef.extend({
     errorMessage: z.string().min(1).max(500),
     errorDescription: z.string().max(4000),
+    retryable: z.boolean().optional(),
   }),
 );
 export type ExtractSnapshotErrorMessage = z.infer<typeof ExtractSnapshotErrorMessage>;

@@ -3,6 +3,7 @@
  * outcome. The email service deduplicates on (videoId, attempt, outcome).
  */
 import { z } from "zod";
+import { ExtractionWarnings } from "../manifest.ts";
 import { API_SERVICE, EMAIL_SERVICE, envelope, envelopeBuilder } from "./envelope.ts";
 
 const Recipient = z.object({
@@ -24,6 +25,8 @@ export const SendSnapshotExtractionSuccessMessage = envelope(
     /** Presigned GET of the ZIP; valid until `downloadUrlExpiresAt` (R2 allows up to 7 days). */
     downloadUrl: z.url(),
     downloadUrlExpiresAt: z.string(),
+    /** The file was damaged: what was met while decoding (listed in the email). */
+    warnings: ExtractionWarnings.optional(),
   }),
 );
 export type SendSnapshotExtractionSuccessMessage = z.infer<typeof SendSnapshotExtractionSuccessMessage>;

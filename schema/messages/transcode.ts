@@ -86,8 +86,10 @@ export const TranscodeSuccessMessage = envelope(
 export type TranscodeSuccessMessage = z.infer<typeof TranscodeSuccessMessage>;
 
 /**
- * Processor → API: the job failed, nothing of this attempt is left stored. Sent by the API itself (sender
- * VIDEO_API_SERVICE) when it fails a job on the processor's behalf (unreachable, dead-lettered, leases).
+ * Processor → API: the job failed, nothing of this attempt is left stored. `retryable: true` marks a
+ * transient fault (the storage unavailable, the processor shutting down): the API then re-queues the job with
+ * backoff while its retry budget lasts (edge-api/src/lifecycle/record-event.ts). Sent by the API itself
+ * (sender VIDEO_API_SERVICE) when it fails a job on the processor's behalf (unreachable, dead-lettered, leases).
  */
 export const TranscodeErrorMessage = envelope(
   "MSG_TRANSCODE_ERROR",
@@ -96,6 +98,7 @@ export const TranscodeErrorMessage = envelope(
   TranscodeRef.extend({
     errorMessage: z.string().min(1).max(500),
     errorDescription: z.string().max(4000),
+    retryable: z.boolean().optional(),
   }),
 );
 export type TranscodeErrorMessage = z.infer<typeof TranscodeErrorMessage>;

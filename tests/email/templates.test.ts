@@ -61,6 +61,19 @@ describe("renderSuccessEmail", () => {
     expect(renderEmail(msg)).toEqual(email);
   });
 
+  it("lists the warnings of a damaged file in both bodies (escaped, one line each); none without them", () => {
+    const msg = successMessage({ imageCount: 5, warnings: ["The file ended early (it looks truncated): images after that point are missing.", `Damaged\n${EVIL}`] });
+    const { textBody, htmlBody } = renderSuccessEmail(msg);
+    for (const body of [textBody, htmlBody]) {
+      expect(body).toContain("The video file is damaged, so some images may be missing:");
+      expect(body).toContain("The file ended early (it looks truncated)");
+    }
+    expect(textBody).toContain(`- Damaged ${EVIL}`);
+    expect(htmlBody).toContain("<li>Damaged &lt;script&gt;");
+    expect(htmlBody).not.toContain("<script>");
+    expect(renderSuccessEmail(successMessage({ imageCount: 5 })).textBody).not.toContain("damaged");
+  });
+
   it("escapes every message value in the HTML body", () => {
     const msg = successMessage({
       filename: EVIL,

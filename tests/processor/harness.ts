@@ -115,10 +115,11 @@ export async function startHarness(overrides: Partial<ProcessorConfig> = {}): Pr
       extras.push(p);
       return { processor: p, url: await p.listen() };
     },
-    async close() {
+    async close(this: Harness) {
       await Promise.all([processor, ...extras].map((p) => p.close({ abortRunning: true })));
       s3.destroy();
-      await s3Server.close();
+      // The S3 server now up: a test may have stopped the first one and started another (same port and folder).
+      await this.s3Server.close();
       await rm(dataDir, { recursive: true, force: true });
     },
   };

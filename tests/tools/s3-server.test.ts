@@ -127,3 +127,26 @@ describe("local S3 server: CORS", () => {
     expect(fromForeign.headers.get("access-control-allow-origin")).toBeNull();
   });
 });
+
+describe("local S3 server: If-Match on reads", () => {
+  it("GET and HEAD with the object's ETag answer 200/206; with another ETag 412 PreconditionFailed and no byte of the object", async () => {
+    const head = await aws.fetch(objectUrl(), { method: "HEAD" });
+    const etag = head.headers.get("etag")!;
+    expect(etag).toMatch(/^"[0-9a-f]{32}"$/);
+    const matching = await aws.fetch(objectUrl(), { headers: { "if-match": etag, range: "bytes=0-3" } });
+    const matchingText = await matching.text();
+    const unquoted = await aws.fetch(objectUrl(), { method: "HEAD", headers: { "if-match": etag.replace(/"/g, "") } });
+    const other = await aws.fetch(objectUrl(), { headers: { "if-match": '"0123456789abcdef0123456789abcdef"', range: "bytes=0-3" } });
+    const otherText = await other.text();
+    const otherHead = await aws.fetch(objectUrl(), { method: "HEAD", headers: { "if-match": '"0123456789abcdef0123456789abcdef"' } });
+    const presignedOther = await fetch(await presign(objectUrl()), { headers: { "if-match": '"0123456789abcdef0123456789abcdef"' } });
+    await presignedOther.body?.cancel();
+    const got = `match ${matching.status}, unquoted ${unquoted.status}, other GET ${other.status}, other HEAD ${otherHead.status}, presigned other ${presignedOther.status}`;
+    const want = "match 206, unquoted 200, other GET 412, other HEAD 412, presigned other 412";
+    recordAudit({ case: "local S3: GET/HEAD with If-Match (object swapped after complete)", expected: want, got, ok: got === want });
+    expect(got).toBe(want);
+    expect(matchingText).toBe(CONTENT.slice(0, 4));
+    expect(otherText).toContain("<Code>PreconditionFailed</Code>");
+    expect(otherText).not.toContain(CONTENT.slice(0, 4));
+  });
+});

@@ -32,6 +32,7 @@ interface Suite {
     | "cross-site"
     | "auth-errors"
     | "processor-trust"
+    | "source-swap"
     | "tokens"
     | "accounts"
     | "sign-in-budget"
@@ -55,6 +56,7 @@ const SUITES: Suite[] = [
   { name: "sign-in-budget", title: "Per-account sign-in and verification-email budget (ACCOUNT_RATE_LIMITER)", config: "tests/workers/vitest.config.mts", file: "tests/workers/rate-limits.test.ts" },
   { name: "email-text", title: "User-supplied text in emails (bounded, escaped, defanged; verification email)", config: "tests/email/vitest.config.mts", file: "tests/email/account-emails.test.ts" },
   { name: "processor-trust", title: "Processor trust (signed jobs, key-safe ids, no overwrite, ffmpeg env)", config: "tests/vitest.node.config.mts", file: "tests/processor/runner/trust.test.ts" },
+  { name: "source-swap", title: "Source replaced after complete (ETag recorded, If-Match on every read)", config: "tests/vitest.node.config.mts", file: "tests/processor/extract/source-etag.test.ts" },
 ];
 
 /** The parts of vitest's JSON report read here. */

@@ -5,6 +5,7 @@
  * s3rver serves a request without any signature as if it were allowed; like S3 with a private bucket,
  * this server answers it 403 `AccessDenied` instead ({@link installSignatureGuard}), so a web page or a
  * client that forgot to sign cannot read, write, delete or list, and tests catch a missing signature.
+ * GET and HEAD honour `If-Match` as S3 does ({@link installConditionalReads}; s3rver ignores it).
  * CORS allows the stack's own origin (the dashboard, which uploads to presigned URLs), no other.
  * Buckets are created through its `configureBuckets` option because signed CreateBucket fails there (see ../shared/toolchain-notes.md).
  */
@@ -60,7 +61,8 @@ export async function startS3Server(opts: {
   });
   // ListParts, AbortMultipartUpload and S3's CompleteMultipartUpload checks, which s3rver lacks.
   installMultipartShim(server);
-  // Installed after the shim, so it runs before it.
+  // Installed after the shim, so they run before it (the signature guard first).
+  installConditionalReads(server);
   installSignatureGuard(server);
   const address = (await server.run()) as AddressInfo;
   return {
@@ -82,6 +84,8 @@ interface GuardContext {
   get(header: string): string;
   response: { get(header: string): string };
   set(name: string, value: string): void;
+  status: number;
+  body: unknown;
 }
 type GuardMiddleware = (ctx: GuardContext, next: () => Promise<void>) => Promise<void>;
 
@@ -109,4 +113,39 @@ export function installSignatureGuard(server: { middleware: unknown[] }): void {
   };
   // Right after s3rver's request logger (index 0), so refusals are logged like any other answer.
   server.middleware.splice(1, 0, guard);
+}
+
+/**
+ * True when an `If-Match` header value matches an object's ETag (RFC 9110 §13.1.1, strong comparison):
+ * `*`, or one of the comma-separated entity tags equal to it. Quotes are optional on both sides, as S3
+ * accepts an unquoted ETag too.
+ * @param header the request's If-Match value
+ * @param etag the object's ETag (usually quoted)
+ */
+export function ifMatchHolds(header: string, etag: string): boolean {
+  const bare = (t: string) => t.trim().replace(/^W\//, "").replace(/^"(.*)"$/, "$1");
+  const want = bare(etag);
+  return header.split(",").some((t) => t.trim() === "*" || bare(t) === want);
+}
+
+/**
+ * Makes object GET and HEAD honour `If-Match`, which s3rver ignores: when the stored object's ETag does
+ * not match, the answer is S3's 412 `PreconditionFailed` and no byte of the object is sent. The processor
+ * reads a source with the ETag recorded at `complete`, so a video replaced after that is refused
+ * (issue 18 item 7); without this guard the local stack would serve the new bytes.
+ * @param server the `new S3rver(...)` instance, before `run()`
+ */
+export function installConditionalReads(server: { middleware: unknown[] }): void {
+  const S3Error = require("@20minutes/s3rver/lib/models/error") as new (code: string, message: string, detail?: Record<string, unknown>) => Error;
+  const conditional: GuardMiddleware = async (ctx, next) => {
+    const ifMatch = ctx.get("if-match");
+    await next();
+    if (!ifMatch || (ctx.method !== "GET" && ctx.method !== "HEAD") || (ctx.status !== 200 && ctx.status !== 206)) return;
+    const etag = ctx.response.get("etag");
+    if (!etag || ifMatchHolds(ifMatch, etag)) return;
+    (ctx.body as { destroy?: () => void } | undefined)?.destroy?.();
+    ctx.body = null;
+    throw new S3Error("PreconditionFailed", "At least one of the pre-conditions you specified did not hold", { Condition: "If-Match" });
+  };
+  server.middleware.splice(1, 0, conditional);
 }

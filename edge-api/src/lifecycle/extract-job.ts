@@ -46,6 +46,7 @@ export const extractJob: JobKind<VideoRow, ExtractSnapshotEvent, ExtractSnapshot
     manifestKey: null,
     errorMessage: null,
     errorDescription: null,
+    warnings: null,
   },
   schemas: { job: ExtractSnapshotMessage, event: ExtractSnapshotEvent },
   queue: (env) => env.EXTRACT_QUEUE,
@@ -55,11 +56,14 @@ export const extractJob: JobKind<VideoRow, ExtractSnapshotEvent, ExtractSnapshot
       userId: row.userId,
       attempt: row.attempt,
       options: ExtractionOptions.parse(row.options),
+      // Recorded at `complete`: the processor reads the source only while it still has this ETag.
+      ...(row.sourceEtag ? { sourceEtag: row.sourceEtag } : {}),
     }),
   jobRef: (job) => ({ id: job.payload.videoId, userId: job.payload.userId, attempt: job.payload.attempt }),
   eventQueue: (env) => env.EVENTS_QUEUE,
   eventRef: (event) => ({ id: event.payload.videoId, userId: event.payload.userId, attempt: event.payload.attempt }),
   eventPhase: (event) => PHASES[event.type],
+  eventRetryable: (event) => event.type === "MSG_EXTRACT_SNAPSHOT_ERROR" && event.payload.retryable === true,
   eventColumns(deps, event, _now): ColumnValues {
     switch (event.type) {
       case "MSG_EXTRACT_SNAPSHOT_PROCESSING": {
@@ -89,15 +93,23 @@ export const extractJob: JobKind<VideoRow, ExtractSnapshotEvent, ExtractSnapshot
           imagesSoFar: p.imageCount,
           errorMessage: null,
           errorDescription: null,
+          warnings: p.warnings && p.warnings.length > 0 ? p.warnings : null,
         };
       }
       case "MSG_EXTRACT_SNAPSHOT_ERROR":
         return { errorMessage: event.payload.errorMessage, errorDescription: event.payload.errorDescription };
     }
   },
-  errorEvent: (ref, errorMessage, errorDescription) =>
+  errorEvent: (ref, errorMessage, errorDescription, opts = {}) =>
     extractSnapshotErrorMessage(
-      { videoId: ref.id, userId: ref.userId, attempt: ref.attempt, errorMessage, errorDescription: errorDescription.slice(0, 4000) },
+      {
+        videoId: ref.id,
+        userId: ref.userId,
+        attempt: ref.attempt,
+        errorMessage,
+        errorDescription: errorDescription.slice(0, 4000),
+        ...(opts.retryable ? { retryable: true } : {}),
+      },
       API_SERVICE,
     ),
   leaseExpiredDescription: (recoveries) =>

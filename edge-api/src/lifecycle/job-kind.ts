@@ -18,7 +18,10 @@ export interface JobRow {
   status: string;
   /** Run number of the job, 0 before the first one is queued. */
   attempt: number;
-  /** Times the cron re-queued the job after an expired lease; back to 0 when a user queues it. */
+  /**
+   * Automatic re-queues of the job: after an expired lease (the cron) or a transient fault (a retryable
+   * ERROR); back to 0 when a user queues it.
+   */
   recoveries: number;
   /** Deadline of a queued or processing attempt (null otherwise). */
   leaseExpiresAt: Date | null;
@@ -81,12 +84,20 @@ export interface JobKind<Row extends JobRow, Event, Job> {
   eventRef(event: Event): AttemptRef;
   eventPhase(event: Event): EventPhase;
   /**
+   * True for an ERROR event that reports a transient fault (`retryable: true`: the storage unavailable, the
+   * processor shutting down): the attempt is re-queued with backoff while the retry budget lasts.
+   */
+  eventRetryable(event: Event): boolean;
+  /**
    * The kind's columns an event sets besides status, lease and times.
    * @throws Error when the event cannot be applied (e.g. an object URI that does not parse)
    */
   eventColumns(deps: Deps, event: Event, now: Date): ColumnValues;
-  /** An ERROR event the API writes on the processor's behalf (sender API_SERVICE). */
-  errorEvent(ref: AttemptRef, errorMessage: string, errorDescription: string): Event;
+  /**
+   * An ERROR event the API writes on the processor's behalf (sender API_SERVICE); `opts.retryable` for a
+   * transient fault (e.g. the processor unreachable) that should go through the retry budget.
+   */
+  errorEvent(ref: AttemptRef, errorMessage: string, errorDescription: string, opts?: { retryable?: boolean }): Event;
   /** errorDescription of a job failed by the cron after `recoveries` re-queues. */
   leaseExpiredDescription(recoveries: number): string;
   outputs: {

@@ -95,7 +95,8 @@ export async function recoverAttempt<Row extends JobRow, Event>(
 ): Promise<"requeued" | "failed" | "skipped"> {
   const fields = { reason: opts.reason, status: row.status, recoveries: row.recoveries, leaseExpiresAt: row.leaseExpiresAt?.toISOString() };
   if (row.recoveries < deps.config.maxJobRecoveries) {
-    const queued = await queueAttempt(deps, kind, row, "recovery", opts.now, { anyLease: !opts.leaseExpiredBefore });
+    // Without a lease condition the attempt is known dead (its relay is gone): a transient fault's re-queue.
+    const queued = await queueAttempt(deps, kind, row, opts.leaseExpiredBefore ? "recovery" : "transient", opts.now);
     if (queued) {
       deps.log.warn("attempt re-queued", { ...fields, newAttempt: queued.attempt });
       return "requeued";

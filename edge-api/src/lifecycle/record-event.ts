@@ -2,6 +2,10 @@
  * The one path a processor event takes into the system (events consumer, dead-letter consumer, the
  * cron's give-up):
  *
+ * 0. a retryable ERROR (a transient fault: the storage unavailable, the processor shutting down) of the
+ *    current attempt re-queues the job as a new attempt after {@link TRANSIENT_RETRY_BACKOFF} while it has
+ *    fewer than {@link MAX_TRANSIENT_RETRIES} automatic re-queues (`recoveries`): no ERROR is recorded and no
+ *    one is notified. With the budget used up it is applied like any ERROR;
  * 1. apply it to its attempt (./transitions.ts `applyEvent`);
  * 2. when an attempt ends (or a final event is redelivered), notify the owner (the kind's `notify`;
  *    receivers deduplicate);
@@ -13,19 +17,34 @@
  *    them before its processor died. No attempt before the current one can have succeeded (SUCCESS is
  *    final), so nothing a user can download is removed.
  */
+import { backoffDelay, type BackoffPolicy } from "../../../runtime/backoff.ts";
 import { eq } from "drizzle-orm";
 import { parseS3Uri } from "../../../schema/object-keys.ts";
 import type { Deps } from "../context.ts";
 import { StorageError } from "../storage/s3.ts";
 import type { AttemptRef, JobKind, JobRow } from "./job-kind.ts";
 import { deleteObjects, deleteUnderPrefix, type StoredObject } from "./purge-video-objects.ts";
-import { applyEvent, isFinal, type ApplyResult } from "./transitions.ts";
+import { applyEvent, isFinal, isLiveAttempt, queueAttempt, readJob, type ApplyResult } from "./transitions.ts";
+
+/**
+ * Automatic re-queues (`recoveries`) below which a transient fault re-queues the job instead of failing it:
+ * 5 retries of the backoff below cover a storage outage of about 7 minutes.
+ */
+export const MAX_TRANSIENT_RETRIES = 5;
+/**
+ * Delay of the n-th automatic re-queue after a transient fault, seconds: 15, 30, 60, 120, 240 (+ up to 20 %
+ * jitter, so jobs failed by the same outage do not all come back at once). The processor's own S3 retries
+ * already rode out the first ~8 s of the fault (ffmpeg-container/src/s3.ts).
+ */
+export const TRANSIENT_RETRY_BACKOFF: BackoffPolicy = { base: 15, max: 240, jitter: 0.2 };
+
 
 /**
  * @param event a validated processor event of `kind`
  * @param opts.leaseExpiredBefore see `applyEvent` (used by the cron)
- * @returns what `applyEvent` did and the row after it
- * @throws Error on D1, queue or storage failures (the caller retries the event; every step is idempotent)
+ * @returns what `applyEvent` did and the row after it (`requeued` for a retried transient fault)
+ * @throws Error on D1, queue or storage failures (the caller retries the event; every step is idempotent:
+ *   a redelivered retryable ERROR finds the job at the next attempt and is ignored)
  */
 export async function recordEvent<Row extends JobRow, Event>(
   deps: Deps,
@@ -33,9 +52,13 @@ export async function recordEvent<Row extends JobRow, Event>(
   event: Event,
   opts: { leaseExpiredBefore?: Date } = {},
 ): Promise<ApplyResult<Row>> {
-  const outcome = await applyEvent(deps, kind, event, opts);
   const phase = kind.eventPhase(event);
   const ref = kind.eventRef(event);
+  if (phase === "error" && kind.eventRetryable(event)) {
+    const requeued = await retryTransientFault(deps, kind, ref);
+    if (requeued) return { result: "requeued", row: requeued };
+  }
+  const outcome = await applyEvent(deps, kind, event, opts);
   deps.log.info("processor event handled", { job: kind.name, phase, result: outcome.result, status: outcome.row?.status });
   if (!isFinal(phase)) return outcome;
   if (outcome.result !== "ignored") {
@@ -47,6 +70,28 @@ export async function recordEvent<Row extends JobRow, Event>(
     await discardAttempts(deps, kind, ref, outcome.row.attempt, ref.attempt, ref.attempt);
   }
   return outcome;
+}
+
+/**
+ * Re-queues the job of a retryable ERROR as its next attempt, delayed by {@link TRANSIENT_RETRY_BACKOFF},
+ * when that ERROR belongs to the current, still running attempt and the budget allows.
+ * @returns the queued row, or undefined when the ERROR is to be applied as usual (budget used up, another
+ *   attempt, the job gone or changed meanwhile)
+ * @throws QueueSendError when the job message could not be sent (the row was restored; the event is retried)
+ */
+async function retryTransientFault<Row extends JobRow>(deps: Deps, kind: JobKind<Row, unknown, unknown>, ref: AttemptRef): Promise<Row | undefined> {
+  const row = await readJob(deps, kind, ref);
+  if (!row || !isLiveAttempt(kind, row, ref.attempt)) return undefined;
+  if (row.recoveries >= MAX_TRANSIENT_RETRIES) {
+    deps.log.warn("transient fault, retry budget used up: the job fails", { job: kind.name, id: ref.id, recoveries: row.recoveries, max: MAX_TRANSIENT_RETRIES });
+    return undefined;
+  }
+  const delaySeconds = Math.round(backoffDelay(row.recoveries + 1, TRANSIENT_RETRY_BACKOFF));
+  const queued = await queueAttempt(deps, kind, row, "transient", new Date(), { delaySeconds });
+  if (queued) {
+    deps.log.warn("transient fault: attempt re-queued with backoff", { job: kind.name, id: ref.id, failedAttempt: ref.attempt, newAttempt: queued.attempt, delaySeconds, recoveries: queued.recoveries });
+  }
+  return queued;
 }
 
 /**

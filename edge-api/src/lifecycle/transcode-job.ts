@@ -93,6 +93,7 @@ export const transcodeJob: JobKind<TranscodeRow, TranscodeEvent, TranscodeMessag
     parentId: event.payload.videoId,
   }),
   eventPhase: (event) => PHASES[event.type],
+  eventRetryable: (event) => event.type === "MSG_TRANSCODE_ERROR" && event.payload.retryable === true,
   eventColumns(deps, event, _now): ColumnValues {
     switch (event.type) {
       case "MSG_TRANSCODE_PROCESSING":
@@ -124,7 +125,7 @@ export const transcodeJob: JobKind<TranscodeRow, TranscodeEvent, TranscodeMessag
         return { errorMessage: event.payload.errorMessage, errorDescription: event.payload.errorDescription, etaSeconds: null };
     }
   },
-  errorEvent: (ref, errorMessage, errorDescription) =>
+  errorEvent: (ref, errorMessage, errorDescription, opts = {}) =>
     transcodeErrorMessage(
       {
         transcodeId: ref.id,
@@ -133,6 +134,7 @@ export const transcodeJob: JobKind<TranscodeRow, TranscodeEvent, TranscodeMessag
         attempt: ref.attempt,
         errorMessage,
         errorDescription: errorDescription.slice(0, 4000),
+        ...(opts.retryable ? { retryable: true } : {}),
       },
       API_SERVICE,
     ),

@@ -86,8 +86,11 @@ function resetAttemptColumns(kind: JobKind<JobRow, unknown, unknown>, now: Date)
   return { queuedAt: now, updatedAt: now, processingStartedAt: null, completedAt: null, ...kind.attemptColumns };
 }
 
-/** Why an attempt is queued: the first run (upload complete), a user's retry, or the cron's recovery. */
-export type QueueReason = "start" | "retry" | "recovery";
+/**
+ * Why an attempt is queued: the first run (upload complete), a user's retry, the cron's recovery of an
+ * expired lease, or a transient fault the processor reported (an ERROR event with `retryable: true`).
+ */
+export type QueueReason = "start" | "retry" | "recovery" | "transient";
 
 /** Thrown by {@link queueAttempt} when the job message could not be sent (the row was reverted). */
 export class QueueSendError extends Error {
@@ -98,9 +101,11 @@ export class QueueSendError extends Error {
  * Queues a new attempt of `job` (attempt + 1) and sends its job message.
  * @param job the row as read by the caller; the update holds only while status and attempt are unchanged
  * @param reason `start` from the kind's start status, `retry` from ERROR (recoveries back to 0 for both),
- *   `recovery` from an active status (recoveries + 1): the cron's, whose lease expired before `now`, or the
- *   dispatcher's, whose event relay was lost (`opts.anyLease`)
- * @param opts.anyLease a recovery that does not need the lease expired (the relay of that attempt is gone)
+ *   `recovery` from an active status whose lease expired before `now`, `transient` from an active status
+ *   (the attempt reported a transient fault, or its event relay was lost); both automatic ones count
+ *   recoveries + 1
+ * @param opts.delaySeconds the job message waits this long in the queue (a transient fault's backoff); the
+ *   lease starts after it
  * @returns the queued row, or undefined when the row changed since it was read (nothing done)
  * @throws QueueSendError when the send failed, after the row was restored
  */
@@ -110,38 +115,45 @@ export async function queueAttempt<Row extends JobRow, Job>(
   job: Row,
   reason: QueueReason,
   now = new Date(),
-  opts: { anyLease?: boolean } = {},
+  opts: { delaySeconds?: number } = {},
 ): Promise<Row | undefined> {
   const guard: Guard =
     reason === "start"
       ? { from: [kind.statuses.start], attempt: job.attempt }
       : reason === "retry"
         ? { from: [kind.statuses.error], attempt: job.attempt }
-        : { from: activeStatuses(kind), attempt: job.attempt, leaseExpiredBefore: opts.anyLease ? undefined : now };
+        : reason === "transient"
+          ? { from: activeStatuses(kind), attempt: job.attempt }
+          : { from: activeStatuses(kind), attempt: job.attempt, leaseExpiredBefore: now };
+  const delaySeconds = Math.max(0, Math.round(opts.delaySeconds ?? 0));
   const set: ColumnValues = {
     ...resetAttemptColumns(kind, now),
     status: kind.statuses.queued,
     attempt: job.attempt + 1,
-    recoveries: reason === "recovery" ? job.recoveries + 1 : 0,
-    leaseExpiresAt: leaseExpiry(deps.config, "queued", now),
+    recoveries: reason === "recovery" || reason === "transient" ? job.recoveries + 1 : 0,
+    leaseExpiresAt: leaseExpiry(deps.config, "queued", new Date(now.getTime() + delaySeconds * 1000)),
   };
   const queued = await updateJob(deps, kind, job, guard, set);
   if (!queued) return undefined;
   try {
-    await kind.queue(deps.env).send(kind.jobMessage(queued));
+    await kind.queue(deps.env).send(kind.jobMessage(queued), delaySeconds > 0 ? { delaySeconds } : undefined);
   } catch (err) {
     deps.log.error("job queue send failed; attempt reverted", { job: kind.name, id: job.id, reason, ...errorFields(err) });
     const restore: ColumnValues = Object.fromEntries(Object.keys(set).map((k) => [k, (job as Record<string, unknown>)[k]]));
     await updateJob(deps, kind, job, { from: [kind.statuses.queued], attempt: job.attempt + 1 }, { ...restore, updatedAt: new Date() });
     throw new QueueSendError(`${kind.name} queue send failed`, { cause: err });
   }
-  deps.log.info("job queued", { job: kind.name, id: job.id, attempt: queued.attempt, reason });
+  deps.log.info("job queued", { job: kind.name, id: job.id, attempt: queued.attempt, reason, ...(delaySeconds ? { delaySeconds } : {}) });
   return queued;
 }
 
-/** What {@link applyEvent} did with an event, and the row after it (undefined when the job is gone). */
+/**
+ * What {@link applyEvent} did with an event, and the row after it (undefined when the job is gone);
+ * `requeued`: a retryable ERROR queued the next attempt instead (./record-event.ts).
+ */
 export type ApplyResult<Row> =
   | { result: "applied"; row: Row }
+  | { result: "requeued"; row: Row }
   | { result: "redelivered"; row: Row }
   | { result: "ignored"; row: Row | undefined };
 

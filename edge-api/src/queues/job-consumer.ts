@@ -11,8 +11,9 @@
  * - `refused` (400: the processor refused the envelope) → an ERROR event is sent, acked (retrying cannot help).
  * - `unavailable` (503, other statuses, network errors, no answer within PROCESSOR_IDLE_TIMEOUT_SECONDS),
  *   or no outcome within CONSUMER_TIME_LIMIT_SECONDS → retried with the policy's backoff over the message's
- *   deliveries; on the last delivery an ERROR event is sent instead (sender API_SERVICE) and the message
- *   acked, so the job does not stay queued forever.
+ *   deliveries; on the last delivery a retryable ERROR event is sent instead (sender API_SERVICE: the
+ *   lifecycle re-queues the job with backoff while its retry budget lasts, then records the ERROR) and the
+ *   message acked, so the job does not stay queued forever.
  */
 import { backoffDelay, type BackoffPolicy } from "../../../runtime/backoff.ts";
 import { errorFields } from "../../../runtime/log.ts";
@@ -88,8 +89,12 @@ export function jobConsumer<Row extends JobRow, Event, Job>(kind: JobKind<Row, E
     }
     const { reason } = dispatched;
     if (message.attempts >= policy.maxDeliveries) {
-      log.error("giving up on the job", { reason, deliveries: message.attempts });
-      await events.send(kind.errorEvent(ref, policy.unavailableMessage, `Gave up after ${message.attempts} deliveries: ${reason}.`));
+      // A transient fault: the ERROR is retryable, so the lifecycle re-queues the job with its backoff while
+      // the retry budget lasts (lifecycle/record-event.ts) and records ERROR only after that.
+      log.error("processor unavailable on every delivery: retryable ERROR sent", { reason, deliveries: message.attempts });
+      await events.send(
+        kind.errorEvent(ref, policy.unavailableMessage, `Gave up after ${message.attempts} deliveries: ${reason}.`, { retryable: true }),
+      );
       message.ack();
       return;
     }

@@ -20,10 +20,31 @@ export const INPUT_FORMAT_WHITELIST = "mov,matroska,webm,avi,mpeg,mpegts,ogg,flv
 /** Network read/write timeout handed to ffmpeg's HTTP client, microseconds (30 s). */
 export const RW_TIMEOUT_MICROSECONDS = 30_000_000;
 
-/** Options placed before `-i` that apply to reading an HTTP(S) input. */
-export function inputSafetyArgs(input: string): string[] {
-  if (!/^https?:\/\//i.test(input)) return [];
+/**
+ * What ffprobe/ffmpeg read: a presigned HTTP(S) URL (or a local path in tools/tests), optionally with the
+ * ETag the source must still have (`ifMatch`, recorded at `complete`): every request of the read then
+ * carries `If-Match`, so a replaced object answers 412 instead of other bytes (issue 18 item 7).
+ */
+export type SourceInput = string | { url: string; ifMatch?: string };
+
+/** The URL (or path) of an input, for `-i` and for redaction lists. */
+export function inputUrl(input: SourceInput): string {
+  return typeof input === "string" ? input : input.url;
+}
+
+/**
+ * Options placed before `-i` that apply to reading an HTTP(S) input.
+ * @param input the source; its `ifMatch` must be a header-safe ETag (schema/messages `ObjectEtag`)
+ * @throws RangeError when `ifMatch` contains a character that could end the header line
+ */
+export function inputSafetyArgs(input: SourceInput): string[] {
+  const url = inputUrl(input);
+  if (!/^https?:\/\//i.test(url)) return [];
+  const ifMatch = typeof input === "string" ? undefined : input.ifMatch;
+  if (ifMatch !== undefined && !/^[\x21-\x7e]+$/.test(ifMatch)) throw new RangeError("ifMatch must be visible ASCII");
   return [
+    // Every request of the read (reconnects and seeks included) only while the object is unchanged.
+    ...(ifMatch ? ["-headers", `If-Match: ${ifMatch}\r\n`] : []),
     "-protocol_whitelist", INPUT_PROTOCOL_WHITELIST,
     "-format_whitelist", INPUT_FORMAT_WHITELIST,
     // Give up on a stalled connection instead of hanging until the job timeout.
@@ -36,10 +57,10 @@ export function inputSafetyArgs(input: string): string[] {
 
 /**
  * Arguments of `ffprobe` that print the container and every stream as JSON on stdout.
- * @param input presigned HTTP(S) URL (or a local path in tools/tests)
+ * @param input presigned HTTP(S) URL (or a local path in tools/tests), with its If-Match ETag
  * @returns argument array for `spawn(ffprobePath, args)`
  */
-export function buildProbeArgs(input: string): string[] {
+export function buildProbeArgs(input: SourceInput): string[] {
   return [
     "-hide_banner",
     // Only real errors on stderr: that text becomes the job's errorDescription.
@@ -48,6 +69,6 @@ export function buildProbeArgs(input: string): string[] {
     "-print_format", "json",
     "-show_format",
     "-show_streams",
-    "-i", input,
+    "-i", inputUrl(input),
   ];
 }

@@ -3,7 +3,7 @@
  */
 import { SourceFacts } from "../../../schema/manifest.ts";
 import { JobError } from "../runner/errors.ts";
-import { buildProbeArgs } from "./input-args.ts";
+import { buildProbeArgs, inputUrl, type SourceInput } from "./input-args.ts";
 import { stderrTail } from "./stderr.ts";
 import { checkContainer, rejectedInputError } from "./input-checks.ts";
 import { runProcess } from "./proc.ts";
@@ -103,7 +103,7 @@ export function sourceFactsFromProbe(probe: FfprobeOutput, sizeBytes: number | n
 /**
  * Runs ffprobe on the source.
  * @param ffprobe binary
- * @param input presigned URL
+ * @param input presigned URL, with the If-Match ETag of every request
  * (with the input whitelists of every read: no playlist, no reference inside the upload is ever opened)
  * @param opts.cwd job folder; opts.signal job abort; opts.sizeBytes size from HEAD;
  *   opts.readHead reads the first bytes of the upload, used only to explain a refusal
@@ -113,12 +113,12 @@ export function sourceFactsFromProbe(probe: FfprobeOutput, sizeBytes: number | n
  */
 export async function probeSource(
   ffprobe: string,
-  input: string,
+  input: SourceInput,
   opts: { cwd: string; signal: AbortSignal; sizeBytes: number | null; readHead?: () => Promise<Uint8Array | null> },
 ): Promise<ProbeResult> {
   const { code, stdout, stderr } = await runProcess(ffprobe, buildProbeArgs(input), { cwd: opts.cwd, signal: opts.signal });
   opts.signal.throwIfAborted();
-  const secrets = [input, opts.cwd];
+  const secrets = [inputUrl(input), opts.cwd];
   if (code !== 0) {
     const head = opts.readHead ? await opts.readHead().catch(() => null) : null;
     opts.signal.throwIfAborted();

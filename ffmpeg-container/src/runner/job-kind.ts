@@ -37,10 +37,14 @@ export interface JobContext {
   bins: FfmpegBinaries;
 }
 
-/** `errorMessage` (one human sentence) and `errorDescription` (redacted detail) of an ERROR event. */
+/**
+ * `errorMessage` (one human sentence) and `errorDescription` (redacted detail) of an ERROR event, and
+ * `retryable` when the fault is transient (set only then).
+ */
 export interface JobFailure {
   errorMessage: string;
   errorDescription: string;
+  retryable?: true;
 }
 
 /**

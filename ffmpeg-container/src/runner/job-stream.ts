@@ -155,8 +155,9 @@ export async function streamJob(
 }
 
 /**
- * The ERROR fields of a failure: a JobError's own sentence and detail; anything else is a bug, logged
- * with its stack and reported as an unexpected failure. Both texts are redacted and cut to the event's limits.
+ * The ERROR fields of a failure: a JobError's own sentence, detail and `retryable` flag; anything else is a
+ * bug, logged with its stack and reported as an unexpected (permanent) failure. Both texts are redacted and
+ * cut to the event's limits.
  */
 function describeFailure(reason: unknown, secret: string, log: Logger): JobFailure {
   let errorMessage: string;
@@ -164,6 +165,7 @@ function describeFailure(reason: unknown, secret: string, log: Logger): JobFailu
   if (reason instanceof JobError) {
     errorMessage = reason.message;
     errorDescription = reason.description;
+    if (reason.retryable) return { errorMessage: errorMessage.slice(0, 500), errorDescription: errorDescription.slice(0, 4000), retryable: true };
   } else {
     log.error("job crashed", { error: redact(String((reason as Error)?.stack ?? reason), [secret]) });
     errorMessage = "The video processor failed unexpectedly.";

@@ -207,7 +207,8 @@ export function createProcessorServer(
         this.abortRunningJobs(
           new JobError(
             "The video processor shut down before the job finished.",
-            "The processor received a shutdown signal; the job can be retried.",
+            "The processor received a shutdown signal; the job is retried.",
+            { retryable: true },
           ),
         );
       }

@@ -15,6 +15,7 @@ import {
   retryDelaySeconds,
 } from "../../../edge-api/src/queues/extract-consumer.ts";
 import { LEASE_EXPIRED_ERROR_MESSAGE } from "../../../edge-api/src/lifecycle/leases.ts";
+import { MAX_TRANSIENT_RETRIES } from "../../../edge-api/src/lifecycle/record-event.ts";
 import {
   db,
   emailsFor,
@@ -100,13 +101,26 @@ describe("extract consumer", () => {
     expect((await row(id)).status).toBe("VIDEO_IMAGE_EXTRACTION_QUEUED");
   });
 
-  it("503 on the last delivery → ERROR 'processor unavailable' sent, acked, error email", async () => {
+  it("503 on the last delivery → a retryable ERROR: the job is re-queued with backoff, no email", async () => {
     expect(EXTRACT_MAX_DELIVERIES).toBe(4); // max_retries = 3 in wrangler.toml
     const id = await insertVideo(owner.userId);
     await setScenario(id, "busy");
     const result = await runQueue("vidsnap-extract", [job(id)], { attempts: EXTRACT_MAX_DELIVERIES });
     expect(result.explicitAcks).toHaveLength(1);
     expect(result.retryMessages).toEqual([]);
+    const requeued = await eventually(async () => {
+      const r = await row(id);
+      return r.attempt === 2 ? r : undefined;
+    });
+    expect(requeued).toMatchObject({ status: "VIDEO_IMAGE_EXTRACTION_QUEUED", recoveries: 1, errorMessage: null });
+    expect(await emailsFor(id)).toEqual([]);
+  });
+
+  it("503 on the last delivery with the retry budget used up → ERROR 'processor unavailable', acked, error email", async () => {
+    const id = await insertVideo(owner.userId, { recoveries: MAX_TRANSIENT_RETRIES });
+    await setScenario(id, "busy");
+    const result = await runQueue("vidsnap-extract", [job(id)], { attempts: EXTRACT_MAX_DELIVERIES });
+    expect(result.explicitAcks).toHaveLength(1);
     const failed = await eventually(() => statusOf(id, "VIDEO_IMAGE_EXTRACTION_ERROR"));
     expect(failed.errorMessage).toBe(PROCESSOR_UNAVAILABLE);
     expect(failed.errorDescription).toContain("HTTP 503");

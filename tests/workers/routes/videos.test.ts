@@ -251,7 +251,8 @@ describe("upload, complete and the extraction pipeline", () => {
         type: "MSG_EXTRACT_SNAPSHOT",
         sender: "VIDEO_API_SERVICE",
         target: "VIDEO_IMAGE_PROCESSOR_SERVICE",
-        payload: { videoId: id, userId: alice.userId, attempt: 1, options: { mode: "keyframes" } },
+        // The source's ETag recorded at complete: the processor reads only that object (If-Match).
+        payload: { videoId: id, userId: alice.userId, attempt: 1, options: { mode: "keyframes" }, sourceEtag: expect.stringMatching(/^"[0-9a-f]{32}"$/) },
       },
     ]);
 

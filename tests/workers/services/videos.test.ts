@@ -8,6 +8,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { eq } from "drizzle-orm";
 import type { ImageList, Problem } from "../../../schema/api.ts";
 import { videos } from "../../../schema/db.ts";
+import { ExtractSnapshotMessage } from "../../../schema/messages/extract-snapshot.ts";
 import { archiveObjectKey, manifestObjectKey, sourceObjectKey } from "../../../schema/object-keys.ts";
 import type { Deps } from "../../../edge-api/src/context.ts";
 import { loadConfig } from "../../../edge-api/src/env.ts";
@@ -43,6 +44,26 @@ describe("upload checks", () => {
     expect(res.status).toBe(409);
     expect(((await res.json()) as Problem).type).toBe("https://vidsnap.dev/problems/upload-size-mismatch");
     expect(await row(id)).toMatchObject({ status: "VIDEO_UPLOAD_PENDING", attempt: 0, queuedAt: null });
+  });
+
+  it("complete records the source's ETag and the job message carries it, for the processor's If-Match reads", async () => {
+    const id = await insertVideo(owner.userId, { status: "VIDEO_UPLOAD_PENDING", attempt: 0 });
+    await putObject(config.videosBucket, sourceObjectKey(owner.userId, id), new Uint8Array(1000).fill(7), "video/mp4");
+    const head = await storage.headObject(config.videosBucket, sourceObjectKey(owner.userId, id));
+    expect(head?.etag).toMatch(/^"[0-9a-f]{32}"$/);
+    const sent: unknown[] = [];
+    const recording = { send: async (m: unknown) => void sent.push(m) } as unknown as Queue<never>;
+    const video = await completeUpload({ ...testDeps(), env: { ...testEnv, EXTRACT_QUEUE: recording } }, owner.userId, id);
+    expect(video.status).toBe("VIDEO_IMAGE_EXTRACTION_QUEUED");
+    expect(await row(id)).toMatchObject({ sourceEtag: head!.etag, attempt: 1 });
+    expect(sent).toHaveLength(1);
+    const message = ExtractSnapshotMessage.parse(sent[0]);
+    expect(message.payload).toMatchObject({ videoId: id, attempt: 1, sourceEtag: head!.etag });
+    // A job message queued before the field existed still parses (no condition on its reads).
+    const { sourceEtag: _, ...old } = message.payload;
+    expect(ExtractSnapshotMessage.safeParse({ ...message, payload: old }).success).toBe(true);
+    // An ETag that could end a header line is refused by the schema.
+    expect(ExtractSnapshotMessage.safeParse({ ...message, payload: { ...old, sourceEtag: '"x"\r\nX-Evil: 1' } }).success).toBe(false);
   });
 
   it("an id over 100 characters is a validation problem", async () => {

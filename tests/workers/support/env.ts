@@ -124,7 +124,7 @@ export async function storedSessionToken(bearerToken: string): Promise<string> {
 /** Inserts a video row directly (for consumer tests that must not go through the queues). */
 export async function insertVideo(
   userId: string,
-  fields: { status?: VideoStatus; attempt?: number; filename?: string; options?: ExtractionOptions; createdAt?: Date } = {},
+  fields: { status?: VideoStatus; attempt?: number; recoveries?: number; filename?: string; options?: ExtractionOptions; createdAt?: Date } = {},
 ): Promise<string> {
   const id = crypto.randomUUID();
   const now = fields.createdAt ?? new Date();
@@ -137,6 +137,7 @@ export async function insertVideo(
     status: fields.status ?? "VIDEO_IMAGE_EXTRACTION_QUEUED",
     options: fields.options ?? { mode: "keyframes" },
     attempt: fields.attempt ?? 1,
+    recoveries: fields.recoveries ?? 0,
     sourceKey: `users/${userId}/videos/${id}/source`,
     createdAt: now,
     updatedAt: now,

@@ -4,12 +4,17 @@
  * Rules: a multipart upload is first assembled from the request's parts (./complete-multipart-upload.ts;
  * 400 / 409 `upload-parts-invalid` when they do not fit, the upload stays open). Then the source object
  * must exist (HEAD, 409 `upload-incomplete` otherwise) with the declared size (409 `upload-size-mismatch`,
- * the record stays pending). Then the lifecycle queues attempt 1 (../../lifecycle/transitions.ts); only
+ * the record stays pending). Its ETag is recorded on the record (`source_etag`): the processor reads the
+ * source only while it still has it (If-Match), since the upload URL stays valid after this check and the
+ * object could be replaced before the job reads it (issue 18 item 7). Then the lifecycle queues attempt 1 (../../lifecycle/transitions.ts); only
  * the request that changed the row sends the job, a failed send reverts it (503). A call on a video
  * already queued, processing or done returns it unchanged and sends nothing (idempotent). Every call then
  * queues the video's transcodes still TRANSCODE_PENDING (asked before the upload was completed).
  */
+import { and, eq } from "drizzle-orm";
 import type { CompletedPart, Video } from "../../../../schema/api.ts";
+import { videos } from "../../../../schema/db.ts";
+import { ObjectEtag } from "../../../../schema/messages/extract-snapshot.ts";
 import type { Deps } from "../../context.ts";
 import { ProblemError } from "../../errors.ts";
 import { extractJob } from "../../lifecycle/extract-job.ts";
@@ -54,9 +59,17 @@ export async function completeUpload(
     );
   }
 
+  // An ETag the store did not send, or one that could not travel as a header, leaves the read unconditional.
+  const sourceEtag = head.etag && ObjectEtag.safeParse(head.etag).success ? head.etag : null;
+  if (!sourceEtag) deps.log.warn("source object has no usable ETag; it will be read without If-Match", { videoId });
+  await deps.db
+    .update(videos)
+    .set({ sourceEtag })
+    .where(and(eq(videos.id, row.id), eq(videos.userId, userId), eq(videos.status, PENDING)));
+
   let queued: VideoRow | undefined;
   try {
-    queued = await queueAttempt(deps, extractJob, row, "start");
+    queued = await queueAttempt(deps, extractJob, { ...row, sourceEtag }, "start");
   } catch (err) {
     if (!(err instanceof QueueSendError)) throw err;
     throw new ProblemError("service-unavailable", "The job queue is unavailable; complete the upload again shortly.", {

@@ -47,6 +47,7 @@ export async function sendOutcomeEmail(deps: Deps, video: VideoRow): Promise<Sna
       zipSizeBytes: video.zipSizeBytes ?? 0,
       downloadUrl: link.url,
       downloadUrlExpiresAt: link.expiresAt,
+      ...(video.warnings && video.warnings.length > 0 ? { warnings: video.warnings } : {}),
     });
   } else {
     message = sendSnapshotExtractionErrorMessage({

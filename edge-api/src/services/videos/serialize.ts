@@ -27,6 +27,7 @@ export function toVideo(row: VideoRow): Video {
     durationSeconds: row.durationSeconds,
     errorMessage: row.errorMessage,
     errorDescription: row.errorDescription,
+    ...(row.warnings && row.warnings.length > 0 ? { warnings: row.warnings } : {}),
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
     queuedAt: iso(row.queuedAt),

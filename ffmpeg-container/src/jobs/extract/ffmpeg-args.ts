@@ -3,7 +3,7 @@
  * were checked with Debian's ffmpeg 5.1 on the shared test videos (`../shared/testdata`).
  */
 import type { ImageFormat } from "../../../../schema/extraction-options.ts";
-import { inputSafetyArgs } from "../../ffmpeg/input-args.ts";
+import { inputSafetyArgs, inputUrl, type SourceInput } from "../../ffmpeg/input-args.ts";
 
 /** JPEG quality scale of the mjpeg encoder, 2 (best) … 31; 3 is visually lossless at about a tenth of PNG size. */
 export const JPEG_QSCALE = 3;
@@ -14,7 +14,10 @@ export const JPEG_QSCALE = 3;
  */
 export const TIMESTAMP_EPSILON_SECONDS = 1e-6;
 
-/** Logging options of every extracting ffmpeg run (sequential and seek): errors and showinfo on stderr. */
+/**
+ * Global options of every extracting ffmpeg run (sequential and seek): errors and showinfo on stderr, and
+ * damage tolerated (decode what can be decoded; ../../ffmpeg/damage.ts reports it as warnings).
+ */
 const FFMPEG_LOG_ARGS: readonly string[] = [
   "-hide_banner",
   // Never read the terminal (the child has no stdin; without this ffmpeg may stop on SIGTTIN).
@@ -23,6 +26,11 @@ const FFMPEG_LOG_ARGS: readonly string[] = [
   "-nostats",
   // `info` is required: showinfo logs at that level.
   "-loglevel", "info",
+  // Never exit 1 for the share of frames that failed to decode (default 2/3): with `-skip_frame nokey` a
+  // few damaged keyframes are most of the frames decoded, and ffmpeg threw away a run that had written
+  // every intact image (sample_iPod.m4v with 64 KiB zeroed: 7 of 7 keyframes, exit 1). Damage is read
+  // from stderr instead and reported as warnings.
+  "-max_error_rate", "1",
 ];
 
 /** libwebp `-quality` when the client gives no `quality` (libwebp's own default is 75). */
@@ -275,7 +283,7 @@ export function needsFilterScript(graph: string): boolean {
  *   says so (required then)
  */
 export function buildExtractArgs(
-  input: string,
+  input: SourceInput,
   streamIndex: number,
   plan: ExtractPlan,
   filterScriptPath?: string,
@@ -310,7 +318,7 @@ export function buildExtractArgs(
     // A window starting late: skip to it (the select still applies the exact window).
     ...inputSeekArgs(plan.seekSeconds ?? Number.NaN),
     ...inputSafetyArgs(input),
-    "-i", input,
+    "-i", inputUrl(input),
     // Exactly the probed video stream; audio, subtitles and data are never decoded.
     "-map", `0:${streamIndex}`,
     // One output frame per selected frame: no duplication or dropping to reach a constant rate.
@@ -328,7 +336,7 @@ export function buildExtractArgs(
  * @param input presigned HTTP(S) URL (or a local path in tools/tests); same input safety as every read
  * @param streamIndex absolute index of the video stream (ffprobe `index`)
  */
-export function buildPacketIndexArgs(input: string, streamIndex: number): string[] {
+export function buildPacketIndexArgs(input: SourceInput, streamIndex: number): string[] {
   if (!Number.isInteger(streamIndex) || streamIndex < 0) throw new RangeError(`bad stream index ${streamIndex}`);
   return [
     "-hide_banner",
@@ -340,7 +348,7 @@ export function buildPacketIndexArgs(input: string, streamIndex: number): string
     "-show_entries", "packet=pts,flags",
     // No section names, no keys: one short `pts,flags` line per packet (a 2-hour 30 fps video ≈ 3 MB).
     "-of", "csv=p=0",
-    "-i", input,
+    "-i", inputUrl(input),
   ];
 }
 
@@ -376,7 +384,7 @@ function inputSeekArgs(seconds: number): string[] {
  * @param output format, quality and size limits (default {@link DEFAULT_OUTPUT})
  */
 export function buildSeekExtractArgs(
-  input: string,
+  input: SourceInput,
   streamIndex: number,
   keyframeSeconds: number,
   targetSeconds: number,
@@ -394,7 +402,7 @@ export function buildSeekExtractArgs(
     "-threads", "1",
     ...seek,
     ...inputSafetyArgs(input),
-    "-i", input,
+    "-i", inputUrl(input),
     "-map", `0:${streamIndex}`,
     "-fps_mode", "passthrough",
     // gte(t,0): as sequentially, frames before the start never count; scale as sequentially.

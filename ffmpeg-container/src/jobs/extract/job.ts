@@ -3,11 +3,14 @@ import { IMAGE_FORMATS } from "../../../../schema/extraction-options.ts";
 import { Manifest, type SourceFacts } from "../../../../schema/manifest.ts";
 import type { ExtractSnapshotMessage } from "../../../../schema/messages/extract-snapshot.ts";
 import { archiveObjectKey, manifestObjectKey, s3Uri, sourceObjectKey } from "../../../../schema/object-keys.ts";
+import { DamageLog } from "../../ffmpeg/damage.ts";
+import type { SourceInput } from "../../ffmpeg/input-args.ts";
 import { checkProbeLimits, imageLimitError } from "../../ffmpeg/input-checks.ts";
 import { probeSource } from "../../ffmpeg/probe.ts";
 import { JobError } from "../../runner/errors.ts";
 import type { JobContext } from "../../runner/job-kind.ts";
-import { isNotFound, storageError, type Storage } from "../../s3.ts";
+import { STORAGE_UNREADABLE_MESSAGE } from "../../ffmpeg/stderr.ts";
+import { isNotFound, isPreconditionFailed, isTransientStorageError, storageError, type Storage } from "../../s3.ts";
 import { ArchiveUpload } from "./archive.ts";
 import { ImageSink } from "./extractors/image-sink.ts";
 import { extractBySeeking } from "./extractors/seek.ts";
@@ -16,7 +19,7 @@ import { segmentSplitPoint } from "./extractors/split.ts";
 import { planExtraction, skippedTargets } from "./plan/plan.ts";
 import { seekVerified, type IntervalStrategyDecision } from "./plan/strategy.ts";
 
-/** The MSG_EXTRACT_SNAPSHOT payload: videoId, userId, attempt (≥ 1), options. */
+/** The MSG_EXTRACT_SNAPSHOT payload: videoId, userId, attempt (≥ 1), options, sourceEtag (optional). */
 export type ExtractionJob = ExtractSnapshotMessage["payload"];
 
 /** What a successful extraction returns (the SUCCESS payload without the job reference). */
@@ -32,25 +35,80 @@ export interface ExtractionResult {
   intervalStrategy?: IntervalStrategyDecision["strategy"];
   /** `accuracy: "keyframe"` was honoured. */
   keyframeAccuracy?: boolean;
+  /** The file was damaged: what was met (also in the manifest). */
+  warnings?: string[];
 }
 
 /** Bytes of the upload read to tell what a file ffprobe refused really is. */
 const SOURCE_HEAD_BYTES = 4096;
 
+/** errorMessage of a job whose source no longer has the ETag recorded at `complete`. */
+export const SOURCE_REPLACED_MESSAGE = "The video was replaced after upload completed.";
+
+/** The error of a source whose ETag changed since `complete` (a 412 on a conditional read). */
+function sourceReplacedError(): JobError {
+  return new JobError(
+    SOURCE_REPLACED_MESSAGE,
+    "The source object no longer has the ETag recorded when the upload was completed (If-Match answered 412 Precondition Failed): " +
+      "it was overwritten through the upload URL. Nothing was extracted from the new bytes; upload the video again as a new video.",
+  );
+}
+
 /**
  * Runs one extraction: HEAD the source, probe it over a presigned URL, plan, decode the chosen frames
  * into the archive while it uploads, then store the manifest beside it. Nothing of the video is kept in
- * memory or on disk.
+ * memory or on disk. With `job.sourceEtag`, every read of the source (HEAD, ranged GETs, each ffprobe/ffmpeg
+ * request) carries `If-Match`; a source replaced since `complete` fails the job with
+ * {@link SOURCE_REPLACED_MESSAGE}, also when the swap happens mid-job (ffmpeg then only sees a 4xx, so a
+ * failed read is followed by one more conditional HEAD to tell).
  * @returns the archive and manifest references, image count, ZIP size and source facts
- * @throws JobError for anything to report as an ERROR event (bad video, missing source, S3 failure,
- *   a limit, `signal.reason` on abort); other errors are bugs, reported as internal errors by the runner
+ * @throws JobError for anything to report as an ERROR event (bad video, missing or replaced source, S3
+ *   failure, a limit, `signal.reason` on abort); other errors are bugs, reported as internal errors by the runner
  */
 export async function runExtraction(job: ExtractionJob, ctx: JobContext): Promise<ExtractionResult> {
+  try {
+    return await extract(job, ctx);
+  } catch (e) {
+    throw await classifyFailure(e, job, ctx);
+  }
+}
+
+/**
+ * Tells a transient failure (the storage unavailable: retry later) from a permanent one (a bad or replaced
+ * video) for a JobError the job ended with:
+ * - a storage call that failed transiently ({@link storageError}) is retryable already;
+ * - ffmpeg/ffprobe that could not read the source because of the storage ({@link STORAGE_UNREADABLE_MESSAGE},
+ *   from their stderr: connection refused/reset, HTTP 5xx) is retryable;
+ * - anything else (unreadable video, failed part-way, a limit) is checked with one more HEAD of the source
+ *   (with If-Match when the job has an ETag): 412 → the source was replaced (permanent); a transient storage
+ *   error → the storage is down now, so the failure is blamed on it (retryable: the attempt runs again
+ *   later, and a truly bad video fails again then); otherwise the error stands.
+ * Errors other than JobError (bugs) and aborts are returned as they are.
+ */
+async function classifyFailure(e: unknown, job: ExtractionJob, ctx: JobContext): Promise<unknown> {
+  const { config, storage, signal } = ctx;
+  if (signal.aborted || !(e instanceof JobError) || e.retryable || e.message === SOURCE_REPLACED_MESSAGE) return e;
+  if (e.message === STORAGE_UNREADABLE_MESSAGE) return new JobError(e.message, e.description, { retryable: true });
+  try {
+    await storage.objectSize(config.videosBucket, sourceObjectKey(job.userId, job.videoId), signal, job.sourceEtag);
+  } catch (check) {
+    if (signal.aborted) return e;
+    if (job.sourceEtag && isPreconditionFailed(check)) return sourceReplacedError();
+    if (isTransientStorageError(check)) {
+      ctx.log.warn("job failed while the storage is unavailable: retryable", { error: e.message });
+      return new JobError(STORAGE_UNREADABLE_MESSAGE, `${e.message} ${e.description}`.trim().slice(0, 1000), { retryable: true });
+    }
+  }
+  return e;
+}
+
+async function extract(job: ExtractionJob, ctx: JobContext): Promise<ExtractionResult> {
   const { config, storage, signal } = ctx;
   const sourceKey = sourceObjectKey(job.userId, job.videoId);
-  const sizeBytes = await headSource(storage, config.videosBucket, sourceKey, signal);
+  const sizeBytes = await headSource(storage, config.videosBucket, sourceKey, signal, job.sourceEtag);
   // Valid for the whole job plus a margin: ffmpeg reconnects with the same URL.
-  const url = await storage.presignGet(config.videosBucket, sourceKey, config.jobTimeoutSeconds + 300);
+  const presigned = await storage.presignGet(config.videosBucket, sourceKey, config.jobTimeoutSeconds + 300);
+  const url = { url: presigned, ifMatch: job.sourceEtag };
   if (sizeBytes === 0) {
     throw new JobError("The file is empty (0 bytes), not a video.", "HeadObject on the source object reports Content-Length 0.");
   }
@@ -66,7 +124,7 @@ export async function runExtraction(job: ExtractionJob, ctx: JobContext): Promis
     cwd: ctx.workDir,
     signal,
     sizeBytes,
-    readHead: () => storage.readHead(config.videosBucket, sourceKey, SOURCE_HEAD_BYTES, signal),
+    readHead: () => storage.readHead(config.videosBucket, sourceKey, SOURCE_HEAD_BYTES, signal, job.sourceEtag),
   });
   const { facts } = probe;
   ctx.log.info("probed", { source: facts });
@@ -85,24 +143,22 @@ export async function runExtraction(job: ExtractionJob, ctx: JobContext): Promis
   if (run.seekTargets && run.seekTargets.length > config.maxImages) throw imageLimitError(config.maxImages, run.seekTargets.length);
 
   let archive: ArchiveUpload | undefined = new ArchiveUpload(storage, config.imagesBucket, archiveKey);
+  // Damage met by every ffmpeg run: decoded around, reported as warnings; ERROR only without any image.
+  const damage = new DamageLog();
+  const extractCtx = { ...ctx, damage };
   try {
     const sink = new ImageSink(archive, run.output.format, config.maxImages, signal);
     const source = { url, streamIndex: probe.streamIndex };
-    if (run.seekTargets) {
-      await extractBySeeking(ctx, source, run.seekTargets, run.output, run.span, sink);
-    } else {
-      // Long sequential decodes run as two halves at once (extractors/split.ts).
-      const splitSeconds = segmentSplitPoint(
-        run.sequential,
-        run.span,
-        { pixels: facts.width * facts.height, frameRate: facts.frameRate },
-        seekVerified(facts.videoCodec, facts.formatName),
-        os.availableParallelism(),
-        config.segmentSplitMinPixelFrames,
-      );
-      if (splitSeconds !== null) ctx.log.info("parallel segments", { segments: 2, splitSeconds });
-      await extractSequentially(ctx, source, run, sink, splitSeconds);
+    try {
+      await extractImages(extractCtx, run, source, facts, sink);
+    } catch (e) {
+      if (damage.damaged && !signal.aborted && e instanceof JobError && sink.images.length === 0) {
+        throw new JobError("No usable image could be decoded: the video is damaged.", [e.description, ...damage.warnings()].filter(Boolean).join(" ").slice(0, 4000));
+      }
+      throw e;
     }
+    const warnings = damage.warnings();
+    if (warnings.length > 0) ctx.log.warn("damaged source: partial extraction", { warnings, images: sink.images.length });
     const images = sink.images;
     const keyframeOfTarget = run.keyframePick?.picker.perTarget;
     const skippedTimestampsSeconds = run.timestamps ? skippedTargets(run.timestamps, images, keyframeOfTarget) : undefined;
@@ -121,6 +177,7 @@ export async function runExtraction(job: ExtractionJob, ctx: JobContext): Promis
       contentType: IMAGE_FORMATS[run.output.format].contentType,
       images,
       ...(skippedTimestampsSeconds ? { skippedTimestampsSeconds } : {}),
+      ...(warnings.length > 0 ? { warnings } : {}),
     } satisfies Manifest);
     const manifestJson = JSON.stringify(manifest, null, 2);
     const zipSizeBytes = await archive.finish(manifestJson, createdAt).catch((e: unknown) => {
@@ -141,10 +198,39 @@ export async function runExtraction(job: ExtractionJob, ctx: JobContext): Promis
       extractMs,
       ...(decision ? { intervalStrategy: decision.strategy } : {}),
       ...(run.keyframePick ? { keyframeAccuracy: true } : {}),
+      ...(warnings.length > 0 ? { warnings } : {}),
     };
   } finally {
     if (archive) await archive.abort();
   }
+}
+
+/**
+ * Decodes the planned images into `sink`: one seek per target, or a sequential pass (two halves at once when
+ * long: extractors/split.ts).
+ * @throws JobError of the extractor (none for damage `ctx.damage` records, unless no image came out)
+ */
+async function extractImages(
+  ctx: JobContext & { damage: DamageLog },
+  run: Awaited<ReturnType<typeof planExtraction>>,
+  source: { url: SourceInput; streamIndex: number },
+  facts: SourceFacts,
+  sink: ImageSink,
+): Promise<void> {
+  if (run.seekTargets) {
+    await extractBySeeking(ctx, source, run.seekTargets, run.output, run.span, sink);
+    return;
+  }
+  const splitSeconds = segmentSplitPoint(
+    run.sequential,
+    run.span,
+    { pixels: facts.width * facts.height, frameRate: facts.frameRate },
+    seekVerified(facts.videoCodec, facts.formatName),
+    os.availableParallelism(),
+    ctx.config.segmentSplitMinPixelFrames,
+  );
+  if (splitSeconds !== null) ctx.log.info("parallel segments", { segments: 2, splitSeconds });
+  await extractSequentially(ctx, source, run, sink, splitSeconds);
 }
 
 /**
@@ -181,15 +267,17 @@ async function refuseExisting(storage: Storage, bucket: string, key: string, sig
 }
 
 /**
- * HEAD of the source object.
+ * HEAD of the source object, conditional on `ifMatch` when given.
  * @returns its size in bytes (null when the store does not say)
- * @throws JobError "not found" for a missing object, a storage error otherwise
+ * @throws JobError "not found" for a missing object, {@link SOURCE_REPLACED_MESSAGE} for another ETag, a
+ *   storage error otherwise
  */
-async function headSource(storage: Storage, bucket: string, key: string, signal: AbortSignal): Promise<number | null> {
+async function headSource(storage: Storage, bucket: string, key: string, signal: AbortSignal, ifMatch: string | undefined): Promise<number | null> {
   try {
-    return await storage.objectSize(bucket, key, signal);
+    return await storage.objectSize(bucket, key, signal, ifMatch);
   } catch (e) {
     signal.throwIfAborted();
+    if (isPreconditionFailed(e)) throw sourceReplacedError();
     if (isNotFound(e)) {
       throw new JobError(
         "The uploaded video was not found in storage.",

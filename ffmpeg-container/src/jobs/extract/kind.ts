@@ -37,6 +37,7 @@ export const extractKind: JobKind<ExtractionJob, ExtractionResult> = {
       imageCount: result.imageCount,
       zipSizeBytes: result.zipSizeBytes,
       source: result.source,
+      ...(result.warnings ? { warnings: result.warnings } : {}),
     }),
   errorEvent: (job, failure) => extractSnapshotErrorMessage({ ...ref(job), ...failure }),
   startLogFields: (job) => ({ userId: job.userId, options: job.options }),
@@ -45,5 +46,6 @@ export const extractKind: JobKind<ExtractionJob, ExtractionResult> = {
     zipSizeBytes: result.zipSizeBytes,
     extractMs: result.extractMs,
     ...(result.intervalStrategy ? { intervalStrategy: result.intervalStrategy } : {}),
+    ...(result.warnings ? { warnings: result.warnings.length } : {}),
   }),
 };

@@ -3,6 +3,8 @@ import path from "node:path";
 import type { Logger } from "../../../../../runtime/log.ts";
 import type { ProcessorConfig } from "../../../config.ts";
 import type { FfmpegBinaries } from "../../../ffmpeg/binaries.ts";
+import { damageFindings, isReadRefused, type DamageLog } from "../../../ffmpeg/damage.ts";
+import { inputUrl, type SourceInput } from "../../../ffmpeg/input-args.ts";
 import { startProcess } from "../../../ffmpeg/proc.ts";
 import { isStorageFailure, stderrTail, unreadableVideoMessage, watchFfmpegStderr, type ShowinfoFrame } from "../../../ffmpeg/stderr.ts";
 import { JobError } from "../../../runner/errors.ts";
@@ -21,6 +23,12 @@ export interface DecodeContext {
   config: ProcessorConfig;
   /** Aborting it kills ffmpeg; `signal.reason` is thrown. */
   signal: AbortSignal;
+  /**
+   * Where the damage ffmpeg meets is recorded (decode errors, an early end). With it, a decode that fails
+   * after images came out ends like a finished one (the images are kept, the stop is recorded); without
+   * it (tools), it fails "part-way" as before.
+   */
+  damage?: DamageLog;
 }
 
 /** What an extractor needs from the job (the runner's JobContext has all of it). */
@@ -32,9 +40,9 @@ export interface ExtractorContext extends DecodeContext {
   progress(fraction: number, counters: { images: number }): void;
 }
 
-/** The source an extractor decodes: its presigned URL and the video stream's absolute index. */
+/** The source an extractor decodes: its presigned URL (with its If-Match ETag) and the video stream's absolute index. */
 export interface SourceVideo {
-  url: string;
+  url: SourceInput;
   streamIndex: number;
 }
 
@@ -44,11 +52,12 @@ export interface SourceVideo {
  * @param plan the run's plan; a long filtergraph is written to `<workDir>/<name>.filtergraph.txt`
  * @param name names this run's files in the job folder (distinct per concurrent run)
  * @throws JobError when ffmpeg fails (message from its stderr: unreadable video, storage failure, or
- *   "failed part-way" once images came out), or writes an image without its showinfo line
+ *   "failed part-way" once images came out and `ctx.damage` is not given), or writes an image without its
+ *   showinfo line
  */
 export async function* decodeImages(
   ctx: DecodeContext,
-  url: string,
+  url: SourceInput,
   streamIndex: number,
   plan: ExtractPlan,
   workDir: string,
@@ -66,6 +75,7 @@ export async function* decodeImages(
 
   const splitter = createImageSplitter(plan.output.format);
   let count = 0;
+  let lastSeconds: number | undefined;
   let finished = false;
   try {
     for await (const chunk of child.stdout as AsyncIterable<Buffer>) {
@@ -73,13 +83,20 @@ export async function* decodeImages(
         const info = await frame(count);
         if (!info) throw new JobError("Image extraction failed.", "ffmpeg wrote an image without its frame information");
         count++;
+        lastSeconds = info.timestampSeconds;
         yield { data, info };
       }
     }
     const { code, signal: killedBy } = await exited;
     signal.throwIfAborted();
+    const hide = [inputUrl(url), workDir, ctx.config.tmpDir];
+    ctx.damage?.record(damageFindings(otherLines, hide));
     if (code !== 0) {
-      throw extractionFailure(otherLines, count, [url, workDir, ctx.config.tmpDir], `ffmpeg exited with ${killedBy ?? `code ${code}`}`);
+      const failure = extractionFailure(otherLines, count, hide, `ffmpeg exited with ${killedBy ?? `code ${code}`}`);
+      // Damaged past this point: keep the images decoded so far (the job fails only with none at all).
+      const log = otherLines.join("\n");
+      if (!ctx.damage || count === 0 || killedBy || isStorageFailure(log) || isReadRefused(log)) throw failure;
+      ctx.damage.stoppedEarly(lastSeconds, failure.description.split("\n").at(-1) ?? "");
     }
     try {
       splitter.end();

@@ -1,6 +1,8 @@
 import os from "node:os";
+import { inputUrl } from "../../../ffmpeg/input-args.ts";
+import { damageFindings, isReadRefused } from "../../../ffmpeg/damage.ts";
 import { startProcess } from "../../../ffmpeg/proc.ts";
-import { watchFfmpegStderr, type ShowinfoFrame } from "../../../ffmpeg/stderr.ts";
+import { isStorageFailure, watchFfmpegStderr, type ShowinfoFrame } from "../../../ffmpeg/stderr.ts";
 import { buildSeekExtractArgs, type OutputSpec } from "../ffmpeg-args.ts";
 import type { ProgressSpan } from "../plan/plan.ts";
 import type { IntervalTarget } from "../plan/strategy.ts";
@@ -97,8 +99,15 @@ export async function extractBySeeking(
       const one = await pending.get(i)!;
       pending.delete(i);
       signal.throwIfAborted();
+      const hide = [inputUrl(url), ctx.workDir, ctx.config.tmpDir];
+      ctx.damage?.record(damageFindings(one.otherLines, hide));
       if (!one.bytes || !one.info || one.code !== 0) {
-        const hide = [url, ctx.workDir, ctx.config.tmpDir];
+        // A target in a damaged stretch is skipped (recorded); the storage failing, or no damage log, fails the job.
+        const log = one.otherLines.join("\n");
+        if (ctx.damage && one.code !== null && !isStorageFailure(log) && !isReadRefused(log)) {
+          ctx.damage.targetSkipped(targets[i]!.targetSeconds);
+          continue;
+        }
         throw extractionFailure(one.otherLines, sink.images.length, hide, `ffmpeg exited with code ${one.code} without an image`);
       }
       // One image per distinct frame, as sequentially (only possible after a guard fallback).

@@ -13,6 +13,7 @@
  */
 import { open } from "node:fs/promises";
 import path from "node:path";
+import type { SourceInput } from "../../../ffmpeg/input-args.ts";
 import { durationLimitError, imageLimitError } from "../../../ffmpeg/input-checks.ts";
 import type { ShowinfoFrame } from "../../../ffmpeg/stderr.ts";
 import { JobError } from "../../../runner/errors.ts";
@@ -94,7 +95,7 @@ export function splitPlan(plan: ExtractPlan, splitSeconds: number): [ExtractPlan
  */
 export async function* decodeInParallelSegments(
   ctx: DecodeContext,
-  url: string,
+  url: SourceInput,
   streamIndex: number,
   plan: ExtractPlan,
   splitSeconds: number,

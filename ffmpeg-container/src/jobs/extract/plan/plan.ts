@@ -12,6 +12,7 @@ import {
 import type { ManifestImage } from "../../../../../schema/manifest.ts";
 import type { ProcessorConfig } from "../../../config.ts";
 import type { FfmpegBinaries } from "../../../ffmpeg/binaries.ts";
+import type { SourceInput } from "../../../ffmpeg/input-args.ts";
 import type { ProbeResult } from "../../../ffmpeg/probe.ts";
 import { runProcess } from "../../../ffmpeg/proc.ts";
 import type { ShowinfoFrame } from "../../../ffmpeg/stderr.ts";
@@ -172,7 +173,7 @@ export interface KeyframePick {
  */
 export async function planExtraction(
   ctx: PlanContext,
-  url: string,
+  url: SourceInput,
   probe: ProbeResult,
   options: ExtractionOptions,
 ): Promise<ExtractionPlan> {
@@ -287,7 +288,7 @@ export function skippedTargets(
  * Reads the packet index with ffprobe (demuxing only), parsed as it arrives (never held whole).
  * @returns null when it cannot be read (ffprobe fails or prints more than 64 MiB, ~4 million packets)
  */
-async function readPacketIndex(ctx: PlanContext, url: string, probe: ProbeResult): Promise<KeyframeIndex | null> {
+async function readPacketIndex(ctx: PlanContext, url: SourceInput, probe: ProbeResult): Promise<KeyframeIndex | null> {
   if (!probe.timeBase) return null;
   const parser = new PacketIndexParser(probe.timeBase, probe.startSeconds);
   const { code } = await runProcess(ctx.bins.ffprobe, buildPacketIndexArgs(url, probe.streamIndex), {
@@ -311,7 +312,7 @@ async function readPacketIndex(ctx: PlanContext, url: string, probe: ProbeResult
  */
 async function chooseStrategy(
   ctx: PlanContext,
-  url: string,
+  url: SourceInput,
   probe: ProbeResult,
   spec: { intervalSeconds?: number; window?: TimeWindow; targetTimes?: readonly number[] },
 ): Promise<IntervalStrategyDecision> {
