@@ -7,7 +7,7 @@ import { checkProbeLimits, imageLimitError } from "../../ffmpeg/input-checks.ts"
 import { probeSource } from "../../ffmpeg/probe.ts";
 import { JobError } from "../../runner/errors.ts";
 import type { JobContext } from "../../runner/job-kind.ts";
-import { isNotFound, storageError, type Storage } from "../../s3.ts";
+import { headSource, isNotFound, storageError, type Storage } from "../../s3.ts";
 import { ArchiveUpload } from "./archive.ts";
 import { ImageSink } from "./extractors/image-sink.ts";
 import { extractBySeeking } from "./extractors/seek.ts";
@@ -178,24 +178,4 @@ async function refuseExisting(storage: Storage, bucket: string, key: string, sig
     "The images of this attempt are already stored; they are never replaced.",
     `${key.split("/").pop()} of this attempt already exists in the images bucket: the job was sent again after it finished.`,
   );
-}
-
-/**
- * HEAD of the source object.
- * @returns its size in bytes (null when the store does not say)
- * @throws JobError "not found" for a missing object, a storage error otherwise
- */
-async function headSource(storage: Storage, bucket: string, key: string, signal: AbortSignal): Promise<number | null> {
-  try {
-    return await storage.objectSize(bucket, key, signal);
-  } catch (e) {
-    signal.throwIfAborted();
-    if (isNotFound(e)) {
-      throw new JobError(
-        "The uploaded video was not found in storage.",
-        "HeadObject on the source object returned 404 Not Found: the upload did not complete or the video was deleted.",
-      );
-    }
-    throw storageError("The uploaded video could not be read from storage.", e, signal);
-  }
 }
