@@ -298,6 +298,10 @@ interface TranscodeRow {
   /** Input duration / wall time, × real time. */
   speed: number | null;
   outputBytes: number | null;
+  /** CPU seconds of the pipeline's process tree (user + system). */
+  cpuSeconds: number | null;
+  /** CPU seconds / naive's (< 1: less work). */
+  cpuVsNaive: number | null;
   /** wall / naive's wall (< 1: faster); naive / vidsnap is its inverse. */
   vsNaive: number | null;
   vsFloor: number | null;
@@ -336,6 +340,8 @@ async function transcodeSection(): Promise<TranscodeRow[]> {
     peakRssMB: Math.round(m.peakRssBytes / 1e5) / 10,
     speed: m.error ? null : Math.round((d.duration / (m.wallMs / 1000)) * 100) / 100,
     outputBytes: m.outputBytes ?? null,
+    cpuSeconds: m.cpuSeconds ?? null,
+    cpuVsNaive: m.cpuSeconds && naive.cpuSeconds ? Math.round((m.cpuSeconds / naive.cpuSeconds) * 1000) / 1000 : null,
     vsNaive: ratio(m, naive),
     vsFloor: ratio(m, floor),
     ...(m.note ? { note: m.note } : {}),
@@ -344,15 +350,17 @@ async function transcodeSection(): Promise<TranscodeRow[]> {
   console.log(
     `\n## transcode — ${path.basename(DERIVED)} (${d.codec} ${d.width}x${d.height}, ${d.duration.toFixed(1)} s) → MP4 1080p, 720p, 480p (x264 veryfast CRF 23); one run each`,
   );
-  const cols = ["pipeline", "wall s", "peak RSS MB", "speed xRT", "output MB", "vs naive", "vs floor", "note"];
+  const cols = ["pipeline", "wall s", "CPU s", "peak RSS MB", "speed xRT", "output MB", "vs naive", "vs floor", "CPU vs naive", "note"];
   const cells = rows.map((r) => [
     r.pipeline,
     r.wallSeconds.toFixed(2),
+    r.cpuSeconds === null ? "-" : r.cpuSeconds.toFixed(1),
     r.peakRssMB.toFixed(1),
     r.speed === null ? "-" : r.speed.toFixed(2),
     r.outputBytes === null ? "-" : (r.outputBytes / 1e6).toFixed(1),
     r.vsNaive === null ? "-" : `${r.vsNaive.toFixed(3)}x`,
     r.vsFloor === null ? "-" : `${r.vsFloor.toFixed(3)}x`,
+    r.cpuVsNaive === null ? "-" : `${r.cpuVsNaive.toFixed(3)}x`,
     r.error ? `ERROR ${r.error}` : (r.note ?? ""),
   ]);
   const widths = cols.map((c, i) => Math.max(c.length, ...cells.map((row) => (i === cols.length - 1 ? 0 : row[i]!.length))));
@@ -363,6 +371,11 @@ async function transcodeSection(): Promise<TranscodeRow[]> {
     const speedup = naive.wallMs / vs.wallMs;
     const overFloor = vs.wallMs / floor.wallMs;
     const rss = vs.peakRssBytes / 1e6;
+    if (vs.cpuSeconds && naive.cpuSeconds && floor.cpuSeconds) {
+      console.log(
+        `CPU: naive/vidsnap ${(naive.cpuSeconds / vs.cpuSeconds).toFixed(2)}x, vidsnap/floor ${(vs.cpuSeconds / floor.cpuSeconds).toFixed(3)}x (CPU seconds do not depend on what else runs on the machine; wall times do)`,
+      );
+    }
     console.log(
       `targets: naive/vidsnap ${speedup.toFixed(2)}x (≥ 1.5: ${speedup >= 1.5 ? "met" : "MISSED"}); vidsnap/floor ${overFloor.toFixed(3)}x (≤ 1.15: ${overFloor <= 1.15 ? "met" : "MISSED"}); processor tree peak RSS ${rss.toFixed(0)} MB (< 600: ${rss < 600 ? "met" : "MISSED"})`,
     );

@@ -42,7 +42,7 @@ import { sourceObjectKey } from "../../schema/object-keys.ts";
 import { LOCAL } from "../stack/local-config.ts";
 import { startS3Server, type S3ServerHandle } from "../stack/s3-server.ts";
 import { LOCAL_PROCESSOR_SHARED_SECRET, localProcessorEnv } from "../stack/stack.ts";
-import { startRssSampler } from "./proc-tree.ts";
+import { cpuSeconds, startRssSampler } from "./proc-tree.ts";
 
 /** One measurement. Sizes in bytes, times in milliseconds. */
 export interface Measurement {
@@ -55,6 +55,8 @@ export interface Measurement {
   error?: string;
   /** Transcodes: bytes of every output. */
   outputBytes?: number;
+  /** Transcodes: CPU seconds of the pipeline's process tree (user + system, exited children included). */
+  cpuSeconds?: number;
 }
 
 /** Children spawned by {@link runTool} that are alive now (the roots the RSS sampler follows). */
@@ -253,7 +255,12 @@ export class VidsnapRunner {
   async runTranscode(which: number, videoId: string, attempt: number, transcode: TranscodeRequest): Promise<Measurement> {
     const child = this.children[which]!;
     const body = transcodeMessage({ transcodeId: `t-${videoId}`, videoId, userId: "bench", attempt, transcode });
+    const before = cpuSeconds(child.pid);
     const { wallMs, peakRssBytes, lastLine } = await this.post(child, body);
+    const after = cpuSeconds(child.pid);
+    // The processor child and its reaped ffprobe/ffmpeg children.
+    const total = (c: { own: number; reapedChildren: number }) => c.own + c.reapedChildren;
+    const cpu = before && after ? { cpuSeconds: Math.round((total(after) - total(before)) * 100) / 100 } : {};
     const last = TranscodeEvent.parse(JSON.parse(lastLine));
     if (last.type !== "MSG_TRANSCODE_SUCCESS") {
       const p = last.payload as { errorMessage?: string };
@@ -265,6 +272,7 @@ export class VidsnapRunner {
       peakRssBytes,
       images: null,
       zipBytes: null,
+      ...cpu,
       outputBytes: outputs.reduce((n, o) => n + o.sizeBytes, 0),
       note: `encode ${elapsedSeconds.toFixed(2)} s in the processor; ${outputs.map((o) => `${o.rendition} ${o.width}x${o.height} ${o.bitrateKbps} kbit/s`).join(", ")}`,
     };
@@ -371,15 +379,24 @@ function planLocalTranscode(input: string, request: TranscodeRequest): { plan: T
   return { plan, video: probe.streamIndex, audio: probe.audioStreamIndex };
 }
 
-/** Runs transcode commands in a fresh temp folder (each its own ffmpeg), in order. @returns the outputs' bytes */
-async function runTranscodeCommands(commands: string[][], files: string[]): Promise<number> {
+/**
+ * Runs transcode commands in a fresh temp folder (each its own ffmpeg), in order.
+ * @returns the outputs' bytes and the CPU seconds of the ffmpeg runs (this process's reaped children)
+ */
+async function runTranscodeCommands(commands: string[][], files: string[]): Promise<{ outputBytes: number; cpuSeconds?: number }> {
   const dir = await mkdtemp(path.join(os.tmpdir(), "vidsnap-bench-transcode-"));
+  const before = cpuSeconds();
   try {
     for (const args of commands) {
       const r = await runTool("ffmpeg", args, dir);
       if (r.code !== 0) throw new Error(`ffmpeg: ${r.stderr.trim().split("\n").pop()}`);
     }
-    return files.reduce((n, f) => n + statSync(path.join(dir, f)).size, 0);
+    const after = cpuSeconds();
+    return {
+      outputBytes: files.reduce((n, f) => n + statSync(path.join(dir, f)).size, 0),
+      // This process's reaped children: the ffmpeg runs (the processor child is alive, not reaped).
+      ...(before && after ? { cpuSeconds: Math.round((after.reapedChildren - before.reapedChildren) * 100) / 100 } : {}),
+    };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -394,8 +411,8 @@ export function runNaiveTranscode(input: string, request: TranscodeRequest): Pro
   return measureChildren(async () => {
     const { plan, video, audio } = planLocalTranscode(input, request);
     const commands = plan.outputs.map((o) => buildTranscodeArgs({ url: input, videoStreamIndex: video, audioStreamIndex: audio }, { ...plan, outputs: [o] }));
-    const outputBytes = await runTranscodeCommands(commands, plan.outputs.map((o) => o.file));
-    return { images: null, zipBytes: null, outputBytes, note: `${commands.length} ffmpeg runs` };
+    const out = await runTranscodeCommands(commands, plan.outputs.map((o) => o.file));
+    return { images: null, zipBytes: null, ...out, note: `${commands.length} ffmpeg runs` };
   });
 }
 
@@ -408,7 +425,7 @@ export function runFloorTranscode(input: string, request: TranscodeRequest): Pro
   return measureChildren(async () => {
     const { plan, video, audio } = planLocalTranscode(input, request);
     const args = buildTranscodeArgs({ url: input, videoStreamIndex: video, audioStreamIndex: audio }, plan);
-    const outputBytes = await runTranscodeCommands([args], plan.outputs.map((o) => o.file));
-    return { images: null, zipBytes: null, outputBytes, note: "1 ffmpeg run, split" };
+    const out = await runTranscodeCommands([args], plan.outputs.map((o) => o.file));
+    return { images: null, zipBytes: null, ...out, note: "1 ffmpeg run, split" };
   });
 }

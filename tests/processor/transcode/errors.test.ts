@@ -8,13 +8,18 @@
 import { execFileSync } from "node:child_process";
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { TranscodeRequest } from "../../../schema/transcode-options.ts";
+import { createLogger } from "../../../runtime/log.ts";
 import { COMPLETION_MARKER } from "../../../ffmpeg-container/src/jobs/transcode/job.ts";
+import { transcodeKind } from "../../../ffmpeg-container/src/jobs/transcode/kind.ts";
+import { createProcessorServer } from "../../../ffmpeg-container/src/runner/server.ts";
 import { leftoverTempFiles, startHarness, startJob, testVideo, uploadSource, waitUntil, type Harness } from "../harness.ts";
 import { TranscodeEvent } from "../../../schema/messages/transcode.ts";
 import { deleteJob, listPrefix, postTranscode, prefixOf, transcodeJob } from "./support.ts";
 
+// Real encodes: on 2 cores shared with other work one job can take far longer than the suite default.
+vi.setConfig({ testTimeout: 240_000 });
 let h: Harness;
 beforeAll(async () => {
   h = await startHarness({ progressIntervalMs: 100 });
@@ -25,7 +30,8 @@ afterAll(async () => {
 
 /** Transcoding ffmpeg processes reading from this harness's S3 server (the processor's children). */
 function ffmpegChildren(): string[] {
-  const out = execFileSync("ps", ["-eo", "pid,args"], { encoding: "utf8" });
+  // ww: whole command lines (the presigned URL comes late in ffmpeg's).
+  const out = execFileSync("ps", ["-eww", "-o", "pid=,args="], { encoding: "utf8" });
   return out.split("\n").filter((l) => /\bffmpeg\b/.test(l) && l.includes("-progress pipe:1") && l.includes(h.config.s3.endpoint));
 }
 
@@ -109,7 +115,8 @@ describe("DELETE /jobs/{key}", () => {
     await uploadSource(h, "cancel", testVideo("franck.mp4"));
     const message = transcodeJob("cancel", { renditions: [{ format: "mp4" }, { format: "hls", heights: [240] }] });
     const job = await startJob(h.url, message, TranscodeEvent);
-    await waitUntil("ffmpeg running", () => ffmpegChildren().length > 0, 20_000);
+    // Generous: on a loaded machine the HEAD and probe before the encode can take seconds.
+    await waitUntil("ffmpeg running", () => ffmpegChildren().length > 0, 120_000);
     const key = `${message.payload.transcodeId}#1`;
     const res = await deleteJob(h.url, key);
     expect(res.status).toBe(204);
@@ -142,6 +149,16 @@ describe("a finished attempt", () => {
     const again = await postTranscode(h, message);
     expect(again.status).toBe(409);
     expect(again.body).toMatchObject({ type: expect.stringMatching(/job-already-finished$/) });
+    expect(await listPrefix(h, prefixOf(message))).toEqual(stored);
+    // A duplicate that passed the early check (a processor without it): the job refuses too, outputs intact.
+    const { alreadyStored: _skip, ...withoutEarlyCheck } = transcodeKind;
+    const p = createProcessorServer(h.config, { kinds: [withoutEarlyCheck], log: createLogger({}, { sink: () => undefined }) });
+    try {
+      const late = await postTranscode(h, message, await p.listen());
+      expect(late.events.at(-1)).toMatchObject({ type: "MSG_TRANSCODE_ERROR", payload: { errorMessage: expect.stringMatching(/already stored; they are never replaced/) } });
+    } finally {
+      await p.close({ abortRunning: true });
+    }
     expect(await listPrefix(h, prefixOf(message))).toEqual(stored);
     const next = await postTranscode(h, transcodeJob("again", { renditions: [{ format: "mp4", height: 360 }] }, { attempt: 2 }));
     expect(next.events.at(-1)!.type).toBe("MSG_TRANSCODE_SUCCESS");

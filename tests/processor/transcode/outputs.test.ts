@@ -8,7 +8,7 @@ import { execFile } from "node:child_process";
 import { mkdtemp, readFile } from "node:fs/promises";
 import path from "node:path";
 import { promisify } from "node:util";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { TranscodeEvent, TranscodeOutput } from "../../../schema/messages/transcode.ts";
 import { s3Uri } from "../../../schema/object-keys.ts";
 import type { TranscodeRequest } from "../../../schema/transcode-options.ts";
@@ -18,6 +18,8 @@ import { leftoverTempFiles, startHarness, testVideo, uploadSource, USER_ID, type
 import { decodeAll, downloadPrefix, ffprobeJson, postTranscode, prefixOf, topLevelBoxes, transcodeJob } from "./support.ts";
 
 const run = promisify(execFile);
+// Real encodes: on 2 cores shared with other work one job can take far longer than the suite default.
+vi.setConfig({ testTimeout: 240_000 });
 let h: Harness;
 let rotated: string;
 beforeAll(async () => {
