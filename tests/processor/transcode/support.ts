@@ -74,6 +74,12 @@ export async function ffprobeJson(file: string): Promise<{
   return JSON.parse(stdout);
 }
 
+/** Frames of the first video stream, counted by decoding it (ffprobe `-count_frames`). */
+export async function videoFrameCount(file: string): Promise<number> {
+  const { stdout } = await run("ffprobe", ["-v", "error", "-count_frames", "-select_streams", "v:0", "-show_entries", "stream=nb_read_frames", "-of", "csv=p=0", file]);
+  return Number(stdout.trim());
+}
+
 /** Top-level ISO BMFF box types of a file in order (`ftyp`, `moov`, `mdat`…). */
 export async function topLevelBoxes(file: string): Promise<string[]> {
   const b = await readFile(file);
