@@ -14,7 +14,8 @@ import { createLogger } from "../../../runtime/log.ts";
 import { COMPLETION_MARKER } from "../../../ffmpeg-container/src/jobs/transcode/job.ts";
 import { transcodeKind } from "../../../ffmpeg-container/src/jobs/transcode/kind.ts";
 import { createProcessorServer } from "../../../ffmpeg-container/src/runner/server.ts";
-import { leftoverTempFiles, startHarness, startJob, testVideo, uploadSource, waitUntil, type Harness } from "../harness.ts";
+import { PutObjectCommand } from "@aws-sdk/client-s3";
+import { getObject, leftoverTempFiles, startHarness, startJob, testVideo, uploadSource, waitUntil, type Harness } from "../harness.ts";
 import { TranscodeEvent } from "../../../schema/messages/transcode.ts";
 import { deleteJob, listPrefix, postTranscode, prefixOf, transcodeJob } from "./support.ts";
 
@@ -135,6 +136,22 @@ describe("DELETE /jobs/{key}", () => {
     const res = await fetch(`${h.url}/jobs/${encodeURIComponent("t-x#1")}`, { method: "DELETE" });
     expect(res.status).toBe(401);
     expect(res.headers.get("content-type")).toMatch(/^application\/problem\+json/);
+  });
+});
+
+describe("an unfinished attempt", () => {
+  it("a run after one killed mid-upload (its partial objects left, no marker) replaces them and finishes", async () => {
+    await uploadSource(h, "rerun", testVideo("hardware-example.mp4"));
+    const message = transcodeJob("rerun", { renditions: [{ format: "mp4", height: 360 }] });
+    // What a SIGKILLed run leaves: an object of the attempt, no completion marker.
+    await h.s3.send(new PutObjectCommand({ Bucket: h.config.videosBucket, Key: `${prefixOf(message)}mp4-360.mp4`, Body: "partial", ContentType: "video/mp4" }));
+    const res = await postTranscode(h, message);
+    const last = res.events.at(-1)!;
+    expect(last.type, JSON.stringify(last.payload)).toBe("MSG_TRANSCODE_SUCCESS");
+    if (last.type !== "MSG_TRANSCODE_SUCCESS") throw new Error("unreachable");
+    const stored = await getObject(h, h.config.videosBucket, `${prefixOf(message)}mp4-360.mp4`);
+    expect(stored.byteLength).toBe(last.payload.outputs[0]!.sizeBytes);
+    expect(Buffer.from(stored.subarray(4, 8)).toString("latin1")).toBe("ftyp");
   });
 });
 
