@@ -17,6 +17,14 @@ export const DEFAULT_LIMITS = {
   maxImages: 10_000,
 } as const;
 
+/** Default `TRANSCODE_TIMEOUT_SECONDS`: 2 hours (issue 14: transcodes of long videos finish in production). */
+export const DEFAULT_TRANSCODE_TIMEOUT_SECONDS = 7200;
+/**
+ * Default `TRANSCODE_MAX_WORK_BYTES`: 8 GiB of outputs per transcode in the work folder (MP4 faststart
+ * rewrites a finished local file, so every output is on disk before it is uploaded).
+ */
+export const DEFAULT_TRANSCODE_MAX_WORK_BYTES = 8 * 1024 ** 3;
+
 /** Default `HEARTBEAT_SECONDS`: far below the edge API's idle timeout (300 s) and processing lease (600 s). */
 export const DEFAULT_HEARTBEAT_SECONDS = 30;
 
@@ -54,6 +62,13 @@ export const ProcessorEnv = z.object({
   HEARTBEAT_SECONDS: z.coerce.number().positive().max(3600).default(DEFAULT_HEARTBEAT_SECONDS),
   /** Wall-clock limit of one job, seconds; ffmpeg is killed and the job reports ERROR past it. */
   JOB_TIMEOUT_SECONDS: z.coerce.number().positive().max(7 * 24 * 3600).default(900),
+  /** Wall-clock limit of one transcode job, seconds (extraction keeps JOB_TIMEOUT_SECONDS). Default 2 h. */
+  TRANSCODE_TIMEOUT_SECONDS: z.coerce.number().positive().max(7 * 24 * 3600).default(DEFAULT_TRANSCODE_TIMEOUT_SECONDS),
+  /**
+   * Most bytes one transcode may write to its work folder (its estimated outputs), bytes; a larger
+   * estimate, or one above the folder's free space, fails the job before encoding. Default 8 GiB.
+   */
+  TRANSCODE_MAX_WORK_BYTES: z.coerce.number().int().positive().default(DEFAULT_TRANSCODE_MAX_WORK_BYTES),
   /** Longest accepted video, seconds (ffprobe duration, checked before decoding). Default 4 h. */
   MAX_DURATION_SECONDS: z.coerce.number().positive().max(7 * 24 * 3600).default(DEFAULT_LIMITS.maxDurationSeconds),
   /**
@@ -86,8 +101,12 @@ export interface ProcessorConfig {
   /** `PROCESSOR_SHARED_SECRET`: job requests must be signed with it. */
   sharedSecret: string;
   maxConcurrentJobs: number;
-  /** Seconds (fractions allowed). */
+  /** Seconds (fractions allowed): the limit of extraction jobs (`JOB_TIMEOUT_SECONDS`). */
   jobTimeoutSeconds: number;
+  /** Limit of transcode jobs, seconds (`TRANSCODE_TIMEOUT_SECONDS`); unset = {@link DEFAULT_TRANSCODE_TIMEOUT_SECONDS}. */
+  transcodeTimeoutSeconds?: number | undefined;
+  /** Most bytes of outputs per transcode (`TRANSCODE_MAX_WORK_BYTES`); unset = {@link DEFAULT_TRANSCODE_MAX_WORK_BYTES}. */
+  transcodeMaxWorkBytes?: number | undefined;
   /** Longest accepted video, seconds (`MAX_DURATION_SECONDS`). */
   maxDurationSeconds: number;
   /** Largest accepted frame, width × height (`MAX_PIXELS_PER_FRAME`). */
@@ -143,6 +162,8 @@ export function loadProcessorConfig(env: NodeJS.ProcessEnv): ProcessorConfig {
     sharedSecret: e.PROCESSOR_SHARED_SECRET,
     maxConcurrentJobs: e.MAX_CONCURRENT_JOBS,
     jobTimeoutSeconds: e.JOB_TIMEOUT_SECONDS,
+    transcodeTimeoutSeconds: e.TRANSCODE_TIMEOUT_SECONDS,
+    transcodeMaxWorkBytes: e.TRANSCODE_MAX_WORK_BYTES,
     maxDurationSeconds: e.MAX_DURATION_SECONDS,
     maxPixelsPerFrame: e.MAX_PIXELS_PER_FRAME,
     maxImages: e.MAX_IMAGES,

@@ -4,7 +4,13 @@
  * requests, so a video is streamed and never held whole in memory or on disk.
  */
 import type { Readable } from "node:stream";
-import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
+  S3Client,
+} from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
 import { AwsClient } from "aws4fetch";
 import { backoffDelay, type BackoffPolicy } from "../../runtime/backoff.ts";
@@ -152,7 +158,15 @@ export interface Storage {
    * orphan parts are billed.
    */
   uploadStream(bucket: string, key: string, body: Readable, contentType: string): StreamUpload;
+  /**
+   * Deletes objects (one DeleteObject each, {@link DELETE_CONCURRENCY} at once: multi-object delete needs a
+   * checksum header the local S3 server mishandles); a missing key is no error. @throws the SDK's error
+   */
+  deleteKeys(bucket: string, keys: readonly string[], signal: AbortSignal): Promise<void>;
 }
+
+/** DeleteObject calls of {@link Storage.deleteKeys} sent at once. */
+export const DELETE_CONCURRENCY = 8;
 
 /**
  * @param settings connection settings
@@ -188,6 +202,15 @@ export function createStorage(settings: ProcessorConfig["s3"], client: S3Client 
         leavePartsOnError: false,
       });
       return { done: upload.done(), abort: () => upload.abort() };
+    },
+    async deleteKeys(bucket, keys, signal) {
+      const queue = [...keys];
+      const worker = async () => {
+        for (let key = queue.shift(); key !== undefined; key = queue.shift()) {
+          await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: signal });
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(DELETE_CONCURRENCY, queue.length) }, worker));
     },
   };
 }
@@ -235,4 +258,44 @@ export function storageError(message: string, e: unknown, signal: AbortSignal): 
   return new JobError(message, `${err.name ?? "Error"}${status ? ` (HTTP ${status})` : ""}: ${err.message ?? String(e)}`.slice(0, 1000), {
     retryable: isTransientStorageError(e),
   });
+}
+
+/** errorMessage of a job whose source no longer has the ETag recorded at `complete`. */
+export const SOURCE_REPLACED_MESSAGE = "The video was replaced after upload completed.";
+
+/** The error of a source whose ETag changed since `complete` (a 412 on a conditional read). */
+export function sourceReplacedError(): JobError {
+  return new JobError(
+    SOURCE_REPLACED_MESSAGE,
+    "The source object no longer has the ETag recorded when the upload was completed (If-Match answered 412 Precondition Failed): " +
+      "it was overwritten through the upload URL. Nothing was made from the new bytes; upload the video again as a new video.",
+  );
+}
+
+/**
+ * HEAD of the source object, conditional on `ifMatch` (the ETag recorded at `complete`) when given.
+ * @returns its size in bytes (null when the store does not say)
+ * @throws JobError "not found" for a missing object, {@link SOURCE_REPLACED_MESSAGE} for another ETag, a
+ *   storage error otherwise
+ */
+export async function headSource(
+  storage: Storage,
+  bucket: string,
+  key: string,
+  signal: AbortSignal,
+  ifMatch?: string,
+): Promise<number | null> {
+  try {
+    return await storage.objectSize(bucket, key, signal, ifMatch);
+  } catch (e) {
+    signal.throwIfAborted();
+    if (isPreconditionFailed(e)) throw sourceReplacedError();
+    if (isNotFound(e)) {
+      throw new JobError(
+        "The uploaded video was not found in storage.",
+        "HeadObject on the source object returned 404 Not Found: the upload did not complete or the video was deleted.",
+      );
+    }
+    throw storageError("The uploaded video could not be read from storage.", e, signal);
+  }
 }

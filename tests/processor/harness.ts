@@ -148,37 +148,48 @@ export function jobMessage(videoId: string, options: ExtractionOptions, attempt 
   };
 }
 
-export interface JobResponse {
+export interface JobResponse<E = ExtractSnapshotEvent> {
   status: number;
   contentType: string | null;
-  events: ExtractSnapshotEvent[];
+  events: E[];
   /** Raw body when not NDJSON (problem+json). */
   body: unknown;
 }
 
+/** Schema of the event lines a test reads (extraction events unless given). */
+type EventSchema<E> = { parse(value: unknown): E };
+const extractEvents = ExtractSnapshotEvent as unknown as EventSchema<never>;
+
 /**
- * POSTs a body to /jobs and reads the whole answer; NDJSON lines are parsed with ExtractSnapshotEvent
- * (throws on any invalid line).
+ * POSTs a body to /jobs and reads the whole answer; NDJSON lines are parsed with `schema` (default
+ * ExtractSnapshotEvent; throws on any invalid line).
  */
-export async function postJob(baseUrl: string, body: unknown, init: RequestInit = {}): Promise<JobResponse> {
+export async function postJob<E = ExtractSnapshotEvent>(
+  baseUrl: string,
+  body: unknown,
+  init: RequestInit = {},
+  schema: EventSchema<E> = extractEvents,
+): Promise<JobResponse<E>> {
   const res = await fetch(`${baseUrl}/jobs`, { ...(await signedJobInit(body)), ...init });
   const text = await res.text();
   const contentType = res.headers.get("content-type");
   if (contentType?.startsWith("application/x-ndjson")) {
     const lines = text.split("\n").filter(Boolean);
-    return { status: res.status, contentType, events: lines.map((l) => ExtractSnapshotEvent.parse(JSON.parse(l))), body: undefined };
+    return { status: res.status, contentType, events: lines.map((l) => schema.parse(JSON.parse(l))), body: undefined };
   }
   return { status: res.status, contentType, events: [], body: text ? JSON.parse(text) : undefined };
 }
 
 /**
  * Starts a job and resolves once its first NDJSON line arrived (the job is running).
+ * @param schema of the event lines (default ExtractSnapshotEvent)
  * @returns the rest of the response (to await) and an abort function (client disconnect)
  */
-export async function startJob(
+export async function startJob<E = ExtractSnapshotEvent>(
   baseUrl: string,
   body: unknown,
-): Promise<{ first: ExtractSnapshotEvent; rest: Promise<ExtractSnapshotEvent[]>; disconnect(): void }> {
+  schema: EventSchema<E> = extractEvents,
+): Promise<{ first: E; rest: Promise<E[]>; disconnect(): void }> {
   const controller = new AbortController();
   const res = await fetch(`${baseUrl}/jobs`, { ...(await signedJobInit(body)), signal: controller.signal });
   if (res.status !== 200) throw new Error(`job not started: ${res.status} ${await res.text()}`);
@@ -191,7 +202,7 @@ export async function startJob(
     buf += decoder.decode(value, { stream: true });
   }
   const nl = buf.indexOf("\n");
-  const first = ExtractSnapshotEvent.parse(JSON.parse(buf.slice(0, nl)));
+  const first = schema.parse(JSON.parse(buf.slice(0, nl)));
   buf = buf.slice(nl + 1);
   const rest = (async () => {
     for (;;) {
@@ -199,7 +210,7 @@ export async function startJob(
       if (done) break;
       buf += decoder.decode(value, { stream: true });
     }
-    return buf.split("\n").filter(Boolean).map((l) => ExtractSnapshotEvent.parse(JSON.parse(l)));
+    return buf.split("\n").filter(Boolean).map((l) => schema.parse(JSON.parse(l)));
   })();
   rest.catch(() => undefined);
   return { first, rest, disconnect: () => controller.abort() };

@@ -1,6 +1,9 @@
 /**
- * `npm run bench [-- --quick] [-- --interval N]`: the extraction benchmark (a script, not a test; what it
- * compares and why: README "Performance"). Inputs: every video of ../shared/testdata with a video stream,
+ * `npm run bench [-- --quick] [-- --interval N] [-- --transcode]`: the extraction and transcode benchmark
+ * (a script, not a test; what it compares and why: README "Performance"). `--transcode` runs only the
+ * transcode section: MP4 1080p, 720p and 480p of the derived 1080p 200 s input through vidsnap's processor
+ * vs naive (one ffmpeg run per rendition) vs floor (one ffmpeg with split, local files), with the ratios,
+ * peak RSS and speed × real time (skipped with --quick). Inputs: every video of ../shared/testdata with a video stream,
  * plus derived 1080p inputs generated once into git-ignored tools/bench/inputs/ (skipped with --quick).
  * Pipelines (./pipelines.ts): naive `ffmpeg fps=1/N` + `zip -9`, the real processor in a child process
  * under several interval strategies, and the decode floors; then memory vs input size (~10 MB vs ~1 GB of
@@ -14,12 +17,15 @@ import os from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
 import type { ExtractionOptions } from "../../schema/extraction-options.ts";
+import type { TranscodeRequest } from "../../schema/transcode-options.ts";
 import { REPO_ROOT, RESULTS_DIR, TESTDATA_DIR } from "../paths.ts";
 import {
   HAVE_ZIP,
   runFloorInterval,
   runFloorKeyframes,
+  runFloorTranscode,
   runNaive,
+  runNaiveTranscode,
   VidsnapRunner,
   type Measurement,
 } from "./pipelines.ts";
@@ -34,6 +40,7 @@ const DERIVED_1GB = path.join(INPUTS, "franck-1080p-loop46.mp4");
 
 const argv = process.argv.slice(2);
 const quick = argv.includes("--quick");
+const transcodeOnly = argv.includes("--transcode");
 const ivArg = argv.indexOf("--interval");
 const intervalSeconds = ivArg >= 0 ? Number(argv[ivArg + 1]) : 10;
 if (!(intervalSeconds > 0)) throw new Error("--interval needs a positive number of seconds");
@@ -178,6 +185,12 @@ function printTable(input: string, facts: string, rows: Row[]): void {
 }
 
 async function main(): Promise<void> {
+  if (transcodeOnly) {
+    const started = performance.now();
+    const transcode = await transcodeSection();
+    writeResults({ transcode, totalSeconds: Math.round(performance.now() - started) / 1000 }, "bench-transcode");
+    return;
+  }
   const started = performance.now();
   const skipped: { input: string; reason: string }[] = [];
   const files = readdirSync(TESTDATA_DIR)
@@ -240,31 +253,134 @@ async function main(): Promise<void> {
     await vidsnap.close();
   }
   const stack = await stackOverhead(quick ? [path.join(TESTDATA_DIR, "franck.mp4")] : [path.join(TESTDATA_DIR, "franck.mp4"), DERIVED]);
+  const transcode = quick ? null : await transcodeSection();
   const totalSeconds = Math.round(performance.now() - started) / 1000;
   console.log(`\nskipped: ${skipped.map((s) => `${s.input} (${s.reason})`).join("; ") || "none"}`);
   console.log(`naive's fps=1/${intervalSeconds} picks frames near N/2, 3N/2… (not 0, N, 2N…) as PNG; its image count can differ from vidsnap's.`);
-  mkdirSync(RESULTS_DIR, { recursive: true });
-  const out = path.join(RESULTS_DIR, `bench-${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
-  writeFileSync(
-    out,
-    JSON.stringify(
-      {
-        createdAt: new Date().toISOString(),
-        cores: os.availableParallelism(),
-        intervalSeconds,
-        quick,
-        archiver: HAVE_ZIP ? "zip -9" : "fflate level 9",
-        totalSeconds,
-        skipped,
-        results,
-        memory,
-        stack,
-      },
-      null,
-      2,
-    ),
+  writeResults(
+    {
+      intervalSeconds,
+      quick,
+      archiver: HAVE_ZIP ? "zip -9" : "fflate level 9",
+      totalSeconds,
+      skipped,
+      results,
+      memory,
+      stack,
+      transcode,
+    },
+    "bench",
   );
-  console.log(`total ${totalSeconds} s; results: ${path.relative(REPO_ROOT, out)}`);
+}
+
+/** Writes the results as JSON to tools/bench/results/`<name>-<time>.json` and prints the path. */
+function writeResults(results: Record<string, unknown> & { totalSeconds: number }, name: string): void {
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  const out = path.join(RESULTS_DIR, `${name}-${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
+  writeFileSync(out, JSON.stringify({ createdAt: new Date().toISOString(), cores: os.availableParallelism(), ...results }, null, 2));
+  console.log(`total ${results.totalSeconds} s; results: ${path.relative(REPO_ROOT, out)}`);
+}
+
+/** Renditions of the transcode section (issue 14): MP4 1080p, 720p and 480p. */
+const TRANSCODE_REQUEST: TranscodeRequest = {
+  renditions: [
+    { format: "mp4", height: 1080 },
+    { format: "mp4", height: 720 },
+    { format: "mp4", height: 480 },
+  ],
+};
+
+/** One row of the transcode section. */
+interface TranscodeRow {
+  pipeline: string;
+  wallSeconds: number;
+  peakRssMB: number;
+  /** Input duration / wall time, × real time. */
+  speed: number | null;
+  outputBytes: number | null;
+  /** CPU seconds of the pipeline's process tree (user + system). */
+  cpuSeconds: number | null;
+  /** CPU seconds / naive's (< 1: less work). */
+  cpuVsNaive: number | null;
+  /** wall / naive's wall (< 1: faster); naive / vidsnap is its inverse. */
+  vsNaive: number | null;
+  vsFloor: number | null;
+  note?: string;
+  error?: string;
+}
+
+/**
+ * The transcode section on the derived 1080p 200 s input: vidsnap (the MSG_TRANSCODE job through its
+ * processor child, reading from the local S3 server, uploading by multipart) vs naive vs floor, each run
+ * once (a run lasts minutes). Targets (issue 14): naive / vidsnap ≥ 1.5, vidsnap / floor ≤ 1.15, peak RSS of
+ * the processor tree < 600 MB.
+ * @returns the rows (also printed)
+ */
+async function transcodeSection(): Promise<TranscodeRow[]> {
+  ensureDerived();
+  const d = describe(DERIVED);
+  if ("skip" in d) throw new Error(`${DERIVED}: ${d.skip}`);
+  const vidsnap = await VidsnapRunner.start(["auto"]);
+  let measured: { pipeline: string; m: Measurement }[];
+  try {
+    await vidsnap.upload("bench-transcode", DERIVED);
+    measured = [
+      { pipeline: "vidsnap", m: await vidsnap.runTranscode(0, "bench-transcode", 1, TRANSCODE_REQUEST) },
+      { pipeline: "naive (3 ffmpeg runs)", m: await runNaiveTranscode(DERIVED, TRANSCODE_REQUEST) },
+      { pipeline: "floor (1 ffmpeg, split, local)", m: await runFloorTranscode(DERIVED, TRANSCODE_REQUEST) },
+    ];
+  } finally {
+    await vidsnap.close();
+  }
+  const [vs, naive, floor] = measured.map((x) => x.m) as [Measurement, Measurement, Measurement];
+  const ratio = (m: Measurement, ref: Measurement) => (m.error || ref.error ? null : Math.round((m.wallMs / ref.wallMs) * 1000) / 1000);
+  const rows: TranscodeRow[] = measured.map(({ pipeline, m }) => ({
+    pipeline,
+    wallSeconds: Math.round(m.wallMs) / 1000,
+    peakRssMB: Math.round(m.peakRssBytes / 1e5) / 10,
+    speed: m.error ? null : Math.round((d.duration / (m.wallMs / 1000)) * 100) / 100,
+    outputBytes: m.outputBytes ?? null,
+    cpuSeconds: m.cpuSeconds ?? null,
+    cpuVsNaive: m.cpuSeconds && naive.cpuSeconds ? Math.round((m.cpuSeconds / naive.cpuSeconds) * 1000) / 1000 : null,
+    vsNaive: ratio(m, naive),
+    vsFloor: ratio(m, floor),
+    ...(m.note ? { note: m.note } : {}),
+    ...(m.error ? { error: m.error } : {}),
+  }));
+  console.log(
+    `\n## transcode — ${path.basename(DERIVED)} (${d.codec} ${d.width}x${d.height}, ${d.duration.toFixed(1)} s) → MP4 1080p, 720p, 480p (x264 veryfast CRF 23); one run each`,
+  );
+  const cols = ["pipeline", "wall s", "CPU s", "peak RSS MB", "speed xRT", "output MB", "vs naive", "vs floor", "CPU vs naive", "note"];
+  const cells = rows.map((r) => [
+    r.pipeline,
+    r.wallSeconds.toFixed(2),
+    r.cpuSeconds === null ? "-" : r.cpuSeconds.toFixed(1),
+    r.peakRssMB.toFixed(1),
+    r.speed === null ? "-" : r.speed.toFixed(2),
+    r.outputBytes === null ? "-" : (r.outputBytes / 1e6).toFixed(1),
+    r.vsNaive === null ? "-" : `${r.vsNaive.toFixed(3)}x`,
+    r.vsFloor === null ? "-" : `${r.vsFloor.toFixed(3)}x`,
+    r.cpuVsNaive === null ? "-" : `${r.cpuVsNaive.toFixed(3)}x`,
+    r.error ? `ERROR ${r.error}` : (r.note ?? ""),
+  ]);
+  const widths = cols.map((c, i) => Math.max(c.length, ...cells.map((row) => (i === cols.length - 1 ? 0 : row[i]!.length))));
+  const fmt = (vals: string[]) => vals.map((v, i) => (i === vals.length - 1 ? v : i >= 1 ? v.padStart(widths[i]!) : v.padEnd(widths[i]!))).join("  ");
+  console.log(fmt(cols));
+  for (const c of cells) console.log(fmt(c));
+  if (!vs.error && !naive.error && !floor.error) {
+    const speedup = naive.wallMs / vs.wallMs;
+    const overFloor = vs.wallMs / floor.wallMs;
+    const rss = vs.peakRssBytes / 1e6;
+    if (vs.cpuSeconds && naive.cpuSeconds && floor.cpuSeconds) {
+      console.log(
+        `CPU: naive/vidsnap ${(naive.cpuSeconds / vs.cpuSeconds).toFixed(2)}x, vidsnap/floor ${(vs.cpuSeconds / floor.cpuSeconds).toFixed(3)}x (CPU seconds do not depend on what else runs on the machine; wall times do)`,
+      );
+    }
+    console.log(
+      `targets: naive/vidsnap ${speedup.toFixed(2)}x (≥ 1.5: ${speedup >= 1.5 ? "met" : "MISSED"}); vidsnap/floor ${overFloor.toFixed(3)}x (≤ 1.15: ${overFloor <= 1.15 ? "met" : "MISSED"}); processor tree peak RSS ${rss.toFixed(0)} MB (< 600: ${rss < 600 ? "met" : "MISSED"})`,
+    );
+  }
+  return rows;
 }
 
 /** One row of the memory-vs-size section. */

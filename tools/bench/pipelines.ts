@@ -11,6 +11,10 @@
  *   loader, whose in-process transpiler would add ~40 MB to the measured RSS).
  * - floor: the least decoding an exact answer needs (keyframes: `-skip_frame nokey -f null`;
  *   interval: min(full decode, decode from the keyframe before each target up to it)).
+ * Transcoding (`--transcode`): vidsnap's MSG_TRANSCODE job through the same processor child; naive = one
+ * ffmpeg run per rendition (each decoding the input again); floor = the processor's own one-run command
+ * (one decode, `split`, one encoder per rendition) on local files. All three use the same encoder
+ * settings (ffmpeg-container/src/jobs/transcode/ffmpeg-args.ts).
  */
 import { spawn, spawnSync } from "node:child_process";
 import { createReadStream, readFileSync, statSync, writeFileSync } from "node:fs";
@@ -22,16 +26,23 @@ import { createInterface } from "node:readline";
 import { PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { build } from "esbuild";
 import { zipSync } from "fflate";
+import { buildProbeArgs } from "../../ffmpeg-container/src/ffmpeg/input-args.ts";
+import { sourceFactsFromProbe, type FfprobeOutput } from "../../ffmpeg-container/src/ffmpeg/probe.ts";
 import { buildPacketIndexArgs, buildSeekExtractArgs } from "../../ffmpeg-container/src/jobs/extract/ffmpeg-args.ts";
+import { buildTranscodeArgs } from "../../ffmpeg-container/src/jobs/transcode/ffmpeg-args.ts";
+import { planTranscode, type TranscodePlan } from "../../ffmpeg-container/src/jobs/transcode/plan.ts";
+import { signJobRequest } from "../../runtime/job-signature.ts";
 import { parsePacketIndex, planIntervalTargets } from "../../ffmpeg-container/src/jobs/extract/plan/strategy.ts";
 import { createS3Client } from "../../ffmpeg-container/src/s3.ts";
 import type { ExtractionOptions } from "../../schema/extraction-options.ts";
 import { ExtractSnapshotEvent, extractSnapshotMessage } from "../../schema/messages/extract-snapshot.ts";
+import { TranscodeEvent, transcodeMessage } from "../../schema/messages/transcode.ts";
+import type { TranscodeRequest } from "../../schema/transcode-options.ts";
 import { sourceObjectKey } from "../../schema/object-keys.ts";
 import { LOCAL } from "../stack/local-config.ts";
 import { startS3Server, type S3ServerHandle } from "../stack/s3-server.ts";
-import { localProcessorEnv } from "../stack/stack.ts";
-import { startRssSampler } from "./proc-tree.ts";
+import { LOCAL_PROCESSOR_SHARED_SECRET, localProcessorEnv } from "../stack/stack.ts";
+import { cpuSeconds, startRssSampler } from "./proc-tree.ts";
 
 /** One measurement. Sizes in bytes, times in milliseconds. */
 export interface Measurement {
@@ -42,6 +53,10 @@ export interface Measurement {
   /** Free text: strategy used, which floor won, errors. */
   note?: string;
   error?: string;
+  /** Transcodes: bytes of every output. */
+  outputBytes?: number;
+  /** Transcodes: CPU seconds of the pipeline's process tree (user + system, exited children included). */
+  cpuSeconds?: number;
 }
 
 /** Children spawned by {@link runTool} that are alive now (the roots the RSS sampler follows). */
@@ -216,15 +231,9 @@ export class VidsnapRunner {
    */
   async run(which: number, videoId: string, attempt: number, options: ExtractionOptions): Promise<Measurement> {
     const child = this.children[which]!;
-    const body = extractSnapshotMessage({ videoId, userId: "bench", attempt, options });
     child.resetNote();
-    const sampler = startRssSampler(() => [child.pid]);
-    const started = performance.now();
-    const res = await fetch(`${child.url}/jobs`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
-    const text = await res.text();
-    const wallMs = performance.now() - started;
-    const peakRssBytes = sampler.stop();
-    const last = ExtractSnapshotEvent.parse(JSON.parse(text.trim().split("\n").pop()!));
+    const { wallMs, peakRssBytes, lastLine } = await this.post(child, extractSnapshotMessage({ videoId, userId: "bench", attempt, options }));
+    const last = ExtractSnapshotEvent.parse(JSON.parse(lastLine));
     if (last.type !== "MSG_EXTRACT_SNAPSHOT_SUCCESS") {
       const p = last.payload as { errorMessage?: string };
       return { wallMs, peakRssBytes, images: null, zipBytes: null, error: p.errorMessage ?? last.type };
@@ -237,6 +246,53 @@ export class VidsnapRunner {
       zipBytes: last.payload.zipSizeBytes,
       ...(strategy ? { note: strategy } : {}),
     };
+  }
+
+  /**
+   * Runs one transcode on processor child `which` and measures it like {@link run}.
+   * @returns the measurement with the outputs' total bytes (`outputBytes`) and the processor's encode speed in `note`
+   */
+  async runTranscode(which: number, videoId: string, attempt: number, transcode: TranscodeRequest): Promise<Measurement> {
+    const child = this.children[which]!;
+    const body = transcodeMessage({ transcodeId: `t-${videoId}`, videoId, userId: "bench", attempt, transcode });
+    const before = cpuSeconds(child.pid);
+    const { wallMs, peakRssBytes, lastLine } = await this.post(child, body);
+    const after = cpuSeconds(child.pid);
+    // The processor child and its reaped ffprobe/ffmpeg children.
+    const total = (c: { own: number; reapedChildren: number }) => c.own + c.reapedChildren;
+    const cpu = before && after ? { cpuSeconds: Math.round((total(after) - total(before)) * 100) / 100 } : {};
+    const last = TranscodeEvent.parse(JSON.parse(lastLine));
+    if (last.type !== "MSG_TRANSCODE_SUCCESS") {
+      const p = last.payload as { errorMessage?: string };
+      return { wallMs, peakRssBytes, images: null, zipBytes: null, error: p.errorMessage ?? last.type };
+    }
+    const { outputs, elapsedSeconds } = last.payload;
+    return {
+      wallMs,
+      peakRssBytes,
+      images: null,
+      zipBytes: null,
+      ...cpu,
+      outputBytes: outputs.reduce((n, o) => n + o.sizeBytes, 0),
+      note: `encode ${elapsedSeconds.toFixed(2)} s in the processor; ${outputs.map((o) => `${o.rendition} ${o.width}x${o.height} ${o.bitrateKbps} kbit/s`).join(", ")}`,
+    };
+  }
+
+  /**
+   * POSTs a signed job (as the Worker signs it) and reads the NDJSON answer to its end, sampling the
+   * child's tree RSS meanwhile. @returns wall time, peak RSS and the last line
+   */
+  private async post(child: { pid: number; url: string }, message: unknown): Promise<{ wallMs: number; peakRssBytes: number; lastLine: string }> {
+    const body = JSON.stringify(message);
+    const headers = { "content-type": "application/json", ...(await signJobRequest(LOCAL_PROCESSOR_SHARED_SECRET, body)) };
+    const sampler = startRssSampler(() => [child.pid]);
+    const started = performance.now();
+    const res = await fetch(`${child.url}/jobs`, { method: "POST", headers, body });
+    const text = await res.text();
+    const wallMs = performance.now() - started;
+    const peakRssBytes = sampler.stop();
+    if (res.status !== 200) throw new Error(`POST /jobs answered ${res.status}: ${text.slice(0, 300)}`);
+    return { wallMs, peakRssBytes, lastLine: text.trim().split("\n").pop()! };
   }
 
   /** Stops the children and the S3 server, removes the data folder. */
@@ -305,4 +361,71 @@ async function startChild(bundle: string, setting: string, endpoint: string, tmp
     lastNote: () => lastNote,
     resetNote: () => (lastNote = undefined),
   };
+}
+
+/**
+ * The processor's plan of a transcode of a local file (ffprobe through the processor's own parser).
+ * @returns the plan and the stream indexes
+ */
+function planLocalTranscode(input: string, request: TranscodeRequest): { plan: TranscodePlan; video: number; audio: number | null } {
+  const r = spawnSync("ffprobe", buildProbeArgs(input), { encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`ffprobe: ${r.stderr.trim()}`);
+  const probe = sourceFactsFromProbe(JSON.parse(r.stdout) as FfprobeOutput, statSync(input).size);
+  const plan = planTranscode(request, {
+    ...probe.facts,
+    sampleAspectRatio: probe.sampleAspectRatio,
+    hasAudio: probe.audioStreamIndex !== null,
+  });
+  return { plan, video: probe.streamIndex, audio: probe.audioStreamIndex };
+}
+
+/**
+ * Runs transcode commands in a fresh temp folder (each its own ffmpeg), in order.
+ * @returns the outputs' bytes and the CPU seconds of the ffmpeg runs (this process's reaped children)
+ */
+async function runTranscodeCommands(commands: string[][], files: string[]): Promise<{ outputBytes: number; cpuSeconds?: number }> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), "vidsnap-bench-transcode-"));
+  const before = cpuSeconds();
+  try {
+    for (const args of commands) {
+      const r = await runTool("ffmpeg", args, dir);
+      if (r.code !== 0) throw new Error(`ffmpeg: ${r.stderr.trim().split("\n").pop()}`);
+    }
+    const after = cpuSeconds();
+    return {
+      outputBytes: files.reduce((n, f) => n + statSync(path.join(dir, f)).size, 0),
+      // This process's reaped children: the ffmpeg runs (the processor child is alive, not reaped).
+      ...(before && after ? { cpuSeconds: Math.round((after.reapedChildren - before.reapedChildren) * 100) / 100 } : {}),
+    };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Naive transcoding: one ffmpeg run per rendition, one after the other, each decoding the input again,
+ * with the processor's encoder settings (its argument builder, given one output at a time).
+ * @param input local video path
+ */
+export function runNaiveTranscode(input: string, request: TranscodeRequest): Promise<Measurement> {
+  return measureChildren(async () => {
+    const { plan, video, audio } = planLocalTranscode(input, request);
+    const commands = plan.outputs.map((o) => buildTranscodeArgs({ url: input, videoStreamIndex: video, audioStreamIndex: audio }, { ...plan, outputs: [o] }));
+    const out = await runTranscodeCommands(commands, plan.outputs.map((o) => o.file));
+    return { images: null, zipBytes: null, ...out, note: `${commands.length} ffmpeg runs` };
+  });
+}
+
+/**
+ * Floor of transcoding: the processor's own command (one decode, `split`, every encoder) on local files:
+ * no S3 read, no probe, no measuring, no upload.
+ * @param input local video path
+ */
+export function runFloorTranscode(input: string, request: TranscodeRequest): Promise<Measurement> {
+  return measureChildren(async () => {
+    const { plan, video, audio } = planLocalTranscode(input, request);
+    const args = buildTranscodeArgs({ url: input, videoStreamIndex: video, audioStreamIndex: audio }, plan);
+    const out = await runTranscodeCommands([args], plan.outputs.map((o) => o.file));
+    return { images: null, zipBytes: null, ...out, note: "1 ffmpeg run, split" };
+  });
 }

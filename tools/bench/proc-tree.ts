@@ -85,3 +85,24 @@ export function startRssSampler(roots: () => Iterable<number>, intervalMs = 50):
     },
   };
 }
+
+/** Clock ticks per second of the /proc/<pid>/stat CPU times (USER_HZ, 100 on Linux). */
+const CLOCK_TICKS = 100;
+
+/**
+ * CPU times of a process from /proc/<pid>/stat, seconds: its own (utime + stime) and that of its children
+ * that exited and were reaped (cutime + cstime). The difference over a job is the CPU its tree used (the
+ * ffmpeg children are reaped by their parent as they exit), whatever else competes for the cores, so it
+ * compares pipelines where wall time on a shared machine does not.
+ * @param pid default this process; @returns null when the process is gone
+ */
+export function cpuSeconds(pid: number | "self" = "self"): { own: number; reapedChildren: number } | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const rest = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    // rest[11..14] = utime, stime, cutime, cstime (fields 14-17).
+    return { own: (Number(rest[11]) + Number(rest[12])) / CLOCK_TICKS, reapedChildren: (Number(rest[13]) + Number(rest[14])) / CLOCK_TICKS };
+  } catch {
+    return null;
+  }
+}

@@ -22,6 +22,8 @@ export interface FfprobeStream {
   width?: number;
   height?: number;
   avg_frame_rate?: string;
+  /** e.g. `"16:15"`; `"0:1"` or absent when unknown (square pixels assumed). */
+  sample_aspect_ratio?: string;
   /** e.g. `"1/12288"`: unit of the stream's packet timestamps. */
   time_base?: string;
   duration?: string;
@@ -38,6 +40,10 @@ export interface ProbeResult {
   timeBase: string | null;
   /** Container start time, seconds (0 when unknown): decoded timestamps are relative to it. */
   startSeconds: number;
+  /** Width / height of one pixel of the video stream (1 when unknown or square). */
+  sampleAspectRatio: number;
+  /** Absolute index of the first audio stream, null when the file has none. */
+  audioStreamIndex: number | null;
 }
 
 /** `"24/1"` → 24; `"0/0"`, missing or non-positive → null. */
@@ -97,7 +103,17 @@ export function sourceFactsFromProbe(probe: FfprobeOutput, sizeBytes: number | n
     rotationDegrees: rotationDegrees(video),
   });
   const start = num(probe.format?.start_time);
-  return { facts, streamIndex: video.index, timeBase: video.time_base ?? null, startSeconds: start ?? 0 };
+  const [sarW, sarH] = (video.sample_aspect_ratio ?? "").split(":").map(Number);
+  const sampleAspectRatio = sarW! > 0 && sarH! > 0 ? sarW! / sarH! : 1;
+  const audio = (probe.streams ?? []).find((s) => s.codec_type === "audio");
+  return {
+    facts,
+    streamIndex: video.index,
+    timeBase: video.time_base ?? null,
+    startSeconds: start ?? 0,
+    sampleAspectRatio,
+    audioStreamIndex: audio ? audio.index : null,
+  };
 }
 
 /**

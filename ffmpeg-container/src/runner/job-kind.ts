@@ -4,24 +4,29 @@ import type { ProcessorConfig } from "../config.ts";
 import type { FfmpegBinaries } from "../ffmpeg/binaries.ts";
 import type { Storage } from "../s3.ts";
 
-/** What every job names: the video and the attempt (the runner's job id is `${videoId}#${attempt}`). */
+/**
+ * What every job names: the video and the attempt (the runner's job id is `${videoId}#${attempt}` unless
+ * the kind gives its own {@link JobKind.jobKey}).
+ */
 export interface JobRef {
   videoId: string;
   attempt: number;
 }
 
 /**
- * Progress a job reports: `fraction` of the work done (0..1) and kind-specific counters (e.g. `images`).
- * The runner never lets either go down.
+ * Progress a job reports: `fraction` of the work done (0..1) and kind-specific counters (e.g. `images`),
+ * which the runner never lets go down; and gauges, measures that may go either way (e.g. a transcode's
+ * `speed` and `etaSeconds`, null while unknown), of which the latest value is sent.
  */
 export interface JobProgress {
   fraction: number;
   counters: Record<string, number>;
+  gauges: Record<string, number | null>;
 }
 
 /** What the runner gives a running job. */
 export interface JobContext {
-  /** `${videoId}#${attempt}`. */
+  /** The job's key ({@link JobKind.jobKey}, default `${videoId}#${attempt}`). */
   jobId: string;
   /** The job's own empty folder, removed by the runner when the job ends (whatever happens). */
   workDir: string;
@@ -29,8 +34,11 @@ export interface JobContext {
   signal: AbortSignal;
   /** Bound to `jobId`. */
   log: Logger;
-  /** Reports progress; the runner throttles it into PROGRESS events (at most one per progress interval). */
-  progress(fraction: number, counters?: Record<string, number>): void;
+  /**
+   * Reports progress; the runner throttles it into PROGRESS events (at most one per progress interval).
+   * `fraction` and `counters` never go down; `gauges` replace the previous values.
+   */
+  progress(fraction: number, counters?: Record<string, number>, gauges?: Record<string, number | null>): void;
   config: ProcessorConfig;
   storage: Storage;
   /** ffmpeg/ffprobe, resolved once per processor. */
@@ -58,6 +66,16 @@ export interface JobKind<J extends JobRef = JobRef, R = unknown> {
   type: string;
   /** Validates a request body. @returns the job, or a problem detail naming what is wrong */
   parse(envelope: unknown): { job: J } | { detail: string };
+  /**
+   * The running job's key: one job per key runs at once on a processor (a second gets 409), and
+   * `DELETE /jobs/{key}` cancels it. Default `${videoId}#${attempt}`.
+   */
+  jobKey?(job: J): string;
+  /**
+   * Wall-clock limit of one job of this kind: `seconds`, and `setting` the variable that sets it (named
+   * in the ERROR). Default `config.jobTimeoutSeconds` (`JOB_TIMEOUT_SECONDS`).
+   */
+  timeout?(config: ProcessorConfig): { seconds: number; setting: string };
   /**
    * True when the job's output is already stored (a finished attempt sent again): the runner answers 409
    * without running it, and never replaces that output. Errors count as "not known": the job then runs and

@@ -25,7 +25,7 @@ export interface JobStreamDeps {
  * Runs one job and writes its events to `res` as NDJSON: PROCESSING first; PROGRESS at most every
  * `progressIntervalMs` when there is news; a heartbeat PROCESSING whenever the stream has been silent
  * for `heartbeatSeconds` (so the API renews the lease during ffprobe, distant targets, the final upload);
- * then one SUCCESS or ERROR. The job is aborted on timeout (`jobTimeoutSeconds`), client disconnect (no
+ * then one SUCCESS or ERROR. The job is aborted on timeout (the kind's, default `jobTimeoutSeconds`), client disconnect (no
  * final event: no one listens) or `controller.abort(reason)`; its folder is removed whatever happens.
  * Never throws.
  * @param onSettled called when the job's outcome is known, before the final line is written (the
@@ -100,14 +100,15 @@ export async function streamJob(
     sent = latest;
     write(kind.progressEvent(job, latest), false);
   }, Math.max(10, Math.floor(config.progressIntervalMs / 4)));
+  const limit = kind.timeout?.(config) ?? { seconds: config.jobTimeoutSeconds, setting: "JOB_TIMEOUT_SECONDS" };
   const timeout = setTimeout(() => {
     controller.abort(
       new JobError(
-        `Processing took longer than the limit of ${config.jobTimeoutSeconds} seconds and was stopped.`,
-        "The job timeout (JOB_TIMEOUT_SECONDS) was reached; ffmpeg was killed and the partial archive discarded.",
+        `Processing took longer than the limit of ${limit.seconds} seconds and was stopped.`,
+        `The job timeout (${limit.setting}) was reached; ffmpeg was killed and the partial output discarded.`,
       ),
     );
-  }, config.jobTimeoutSeconds * 1000);
+  }, limit.seconds * 1000);
 
   let final: unknown;
   let workDir: string | undefined;
@@ -122,11 +123,12 @@ export async function streamJob(
       config,
       storage: deps.storage,
       bins,
-      progress(fraction, counters = {}) {
-        // Progress never goes down, even if a later image reports an earlier position.
+      progress(fraction, counters = {}, gauges = {}) {
+        // Progress never goes down, even if a later image reports an earlier position; gauges (speed,
+        // ETA) are measures, not positions: the latest wins.
         const merged: Record<string, number> = { ...latest?.counters };
         for (const [k, v] of Object.entries(counters)) merged[k] = Math.max(v, merged[k] ?? 0);
-        latest = { fraction: Math.max(fraction, latest?.fraction ?? 0), counters: merged };
+        latest = { fraction: Math.max(fraction, latest?.fraction ?? 0), counters: merged, gauges: { ...latest?.gauges, ...gauges } };
       },
     });
     final = kind.successEvent(job, result);

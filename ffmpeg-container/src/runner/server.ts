@@ -3,6 +3,10 @@
  * `{"ok":true,"runningJobs":n}` (503 `ok:false` while shutting down); `POST /jobs` with a job envelope
  * signed with PROCESSOR_SHARED_SECRET (runtime/job-signature.ts) → 200 NDJSON of the job's events
  * (./job-stream.ts), or a problem+json 400/401/409/413/503. A bad video is an ERROR line, never a 5xx.
+ * `DELETE /jobs/{key}` (signed the same way, over an empty body) cancels the running job of that key
+ * (`JobKind.jobKey`, e.g. `{videoId}#{attempt}`, URL-encoded): its ffmpeg is killed, its stream ends with
+ * ERROR "The job was cancelled.", its work folder is removed and nothing of it stays stored; 204 once it
+ * settled (202 when it has not within {@link CANCEL_WAIT_MS}), 404 when no job of that key runs here.
  */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -22,6 +26,8 @@ import { streamJob } from "./job-stream.ts";
 export const MAX_BODY_BYTES = 64 * 1024;
 /** `Retry-After` of a 503 when all job slots are taken, seconds. */
 export const BUSY_RETRY_AFTER_SECONDS = 30;
+/** How long `DELETE /jobs/{key}` waits for the cancelled job to settle before answering 202, ms. */
+export const CANCEL_WAIT_MS = 30_000;
 
 const SIGNATURE_REFUSALS: Record<SignatureRefusal, string> = {
   missing: `The job request is not signed (${TIMESTAMP_HEADER}, ${SIGNATURE_HEADER}).`,
@@ -99,6 +105,10 @@ export function createProcessorServer(
       if (req.method !== "POST") return methodNotAllowed(res, "POST");
       return postJob(req, res);
     }
+    if (pathname.startsWith("/jobs/") && pathname.length > "/jobs/".length) {
+      if (req.method !== "DELETE") return methodNotAllowed(res, "DELETE");
+      return deleteJob(req, res, pathname.slice("/jobs/".length));
+    }
     problem(res, 404, "not-found", "Not found", `No route for ${req.method} ${pathname}.`);
   }
 
@@ -111,20 +121,7 @@ export function createProcessorServer(
     if (body === undefined) {
       return problem(res, 413, "payload-too-large", "Payload too large", `The body exceeds ${MAX_BODY_BYTES} bytes.`);
     }
-    // Only the Worker holding the shared secret may start jobs: anyone else could make the processor read
-    // and write any user's objects.
-    const header = (name: string) => {
-      const v = req.headers[name];
-      return Array.isArray(v) ? v[0] : v;
-    };
-    const verdict = await verifyJobRequest(config.sharedSecret, body, {
-      timestamp: header(TIMESTAMP_HEADER),
-      signature: header(SIGNATURE_HEADER),
-    });
-    if (!verdict.ok) {
-      log.warn("job request refused: bad signature", { reason: verdict.reason });
-      return problem(res, 401, "unauthorized", "Unauthorized", SIGNATURE_REFUSALS[verdict.reason]);
-    }
+    if (!(await signatureOk(req, res, body))) return;
     let value: unknown;
     try {
       value = JSON.parse(body.toString("utf8"));
@@ -141,14 +138,14 @@ export function createProcessorServer(
     const parsed = kind.parse(value);
     if (!("job" in parsed)) return problem(res, 400, "invalid-job", "Invalid job", parsed.detail);
     const job = parsed.job as JobRef;
-    const jobId = `${job.videoId}#${job.attempt}`;
+    const jobId = kind.jobKey?.(job) ?? `${job.videoId}#${job.attempt}`;
     if (running.has(jobId)) {
       return problem(
         res,
         409,
         "job-already-running",
         "Job already running",
-        `Video ${job.videoId} attempt ${job.attempt} is already being processed here; that job will report.`,
+        `Job ${jobId} (video ${job.videoId} attempt ${job.attempt}) is already being processed here; that job will report.`,
       );
     }
     if (running.size >= config.maxConcurrentJobs) {
@@ -179,6 +176,59 @@ export function createProcessorServer(
     const free = () => running.delete(jobId);
     entry.done = streamJob(kind, job, jobId, controller, res, { config, storage, log, bins: getBins }, free).finally(free);
     await entry.done;
+  }
+
+  /**
+   * Only the Worker holding the shared secret may start or cancel jobs: anyone else could make the
+   * processor read and write any user's objects, or stop them. Answers 401 itself when refused.
+   * @returns true when the request's signature over `body` is valid
+   */
+  async function signatureOk(req: http.IncomingMessage, res: http.ServerResponse, body: Buffer): Promise<boolean> {
+    const header = (name: string) => {
+      const v = req.headers[name];
+      return Array.isArray(v) ? v[0] : v;
+    };
+    const verdict = await verifyJobRequest(config.sharedSecret, body, {
+      timestamp: header(TIMESTAMP_HEADER),
+      signature: header(SIGNATURE_HEADER),
+    });
+    if (verdict.ok) return true;
+    log.warn("job request refused: bad signature", { reason: verdict.reason, method: req.method });
+    problem(res, 401, "unauthorized", "Unauthorized", SIGNATURE_REFUSALS[verdict.reason]);
+    return false;
+  }
+
+  /** `DELETE /jobs/{key}`: cancels the running job of that key (see the module docstring). */
+  async function deleteJob(req: http.IncomingMessage, res: http.ServerResponse, encodedKey: string): Promise<void> {
+    const body = await readBody(req, MAX_BODY_BYTES);
+    if (body === undefined) {
+      return problem(res, 413, "payload-too-large", "Payload too large", `The body exceeds ${MAX_BODY_BYTES} bytes.`);
+    }
+    if (!(await signatureOk(req, res, body))) return;
+    let key: string;
+    try {
+      key = decodeURIComponent(encodedKey);
+    } catch {
+      return problem(res, 400, "invalid-job", "Invalid job", "The job key is not valid percent-encoding.");
+    }
+    const entry = running.get(key);
+    if (!entry) return problem(res, 404, "job-not-running", "Job not running", `No job ${key} is running on this processor.`);
+    log.info("job cancel requested", { jobId: key });
+    entry.controller.abort(
+      new JobError("The job was cancelled.", `DELETE /jobs/${encodedKey}: the job was cancelled (video or transcode deleted); ffmpeg was killed and nothing of it is stored.`),
+    );
+    let timer: NodeJS.Timeout | undefined;
+    const settled = await Promise.race([
+      entry.done.then(() => true),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), CANCEL_WAIT_MS))),
+    ]);
+    clearTimeout(timer);
+    if (settled) {
+      res.writeHead(204, { "cache-control": "no-store" });
+      res.end();
+    } else {
+      json(res, 202, { cancelling: key });
+    }
   }
 
   return {

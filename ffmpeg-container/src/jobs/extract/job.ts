@@ -10,7 +10,16 @@ import { probeSource } from "../../ffmpeg/probe.ts";
 import { JobError } from "../../runner/errors.ts";
 import type { JobContext } from "../../runner/job-kind.ts";
 import { STORAGE_UNREADABLE_MESSAGE } from "../../ffmpeg/stderr.ts";
-import { isNotFound, isPreconditionFailed, isTransientStorageError, storageError, type Storage } from "../../s3.ts";
+import {
+  headSource,
+  isNotFound,
+  isPreconditionFailed,
+  isTransientStorageError,
+  SOURCE_REPLACED_MESSAGE,
+  sourceReplacedError,
+  storageError,
+  type Storage,
+} from "../../s3.ts";
 import { ArchiveUpload } from "./archive.ts";
 import { ImageSink } from "./extractors/image-sink.ts";
 import { extractBySeeking } from "./extractors/seek.ts";
@@ -42,17 +51,7 @@ export interface ExtractionResult {
 /** Bytes of the upload read to tell what a file ffprobe refused really is. */
 const SOURCE_HEAD_BYTES = 4096;
 
-/** errorMessage of a job whose source no longer has the ETag recorded at `complete`. */
-export const SOURCE_REPLACED_MESSAGE = "The video was replaced after upload completed.";
-
-/** The error of a source whose ETag changed since `complete` (a 412 on a conditional read). */
-function sourceReplacedError(): JobError {
-  return new JobError(
-    SOURCE_REPLACED_MESSAGE,
-    "The source object no longer has the ETag recorded when the upload was completed (If-Match answered 412 Precondition Failed): " +
-      "it was overwritten through the upload URL. Nothing was extracted from the new bytes; upload the video again as a new video.",
-  );
-}
+export { SOURCE_REPLACED_MESSAGE } from "../../s3.ts";
 
 /**
  * Runs one extraction: HEAD the source, probe it over a presigned URL, plan, decode the chosen frames
@@ -264,26 +263,4 @@ async function refuseExisting(storage: Storage, bucket: string, key: string, sig
     "The images of this attempt are already stored; they are never replaced.",
     `${key.split("/").pop()} of this attempt already exists in the images bucket: the job was sent again after it finished.`,
   );
-}
-
-/**
- * HEAD of the source object, conditional on `ifMatch` when given.
- * @returns its size in bytes (null when the store does not say)
- * @throws JobError "not found" for a missing object, {@link SOURCE_REPLACED_MESSAGE} for another ETag, a
- *   storage error otherwise
- */
-async function headSource(storage: Storage, bucket: string, key: string, signal: AbortSignal, ifMatch: string | undefined): Promise<number | null> {
-  try {
-    return await storage.objectSize(bucket, key, signal, ifMatch);
-  } catch (e) {
-    signal.throwIfAborted();
-    if (isPreconditionFailed(e)) throw sourceReplacedError();
-    if (isNotFound(e)) {
-      throw new JobError(
-        "The uploaded video was not found in storage.",
-        "HeadObject on the source object returned 404 Not Found: the upload did not complete or the video was deleted.",
-      );
-    }
-    throw storageError("The uploaded video could not be read from storage.", e, signal);
-  }
 }
