@@ -22,6 +22,7 @@ import { createInterface } from "node:readline";
 import { PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { build } from "esbuild";
 import { zipSync } from "fflate";
+import { resolveFfmpegBinaries } from "../../ffmpeg-container/src/ffmpeg/binaries.ts";
 import { buildPacketIndexArgs, buildSeekExtractArgs } from "../../ffmpeg-container/src/jobs/extract/ffmpeg-args.ts";
 import { parsePacketIndex, planIntervalTargets } from "../../ffmpeg-container/src/jobs/extract/plan/strategy.ts";
 import { createS3Client } from "../../ffmpeg-container/src/s3.ts";
@@ -43,6 +44,16 @@ export interface Measurement {
   note?: string;
   error?: string;
 }
+
+/**
+ * The ffmpeg and ffprobe of every row (naive, floor and the processor child, which gets them as FFMPEG_PATH /
+ * FFPROBE_PATH): the processor's own resolution (FFMPEG_PATH, the lean build, ffmpeg-static, PATH), so the
+ * floor runs the same binary as vidsnap.
+ */
+export const BENCH_FFMPEG = await resolveFfmpegBinaries({
+  ffmpeg: process.env.FFMPEG_PATH || undefined,
+  ffprobe: process.env.FFPROBE_PATH || undefined,
+});
 
 /** Children spawned by {@link runTool} that are alive now (the roots the RSS sampler follows). */
 const liveChildren = new Set<number>();
@@ -93,7 +104,7 @@ export function runNaive(input: string, intervalSeconds = 10): Promise<Measureme
   return measureChildren(async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), "vidsnap-bench-naive-"));
     try {
-      const ff = await runTool("ffmpeg", ["-hide_banner", "-nostdin", "-loglevel", "error", "-i", input, "-vf", `fps=1/${intervalSeconds}`, path.join(dir, "out%04d.png")]);
+      const ff = await runTool(BENCH_FFMPEG.ffmpeg, ["-hide_banner", "-nostdin", "-loglevel", "error", "-i", input, "-vf", `fps=1/${intervalSeconds}`, path.join(dir, "out%04d.png")]);
       if (ff.code !== 0) throw new Error(`ffmpeg: ${ff.stderr.trim().split("\n").pop()}`);
       const pngs = (await readdir(dir)).filter((f) => f.endsWith(".png")).sort();
       // fps=1/N rounds to frames near N/2, 3N/2, … s: a video shorter than ~N/2 gets no image, nothing to zip.
@@ -118,7 +129,7 @@ export function runNaive(input: string, intervalSeconds = 10): Promise<Measureme
 export function runFloorKeyframes(input: string): Promise<Measurement> {
   return measureChildren(async () => {
     // -threads 1 as in vidsnap's keyframe mode: Theora with frame threads fails on skipped frames.
-    const r = await runTool("ffmpeg", ["-hide_banner", "-nostdin", "-loglevel", "error", "-threads", "1", "-skip_frame", "nokey", "-i", input, "-map", "0:v:0", "-f", "null", "-"]);
+    const r = await runTool(BENCH_FFMPEG.ffmpeg, ["-hide_banner", "-nostdin", "-loglevel", "error", "-threads", "1", "-skip_frame", "nokey", "-i", input, "-map", "0:v:0", "-f", "null", "-"]);
     if (r.code !== 0) throw new Error(`ffmpeg: ${r.stderr.trim().split("\n").pop()}`);
     return { images: null, zipBytes: null };
   });
@@ -126,7 +137,7 @@ export function runFloorKeyframes(input: string): Promise<Measurement> {
 
 /** Stream index, time base and start of the first video stream (ffprobe). */
 function probeVideo(input: string): { index: number; timeBase: string; start: number } {
-  const r = spawnSync("ffprobe", ["-v", "error", "-print_format", "json", "-show_format", "-show_streams", input], { encoding: "utf8" });
+  const r = spawnSync(BENCH_FFMPEG.ffprobe, ["-v", "error", "-print_format", "json", "-show_format", "-show_streams", input], { encoding: "utf8" });
   const j = JSON.parse(r.stdout) as {
     format: { start_time?: string };
     streams: { index: number; codec_type: string; time_base: string; disposition?: { attached_pic?: number } }[];
@@ -143,12 +154,12 @@ function probeVideo(input: string): { index: number; timeBase: string; start: nu
  */
 export async function runFloorInterval(input: string, intervalSeconds: number): Promise<Measurement> {
   const full = await measureChildren(async () => {
-    const r = await runTool("ffmpeg", ["-hide_banner", "-nostdin", "-loglevel", "error", "-i", input, "-map", "0:v:0", "-f", "null", "-"]);
+    const r = await runTool(BENCH_FFMPEG.ffmpeg, ["-hide_banner", "-nostdin", "-loglevel", "error", "-i", input, "-map", "0:v:0", "-f", "null", "-"]);
     if (r.code !== 0) throw new Error(`ffmpeg: ${r.stderr.trim().split("\n").pop()}`);
     return { images: null, zipBytes: null };
   });
   const v = probeVideo(input);
-  const idx = await runTool("ffprobe", buildPacketIndexArgs(input, v.index));
+  const idx = await runTool(BENCH_FFMPEG.ffprobe, buildPacketIndexArgs(input, v.index));
   const targets = planIntervalTargets(parsePacketIndex(idx.stdout, v.timeBase, v.start), intervalSeconds);
   const seeks = await measureChildren(async () => {
     let next = 0;
@@ -157,7 +168,7 @@ export async function runFloorInterval(input: string, intervalSeconds: number): 
         const t = targets[next++]!;
         const args = buildSeekExtractArgs(input, v.index, t.keyframeSeconds, t.targetSeconds);
         // Same decode as the processor's seek, without JPEG encoding: the output is discarded.
-        const r = await runTool("ffmpeg", [...args.slice(0, args.indexOf("-pix_fmt")), "-f", "null", "-"]);
+        const r = await runTool(BENCH_FFMPEG.ffmpeg, [...args.slice(0, args.indexOf("-pix_fmt")), "-f", "null", "-"]);
         if (r.code !== 0) throw new Error(`ffmpeg: ${r.stderr.trim().split("\n").pop()}`);
       }
     };
@@ -273,6 +284,8 @@ async function startChild(bundle: string, setting: string, endpoint: string, tmp
     shell: false,
     env: {
       ...localProcessorEnv(0, endpoint),
+      FFMPEG_PATH: BENCH_FFMPEG.ffmpeg,
+      FFPROBE_PATH: BENCH_FFMPEG.ffprobe,
       JOB_TIMEOUT_SECONDS: "900",
       TMPDIR: tmpDir,
       BENCH_INTERVAL_STRATEGY: setting,
