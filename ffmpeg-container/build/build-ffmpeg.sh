@@ -47,7 +47,7 @@ fi
 # suite carries ffmpeg's security releases). Added once, in their own file, when no deb-src is configured.
 src_list=/etc/apt/sources.list.d/vidsnap-ffmpeg-src.sources
 if ! apt-cache showsrc ffmpeg 2>/dev/null | grep -q '^Version:'; then
-  log "adding Debian 12 deb-src entries ($src_list) and updating the package index"
+  log "apt's index has no ffmpeg source package: writing Debian 12 deb-src entries ($src_list) and updating it"
   $SUDO tee "$src_list" >/dev/null <<'EOF'
 Types: deb-src
 URIs: http://deb.debian.org/debian
@@ -104,8 +104,10 @@ src="$(find "$work" -mindepth 1 -maxdepth 1 -type d -name 'ffmpeg-*' | head -n 1
 cd "$src"
 
 mapfile -t flag_args <<<"$flags"
+# `ffmpeg -version` then reads like Debian's with a suffix: 5.1.9-0+deb12u1-vidsnap (upstream version + Debian revision).
+extra_version="${version##*-}-vidsnap"
 log "configure (${#flag_args[@]} flag lines)"
-./configure --prefix=/usr/local --extra-version="${version#*:}-vidsnap" "${flag_args[@]}" >"$work/configure.log" 2>&1 \
+./configure --prefix=/usr/local --extra-version="$extra_version" "${flag_args[@]}" >"$work/configure.log" 2>&1 \
   || { tail -n 30 "$work/configure.log" >&2; die "configure failed (log: $work/configure.log)"; }
 log "make -j$jobs (several minutes on 2 cores)"
 make -j"$jobs" ffmpeg ffprobe >"$work/make.log" 2>&1 || { tail -n 40 "$work/make.log" >&2; die "make failed (log: $work/make.log)"; }
@@ -116,9 +118,21 @@ for b in ffmpeg ffprobe; do
   "$out.partial/bin/$b" -hide_banner -version >/dev/null || die "the built $b does not run"
 done
 
+# The Debian package owning a shared library ldd printed. With merged /usr, dpkg knows some files by their
+# /lib path (libc6, zlib1g) and others by their /usr/lib path: try the real file and the ldd path, both ways.
+package_of() {
+  local real candidate owner
+  real="$(readlink -f "$1")"
+  for candidate in "$real" "${real#/usr}" "$1" "/usr$1"; do
+    owner="$(dpkg -S "$candidate" 2>/dev/null | head -n 1 | cut -d: -f1)" || true
+    if [ -n "$owner" ]; then echo "$owner"; return 0; fi
+  done
+  die "no Debian package owns $1 (needed by the built binaries)"
+}
 # The Debian packages of every shared library the binaries load (libc's own package included).
 runtime_pkgs="$(ldd "$out.partial/bin/ffmpeg" "$out.partial/bin/ffprobe" | awk '/=> \// {print $3}' | sort -u \
-  | xargs -r -n1 readlink -f | xargs -r dpkg -S 2>/dev/null | cut -d: -f1 | sort -u)"
+  | while read -r lib; do package_of "$lib"; done | sort -u)"
+[ -n "$runtime_pkgs" ] || die "ldd listed no shared library"
 printf '%s\n' "$runtime_pkgs" >"$out.partial/runtime-packages.txt"
 
 elapsed=$(( $(date +%s) - started ))
@@ -127,7 +141,7 @@ elapsed=$(( $(date +%s) - started ))
   echo "licence: GPL-2.0-or-later (--enable-gpl with libx264); texts: COPYING.GPLv2, LICENSE.md"
   echo "flags-hash: $hash"
   echo "built: $(date -u +%Y-%m-%dT%H:%M:%SZ) in ${elapsed} s with make -j$jobs on $(nproc) cores ($(uname -m))"
-  echo "configure: --prefix=/usr/local --extra-version=${version#*:}-vidsnap $(printf '%s ' "${flag_args[@]}")"
+  echo "configure: --prefix=/usr/local --extra-version=$extra_version $(printf '%s ' "${flag_args[@]}")"
   echo "runtime packages: $(echo $runtime_pkgs)"
 } >"$out.partial/BUILD-INFO"
 
