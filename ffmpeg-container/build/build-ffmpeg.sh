@@ -46,7 +46,10 @@ fi
 # Debian's source index: deb-src lines for bookworm, bookworm-updates and bookworm-security (the security
 # suite carries ffmpeg's security releases). Added once, in their own file, when no deb-src is configured.
 src_list=/etc/apt/sources.list.d/vidsnap-ffmpeg-src.sources
-if ! apt-cache showsrc ffmpeg 2>/dev/null | grep -q '^Version:'; then
+# awk reads to the end (a `grep -q` would close the pipe early and, with pipefail, fail on apt-cache's SIGPIPE).
+source_versions() { apt-cache showsrc ffmpeg 2>/dev/null | awk '/^Version:/ {print $2}' || true; }
+versions="$(source_versions)"
+if [ -z "$versions" ]; then
   log "apt's index has no ffmpeg source package: writing Debian 12 deb-src entries ($src_list) and updating it"
   $SUDO tee "$src_list" >/dev/null <<'EOF'
 Types: deb-src
@@ -62,11 +65,12 @@ Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 EOF
   $SUDO apt-get update -qq
+  versions="$(source_versions)"
 fi
 
 # Newest source version known to apt (e.g. 7:5.1.9-0+deb12u1); the folder name drops the epoch.
 version=""
-for v in $(apt-cache showsrc ffmpeg | awk '/^Version:/ {print $2}'); do
+for v in $versions; do
   if [ -z "$version" ] || dpkg --compare-versions "$v" gt "$version"; then version="$v"; fi
 done
 [ -n "$version" ] || die "apt knows no ffmpeg source package"
@@ -83,7 +87,7 @@ fi
 build_deps=(build-essential nasm pkg-config dpkg-dev zlib1g-dev libgnutls28-dev libdav1d-dev libx264-dev libvpx-dev libopus-dev libwebp-dev)
 missing=()
 for p in "${build_deps[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)" = "install ok installed" ] || missing+=("$p")
 done
 if [ "${#missing[@]}" -gt 0 ]; then
   log "installing build dependencies: ${missing[*]}"
