@@ -107,13 +107,13 @@ export async function resolveFfmpegBinaries(
   return { ffmpeg, ffprobe, source: { ffmpeg: ffmpegSource, ffprobe: ffprobeSource } };
 }
 
-/** Human label of a source, for logs and the preflight: `FFMPEG_PATH`, `lean build`, `ffmpeg-static`, `PATH`. */
+/** Human label of a source, for logs and the preflight: `FFMPEG_PATH`, `lean build of npm run ffmpeg:build`, `ffmpeg-static`, `PATH`. */
 export function describeFfmpegSource(name: "ffmpeg" | "ffprobe", source: FfmpegSource): string {
   switch (source) {
     case "env":
       return name === "ffmpeg" ? "FFMPEG_PATH" : "FFPROBE_PATH";
     case "lean-build":
-      return "lean build (npm run ffmpeg:build)";
+      return "lean build of npm run ffmpeg:build";
     case "ffmpeg-static":
       return "ffmpeg-static";
     case "path":
