@@ -7,6 +7,8 @@
  * lists the images, downloads the ZIP into the current folder, checks it, and prints image count and
  * timestamps, ZIP size, time taken and the email that was sent (recorded locally).
  * The demo user's token is kept in `<data dir>/demo-config` so your own `vidsnap login` is untouched.
+ * Before starting a stack it checks ffmpeg and ffprobe (./stack/ffmpeg-preflight.ts) and stops with the
+ * commands that install them when either does not run.
  * Exit code 0 on success, 1 on extraction error or failure.
  */
 import { readFileSync, statSync } from "node:fs";
@@ -21,6 +23,7 @@ import { describeOptions } from "../cli/src/commands/status.ts";
 import { createContext, describeError, formatBytes, processIO } from "../cli/src/context.ts";
 import { REPO_ROOT } from "./paths.ts";
 import { apiBaseUrl } from "./stack/local-config.ts";
+import { ffmpegPreflight } from "./stack/ffmpeg-preflight.ts";
 import { readEmails, readVerificationEmail, verifyAddress } from "./stack/local-emails.ts";
 import { startStack, type StackHandle } from "./stack/stack.ts";
 
@@ -114,7 +117,13 @@ for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
 
 try {
   if (!(await isUp(baseUrl))) {
+    const preflight = await ffmpegPreflight("npm run demo");
+    if (!preflight.ok) {
+      console.error(preflight.message);
+      process.exit(1);
+    }
     console.log(`No stack at ${baseUrl}: starting one for this run…`);
+    for (const line of preflight.lines) console.log(`  ${line}`);
     starting = startStack({
       dataDir,
       apiPort,

@@ -8,6 +8,9 @@
  * The web dashboard (web/dist) is built first when stale (./stack/web-build.ts).
  * Where the LTS binary cannot be had (not Linux x64, registry unreachable) the processor suite runs on this
  * Node after a warning line; with CI=true that fails the suite instead.
+ * The processor suite's ffmpeg is the processor's own resolution (ffmpeg-container/src/ffmpeg/binaries.ts:
+ * FFMPEG_PATH, the lean build of `npm run ffmpeg:build`, ffmpeg-static, PATH); the line before the suite names
+ * it. With CI=true it must be the lean build (or FFMPEG_PATH/FFPROBE_PATH): CI tests the binaries the image ships.
  * Ends with one plain line `N passed, N failed` (N skipped) summed over the suites; exit code 1 when any
  * suite fails. Pass suite names (workers | email | processor | node) to run only those.
  */
@@ -15,6 +18,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { describeFfmpegSource, leanBuildDir, resolveFfmpegBinaries } from "../ffmpeg-container/src/ffmpeg/binaries.ts";
 import { ensureNodeLts, NODE_LTS_VERSION } from "./node-lts.ts";
 import { REPO_ROOT } from "./paths.ts";
 import { ensureWebBuild } from "./stack/web-build.ts";
@@ -27,11 +31,13 @@ interface Suite {
   args: string[];
   /** run on tools/node-lts.ts's Node (else on this one) */
   lts?: boolean;
+  /** name the ffmpeg it runs on (and, in CI, require the lean build) */
+  ffmpeg?: boolean;
 }
 const SUITES: Suite[] = [
   { name: "workers", args: ["--config", "tests/workers/vitest.config.mts"] },
   { name: "email", args: ["--config", "tests/email/vitest.config.mts"] },
-  { name: "processor", args: ["--config", NODE_CONFIG, "tests/processor"], lts: true },
+  { name: "processor", args: ["--config", NODE_CONFIG, "tests/processor"], lts: true, ffmpeg: true },
   { name: "node", args: ["--config", NODE_CONFIG, "--exclude", "tests/processor/**"] },
 ];
 const VITEST = path.join(REPO_ROOT, "node_modules/vitest/vitest.mjs");
@@ -55,6 +61,22 @@ function ltsNode(): string | undefined {
   }
 }
 
+/**
+ * Prints the ffmpeg/ffprobe the processor will resolve under this environment.
+ * @returns false in CI when neither the lean build nor FFMPEG_PATH/FFPROBE_PATH provides them (the suite fails)
+ */
+async function announceFfmpeg(): Promise<boolean> {
+  const bins = await resolveFfmpegBinaries({ ffmpeg: process.env.FFMPEG_PATH || undefined, ffprobe: process.env.FFPROBE_PATH || undefined });
+  const say = (n: "ffmpeg" | "ffprobe") => `${n} ${bins[n]} (${describeFfmpegSource(n, bins.source[n])})`;
+  console.log(`processor's ffmpeg: ${say("ffmpeg")}, ${say("ffprobe")}`);
+  const shipped = (["ffmpeg", "ffprobe"] as const).every((n) => bins.source[n] === "lean-build" || bins.source[n] === "env");
+  if (CI && !shipped) {
+    console.log(`ERROR: no lean ffmpeg build${leanBuildDir() ? "" : " in .cache/ffmpeg"}: CI must test the processor on the binaries the image ships (npm run ffmpeg:build)`);
+    return false;
+  }
+  return true;
+}
+
 const only = process.argv.slice(2).filter((a) => !a.startsWith("-"));
 const reportDir = mkdtempSync(path.join(os.tmpdir(), "vidsnap-test-"));
 const totals = { passed: 0, failed: 0, skipped: 0 };
@@ -67,6 +89,10 @@ for (const suite of SUITES.filter((s) => only.length === 0 || only.includes(s.na
   const node = suite.lts ? ltsNode() : process.execPath;
   if (node === undefined) {
     failedSuites.push(`${suite.name} (no Node ${NODE_LTS_VERSION})`);
+    continue;
+  }
+  if (suite.ffmpeg && !(await announceFfmpeg())) {
+    failedSuites.push(`${suite.name} (no lean ffmpeg)`);
     continue;
   }
   const version = node === process.execPath ? process.version : execFileSync(node, ["--version"], { encoding: "utf8" }).trim();

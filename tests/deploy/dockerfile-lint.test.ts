@@ -22,16 +22,17 @@ describe("Dockerfile lint: node-version", () => {
 
   it("reports another release in the base images, on every stage", () => {
     const old = dockerfile.replace(`ARG NODE_VERSION=${NODE_LTS_VERSION}`, "ARG NODE_VERSION=20.20.2");
-    expect(rules(old)).toEqual([expect.stringMatching(/ node-version$/), expect.stringMatching(/ node-version$/)]);
+    // three stages: ffmpeg (the lean build), build (the bundle), the runtime
+    expect(rules(old)).toEqual([expect.stringMatching(/ node-version$/), expect.stringMatching(/ node-version$/), expect.stringMatching(/ node-version$/)]);
     // a longer version sharing the prefix is another release
-    expect(rules(dockerfile, NODE_LTS_VERSION.slice(0, -1))).toHaveLength(2);
+    expect(rules(dockerfile, NODE_LTS_VERSION.slice(0, -1))).toHaveLength(3);
   });
 
   it("reports an esbuild target of another major and a final stage that is not node", () => {
     expect(lintDockerfile(dockerfile.replace(`--target=node${major}`, "--target=node20"), { nodeVersion: NODE_LTS_VERSION })).toEqual([
       expect.objectContaining({ rule: "node-version", message: `esbuild --target=node20, the image runs Node ${major}` }),
     ]);
-    const debian = dockerfile.replace(/FROM node:\$\{NODE_VERSION\}-bookworm-slim\nRUN/, "FROM debian:bookworm-slim\nRUN");
+    const debian = dockerfile.replace(/FROM node:\$\{NODE_VERSION\}-bookworm-slim\nLABEL/, "FROM debian:bookworm-slim\nLABEL");
     expect(lintDockerfile(debian, { nodeVersion: NODE_LTS_VERSION })).toEqual([
       expect.objectContaining({ rule: "node-version", message: expect.stringContaining("the final stage is not built FROM node:") }),
     ]);
@@ -39,5 +40,33 @@ describe("Dockerfile lint: node-version", () => {
 
   it("checks nothing about Node without the option", () => {
     expect(lintDockerfile(dockerfile.replace(`ARG NODE_VERSION=${NODE_LTS_VERSION}`, "ARG NODE_VERSION=20.20.2"))).toEqual([]);
+  });
+});
+
+describe("Dockerfile lint: lean-ffmpeg", () => {
+  const SCRIPT = "ffmpeg-container/build/build-ffmpeg.sh";
+  const lean = (text: string) => lintDockerfile(text, { ffmpegBuildScript: SCRIPT }).filter((i) => i.rule === "lean-ffmpeg").map((i) => i.message);
+
+  it("the Dockerfile ships the lean build: built by the script, copied, pointed at, licence labelled", () => {
+    expect(lean(dockerfile)).toEqual([]);
+    expect(dockerfile).toContain(`bash /src/${SCRIPT}`);
+  });
+
+  it("reports Debian's ffmpeg package in the final stage", () => {
+    const apt = dockerfile.replace(
+      "xargs -a /tmp/ffmpeg-runtime-packages.txt apt-get install -y --no-install-recommends",
+      "apt-get install -y --no-install-recommends ffmpeg",
+    );
+    expect(lean(apt)).toEqual(["the final stage installs Debian's ffmpeg package (the image ships the lean build)"]);
+  });
+
+  it("reports a missing build stage, copy, path or licence label", () => {
+    expect(lean(dockerfile.replace(`bash /src/${SCRIPT}`, "bash /src/other.sh"))).toEqual(
+      expect.arrayContaining([`no build stage runs ${SCRIPT}`, "the final stage does not COPY ffmpeg from the lean build stage"]),
+    );
+    expect(lean(dockerfile.replace("FFPROBE_PATH=/usr/local/bin/ffprobe", "FFPROBE_PATH=/usr/bin/ffprobe"))).toEqual([
+      "FFPROBE_PATH is /usr/bin/ffprobe, the lean ffprobe is copied to /usr/local/bin/ffprobe",
+    ]);
+    expect(lean(dockerfile.replaceAll("GPL-2.0-or-later", "GPL"))).toEqual(["no LABEL states the ffmpeg binaries' licence (GPL-2.0-or-later)"]);
   });
 });

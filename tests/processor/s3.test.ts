@@ -1,11 +1,10 @@
 /**
- * The S3 module's URL helpers (ffmpeg-container/src/s3.ts) and the ffmpeg binary lookup.
+ * The S3 module's URL helpers (ffmpeg-container/src/s3.ts). The ffmpeg binary lookup: ffmpeg/binaries.test.ts.
  */
 import { describe, expect, it } from "vitest";
-import { resolveFfmpegBinaries } from "../../ffmpeg-container/src/ffmpeg/binaries.ts";
 import { objectUrl, presignGetUrl } from "../../ffmpeg-container/src/s3.ts";
 
-describe("S3 URLs and binaries", () => {
+describe("S3 URLs", () => {
   const s3 = { endpoint: "http://127.0.0.1:4569", region: "us-east-1", accessKeyId: "AK", secretAccessKey: "SK", forcePathStyle: true };
 
   it("objectUrl: path style and virtual-hosted style, key segments encoded", () => {
@@ -22,12 +21,5 @@ describe("S3 URLs and binaries", () => {
     expect(url.searchParams.get("X-Amz-Algorithm")).toBe("AWS4-HMAC-SHA256");
     expect(url.searchParams.get("X-Amz-SignedHeaders")).toBe("host");
     expect(url.searchParams.get("X-Amz-Signature")).toMatch(/^[0-9a-f]{64}$/);
-  });
-
-  it("resolveFfmpegBinaries: explicit paths win, otherwise ffmpeg-static or PATH", async () => {
-    expect(await resolveFfmpegBinaries({ ffmpeg: "/opt/ff", ffprobe: "/opt/fp" })).toEqual({ ffmpeg: "/opt/ff", ffprobe: "/opt/fp" });
-    const auto = await resolveFfmpegBinaries({});
-    expect(auto.ffprobe).toBe("ffprobe");
-    expect(auto.ffmpeg === "ffmpeg" || auto.ffmpeg.includes("ffmpeg-static")).toBe(true);
   });
 });

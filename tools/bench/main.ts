@@ -19,7 +19,9 @@ import { performance } from "node:perf_hooks";
 import type { ExtractionOptions } from "../../schema/extraction-options.ts";
 import type { TranscodeRequest } from "../../schema/transcode-options.ts";
 import { REPO_ROOT, RESULTS_DIR, TESTDATA_DIR } from "../paths.ts";
+import { describeFfmpegSource } from "../../ffmpeg-container/src/ffmpeg/binaries.ts";
 import {
+  BENCH_FFMPEG,
   HAVE_ZIP,
   runFloorInterval,
   runFloorKeyframes,
@@ -47,7 +49,7 @@ if (!(intervalSeconds > 0)) throw new Error("--interval needs a positive number 
 
 /** What ffprobe says about a file's first video stream; null when it has none or is unreadable. */
 function describe(file: string): { codec: string; width: number; height: number; duration: number } | { skip: string } {
-  const r = spawnSync("ffprobe", ["-v", "error", "-print_format", "json", "-show_format", "-show_streams", file], { encoding: "utf8" });
+  const r = spawnSync(BENCH_FFMPEG.ffprobe, ["-v", "error", "-print_format", "json", "-show_format", "-show_streams", file], { encoding: "utf8" });
   if (r.status !== 0) return { skip: `unreadable: ${r.stderr.trim().split("\n").pop()}` };
   const j = JSON.parse(r.stdout) as {
     format: { duration?: string };
@@ -70,7 +72,7 @@ function ensureDerived(): void {
   console.log(`generating ${path.relative(REPO_ROOT, DERIVED)} (once, ~1-2 min on 2 cores)…`);
   const started = performance.now();
   const r = spawnSync(
-    "ffmpeg",
+    BENCH_FFMPEG.ffmpeg,
     [
       "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
       "-i", path.join(TESTDATA_DIR, "franck.mp4"),
@@ -101,7 +103,7 @@ function ensureCopy(out: string, inputArgs: string[], outputArgs: string[]): voi
   const tmp = `${out}.tmp`;
   console.log(`generating ${path.relative(REPO_ROOT, out)} (once, stream copy)…`);
   const r = spawnSync(
-    "ffmpeg",
+    BENCH_FFMPEG.ffmpeg,
     ["-hide_banner", "-nostdin", "-loglevel", "error", "-y", ...inputArgs, "-i", DERIVED, "-map", "0:v:0", "-c", "copy", ...outputArgs, "-movflags", "+faststart", "-f", "mp4", tmp],
     { stdio: "inherit" },
   );
@@ -203,6 +205,7 @@ async function main(): Promise<void> {
     files.push(DERIVED);
   }
   console.log(`vidsnap bench: interval N = ${intervalSeconds} s; ${os.availableParallelism()} cores; naive archiver: ${HAVE_ZIP ? "zip -9" : "fflate deflate level 9 (zip not installed)"}`);
+  console.log(`ffmpeg: ${BENCH_FFMPEG.ffmpeg} (${describeFfmpegSource("ffmpeg", BENCH_FFMPEG.source.ffmpeg)}); ffprobe: ${BENCH_FFMPEG.ffprobe} (${describeFfmpegSource("ffprobe", BENCH_FFMPEG.source.ffprobe)})`);
   console.log("wall = one run (best of 3 under 2 s); peak RSS = /proc samples every 50 ms of the pipeline's process tree (vidsnap: processor Node server + its ffmpeg children; naive/floor: the ffmpeg/zip children)");
 
   // Child 0: automatic strategy (today's processor); child 1: strategy forced sequential (halves in

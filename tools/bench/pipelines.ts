@@ -26,6 +26,7 @@ import { createInterface } from "node:readline";
 import { PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { build } from "esbuild";
 import { zipSync } from "fflate";
+import { resolveFfmpegBinaries } from "../../ffmpeg-container/src/ffmpeg/binaries.ts";
 import { buildProbeArgs } from "../../ffmpeg-container/src/ffmpeg/input-args.ts";
 import { sourceFactsFromProbe, type FfprobeOutput } from "../../ffmpeg-container/src/ffmpeg/probe.ts";
 import { buildPacketIndexArgs, buildSeekExtractArgs } from "../../ffmpeg-container/src/jobs/extract/ffmpeg-args.ts";
@@ -58,6 +59,16 @@ export interface Measurement {
   /** Transcodes: CPU seconds of the pipeline's process tree (user + system, exited children included). */
   cpuSeconds?: number;
 }
+
+/**
+ * The ffmpeg and ffprobe of every row (naive, floor and the processor child, which gets them as FFMPEG_PATH /
+ * FFPROBE_PATH): the processor's own resolution (FFMPEG_PATH, the lean build, ffmpeg-static, PATH), so the
+ * floor runs the same binary as vidsnap.
+ */
+export const BENCH_FFMPEG = await resolveFfmpegBinaries({
+  ffmpeg: process.env.FFMPEG_PATH || undefined,
+  ffprobe: process.env.FFPROBE_PATH || undefined,
+});
 
 /** Children spawned by {@link runTool} that are alive now (the roots the RSS sampler follows). */
 const liveChildren = new Set<number>();
@@ -108,7 +119,7 @@ export function runNaive(input: string, intervalSeconds = 10): Promise<Measureme
   return measureChildren(async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), "vidsnap-bench-naive-"));
     try {
-      const ff = await runTool("ffmpeg", ["-hide_banner", "-nostdin", "-loglevel", "error", "-i", input, "-vf", `fps=1/${intervalSeconds}`, path.join(dir, "out%04d.png")]);
+      const ff = await runTool(BENCH_FFMPEG.ffmpeg, ["-hide_banner", "-nostdin", "-loglevel", "error", "-i", input, "-vf", `fps=1/${intervalSeconds}`, path.join(dir, "out%04d.png")]);
       if (ff.code !== 0) throw new Error(`ffmpeg: ${ff.stderr.trim().split("\n").pop()}`);
       const pngs = (await readdir(dir)).filter((f) => f.endsWith(".png")).sort();
       // fps=1/N rounds to frames near N/2, 3N/2, … s: a video shorter than ~N/2 gets no image, nothing to zip.
@@ -133,7 +144,7 @@ export function runNaive(input: string, intervalSeconds = 10): Promise<Measureme
 export function runFloorKeyframes(input: string): Promise<Measurement> {
   return measureChildren(async () => {
     // -threads 1 as in vidsnap's keyframe mode: Theora with frame threads fails on skipped frames.
-    const r = await runTool("ffmpeg", ["-hide_banner", "-nostdin", "-loglevel", "error", "-threads", "1", "-skip_frame", "nokey", "-i", input, "-map", "0:v:0", "-f", "null", "-"]);
+    const r = await runTool(BENCH_FFMPEG.ffmpeg, ["-hide_banner", "-nostdin", "-loglevel", "error", "-threads", "1", "-skip_frame", "nokey", "-i", input, "-map", "0:v:0", "-f", "null", "-"]);
     if (r.code !== 0) throw new Error(`ffmpeg: ${r.stderr.trim().split("\n").pop()}`);
     return { images: null, zipBytes: null };
   });
@@ -141,7 +152,7 @@ export function runFloorKeyframes(input: string): Promise<Measurement> {
 
 /** Stream index, time base and start of the first video stream (ffprobe). */
 function probeVideo(input: string): { index: number; timeBase: string; start: number } {
-  const r = spawnSync("ffprobe", ["-v", "error", "-print_format", "json", "-show_format", "-show_streams", input], { encoding: "utf8" });
+  const r = spawnSync(BENCH_FFMPEG.ffprobe, ["-v", "error", "-print_format", "json", "-show_format", "-show_streams", input], { encoding: "utf8" });
   const j = JSON.parse(r.stdout) as {
     format: { start_time?: string };
     streams: { index: number; codec_type: string; time_base: string; disposition?: { attached_pic?: number } }[];
@@ -158,12 +169,12 @@ function probeVideo(input: string): { index: number; timeBase: string; start: nu
  */
 export async function runFloorInterval(input: string, intervalSeconds: number): Promise<Measurement> {
   const full = await measureChildren(async () => {
-    const r = await runTool("ffmpeg", ["-hide_banner", "-nostdin", "-loglevel", "error", "-i", input, "-map", "0:v:0", "-f", "null", "-"]);
+    const r = await runTool(BENCH_FFMPEG.ffmpeg, ["-hide_banner", "-nostdin", "-loglevel", "error", "-i", input, "-map", "0:v:0", "-f", "null", "-"]);
     if (r.code !== 0) throw new Error(`ffmpeg: ${r.stderr.trim().split("\n").pop()}`);
     return { images: null, zipBytes: null };
   });
   const v = probeVideo(input);
-  const idx = await runTool("ffprobe", buildPacketIndexArgs(input, v.index));
+  const idx = await runTool(BENCH_FFMPEG.ffprobe, buildPacketIndexArgs(input, v.index));
   const targets = planIntervalTargets(parsePacketIndex(idx.stdout, v.timeBase, v.start), intervalSeconds);
   const seeks = await measureChildren(async () => {
     let next = 0;
@@ -172,7 +183,7 @@ export async function runFloorInterval(input: string, intervalSeconds: number): 
         const t = targets[next++]!;
         const args = buildSeekExtractArgs(input, v.index, t.keyframeSeconds, t.targetSeconds);
         // Same decode as the processor's seek, without JPEG encoding: the output is discarded.
-        const r = await runTool("ffmpeg", [...args.slice(0, args.indexOf("-pix_fmt")), "-f", "null", "-"]);
+        const r = await runTool(BENCH_FFMPEG.ffmpeg, [...args.slice(0, args.indexOf("-pix_fmt")), "-f", "null", "-"]);
         if (r.code !== 0) throw new Error(`ffmpeg: ${r.stderr.trim().split("\n").pop()}`);
       }
     };
@@ -329,6 +340,8 @@ async function startChild(bundle: string, setting: string, endpoint: string, tmp
     shell: false,
     env: {
       ...localProcessorEnv(0, endpoint),
+      FFMPEG_PATH: BENCH_FFMPEG.ffmpeg,
+      FFPROBE_PATH: BENCH_FFMPEG.ffprobe,
       JOB_TIMEOUT_SECONDS: "900",
       TMPDIR: tmpDir,
       BENCH_INTERVAL_STRATEGY: setting,
@@ -368,7 +381,7 @@ async function startChild(bundle: string, setting: string, endpoint: string, tmp
  * @returns the plan and the stream indexes
  */
 function planLocalTranscode(input: string, request: TranscodeRequest): { plan: TranscodePlan; video: number; audio: number | null } {
-  const r = spawnSync("ffprobe", buildProbeArgs(input), { encoding: "utf8" });
+  const r = spawnSync(BENCH_FFMPEG.ffprobe, buildProbeArgs(input), { encoding: "utf8" });
   if (r.status !== 0) throw new Error(`ffprobe: ${r.stderr.trim()}`);
   const probe = sourceFactsFromProbe(JSON.parse(r.stdout) as FfprobeOutput, statSync(input).size);
   const plan = planTranscode(request, {
@@ -388,7 +401,7 @@ async function runTranscodeCommands(commands: string[][], files: string[]): Prom
   const before = cpuSeconds();
   try {
     for (const args of commands) {
-      const r = await runTool("ffmpeg", args, dir);
+      const r = await runTool(BENCH_FFMPEG.ffmpeg, args, dir);
       if (r.code !== 0) throw new Error(`ffmpeg: ${r.stderr.trim().split("\n").pop()}`);
     }
     const after = cpuSeconds();

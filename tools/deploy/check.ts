@@ -50,6 +50,8 @@ const WRANGLER = path.join(BIN, "wrangler");
 const DRIZZLE = path.join(BIN, "drizzle-kit");
 const EDGE_CFG = path.join(root, "wrangler.toml");
 const EMAIL_CFG = path.join(root, "email-consumer/wrangler.toml");
+/** The lean ffmpeg build script the image's build stage must run (dockerfile-lint.ts rule lean-ffmpeg). */
+const FFMPEG_BUILD_SCRIPT = "ffmpeg-container/build/build-ffmpeg.sh";
 
 type Status = "PASS" | "FAIL" | "WARN";
 interface Row {
@@ -314,12 +316,12 @@ async function d1ApplyCheck(): Promise<void> {
 
 function dockerfileCheck(): void {
   const file = path.join(root, "ffmpeg-container/Dockerfile");
-  const issues = lintDockerfile(readFileSync(file, "utf8"), { nodeVersion: NODE_LTS_VERSION });
+  const issues = lintDockerfile(readFileSync(file, "utf8"), { nodeVersion: NODE_LTS_VERSION, ffmpegBuildScript: FFMPEG_BUILD_SCRIPT });
   const line = (i: (typeof issues)[number]) => `ffmpeg-container/Dockerfile:${i.line} [${i.rule}] ${i.message}`;
   problemsRow(
     "Dockerfile lint",
     issues.filter((i) => i.rule !== "node-version").map(line),
-    `${DOCKERFILE_RULES.length - 1} rules of tools/deploy/dockerfile-lint.ts (hadolint not installable offline)`,
+    `${DOCKERFILE_RULES.length - 1} rules of tools/deploy/dockerfile-lint.ts (hadolint not installable offline), lean-ffmpeg included`,
   );
   // Its own row: the image's Node is the one CI runs the processor's tests on (tools/test.ts, suite processor).
   problemsRow(

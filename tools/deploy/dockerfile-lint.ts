@@ -20,6 +20,10 @@
  *                   (`node:<version>` or `node:<version>-<variant>`), the final stage is one, and every
  *                   esbuild `--target=nodeN` is that release's major: the image cannot drift from the Node the
  *                   tests run on (tools/node-lts.ts)
+ * - lean-ffmpeg     (with `ffmpegBuildScript`) the image ships the lean ffmpeg, not Debian's: a stage runs that
+ *                   script; the final stage installs no `ffmpeg` package, COPYs `ffmpeg` and `ffprobe` from that
+ *                   stage, points FFMPEG_PATH / FFPROBE_PATH at the copies, and labels the GPL-2.0-or-later
+ *                   licence (README "ffmpeg")
  */
 
 export interface LintIssue {
@@ -61,6 +65,8 @@ function parse(text: string): Instruction[] {
 export interface LintOptions {
   /** The Node release the `node` base images must be tagged with (node-version rule); unset = not checked. */
   nodeVersion?: string;
+  /** Repository path of the lean ffmpeg build script (lean-ffmpeg rule); unset = not checked. */
+  ffmpegBuildScript?: string;
 }
 
 /** `node`, `library/node` or `docker.io/library/node` with a tag: the tag, else undefined. */
@@ -74,7 +80,7 @@ function nodeImageTag(image: string): string | undefined {
  * @returns the broken rules (empty = clean)
  */
 export function lintDockerfile(text: string, options: LintOptions = {}): LintIssue[] {
-  const { nodeVersion } = options;
+  const { nodeVersion, ffmpegBuildScript } = options;
   const issues: LintIssue[] = [];
   const ins = parse(text);
   const args = new Map<string, string>();
@@ -179,6 +185,56 @@ export function lintDockerfile(text: string, options: LintOptions = {}): LintIss
   if (!final.some((i) => i.keyword === "CMD" || i.keyword === "ENTRYPOINT")) {
     issues.push({ rule: "exec-form-cmd", line: ins[lastFrom]?.line ?? 1, message: "final stage has no CMD/ENTRYPOINT" });
   }
+  if (ffmpegBuildScript !== undefined) issues.push(...leanFfmpegIssues(ins, lastFrom, ffmpegBuildScript));
+  return issues;
+}
+
+/** The lean-ffmpeg rule (see the header) over parsed instructions; `lastFrom` = index of the final FROM. */
+function leanFfmpegIssues(ins: Instruction[], lastFrom: number, script: string): LintIssue[] {
+  const issues: LintIssue[] = [];
+  const at = ins[lastFrom]?.line ?? 1;
+  // Stages (by alias) whose RUNs invoke the build script.
+  const builders = new Set<string>();
+  let stage: string | undefined;
+  for (const i of ins.slice(0, lastFrom)) {
+    if (i.keyword === "FROM") {
+      const parts = i.args.split(/\s+/).filter((p) => !p.startsWith("--"));
+      stage = parts[1]?.toUpperCase() === "AS" ? parts[2] : undefined;
+    } else if (i.keyword === "RUN" && stage && i.args.includes(script)) builders.add(stage);
+  }
+  if (builders.size === 0) issues.push({ rule: "lean-ffmpeg", line: at, message: `no build stage runs ${script}` });
+  const final = ins.slice(lastFrom);
+  for (const i of final) {
+    if (i.keyword === "RUN" && /(apt-get|apt)\s+install\b[^&;|]*\sffmpeg(\s|$)/.test(i.args)) {
+      issues.push({ rule: "lean-ffmpeg", line: i.line, message: "the final stage installs Debian's ffmpeg package (the image ships the lean build)" });
+    }
+  }
+  // Where COPY --from=<builder> puts each binary: "<dest>/<name>" when dest ends with "/".
+  const copied = new Map<string, string>();
+  for (const i of final.filter((f) => f.keyword === "COPY")) {
+    const from = /--from=(\S+)/.exec(i.args)?.[1];
+    if (!from || !builders.has(from)) continue;
+    const words = i.args.split(/\s+/).filter((w) => !w.startsWith("--"));
+    const dest = words.at(-1) ?? "";
+    for (const src of words.slice(0, -1)) {
+      const name = src.split("/").pop() ?? "";
+      if (name === "ffmpeg" || name === "ffprobe") copied.set(name, dest.endsWith("/") ? `${dest}${name}` : dest);
+    }
+  }
+  const env = new Map<string, string>();
+  for (const i of final.filter((f) => f.keyword === "ENV")) {
+    for (const m of i.args.matchAll(/([A-Za-z_][A-Za-z0-9_]*)=("[^"]*"|\S+)/g)) env.set(m[1] ?? "", (m[2] ?? "").replace(/^"|"$/g, ""));
+  }
+  for (const [name, variable] of [["ffmpeg", "FFMPEG_PATH"], ["ffprobe", "FFPROBE_PATH"]] as const) {
+    const dest = copied.get(name);
+    if (!dest) issues.push({ rule: "lean-ffmpeg", line: at, message: `the final stage does not COPY ${name} from the lean build stage` });
+    else if (env.get(variable) !== dest) {
+      issues.push({ rule: "lean-ffmpeg", line: at, message: `${variable} is ${env.get(variable) ?? "unset"}, the lean ${name} is copied to ${dest}` });
+    }
+  }
+  if (!final.some((i) => i.keyword === "LABEL" && i.args.includes("GPL-2.0-or-later"))) {
+    issues.push({ rule: "lean-ffmpeg", line: at, message: "no LABEL states the ffmpeg binaries' licence (GPL-2.0-or-later)" });
+  }
   return issues;
 }
 
@@ -196,4 +252,5 @@ export const DOCKERFILE_RULES = [
   "workdir-absolute",
   "no-sudo",
   "node-version",
+  "lean-ffmpeg",
 ] as const;

@@ -4,10 +4,13 @@
  * VIDSNAP_DATA_DIR; POSTMARK_SERVER_TOKEN / POSTMARK_API_HOST make the email consumer send through
  * Postmark (or a Postmark-speaking server) instead of recording emails.
  * Prints `vidsnap API ready at <url>` once everything answers.
+ * Checks ffmpeg and ffprobe first (./ffmpeg-preflight.ts): when either does not run it prints how to install
+ * them and exits 1 before starting anything.
  */
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { BIN } from "../paths.ts";
+import { ffmpegPreflight } from "./ffmpeg-preflight.ts";
 import { startStack } from "./stack.ts";
 
 const port = (name: string) => (process.env[name] ? Number(process.env[name]) : undefined);
@@ -16,6 +19,13 @@ if (!existsSync(path.join(BIN, "wrangler"))) {
   console.error("Dependencies are missing: run `npm ci` first.");
   process.exit(1);
 }
+
+const preflight = await ffmpegPreflight("npm start");
+if (!preflight.ok) {
+  console.error(preflight.message);
+  process.exit(1);
+}
+for (const line of preflight.lines) console.log(`[stack] ${line}`);
 
 const stack = await startStack({
   dataDir: process.env.VIDSNAP_DATA_DIR,

@@ -83,7 +83,8 @@ export function createProcessorServer(
   let bins: Promise<FfmpegBinaries> | undefined;
   const getBins = () =>
     (bins ??= resolveFfmpegBinaries({ ffmpeg: config.ffmpegPath, ffprobe: config.ffprobePath }).then((b) => {
-      log.info("ffmpeg binaries", { ffmpeg: b.ffmpeg, ffprobe: b.ffprobe });
+      // Which build runs the jobs (FFMPEG_PATH, the lean build, ffmpeg-static or PATH: ../ffmpeg/binaries.ts).
+      log.info("ffmpeg binaries", { ffmpeg: b.ffmpeg, ffprobe: b.ffprobe, ffmpegSource: b.source.ffmpeg, ffprobeSource: b.source.ffprobe });
       return b;
     }));
 
