@@ -120,7 +120,7 @@ export interface paths {
         put?: never;
         /**
          * Retry a failed extraction
-         * @description Only from VIDEO_IMAGE_EXTRACTION_ERROR: queues attempt + 1 (409 `conflict` otherwise).
+         * @description Only from VIDEO_IMAGE_EXTRACTION_ERROR: queues attempt + 1 (409 `conflict` otherwise). The uploaded object is checked again as at `complete` (409 `upload-incomplete` / `upload-size-mismatch`) and its current ETag recorded, so corrected bytes uploaded through the same URL are what the new attempt reads.
          */
         post: operations["retryVideo"];
         delete?: never;
@@ -1732,6 +1732,15 @@ export interface operations {
             };
             /** @description The video is not in a state that allows this. */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The object storage did not answer (`bad-gateway`). */
+            502: {
                 headers: {
                     [name: string]: unknown;
                 };

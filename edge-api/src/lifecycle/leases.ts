@@ -77,13 +77,12 @@ export async function recoverExpiredLeases<Row extends JobRow, Event>(
 }
 
 /**
- * Recovers one in-flight attempt that nobody runs any more: re-queued as a new attempt while the job has
- * fewer than MAX_JOB_RECOVERIES recoveries, otherwise failed with {@link LEASE_EXPIRED_ERROR_MESSAGE}
- * (applied like the processor's own errors, owner notified). Used by the cron's lease sweep and by the
- * dispatcher when an event relay is lost (processor/dispatch.ts).
+ * Recovers one in-flight attempt whose lease expired: re-queued as a new attempt while the job has fewer
+ * than MAX_JOB_RECOVERIES recoveries, otherwise failed with {@link LEASE_EXPIRED_ERROR_MESSAGE} (applied like
+ * the processor's own errors, owner notified).
  * @param row the job as read by the caller; nothing happens when its status or attempt changed meanwhile
- * @param opts.now the time of the decision; opts.leaseExpiredBefore also requires the lease expired before
- *   it (the sweep: a PROCESSING event that renewed the lease meanwhile wins); opts.reason for the logs
+ * @param opts.now the time of the decision; opts.leaseExpiredBefore the lease must have expired before it (a
+ *   PROCESSING event that renewed the lease meanwhile wins); opts.reason for the logs
  * @returns `requeued`, `failed`, or `skipped` (the job changed meanwhile)
  * @throws Error on D1 or queue failures (the caller logs; the lease sweep retries later)
  */
@@ -91,12 +90,11 @@ export async function recoverAttempt<Row extends JobRow, Event>(
   deps: Deps,
   kind: JobKind<Row, Event, unknown>,
   row: Row,
-  opts: { now: Date; leaseExpiredBefore?: Date; reason: string },
+  opts: { now: Date; leaseExpiredBefore: Date; reason: string },
 ): Promise<"requeued" | "failed" | "skipped"> {
   const fields = { reason: opts.reason, status: row.status, recoveries: row.recoveries, leaseExpiresAt: row.leaseExpiresAt?.toISOString() };
   if (row.recoveries < deps.config.maxJobRecoveries) {
-    // Without a lease condition the attempt is known dead (its relay is gone): a transient fault's re-queue.
-    const queued = await queueAttempt(deps, kind, row, opts.leaseExpiredBefore ? "recovery" : "transient", opts.now);
+    const queued = await queueAttempt(deps, kind, row, "recovery", opts.now);
     if (queued) {
       deps.log.warn("attempt re-queued", { ...fields, newAttempt: queued.attempt });
       return "requeued";

@@ -11,16 +11,17 @@
  *    the first final event (SUCCESS/ERROR). A job may so run for TRANSCODE_TIMEOUT_SECONDS (hours), far past
  *    the 15 minutes a queue consumer invocation may last.
  * 3. A relay lost before a final event (the stream ended, or no line for PROCESSOR_IDLE_TIMEOUT_SECONDS: the
- *    request is aborted, which makes the processor abort the job) recovers the attempt at once
- *    (lifecycle/leases.ts `recoverAttempt`: a new attempt within MAX_JOB_RECOVERIES, then ERROR), instead of
- *    waiting for the cron to find its lease expired.
+ *    request is aborted, which makes the processor abort the job) is a transient fault: a retryable ERROR
+ *    event goes to the events queue at once, and the lifecycle re-queues the attempt with backoff while the
+ *    job's retry budget lasts (lifecycle/record-event.ts), instead of waiting for the cron to find its lease
+ *    expired.
  */
 import type { z } from "zod";
 import { errorFields } from "../../../runtime/log.ts";
 import type { Deps } from "../context.ts";
 import type { AttemptRef, JobKind, JobRow } from "../lifecycle/job-kind.ts";
-import { recoverAttempt } from "../lifecycle/leases.ts";
-import { isFinal, readJob } from "../lifecycle/transitions.ts";
+import { LEASE_EXPIRED_ERROR_MESSAGE } from "../lifecycle/leases.ts";
+import { isFinal } from "../lifecycle/transitions.ts";
 
 /** What {@link startJob} tells the queue consumer. */
 export type DispatchOutcome =
@@ -108,9 +109,9 @@ function idleWatch(seconds: number): IdleWatch {
 }
 
 /**
- * Relays the event stream of a started job to the kind's events queue, then recovers the attempt when the
- * stream was lost before a final event. Never throws: failures are logged (a lost relay that also fails to
- * recover is left to the cron's lease sweep).
+ * Relays the event stream of a started job to the kind's events queue, then reports a stream lost before a
+ * final event as a retryable ERROR. Never throws: failures are logged (a lost relay that also fails to be
+ * reported is left to the cron's lease sweep).
  * @param onLine called for every line read (the Durable Object renews its activity timeout there)
  */
 export async function relayJob<Event>(
@@ -138,14 +139,13 @@ export async function relayJob<Event>(
   const reason = relayed.idle
     ? `the processor sent nothing for ${idleSeconds} s after ${relayed.count} events; the job was aborted`
     : `the processor's event stream ended after ${relayed.count} events without a final event`;
-  log.warn("event relay lost: recovering the attempt", { reason, events: relayed.count });
+  log.warn("event relay lost: retryable ERROR sent", { reason, events: relayed.count });
   try {
-    const row = await readJob(deps, kind, ref);
-    if (!row || row.attempt !== ref.attempt) return;
-    const outcome = await recoverAttempt(deps, kind, row, { now: new Date(), reason });
-    log.info("lost attempt handled", { outcome });
+    // A transient fault: the lifecycle re-queues the attempt with backoff while the job's retry budget lasts,
+    // then records the ERROR (lifecycle/record-event.ts); an attempt that finished or moved on ignores it.
+    await kind.eventQueue(deps.env).send(kind.errorEvent(ref, LEASE_EXPIRED_ERROR_MESSAGE, `The event relay was lost: ${reason}.`, { retryable: true }));
   } catch (err) {
-    log.error("lost attempt could not be recovered; the lease sweep will", errorFields(err));
+    log.error("lost relay could not be reported; the lease sweep will recover the attempt", errorFields(err));
   }
 }
 

@@ -294,14 +294,14 @@ describe("cron: expired leases", () => {
 });
 
 describe("processor object: idle event stream", () => {
-  it("a stream silent for PROCESSOR_IDLE_TIMEOUT_SECONDS (2 s in these tests) is aborted and the attempt recovered at once", async () => {
+  it("a stream silent for PROCESSOR_IDLE_TIMEOUT_SECONDS (2 s in these tests) is aborted and the attempt re-queued as a transient fault", async () => {
     const id = await insertVideo(owner.userId);
     await setScenario(id, "stall");
     const job = extractJobMessage({ videoId: id, userId: owner.userId, attempt: 1 });
     const result = await runQueue("vidsnap-extract", [job]);
     expect(result.explicitAcks).toHaveLength(1);
     // The events sent before the silence were relayed; the processor saw its client go away; attempt 2 was
-    // queued (recovery 1) without waiting for the lease to expire.
+    // queued (recovery 1, its message delayed by the transient backoff) without waiting for the lease to expire.
     await eventually(async () => ((await row(id)).attempt >= 2 ? true : undefined), 15_000);
     expect(await eventually(() => processorDisconnects(id))).toBeGreaterThanOrEqual(1);
     expect((await row(id)).recoveries).toBeGreaterThanOrEqual(1);

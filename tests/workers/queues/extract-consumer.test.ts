@@ -128,16 +128,27 @@ describe("extract consumer", () => {
     expect(email.type).toBe("MSG_SEND_SNAPSHOT_EXTRACTION_ERROR");
   });
 
-  it("a stream that ends without SUCCESS/ERROR → acked; the object recovers the attempt at once, then fails it after MAX_JOB_RECOVERIES", async () => {
+  it("a stream that ends without SUCCESS/ERROR → acked; the object reports a retryable ERROR: re-queued with backoff, no email", async () => {
     const id = await insertVideo(owner.userId);
     await setScenario(id, "truncated");
     const message = recordingMessage(job(id), 1);
     await consumeExtract(message, testDeps());
     expect(message.outcome).toBe("ack");
-    // Attempts 1, 2 (recovery 1) and 3 (recovery 2) each lose their stream; the third ends the job.
-    const failed = await eventually(() => statusOf(id, "VIDEO_IMAGE_EXTRACTION_ERROR"), 15_000);
-    expect(failed).toMatchObject({ attempt: 3, recoveries: 2, errorMessage: LEASE_EXPIRED_ERROR_MESSAGE });
-    expect((await processorJobs(id)).map((j) => (j as { payload: { attempt: number } }).payload.attempt)).toEqual([1, 2, 3]);
+    const requeued = await eventually(async () => {
+      const r = await row(id);
+      return r.attempt === 2 ? r : undefined;
+    });
+    expect(requeued).toMatchObject({ status: "VIDEO_IMAGE_EXTRACTION_QUEUED", recoveries: 1, errorMessage: null });
+    expect(await emailsFor(id)).toEqual([]);
+  });
+
+  it("a lost stream with the retry budget used up → ERROR 'Processing stopped responding' and the error email", async () => {
+    const id = await insertVideo(owner.userId, { recoveries: MAX_TRANSIENT_RETRIES });
+    await setScenario(id, "truncated");
+    await consumeExtract(recordingMessage(job(id), 1), testDeps());
+    const failed = await eventually(() => statusOf(id, "VIDEO_IMAGE_EXTRACTION_ERROR"));
+    expect(failed).toMatchObject({ attempt: 1, errorMessage: LEASE_EXPIRED_ERROR_MESSAGE });
+    expect(failed.errorDescription).toContain("without a final event");
     const email = await eventually(async () => (await emailsFor(id))[0]);
     expect(email.type).toBe("MSG_SEND_SNAPSHOT_EXTRACTION_ERROR");
   });

@@ -135,6 +135,7 @@ describe("queue send failures roll back (fault injection)", () => {
 
   it("retry: 503 and the failed attempt is restored", async () => {
     const id = await insertVideo(owner.userId, { status: "VIDEO_IMAGE_EXTRACTION_PROCESSING" });
+    await putObject(config.videosBucket, sourceObjectKey(owner.userId, id), new Uint8Array(1000), "video/mp4");
     await runQueue("vidsnap-events", [
       processorEvent("MSG_EXTRACT_SNAPSHOT_ERROR", { videoId: id, userId: owner.userId, attempt: 1 }),
     ]);
@@ -143,6 +144,22 @@ describe("queue send failures roll back (fault injection)", () => {
     const err = await retryVideo(failingDeps(), owner.userId, id).catch((e: unknown) => e);
     expect(err).toMatchObject({ kind: "service-unavailable", status: 503 });
     const after = await row(id);
-    expect({ ...after, updatedAt: null }).toEqual({ ...before, updatedAt: null });
+    // The retry recorded the object's ETag before the send failed; the attempt itself is restored.
+    expect({ ...after, updatedAt: null, sourceEtag: null }).toEqual({ ...before, updatedAt: null, sourceEtag: null });
+  });
+
+  it("retry checks the uploaded object again and records its current ETag (corrected bytes through the same URL)", async () => {
+    const id = await insertVideo(owner.userId, { status: "VIDEO_IMAGE_EXTRACTION_ERROR" });
+    const missing = await retryVideo(testDeps(), owner.userId, id).catch((e: unknown) => e);
+    expect(missing).toMatchObject({ kind: "upload-incomplete", status: 409 });
+    await putObject(config.videosBucket, sourceObjectKey(owner.userId, id), new Uint8Array(999), "video/mp4");
+    const wrongSize = await retryVideo(testDeps(), owner.userId, id).catch((e: unknown) => e);
+    expect(wrongSize).toMatchObject({ kind: "upload-size-mismatch", status: 409 });
+    expect((await row(id)).status).toBe("VIDEO_IMAGE_EXTRACTION_ERROR");
+    await putObject(config.videosBucket, sourceObjectKey(owner.userId, id), new Uint8Array(1000).fill(3), "video/mp4");
+    const head = await storage.headObject(config.videosBucket, sourceObjectKey(owner.userId, id));
+    const video = await retryVideo(testDeps(), owner.userId, id);
+    expect(video).toMatchObject({ status: "VIDEO_IMAGE_EXTRACTION_QUEUED", attempt: 2 });
+    expect((await row(id)).sourceEtag).toBe(head!.etag);
   });
 });

@@ -10,12 +10,15 @@ export const retryVideoRoute = createRoute({
   operationId: "retryVideo",
   tags: ["videos"],
   summary: "Retry a failed extraction",
-  description: "Only from VIDEO_IMAGE_EXTRACTION_ERROR: queues attempt + 1 (409 `conflict` otherwise).",
+  description:
+    "Only from VIDEO_IMAGE_EXTRACTION_ERROR: queues attempt + 1 (409 `conflict` otherwise). The uploaded object is checked again " +
+    "as at `complete` (409 `upload-incomplete` / `upload-size-mismatch`) and its current ETag recorded, so corrected bytes " +
+    "uploaded through the same URL are what the new attempt reads.",
   security: BEARER,
   request: { params: VideoIdParams },
   responses: {
     202: { description: "Queued with the next attempt.", content: { "application/json": { schema: VideoEnvelope } } },
-    ...problems(401, 403, 404, 409, 503),
+    ...problems(401, 403, 404, 409, 502, 503),
   },
 });
 

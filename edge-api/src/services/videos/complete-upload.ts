@@ -2,29 +2,24 @@
  * Marks an upload complete and queues its first extraction attempt.
  *
  * Rules: a multipart upload is first assembled from the request's parts (./complete-multipart-upload.ts;
- * 400 / 409 `upload-parts-invalid` when they do not fit, the upload stays open). Then the source object
- * must exist (HEAD, 409 `upload-incomplete` otherwise) with the declared size (409 `upload-size-mismatch`,
- * the record stays pending). Its ETag is recorded on the record (`source_etag`): the processor reads the
- * source only while it still has it (If-Match), since the upload URL stays valid after this check and the
- * object could be replaced before the job reads it (issue 18 item 7). Then the lifecycle queues attempt 1 (../../lifecycle/transitions.ts); only
+ * 400 / 409 `upload-parts-invalid` when they do not fit, the upload stays open). Then the source object is
+ * checked and its ETag recorded (./check-source.ts; 409 `upload-incomplete` / `upload-size-mismatch`, the
+ * record stays pending). Then the lifecycle queues attempt 1 (../../lifecycle/transitions.ts); only
  * the request that changed the row sends the job, a failed send reverts it (503). A call on a video
  * already queued, processing or done returns it unchanged and sends nothing (idempotent). Every call then
  * queues the video's transcodes still TRANSCODE_PENDING (asked before the upload was completed).
  */
-import { and, eq } from "drizzle-orm";
 import type { CompletedPart, Video } from "../../../../schema/api.ts";
-import { videos } from "../../../../schema/db.ts";
-import { ObjectEtag } from "../../../../schema/messages/extract-snapshot.ts";
 import type { Deps } from "../../context.ts";
 import { ProblemError } from "../../errors.ts";
 import { extractJob } from "../../lifecycle/extract-job.ts";
 import { PENDING } from "../../lifecycle/statuses.ts";
 import { queueAttempt, QueueSendError } from "../../lifecycle/transitions.ts";
 import { startPendingTranscodes } from "../transcodes/start-pending-transcodes.ts";
+import { checkSource } from "./check-source.ts";
 import { completeMultipartUpload } from "./complete-multipart-upload.ts";
 import { getVideoRow } from "./get-video.ts";
 import { toVideo, type VideoRow } from "./serialize.ts";
-import { withStorage } from "./storage-problem.ts";
 
 /**
  * @param parts the parts of a multipart upload (`{partNumber, etag}`, 1..partCount); ignored for a single PUT
@@ -46,30 +41,11 @@ export async function completeUpload(
   }
   if (row.uploadId && row.uploadPartSizeBytes) await completeMultipartUpload(deps, row, parts);
 
-  const head = await withStorage("checking the upload", () =>
-    deps.storage.headObject(deps.config.videosBucket, row.sourceKey),
-  );
-  if (!head) {
-    throw new ProblemError("upload-incomplete", "The file has not been uploaded yet: PUT it to the upload URL first.");
-  }
-  if (head.sizeBytes !== row.sizeBytes) {
-    throw new ProblemError(
-      "upload-size-mismatch",
-      `The uploaded file is ${head.sizeBytes} bytes but ${row.sizeBytes} were declared.`,
-    );
-  }
-
-  // An ETag the store did not send, or one that could not travel as a header, leaves the read unconditional.
-  const sourceEtag = head.etag && ObjectEtag.safeParse(head.etag).success ? head.etag : null;
-  if (!sourceEtag) deps.log.warn("source object has no usable ETag; it will be read without If-Match", { videoId });
-  await deps.db
-    .update(videos)
-    .set({ sourceEtag })
-    .where(and(eq(videos.id, row.id), eq(videos.userId, userId), eq(videos.status, PENDING)));
+  const checked = await checkSource(deps, row, PENDING);
 
   let queued: VideoRow | undefined;
   try {
-    queued = await queueAttempt(deps, extractJob, { ...row, sourceEtag }, "start");
+    queued = await queueAttempt(deps, extractJob, checked, "start");
   } catch (err) {
     if (!(err instanceof QueueSendError)) throw err;
     throw new ProblemError("service-unavailable", "The job queue is unavailable; complete the upload again shortly.", {

@@ -1,6 +1,8 @@
 /**
  * Queues a new extraction attempt of a failed video (ERROR → QUEUED with attempt + 1, through
- * ../../lifecycle/transitions.ts). A failed send restores the failed attempt and answers 503.
+ * ../../lifecycle/transitions.ts), after checking its uploaded object again and recording its ETag
+ * (./check-source.ts: the owner may have uploaded corrected bytes through the same URL). A failed send
+ * restores the failed attempt and answers 503.
  */
 import type { Video } from "../../../../schema/api.ts";
 import type { Deps } from "../../context.ts";
@@ -8,12 +10,15 @@ import { ProblemError } from "../../errors.ts";
 import { extractJob } from "../../lifecycle/extract-job.ts";
 import { ERROR } from "../../lifecycle/statuses.ts";
 import { queueAttempt, QueueSendError } from "../../lifecycle/transitions.ts";
+import { checkSource } from "./check-source.ts";
 import { getVideoRow } from "./get-video.ts";
 import { toVideo } from "./serialize.ts";
 
 /**
  * @returns the video, QUEUED with the new attempt
- * @throws ProblemError `not-found` (404), `conflict` (409, not in ERROR or changed meanwhile), `service-unavailable` (503)
+ * @throws ProblemError `not-found` (404), `conflict` (409, not in ERROR or changed meanwhile),
+ *   `upload-incomplete` / `upload-size-mismatch` (409, the object is gone or has another size), `bad-gateway`
+ *   (502, storage unreachable), `service-unavailable` (503)
  */
 export async function retryVideo(deps: Deps, userId: string, videoId: string): Promise<Video> {
   const before = await getVideoRow(deps, userId, videoId);
@@ -22,7 +27,7 @@ export async function retryVideo(deps: Deps, userId: string, videoId: string): P
   }
   let queued;
   try {
-    queued = await queueAttempt(deps, extractJob, before, "retry");
+    queued = await queueAttempt(deps, extractJob, await checkSource(deps, before, ERROR), "retry");
   } catch (err) {
     if (!(err instanceof QueueSendError)) throw err;
     throw new ProblemError("service-unavailable", "The job queue is unavailable; retry again shortly.", {
