@@ -10,7 +10,7 @@ import { afterEach, beforeAll, describe, expect, inject, it } from "vitest";
 import { videos, webhookDeliveries } from "../../schema/db.ts";
 import worker from "../../edge-api/src/index.ts";
 import { recordAudit } from "../../tools/audit/record.ts";
-import { api, BASE, db, insertVideo, testEnv } from "./support/env.ts";
+import { api, BASE, db, insertVideo, putSource, testEnv } from "./support/env.ts";
 
 type IncomingRequest = Parameters<typeof worker.fetch>[0];
 
@@ -72,6 +72,8 @@ type Target = "retry" | "rotate-secret" | "webhook test" | "delete video";
 async function prepare(user: CookieUser, target: Target): Promise<{ method: string; path: string; videoId?: string; webhookId?: string }> {
   if (target === "retry" || target === "delete video") {
     const videoId = await insertVideo(user.userId, { status: "VIDEO_IMAGE_EXTRACTION_ERROR" });
+    // A retry checks the uploaded object again (services/videos/check-source.ts).
+    if (target === "retry") await putSource(user.userId, videoId);
     return target === "retry" ? { method: "POST", path: `/v1/videos/${videoId}/retry`, videoId } : { method: "DELETE", path: `/v1/videos/${videoId}`, videoId };
   }
   const webhookId = await createWebhook(user);

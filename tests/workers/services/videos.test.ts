@@ -17,18 +17,12 @@ import { completeUpload } from "../../../edge-api/src/services/videos/complete-u
 import { retryVideo } from "../../../edge-api/src/services/videos/retry-video.ts";
 import { S3Storage } from "../../../edge-api/src/storage/s3.ts";
 import { fakeManifest } from "../stand-in-processor.ts";
-import { api, db, insertVideo, processorEvent, runQueue, signUp, testDeps, testEnv } from "../support/env.ts";
+import { api, db, insertVideo, processorEvent, putObject, runQueue, signUp, testDeps, testEnv } from "../support/env.ts";
 
 const config = loadConfig(testEnv);
 const storage = new S3Storage(config.s3);
 const row = async (id: string) => (await db.select().from(videos).where(eq(videos.id, id)))[0]!;
 
-/** Writes an object into the S3 server through a presigned PUT (as any client would). */
-async function putObject(bucket: string, key: string, body: Uint8Array, contentType: string) {
-  const signed = await storage.presignPut({ bucket, key, contentType, contentLength: body.byteLength, ttlSeconds: 60 });
-  const res = await fetch(signed.url, { method: "PUT", headers: signed.headers, body });
-  expect(res.status).toBe(200);
-}
 
 let owner: Awaited<ReturnType<typeof signUp>>;
 beforeAll(async () => {

@@ -25,6 +25,7 @@ import { createDb } from "../../../edge-api/src/db.ts";
 import { createLogger } from "../../../runtime/log.ts";
 import { ConfigError, loadConfig, type Config, type Env } from "../../../edge-api/src/env.ts";
 import worker from "../../../edge-api/src/index.ts";
+import { S3Storage } from "../../../edge-api/src/storage/s3.ts";
 import type { Scenario } from "../stand-in-processor.ts";
 
 /** The Worker's env plus what the test config adds. */
@@ -143,6 +144,22 @@ export async function insertVideo(
     updatedAt: now,
   });
   return id;
+}
+
+/**
+ * Writes an object into the S3 server through a presigned PUT (as any client would).
+ * @throws Error when the server refuses it
+ */
+export async function putObject(bucket: string, key: string, body: Uint8Array, contentType: string): Promise<void> {
+  const storage = new S3Storage(loadConfig(testEnv).s3);
+  const signed = await storage.presignPut({ bucket, key, contentType, contentLength: body.byteLength, ttlSeconds: 60 });
+  const res = await fetch(signed.url, { method: "PUT", headers: signed.headers, body });
+  if (res.status !== 200) throw new Error(`PUT ${key} → ${res.status}: ${await res.text()}`);
+}
+
+/** Uploads the source object of a video made by {@link insertVideo} (its declared 1000 bytes), as its owner would. */
+export async function putSource(userId: string, videoId: string): Promise<void> {
+  await putObject(loadConfig(testEnv).videosBucket, `users/${userId}/videos/${videoId}/source`, new Uint8Array(1000), "video/mp4");
 }
 
 /** Runs the Worker's `queue()` on one batch and returns the ack/retry outcome of each message. */
