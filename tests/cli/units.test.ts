@@ -13,6 +13,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import {
   archiveUrl,
   createVidsnapClient,
+  formatEta,
   toApiError,
   unwrap,
   VidsnapApiError,
@@ -24,7 +25,6 @@ import {
 import { UploadError } from "../../client/src/upload.ts";
 import { parseInterval } from "../../cli/src/commands/upload.ts";
 import {
-  formatEta,
   normalizeHlsFlag,
   transcodeProgressSuffix,
   transcodeRequestFromFlags,

@@ -5,6 +5,7 @@
  * describing shared with `transcode-status` / `transcode-retry` (./transcodes.ts).
  */
 import {
+  formatEta,
   TRANSCODE_FINAL_STATUSES,
   unwrap,
   waitForTranscode,
@@ -144,15 +145,6 @@ export function transcodeRequestFromSpecs(specs: string[]): TranscodeRequest | u
     return renditionsOf(format as Format, heights === undefined || heights === "" ? undefined : parseHeights(heights, "--transcode"), {});
   });
   return { renditions };
-}
-
-/** `1:05` / `1:02:03` for a number of seconds (rounded up). */
-export function formatEta(seconds: number): string {
-  const s = Math.max(0, Math.ceil(seconds));
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  const rest = String(s % 60).padStart(2, "0");
-  return h > 0 ? `${h}:${String(m).padStart(2, "0")}:${rest}` : `${m}:${rest}`;
 }
 
 /** The bar's suffix: `processing 2.4× ETA 0:42`. */
