@@ -125,16 +125,19 @@ export async function runScenario(
         // First kill: the transcode's job when it runs long enough (its keys end in `#<transcodeId>`). Then
         // prefer a job not killed yet (each job then needs one redelivery, not three); any job of this
         // scenario after 20 s.
+        // A job is the same across attempts (`videoId#attempt[#transcodeId]` without the attempt): killing one
+        // job three times would exhaust its restart budget and fail it, which is not this scenario's point.
         const isTranscode = (key: string) => key.split("#").length === 3;
+        const identity = (key: string) => key.split("#").filter((_, i) => i !== 1).join("#");
         const job =
           (k === 0 ? await waitForJob(stack, runMs, 20_000, (key) => ids.has(key.split("#")[0]!) && isTranscode(key)) : undefined) ??
-          (await waitForJob(stack, runMs, 20_000, (key) => ids.has(key.split("#")[0]!) && !killed.has(key))) ??
-          (await waitForJob(stack, runMs, 90_000, (key) => ids.has(key.split("#")[0]!)));
+          (await waitForJob(stack, runMs, 20_000, (key) => ids.has(key.split("#")[0]!) && !killed.has(identity(key)))) ??
+          (await waitForJob(stack, runMs, 90_000, (key) => ids.has(key.split("#")[0]!) && !(isTranscode(key) && killed.has(identity(key)))));
         if (!job) {
           notes.push(`kill ${k + 1}: no job ran long enough to be killed`);
           break;
         }
-        killed.add(job);
+        killed.add(identity(job));
         await stack.processor.kill();
         say(`SIGKILL ${k + 1} after ${Math.round(runMs)} ms of ${isTranscode(job) ? "transcode" : "extraction"} job ${job}`);
         if (isTranscode(job)) notes.push(`SIGKILL ${k + 1} hit the transcode's job ${job}`);
