@@ -12,6 +12,14 @@ import { lsCommand } from "./commands/ls.ts";
 import { retryCommand } from "./commands/retry.ts";
 import { rmCommand } from "./commands/rm.ts";
 import { statusCommand } from "./commands/status.ts";
+import { transcodeCommand } from "./commands/transcode.ts";
+import {
+  transcodeDownloadCommand,
+  transcodeRetryCommand,
+  transcodeRmCommand,
+  transcodesCommand,
+  transcodeStatusCommand,
+} from "./commands/transcodes.ts";
 import { uploadCommand } from "./commands/upload.ts";
 
 export const COMMANDS: readonly Command[] = [
@@ -23,11 +31,17 @@ export const COMMANDS: readonly Command[] = [
   downloadCommand,
   retryCommand,
   rmCommand,
+  transcodeCommand,
+  transcodesCommand,
+  transcodeStatusCommand,
+  transcodeDownloadCommand,
+  transcodeRetryCommand,
+  transcodeRmCommand,
 ];
 
 export function mainHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
-  return `vidsnap: turn videos into ZIP archives of still images (client of the vidsnap REST API)
+  return `vidsnap: turn videos into ZIP archives of still images and MP4 / WebM / HLS renditions (client of the vidsnap REST API)
 
 Usage: vidsnap <command> [options]
 
@@ -42,7 +56,8 @@ ${EXIT_CODES_HELP}
 
 Example:
   vidsnap login --sign-up --email me@example.com
-  vidsnap upload talk.mp4 --every 10s --wait && vidsnap download <id>`;
+  vidsnap upload talk.mp4 --every 10s --wait && vidsnap download <id>
+  vidsnap transcode <id> --mp4 720,480 --hls --wait`;
 }
 
 /** Global flags that take a value (to find the command name among them). */
@@ -86,7 +101,7 @@ export async function runCli(argv: string[], io: CliIO, extra: { fetch?: typeof 
       throw usageError(name ? `unknown command "${name}"` : `no command given`);
     }
     const { values, positionals } = parseArgs({
-      args: rest,
+      args: command.normalizeArgs ? command.normalizeArgs(rest) : rest,
       options: { ...GLOBAL_OPTIONS, ...command.options },
       allowPositionals: true,
       strict: true,

@@ -15,6 +15,8 @@ export interface Command {
   /** Full `vidsnap <cmd> --help` text (usage line, arguments, options, examples). */
   help: string;
   options: OptionSpec;
+  /** Rewrites the command's arguments before parsing, for flags `parseArgs` cannot express (an optional value). */
+  normalizeArgs?(args: string[]): string[];
   /** Positional arguments: exact count expected (`min`..`max`). */
   positionals: { min: number; max: number; names: string };
   /** Runs the command; @returns the exit code. Throws CliError / API errors (mapped by main). */

@@ -280,9 +280,9 @@ export function formatBytes(bytes: number | null | undefined): string {
   return `${value.toFixed(value < 10 ? 2 : 1)} ${unit}`;
 }
 
-/** `VIDEO_IMAGE_EXTRACTION_SUCCESS` → `success`, `VIDEO_UPLOAD_PENDING` → `upload pending`. */
+/** `VIDEO_IMAGE_EXTRACTION_SUCCESS` → `success`, `VIDEO_UPLOAD_PENDING` → `upload pending`, `TRANSCODE_QUEUED` → `queued`. */
 export function shortStatus(status: string): string {
-  return status.replace(/^VIDEO_IMAGE_EXTRACTION_/, "").replace(/^VIDEO_/, "").replace(/_/g, " ").toLowerCase();
+  return status.replace(/^VIDEO_IMAGE_EXTRACTION_|^TRANSCODE_/, "").replace(/^VIDEO_/, "").replace(/_/g, " ").toLowerCase();
 }
 
 /** Accepts a full status or its short name (`pending`, `queued`, `processing`, `success`, `error`). */

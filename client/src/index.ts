@@ -323,6 +323,18 @@ export async function waitForTranscode(
 }
 
 /**
+ * Formats a transcode's `etaSeconds` (or any span of seconds) the way progress displays show it: `0:42`,
+ * `12:05`, `1:02:03` (rounded up to the next second, so a last second is never shown as `0:00`).
+ */
+export function formatEta(seconds: number): string {
+  const s = Math.max(0, Math.ceil(seconds));
+  const hours = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const rest = String(s % 60).padStart(2, "0");
+  return hours > 0 ? `${hours}:${String(m).padStart(2, "0")}:${rest}` : `${m}:${rest}`;
+}
+
+/**
  * Asks for the ZIP (`GET /v1/videos/{id}/images.zip`, a 302 to a presigned URL) without following the
  * redirect.
  * @returns the presigned URL of the archive

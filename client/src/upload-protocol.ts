@@ -11,7 +11,7 @@
  */
 import { backoffDelay } from "../../runtime/backoff.ts";
 import { DEFAULT_VIDEO_TYPES, fileExtension } from "../../schema/video-types.ts";
-import { sleep, toApiError, type ExtractionOptions, type Problem, type Schemas, type Video, type VidsnapClient } from "./index.ts";
+import { sleep, toApiError, type ExtractionOptions, type Problem, type Schemas, type TranscodeRequest, type Video, type VidsnapClient } from "./index.ts";
 
 /** One uploaded part, as `/complete` takes it. */
 export type CompletedPart = NonNullable<Schemas["CompleteUploadRequest"]["parts"]>[number];
@@ -117,6 +117,8 @@ export interface UploadVideoOptions extends Common {
   contentType?: string;
   /** Extraction options; default: the API's (keyframes). */
   options?: ExtractionOptions;
+  /** Renditions to make after `complete`, beside the extraction (the video's `transcode`, TRANSCODE_PENDING until then). */
+  transcode?: TranscodeRequest;
   /** Called as each step starts. */
   onPhase?: (phase: UploadPhase) => void;
 }
@@ -151,6 +153,7 @@ export async function uploadVideo(o: UploadVideoOptions): Promise<Video> {
     contentType: o.contentType ?? videoContentType(source.name, source.type),
     sizeBytes: source.size,
     ...(o.options ? { options: o.options } : {}),
+    ...(o.transcode ? { transcode: o.transcode } : {}),
   };
   let videoId: string | undefined;
   try {

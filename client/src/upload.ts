@@ -2,7 +2,7 @@
  * Upload of a local video file (Node 20+): ./upload-protocol.ts with a file source (./node-file.ts).
  * Every failure is an {@link UploadError}; API failures carry the HTTP status and the problem details.
  */
-import type { ExtractionOptions, Video } from "./index.ts";
+import type { ExtractionOptions, TranscodeRequest, Video } from "./index.ts";
 import { createVidsnapClient } from "./index.ts";
 import { fileSource } from "./node-file.ts";
 import { fetchPut, resumeUpload, uploadVideo, type UploadProgress } from "./upload-protocol.ts";
@@ -30,6 +30,8 @@ export interface UploadVideoFileOptions {
   contentType?: string;
   /** Extraction options; default: the API's (keyframes). */
   options?: ExtractionOptions;
+  /** Renditions to make after `complete` (sent as `transcode` with `POST /v1/videos`). */
+  transcode?: TranscodeRequest;
   /** Called as bytes are sent. */
   onProgress?: (p: UploadProgress) => void;
   /** Aborts every request (the video stays VIDEO_UPLOAD_PENDING; a multipart upload can be resumed). */
@@ -66,6 +68,7 @@ export async function uploadVideoFile(o: UploadVideoFileOptions): Promise<Video>
     source: await fileSource(o.filePath),
     ...(o.contentType ? { contentType: o.contentType } : {}),
     ...(o.options ? { options: o.options } : {}),
+    ...(o.transcode ? { transcode: o.transcode } : {}),
     ...(o.onProgress ? { onProgress: o.onProgress } : {}),
     ...(o.signal ? { signal: o.signal } : {}),
   });

@@ -5,7 +5,9 @@
  *   sign-up (session in an HttpOnly cookie, nothing in web storage) → a file of the wrong type is refused
  *   before any request → upload a real video (single presigned PUT, throttled uplink: the bar moves) with
  *   every-10-s options, extraction progress to done → a cancelled upload leaves nothing → a dropped file
- *   is uploaded too → image grid (images read from the ZIP) and lightbox → Download ZIP, checked with fflate → a large
+ *   is uploaded too → image grid (images read from the ZIP) and lightbox → Download ZIP, checked with fflate →
+ *   renditions asked on the video page (a bad height shows the API's field message; MP4 + HLS of a trim: progress
+ *   with speed and ETA, the MP4 played in a <video> and downloaded, HLS played natively or offered as a link) → a large
  *   video over the multipart threshold (set low here) → a corrupted video shows its error and Retry →
  *   Delete with confirmation (dismissed, then accepted) → API keys and webhook endpoints → phone-sized
  *   screen without horizontal scrolling → sign-out (the API then refuses the browser).
@@ -259,6 +261,79 @@ describe.skipIf(!hasChromium)("web dashboard in Chromium", () => {
     expect(images).toHaveLength(await page.locator(".image-grid img").count());
     expect(Object.keys(entries)).toContain("manifest.json");
     expect(download.suggestedFilename()).toMatch(/\.zip$/);
+  });
+
+  it("asks for renditions on the video page, watches their progress, plays and downloads them", async () => {
+    const section = page.locator("section", { has: page.getByRole("heading", { name: "Renditions" }) });
+    await section.getByText("No renditions yet.").waitFor();
+    // A height outside the ladder: the API's message names the field.
+    await section.getByLabel("MP4 heights (px)").fill("999");
+    const refused = page.waitForResponse((r) => r.url().endsWith("/transcodes") && r.request().method() === "POST");
+    await section.getByRole("button", { name: "Make renditions" }).click();
+    expect((await refused).status()).toBe(400);
+    await expect.poll(() => section.getByRole("alert").textContent()).toContain("renditions.0.height");
+
+    // MP4 240p and an HLS 240p ladder of the first 60 s of franck.mp4 (360x288, no audio).
+    await page.evaluate(() => {
+      const w = window as unknown as { transcodeSamples: string[] };
+      w.transcodeSamples = [];
+      setInterval(() => {
+        const text = document.querySelector('[data-testid="transcode-detail"]')?.textContent;
+        if (text && w.transcodeSamples.at(-1) !== text) w.transcodeSamples.push(text);
+      }, 20);
+    });
+    await section.getByLabel("MP4 heights (px)").fill("240");
+    await section.getByLabel("HLS ladder (streaming)").check();
+    await section.getByLabel("HLS heights (px)").fill("240");
+    await section.getByLabel("End (s)").fill("60");
+    const created = page.waitForResponse((r) => r.url().endsWith("/transcodes") && r.request().method() === "POST");
+    await section.getByRole("button", { name: "Make renditions" }).click();
+    const answer = await created;
+    expect(answer.status(), await answer.text()).toBe(202);
+    const card = section.locator("li.transcode");
+    await section.locator('li.transcode[data-status="TRANSCODE_SUCCESS"]').waitFor({ timeout: DONE_TIMEOUT });
+    await expect(card.getByTestId("transcode-status").textContent()).resolves.toBe("Done");
+    const samples = await page.evaluate(() => (window as unknown as { transcodeSamples: string[] }).transcodeSamples);
+    // While it ran, the card showed the percentage, the speed and the time left (or at least the queue state).
+    expect(samples.some((t) => /^\d+ % · [\d.]+× real time( · \d+:\d\d left)?$/.test(t) || t === "Waiting for the processor…"), samples.join(" | ")).toBe(true);
+    await shot("06-renditions");
+
+    // The MP4 plays in the page: metadata of a 60 s 320x240 video, and playback moves.
+    const mp4 = card.locator('[data-rendition="mp4-240"] video');
+    await expect
+      .poll(() => mp4.evaluate((v: HTMLVideoElement) => (v.readyState >= 1 ? `${v.videoWidth}x${v.videoHeight} ${Math.round(v.duration)}` : "")), { timeout: 15_000 })
+      .toBe("300x240 60");
+    const played = await mp4.evaluate(async (v: HTMLVideoElement) => {
+      v.muted = true;
+      await v.play();
+      await new Promise((r) => setTimeout(r, 700));
+      v.pause();
+      return v.currentTime;
+    });
+    expect(played).toBeGreaterThan(0);
+
+    const [download] = await Promise.all([page.waitForEvent("download"), card.getByRole("link", { name: "Download mp4-240" }).click()]);
+    const file = path.join(dataDir, "rendition.mp4");
+    await download.saveAs(file);
+    const bytes = readFileSync(file);
+    expect(bytes.subarray(4, 8).toString("latin1")).toBe("ftyp");
+    expect(download.suggestedFilename()).toBe("franck-mp4-240.mp4");
+
+    // HLS: played by the browser where it can, else offered as the tokenized playlist link (no hls.js shipped).
+    const link = card.getByTestId("hls-link");
+    const href = (await link.getAttribute("href")) ?? "";
+    expect(href).toContain("/master.m3u8?token=");
+    const playlist = await page.request.get(href);
+    expect(playlist.status()).toBe(200);
+    expect(await playlist.text()).toContain("#EXT-X-STREAM-INF");
+    const native = await page.evaluate(() => document.createElement("video").canPlayType("application/vnd.apple.mpegurl") !== "");
+    const hlsVideo = card.locator('[data-rendition="hls"] video');
+    await expect(hlsVideo.count()).resolves.toBe(native ? 1 : 0);
+    if (native) {
+      await expect
+        .poll(() => hlsVideo.evaluate((v: HTMLVideoElement) => (v.readyState >= 1 ? String(Math.round(v.duration)) : `rs${v.readyState} ns${v.networkState} e${v.error?.code} ${v.error?.message} ${v.currentSrc}`)), { timeout: 15_000 })
+        .toBe("60");
+    }
   });
 
   it("uploads a file above the multipart threshold in parts", async () => {

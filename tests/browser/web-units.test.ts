@@ -1,7 +1,8 @@
 /**
  * The dashboard's pure helpers (web/src), run on Node without a browser: the file check before an upload
  * (allow-list of schema/video-types.ts, declared MIME type), client-side routes, and the formatting of
- * timestamps, sizes and options shown next to every video and image.
+ * timestamps, sizes and options shown next to every video and image, and of the renditions (request summary,
+ * progress with speed and ETA, heights field).
  */
 import { describe, expect, it } from "vitest";
 import { UploadError } from "../../client/src/upload-protocol.ts";
@@ -10,6 +11,7 @@ import { parseRoute } from "../../web/src/router.ts";
 import { formatBytes, formatTimestamp } from "../../web/src/dom.ts";
 import { describeOptions, isFinal, STATUS_LABELS } from "../../web/src/status.ts";
 import { VideoStatus } from "../../schema/video-status.ts";
+import { describeTranscodeRequest, outputCount, parseHeights, transcodeProgressText } from "../../web/src/views/transcodes.ts";
 
 const file = (name: string, type: string, size = 10) => new File([new Uint8Array(size)], name, { type });
 
@@ -70,5 +72,27 @@ describe("formatting", () => {
   it("labels every status; only success and error are final", () => {
     for (const status of VideoStatus.options) expect(STATUS_LABELS[status]).toBeTruthy();
     expect(VideoStatus.options.filter(isFinal)).toEqual(["VIDEO_IMAGE_EXTRACTION_SUCCESS", "VIDEO_IMAGE_EXTRACTION_ERROR"]);
+  });
+});
+
+describe("renditions", () => {
+  it("summarises a request, the progress with speed and ETA, and what a transcode made", () => {
+    expect(describeTranscodeRequest({ renditions: [{ format: "mp4", height: 720 }, { format: "webm" }, { format: "hls", heights: [720, 480] }], endSeconds: 60 })).toBe(
+      "MP4 720p, WebM source, HLS 720/480p · 0–60 s",
+    );
+    expect(describeTranscodeRequest({ renditions: [{ format: "hls" }] })).toBe("HLS ladder");
+    expect(transcodeProgressText({ status: "TRANSCODE_PROCESSING", progress: 0.424, speed: 2.31, etaSeconds: 12.2 })).toBe("42 % · 2.3× real time · 0:13 left");
+    expect(transcodeProgressText({ status: "TRANSCODE_PROCESSING", progress: null, speed: null, etaSeconds: null })).toBe("0 %");
+    expect(transcodeProgressText({ status: "TRANSCODE_QUEUED", progress: null, speed: null, etaSeconds: null })).toBe("Waiting for the processor…");
+    const output = (rendition: string, format: "mp4" | "webm" | "hls") => ({ rendition, format }) as never;
+    expect(outputCount({ outputs: [output("mp4-240", "mp4"), output("hls", "hls"), output("hls-240", "hls")] })).toBe("1 file + HLS (1 variant)");
+    expect(outputCount({ outputs: [output("mp4-720", "mp4"), output("webm-480", "webm")] })).toBe("2 files");
+  });
+
+  it("reads the heights field; leaves the bounds to the API", () => {
+    expect(parseHeights("720, 480p 360")).toEqual([720, 480, 360]);
+    expect(parseHeights(" ")).toEqual([]);
+    expect(parseHeights("999")).toEqual([999]);
+    expect(parseHeights("720,big")).toBeNull();
   });
 });

@@ -6,7 +6,9 @@
  * duplicate, out-of-order delivery. After each scenario the verifier (tools/chaos/verify.ts) checks:
  * every video in success or error, exactly one email per (video, attempt, outcome) accepted by Postmark and
  * `sent` in D1, a ZIP with imageCount images for each success, no orphaned object, no job temp folder,
- * nothing lost. Sizes: tools/chaos/scenarios.ts SHORT (8 uploads, S3 down 5 s, 3 SIGKILLs).
+ * nothing lost; and for the transcode of the kill scenario: it ends in success with every output stored (or
+ * error with its email), one email per (transcode, attempt, outcome), no object of a killed attempt left.
+ * Sizes: tools/chaos/scenarios.ts SHORT (8 uploads, S3 down 5 s, 3 SIGKILLs).
  *
  * To fit `npm test`, scenarios whose faults cannot spoil each other's expectations run at the same time
  * (each verifies only its own videos): SIGKILLs with the Postmark failures (those only touch emails), then
@@ -39,6 +41,9 @@ describe("chaos (short): faults against the whole local stack", () => {
         expect(result.videos, detail).toBeGreaterThan(0);
         expect(result.lost, detail).toBe(0);
         expect(result.duplicateEmails, detail).toBe(0);
+        expect(result.lostTranscodes, detail).toBe(0);
+        if (result.scenario === "kill") expect(result.transcodesSucceeded + result.transcodesFailedWithEmail, detail).toBe(result.transcodes);
+        if (result.scenario === "kill") expect(result.transcodes, detail).toBe(1);
         expect(result.problems, detail).toEqual([]);
         expect(passed(result)).toBe(true);
         // Count in = count out.

@@ -2,7 +2,8 @@
  * The typed client and the CLI, the parts that need no stack: error mapping of the typed client
  * (problem details → VidsnapApiError), its polling helper and redirect handling against a scripted fetch,
  * the CLI's exit-code mapping, interval parsing, credentials file (mode 0600, one token per API URL,
- * priority of flags / env / file) and the progress output (TTY bar vs plain lines vs --json).
+ * priority of flags / env / file), the progress output (TTY bar vs plain lines vs --json) and the transcode
+ * flags (renditions, the optional `--hls` ladder, speed and ETA in the bar).
  */
 import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import os from "node:os";
@@ -12,6 +13,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import {
   archiveUrl,
   createVidsnapClient,
+  formatEta,
   toApiError,
   unwrap,
   VidsnapApiError,
@@ -22,6 +24,12 @@ import {
 } from "../../client/src/index.ts";
 import { UploadError } from "../../client/src/upload.ts";
 import { parseInterval } from "../../cli/src/commands/upload.ts";
+import {
+  normalizeHlsFlag,
+  transcodeProgressSuffix,
+  transcodeRequestFromFlags,
+  transcodeRequestFromSpecs,
+} from "../../cli/src/commands/transcode.ts";
 import {
   CliError,
   createContext,
@@ -346,5 +354,43 @@ describe("upload flags → extraction options", () => {
       exitCode: 2,
       message: "Invalid request: The request json is invalid. (request id r1)\n  options.intervalSeconds: Too small: expected number to be >=0.1",
     });
+  });
+});
+
+describe("transcode flags", () => {
+  it("--mp4/--webm heights give one rendition each, --hls one ladder; encoder flags apply to all; trim and upscale go to the request", () => {
+    const args = normalizeHlsFlag(["v", "--mp4", "720,480p", "--hls", "--webm", "480", "--quality", "low", "--no-audio", "--start", "1.5s", "--end", "1m", "--upscale"]);
+    expect(args).toEqual(["v", "--mp4", "720,480p", "--hls=", "--webm", "480", "--quality", "low", "--no-audio", "--start", "1.5s", "--end", "1m", "--upscale"]);
+    const req = transcodeRequestFromFlags({ mp4: ["720,480p"], hls: [""], webm: ["480"], quality: "low", "no-audio": true, start: "1.5s", end: "1m", upscale: true });
+    expect(req).toEqual({
+      renditions: [
+        { format: "mp4", height: 720, quality: "low", audio: false },
+        { format: "mp4", height: 480, quality: "low", audio: false },
+        { format: "webm", height: 480, quality: "low", audio: false },
+        { format: "hls", quality: "low", audio: false },
+      ],
+      startSeconds: 1.5,
+      endSeconds: 60,
+      upscale: true,
+    });
+    expect(normalizeHlsFlag(["v", "--hls", "720,480", "--wait"])).toEqual(["v", "--hls=720,480", "--wait"]);
+    expect(normalizeHlsFlag(["v", "--hls"])).toEqual(["v", "--hls="]);
+    expect(transcodeRequestFromFlags({ hls: ["720,480"], bitrate: "1500k" })).toEqual({ renditions: [{ format: "hls", heights: [720, 480], videoBitrateKbps: 1500 }] });
+    expect(transcodeRequestFromSpecs(["mp4:720,480", "hls"])).toEqual({
+      renditions: [{ format: "mp4", height: 720 }, { format: "mp4", height: 480 }, { format: "hls" }],
+    });
+    expect(transcodeRequestFromSpecs([])).toBeUndefined();
+    for (const bad of [{}, { mp4: ["1000"] }, { mp4: ["720"], bitrate: "fast" }, { webm: ["480"], quality: "best" }, { mp4: ["720"], start: "-1" }]) {
+      expect(() => transcodeRequestFromFlags(bad), JSON.stringify(bad)).toThrow(CliError);
+    }
+    for (const bad of ["mkv:480", "mp4:480:x", "hls:abc"]) expect(() => transcodeRequestFromSpecs([bad]), bad).toThrow(CliError);
+  });
+
+  it("the bar shows speed (× real time) and ETA while processing", () => {
+    expect(formatEta(42.2)).toBe("0:43");
+    expect(formatEta(3725)).toBe("1:02:05");
+    expect(transcodeProgressSuffix({ status: "TRANSCODE_PROCESSING", speed: 2.345, etaSeconds: 61 })).toBe("processing 2.35× ETA 1:01");
+    expect(transcodeProgressSuffix({ status: "TRANSCODE_PROCESSING", speed: null, etaSeconds: null })).toBe("processing");
+    expect(transcodeProgressSuffix({ status: "TRANSCODE_QUEUED", speed: null, etaSeconds: null })).toBe("queued");
   });
 });

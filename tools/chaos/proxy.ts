@@ -18,7 +18,7 @@ import type { AddressInfo } from "node:net";
 
 /** One `POST /jobs` seen by the proxy. */
 export interface JobRecord {
-  /** `${videoId}#${attempt}` (empty when the body was not a job). */
+  /** `${videoId}#${attempt}` of an extraction, `${videoId}#${attempt}#${transcodeId}` of a transcode (empty when the body was not a job). */
   key: string;
   /** Whether this is a copy injected by `duplicateJobs`. */
   injected: boolean;
@@ -233,8 +233,8 @@ function eventType(line: string): string | undefined {
 
 function jobKey(body: Buffer): string {
   try {
-    const p = (JSON.parse(body.toString("utf8")) as { payload?: { videoId?: string; attempt?: number } }).payload;
-    return `${p?.videoId ?? "?"}#${p?.attempt ?? "?"}`;
+    const p = (JSON.parse(body.toString("utf8")) as { payload?: { videoId?: string; attempt?: number; transcodeId?: string } }).payload;
+    return `${p?.videoId ?? "?"}#${p?.attempt ?? "?"}${p?.transcodeId ? `#${p.transcodeId}` : ""}`;
   } catch {
     return "";
   }

@@ -23,7 +23,7 @@ export interface RunOptions {
 }
 
 /** Whether a result passes: nothing lost, no duplicate email, no failed check. */
-export const passed = (r: ScenarioResult) => r.lost === 0 && r.duplicateEmails === 0 && r.problems.length === 0;
+export const passed = (r: ScenarioResult) => r.lost === 0 && r.lostTranscodes === 0 && r.duplicateEmails === 0 && r.problems.length === 0;
 
 /**
  * Runs the scenarios; a scenario that throws is reported as a failed result (and the rest still run).
@@ -64,6 +64,10 @@ export async function runChaos(opts: RunOptions): Promise<ScenarioResult[]> {
             deleted: 0,
             lost: 0,
             duplicateEmails: 0,
+            transcodes: 0,
+            transcodesSucceeded: 0,
+            transcodesFailedWithEmail: 0,
+            lostTranscodes: 0,
             durationSeconds: Math.round((Date.now() - started) / 1000),
             problems: [`scenario crashed: ${(e as Error).stack ?? String(e)}`],
             notes: [],
@@ -81,9 +85,9 @@ export async function runChaos(opts: RunOptions): Promise<ScenarioResult[]> {
   return results;
 }
 
-/** The results as a plain-text table (scenario, videos, succeeded, failed with email, lost, duplicate emails, duration). */
+/** The results as a plain-text table (scenario, videos, succeeded, failed with email, lost, transcodes ok/failed/lost, duplicate emails, duration). */
 export function formatTable(results: ScenarioResult[]): string {
-  const head = ["scenario", "videos", "succeeded", "failed with email", "deleted", "lost", "duplicate emails", "duration s", "checks"];
+  const head = ["scenario", "videos", "succeeded", "failed with email", "deleted", "lost", "transcodes ok/failed/lost", "duplicate emails", "duration s", "checks"];
   const rows = results.map((r) => [
     r.scenario,
     String(r.videos),
@@ -91,6 +95,7 @@ export function formatTable(results: ScenarioResult[]): string {
     String(r.failedWithEmail),
     String(r.deleted),
     String(r.lost),
+    r.transcodes ? `${r.transcodesSucceeded}/${r.transcodesFailedWithEmail}/${r.lostTranscodes} of ${r.transcodes}` : "-",
     String(r.duplicateEmails),
     String(r.durationSeconds),
     passed(r) ? "ok" : `${r.problems.length} failed`,

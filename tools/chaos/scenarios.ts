@@ -4,14 +4,22 @@
  *
  * | id | fault |
  * |---|---|
- * | kill | the processor SIGKILLed 1–3 s into running jobs, several times, restarted each time |
+ * | kill | the processor SIGKILLed 1–3 s into running jobs, several times, restarted each time; one video also asks a transcode (MP4 + HLS of 60 s), whose job is killed first when it runs long enough |
  * | duplicates | every POST /jobs sent twice while it runs, NDJSON events duplicated and reordered (proxy); with a stack started with `duplicateDeliveries`, every queue message also delivered twice, event copies late |
  * | s3-outage | the S3 server stopped for N s during a job, then restarted on the same port and data |
  * | postmark | the Postmark-speaking server answering 500, then never answering (timeout), then healthy |
  * | load | N uploads at once, processor limited to 2 concurrent jobs, one broken file among them |
  * | delete | videos deleted while their job runs, and one while queued |
  */
-import { authenticate, createVidsnapClient, isVidsnapApiError, unwrap, type ExtractionOptions, type VidsnapClient } from "../../client/src/index.ts";
+import {
+  authenticate,
+  createVidsnapClient,
+  isVidsnapApiError,
+  unwrap,
+  type ExtractionOptions,
+  type TranscodeRequest,
+  type VidsnapClient,
+} from "../../client/src/index.ts";
 import { UploadError, uploadVideoFile } from "../../client/src/upload.ts";
 import { backoffDelay } from "../../runtime/backoff.ts";
 import { testVideo } from "../paths.ts";
@@ -78,6 +86,8 @@ export const SCENARIOS: ScenarioId[] = ["kill", "duplicates", "s3-outage", "post
 const SLOW = { file: "franck.mp4", options: { mode: "interval" as const, intervalSeconds: 1 } };
 const SMALL = ["hardware-example.mp4", "display-dual-monitors.webm"];
 const BROKEN = "DERIVED_franck.truncated-50pct.mp4";
+/** The transcode of `kill`: two renditions of the first 60 s of franck.mp4 (one decode, a few seconds of work). */
+const KILL_TRANSCODE: TranscodeRequest = { renditions: [{ format: "mp4", height: 240 }, { format: "hls", heights: [240] }], endSeconds: 60 };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -103,23 +113,34 @@ export async function runScenario(
 
   switch (id) {
     case "kill": {
-      for (let i = 0; i < size.killVideos; i++) tracked.push(await submit(client, SLOW.file, "success", SLOW.options));
+      for (let i = 0; i < size.killVideos; i++) {
+        // The last video also asks a transcode with its upload: both jobs run after complete.
+        const transcode = i === size.killVideos - 1 ? KILL_TRANSCODE : undefined;
+        tracked.push(await submit(client, SLOW.file, "success", SLOW.options, transcode));
+      }
       const ids = new Set(tracked.map((v) => v.id));
       const killed = new Set<string>();
       for (let k = 0; k < size.kills; k++) {
         const runMs = 1_000 + Math.random() * 2_000;
-        // Prefer a job not killed yet (each video then needs one redelivery, not three); any job of this
+        // First kill: the transcode's job when it runs long enough (its keys end in `#<transcodeId>`). Then
+        // prefer a job not killed yet (each job then needs one redelivery, not three); any job of this
         // scenario after 20 s.
+        // A job is the same across attempts (`videoId#attempt[#transcodeId]` without the attempt): killing one
+        // job three times would exhaust its restart budget and fail it, which is not this scenario's point.
+        const isTranscode = (key: string) => key.split("#").length === 3;
+        const identity = (key: string) => key.split("#").filter((_, i) => i !== 1).join("#");
         const job =
-          (await waitForJob(stack, runMs, 20_000, (key) => ids.has(key.split("#")[0]!) && !killed.has(key))) ??
-          (await waitForJob(stack, runMs, 90_000, (key) => ids.has(key.split("#")[0]!)));
+          (k === 0 ? await waitForJob(stack, runMs, 20_000, (key) => ids.has(key.split("#")[0]!) && isTranscode(key)) : undefined) ??
+          (await waitForJob(stack, runMs, 20_000, (key) => ids.has(key.split("#")[0]!) && !killed.has(identity(key)))) ??
+          (await waitForJob(stack, runMs, 90_000, (key) => ids.has(key.split("#")[0]!) && !(isTranscode(key) && killed.has(identity(key)))));
         if (!job) {
           notes.push(`kill ${k + 1}: no job ran long enough to be killed`);
           break;
         }
-        killed.add(job);
+        killed.add(identity(job));
         await stack.processor.kill();
-        say(`SIGKILL ${k + 1} after ${Math.round(runMs)} ms of job ${job}`);
+        say(`SIGKILL ${k + 1} after ${Math.round(runMs)} ms of ${isTranscode(job) ? "transcode" : "extraction"} job ${job}`);
+        if (isTranscode(job)) notes.push(`SIGKILL ${k + 1} hit the transcode's job ${job}`);
         await sleep(500);
         await stack.processor.start();
       }
@@ -232,12 +253,22 @@ interface Client {
  * Creates a video of test video `file`, uploads and completes it (client/src/upload.ts), retried on 429,
  * 5xx and network errors (rate limits, storage blips). When the video exists but a step failed, its
  * `/complete` is tried again first (the bytes may be stored); otherwise the whole upload starts over.
+ * @param transcode sent as `transcode` with POST /v1/videos; the transcode (found with GET …/transcodes) is
+ *   tracked with the same expected outcome as the video
  */
-async function submit(client: Client, file: string, expect: TrackedVideo["expect"], options?: ExtractionOptions): Promise<TrackedVideo> {
+async function submit(
+  client: Client,
+  file: string,
+  expect: TrackedVideo["expect"],
+  options?: ExtractionOptions,
+  transcode?: TranscodeRequest,
+): Promise<TrackedVideo> {
   const filePath = testVideo(file);
   const id = await withRetry(async () => {
     try {
-      return (await uploadVideoFile({ baseUrl: client.baseUrl, token: client.token, filePath, ...(options ? { options } : {}) })).id;
+      return (
+        await uploadVideoFile({ baseUrl: client.baseUrl, token: client.token, filePath, ...(options ? { options } : {}), ...(transcode ? { transcode } : {}) })
+      ).id;
     } catch (err) {
       const videoId = err instanceof UploadError ? err.videoId : undefined;
       if (!videoId || !transient(err)) throw err;
@@ -246,7 +277,11 @@ async function submit(client: Client, file: string, expect: TrackedVideo["expect
       throw err;
     }
   });
-  return { id, file, expect };
+  if (!transcode) return { id, file, expect };
+  const list = await withRetry(async () => unwrap(await client.api.GET("/v1/videos/{id}/transcodes", { params: { path: { id } } })));
+  const tid = list.data[0]?.id;
+  if (!tid) throw new Error(`video ${id} was created with a transcode, but lists none`);
+  return { id, file, expect, transcode: { id: tid, expect } };
 }
 
 async function deleteVideo(client: Client, id: string): Promise<void> {

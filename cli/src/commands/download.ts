@@ -34,18 +34,21 @@ function dispositionFileName(header: string | null): string | undefined {
 }
 
 /**
- * @param output file or existing folder (relative to the context's cwd); default: the file name the
- *   storage suggests (`<video name>-images.zip`) in the cwd, else `vidsnap-<id>.zip`
- * @throws VidsnapApiError (404, 409 not ready), CliError (1) when the storage refuses, network errors
+ * Saves a presigned URL (fetched without the bearer token) to a file, through `<file>.part` renamed when
+ * complete, with a byte progress bar on stderr.
+ * @param output file or existing folder (relative to the context's cwd); default `fallbackName` in the cwd
+ * @param fallbackName file name when the storage suggests none (`Content-Disposition`)
+ * @param what names the thing in the error message, e.g. `the ZIP of <id>`
+ * @returns the absolute path written and its size, bytes
+ * @throws CliError (1) when the storage refuses, network errors
  */
-export async function download(ctx: CliContext, id: string, output?: string): Promise<DownloadResult> {
-  const url = await archiveUrl(apiClient(ctx), id);
+export async function saveUrl(ctx: CliContext, url: string, output: string | undefined, fallbackName: string, what: string): Promise<{ file: string; bytes: number }> {
   const res = await ctx.fetch(url, ctx.signal ? { signal: ctx.signal } : {});
   if (!res.ok || !res.body) {
     await res.body?.cancel();
-    throw new CliError(`the storage answered ${res.status} for the ZIP of ${id}`, EXIT.failed);
+    throw new CliError(`the storage answered ${res.status} for ${what}`, EXIT.failed);
   }
-  const suggested = dispositionFileName(res.headers.get("content-disposition")) ?? `vidsnap-${id}.zip`;
+  const suggested = dispositionFileName(res.headers.get("content-disposition")) ?? fallbackName;
   let file = path.resolve(ctx.io.cwd, output ?? suggested);
   try {
     if (statSync(file).isDirectory()) file = path.join(file, suggested);
@@ -71,7 +74,18 @@ export async function download(ctx: CliContext, id: string, output?: string): Pr
     throw err;
   }
   bar.done(formatBytes(received));
-  return { videoId: id, file, bytes: statSync(file).size };
+  return { file, bytes: statSync(file).size };
+}
+
+/**
+ * @param output file or existing folder (relative to the context's cwd); default: the file name the
+ *   storage suggests (`<video name>-images.zip`) in the cwd, else `vidsnap-<id>.zip`
+ * @throws VidsnapApiError (404, 409 not ready), CliError (1) when the storage refuses, network errors
+ */
+export async function download(ctx: CliContext, id: string, output?: string): Promise<DownloadResult> {
+  const url = await archiveUrl(apiClient(ctx), id);
+  const saved = await saveUrl(ctx, url, output, `vidsnap-${id}.zip`, `the ZIP of ${id}`);
+  return { videoId: id, ...saved };
 }
 
 export const downloadCommand: Command = {

@@ -1,32 +1,19 @@
 /**
  * `vidsnap upload <file> [--every 10s | --keyframes] [--wait]`: creates the video, uploads the file
  * (single presigned PUT or multipart, chosen by the API; client/src/upload.ts) with a byte progress bar,
- * completes it; with `--wait`, follows the extraction to its end.
+ * completes it; with `--transcode`, asks renditions in the same `POST /v1/videos`; with `--wait`, follows the
+ * extraction (and the transcode) to its end.
  */
 import { statSync } from "node:fs";
 import path from "node:path";
-import type { ExtractionOptions, Video } from "../../../client/src/index.ts";
+import { unwrap, type ExtractionOptions, type Transcode, type TranscodeRequest, type Video } from "../../../client/src/index.ts";
 import { uploadVideoFile } from "../../../client/src/upload.ts";
 import type { Command, ParsedValues } from "../command.ts";
 import { apiClient, EXIT, formatBytes, printJson, requireToken, say, shortStatus, usageError, type CliContext } from "../context.ts";
+import { parseDuration } from "../flags.ts";
 import { createProgressBar } from "../progress.ts";
 import { describeVideo, outcomeExitCode, waitWithProgress } from "./status.ts";
-
-/**
- * Parses a duration: `10`, `10s`, `1.5s`, `500ms`, `2m` (seconds unless a unit is given).
- * @param flag the option's name, for the error message
- * @returns seconds (> 0, or ≥ 0 with `allowZero`)
- * @throws CliError (exit 2) on anything else
- */
-export function parseDuration(text: string, flag = "--every", allowZero = false): number {
-  const m = /^\s*(\d+(?:\.\d+)?|\.\d+)\s*(ms|s|m|min)?\s*$/i.exec(text);
-  if (!m) throw usageError(`${flag} takes a duration like 10s, 1.5s, 500ms or 2m, not "${text}"`);
-  const value = Number.parseFloat(m[1]!);
-  const unit = (m[2] ?? "s").toLowerCase();
-  const seconds = unit === "ms" ? value / 1000 : unit === "m" || unit === "min" ? value * 60 : value;
-  if (allowZero ? seconds < 0 : !(seconds > 0)) throw usageError(`${flag} must be ${allowZero ? "0 or more" : "greater than 0"}`);
-  return seconds;
-}
+import { describeTranscode, transcodeExitCode, transcodeRequestFromSpecs, waitTranscodeWithProgress } from "./transcode.ts";
 
 /** `--every` value → seconds between two images. @throws CliError (exit 2) */
 export const parseInterval = (text: string): number => parseDuration(text, "--every");
@@ -87,6 +74,8 @@ export interface UploadInput {
   /** Local file (absolute, or relative to the context's cwd). */
   file: string;
   options?: ExtractionOptions;
+  /** Renditions to make after the upload (`transcode` of `POST /v1/videos`). */
+  transcode?: TranscodeRequest;
   contentType?: string;
   /** Follow the extraction until it ends. */
   wait?: boolean;
@@ -95,6 +84,8 @@ export interface UploadInput {
 export interface UploadResult {
   /** The video after `/complete`, or after the extraction ended with `wait`. */
   video: Video;
+  /** The transcode asked with `transcode`: as queued, or as ended with `wait`. */
+  transcode?: Transcode;
   uploadedBytes: number;
   uploadSeconds: number;
 }
@@ -122,6 +113,7 @@ export async function upload(ctx: CliContext, input: UploadInput): Promise<Uploa
     filePath: file,
     ...(input.contentType ? { contentType: input.contentType } : {}),
     ...(input.options ? { options: input.options } : {}),
+    ...(input.transcode ? { transcode: input.transcode } : {}),
     ...(ctx.signal ? { signal: ctx.signal } : {}),
     fetch: ctx.fetch,
     onProgress: (p) => bar.update(p.totalBytes ? p.uploadedBytes / p.totalBytes : 1, `${formatBytes(p.uploadedBytes)} / ${formatBytes(p.totalBytes)}`),
@@ -129,7 +121,14 @@ export async function upload(ctx: CliContext, input: UploadInput): Promise<Uploa
   const uploadSeconds = (Date.now() - started) / 1000;
   bar.done(`${formatBytes(size)} in ${uploadSeconds.toFixed(1)} s`);
   if (input.wait) video = await waitWithProgress(ctx, apiClient(ctx), video.id);
-  return { video, uploadedBytes: size, uploadSeconds };
+  let transcode: Transcode | undefined;
+  if (input.transcode) {
+    // `/complete` answers the video only: the transcode it queued is the video's one and only.
+    const api = apiClient(ctx);
+    transcode = unwrap(await api.GET("/v1/videos/{id}/transcodes", { params: { path: { id: video.id } } })).data[0];
+    if (transcode && input.wait) transcode = await waitTranscodeWithProgress(ctx, api, video.id, transcode.id);
+  }
+  return { video, ...(transcode ? { transcode } : {}), uploadedBytes: size, uploadSeconds };
 }
 
 export const uploadCommand: Command = {
@@ -156,13 +155,18 @@ How (all optional):
   --start DURATION, --end DURATION  only this part of the video
 
 Other options:
+Renditions (optional, made beside the extraction once the upload is complete):
+  --transcode FORMAT[:HEIGHTS]  mp4:720,480, webm:480, hls:720,480 or hls (default ladder); repeatable.
+                       Trim, quality and the other transcode options: vidsnap transcode --help
+
   --content-type TYPE  MIME type of the file (default: from its extension)
-  --wait               follow the extraction until it ends (progress bar on stderr); exit code 0
-                       when it succeeded, 1 when it failed
+  --wait               follow the extraction (and the transcode) until it ends (progress bars on
+                       stderr); exit code 0 when all succeeded, 1 when one failed
 
 Examples:
   vidsnap upload talk.mp4 --every 10s --wait
   vidsnap upload clip.webm --scenes --format webp --max-width 640
+  vidsnap upload clip.mp4 --transcode mp4:720 --transcode hls:720,480 --wait
   id=$(vidsnap upload clip.webm --json | jq -r .video.id)`,
   options: {
     every: { type: "string" },
@@ -179,22 +183,30 @@ Examples:
     start: { type: "string" },
     end: { type: "string" },
     "content-type": { type: "string" },
+    transcode: { type: "string", multiple: true },
     wait: { type: "boolean" },
   },
   positionals: { min: 1, max: 1, names: "<file>" },
   async run(ctx, values, [file]) {
     if (!file) throw usageError("missing <file>");
     const options = extractionOptionsFromFlags(values);
+    const transcodeRequest = transcodeRequestFromSpecs(Array.isArray(values.transcode) ? values.transcode.filter((v): v is string => typeof v === "string") : []);
     const result = await upload(ctx, {
       file,
       ...(options ? { options } : {}),
+      ...(transcodeRequest ? { transcode: transcodeRequest } : {}),
       ...(typeof values["content-type"] === "string" ? { contentType: values["content-type"] } : {}),
       wait: values.wait === true,
     });
-    const { video } = result;
-    if (ctx.json) printJson(ctx, { video });
-    else if (values.wait) say(ctx, describeVideo(video));
-    else say(ctx, `video ${video.id}: ${shortStatus(video.status)} (vidsnap status ${video.id} --wait)`);
-    return values.wait ? outcomeExitCode(video) : EXIT.ok;
+    const { video, transcode } = result;
+    if (ctx.json) printJson(ctx, transcode ? { video, transcode } : { video });
+    else if (values.wait) say(ctx, describeVideo(video) + (transcode ? `\n\n${describeTranscode(transcode)}` : ""));
+    else {
+      say(ctx, `video ${video.id}: ${shortStatus(video.status)} (vidsnap status ${video.id} --wait)`);
+      if (transcode) say(ctx, `transcode ${transcode.id}: ${shortStatus(transcode.status)} (vidsnap transcode-status ${video.id} ${transcode.id} --wait)`);
+    }
+    if (!values.wait) return EXIT.ok;
+    const extraction = outcomeExitCode(video);
+    return extraction !== EXIT.ok ? extraction : transcode ? transcodeExitCode(transcode) : EXIT.ok;
   },
 };

@@ -3,7 +3,7 @@
  * image grid with timestamps from the manifest (`GET /v1/videos/{id}/images`; the images themselves come
  * out of the ZIP in the browser, ../zip.ts), a lightbox (`<dialog>`: arrow keys, Escape, focus returns to
  * the image), and Download ZIP (a plain link to `/v1/videos/{id}/images.zip`: the session cookie goes
- * with it and the API redirects to the presigned archive).
+ * with it and the API redirects to the presigned archive), and the video's renditions (./transcodes.ts).
  */
 import { backoffDelay } from "../../../runtime/backoff.ts";
 import { sleep, unwrap, type ImageList, type Video } from "../../../client/src/index.ts";
@@ -12,6 +12,7 @@ import { announce, formatBytes, formatTime, formatTimestamp, h, replace } from "
 import type { Navigate } from "../router.ts";
 import { describeOptions, isFinal, statusSlot } from "../status.ts";
 import { loadArchiveImages } from "../zip.ts";
+import { transcodesSection } from "./transcodes.ts";
 
 /** Renders the page of video `id` into `main`. @returns a cleanup function */
 export function renderVideo(main: HTMLElement, id: string, navigate: Navigate): () => void {
@@ -26,12 +27,14 @@ export function renderVideo(main: HTMLElement, id: string, navigate: Navigate): 
   const gridState = h("p", { class: "muted", "aria-live": "polite" });
   const grid = h("ul", { class: "image-grid", "aria-label": "Images" });
   const lightbox = buildLightbox();
+  const renditions = transcodesSection(id, stopped.signal);
 
   replace(
     main,
     h("p", {}, h("a", { href: "/", "data-link": true }, "← All videos")),
     h("section", { class: "card video-head" }, title, slot.element, facts, h("div", { class: "actions" }, download, retry, del)),
     h("section", { "aria-labelledby": "images-title" }, h("h2", { id: "images-title" }, "Images"), gridState, grid),
+    renditions.element,
     lightbox.dialog,
   );
   title.focus();
@@ -148,6 +151,7 @@ export function renderVideo(main: HTMLElement, id: string, navigate: Navigate): 
     }
   }
   void poll();
+  renditions.refresh();
 
   return () => {
     stopped.abort();
