@@ -203,7 +203,11 @@ function relayLines(
     for (let nl = buffer.indexOf("\n"); nl >= 0; nl = buffer.indexOf("\n")) {
       const line = buffer.slice(0, nl);
       buffer = buffer.slice(nl + 1);
-      if (line.trim()) onLine(line);
+      if (!line.trim()) continue;
+      // The processor frees the job's slot just before it writes the final event, and may then accept the next
+      // job on another connection: the job ends here for the concurrency count, not when its stream closes.
+      if (/_(SUCCESS|ERROR)$/.test(eventType(line) ?? "")) onEnd();
+      onLine(line);
     }
   });
   up.on("end", () => {

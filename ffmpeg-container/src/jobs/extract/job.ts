@@ -151,7 +151,10 @@ async function extract(job: ExtractionJob, ctx: JobContext): Promise<ExtractionR
     try {
       await extractImages(extractCtx, run, source, facts, sink);
     } catch (e) {
-      if (damage.damaged && !signal.aborted && e instanceof JobError && sink.images.length === 0) {
+      // A read the storage broke off (connection refused mid-decode) also leaves decode errors behind: that is a
+      // transient fault to retry, never a damaged file.
+      const storageFault = e instanceof JobError && (e.retryable || e.message === STORAGE_UNREADABLE_MESSAGE);
+      if (damage.damaged && !signal.aborted && e instanceof JobError && !storageFault && sink.images.length === 0) {
         throw new JobError("No usable image could be decoded: the video is damaged.", [e.description, ...damage.warnings()].filter(Boolean).join(" ").slice(0, 4000));
       }
       throw e;
