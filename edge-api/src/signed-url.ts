@@ -11,32 +11,17 @@
  * invalidates every token.
  */
 import { fromBase64Url, toBase64Url } from "./base64url.ts";
+import { derivedKey } from "./derived-key.ts";
 
 const HKDF_INFO = "vidsnap signed url v1";
 const PREFIX = "vidsnap-url-v1";
 
-const keys = new Map<string, Promise<CryptoKey>>();
-
 /** Why {@link verifyUrlToken} refused a token. */
 export type UrlTokenRefusal = "malformed" | "expired" | "bad-signature";
 
-/** The HMAC key of `authSecret`, derived once per isolate. */
+/** The HMAC key of `authSecret` for URL tokens. */
 function tokenKey(authSecret: string): Promise<CryptoKey> {
-  let key = keys.get(authSecret);
-  if (!key) {
-    key = (async () => {
-      const material = await crypto.subtle.importKey("raw", new TextEncoder().encode(authSecret), "HKDF", false, ["deriveKey"]);
-      return crypto.subtle.deriveKey(
-        { name: "HKDF", hash: "SHA-256", salt: new Uint8Array(0), info: new TextEncoder().encode(HKDF_INFO) },
-        material,
-        { name: "HMAC", hash: "SHA-256", length: 256 },
-        false,
-        ["sign", "verify"],
-      );
-    })();
-    keys.set(authSecret, key);
-  }
-  return key;
+  return derivedKey(authSecret, HKDF_INFO, { name: "HMAC", hash: "SHA-256", length: 256 }, ["sign", "verify"]);
 }
 
 /** @throws Error when a scope part contains a newline (it would make two scopes sign the same text) */

@@ -5,9 +5,7 @@
  * server; then a corrupted video ending in VIDEO_IMAGE_EXTRACTION_ERROR with its error email, and a
  * retry after the good bytes were uploaded that ends in success.
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import { copyFileSync, createReadStream, mkdtempSync, openSync, rmSync, statSync, writeSync, closeSync } from "node:fs";
-import os from "node:os";
+import { copyFileSync, createReadStream, openSync, statSync, writeSync, closeSync } from "node:fs";
 import path from "node:path";
 import { Readable } from "node:stream";
 import { unzipSync } from "fflate";
@@ -23,15 +21,14 @@ import {
 } from "../../client/src/index.ts";
 import type { UploadInstructions } from "../../schema/api.ts";
 import { Manifest } from "../../schema/manifest.ts";
-import { freePort } from "../../tools/free-port.ts";
-import { BIN, REPO_ROOT, testVideo } from "../../tools/paths.ts";
+import { testVideo } from "../../tools/paths.ts";
 import { verificationEmailIn, verifyAddress } from "../../tools/stack/local-emails.ts";
 import { postmarkRequests } from "../../tools/stack/postmark-control.ts";
-import { startPostmarkMock, type PostmarkMock } from "../../tools/stack/postmark-server.ts";
+import type { PostmarkMock } from "../../tools/stack/postmark-server.ts";
+import { startE2eStack, waitFor, type E2eStack } from "./support/local-stack.ts";
 
 const POSTMARK_TOKEN = "test-token-e2e"; // the Postmark-speaking server accepts tokens starting with test-token
-let stack: ChildProcess;
-let stackLog = "";
+let e2e: E2eStack;
 let postmark: PostmarkMock;
 let dataDir: string;
 let baseUrl: string;
@@ -72,54 +69,13 @@ async function putFile(upload: UploadInstructions, file: string): Promise<void> 
 
 const byId = (id: string) => ({ params: { path: { id } } });
 
-async function waitFor<T>(what: string, fn: () => T | undefined | Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
-
 beforeAll(async () => {
-  postmark = await startPostmarkMock();
-  dataDir = mkdtempSync(path.join(os.tmpdir(), "vidsnap-e2e-"));
-  const [apiPort, processorPort, s3Port] = [await freePort(), await freePort(), await freePort()];
-  baseUrl = `http://127.0.0.1:${apiPort}`;
-  stack = spawn(path.join(BIN, "tsx"), ["tools/stack/start.ts"], {
-    cwd: REPO_ROOT,
-    env: {
-      ...process.env,
-      VIDSNAP_DATA_DIR: dataDir,
-      VIDSNAP_API_PORT: String(apiPort),
-      VIDSNAP_PROCESSOR_PORT: String(processorPort),
-      VIDSNAP_S3_PORT: String(s3Port),
-      POSTMARK_SERVER_TOKEN: POSTMARK_TOKEN,
-      POSTMARK_API_HOST: postmark.host,
-    },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  stack.stdout!.on("data", (c: Buffer) => (stackLog += c));
-  stack.stderr!.on("data", (c: Buffer) => (stackLog += c));
-  await waitFor(
-    "the stack to print its ready line",
-    () => {
-      if (stack.exitCode !== null) throw new Error(`npm start exited early:\n${stackLog}`);
-      return stackLog.includes(`vidsnap API ready at ${baseUrl}`) ? true : undefined;
-    },
-    120_000,
-  );
+  e2e = await startE2eStack({ postmarkToken: POSTMARK_TOKEN, dataPrefix: "vidsnap-e2e-" });
+  ({ baseUrl, dataDir, postmark } = e2e);
 }, 150_000);
 
 afterAll(async () => {
-  if (stack && stack.exitCode === null) {
-    const exited = new Promise((r) => stack.once("exit", r));
-    stack.kill("SIGINT");
-    await exited;
-  }
-  await postmark?.close();
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  await e2e?.stop();
 }, 30_000);
 
 describe("local stack, over HTTP only", () => {
@@ -140,7 +96,7 @@ describe("local stack, over HTTP only", () => {
 
     const seen = new Set<string>();
     const done = await waitForVideo(api, video.id, { onUpdate: (v) => seen.add(v.status), timeoutMs: 120_000 });
-    expect(done.status, `${done.errorMessage} ${done.errorDescription}\n${stackLog.slice(-3000)}`).toBe(
+    expect(done.status, `${done.errorMessage} ${done.errorDescription}\n${e2e.log().slice(-3000)}`).toBe(
       "VIDEO_IMAGE_EXTRACTION_SUCCESS",
     );
     expect(done.imageCount).toBe(11); // ffprobe counts 11 keyframes (testdata README)

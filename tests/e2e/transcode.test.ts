@@ -6,77 +6,34 @@
  * URL and checked with ffprobe, the tokenized master playlist is decoded whole by `ffmpeg -i <url>` through
  * the Worker's playlist routes, and the success email carries the links.
  */
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { createReadStream, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
-import os from "node:os";
+import { spawnSync } from "node:child_process";
+import { createReadStream, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { Readable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { authenticate, createVidsnapClient, unwrap, type VidsnapClient } from "../../client/src/index.ts";
 import type { Transcode, UploadInstructions } from "../../schema/api.ts";
-import { freePort } from "../../tools/free-port.ts";
-import { BIN, REPO_ROOT, testVideo } from "../../tools/paths.ts";
+import { testVideo } from "../../tools/paths.ts";
 import { postmarkRequests } from "../../tools/stack/postmark-control.ts";
-import { startPostmarkMock, type PostmarkMock } from "../../tools/stack/postmark-server.ts";
+import type { PostmarkMock } from "../../tools/stack/postmark-server.ts";
+import { startE2eStack, waitFor, type E2eStack } from "./support/local-stack.ts";
 
 const POSTMARK_TOKEN = "test-token-e2e-transcode"; // the Postmark-speaking server accepts tokens starting with test-token
 const FFMPEG = process.env.FFMPEG_PATH ?? "ffmpeg";
 const FFPROBE = process.env.FFPROBE_PATH ?? "ffprobe";
 const TRIM_SECONDS = 8;
-let stack: ChildProcess;
-let stackLog = "";
+let e2e: E2eStack;
 let postmark: PostmarkMock;
 let dataDir: string;
 let baseUrl: string;
 
-async function waitFor<T>(what: string, fn: () => T | undefined | Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
-
 beforeAll(async () => {
-  postmark = await startPostmarkMock();
-  dataDir = mkdtempSync(path.join(os.tmpdir(), "vidsnap-e2e-transcode-"));
-  const [apiPort, processorPort, s3Port] = [await freePort(), await freePort(), await freePort()];
-  baseUrl = `http://127.0.0.1:${apiPort}`;
-  stack = spawn(path.join(BIN, "tsx"), ["tools/stack/start.ts"], {
-    cwd: REPO_ROOT,
-    env: {
-      ...process.env,
-      VIDSNAP_DATA_DIR: dataDir,
-      VIDSNAP_API_PORT: String(apiPort),
-      VIDSNAP_PROCESSOR_PORT: String(processorPort),
-      VIDSNAP_S3_PORT: String(s3Port),
-      POSTMARK_SERVER_TOKEN: POSTMARK_TOKEN,
-      POSTMARK_API_HOST: postmark.host,
-    },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  stack.stdout!.on("data", (c: Buffer) => (stackLog += c));
-  stack.stderr!.on("data", (c: Buffer) => (stackLog += c));
-  await waitFor(
-    "the stack to print its ready line",
-    () => {
-      if (stack.exitCode !== null) throw new Error(`npm start exited early:\n${stackLog}`);
-      return stackLog.includes(`vidsnap API ready at ${baseUrl}`) ? true : undefined;
-    },
-    120_000,
-  );
+  e2e = await startE2eStack({ postmarkToken: POSTMARK_TOKEN, dataPrefix: "vidsnap-e2e-transcode-" });
+  ({ baseUrl, dataDir, postmark } = e2e);
 }, 150_000);
 
 afterAll(async () => {
-  if (stack && stack.exitCode === null) {
-    const exited = new Promise((r) => stack.once("exit", r));
-    stack.kill("SIGINT");
-    await exited;
-  }
-  await postmark?.close();
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  await e2e?.stop();
 }, 30_000);
 
 /** ffprobe's JSON of a file or URL (streams and format). */
@@ -121,7 +78,7 @@ describe("transcoding through the local stack", () => {
       },
       180_000,
     );
-    expect(done.status, `${done.errorMessage} ${done.errorDescription}\n${stackLog.slice(-3000)}`).toBe("TRANSCODE_SUCCESS");
+    expect(done.status, `${done.errorMessage} ${done.errorDescription}\n${e2e.log().slice(-3000)}`).toBe("TRANSCODE_SUCCESS");
     expect(done.progress).toBe(1);
     expect(progress).toEqual([...progress].sort((a, b) => a - b)); // never went back
     expect(done.outputs.map((o) => o.rendition)).toEqual(expect.arrayContaining(["mp4-480", "hls"]));

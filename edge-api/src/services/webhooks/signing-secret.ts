@@ -10,13 +10,13 @@
  * (`POST /v1/webhooks/{id}/rotate-secret`; docs/operations.md).
  */
 import { fromBase64Url, toBase64Url } from "../../base64url.ts";
+import { derivedKey } from "../../derived-key.ts";
 
 /** Prefix of every signing secret, as Stripe does (`whsec_`). */
 export const SECRET_PREFIX = "whsec_";
 const HKDF_INFO = "vidsnap webhook signing secret v1";
 const FORMAT = "v1";
 
-const keys = new Map<string, Promise<CryptoKey>>();
 
 /** Raised when a stored secret cannot be decrypted (wrong BETTER_AUTH_SECRET, corrupted row). */
 export class SecretUnreadableError extends Error {
@@ -63,21 +63,7 @@ export async function decryptSigningSecret(authSecret: string, endpointId: strin
   }
 }
 
-/** The AES-GCM key of `authSecret`, derived once per isolate. */
+/** The AES-GCM key of `authSecret` for stored signing secrets. */
 function storageKey(authSecret: string): Promise<CryptoKey> {
-  let key = keys.get(authSecret);
-  if (!key) {
-    key = (async () => {
-      const material = await crypto.subtle.importKey("raw", new TextEncoder().encode(authSecret), "HKDF", false, ["deriveKey"]);
-      return crypto.subtle.deriveKey(
-        { name: "HKDF", hash: "SHA-256", salt: new Uint8Array(0), info: new TextEncoder().encode(HKDF_INFO) },
-        material,
-        { name: "AES-GCM", length: 256 },
-        false,
-        ["encrypt", "decrypt"],
-      );
-    })();
-    keys.set(authSecret, key);
-  }
-  return key;
+  return derivedKey(authSecret, HKDF_INFO, { name: "AES-GCM", length: 256 }, ["encrypt", "decrypt"]);
 }
