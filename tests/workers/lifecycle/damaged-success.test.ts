@@ -7,7 +7,7 @@ import { and, eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import type { Video } from "../../../schema/api.ts";
 import { videos, webhookDeliveries } from "../../../schema/db.ts";
-import { api, db, emailsFor, eventually, insertVideo, processorEvent, runQueue, signUp } from "../support/env.ts";
+import { api, db, emailsFor, eventually, insertVideo, processorEvent, putSource, runQueue, signUp } from "../support/env.ts";
 import { createEndpoint, hookUrl } from "../support/webhooks.ts";
 
 const WARNINGS = ["The file ended early (it looks truncated): images after that point are missing."];
@@ -40,6 +40,7 @@ describe("warnings of a damaged file", () => {
 
     // Whatever a previous attempt left (here forced onto a failed one), the next attempt starts without warnings.
     await db.update(videos).set({ status: "VIDEO_IMAGE_EXTRACTION_ERROR", warnings: WARNINGS }).where(eq(videos.id, videoId));
+    await putSource(user.userId, videoId); // a retry checks the uploaded object again
     const retried = await api(`/v1/videos/${videoId}/retry`, { method: "POST", token: user.token });
     expect(retried.status).toBeLessThan(300);
     expect((await db.select().from(videos).where(eq(videos.id, videoId)))[0]!.warnings).toBeNull();

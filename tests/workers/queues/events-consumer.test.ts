@@ -13,6 +13,7 @@ import {
   emailsFor,
   eventually,
   insertVideo,
+  putSource,
   processorEvent,
   processorJobs,
   runQueue,
@@ -180,6 +181,7 @@ describe("events consumer", () => {
 
     // The retried job is refused as "already running" by the stand-in, so the video stays queued.
     await setScenario(id, "duplicate");
+    await putSource(owner.userId, id); // a retry checks the uploaded object again
     const res = await api(`/v1/videos/${id}/retry`, { method: "POST", token: owner.token });
     expect(res.status).toBe(202);
     expect(((await res.json()) as { video: Video }).video).toMatchObject({ status: "VIDEO_IMAGE_EXTRACTION_QUEUED", attempt: 2 });
