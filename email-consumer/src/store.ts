@@ -25,8 +25,8 @@ export interface EmailContent {
   textBody: string;
 }
 
-export const emailStore = deliveryStore({
-  table: emails,
+/** Statuses, lease and error column shared by both email tables (the same columns in `emails` and `account_emails`). */
+const EMAIL_DELIVERY = {
   status: "status",
   final: ["sent", "recorded"],
   sent: "sent",
@@ -36,7 +36,9 @@ export const emailStore = deliveryStore({
   updatedAt: "updatedAt",
   lastError: "lastError",
   maxErrorLength: 2000,
-});
+} as const;
+
+export const emailStore = deliveryStore({ table: emails, ...EMAIL_DELIVERY });
 
 /** The condition selecting the row of `key`. */
 export function emailWhere(key: EmailKey): SQL {
@@ -44,15 +46,4 @@ export function emailWhere(key: EmailKey): SQL {
 }
 
 /** The `account_emails` store: same statuses and lease as {@link emailStore}, keyed by the row id (`emailId`). */
-export const accountEmailStore = deliveryStore({
-  table: accountEmails,
-  status: "status",
-  final: ["sent", "recorded"],
-  sent: "sent",
-  retry: "failed",
-  failed: "failed",
-  lease: { since: "updatedAt", status: "sending" },
-  updatedAt: "updatedAt",
-  lastError: "lastError",
-  maxErrorLength: 2000,
-});
+export const accountEmailStore = deliveryStore({ table: accountEmails, ...EMAIL_DELIVERY });
