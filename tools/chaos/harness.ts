@@ -73,6 +73,10 @@ export interface ChaosStack {
     start(): Promise<void>;
     /** Times it was started. */
     starts(): number;
+    /** Jobs the processor accepted (its own "job accepted" log lines, over every start). */
+    acceptedJobs(): number;
+    /** Most jobs the processor said it was running at once (the `runningJobs` of its "job accepted" lines). */
+    maxRunningJobs(): number;
   };
   s3: {
     /** Stops the S3 server, cutting open connections (an outage). */
@@ -114,7 +118,14 @@ export async function startChaosStack(opts: ChaosStackOptions = {}): Promise<Cha
   mkdirSync(processorTmpDir, { recursive: true });
   const logFile = path.join(dataDir, "stack.log");
   const tail: string[] = [];
+  let acceptedJobs = 0;
+  let maxRunningJobs = 0;
   const log = (line: string) => {
+    if (line.startsWith("[processor] ") && line.includes('"msg":"job accepted"')) {
+      const running = /"runningJobs":(\d+)/.exec(line);
+      acceptedJobs++;
+      if (running) maxRunningJobs = Math.max(maxRunningJobs, Number(running[1]));
+    }
     tail.push(line);
     if (tail.length > 400) tail.shift();
     appendFileSync(logFile, line + "\n");
@@ -211,7 +222,13 @@ export async function startChaosStack(opts: ChaosStackOptions = {}): Promise<Cha
     s3Dir,
     processorTmpDir,
     proxy,
-    processor: { kill: killProcessor, start: startProcessor, starts: () => processorStarts },
+    processor: {
+      kill: killProcessor,
+      start: startProcessor,
+      starts: () => processorStarts,
+      acceptedJobs: () => acceptedJobs,
+      maxRunningJobs: () => maxRunningJobs,
+    },
     s3: {
       stop: async () => {
         await s3?.close();

@@ -40,8 +40,6 @@ export interface ChaosProxy {
   jobs: JobRecord[];
   /** Jobs the processor is running right now (answered 200, stream not ended), injected copies excluded. */
   running(): JobRecord[];
-  /** Most jobs the processor ran at the same time (answered 200 and not ended; injected copies included). */
-  maxConcurrent(): number;
   close(): Promise<void>;
 }
 
@@ -53,13 +51,6 @@ export async function startChaosProxy(target: string, port: number): Promise<Cha
   const upstream = new URL(target);
   const jobs: JobRecord[] = [];
   const faults = { duplicateJobs: false, shuffleEvents: false };
-  let concurrent = 0;
-  let maxConcurrent = 0;
-  const accepted = (record: JobRecord) => {
-    if (record.status !== 200 || record.endedAt !== null) return;
-    concurrent++;
-    maxConcurrent = Math.max(maxConcurrent, concurrent);
-  };
 
   /** Sends one request to the processor; resolves with its response, rejects on connection errors. */
   const forward = (req: http.IncomingMessage, body: Buffer): Promise<http.IncomingMessage> =>
@@ -79,7 +70,6 @@ export async function startChaosProxy(target: string, port: number): Promise<Cha
   const trackEnd = (record: JobRecord) => {
     if (record.endedAt !== null) return;
     record.endedAt = Date.now();
-    if (record.status === 200) concurrent--;
   };
 
   /** The injected duplicate of an accepted job: recorded, body read and dropped. */
@@ -89,7 +79,6 @@ export async function startChaosProxy(target: string, port: number): Promise<Cha
     try {
       const res = await forward(req, body);
       record.status = res.statusCode ?? null;
-      accepted(record);
       for await (const chunk of res) {
         const lines = String(chunk).split("\n").filter((l) => l.trim());
         for (const line of lines) record.lastEvent = eventType(line) ?? record.lastEvent;
@@ -113,7 +102,6 @@ export async function startChaosProxy(target: string, port: number): Promise<Cha
       forward(req, body).then(
         (up) => {
           record.status = up.statusCode ?? null;
-          if (isJob) accepted(record);
           if (!isJob) {
             res.writeHead(up.statusCode ?? 502, up.headers);
             up.pipe(res);
@@ -148,7 +136,6 @@ export async function startChaosProxy(target: string, port: number): Promise<Cha
     faults,
     jobs,
     running: () => jobs.filter((j) => !j.injected && j.status === 200 && j.endedAt === null),
-    maxConcurrent: () => maxConcurrent,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
@@ -204,8 +191,7 @@ function relayLines(
       const line = buffer.slice(0, nl);
       buffer = buffer.slice(nl + 1);
       if (!line.trim()) continue;
-      // The processor frees the job's slot just before it writes the final event, and may then accept the next
-      // job on another connection: the job ends here for the concurrency count, not when its stream closes.
+      // The processor frees the job's slot just before it writes the final event: the job ends here.
       if (/_(SUCCESS|ERROR)$/.test(eventType(line) ?? "")) onEnd();
       onLine(line);
     }

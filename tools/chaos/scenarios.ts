@@ -238,7 +238,7 @@ export async function runScenario(
 
   const result = await verifyScenario(id, stack, client.api, tracked, startedAt, { deadlineMs: size.deadlineMs });
   for (const n of notes) (n.startsWith("PROBLEM: ") ? result.problems : result.notes).push(n.replace(/^PROBLEM: /, ""));
-  if (id === "load") result.notes.push(`at most ${stack.proxy.maxConcurrent()} jobs ran at once in the processor`);
+  if (id === "load") result.notes.push(`at most ${stack.processor.maxRunningJobs()} jobs ran at once in the processor`);
   return result;
 }
 

@@ -174,6 +174,8 @@ export function createProcessorServer(
     const controller = new AbortController();
     const entry: RunningJob = { controller, done: Promise.resolve() };
     running.set(jobId, entry);
+    // The processor's own count is the authoritative one (a proxy's view races between connections).
+    log.info("job accepted", { jobId, runningJobs: running.size, jobSlots: config.maxConcurrentJobs });
     const free = () => running.delete(jobId);
     entry.done = streamJob(kind, job, jobId, controller, res, { config, storage, log, bins: getBins }, free).finally(free);
     await entry.done;
