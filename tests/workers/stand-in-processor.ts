@@ -6,13 +6,18 @@
  * It speaks the processor HTTP protocol of docs/architecture.md (`POST /jobs` → 400 / 409 / 503 /
  * 200 NDJSON events) without ffmpeg. What it does for a video is scripted by the tests:
  *   PUT /__scenario/{videoId}  {"scenario": "success" | "error" | "busy" | "duplicate" | "bad-request" | "truncated" | "noisy" | "stall"
- *                               | "slow" | "hangup" | "unauthorized"}
- *   GET /__jobs/{videoId}      → {"jobs": [<envelopes received>], "disconnects": <streams the client closed early>, "cancels": <DELETE /jobs/…>}
+ *                               | "slow" | "hangup" | "unauthorized" | "busy-first"}
+ *   GET /__jobs/{videoId}      → {"jobs": [<envelopes received>], "instances": [<x-vidsnap-instance of each job request>],
+ *                                 "disconnects": <streams the client closed early>, "cancels": <DELETE /jobs/…>,
+ *                                 "cancelInstances": [<x-vidsnap-instance of each cancel>]}
  * Transcode jobs (MSG_TRANSCODE) are keyed by their transcode id instead, and answered by ./stand-in-transcode.ts
  * (also `DELETE /jobs/{transcodeId}%23{attempt}`, the cancel request).
  * `stall` sends PROCESSING (with progress) and then nothing, keeping the response open until the client
  * closes it (counted in `disconnects`) or 60 s pass. `slow` is `success` stretched over about 3 s (a PROGRESS
- * every 0.5 s); `hangup` closes the connection without an answer; `unauthorized` answers 401 as to a bad signature.
+ * every 0.5 s); `hangup` closes the connection without an answer; `unauthorized` answers 401 as to a bad signature;
+ * `busy-first` answers the first job request 503 (all slots taken) and runs the later ones as `slow` (a
+ * transcode: as `stall`, so that it can be cancelled): the
+ * Worker's processor instances all reach this one stand-in, so "which instance asked" is the request header.
  * Like the processor, it refuses job requests not signed with `opts.sharedSecret` (401), so every test
  * reaching it proves the Worker signs; `GET /__jobs/{videoId}` also lists the `refused` (unsigned or badly
  * signed) requests. Default scenario: `success`, which writes a manifest.json and a small images.zip to the real S3
@@ -44,7 +49,8 @@ export type Scenario =
   | "stall"
   | "slow"
   | "hangup"
-  | "unauthorized";
+  | "unauthorized"
+  | "busy-first";
 
 export interface StandInProcessor {
   url: string;
@@ -85,6 +91,10 @@ export async function startStandInProcessor(opts: { s3Endpoint: string; sharedSe
   const jobs = new Map<string, unknown[]>();
   const disconnects = new Map<string, number>();
   const cancels = new Map<string, number>();
+  const instances = new Map<string, string[]>();
+  const cancelInstances = new Map<string, string[]>();
+  const noteInstance = (map: Map<string, string[]>, id: string, req: http.IncomingMessage) =>
+    map.set(id, [...(map.get(id) ?? []), String([req.headers["x-vidsnap-instance"]].flat()[0] ?? "")]);
   const refused: string[] = [];
   const s3 = new AwsClient({ accessKeyId: "S3RVER", secretAccessKey: "S3RVER", region: "us-east-1", service: "s3", retries: 0 });
 
@@ -114,6 +124,8 @@ export async function startStandInProcessor(opts: { s3Endpoint: string; sharedSe
           disconnects: disconnects.get(id) ?? 0,
           refused: refused.filter((r) => r === id).length,
           cancels: cancels.get(id) ?? 0,
+          instances: instances.get(id) ?? [],
+          cancelInstances: cancelInstances.get(id) ?? [],
         });
       }
       if (req.method === "GET" && url.pathname === "/healthz") return send(res, 200, { ok: true, runningJobs: 0 });
@@ -125,6 +137,7 @@ export async function startStandInProcessor(opts: { s3Endpoint: string; sharedSe
         const key = decodeURIComponent(cancelPath[1]!);
         const id = key.split("#")[0]!;
         cancels.set(id, (cancels.get(id) ?? 0) + 1);
+        noteInstance(cancelInstances, id, req);
         const status = cancelTranscode(key);
         return status === 204 ? send(res, 204) : send(res, 404, problem(404, "no such job running"));
       }
@@ -146,7 +159,12 @@ export async function startStandInProcessor(opts: { s3Endpoint: string; sharedSe
         const transcode = job as unknown as TranscodeMessage;
         const id = transcode.payload.transcodeId;
         jobs.set(id, [...(jobs.get(id) ?? []), job]);
-        const scenario = scenarios.get(id) ?? "success";
+        noteInstance(instances, id, req);
+        let scenario = scenarios.get(id) ?? "success";
+        if (scenario === "busy-first") {
+          if (jobs.get(id)!.length === 1) return send(res, 503, problem(503, "too many jobs"), { "retry-after": "1" });
+          scenario = "stall";
+        }
         if (scenario === "busy") return send(res, 503, problem(503, "too many jobs"), { "retry-after": "1" });
         if (scenario === "duplicate") return send(res, 409, problem(409, "already running"));
         if (scenario === "bad-request") return send(res, 400, problem(400, "invalid envelope"));
@@ -159,7 +177,12 @@ export async function startStandInProcessor(opts: { s3Endpoint: string; sharedSe
       if (job.type !== "MSG_EXTRACT_SNAPSHOT" || !job.payload) return send(res, 400, problem(400, "not a job envelope"));
       const { videoId, userId, attempt } = job.payload;
       jobs.set(videoId, [...(jobs.get(videoId) ?? []), job]);
-      const scenario = scenarios.get(videoId) ?? "success";
+      noteInstance(instances, videoId, req);
+      let scenario = scenarios.get(videoId) ?? "success";
+      if (scenario === "busy-first") {
+        if (jobs.get(videoId)!.length === 1) return send(res, 503, problem(503, "too many jobs"), { "retry-after": "1" });
+        scenario = "slow";
+      }
       const ref = { videoId, userId, attempt };
 
       switch (scenario) {

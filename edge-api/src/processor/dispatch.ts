@@ -3,7 +3,8 @@
  * ({@link ProcessorContainer}, docs/architecture.md "Dispatch and long jobs"):
  *
  * 1. {@link startJob} POSTs the signed job envelope to the container's `/jobs` and waits only for the
- *    answer's status: 200 → `started`, 409 → `running`, 400 → `refused`, anything else (503 busy, 401, 5xx,
+ *    answer's status: 200 → `started`, 409 → `running`, 400 → `refused`, 503 (every job slot taken, or
+ *    shutting down) → `busy` (the object then tries another instance, ./index.ts), anything else (401, 5xx,
  *    network error, no answer within PROCESSOR_IDLE_TIMEOUT_SECONDS) → `unavailable`. The queue consumer
  *    acts on that outcome and returns: its invocation lasts milliseconds, whatever the job's length.
  * 2. {@link relayEvents} then reads the NDJSON event stream inside the Durable Object (kept running by the
@@ -28,6 +29,7 @@ export type DispatchOutcome =
   | { outcome: "started" }
   | { outcome: "running" }
   | { outcome: "refused"; detail: string }
+  | { outcome: "busy"; reason: string }
   | { outcome: "unavailable"; reason: string };
 
 /** Reason of an aborted processor call: no response or NDJSON line for PROCESSOR_IDLE_TIMEOUT_SECONDS. */
@@ -72,6 +74,8 @@ export async function startJob(
   }
   if (res.status === 400) return { result: { outcome: "refused", detail: (await res.text()).slice(0, 1000) } };
   await res.body?.cancel();
+  // 503 is the processor saying it has no free job slot (or is shutting down): it did not take the job.
+  if (res.status === 503) return { result: { outcome: "busy", reason: "the processor answered HTTP 503 (every job slot in use)" } };
   return { result: { outcome: "unavailable", reason: `the processor answered HTTP ${res.status}` } };
 }
 

@@ -4,9 +4,11 @@
  *
  * Every request goes through the Durable Object {@link ProcessorContainer} that fronts the container, in
  * production and locally alike. Jobs are spread over PROCESSOR_INSTANCES named instances (a var equal to the
- * container's `max_instances` in wrangler.toml, checked by `npm run check:deploy`) by a hash of the routing
- * key (the job's id), so a redelivered job reaches the instance that may still be running
- * it and gets its 409. Where Cloudflare Containers cannot run (the local stack, the workerd tests) the
+ * container's `max_instances` in wrangler.toml, checked by `npm run check:deploy`): a job's **home**
+ * instance is a hash of its id. A busy home (503: every job slot taken) does not send the job back to the
+ * queue's backoff: the home object tries the next instances at once, up to {@link MAX_DISPATCH_TRIES} in
+ * all, and remembers where the job went, so a redelivered job (or a cancel) still reaches the instance
+ * that may be running it and gets its 409 ({@link dispatchJob}). Where Cloudflare Containers cannot run (the local stack, the workerd tests) the
  * object's container runtime is stood in by the Node processor at PROCESSOR_URL (./local-runtime.ts); the
  * rest of the path is the production code.
  *
@@ -26,6 +28,30 @@ export type { DispatchOutcome } from "./dispatch.ts";
 
 /** Port the processor listens on inside the container. */
 export const PROCESSOR_PORT = 8080;
+
+/**
+ * Instances one dispatch may try when they answer busy: the home instance and the next two. Bounded so that
+ * a saturated fleet costs a few round trips per delivery before the queue's backoff takes over.
+ */
+export const MAX_DISPATCH_TRIES = 3;
+
+/**
+ * How long a home instance remembers that it sent a job elsewhere, ms: longer than any job may run
+ * (TRANSCODE_TIMEOUT_SECONDS is at most 6 h) plus the queue's redeliveries.
+ */
+export const ROUTE_MEMORY_MS = 12 * 3600_000;
+
+/** Header naming the instance that sends a request to the processor (its logs, the workerd tests' stand-in). */
+export const INSTANCE_HEADER = "x-vidsnap-instance";
+
+/** Storage key prefix of the routes a home instance remembers: `route:{id}#{attempt}` → {@link RememberedRoute}. */
+const ROUTE_PREFIX = "route:";
+
+/** Where a home instance sent one job attempt, and when. */
+interface RememberedRoute {
+  instance: number;
+  at: number;
+}
 
 /** Anything that answers the processor's HTTP API. */
 export interface Processor {
@@ -51,21 +77,58 @@ export class ProcessorContainer extends Container<Env> {
     super(withLocalRuntime(ctx, env), env);
   }
 
+  /** Set on the first route pruning of this object's life, ms since the epoch. */
+  private routesPrunedAt = 0;
+
+  /**
+   * Dispatches one job attempt from its home instance (this object is `processor-<home>`): to the instance
+   * remembered for it, else here; on `busy`, to the next instances in turn (at most
+   * {@link MAX_DISPATCH_TRIES} tries), remembering each one before it is asked, so that a delivery of the
+   * same job arriving meanwhile goes there too and gets its 409. `unavailable` and `refused` end the walk:
+   * a processor that did not answer may have taken the job.
+   * @param kindName `JobKind.name` of the job (lifecycle/kinds.ts)
+   * @param job the job message (validated by the consumer with the kind's schema)
+   * @param requestId for the processor's logs (the queue message id)
+   * @param home this object's index, 0..PROCESSOR_INSTANCES-1
+   * @returns the outcome of the last instance asked; `busy` when every one tried was
+   */
+  async dispatch(kindName: string, job: unknown, requestId: string, home: number): Promise<DispatchOutcome> {
+    const config = loadConfig(this.env);
+    const ref = jobKindNamed(kindName).jobRef(job);
+    const key = jobKey(ref);
+    const remembered = await this.ctx.storage.get<RememberedRoute>(ROUTE_PREFIX + key);
+    const candidates = dispatchCandidates(home, config.processorInstances, remembered?.instance);
+    for (const instance of candidates) {
+      if (instance !== home) await this.rememberRoute(key, instance);
+      const outcome = instance === home
+        ? await this.dispatchHere(kindName, job, requestId, home)
+        : await instanceStub(this.env, instance).dispatchHere(kindName, job, requestId, instance);
+      if (outcome.outcome !== "busy") return outcome;
+    }
+    createLogger({ instance: home, id: ref.id, attempt: ref.attempt, requestId }, { minLevel: config.logLevel }).warn("every instance tried was busy", { tried: candidates });
+    return { outcome: "busy", reason: `${candidates.length === 1 ? "the processor" : `each of the ${candidates.length} processor instances tried`} answered HTTP 503 (every job slot in use)` };
+  }
+
   /**
    * Starts one attempt of a job on this instance's processor and relays its events to the kind's events
    * queue in the background (until its final event, or recovery of a lost relay).
    * @param kindName `JobKind.name` of the job (lifecycle/kinds.ts)
    * @param job the job message (validated by the consumer with the kind's schema)
    * @param requestId for the processor's logs (the queue message id)
+   * @param self this object's index (sent in {@link INSTANCE_HEADER})
    * @returns how the processor answered; `started` means the relay runs
    */
-  async dispatch(kindName: string, job: unknown, requestId: string): Promise<DispatchOutcome> {
+  async dispatchHere(kindName: string, job: unknown, requestId: string, self: number): Promise<DispatchOutcome> {
     const config = loadConfig(this.env);
     const kind = jobKindNamed(kindName);
     const ref = kind.jobRef(job);
-    const log = createLogger({ instance: this.ctx.id.toString(), job: kind.name, id: ref.id, attempt: ref.attempt, requestId }, { minLevel: config.logLevel });
+    const log = createLogger({ instance: self, job: kind.name, id: ref.id, attempt: ref.attempt, requestId }, { minLevel: config.logLevel });
     const body = JSON.stringify(job);
-    const headers = { "x-request-id": requestId, ...(await signJobRequest(config.processorSharedSecret, new TextEncoder().encode(body))) };
+    const headers = {
+      "x-request-id": requestId,
+      [INSTANCE_HEADER]: instanceName(self),
+      ...(await signJobRequest(config.processorSharedSecret, new TextEncoder().encode(body))),
+    };
     const { result, stream } = await startJob((request) => this.portFetch(request), body, headers, config.processorIdleTimeoutSeconds);
     log.info("job dispatched", { outcome: result.outcome });
     if (stream) {
@@ -77,10 +140,32 @@ export class ProcessorContainer extends Container<Env> {
 
   /**
    * Requests from the Worker (`getProcessor`, e.g. `DELETE /jobs/{key}`) go to the container's port like
-   * dispatch's own request: see {@link portFetch}.
+   * dispatch's own request (see {@link portFetch}); a cancel of a job this home instance sent elsewhere goes
+   * to that instance.
    */
   override async fetch(request: Request): Promise<Response> {
+    const cancel = request.method === "DELETE" && !request.headers.has(INSTANCE_HEADER) ? /^\/jobs\/([^/]+)$/.exec(new URL(request.url).pathname) : null;
+    if (cancel) {
+      const remembered = await this.ctx.storage.get<RememberedRoute>(ROUTE_PREFIX + decodeURIComponent(cancel[1]!));
+      if (remembered) {
+        const forwarded = new Request(request);
+        forwarded.headers.set(INSTANCE_HEADER, instanceName(remembered.instance));
+        return instanceStub(this.env, remembered.instance).fetch(forwarded);
+      }
+    }
     return this.portFetch(request);
+  }
+
+  /** Remembers that job `key` went to `instance`; drops routes older than {@link ROUTE_MEMORY_MS} hourly. */
+  private async rememberRoute(key: string, instance: number): Promise<void> {
+    const now = Date.now();
+    await this.ctx.storage.put<RememberedRoute>(ROUTE_PREFIX + key, { instance, at: now });
+    if (now - this.routesPrunedAt < 3600_000) return;
+    this.routesPrunedAt = now;
+    const routes = await this.ctx.storage.list<RememberedRoute>({ prefix: ROUTE_PREFIX, limit: 10_000 });
+    const stale = [...routes].filter(([, r]) => now - r.at > ROUTE_MEMORY_MS).map(([k]) => k);
+    // storage.delete takes at most 128 keys per call.
+    for (let i = 0; i < stale.length; i += 128) await this.ctx.storage.delete(stale.slice(i, i + 128));
   }
 
   /**
@@ -138,25 +223,66 @@ function processorEnvVars(env: Env): Record<string, string> {
 }
 
 /**
- * The Durable Object of the instance `routingKey` maps to: `processor-<i>`, i = hash(routingKey) mod
- * PROCESSOR_INSTANCES, so every delivery of a job reaches the same instance.
+ * Dispatches one job attempt through its home instance (see {@link ProcessorContainer.dispatch}).
+ * @param env Worker bindings (PROCESSOR, PROCESSOR_INSTANCES)
+ * @param kindName `JobKind.name` of the job
+ * @param job the job message, valid for its kind
+ * @param requestId the queue message id, for the logs
+ * @throws Error without a PROCESSOR binding, or when the Durable Object cannot be called
+ */
+export function dispatchJob(env: Env, kindName: string, job: unknown, requestId: string): Promise<DispatchOutcome> {
+  const home = homeInstance(env, jobKindNamed(kindName).jobRef(job).id);
+  return instanceStub(env, home).dispatch(kindName, job, requestId, home);
+}
+
+/**
+ * The instances a dispatch tries, in order: the remembered one first when there is one, else the home;
+ * then the following indexes (wrapping), at most {@link MAX_DISPATCH_TRIES} and never one twice.
+ * @param home the job's home index; `instances` PROCESSOR_INSTANCES; `remembered` where it was sent before
+ */
+export function dispatchCandidates(home: number, instances: number, remembered?: number): number[] {
+  const order = [remembered ?? home];
+  for (let i = 0; order.length < Math.min(MAX_DISPATCH_TRIES, instances); i++) {
+    const next = (home + i) % instances;
+    if (!order.includes(next)) order.push(next);
+  }
+  return order;
+}
+
+/** The job key the processor and the route memory use: `{id}#{attempt}`. */
+function jobKey(ref: { id: string; attempt: number }): string {
+  return `${ref.id}#${ref.attempt}`;
+}
+
+/** Name of instance `index`: `processor-<index>`. */
+function instanceName(index: number): string {
+  return `processor-${index}`;
+}
+
+/** Home instance index of routing key `key` (a job's id): hash(key) mod PROCESSOR_INSTANCES. */
+function homeInstance(env: Env, key: string): number {
+  return shard(key, loadConfig(env).processorInstances);
+}
+
+/**
+ * The Durable Object of instance `index`.
  * @throws Error without a PROCESSOR binding (the env check refuses this earlier)
  */
-export function processorInstance(env: Env, routingKey: string): DurableObjectStub<ProcessorContainer> {
+function instanceStub(env: Env, index: number): DurableObjectStub<ProcessorContainer> {
   if (!env.PROCESSOR) throw new Error("no processor configured: bind PROCESSOR (wrangler.toml)");
-  const instances = loadConfig(env).processorInstances;
-  return getContainer(env.PROCESSOR, `processor-${shard(routingKey, instances)}`) as unknown as DurableObjectStub<ProcessorContainer>;
+  return getContainer(env.PROCESSOR, instanceName(index)) as unknown as DurableObjectStub<ProcessorContainer>;
 }
 
 /**
  * @param env Worker bindings (the PROCESSOR binding)
  * @param config validated config (PROCESSOR_SHARED_SECRET)
- * @param routingKey chooses the container instance (the job's id, as for dispatch)
+ * @param routingKey chooses the container instance: the job's id gives its home instance, which forwards a
+ *   cancel of a job it sent elsewhere (as for dispatch)
  * @returns a processor whose `fetch` buffers and signs request bodies (e.g. `DELETE /jobs/{key}`: every
  *   non-GET request is signed, an empty body included)
  */
 export function getProcessor(env: Env, config: Pick<Config, "processorSharedSecret">, routingKey = ""): Processor {
-  const stub = processorInstance(env, routingKey);
+  const stub = instanceStub(env, homeInstance(env, routingKey));
   return {
     async fetch(request) {
       if (request.method === "GET" || request.method === "HEAD") {

@@ -9,8 +9,9 @@
  * - `started` (200; the object relays the events) or `running` (409: the same attempt already runs there
  *   and will report) → acked.
  * - `refused` (400: the processor refused the envelope) → an ERROR event is sent, acked (retrying cannot help).
- * - `unavailable` (503, other statuses, network errors, no answer within PROCESSOR_IDLE_TIMEOUT_SECONDS),
- *   or no outcome within CONSUMER_TIME_LIMIT_SECONDS → retried with the policy's backoff over the message's
+ * - `busy` (every instance tried had all its job slots taken: processor/index.ts routes around a busy home
+ *   instance first), `unavailable` (other statuses, network errors, no answer within
+ *   PROCESSOR_IDLE_TIMEOUT_SECONDS), or no outcome within CONSUMER_TIME_LIMIT_SECONDS → retried with the policy's backoff over the message's
  *   deliveries; on the last delivery a retryable ERROR event is sent instead (sender API_SERVICE: the
  *   lifecycle re-queues the job with backoff while its retry budget lasts, then records the ERROR) and the
  *   message acked, so the job does not stay queued forever.
@@ -20,7 +21,7 @@ import { errorFields } from "../../../runtime/log.ts";
 import type { Deps } from "../context.ts";
 import type { JobKind, JobRow } from "../lifecycle/job-kind.ts";
 import { isLiveAttempt, readJob } from "../lifecycle/transitions.ts";
-import { processorInstance, type DispatchOutcome } from "../processor/index.ts";
+import { dispatchJob, type DispatchOutcome } from "../processor/index.ts";
 import { parseOrDrop } from "./parse-message.ts";
 
 /** How a job kind's consumer retries and what its ERROR events say. */
@@ -64,7 +65,7 @@ export function jobConsumer<Row extends JobRow, Event, Job>(kind: JobKind<Row, E
           limitSeconds * 1000,
         );
       });
-      dispatched = await Promise.race([processorInstance(deps.env, ref.id).dispatch(kind.name, job, message.id), limit]);
+      dispatched = await Promise.race([dispatchJob(deps.env, kind.name, job, message.id), limit]);
     } catch (err) {
       log.warn("dispatch failed", errorFields(err));
       dispatched = { outcome: "unavailable", reason: `the processor could not be reached (${err instanceof Error ? err.message : String(err)})` };

@@ -21,7 +21,7 @@ import { expireStaleUploads } from "../../../edge-api/src/lifecycle/expire-stale
 import { recoverExpiredLeases } from "../../../edge-api/src/lifecycle/leases.ts";
 import { transcodeJob } from "../../../edge-api/src/lifecycle/transcode-job.ts";
 import { SAMPLE_SOURCE_FACTS } from "../fixtures.ts";
-import { api, db, emailsForTranscode, eventually, insertVideo, processorCancels, runQueue, setScenario, signUp, testDeps } from "../support/env.ts";
+import { api, db, emailsForTranscode, eventually, insertVideo, processorCancels, processorInstances, runQueue, setScenario, signUp, testDeps } from "../support/env.ts";
 import { createEndpoint, hookUrl, received } from "../support/webhooks.ts";
 
 type User = Awaited<ReturnType<typeof signUp>>;
@@ -153,6 +153,21 @@ describe("dead letters and leases", () => {
     await eventually(async () => (await row(requeue.id))!.status === "TRANSCODE_PROCESSING");
     expect((await api(`/v1/videos/${requeue.videoId}/transcodes/${requeue.id}`, { method: "DELETE", token: alice.token })).status).toBe(204);
     expect(await processorCancels(requeue.id)).toBe(1);
+  });
+});
+
+describe("routing around a busy instance", () => {
+  it("a transcode started on another instance than its home is cancelled there", async () => {
+    const t = await insertTranscode(alice);
+    await setScenario(t.id, "busy-first");
+    await runQueue("vidsnap-transcode", [transcodeMessage({ ...t.ref, transcode: REQUEST })]);
+    await eventually(async () => (await row(t.id))!.status === "TRANSCODE_PROCESSING");
+    expect((await api(`/v1/videos/${t.videoId}/transcodes/${t.id}`, { method: "DELETE", token: alice.token })).status).toBe(204);
+    const { jobs, cancels } = await processorInstances(t.id);
+    expect(jobs).toHaveLength(2);
+    expect(jobs[1]).not.toBe(jobs[0]);
+    expect(cancels).toEqual([jobs[1]]);
+    expect(await processorCancels(t.id)).toBe(1);
   });
 });
 

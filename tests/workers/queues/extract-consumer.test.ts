@@ -16,12 +16,14 @@ import {
 } from "../../../edge-api/src/queues/extract-consumer.ts";
 import { LEASE_EXPIRED_ERROR_MESSAGE } from "../../../edge-api/src/lifecycle/leases.ts";
 import { MAX_TRANSIENT_RETRIES } from "../../../edge-api/src/lifecycle/record-event.ts";
+import { dispatchCandidates, MAX_DISPATCH_TRIES } from "../../../edge-api/src/processor/index.ts";
 import {
   db,
   emailsFor,
   eventually,
   extractJobMessage,
   insertVideo,
+  processorInstances,
   processorJobs,
   processorRefusedJobs,
   runQueue,
@@ -201,6 +203,39 @@ describe("extract consumer", () => {
     await consumeExtract(message, testDeps());
     expect(message.outcome).toEqual({ retry: { delaySeconds: 20 } });
     expect((await row(id)).status).toBe("VIDEO_IMAGE_EXTRACTION_QUEUED");
+  });
+
+  it("a busy home instance: the next instance takes the job at once (no queue backoff), and a redelivery goes there too", async () => {
+    const id = await insertVideo(owner.userId);
+    await setScenario(id, "busy-first");
+    const first = await runQueue("vidsnap-extract", [job(id)]);
+    expect(first.retryMessages).toEqual([]);
+    expect(first.explicitAcks).toHaveLength(1);
+    const [home, taker] = (await processorInstances(id)).jobs;
+    expect(home).toMatch(/^processor-\d$/);
+    expect(taker).toMatch(/^processor-\d$/);
+    expect(taker).not.toBe(home);
+    // The home instance is free now: without its memory a redelivery would start the attempt a second time there.
+    await runQueue("vidsnap-extract", [job(id)], { attempts: 2 });
+    expect((await processorInstances(id)).jobs).toEqual([home, taker, taker]);
+    await eventually(() => statusOf(id, "VIDEO_IMAGE_EXTRACTION_SUCCESS"));
+  });
+
+  it("every instance tried busy → at most 3 instances asked per delivery, then the queue's backoff", async () => {
+    const id = await insertVideo(owner.userId);
+    await setScenario(id, "busy");
+    const result = await runQueue("vidsnap-extract", [job(id)]);
+    expect(result.retryMessages).toHaveLength(1);
+    const asked = (await processorInstances(id)).jobs;
+    expect(asked).toHaveLength(MAX_DISPATCH_TRIES);
+    expect(new Set(asked).size).toBe(MAX_DISPATCH_TRIES);
+  });
+
+  it("dispatch candidates: home (or the remembered instance) first, then the next ones, wrapping, never twice", () => {
+    expect(dispatchCandidates(3, 5)).toEqual([3, 4, 0]);
+    expect(dispatchCandidates(3, 5, 4)).toEqual([4, 3, 0]);
+    expect(dispatchCandidates(0, 1)).toEqual([0]);
+    expect(dispatchCandidates(1, 2, 0)).toEqual([0, 1]);
   });
 
   it("invalid envelopes are acked without calling the processor", async () => {

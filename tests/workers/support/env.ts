@@ -187,6 +187,13 @@ export async function processorJobs(videoId: string): Promise<unknown[]> {
   return ((await res.json()) as { jobs: unknown[] }).jobs;
 }
 
+/** Which processor instance (`processor-<i>`) sent each job request and each cancel of a video or transcode. */
+export async function processorInstances(id: string): Promise<{ jobs: string[]; cancels: string[] }> {
+  const res = await fetch(`${processorUrl()}/__jobs/${id}`);
+  const body = (await res.json()) as { instances: string[]; cancelInstances: string[] };
+  return { jobs: body.instances, cancels: body.cancelInstances };
+}
+
 /** Job requests for a video the stand-in processor refused for their signature (401). */
 export async function processorRefusedJobs(videoId: string): Promise<number> {
   const res = await fetch(`${processorUrl()}/__jobs/${videoId}`);
