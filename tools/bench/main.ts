@@ -140,6 +140,8 @@ interface Row {
   mode: string;
   pipeline: string;
   wallSeconds: number;
+  /** CPU seconds of the pipeline's process tree (the capacity model's input: hardly moved by other load). */
+  cpuSeconds: number | null;
   peakRssMB: number;
   images: number | null;
   zipBytes: number | null;
@@ -156,6 +158,7 @@ function row(input: string, mode: string, pipeline: string, m: Measurement, naiv
     mode,
     pipeline,
     wallSeconds: Math.round(m.wallMs) / 1000,
+    cpuSeconds: m.cpuSeconds ?? null,
     peakRssMB: Math.round(m.peakRssBytes / 1e5) / 10,
     images: m.images,
     zipBytes: m.zipBytes,
@@ -167,11 +170,12 @@ function row(input: string, mode: string, pipeline: string, m: Measurement, naiv
 }
 
 function printTable(input: string, facts: string, rows: Row[]): void {
-  const cols = ["mode", "pipeline", "wall s", "peak RSS MB", "images", "ZIP bytes", "vs naive", "vs floor", "note"];
+  const cols = ["mode", "pipeline", "wall s", "CPU s", "peak RSS MB", "images", "ZIP bytes", "vs naive", "vs floor", "note"];
   const cells = rows.map((r) => [
     r.mode,
     r.pipeline,
     r.wallSeconds.toFixed(2),
+    r.cpuSeconds === null ? "-" : r.cpuSeconds.toFixed(2),
     r.peakRssMB.toFixed(1),
     r.images === null ? "-" : String(r.images),
     r.zipBytes === null ? "-" : String(r.zipBytes),
@@ -180,7 +184,7 @@ function printTable(input: string, facts: string, rows: Row[]): void {
     r.error ? `ERROR ${r.error}` : (r.note ?? ""),
   ]);
   const widths = cols.map((c, i) => Math.max(c.length, ...cells.map((row) => (i === cols.length - 1 ? 0 : row[i]!.length))));
-  const fmt = (vals: string[]) => vals.map((v, i) => (i === vals.length - 1 ? v : i >= 2 && i <= 7 ? v.padStart(widths[i]!) : v.padEnd(widths[i]!))).join("  ");
+  const fmt = (vals: string[]) => vals.map((v, i) => (i === vals.length - 1 ? v : i >= 2 && i <= 8 ? v.padStart(widths[i]!) : v.padEnd(widths[i]!))).join("  ");
   console.log(`\n## ${input} — ${facts}`);
   console.log(fmt(cols));
   for (const c of cells) console.log(fmt(c));
@@ -228,12 +232,12 @@ async function main(): Promise<void> {
       await vidsnap.upload(id, file);
       const naive = await best(() => runNaive(file, intervalSeconds));
       const kfFloor = await best(() => runFloorKeyframes(file));
-      const kf = await best(() => vidsnap.run(0, id, 1, { mode: "keyframes" }));
+      const kf = await best(() => vidsnap.run(0, id, { mode: "keyframes" }));
       const ivFloor = await best(() => runFloorInterval(file, intervalSeconds));
-      const iv = await best(() => vidsnap.run(0, id, 2, { mode: "interval", intervalSeconds }));
-      const ivSeq = await best(() => vidsnap.run(1, id, 3, { mode: "interval", intervalSeconds }));
-      const ivOne = await best(() => vidsnap.run(2, id, 5, { mode: "interval", intervalSeconds }));
-      const ivKey = await best(() => vidsnap.run(0, id, 4, { mode: "interval", intervalSeconds, accuracy: "keyframe" }));
+      const iv = await best(() => vidsnap.run(0, id, { mode: "interval", intervalSeconds }));
+      const ivSeq = await best(() => vidsnap.run(1, id, { mode: "interval", intervalSeconds }));
+      const ivOne = await best(() => vidsnap.run(2, id, { mode: "interval", intervalSeconds }));
+      const ivKey = await best(() => vidsnap.run(0, id, { mode: "interval", intervalSeconds, accuracy: "keyframe" }));
       const mode = `interval ${intervalSeconds}`;
       const rows = [
         row(name, "keyframes", "naive png+zip", naive, naive, kfFloor),
@@ -328,7 +332,7 @@ async function transcodeSection(): Promise<TranscodeRow[]> {
   try {
     await vidsnap.upload("bench-transcode", DERIVED);
     measured = [
-      { pipeline: "vidsnap", m: await vidsnap.runTranscode(0, "bench-transcode", 1, TRANSCODE_REQUEST) },
+      { pipeline: "vidsnap", m: await vidsnap.runTranscode(0, "bench-transcode", TRANSCODE_REQUEST) },
       { pipeline: "naive (3 ffmpeg runs)", m: await runNaiveTranscode(DERIVED, TRANSCODE_REQUEST) },
       { pipeline: "floor (1 ffmpeg, split, local)", m: await runFloorTranscode(DERIVED, TRANSCODE_REQUEST) },
     ];
@@ -393,6 +397,8 @@ interface MemoryRow {
   durationSeconds: number;
   mode: string;
   wallSeconds: number;
+  /** CPU seconds of the pipeline's process tree (the capacity model's input: hardly moved by other load). */
+  cpuSeconds: number | null;
   peakRssMB: number;
   images: number | null;
   error?: string;
@@ -411,20 +417,20 @@ async function memoryBySize(vidsnap: VidsnapRunner): Promise<MemoryRow[]> {
     { mode: "interval 60 exact", options: { mode: "interval", intervalSeconds: 60 } },
   ];
   const rows: MemoryRow[] = [];
-  let attempt = 0;
   for (const file of [DERIVED_10MB, DERIVED_1GB]) {
     const d = describe(file);
     if ("skip" in d) throw new Error(`${file}: ${d.skip}`);
     const id = `bench-mem-${path.basename(file)}`;
     await vidsnap.upload(id, file);
     for (const { mode, options } of modes) {
-      const m = await vidsnap.run(0, id, ++attempt, options);
+      const m = await vidsnap.run(0, id, options);
       rows.push({
         input: path.basename(file),
         sizeMB: Math.round(statSync(file).size / 1e5) / 10,
         durationSeconds: Math.round(d.duration),
         mode,
         wallSeconds: Math.round(m.wallMs) / 1000,
+        cpuSeconds: m.cpuSeconds ?? null,
         peakRssMB: Math.round(m.peakRssBytes / 1e5) / 10,
         images: m.images,
         ...(m.error ? { error: m.error } : {}),
@@ -462,7 +468,7 @@ async function stackOverhead(files: string[]): Promise<StackRow[]> {
   try {
     for (const [i, file] of files.entries()) {
       await alone.upload(`bench-stack-${i}`, file);
-      pipeline.push((await best(() => alone.run(0, `bench-stack-${i}`, 1, { mode: "keyframes" }))).wallMs / 1000);
+      pipeline.push((await best(() => alone.run(0, `bench-stack-${i}`, { mode: "keyframes" }))).wallMs / 1000);
     }
   } finally {
     await alone.close();

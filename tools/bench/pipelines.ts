@@ -56,7 +56,7 @@ export interface Measurement {
   error?: string;
   /** Transcodes: bytes of every output. */
   outputBytes?: number;
-  /** Transcodes: CPU seconds of the pipeline's process tree (user + system, exited children included). */
+  /** CPU seconds of the pipeline's process tree (user + system, exited children included); absent where /proc is not. */
   cpuSeconds?: number;
 }
 
@@ -97,10 +97,14 @@ export function runTool(cmd: string, args: string[], cwd?: string): Promise<{ co
 async function measureChildren(fn: () => Promise<Omit<Measurement, "wallMs" | "peakRssBytes">>): Promise<Measurement> {
   const sampler = startRssSampler(() => liveChildren);
   const started = performance.now();
+  const before = cpuSeconds();
   try {
     const r = await fn();
     const wallMs = performance.now() - started;
-    return { wallMs, peakRssBytes: sampler.stop(), ...r };
+    const after = cpuSeconds();
+    // The tools are this process's children, reaped when they exit.
+    const cpu = before && after && r.cpuSeconds === undefined ? { cpuSeconds: Math.round((after.reapedChildren - before.reapedChildren) * 100) / 100 } : {};
+    return { wallMs, peakRssBytes: sampler.stop(), ...r, ...cpu };
   } catch (e) {
     const wallMs = performance.now() - started;
     return { wallMs, peakRssBytes: sampler.stop(), images: null, zipBytes: null, error: (e as Error).message };
@@ -236,14 +240,18 @@ export class VidsnapRunner {
     );
   }
 
+  /** Last attempt number used: every run is a new attempt, as the processor never replaces a finished one's output. */
+  private attempts = 0;
+
   /**
-   * Runs one job on processor child `which` and measures it: wall time from POST /jobs to the last NDJSON
-   * line, peak RSS of that processor's tree (Node server + its ffmpeg/ffprobe children).
+   * Runs one job (a new attempt) on processor child `which` and measures it: wall time from POST /jobs to
+   * the last NDJSON line, peak RSS of that processor's tree (Node server + its ffmpeg/ffprobe children).
    */
-  async run(which: number, videoId: string, attempt: number, options: ExtractionOptions): Promise<Measurement> {
+  async run(which: number, videoId: string, options: ExtractionOptions): Promise<Measurement> {
+    const attempt = ++this.attempts;
     const child = this.children[which]!;
     child.resetNote();
-    const { wallMs, peakRssBytes, lastLine } = await this.post(child, extractSnapshotMessage({ videoId, userId: "bench", attempt, options }));
+    const { wallMs, peakRssBytes, lastLine, cpu } = await this.post(child, extractSnapshotMessage({ videoId, userId: "bench", attempt, options }));
     const last = ExtractSnapshotEvent.parse(JSON.parse(lastLine));
     if (last.type !== "MSG_EXTRACT_SNAPSHOT_SUCCESS") {
       const p = last.payload as { errorMessage?: string };
@@ -253,6 +261,7 @@ export class VidsnapRunner {
     return {
       wallMs,
       peakRssBytes,
+      ...cpu,
       images: last.payload.imageCount,
       zipBytes: last.payload.zipSizeBytes,
       ...(strategy ? { note: strategy } : {}),
@@ -263,15 +272,11 @@ export class VidsnapRunner {
    * Runs one transcode on processor child `which` and measures it like {@link run}.
    * @returns the measurement with the outputs' total bytes (`outputBytes`) and the processor's encode speed in `note`
    */
-  async runTranscode(which: number, videoId: string, attempt: number, transcode: TranscodeRequest): Promise<Measurement> {
+  async runTranscode(which: number, videoId: string, transcode: TranscodeRequest): Promise<Measurement> {
+    const attempt = ++this.attempts;
     const child = this.children[which]!;
     const body = transcodeMessage({ transcodeId: `t-${videoId}`, videoId, userId: "bench", attempt, transcode });
-    const before = cpuSeconds(child.pid);
-    const { wallMs, peakRssBytes, lastLine } = await this.post(child, body);
-    const after = cpuSeconds(child.pid);
-    // The processor child and its reaped ffprobe/ffmpeg children.
-    const total = (c: { own: number; reapedChildren: number }) => c.own + c.reapedChildren;
-    const cpu = before && after ? { cpuSeconds: Math.round((total(after) - total(before)) * 100) / 100 } : {};
+    const { wallMs, peakRssBytes, lastLine, cpu } = await this.post(child, body);
     const last = TranscodeEvent.parse(JSON.parse(lastLine));
     if (last.type !== "MSG_TRANSCODE_SUCCESS") {
       const p = last.payload as { errorMessage?: string };
@@ -291,9 +296,14 @@ export class VidsnapRunner {
 
   /**
    * POSTs a signed job (as the Worker signs it) and reads the NDJSON answer to its end, sampling the
-   * child's tree RSS meanwhile. @returns wall time, peak RSS and the last line
+   * child's tree RSS meanwhile. @returns wall time, peak RSS, the last line and the CPU seconds of the
+   *   processor child and its reaped ffprobe/ffmpeg children (`cpu` is empty where /proc is not)
    */
-  private async post(child: { pid: number; url: string }, message: unknown): Promise<{ wallMs: number; peakRssBytes: number; lastLine: string }> {
+  private async post(
+    child: { pid: number; url: string },
+    message: unknown,
+  ): Promise<{ wallMs: number; peakRssBytes: number; lastLine: string; cpu: { cpuSeconds?: number } }> {
+    const before = cpuSeconds(child.pid);
     const body = JSON.stringify(message);
     const headers = { "content-type": "application/json", ...(await signJobRequest(LOCAL_PROCESSOR_SHARED_SECRET, body)) };
     const sampler = startRssSampler(() => [child.pid]);
@@ -302,8 +312,11 @@ export class VidsnapRunner {
     const text = await res.text();
     const wallMs = performance.now() - started;
     const peakRssBytes = sampler.stop();
+    const after = cpuSeconds(child.pid);
     if (res.status !== 200) throw new Error(`POST /jobs answered ${res.status}: ${text.slice(0, 300)}`);
-    return { wallMs, peakRssBytes, lastLine: text.trim().split("\n").pop()! };
+    const total = (c: { own: number; reapedChildren: number }) => c.own + c.reapedChildren;
+    const cpu = before && after ? { cpuSeconds: Math.round((total(after) - total(before)) * 100) / 100 } : {};
+    return { wallMs, peakRssBytes, lastLine: text.trim().split("\n").pop()!, cpu };
   }
 
   /** Stops the children and the S3 server, removes the data folder. */
