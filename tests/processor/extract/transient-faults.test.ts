@@ -2,13 +2,21 @@
  * The processor tells transient faults from permanent ones (issue 18, reliability): a storage that cannot
  * be reached ends the job in an ERROR with `retryable: true` (the API re-queues it with backoff), a blip of a
  * few seconds is ridden out by the S3 client's own retries (SUCCESS), and a bad video stays a permanent
- * ERROR (no flag). The S3 server is stopped and restarted on the same port and data folder.
+ * ERROR (no flag), for extractions and transcodes alike. The S3 server is stopped and restarted on the same
+ * port and data folder.
  */
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isTransientStorageError, s3RetryStrategy, S3_MAX_ATTEMPTS } from "../../../ffmpeg-container/src/s3.ts";
 import { startS3Server } from "../../../tools/stack/s3-server.ts";
-import { type Harness, jobMessage, postJob, startHarness, testVideo, uploadSource } from "../harness.ts";
+import { classifySourceFailure } from "../../../ffmpeg-container/src/jobs/classify-failure.ts";
+import { STORAGE_UNREADABLE_MESSAGE } from "../../../ffmpeg-container/src/ffmpeg/stderr.ts";
+import { JobError } from "../../../ffmpeg-container/src/runner/errors.ts";
+import type { JobContext } from "../../../ffmpeg-container/src/runner/job-kind.ts";
+import { createStorage } from "../../../ffmpeg-container/src/s3.ts";
+import { createLogger } from "../../../runtime/log.ts";
+import { type Harness, jobMessage, postJob, startHarness, testVideo, uploadSource, USER_ID } from "../harness.ts";
+import { postTranscode, transcodeJob } from "../transcode/support.ts";
 
 let h: Harness;
 beforeAll(async () => {
@@ -88,4 +96,51 @@ describe("jobs meeting a storage outage", () => {
     expect(last.payload.retryable).toBeUndefined();
     expect(last.payload.errorMessage).toMatch(/not a video|text file/);
   });
+});
+
+describe("classifying a failed job's error (every kind that reads an uploaded source)", () => {
+  const context = (): JobContext => ({
+    jobId: "classify#1",
+    workDir: h.tmpDir,
+    signal: new AbortController().signal,
+    log: createLogger({ test: "classify" }, { sink: () => undefined }),
+    progress: () => undefined,
+    config: h.config,
+    storage: createStorage(h.config.s3),
+    bins: undefined as never,
+  });
+  const source = { userId: USER_ID, videoId: "classify" };
+  const badVideo = new JobError("The file is not a video we can read.", "moov atom not found");
+
+  it("storage up: a bad video stays permanent; ffmpeg's 'could not read from storage' is retryable", async () => {
+    await uploadSource(h, "classify", testVideo("hardware-example.mp4"));
+    expect(await classifySourceFailure(badVideo, source, context())).toBe(badVideo);
+    const unreadable = (await classifySourceFailure(new JobError(STORAGE_UNREADABLE_MESSAGE, "Connection refused"), source, context())) as JobError;
+    expect(unreadable.retryable).toBe(true);
+  });
+
+  it("storage down when the job failed: the failure is blamed on it, retryable", async () => {
+    await h.s3Server.close();
+    try {
+      const classified = (await classifySourceFailure(badVideo, source, context())) as JobError;
+      expect(classified.retryable).toBe(true);
+      expect(classified.message).toBe(STORAGE_UNREADABLE_MESSAGE);
+    } finally {
+      await restartS3();
+    }
+  }, 60_000);
+
+  it("a transcode meeting a storage outage ends in a retryable ERROR", async () => {
+    await uploadSource(h, "t-outage", testVideo("hardware-example.mp4"));
+    await h.s3Server.close();
+    try {
+      const res = await postTranscode(h, transcodeJob("t-outage", { renditions: [{ format: "mp4", height: 240 }] }));
+      const last = res.events.at(-1)!;
+      expect(last.type).toBe("MSG_TRANSCODE_ERROR");
+      if (last.type !== "MSG_TRANSCODE_ERROR") throw new Error("unreachable");
+      expect(last.payload.retryable).toBe(true);
+    } finally {
+      await restartS3();
+    }
+  }, 60_000);
 });

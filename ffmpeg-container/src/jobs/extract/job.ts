@@ -10,16 +10,8 @@ import { probeSource } from "../../ffmpeg/probe.ts";
 import { JobError } from "../../runner/errors.ts";
 import type { JobContext } from "../../runner/job-kind.ts";
 import { STORAGE_UNREADABLE_MESSAGE } from "../../ffmpeg/stderr.ts";
-import {
-  headSource,
-  isNotFound,
-  isPreconditionFailed,
-  isTransientStorageError,
-  SOURCE_REPLACED_MESSAGE,
-  sourceReplacedError,
-  storageError,
-  type Storage,
-} from "../../s3.ts";
+import { headSource, isNotFound, storageError, type Storage } from "../../s3.ts";
+import { classifySourceFailure } from "../classify-failure.ts";
 import { ArchiveUpload } from "./archive.ts";
 import { ImageSink } from "./extractors/image-sink.ts";
 import { extractBySeeking } from "./extractors/seek.ts";
@@ -68,37 +60,8 @@ export async function runExtraction(job: ExtractionJob, ctx: JobContext): Promis
   try {
     return await extract(job, ctx);
   } catch (e) {
-    throw await classifyFailure(e, job, ctx);
+    throw await classifySourceFailure(e, job, ctx);
   }
-}
-
-/**
- * Tells a transient failure (the storage unavailable: retry later) from a permanent one (a bad or replaced
- * video) for a JobError the job ended with:
- * - a storage call that failed transiently ({@link storageError}) is retryable already;
- * - ffmpeg/ffprobe that could not read the source because of the storage ({@link STORAGE_UNREADABLE_MESSAGE},
- *   from their stderr: connection refused/reset, HTTP 5xx) is retryable;
- * - anything else (unreadable video, failed part-way, a limit) is checked with one more HEAD of the source
- *   (with If-Match when the job has an ETag): 412 → the source was replaced (permanent); a transient storage
- *   error → the storage is down now, so the failure is blamed on it (retryable: the attempt runs again
- *   later, and a truly bad video fails again then); otherwise the error stands.
- * Errors other than JobError (bugs) and aborts are returned as they are.
- */
-async function classifyFailure(e: unknown, job: ExtractionJob, ctx: JobContext): Promise<unknown> {
-  const { config, storage, signal } = ctx;
-  if (signal.aborted || !(e instanceof JobError) || e.retryable || e.message === SOURCE_REPLACED_MESSAGE) return e;
-  if (e.message === STORAGE_UNREADABLE_MESSAGE) return new JobError(e.message, e.description, { retryable: true });
-  try {
-    await storage.objectSize(config.videosBucket, sourceObjectKey(job.userId, job.videoId), signal, job.sourceEtag);
-  } catch (check) {
-    if (signal.aborted) return e;
-    if (job.sourceEtag && isPreconditionFailed(check)) return sourceReplacedError();
-    if (isTransientStorageError(check)) {
-      ctx.log.warn("job failed while the storage is unavailable: retryable", { error: e.message });
-      return new JobError(STORAGE_UNREADABLE_MESSAGE, `${e.message} ${e.description}`.trim().slice(0, 1000), { retryable: true });
-    }
-  }
-  return e;
 }
 
 async function extract(job: ExtractionJob, ctx: JobContext): Promise<ExtractionResult> {

@@ -18,6 +18,7 @@ import { probeSource } from "../../ffmpeg/probe.ts";
 import { runProcess } from "../../ffmpeg/proc.ts";
 import { stderrTail, unreadableVideoMessage } from "../../ffmpeg/stderr.ts";
 import { JobError } from "../../runner/errors.ts";
+import { classifySourceFailure } from "../classify-failure.ts";
 import type { JobContext } from "../../runner/job-kind.ts";
 import { headSource, isNotFound, storageError, type Storage, type StreamUpload } from "../../s3.ts";
 import { buildTranscodeArgs } from "./ffmpeg-args.ts";
@@ -68,6 +69,15 @@ export function transcodeTimeoutSeconds(config: ProcessorConfig): number {
  *   cancel); other errors are bugs, reported as internal errors by the runner
  */
 export async function runTranscode(job: TranscodeJob, ctx: JobContext): Promise<TranscodeResult> {
+  try {
+    return await transcode(job, ctx);
+  } catch (e) {
+    // A storage outage while ffmpeg reads the source is transient, as for extractions: retried, not failed.
+    throw await classifySourceFailure(e, job, ctx);
+  }
+}
+
+async function transcode(job: TranscodeJob, ctx: JobContext): Promise<TranscodeResult> {
   const { config, storage, signal, workDir } = ctx;
   const bucket = config.videosBucket;
   const prefix = transcodeAttemptPrefix(job.userId, job.videoId, job.transcodeId, job.attempt);
