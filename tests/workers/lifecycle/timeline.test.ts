@@ -10,6 +10,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import type { CreateVideoResponse, Problem, Transcode, Video, VideoEvent, VideoEventList } from "../../../schema/api.ts";
 import { videoEvents, videos } from "../../../schema/db.ts";
 import { extractSnapshotProgressMessage } from "../../../schema/messages/index.ts";
+import { expireStaleUploads } from "../../../edge-api/src/lifecycle/expire-stale-uploads.ts";
 import { extractJob } from "../../../edge-api/src/lifecycle/extract-job.ts";
 import { LEASE_EXPIRED_ERROR_MESSAGE, recoverExpiredLeases } from "../../../edge-api/src/lifecycle/leases.ts";
 import { api, db, eventually, insertVideo, processorEvent, runQueue, setScenario, signUp, testDeps } from "../support/env.ts";
@@ -116,6 +117,18 @@ describe("a video's life in its timeline", () => {
     expect((await api(`/v1/videos/${id}`, { method: "DELETE", token: alice.token })).status).toBe(204);
     expect(await db.select().from(videoEvents).where(eq(videoEvents.videoId, id))).toEqual([]);
     expect((await api(`/v1/videos/${id}/events`, { token: alice.token })).status).toBe(404);
+  });
+});
+
+describe("expiry", () => {
+  it("a stale upload's expiry deletes its timeline with the record", async () => {
+    const res = await api("/v1/videos", { method: "POST", token: alice.token, json: { filename: "stale.mp4", contentType: "video/mp4", sizeBytes: 16 } });
+    const id = ((await res.json()) as CreateVideoResponse).video.id;
+    expect((await timeline(alice, id)).map(brief)).toEqual([{ job: "video", attempt: 0, from: null, to: "VIDEO_UPLOAD_PENDING", source: "user" }]);
+    const deps = testDeps();
+    await db.update(videos).set({ createdAt: new Date(Date.now() - (deps.config.uploadPendingTtlSeconds + 60) * 1000) }).where(eq(videos.id, id));
+    expect((await expireStaleUploads(deps, { now: new Date() })).expired).toBeGreaterThanOrEqual(1);
+    expect(await db.select().from(videoEvents).where(eq(videoEvents.videoId, id))).toEqual([]);
   });
 });
 
