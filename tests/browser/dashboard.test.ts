@@ -307,6 +307,11 @@ describe.skipIf(!hasChromium)("web dashboard in Chromium", () => {
     const samples = await page.evaluate(() => (window as unknown as { transcodeSamples: string[] }).transcodeSamples);
     // While it ran, the card showed the percentage, the speed and the time left (or at least the queue state).
     expect(samples.some((t) => /^\d+ % · [\d.]+× real time( · \d+:\d\d left)?$/.test(t) || t === "Waiting for the processor…"), samples.join(" | ")).toBe(true);
+    // The timeline follows the transcode without a reload.
+    const timeline = page.locator("section", { has: page.getByRole("heading", { name: "Timeline" }) });
+    await expect
+      .poll(() => timeline.locator("tbody tr").filter({ hasText: "transcode" }).locator("td:nth-child(4)").allTextContents(), { timeout: 15_000 })
+      .toEqual(["processing → success", "queued → processing", "pending → queued", "created → pending"]);
     await shot("06-renditions");
 
     // The MP4 plays in the page: metadata of a 60 s 320x240 video, and playback moves.

@@ -115,7 +115,7 @@ function resetAttemptColumns(kind: JobKind<JobRow, unknown, unknown>, now: Date)
  */
 export type QueueReason = "start" | "retry" | "recovery" | "transient";
 
-/** Timeline source of a queueing when the caller names none: the owner's request, or the cron's recovery. */
+/** Timeline source of a queueing when the caller names none: the owner's request, the cron's recovery, a processor's fault report. */
 const QUEUE_SOURCES = { start: "user", retry: "user", recovery: "cron", transient: "processor" } as const;
 
 /** Thrown by {@link queueAttempt} when the job message could not be sent (the row was reverted). */

@@ -1,8 +1,8 @@
 /**
  * The video page's timeline (`GET /v1/videos/{id}/events`): every status change of the video, its
  * extraction and its transcodes, newest first, as the API pages it (50 per page, "Show older" follows
- * `nextCursor`). Reloaded from the first page by `refresh()`, which the video page calls when the video's
- * status or attempt changes.
+ * `nextCursor`). Reloaded from the first page by `refresh()`, which the video page calls when the status or
+ * attempt of the video or of one of its transcodes changes.
  */
 import { unwrap, type VideoEvent } from "../../../client/src/index.ts";
 import { api, describeError } from "../api.ts";

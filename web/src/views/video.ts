@@ -4,7 +4,7 @@
  * out of the ZIP in the browser, ../zip.ts), a lightbox (`<dialog>`: arrow keys, Escape, focus returns to
  * the image), and Download ZIP (a plain link to `/v1/videos/{id}/images.zip`: the session cookie goes
  * with it and the API redirects to the presigned archive), the video's renditions (./transcodes.ts) and its
- * timeline (./timeline.ts, reloaded whenever the video's status or attempt changes).
+ * timeline (./timeline.ts, reloaded whenever the status or attempt of the video or of one of its transcodes changes).
  */
 import { backoffDelay } from "../../../runtime/backoff.ts";
 import { sleep, unwrap, type ImageList, type Video } from "../../../client/src/index.ts";
@@ -29,8 +29,8 @@ export function renderVideo(main: HTMLElement, id: string, navigate: Navigate): 
   const gridState = h("p", { class: "muted", "aria-live": "polite" });
   const grid = h("ul", { class: "image-grid", "aria-label": "Images" });
   const lightbox = buildLightbox();
-  const renditions = transcodesSection(id, stopped.signal);
   const timeline = timelineSection(id, stopped.signal);
+  const renditions = transcodesSection(id, stopped.signal, () => timeline.refresh());
 
   replace(
     main,
