@@ -13,6 +13,7 @@ import { VideoStatus } from "./video-status.ts";
 import { WEBHOOK_EVENT_TYPES, WebhookEventType } from "./messages/webhook.ts";
 import { TranscodeRequest } from "./transcode-options.ts";
 import { TranscodeStatus } from "./transcode-status.ts";
+import { TimelineJobKind, TimelineSource, TimelineStatus } from "./timeline.ts";
 
 /** RFC 9457 problem details; `type` is a stable URI under `https://vidsnap.dev/problems/`. */
 export const Problem = z
@@ -391,6 +392,41 @@ export const VideoIdParams = z.object({
     .max(100)
     .openapi({ param: { name: "id", in: "path" }, example: "0f8b7c8e-3c4d-4e8a-9f1b-2a3b4c5d6e7f" }),
 });
+
+// ---- Timeline (docs/architecture.md "Timeline") --------------------------------------------------------
+
+/** One recorded change of a video or of one of its jobs. */
+export const VideoEvent = z
+  .object({
+    id: z.number().int().describe("Event id; ids grow in the order the changes were recorded."),
+    jobKind: TimelineJobKind.describe(
+      "`video` the record itself (created), `extract` its image extraction, `transcode` one transcode (see `jobId`); `import` and `generation` are reserved.",
+    ),
+    jobId: z.string().describe("The transcode id for `transcode`; empty for the video's own jobs."),
+    attempt: z.number().int().min(0).describe("The job's attempt after the change (0 before the first one is queued)."),
+    fromStatus: TimelineStatus.nullable().describe("Status before the change; null when the record was created."),
+    toStatus: TimelineStatus.describe("Status after the change (`TRANSCODE_DELETED` when a transcode was deleted)."),
+    source: TimelineSource.describe(
+      "Who caused it: `user` (the owner's request), `processor`, `api` (the API on its own: a job given up, the processor unreachable), `cron` (lease recovery), `generator`.",
+    ),
+    message: z.string().nullable().describe("Why, when it says more than the statuses: an error message, a retry's reason (≤ 500 characters)."),
+    createdAt: IsoTime,
+  })
+  .openapi("VideoEvent");
+export type VideoEvent = z.infer<typeof VideoEvent>;
+
+/** `GET /v1/videos/{id}/events` query. */
+export const ListVideoEventsQuery = ListVideosQuery.pick({ limit: true, cursor: true });
+export type ListVideoEventsQuery = z.infer<typeof ListVideoEventsQuery>;
+
+/** A page of a video's timeline, newest first. */
+export const VideoEventList = z
+  .object({
+    data: z.array(VideoEvent),
+    nextCursor: z.string().nullable().describe("Pass as `cursor` for the next page; null on the last page."),
+  })
+  .openapi("VideoEventList");
+export type VideoEventList = z.infer<typeof VideoEventList>;
 
 /** Presigned download of the ZIP archive. */
 export const ZipDownload = z

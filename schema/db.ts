@@ -11,6 +11,7 @@ import { index, integer, real, sqliteTable, text, uniqueIndex } from "drizzle-or
 import type { TranscodeOutput } from "./messages/transcode.ts";
 import type { TranscodeRequest } from "./transcode-options.ts";
 import type { TranscodeStatus } from "./transcode-status.ts";
+import type { TimelineJobKind, TimelineSource, TimelineStatus } from "./timeline.ts";
 import type { VideoStatus } from "./video-status.ts";
 
 const createdAt = () =>
@@ -222,6 +223,42 @@ export const videoDeletions = sqliteTable(
     createdAt: createdAt(),
   },
   (t) => [index("video_deletions_created_idx").on(t.createdAt)],
+);
+
+/**
+ * The timeline of a video (docs/architecture.md "Timeline"): one row per status change of the video or of
+ * one of its jobs, plus notable moments that keep the status (a lease recovery re-queueing a queued job),
+ * written by edge-api/src/lifecycle/timeline.ts in the same D1 batch as the change itself, so a row exists
+ * exactly when the change happened. Progress is not recorded. Rows go with the video (foreign key, and the
+ * deletion batch); a transcode's rows outlive the transcode (its deletion is one of them).
+ */
+export const videoEvents = sqliteTable(
+  "video_events",
+  {
+    /** Insertion order: breaks ties between events of the same millisecond. */
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    userId: text("user_id")
+      .notNull()
+      .references(() => user.id, { onDelete: "cascade" }),
+    videoId: text("video_id")
+      .notNull()
+      .references(() => videos.id, { onDelete: "cascade" }),
+    /** TimelineJobKind (schema/timeline.ts). */
+    jobKind: text("job_kind").$type<TimelineJobKind>().notNull(),
+    /** The transcode id for `transcode`; '' for the video's own jobs (no foreign key: it outlives the transcode). */
+    jobId: text("job_id").notNull().default(""),
+    /** The job's attempt after the change (0 before the first one is queued). */
+    attempt: integer("attempt").notNull(),
+    /** Null when the record was created. */
+    fromStatus: text("from_status").$type<TimelineStatus>(),
+    toStatus: text("to_status").$type<TimelineStatus>().notNull(),
+    /** TimelineSource (schema/timeline.ts). */
+    source: text("source").$type<TimelineSource>().notNull(),
+    /** Why, when it says more than the statuses (an error message, a retry's reason); ≤ TIMELINE_MESSAGE_MAX_CHARS. */
+    message: text("message"),
+    createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
+  },
+  (t) => [index("video_events_video_created_idx").on(t.videoId, t.createdAt, t.id)],
 );
 
 /**

@@ -6,6 +6,7 @@ import { parseArgs } from "node:util";
 import { GLOBAL_OPTIONS, GLOBAL_OPTIONS_HELP, type Command } from "./command.ts";
 import { createContext, describeError, EXIT, EXIT_CODES_HELP, usageError, type CliIO, type ExitCode } from "./context.ts";
 import { downloadCommand } from "./commands/download.ts";
+import { eventsCommand } from "./commands/events.ts";
 import { imagesCommand } from "./commands/images.ts";
 import { loginCommand } from "./commands/login.ts";
 import { lsCommand } from "./commands/ls.ts";
@@ -27,6 +28,7 @@ export const COMMANDS: readonly Command[] = [
   uploadCommand,
   lsCommand,
   statusCommand,
+  eventsCommand,
   imagesCommand,
   downloadCommand,
   retryCommand,

@@ -29,6 +29,7 @@ export type ExtractionOptions = Schemas["ExtractionOptions"];
 export type Transcode = Schemas["Transcode"];
 export type TranscodeStatus = Transcode["status"];
 export type TranscodeRequest = Schemas["TranscodeRequest"];
+export type VideoEvent = Schemas["VideoEvent"];
 /** The typed openapi-fetch client: `GET`, `POST`, `DELETE`… keyed by the API's paths. */
 export type VidsnapClient = Client<paths>;
 

@@ -169,6 +169,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/videos/{id}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List a video's timeline
+         * @description Every status change of the video and of its jobs (extraction, transcodes), with its attempt, source and message; newest first. Progress is not listed. Pass `nextCursor` as `cursor` for the next page.
+         */
+        get: operations["listVideoEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/webhooks": {
         parameters: {
             query?: never;
@@ -1014,6 +1034,43 @@ export interface components {
             expiresAt: string;
             sizeBytes: number | null;
         };
+        VideoEventList: {
+            data: components["schemas"]["VideoEvent"][];
+            /** @description Pass as `cursor` for the next page; null on the last page. */
+            nextCursor: string | null;
+        };
+        VideoEvent: {
+            /** @description Event id; ids grow in the order the changes were recorded. */
+            id: number;
+            /**
+             * @description `video` the record itself (created), `extract` its image extraction, `transcode` one transcode (see `jobId`); `import` and `generation` are reserved.
+             * @enum {string}
+             */
+            jobKind: "video" | "extract" | "transcode" | "import" | "generation";
+            /** @description The transcode id for `transcode`; empty for the video's own jobs. */
+            jobId: string;
+            /** @description The job's attempt after the change (0 before the first one is queued). */
+            attempt: number;
+            /**
+             * @description Status before the change; null when the record was created.
+             * @enum {string|null}
+             */
+            fromStatus: "VIDEO_UPLOAD_PENDING" | "VIDEO_IMAGE_EXTRACTION_QUEUED" | "VIDEO_IMAGE_EXTRACTION_PROCESSING" | "VIDEO_IMAGE_EXTRACTION_SUCCESS" | "VIDEO_IMAGE_EXTRACTION_ERROR" | "TRANSCODE_PENDING" | "TRANSCODE_QUEUED" | "TRANSCODE_PROCESSING" | "TRANSCODE_SUCCESS" | "TRANSCODE_ERROR" | "TRANSCODE_DELETED" | null;
+            /**
+             * @description Status after the change (`TRANSCODE_DELETED` when a transcode was deleted).
+             * @enum {string}
+             */
+            toStatus: "VIDEO_UPLOAD_PENDING" | "VIDEO_IMAGE_EXTRACTION_QUEUED" | "VIDEO_IMAGE_EXTRACTION_PROCESSING" | "VIDEO_IMAGE_EXTRACTION_SUCCESS" | "VIDEO_IMAGE_EXTRACTION_ERROR" | "TRANSCODE_PENDING" | "TRANSCODE_QUEUED" | "TRANSCODE_PROCESSING" | "TRANSCODE_SUCCESS" | "TRANSCODE_ERROR" | "TRANSCODE_DELETED";
+            /**
+             * @description Who caused it: `user` (the owner's request), `processor`, `api` (the API on its own: a job given up, the processor unreachable), `cron` (lease recovery), `generator`.
+             * @enum {string}
+             */
+            source: "api" | "processor" | "cron" | "generator" | "user";
+            /** @description Why, when it says more than the statuses: an error message, a retry's reason (≤ 500 characters). */
+            message: string | null;
+            /** @description ISO 8601 time (UTC). */
+            createdAt: string;
+        };
         WebhookWithSecret: {
             webhook: components["schemas"]["WebhookEndpoint"];
             /**
@@ -1857,6 +1914,60 @@ export interface operations {
             };
             /** @description The video is not in a state that allows this. */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listVideoEvents: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1 to 100. */
+                limit?: number;
+                /** @description Opaque `nextCursor` of the previous page. */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of the video's timeline. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VideoEventList"];
+                };
+            };
+            /** @description Invalid request (`validation`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid bearer token (`unauthorized`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such video for this user (`not-found`). */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -43,6 +43,7 @@ import { registerGetVideo } from "./routes/videos/get.ts";
 import { registerHealth } from "./routes/meta/health.ts";
 import { registerListImages } from "./routes/videos/list-images.ts";
 import { registerListVideos } from "./routes/videos/list.ts";
+import { registerListVideoEvents } from "./routes/videos/list-events.ts";
 import { registerListUploadParts } from "./routes/videos/list-upload-parts.ts";
 import { registerPresignUploadParts } from "./routes/videos/presign-upload-parts.ts";
 import { registerRetryVideo } from "./routes/videos/retry.ts";
@@ -167,6 +168,7 @@ export function createApp() {
   registerDeleteVideo(app);
   registerListImages(app);
   registerDownloadArchive(app);
+  registerListVideoEvents(app);
   registerCreateWebhook(app);
   registerListWebhooks(app);
   registerGetWebhook(app);

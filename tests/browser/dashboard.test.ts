@@ -5,7 +5,7 @@
  *   sign-up (session in an HttpOnly cookie, nothing in web storage) → a file of the wrong type is refused
  *   before any request → upload a real video (single presigned PUT, throttled uplink: the bar moves) with
  *   every-10-s options, extraction progress to done → a cancelled upload leaves nothing → a dropped file
- *   is uploaded too → image grid (images read from the ZIP) and lightbox → Download ZIP, checked with fflate →
+ *   is uploaded too → image grid (images read from the ZIP), the timeline and lightbox → Download ZIP, checked with fflate →
  *   renditions asked on the video page (a bad height shows the API's field message; MP4 + HLS of a trim: progress
  *   with speed and ETA, the MP4 played in a <video> and downloaded, HLS played natively or offered as a link) → a large
  *   video over the multipart threshold (set low here) → a corrupted video shows its error and Retry →
@@ -238,6 +238,17 @@ describe.skipIf(!hasChromium)("web dashboard in Chromium", () => {
     await expect(page.locator(".image-grid figcaption").nth(1).textContent()).resolves.toBe("#2 · 0:10.000");
     await shot("04-image-grid");
 
+    // The timeline lists the video's life, newest first: creation, complete, processing, success.
+    const timeline = page.locator("section", { has: page.getByRole("heading", { name: "Timeline" }) });
+    const changes = timeline.locator("tbody tr td:nth-child(4)");
+    await expect.poll(() => changes.allTextContents(), { timeout: 15_000 }).toEqual([
+      "processing → success",
+      "queued → processing",
+      "upload pending → queued",
+      "created → upload pending",
+    ]);
+    await expect(timeline.locator("tbody tr td:nth-child(5)").allTextContents()).resolves.toEqual(["processor", "processor", "user", "user"]);
+
     await page.getByRole("button", { name: "Open image 1 at 0:00.000" }).click();
     const dialog = page.getByRole("dialog");
     await dialog.waitFor();
@@ -296,6 +307,11 @@ describe.skipIf(!hasChromium)("web dashboard in Chromium", () => {
     const samples = await page.evaluate(() => (window as unknown as { transcodeSamples: string[] }).transcodeSamples);
     // While it ran, the card showed the percentage, the speed and the time left (or at least the queue state).
     expect(samples.some((t) => /^\d+ % · [\d.]+× real time( · \d+:\d\d left)?$/.test(t) || t === "Waiting for the processor…"), samples.join(" | ")).toBe(true);
+    // The timeline follows the transcode without a reload.
+    const timeline = page.locator("section", { has: page.getByRole("heading", { name: "Timeline" }) });
+    await expect
+      .poll(() => timeline.locator("tbody tr").filter({ hasText: "transcode" }).locator("td:nth-child(4)").allTextContents(), { timeout: 15_000 })
+      .toEqual(["processing → success", "queued → processing", "pending → queued", "created → pending"]);
     await shot("06-renditions");
 
     // The MP4 plays in the page: metadata of a 60 s 320x240 video, and playback moves.

@@ -3,7 +3,8 @@
  * (problem details → VidsnapApiError), its polling helper and redirect handling against a scripted fetch,
  * the CLI's exit-code mapping, interval parsing, credentials file (mode 0600, one token per API URL,
  * priority of flags / env / file), the progress output (TTY bar vs plain lines vs --json) and the transcode
- * flags (renditions, the optional `--hls` ladder, speed and ETA in the bar).
+ * flags (renditions, the optional `--hls` ladder, speed and ETA in the bar), the `events` timeline (pages
+ * followed, oldest first, one line per change).
  */
 import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import os from "node:os";
@@ -21,9 +22,11 @@ import {
   waitForVideo,
   type Transcode,
   type Video,
+  type VideoEvent,
 } from "../../client/src/index.ts";
 import { UploadError } from "../../client/src/upload.ts";
 import { parseInterval } from "../../cli/src/commands/upload.ts";
+import { eventTable, listVideoEvents } from "../../cli/src/commands/events.ts";
 import {
   normalizeHlsFlag,
   transcodeProgressSuffix,
@@ -392,5 +395,51 @@ describe("transcode flags", () => {
     expect(transcodeProgressSuffix({ status: "TRANSCODE_PROCESSING", speed: 2.345, etaSeconds: 61 })).toBe("processing 2.35× ETA 1:01");
     expect(transcodeProgressSuffix({ status: "TRANSCODE_PROCESSING", speed: null, etaSeconds: null })).toBe("processing");
     expect(transcodeProgressSuffix({ status: "TRANSCODE_QUEUED", speed: null, etaSeconds: null })).toBe("queued");
+  });
+});
+
+describe("events (a video's timeline)", () => {
+  const event = (id: number, fields: Partial<VideoEvent>): VideoEvent => ({
+    id,
+    jobKind: "extract",
+    jobId: "",
+    attempt: 1,
+    fromStatus: "VIDEO_IMAGE_EXTRACTION_QUEUED",
+    toStatus: "VIDEO_IMAGE_EXTRACTION_PROCESSING",
+    source: "processor",
+    message: null,
+    createdAt: `2026-01-01T00:00:0${id}.000Z`,
+    ...fields,
+  });
+  const page = (data: VideoEvent[], nextCursor: string | null) =>
+    new Response(JSON.stringify({ data, nextCursor }), { status: 200, headers: { "content-type": "application/json" } });
+
+  it("follows nextCursor to the last page and answers oldest first", async () => {
+    const e1 = event(1, { jobKind: "video", fromStatus: null, toStatus: "VIDEO_UPLOAD_PENDING", source: "user", attempt: 0 });
+    const e2 = event(2, {});
+    const e3 = event(3, { jobKind: "transcode", jobId: "t1", fromStatus: "TRANSCODE_SUCCESS", toStatus: "TRANSCODE_DELETED", source: "user" });
+    const scripted = scriptedFetch([page([e3, e2], "next-1"), page([e1], null)]);
+    const ctx = createContext(
+      { stdout: { write: () => true }, stderr: { write: () => true }, stdin: Readable.from([]), env: {}, cwd: tmp },
+      { apiUrl: "http://api.test", token: "t" },
+      { fetch: scripted.fetch },
+    );
+    expect((await listVideoEvents(ctx, "v1")).map((e) => e.id)).toEqual([1, 2, 3]);
+    expect(scripted.requests.map((r) => new URL(r.url).pathname + new URL(r.url).search)).toEqual([
+      "/v1/videos/v1/events?limit=100",
+      "/v1/videos/v1/events?limit=100&cursor=next-1",
+    ]);
+  });
+
+  it("prints one aligned line per change, with the transcode id and the message", () => {
+    const table = eventTable([
+      event(1, { jobKind: "video", fromStatus: null, toStatus: "VIDEO_UPLOAD_PENDING", source: "user", attempt: 0 }),
+      event(2, { fromStatus: "VIDEO_IMAGE_EXTRACTION_PROCESSING", toStatus: "VIDEO_IMAGE_EXTRACTION_ERROR", message: "The file is not a video." }),
+      event(3, { jobKind: "transcode", jobId: "t1", fromStatus: "TRANSCODE_SUCCESS", toStatus: "TRANSCODE_DELETED", source: "user" }),
+    ]).split("\n");
+    expect(table[0]).toMatch(/^TIME +JOB +ATTEMPT +CHANGE +SOURCE +MESSAGE$/);
+    expect(table[1]).toMatch(/^2026-01-01 00:00:01\.000 +video +0 +- → upload pending +user$/);
+    expect(table[2]).toMatch(/ +extract +1 +processing → error +processor +The file is not a video\.$/);
+    expect(table[3]).toMatch(/ +transcode t1 +1 +success → deleted +user$/);
   });
 });

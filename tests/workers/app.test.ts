@@ -125,6 +125,7 @@ describe("request ids, CORS, documents", () => {
       "/v1/videos",
       "/v1/videos/{id}",
       "/v1/videos/{id}/complete",
+      "/v1/videos/{id}/events",
       "/v1/videos/{id}/images",
       "/v1/videos/{id}/images.zip",
       "/v1/videos/{id}/retry",
@@ -142,7 +143,7 @@ describe("request ids, CORS, documents", () => {
     ]);
     expect(Object.keys(doc.paths["/v1/videos"]!).sort()).toEqual(["get", "post"]);
     expect(Object.keys(doc.paths["/v1/videos/{id}"]!).sort()).toEqual(["delete", "get"]);
-    for (const name of ["Video", "VideoList", "UploadInstructions", "ImageList", "Problem", "CreateVideoRequest", "ExtractionOptions", "Transcode", "TranscodeRequest", "TranscodeList"]) {
+    for (const name of ["Video", "VideoList", "UploadInstructions", "ImageList", "Problem", "CreateVideoRequest", "ExtractionOptions", "Transcode", "TranscodeRequest", "TranscodeList", "VideoEvent", "VideoEventList"]) {
       expect(doc.components.schemas).toHaveProperty(name);
     }
     expect(doc.components.securitySchemes).toHaveProperty("bearerAuth");

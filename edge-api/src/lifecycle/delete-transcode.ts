@@ -5,7 +5,7 @@
  *
  * Rules:
  * - Owner-scoped: another user's transcode, or one of another video, is a 404 `not-found`.
- * - The record goes first: from then on the transcode is gone for every reader, and a late event of it
+ * - The record goes first, in one D1 batch with its `TRANSCODE_DELETED` timeline row (./timeline.ts): from then on the transcode is gone for every reader, and a late event of it
  *   finds no record and changes nothing (a late SUCCESS has its outputs deleted, ./record-event.ts).
  * - Objects a storage failure leaves are logged; they are removed with the video (its purge deletes the
  *   whole `transcodes/` prefix of the video, ./purge-video-objects.ts), so nothing outlives the video.
@@ -19,6 +19,8 @@ import { getVideoRow } from "../services/videos/get-video.ts";
 import { cancelProcessorJob } from "./cancel-job.ts";
 import { deleteUnderPrefix } from "./purge-video-objects.ts";
 import { T_PROCESSING, T_QUEUED } from "./statuses.ts";
+import { deletedEvent } from "./timeline.ts";
+import { transcodeJob } from "./transcode-job.ts";
 
 /**
  * @throws ProblemError `not-found` (404) when the user has no such video, or no such transcode of it; Error on D1 failures
@@ -26,10 +28,11 @@ import { T_PROCESSING, T_QUEUED } from "./statuses.ts";
 export async function deleteTranscode(deps: Deps, userId: string, videoId: string, transcodeId: string): Promise<void> {
   // The video first, like every route under it: another user's video answers exactly as a missing one.
   await getVideoRow(deps, userId, videoId);
-  const [row] = await deps.db
-    .delete(transcodes)
-    .where(and(eq(transcodes.id, transcodeId), eq(transcodes.videoId, videoId), eq(transcodes.userId, userId)))
-    .returning();
+  const owned = and(eq(transcodes.id, transcodeId), eq(transcodes.videoId, videoId), eq(transcodes.userId, userId));
+  const [, [row]] = await deps.db.batch([
+    deletedEvent(deps, transcodeJob, owned, new Date()),
+    deps.db.delete(transcodes).where(owned).returning(),
+  ]);
   if (!row) throw new ProblemError("not-found", `No transcode ${transcodeId} of video ${videoId}.`);
   deps.log.info("transcode deleted", { videoId, transcodeId, status: row.status, attempt: row.attempt });
   if (row.status === T_QUEUED || row.status === T_PROCESSING) await cancelProcessorJob(deps, row);

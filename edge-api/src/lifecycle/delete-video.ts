@@ -6,7 +6,8 @@
  *
  * Rules:
  * - Owner-scoped: another user's video is indistinguishable from a missing one (404 `not-found`).
- * - The record goes first, in one D1 batch with a `video_deletions` row listing what to purge. From then
+ * - The record goes first, in one D1 batch with a `video_deletions` row listing what to purge and the
+ *   deletion of its timeline (./timeline.ts). From then
  *   on the video is gone for every reader, and a later processor event finds no record and changes
  *   nothing (a late SUCCESS also has its archive removed: ./record-event.ts). So deleting while
  *   QUEUED or PROCESSING is safe.
@@ -21,6 +22,7 @@ import { errorFields } from "../../../runtime/log.ts";
 import { cancelProcessorJob } from "./cancel-job.ts";
 import { purgeVideoObjects, recordVideoDeletions } from "./purge-video-objects.ts";
 import { T_PROCESSING, T_QUEUED } from "./statuses.ts";
+import { deleteVideoEvents } from "./timeline.ts";
 
 /**
  * @param userId the signed-in user
@@ -30,8 +32,9 @@ import { T_PROCESSING, T_QUEUED } from "./statuses.ts";
  */
 export async function deleteVideo(deps: Deps, userId: string, videoId: string): Promise<void> {
   const owned = and(eq(videos.id, videoId), eq(videos.userId, userId));
-  const [, stopped, deleted] = await deps.db.batch([
+  const [, , stopped, deleted] = await deps.db.batch([
     recordVideoDeletions(deps, owned, "deleted", new Date()),
+    deleteVideoEvents(deps, [videoId], userId),
     deps.db
       .delete(transcodes)
       .where(and(eq(transcodes.videoId, videoId), eq(transcodes.userId, userId)))

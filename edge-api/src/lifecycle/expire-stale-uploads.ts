@@ -6,7 +6,7 @@
  * Rules:
  * - Bounded work: at most {@link EXPIRE_BATCH_SIZE} records per run, oldest first (the next run takes the
  *   rest). The queries use a sub-select, so the bound parameters stay far below D1's 100 per query.
- * - Records go first, in one D1 batch with their `video_deletions` rows, and only while still PENDING:
+ * - Records go first, in one D1 batch with their `video_deletions` rows and the deletion of their timelines, and only while still PENDING:
  *   a `complete` racing the cron either queued the video first (then it is kept) or finds it gone (404).
  *   Transcodes waiting for the upload (TRANSCODE_PENDING, never queued, nothing stored) go with the record
  *   through the foreign key's ON DELETE CASCADE.
@@ -20,6 +20,7 @@ import { videos } from "../../../schema/db.ts";
 import type { Deps } from "../context.ts";
 import { purgeVideoObjects, recordVideoDeletions } from "./purge-video-objects.ts";
 import { PENDING } from "./statuses.ts";
+import { deleteVideoEvents } from "./timeline.ts";
 
 /** Most stale uploads expired per run. */
 export const EXPIRE_BATCH_SIZE = 100;
@@ -45,8 +46,9 @@ export async function expireStaleUploads(
       .orderBy(asc(videos.createdAt))
       .limit(limit);
   const stillStale = and(inArray(videos.id, stale()), eq(videos.status, PENDING));
-  const [, expired] = await deps.db.batch([
+  const [, , expired] = await deps.db.batch([
     recordVideoDeletions(deps, stillStale, "expired", opts.now),
+    deleteVideoEvents(deps, deps.db.select({ id: videos.id }).from(videos).where(stillStale)),
     deps.db
       .delete(videos)
       .where(stillStale)

@@ -35,6 +35,7 @@ const raise = (column: typeof videos.progress | typeof videos.imagesSoFar, value
 export const extractJob: JobKind<VideoRow, ExtractSnapshotEvent, ExtractSnapshotMessage> = {
   name: "extract",
   table: videos,
+  timeline: { jobKind: "extract", videoId: videos.id },
   statuses: { start: PENDING, queued: QUEUED, processing: PROCESSING, success: SUCCESS, error: ERROR },
   attemptColumns: {
     progress: null,
@@ -63,6 +64,7 @@ export const extractJob: JobKind<VideoRow, ExtractSnapshotEvent, ExtractSnapshot
   eventQueue: (env) => env.EVENTS_QUEUE,
   eventRef: (event) => ({ id: event.payload.videoId, userId: event.payload.userId, attempt: event.payload.attempt }),
   eventPhase: (event) => PHASES[event.type],
+  eventNote: (event) => ({ sender: event.sender, message: event.type === "MSG_EXTRACT_SNAPSHOT_ERROR" ? event.payload.errorMessage : null }),
   eventRetryable: (event) => event.type === "MSG_EXTRACT_SNAPSHOT_ERROR" && event.payload.retryable === true,
   eventColumns(deps, event, _now): ColumnValues {
     switch (event.type) {

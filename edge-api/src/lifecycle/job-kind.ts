@@ -9,6 +9,7 @@ import type { z } from "zod";
 import type { SQLiteColumn, SQLiteTable } from "drizzle-orm/sqlite-core";
 import type { Config, Env } from "../env.ts";
 import type { Deps } from "../context.ts";
+import type { TimelineJobKind } from "../../../schema/timeline.ts";
 
 /** The lifecycle columns every job table has, by their drizzle property names. */
 export interface JobRow {
@@ -34,6 +35,15 @@ export interface JobRow {
 /** A drizzle table with the {@link JobRow} columns. */
 export type JobTable = SQLiteTable & { [K in keyof JobRow]: SQLiteColumn };
 
+/** Where a kind's changes land in the video's timeline (./timeline.ts). */
+export interface TimelineRef {
+  jobKind: TimelineJobKind;
+  /** Column holding the video id (the row's own id for the extraction). */
+  videoId: SQLiteColumn;
+  /** Column holding the job id; absent for the video's own jobs (stored as ''). */
+  jobId?: SQLiteColumn;
+}
+
 /** Identifies one attempt of one job. */
 export interface AttemptRef {
   id: string;
@@ -58,6 +68,7 @@ export interface JobKind<Row extends JobRow, Event, Job> {
   /** Name in logs, e.g. `extract`. */
   name: string;
   table: JobTable;
+  timeline: TimelineRef;
   statuses: {
     /** The first attempt is queued from this status. */
     start: string;
@@ -83,6 +94,8 @@ export interface JobKind<Row extends JobRow, Event, Job> {
   /** The attempt an event belongs to, and its phase. */
   eventRef(event: Event): AttemptRef;
   eventPhase(event: Event): EventPhase;
+  /** Who sent an event (its envelope's `sender`) and its human sentence (an ERROR's `errorMessage`), for the timeline. */
+  eventNote(event: Event): { sender: string; message: string | null };
   /**
    * True for an ERROR event that reports a transient fault (`retryable: true`: the storage unavailable, the
    * processor shutting down): the attempt is re-queued with backoff while the retry budget lasts.

@@ -11,6 +11,7 @@
  */
 import { and, asc, inArray, lt } from "drizzle-orm";
 import type { Deps } from "../context.ts";
+import type { TimelineSource } from "../../../schema/timeline.ts";
 import { errorFields } from "../../../runtime/log.ts";
 import type { JobKind, JobRow } from "./job-kind.ts";
 import { recordEvent } from "./record-event.ts";
@@ -82,7 +83,8 @@ export async function recoverExpiredLeases<Row extends JobRow, Event>(
  * the processor's own errors, owner notified).
  * @param row the job as read by the caller; nothing happens when its status or attempt changed meanwhile
  * @param opts.now the time of the decision; opts.leaseExpiredBefore the lease must have expired before it (a
- *   PROCESSING event that renewed the lease meanwhile wins); opts.reason for the logs
+ *   PROCESSING event that renewed the lease meanwhile wins); opts.reason for the logs and the timeline;
+ *   opts.source the timeline's source (default `cron`)
  * @returns `requeued`, `failed`, or `skipped` (the job changed meanwhile)
  * @throws Error on D1 or queue failures (the caller logs; the lease sweep retries later)
  */
@@ -90,11 +92,13 @@ export async function recoverAttempt<Row extends JobRow, Event>(
   deps: Deps,
   kind: JobKind<Row, Event, unknown>,
   row: Row,
-  opts: { now: Date; leaseExpiredBefore: Date; reason: string },
+  opts: { now: Date; leaseExpiredBefore: Date; reason: string; source?: TimelineSource },
 ): Promise<"requeued" | "failed" | "skipped"> {
+  const source = opts.source ?? "cron";
   const fields = { reason: opts.reason, status: row.status, recoveries: row.recoveries, leaseExpiresAt: row.leaseExpiresAt?.toISOString() };
   if (row.recoveries < deps.config.maxJobRecoveries) {
-    const queued = await queueAttempt(deps, kind, row, "recovery", opts.now);
+    const note = { source, message: `Recovered after an ${opts.reason} (recovery ${row.recoveries + 1} of ${deps.config.maxJobRecoveries}).` };
+    const queued = await queueAttempt(deps, kind, row, "recovery", opts.now, { note });
     if (queued) {
       deps.log.warn("attempt re-queued", { ...fields, newAttempt: queued.attempt });
       return "requeued";
@@ -103,7 +107,7 @@ export async function recoverAttempt<Row extends JobRow, Event>(
     return "skipped";
   }
   const event = kind.errorEvent(row, LEASE_EXPIRED_ERROR_MESSAGE, kind.leaseExpiredDescription(row.recoveries));
-  const outcome = await recordEvent(deps, kind, event, { leaseExpiredBefore: opts.leaseExpiredBefore });
+  const outcome = await recordEvent(deps, kind, event, { leaseExpiredBefore: opts.leaseExpiredBefore, source });
   if (outcome.result === "applied") {
     deps.log.error("recoveries used up, job failed", { ...fields, maxJobRecoveries: deps.config.maxJobRecoveries });
     return "failed";

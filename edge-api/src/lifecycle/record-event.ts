@@ -24,6 +24,8 @@ import type { Deps } from "../context.ts";
 import { StorageError } from "../storage/s3.ts";
 import type { AttemptRef, JobKind, JobRow } from "./job-kind.ts";
 import { deleteObjects, deleteUnderPrefix, type StoredObject } from "./purge-video-objects.ts";
+import { eventSource, type TimelineNote } from "./timeline.ts";
+import type { TimelineSource } from "../../../schema/timeline.ts";
 import { applyEvent, isFinal, isLiveAttempt, queueAttempt, readJob, type ApplyResult } from "./transitions.ts";
 
 /**
@@ -42,6 +44,7 @@ export const TRANSIENT_RETRY_BACKOFF: BackoffPolicy = { base: 15, max: 240, jitt
 /**
  * @param event a validated processor event of `kind`
  * @param opts.leaseExpiredBefore see `applyEvent` (used by the cron)
+ * @param opts.source the timeline's source of the change (default: from the event's sender, see `applyEvent`)
  * @returns what `applyEvent` did and the row after it (`requeued` for a retried transient fault)
  * @throws Error on D1, queue or storage failures (the caller retries the event; every step is idempotent:
  *   a redelivered retryable ERROR finds the job at the next attempt and is ignored)
@@ -50,12 +53,13 @@ export async function recordEvent<Row extends JobRow, Event>(
   deps: Deps,
   kind: JobKind<Row, Event, unknown>,
   event: Event,
-  opts: { leaseExpiredBefore?: Date } = {},
+  opts: { leaseExpiredBefore?: Date; source?: TimelineSource } = {},
 ): Promise<ApplyResult<Row>> {
   const phase = kind.eventPhase(event);
   const ref = kind.eventRef(event);
   if (phase === "error" && kind.eventRetryable(event)) {
-    const requeued = await retryTransientFault(deps, kind, ref);
+    const note = kind.eventNote(event);
+    const requeued = await retryTransientFault(deps, kind, ref, { source: opts.source ?? eventSource(note.sender), message: note.message });
     if (requeued) return { result: "requeued", row: requeued };
   }
   const outcome = await applyEvent(deps, kind, event, opts);
@@ -79,7 +83,12 @@ export async function recordEvent<Row extends JobRow, Event>(
  *   attempt, the job gone or changed meanwhile)
  * @throws QueueSendError when the job message could not be sent (the row was restored; the event is retried)
  */
-async function retryTransientFault<Row extends JobRow>(deps: Deps, kind: JobKind<Row, unknown, unknown>, ref: AttemptRef): Promise<Row | undefined> {
+async function retryTransientFault<Row extends JobRow>(
+  deps: Deps,
+  kind: JobKind<Row, unknown, unknown>,
+  ref: AttemptRef,
+  fault: TimelineNote,
+): Promise<Row | undefined> {
   const row = await readJob(deps, kind, ref);
   if (!row || !isLiveAttempt(kind, row, ref.attempt)) return undefined;
   if (row.recoveries >= MAX_TRANSIENT_RETRIES) {
@@ -87,7 +96,8 @@ async function retryTransientFault<Row extends JobRow>(deps: Deps, kind: JobKind
     return undefined;
   }
   const delaySeconds = Math.round(backoffDelay(row.recoveries + 1, TRANSIENT_RETRY_BACKOFF));
-  const queued = await queueAttempt(deps, kind, row, "transient", new Date(), { delaySeconds });
+  const note = { source: fault.source, message: `Transient fault, retried in ${delaySeconds} s: ${fault.message ?? "no reason given"}` };
+  const queued = await queueAttempt(deps, kind, row, "transient", new Date(), { delaySeconds, note });
   if (queued) {
     deps.log.warn("transient fault: attempt re-queued with backoff", { job: kind.name, id: ref.id, failedAttempt: ref.attempt, newAttempt: queued.attempt, delaySeconds, recoveries: queued.recoveries });
   }

@@ -63,6 +63,7 @@ function ownOutputs(deps: Deps, event: Extract<TranscodeEvent, { type: "MSG_TRAN
 export const transcodeJob: JobKind<TranscodeRow, TranscodeEvent, TranscodeMessage> = {
   name: "transcode",
   table: transcodes,
+  timeline: { jobKind: "transcode", videoId: transcodes.videoId, jobId: transcodes.id },
   statuses: { start: T_PENDING, queued: T_QUEUED, processing: T_PROCESSING, success: T_SUCCESS, error: T_ERROR },
   attemptColumns: {
     progress: null,
@@ -93,6 +94,7 @@ export const transcodeJob: JobKind<TranscodeRow, TranscodeEvent, TranscodeMessag
     parentId: event.payload.videoId,
   }),
   eventPhase: (event) => PHASES[event.type],
+  eventNote: (event) => ({ sender: event.sender, message: event.type === "MSG_TRANSCODE_ERROR" ? event.payload.errorMessage : null }),
   eventRetryable: (event) => event.type === "MSG_TRANSCODE_ERROR" && event.payload.retryable === true,
   eventColumns(deps, event, _now): ColumnValues {
     switch (event.type) {

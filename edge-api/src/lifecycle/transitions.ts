@@ -9,6 +9,8 @@
  * - apply a processor event ({@link applyEvent}): PROCESSING/PROGRESS renew the lease, SUCCESS/ERROR end
  *   the attempt; an event of another attempt changes nothing, a final event the row already shows is a
  *   redelivery.
+ * Each status change is recorded in the video's timeline (./timeline.ts) in the same D1 batch as its update,
+ * under the same guard: a change that did not happen records nothing.
  *
  * Leases (docs/architecture.md "Leases"): a queued attempt gets now + JOB_LEASE_SECONDS (waiting in the
  * queue behind other jobs, the consumer's backoff, a container start); every PROCESSING or PROGRESS event
@@ -20,6 +22,7 @@ import type { Config } from "../env.ts";
 import type { Deps } from "../context.ts";
 import { errorFields } from "../../../runtime/log.ts";
 import type { AttemptRef, ColumnValues, EventPhase, JobKind, JobRow } from "./job-kind.ts";
+import { changeEvent, eventSource, forgetAttemptEvents, type TimelineNote } from "./timeline.ts";
 
 /** Conditions of a transition besides the job's id and owner. */
 export interface Guard {
@@ -31,9 +34,32 @@ export interface Guard {
   leaseExpiredBefore?: Date;
 }
 
+/** What a change records in the video's timeline (./timeline.ts). */
+export interface TimelineChange extends TimelineNote {
+  /** The job's attempt after the change. */
+  attempt: number;
+  /** Record even when the status stays (a recovery of a queued attempt). */
+  always?: boolean;
+  now: Date;
+}
+
+/** The WHERE of a guarded transition: the job's id and owner, plus the guard. */
+function guardWhere(kind: JobKind<JobRow, unknown, unknown>, job: Omit<AttemptRef, "attempt">, guard: Guard) {
+  const t = kind.table;
+  return and(
+    eq(t.id, job.id),
+    eq(t.userId, job.userId),
+    inArray(t.status, [...guard.from]),
+    guard.attempt === undefined ? undefined : eq(t.attempt, guard.attempt),
+    guard.leaseExpiredBefore ? lt(t.leaseExpiresAt, guard.leaseExpiredBefore) : undefined,
+  );
+}
+
 /**
  * The one conditional update of a job row.
- * @returns the row after the update, or undefined when the guard did not hold (nothing changed)
+ * @param timeline when given (and `set.status` is a new status, or `timeline.always`), the change is recorded
+ *   in the video's timeline in the same D1 batch, under the same guard
+ * @returns the row after the update, or undefined when the guard did not hold (nothing changed, nothing recorded)
  */
 export async function updateJob<Row extends JobRow>(
   deps: Deps,
@@ -41,22 +67,19 @@ export async function updateJob<Row extends JobRow>(
   job: Omit<AttemptRef, "attempt">,
   guard: Guard,
   set: ColumnValues,
+  timeline?: TimelineChange,
 ): Promise<Row | undefined> {
-  const t = kind.table;
-  const [row] = await deps.db
-    .update(t)
-    .set(set)
-    .where(
-      and(
-        eq(t.id, job.id),
-        eq(t.userId, job.userId),
-        inArray(t.status, [...guard.from]),
-        guard.attempt === undefined ? undefined : eq(t.attempt, guard.attempt),
-        guard.leaseExpiredBefore ? lt(t.leaseExpiresAt, guard.leaseExpiredBefore) : undefined,
-      ),
-    )
-    .returning();
-  return row as Row | undefined;
+  const where = guardWhere(kind, job, guard);
+  const update = deps.db.update(kind.table).set(set).where(where).returning();
+  if (!timeline || typeof set.status !== "string") {
+    const [row] = await update;
+    return row as Row | undefined;
+  }
+  const [, rows] = await deps.db.batch([
+    changeEvent(deps, kind, where, set.status, timeline.attempt, timeline, { always: timeline.always, now: timeline.now }),
+    update,
+  ]);
+  return rows[0] as Row | undefined;
 }
 
 /** The row of a job, scoped to its owner; undefined when it does not exist. */
@@ -92,6 +115,9 @@ function resetAttemptColumns(kind: JobKind<JobRow, unknown, unknown>, now: Date)
  */
 export type QueueReason = "start" | "retry" | "recovery" | "transient";
 
+/** Timeline source of a queueing when the caller names none: the owner's request, the cron's recovery, a processor's fault report. */
+const QUEUE_SOURCES = { start: "user", retry: "user", recovery: "cron", transient: "processor" } as const;
+
 /** Thrown by {@link queueAttempt} when the job message could not be sent (the row was reverted). */
 export class QueueSendError extends Error {
   override name = "QueueSendError";
@@ -106,6 +132,8 @@ export class QueueSendError extends Error {
  *   recoveries + 1
  * @param opts.delaySeconds the job message waits this long in the queue (a transient fault's backoff); the
  *   lease starts after it
+ * @param opts.note the timeline's source and message (source by default: `user` for start and retry, `cron`
+ *   for recovery, `processor` for transient); a recovery is recorded even when the job was still queued
  * @returns the queued row, or undefined when the row changed since it was read (nothing done)
  * @throws QueueSendError when the send failed, after the row was restored
  */
@@ -115,7 +143,7 @@ export async function queueAttempt<Row extends JobRow, Job>(
   job: Row,
   reason: QueueReason,
   now = new Date(),
-  opts: { delaySeconds?: number } = {},
+  opts: { delaySeconds?: number; note?: Partial<TimelineNote> } = {},
 ): Promise<Row | undefined> {
   const guard: Guard =
     reason === "start"
@@ -133,14 +161,22 @@ export async function queueAttempt<Row extends JobRow, Job>(
     recoveries: reason === "recovery" || reason === "transient" ? job.recoveries + 1 : 0,
     leaseExpiresAt: leaseExpiry(deps.config, "queued", new Date(now.getTime() + delaySeconds * 1000)),
   };
-  const queued = await updateJob(deps, kind, job, guard, set);
+  const note: TimelineNote = { source: opts.note?.source ?? QUEUE_SOURCES[reason], message: opts.note?.message ?? null };
+  const queued = await updateJob(deps, kind, job, guard, set, { ...note, attempt: job.attempt + 1, always: reason === "recovery", now });
   if (!queued) return undefined;
   try {
     await kind.queue(deps.env).send(kind.jobMessage(queued), delaySeconds > 0 ? { delaySeconds } : undefined);
   } catch (err) {
     deps.log.error("job queue send failed; attempt reverted", { job: kind.name, id: job.id, reason, ...errorFields(err) });
     const restore: ColumnValues = Object.fromEntries(Object.keys(set).map((k) => [k, (job as Record<string, unknown>)[k]]));
-    await updateJob(deps, kind, job, { from: [kind.statuses.queued], attempt: job.attempt + 1 }, { ...restore, updatedAt: new Date() });
+    // The attempt never started: the row goes back and its timeline row goes with it, in one batch.
+    await deps.db.batch([
+      deps.db
+        .update(kind.table)
+        .set({ ...restore, updatedAt: new Date() })
+        .where(guardWhere(kind, job, { from: [kind.statuses.queued], attempt: job.attempt + 1 })),
+      forgetAttemptEvents(deps, kind, { id: job.id, userId: job.userId }, job.attempt + 1),
+    ]);
     throw new QueueSendError(`${kind.name} queue send failed`, { cause: err });
   }
   deps.log.info("job queued", { job: kind.name, id: job.id, attempt: queued.attempt, reason, ...(delaySeconds ? { delaySeconds } : {}) });
@@ -192,15 +228,17 @@ export function decideEvent(
  * cleared at the end), processing_started_at once, completed_at at the end, and the kind's own columns.
  * @param opts.leaseExpiredBefore apply only while the lease expired before this time (the cron's ERROR: a
  *   PROCESSING event that renewed the lease meanwhile wins)
+ * @param opts.source the timeline's source (default: `api` for an event the API wrote, else `processor`)
  * @throws Error on D1 failures, or what the kind's eventColumns throws (the caller retries the event)
  */
 export async function applyEvent<Row extends JobRow, Event>(
   deps: Deps,
   kind: JobKind<Row, Event, unknown>,
   event: Event,
-  opts: { leaseExpiredBefore?: Date } = {},
+  opts: { leaseExpiredBefore?: Date; source?: TimelineNote["source"] } = {},
 ): Promise<ApplyResult<Row>> {
   const ref = kind.eventRef(event);
+  const note = kind.eventNote(event);
   const phase = kind.eventPhase(event);
   const now = new Date();
   const updated = await updateJob(
@@ -215,6 +253,7 @@ export async function applyEvent<Row extends JobRow, Event>(
       processingStartedAt: sql`coalesce(${kind.table.processingStartedAt}, ${now.getTime()})`,
       ...(isFinal(phase) ? { completedAt: now, leaseExpiresAt: null } : { leaseExpiresAt: leaseExpiry(deps.config, "processing", now) }),
     },
+    { source: opts.source ?? eventSource(note.sender), message: note.message, attempt: ref.attempt, now },
   );
   if (updated) return { result: "applied", row: updated };
   const current = await readJob(deps, kind, ref);

@@ -2,12 +2,12 @@
  * Paths the pipeline tests do not reach: an upload of another size, images from a manifest the test
  * writes into the real S3 server, a missing or invalid manifest (500 without internals), a path
  * parameter out of bounds, and the rollback when the extract queue refuses a message (fault injected
- * into the service's dependencies).
+ * into the service's dependencies), which takes the change's timeline row with it.
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { eq } from "drizzle-orm";
 import type { ImageList, Problem } from "../../../schema/api.ts";
-import { videos } from "../../../schema/db.ts";
+import { videoEvents, videos } from "../../../schema/db.ts";
 import { ExtractSnapshotMessage } from "../../../schema/messages/extract-snapshot.ts";
 import { archiveObjectKey, manifestObjectKey, sourceObjectKey } from "../../../schema/object-keys.ts";
 import type { Deps } from "../../../edge-api/src/context.ts";
@@ -22,6 +22,7 @@ import { api, db, insertVideo, processorEvent, putObject, runQueue, signUp, test
 const config = loadConfig(testEnv);
 const storage = new S3Storage(config.s3);
 const row = async (id: string) => (await db.select().from(videos).where(eq(videos.id, id)))[0]!;
+const timelineOf = async (id: string) => (await db.select().from(videoEvents).where(eq(videoEvents.videoId, id))).map((e) => `${e.fromStatus} → ${e.toStatus} #${e.attempt}`);
 
 
 let owner: Awaited<ReturnType<typeof signUp>>;
@@ -125,6 +126,7 @@ describe("queue send failures roll back (fault injection)", () => {
     expect(err).toBeInstanceOf(ProblemError);
     expect(err).toMatchObject({ kind: "service-unavailable", status: 503 });
     expect(await row(id)).toMatchObject({ status: "VIDEO_UPLOAD_PENDING", attempt: 0, queuedAt: null });
+    expect(await timelineOf(id)).toEqual([]);
   });
 
   it("retry: 503 and the failed attempt is restored", async () => {
@@ -140,6 +142,7 @@ describe("queue send failures roll back (fault injection)", () => {
     const after = await row(id);
     // The retry recorded the object's ETag before the send failed; the attempt itself is restored.
     expect({ ...after, updatedAt: null, sourceEtag: null }).toEqual({ ...before, updatedAt: null, sourceEtag: null });
+    expect(await timelineOf(id)).toEqual(["VIDEO_IMAGE_EXTRACTION_PROCESSING → VIDEO_IMAGE_EXTRACTION_ERROR #1"]);
   });
 
   it("retry checks the uploaded object again and records its current ETag (corrected bytes through the same URL)", async () => {

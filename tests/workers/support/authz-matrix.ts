@@ -47,6 +47,7 @@ export const OWNER_EXPECTATIONS: Record<RouteKey, number> = {
   "POST /v1/videos/{id}/retry": 409,
   "GET /v1/videos/{id}/images": 200,
   "GET /v1/videos/{id}/images.zip": 302,
+  "GET /v1/videos/{id}/events": 200,
   "GET /v1/videos/{id}/upload-parts": 409,
   "POST /v1/videos/{id}/upload-parts": 409,
   "POST /v1/videos/{id}/transcodes": 202,

@@ -208,9 +208,10 @@ function outputsView(t: Transcode): HTMLElement {
 /**
  * Builds the section for video `videoId`.
  * @param signal aborted when the page is left (stops polling)
+ * @param onChange called when a transcode appears, goes, or changes status or attempt (the page's timeline reloads)
  * @returns the element and `refresh()` (reads the list again and polls while a transcode runs)
  */
-export function transcodesSection(videoId: string, signal: AbortSignal): { element: HTMLElement; refresh(): void } {
+export function transcodesSection(videoId: string, signal: AbortSignal, onChange: () => void = () => {}): { element: HTMLElement; refresh(): void } {
   const form = transcodeForm();
   const submit = h("button", { type: "submit", class: "primary" }, "Make renditions");
   const error = h("p", { class: "error-text", role: "alert", id: `tc-error-${++uid}` });
@@ -220,6 +221,7 @@ export function transcodesSection(videoId: string, signal: AbortSignal): { eleme
   const element = h("section", { "aria-labelledby": "renditions-title" }, h("h2", { id: "renditions-title" }, "Renditions"), form.element, state, list);
   /** Card of each transcode, with the status/attempt it was built for. */
   const cards = new Map<string, { key: string; element: HTMLElement; update(t: Transcode): void }>();
+  let statuses = ""; // every transcode's id, status and attempt at the last read, for onChange
 
   function card(t: Transcode) {
     const badge = h("span", { class: "badge", "data-testid": "transcode-status" });
@@ -292,6 +294,11 @@ export function transcodesSection(videoId: string, signal: AbortSignal): { eleme
     });
     for (const tid of [...cards.keys()]) if (!transcodes.some((t) => t.id === tid)) cards.delete(tid);
     replace(list, ...next);
+    const now = transcodes.map((t) => `${t.id}:${t.status}:${t.attempt}`).join(",");
+    if (now !== statuses) {
+      statuses = now;
+      onChange();
+    }
   }
 
   let polling = false;

@@ -3,7 +3,8 @@
  * image grid with timestamps from the manifest (`GET /v1/videos/{id}/images`; the images themselves come
  * out of the ZIP in the browser, ../zip.ts), a lightbox (`<dialog>`: arrow keys, Escape, focus returns to
  * the image), and Download ZIP (a plain link to `/v1/videos/{id}/images.zip`: the session cookie goes
- * with it and the API redirects to the presigned archive), and the video's renditions (./transcodes.ts).
+ * with it and the API redirects to the presigned archive), the video's renditions (./transcodes.ts) and its
+ * timeline (./timeline.ts, reloaded whenever the status or attempt of the video or of one of its transcodes changes).
  */
 import { backoffDelay } from "../../../runtime/backoff.ts";
 import { sleep, unwrap, type ImageList, type Video } from "../../../client/src/index.ts";
@@ -12,6 +13,7 @@ import { announce, formatBytes, formatTime, formatTimestamp, h, replace } from "
 import type { Navigate } from "../router.ts";
 import { describeOptions, isFinal, statusSlot } from "../status.ts";
 import { loadArchiveImages } from "../zip.ts";
+import { timelineSection } from "./timeline.ts";
 import { transcodesSection } from "./transcodes.ts";
 
 /** Renders the page of video `id` into `main`. @returns a cleanup function */
@@ -27,7 +29,8 @@ export function renderVideo(main: HTMLElement, id: string, navigate: Navigate): 
   const gridState = h("p", { class: "muted", "aria-live": "polite" });
   const grid = h("ul", { class: "image-grid", "aria-label": "Images" });
   const lightbox = buildLightbox();
-  const renditions = transcodesSection(id, stopped.signal);
+  const timeline = timelineSection(id, stopped.signal);
+  const renditions = transcodesSection(id, stopped.signal, () => timeline.refresh());
 
   replace(
     main,
@@ -35,18 +38,24 @@ export function renderVideo(main: HTMLElement, id: string, navigate: Navigate): 
     h("section", { class: "card video-head" }, title, slot.element, facts, h("div", { class: "actions" }, download, retry, del)),
     h("section", { "aria-labelledby": "images-title" }, h("h2", { id: "images-title" }, "Images"), gridState, grid),
     renditions.element,
+    timeline.element,
     lightbox.dialog,
   );
   title.focus();
 
   let video: Video | undefined;
   let imagesFor = ""; // `${attempt}` whose images are shown
+  let timelineFor = ""; // `${status}#${attempt}` the timeline was loaded at
 
   function show(v: Video) {
     video = v;
     title.textContent = v.filename;
     document.title = `${v.filename} · vidsnap`;
     slot.update(v);
+    if (timelineFor !== `${v.status}#${v.attempt}`) {
+      timelineFor = `${v.status}#${v.attempt}`;
+      timeline.refresh();
+    }
     const done = v.status === "VIDEO_IMAGE_EXTRACTION_SUCCESS";
     download.hidden = !done;
     retry.hidden = v.status !== "VIDEO_IMAGE_EXTRACTION_ERROR";

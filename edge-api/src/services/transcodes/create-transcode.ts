@@ -19,6 +19,7 @@ import type { TranscodeRequest } from "../../../../schema/transcode-options.ts";
 import type { Deps } from "../../context.ts";
 import { ProblemError } from "../../errors.ts";
 import { PENDING, T_PENDING, T_PROCESSING, T_QUEUED } from "../../lifecycle/statuses.ts";
+import { createdEvent } from "../../lifecycle/timeline.ts";
 import { transcodeJob } from "../../lifecycle/transcode-job.ts";
 import { queueAttempt, QueueSendError } from "../../lifecycle/transitions.ts";
 import { getVideoRow } from "../videos/get-video.ts";
@@ -33,19 +34,23 @@ export const MAX_ACTIVE_TRANSCODES_PER_VIDEO = 5;
  * @returns the new row
  */
 export async function insertTranscode(deps: Deps, video: Pick<VideoRow, "id" | "userId">, request: TranscodeRequest, now = new Date()): Promise<TranscodeRow> {
-  const [row] = await deps.db
-    .insert(transcodes)
-    .values({
-      id: crypto.randomUUID(),
-      userId: video.userId,
-      videoId: video.id,
-      status: T_PENDING,
-      request,
-      attempt: 0,
-      createdAt: now,
-      updatedAt: now,
-    })
-    .returning();
+  const id = crypto.randomUUID();
+  const [[row]] = await deps.db.batch([
+    deps.db
+      .insert(transcodes)
+      .values({
+        id,
+        userId: video.userId,
+        videoId: video.id,
+        status: T_PENDING,
+        request,
+        attempt: 0,
+        createdAt: now,
+        updatedAt: now,
+      })
+      .returning(),
+    createdEvent(deps, { userId: video.userId, videoId: video.id, jobKind: "transcode", jobId: id, status: T_PENDING, attempt: 0 }, { source: "user" }, now),
+  ]);
   return row!;
 }
 

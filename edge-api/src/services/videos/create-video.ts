@@ -18,6 +18,7 @@ import { checkVideoType } from "./check-video-type.ts";
 import { startMultipartUpload } from "./start-multipart-upload.ts";
 import { toVideo } from "./serialize.ts";
 import { PENDING } from "../../lifecycle/statuses.ts";
+import { createdEvent } from "../../lifecycle/timeline.ts";
 
 /**
  * @param userId owner of the new video
@@ -44,24 +45,28 @@ export async function createVideo(deps: Deps, userId: string, input: CreateVideo
       ? await startMultipartUpload(deps, sourceKey, input.sizeBytes, contentType, now)
       : undefined;
 
-  const [row] = await deps.db
-    .insert(videos)
-    .values({
-      id,
-      userId,
-      filename: input.filename,
-      contentType,
-      sizeBytes: input.sizeBytes,
-      status: PENDING,
-      options: input.options ?? DEFAULT_EXTRACTION_OPTIONS,
-      attempt: 0,
-      sourceKey,
-      uploadId: multipart?.uploadId ?? null,
-      uploadPartSizeBytes: multipart?.upload.partSizeBytes ?? null,
-      createdAt: now,
-      updatedAt: now,
-    })
-    .returning();
+  // The record and its first timeline row go together.
+  const [[row]] = await deps.db.batch([
+    deps.db
+      .insert(videos)
+      .values({
+        id,
+        userId,
+        filename: input.filename,
+        contentType,
+        sizeBytes: input.sizeBytes,
+        status: PENDING,
+        options: input.options ?? DEFAULT_EXTRACTION_OPTIONS,
+        attempt: 0,
+        sourceKey,
+        uploadId: multipart?.uploadId ?? null,
+        uploadPartSizeBytes: multipart?.upload.partSizeBytes ?? null,
+        createdAt: now,
+        updatedAt: now,
+      })
+      .returning(),
+    createdEvent(deps, { userId, videoId: id, jobKind: "video", status: PENDING, attempt: 0 }, { source: "user" }, now),
+  ]);
 
   // A transcode asked with the upload waits (TRANSCODE_PENDING) until `complete` queues it.
   const transcode = input.transcode
