@@ -34,8 +34,20 @@ export type VidsnapClient = Client<paths>;
 
 export { PROBLEM_TYPE_BASE };
 
-/** Statuses after which a video no longer changes by itself. */
-export const FINAL_STATUSES: readonly VideoStatus[] = ["VIDEO_IMAGE_EXTRACTION_SUCCESS", "VIDEO_IMAGE_EXTRACTION_ERROR"];
+/** Answer of `POST /v1/videos`: upload instructions for an upload body, none for an import by URL. */
+export type CreateVideoAnswer = Schemas["CreateVideoResponse"] | Schemas["ImportVideoResponse"];
+
+/**
+ * The upload instructions of a `POST /v1/videos` answer to an upload body (`filename`, `contentType`, `sizeBytes`).
+ * @throws Error for an import's answer, which has none
+ */
+export function uploadInstructionsOf(answer: CreateVideoAnswer): Schemas["CreateVideoResponse"]["upload"] {
+  if (!("upload" in answer)) throw new Error(`POST /v1/videos answered no upload instructions (video ${answer.video.id} is an import)`);
+  return answer.upload;
+}
+
+/** Statuses after which a video no longer changes by itself (a failed import included). */
+export const FINAL_STATUSES: readonly VideoStatus[] = ["VIDEO_IMAGE_EXTRACTION_SUCCESS", "VIDEO_IMAGE_EXTRACTION_ERROR", "VIDEO_IMPORT_ERROR"];
 
 /**
  * A non-2xx answer of the API. `status` is the HTTP status; `kind` the last segment of the problem
