@@ -7,6 +7,7 @@ import { GLOBAL_OPTIONS, GLOBAL_OPTIONS_HELP, type Command } from "./command.ts"
 import { createContext, describeError, EXIT, EXIT_CODES_HELP, usageError, type CliIO, type ExitCode } from "./context.ts";
 import { downloadCommand } from "./commands/download.ts";
 import { imagesCommand } from "./commands/images.ts";
+import { importCommand } from "./commands/import.ts";
 import { loginCommand } from "./commands/login.ts";
 import { lsCommand } from "./commands/ls.ts";
 import { retryCommand } from "./commands/retry.ts";
@@ -25,6 +26,7 @@ import { uploadCommand } from "./commands/upload.ts";
 export const COMMANDS: readonly Command[] = [
   loginCommand,
   uploadCommand,
+  importCommand,
   lsCommand,
   statusCommand,
   imagesCommand,

@@ -292,7 +292,9 @@ async function pollUntil<T extends { status: string }>(
 
 /**
  * Polls `GET /v1/videos/{id}` with backoff until the video is in a final status
- * (`VIDEO_IMAGE_EXTRACTION_SUCCESS` or `_ERROR`) or still `VIDEO_UPLOAD_PENDING` (nothing will happen).
+ * (`VIDEO_IMAGE_EXTRACTION_SUCCESS` or `_ERROR`, `VIDEO_IMPORT_ERROR`) or still `VIDEO_UPLOAD_PENDING` waiting
+ * for its upload (nothing will happen). An imported video passes VIDEO_UPLOAD_PENDING for a moment on its way
+ * to the extraction (it has a `sourceUrl`): that is not an end.
  * Network errors and 5xx answers are retried (up to {@link WAIT_MAX_TRANSIENT_FAILURES} in a row).
  * @returns the last video read
  * @throws VidsnapApiError (404 when deleted meanwhile, 401), the last transient error, Error on timeout,
@@ -302,7 +304,7 @@ export async function waitForVideo(api: VidsnapClient, id: string, opts: WaitOpt
   return pollUntil(
     `video ${id}`,
     async (signal) => unwrap(await api.GET("/v1/videos/{id}", { params: { path: { id } }, signal })).video,
-    (video) => FINAL_STATUSES.includes(video.status) || video.status === "VIDEO_UPLOAD_PENDING",
+    (video) => FINAL_STATUSES.includes(video.status) || (video.status === "VIDEO_UPLOAD_PENDING" && !video.sourceUrl),
     opts,
   );
 }
