@@ -12,8 +12,11 @@ import type { ImportVideoResponse, Problem, Video } from "../../../schema/api.ts
 import { videos } from "../../../schema/db.ts";
 import { importVideoMessage, importVideoProgressMessage, importVideoSuccessMessage } from "../../../schema/messages/index.ts";
 import { s3Uri, sourceObjectKey } from "../../../schema/object-keys.ts";
+import { expireStaleUploads } from "../../../edge-api/src/lifecycle/expire-stale-uploads.ts";
+import { importJob } from "../../../edge-api/src/lifecycle/import-job.ts";
+import { recoverExpiredLeases } from "../../../edge-api/src/lifecycle/leases.ts";
 import { IMPORTED_BYTES } from "../stand-in-import.ts";
-import { api, db, emailsFor, eventually, processorCancels, processorJobs, runQueue, signUp } from "../support/env.ts";
+import { api, db, emailsFor, eventually, processorCancels, processorJobs, runQueue, signUp, testDeps } from "../support/env.ts";
 import { createEndpoint, hookUrl, received } from "../support/webhooks.ts";
 
 type User = Awaited<ReturnType<typeof signUp>>;
@@ -153,7 +156,7 @@ describe("POST /v1/videos with source.url", () => {
 
 describe("import lifecycle guards", () => {
   /** A video in VIDEO_IMPORTING at attempt 1 (its import message already handled by the test itself). */
-  async function importing(user: User) {
+  async function importing(user: User, fields: { leaseExpiresAt?: Date; status?: Video["status"]; createdAt?: Date } = {}) {
     const id = crypto.randomUUID();
     const now = new Date();
     await db.insert(videos).values({
@@ -162,13 +165,13 @@ describe("import lifecycle guards", () => {
       filename: "x.mp4",
       contentType: "application/octet-stream",
       sizeBytes: 0,
-      status: "VIDEO_IMPORTING",
+      status: fields.status ?? "VIDEO_IMPORTING",
       options: { mode: "keyframes" },
       attempt: 1,
       sourceKey: sourceObjectKey(user.userId, id),
       sourceUrl: `${REMOTE}/stall/x.mp4`,
-      leaseExpiresAt: new Date(now.getTime() + 600_000),
-      createdAt: now,
+      leaseExpiresAt: fields.leaseExpiresAt ?? new Date(now.getTime() + 600_000),
+      createdAt: fields.createdAt ?? now,
       updatedAt: now,
     });
     return { id, ref: { videoId: id, userId: user.userId, attempt: 1 } };
@@ -194,5 +197,18 @@ describe("import lifecycle guards", () => {
     const w = await importing(bob);
     await runQueue("vidsnap-import-dlq", [importVideoMessage({ ...w.ref, url: `${REMOTE}/x.mp4`, maxBytes: 1000 })]);
     expect(await row(w.id)).toMatchObject({ status: "VIDEO_IMPORT_ERROR", errorMessage: "The video could not be imported after several attempts" });
+  });
+
+  it("the lease sweep re-queues an import whose processor went silent (a new attempt of the import)", async () => {
+    const v = await importing(bob, { leaseExpiresAt: new Date(Date.now() - 1000) });
+    const result = await recoverExpiredLeases(testDeps(), importJob, { now: new Date() });
+    expect(result.requeued).toBeGreaterThanOrEqual(1);
+    expect(await row(v.id)).toMatchObject({ status: "VIDEO_IMPORT_QUEUED", attempt: 2, recoveries: 1 });
+  });
+
+  it("the stale-upload expiry leaves an imported video on its way to the extraction alone", async () => {
+    const v = await importing(bob, { status: "VIDEO_UPLOAD_PENDING", createdAt: new Date(Date.now() - 30 * 86_400_000) });
+    await expireStaleUploads(testDeps(), { now: new Date() });
+    expect(await row(v.id)).toMatchObject({ status: "VIDEO_UPLOAD_PENDING" });
   });
 });
