@@ -96,6 +96,7 @@ describe("import: refused answers and bodies (nothing stored)", () => {
     ["more than 5 redirects", "/redirect/6", /^The URL redirected more than 5 times\.$/],
     ["a redirect to a private address", "/redirect/2?to=http://10.0.0.7/x.mp4", /^The URL is refused: its redirect 2 must not point to private addresses\.$/],
     ["a redirect to the metadata address in IPv6 form", "/redirect/1?to=http://[::ffff:169.254.169.254]/latest", /^The URL is refused: its redirect 1 must not point to cloud metadata addresses\.$/],
+    ["a redirect to an unparsable location", "/bad-redirect", /^The URL answered a redirect \(HTTP 302\) without a valid location\.$/],
     ["a redirect to another scheme", "/redirect/1?to=file:///etc/passwd", /^The URL is refused: its redirect 1 must use http or https\.$/],
   ];
   for (const [name, path, message, maxBytes] of cases) {

@@ -49,6 +49,9 @@ export async function startRemoteServer(): Promise<RemoteServer> {
       return;
     }
     switch (p) {
+      case "/bad-redirect":
+        res.writeHead(302, { location: "http://[::1" }).end();
+        return;
       case "/status/404":
         res.writeHead(404, { "content-type": "text/plain" }).end("not here");
         return;

@@ -91,11 +91,17 @@ export async function openSource(rawUrl: string, opts: OpenOptions): Promise<Ope
     if (REDIRECTS.has(status)) {
       const location = response.headers.location;
       response.destroy();
-      if (!location) throw new JobError(`The URL answered a redirect (HTTP ${status}) without a location.`, `${hopName(hop)}: HTTP ${status} with no Location header.`);
-      if (hop >= MAX_REDIRECTS) {
-        throw new JobError(`The URL redirected more than ${MAX_REDIRECTS} times.`, `Stopped at redirect ${hop + 1} (to ${safeUrl(new URL(location, target).href)}); at most ${MAX_REDIRECTS} are followed.`);
+      let next: string | undefined;
+      try {
+        next = location ? new URL(location, target).href : undefined;
+      } catch {
+        next = undefined;
       }
-      url = new URL(location, target).href;
+      if (!next) throw new JobError(`The URL answered a redirect (HTTP ${status}) without a valid location.`, `${hopName(hop)}: HTTP ${status} with a missing or unparsable Location header.`);
+      if (hop >= MAX_REDIRECTS) {
+        throw new JobError(`The URL redirected more than ${MAX_REDIRECTS} times.`, `Stopped at redirect ${hop + 1} (to ${safeUrl(next)}); at most ${MAX_REDIRECTS} are followed.`);
+      }
+      url = next;
       continue;
     }
     if (status !== 200) {
