@@ -9,6 +9,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openSource, type HostResolver, type ResolvedAddress } from "../../../ffmpeg-container/src/jobs/import/download.ts";
 import { JobError } from "../../../ffmpeg-container/src/runner/errors.ts";
+import { recordAudit } from "../../../tools/audit/record.ts";
 import { startRemoteServer, type RemoteServer } from "./remote-server.ts";
 
 /** Every special-purpose address form the issue names, and the range it must be refused as. */
@@ -77,7 +78,9 @@ describe("ENVIRONMENT=production: every special address is refused", () => {
         resolved.push(host);
         return resolverTo(address)(host);
       });
-      expect(e.message).toBe(`The URL is refused: its host must not point to ${range} addresses.`);
+      const expected = `The URL is refused: its host must not point to ${range} addresses.`;
+      recordAudit({ case: `https://media.example.com → resolves to ${address}`, expected, got: e.message, ok: e.message === expected });
+      expect(e.message).toBe(expected);
       expect(resolved).toEqual(["media.example.com"]);
     });
     it(`${address} (${range}) as an IP literal in the URL`, async () => {
@@ -85,7 +88,9 @@ describe("ENVIRONMENT=production: every special address is refused", () => {
       const e = await refusal(`https://${host}/v.mp4`, "production", async () => {
         throw new Error("an IP literal must not be resolved");
       });
-      expect(e.message).toMatch(new RegExp(`^The URL is refused: it must not point to ${range} addresses\\.$`));
+      const expected = `The URL is refused: it must not point to ${range} addresses.`;
+      recordAudit({ case: `https://${host}/v.mp4`, expected, got: e.message, ok: e.message === expected });
+      expect(e.message).toBe(expected);
     });
   }
 
@@ -146,7 +151,9 @@ describe("ENVIRONMENT=local with a real server", () => {
     const resolve: HostResolver = async (host) => resolverTo(host === "evil.example.test" ? "10.0.0.9" : "127.0.0.1")(host);
     const before = remote.requests.length;
     const e = await refusal(`${remote.url}/redirect/2?to=http://evil.example.test:${remote.port}/files/franck.mp4`, "local", resolve);
-    expect(e.message).toBe("The URL is refused: the host of its redirect 2 must not point to private addresses.");
+    const expected = "The URL is refused: the host of its redirect 2 must not point to private addresses.";
+    recordAudit({ case: "redirect 2 → http://evil.example.test (resolves to 10.0.0.9)", expected, got: e.message, ok: e.message === expected });
+    expect(e.message).toBe(expected);
     // The two redirects were served; nothing reached the (would-be) private host.
     expect(remote.requests.slice(before).map((r) => r.path)).toEqual([
       `/redirect/2?to=http://evil.example.test:${remote.port}/files/franck.mp4`,
