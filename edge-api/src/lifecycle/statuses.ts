@@ -43,3 +43,10 @@ export const T_ERROR = "TRANSCODE_ERROR" satisfies TranscodeStatus;
 export const I_QUEUED = "VIDEO_IMPORT_QUEUED" satisfies VideoStatus;
 export const I_IMPORTING = "VIDEO_IMPORTING" satisfies VideoStatus;
 export const I_ERROR = "VIDEO_IMPORT_ERROR" satisfies VideoStatus;
+
+/**
+ * Statuses in which the video's source object is not stored (yet): an upload not completed, an import queued,
+ * running or failed. A transcode asked then waits (TRANSCODE_PENDING) and `complete` queues nothing of an
+ * import; the stored import's path of `complete` starts them.
+ */
+export const SOURCE_NOT_STORED: readonly VideoStatus[] = [PENDING, I_QUEUED, I_IMPORTING, I_ERROR];

@@ -144,6 +144,21 @@ describe("POST /v1/videos with source.url", () => {
     }
   });
 
+  it("a transcode asked while the import runs waits, and /complete starts nothing before the source is stored", async () => {
+    const created = await importVideo(bob, { source: { url: `${REMOTE}/stall/long.mp4` } });
+    await until(bob, created.video.id, "VIDEO_IMPORTING");
+    const asked = await api(`/v1/videos/${created.video.id}/transcodes`, { method: "POST", token: bob.token, json: { renditions: [{ format: "mp4", height: 360 }] } });
+    expect(asked.status).toBe(202);
+    const { transcode } = (await asked.json()) as { transcode: { id: string; status: string } };
+    expect(transcode.status).toBe("TRANSCODE_PENDING");
+    const completed = await api(`/v1/videos/${created.video.id}/complete`, { method: "POST", token: bob.token, json: {} });
+    expect(((await completed.json()) as { video: Video }).video.status).toBe("VIDEO_IMPORTING");
+    const again = await api(`/v1/videos/${created.video.id}/transcodes/${transcode.id}`, { token: bob.token });
+    expect(((await again.json()) as { transcode: { status: string } }).transcode.status).toBe("TRANSCODE_PENDING");
+    expect(await processorJobs(transcode.id)).toEqual([]);
+    await api(`/v1/videos/${created.video.id}`, { method: "DELETE", token: bob.token });
+  });
+
   it("deleting a video while it imports cancels the processor's job", async () => {
     const created = await importVideo(bob, { source: { url: `${REMOTE}/stall/big.mp4` } });
     await until(bob, created.video.id, "VIDEO_IMPORTING");
