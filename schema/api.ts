@@ -65,6 +65,36 @@ export const CreateVideoRequest = z
   .openapi("CreateVideoRequest");
 export type CreateVideoRequest = z.infer<typeof CreateVideoRequest>;
 
+/** `POST /v1/videos` body of an import by URL (docs/architecture.md "Imports"). */
+export const ImportVideoRequest = z
+  .object({
+    source: z
+      .object({
+        url: z
+          .string()
+          .min(1)
+          .max(2048)
+          .describe(
+            "The video's URL. https only (http too when ENVIRONMENT=local); refused when it, any address its host resolves to, or any of its redirects (at most 5) points to a private, loopback, link-local, shared, metadata or reserved address.",
+          )
+          .openapi({ example: "https://example.com/videos/holiday.mp4" }),
+      })
+      .strict()
+      .describe("Where the video is downloaded from, instead of an upload."),
+    filename: Filename.optional().describe("Name shown for the video; default the last segment of the URL's path."),
+    options: ExtractionOptions.optional().describe("Extraction options; default `{ \"mode\": \"keyframes\" }`."),
+    transcode: TranscodeRequest.optional().describe(
+      "Also transcode the video: the transcode is created now (TRANSCODE_PENDING) and queued once the import is stored, beside the extraction.",
+    ),
+  })
+  .strict()
+  .openapi("ImportVideoRequest");
+export type ImportVideoRequest = z.infer<typeof ImportVideoRequest>;
+
+/** `POST /v1/videos` body: a video to upload ({@link CreateVideoRequest}) or to import by URL ({@link ImportVideoRequest}). */
+export const CreateOrImportVideoRequest = z.union([CreateVideoRequest, ImportVideoRequest]).openapi("CreateOrImportVideoRequest");
+export type CreateOrImportVideoRequest = z.infer<typeof CreateOrImportVideoRequest>;
+
 const IsoTime = z.string().describe("ISO 8601 time (UTC).");
 
 /** One video and the state of its latest extraction attempt. */
@@ -76,13 +106,19 @@ export const Video = z
     sizeBytes: z.number().int().describe("Declared size of the upload, bytes."),
     status: VideoStatus,
     options: ExtractionOptions,
-    attempt: z.number().int().min(0).describe("Current extraction attempt; 0 until the upload is completed."),
+    attempt: z
+      .number()
+      .int()
+      .min(0)
+      .describe("Current attempt; 0 until the upload is completed. An imported video counts its import attempts and then its extraction attempts on it."),
     progress: z
       .number()
       .min(0)
       .max(1)
       .nullable()
-      .describe("Share of the video (or of the requested window) processed (0..1), null when unknown; 1 once done."),
+      .describe(
+        "Share of the video (or of the requested window) processed (0..1), null when unknown; 1 once done. While VIDEO_IMPORTING: share of the bytes downloaded, when the remote server announced the size.",
+      ),
     imagesSoFar: z
       .number()
       .int()
@@ -94,6 +130,13 @@ export const Video = z
     durationSeconds: z.number().nullable(),
     errorMessage: z.string().nullable().describe("One human sentence, when the attempt failed."),
     errorDescription: z.string().nullable().describe("Technical detail, when the attempt failed."),
+    sourceUrl: z.string().nullable().describe("The URL an imported video is downloaded from; null for uploads."),
+    importedBytes: z.number().int().nullable().describe("Imports: bytes downloaded so far (the source's size once stored); null for uploads."),
+    importTotalBytes: z
+      .number()
+      .int()
+      .nullable()
+      .describe("Imports: the size announced by the remote server (`content-length`), null while unknown and for uploads."),
     warnings: ExtractionWarnings.optional().describe(
       "Set on a SUCCESS from a damaged file: what was met while decoding (decode errors, a file that ended early), one sentence each. Absent otherwise.",
     ),
@@ -348,6 +391,15 @@ export const CreateVideoResponse = z
   .openapi("CreateVideoResponse");
 export type CreateVideoResponse = z.infer<typeof CreateVideoResponse>;
 
+/** Answer of `POST /v1/videos` for an import by URL: the video (VIDEO_IMPORT_QUEUED), no upload instructions. */
+export const ImportVideoResponse = z
+  .object({
+    video: Video,
+    transcode: Transcode.optional().describe("The transcode asked with `transcode` (TRANSCODE_PENDING until the import is stored)."),
+  })
+  .openapi("ImportVideoResponse");
+export type ImportVideoResponse = z.infer<typeof ImportVideoResponse>;
+
 /** `GET /v1/videos` query. */
 export const ListVideosQuery = z.object({
   limit: z.coerce
@@ -454,7 +506,7 @@ export type ImageList = z.infer<typeof ImageList>;
 
 /** Event types an endpoint subscribes to; `ping` is only sent by `POST /v1/webhooks/{id}/test`. */
 export const WebhookEventTypeSchema = WebhookEventType.describe(
-  "`video.ready`: images extracted; `video.failed`: the extraction ended in error; `transcode.ready`: a transcode's outputs are stored; `transcode.failed`: a transcode ended in error.",
+  "`video.ready`: images extracted; `video.failed`: the extraction ended in error; `video.import_failed`: the import of a video by URL ended in error (VIDEO_IMPORT_ERROR); `transcode.ready`: a transcode's outputs are stored; `transcode.failed`: a transcode ended in error.",
 )
   .openapi("WebhookEventType");
 
@@ -634,8 +686,11 @@ export const Stats = z
         VIDEO_IMAGE_EXTRACTION_PROCESSING: 1,
         VIDEO_IMAGE_EXTRACTION_SUCCESS: 8,
         VIDEO_IMAGE_EXTRACTION_ERROR: 2,
+        VIDEO_IMPORT_QUEUED: 0,
+        VIDEO_IMPORTING: 1,
+        VIDEO_IMPORT_ERROR: 1,
       },
-      totalVideos: 12,
+      totalVideos: 14,
       successRate: 0.8,
       processingSeconds: { median: 1.4, p95: 6.2, sampleSize: 8 },
       imagesProduced: 163,

@@ -147,6 +147,12 @@ export const videos = sqliteTable(
      * after the size check is refused instead of processed (issue 18 item 7).
      */
     sourceEtag: text("source_etag"),
+    /** The URL an imported video is downloaded from (`source: {url}`, checked by runtime/outgoing-url.ts); null for uploads. */
+    sourceUrl: text("source_url"),
+    /** Bytes of an import downloaded so far (the source's size once imported), null before and for uploads. */
+    importedBytes: integer("imported_bytes"),
+    /** Size of an import announced by the remote server (`content-length`), null while unknown and for uploads. */
+    importTotalBytes: integer("import_total_bytes"),
     archiveKey: text("archive_key"),
     manifestKey: text("manifest_key"),
     /** 0..1 share of the duration processed, null when unknown. */

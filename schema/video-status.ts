@@ -4,6 +4,10 @@
  * VIDEO_UPLOAD_PENDING → VIDEO_IMAGE_EXTRACTION_QUEUED → VIDEO_IMAGE_EXTRACTION_PROCESSING
  *   → VIDEO_IMAGE_EXTRACTION_SUCCESS | VIDEO_IMAGE_EXTRACTION_ERROR
  * A retry moves VIDEO_IMAGE_EXTRACTION_ERROR back to VIDEO_IMAGE_EXTRACTION_QUEUED with attempt + 1.
+ *
+ * A video imported by URL (`source: {url}`) starts VIDEO_IMPORT_QUEUED → VIDEO_IMPORTING, then, with its
+ * source stored, VIDEO_UPLOAD_PENDING for the moment the extraction is queued as after `complete`;
+ * a failed import ends VIDEO_IMPORT_ERROR (a retry moves it back to VIDEO_IMPORT_QUEUED).
  */
 import { z } from "zod";
 
@@ -13,5 +17,8 @@ export const VideoStatus = z.enum([
   "VIDEO_IMAGE_EXTRACTION_PROCESSING",
   "VIDEO_IMAGE_EXTRACTION_SUCCESS",
   "VIDEO_IMAGE_EXTRACTION_ERROR",
+  "VIDEO_IMPORT_QUEUED",
+  "VIDEO_IMPORTING",
+  "VIDEO_IMPORT_ERROR",
 ]);
 export type VideoStatus = z.infer<typeof VideoStatus>;

@@ -8,6 +8,7 @@ import { createContext, describeError, EXIT, EXIT_CODES_HELP, usageError, type C
 import { downloadCommand } from "./commands/download.ts";
 import { eventsCommand } from "./commands/events.ts";
 import { imagesCommand } from "./commands/images.ts";
+import { importCommand } from "./commands/import.ts";
 import { loginCommand } from "./commands/login.ts";
 import { lsCommand } from "./commands/ls.ts";
 import { retryCommand } from "./commands/retry.ts";
@@ -26,6 +27,7 @@ import { uploadCommand } from "./commands/upload.ts";
 export const COMMANDS: readonly Command[] = [
   loginCommand,
   uploadCommand,
+  importCommand,
   lsCommand,
   statusCommand,
   eventsCommand,

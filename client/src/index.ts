@@ -35,8 +35,20 @@ export type VidsnapClient = Client<paths>;
 
 export { PROBLEM_TYPE_BASE };
 
-/** Statuses after which a video no longer changes by itself. */
-export const FINAL_STATUSES: readonly VideoStatus[] = ["VIDEO_IMAGE_EXTRACTION_SUCCESS", "VIDEO_IMAGE_EXTRACTION_ERROR"];
+/** Answer of `POST /v1/videos`: upload instructions for an upload body, none for an import by URL. */
+export type CreateVideoAnswer = Schemas["CreateVideoResponse"] | Schemas["ImportVideoResponse"];
+
+/**
+ * The upload instructions of a `POST /v1/videos` answer to an upload body (`filename`, `contentType`, `sizeBytes`).
+ * @throws Error for an import's answer, which has none
+ */
+export function uploadInstructionsOf(answer: CreateVideoAnswer): Schemas["CreateVideoResponse"]["upload"] {
+  if (!("upload" in answer)) throw new Error(`POST /v1/videos answered no upload instructions (video ${answer.video.id} is an import)`);
+  return answer.upload;
+}
+
+/** Statuses after which a video no longer changes by itself (a failed import included). */
+export const FINAL_STATUSES: readonly VideoStatus[] = ["VIDEO_IMAGE_EXTRACTION_SUCCESS", "VIDEO_IMAGE_EXTRACTION_ERROR", "VIDEO_IMPORT_ERROR"];
 
 /**
  * A non-2xx answer of the API. `status` is the HTTP status; `kind` the last segment of the problem
@@ -281,7 +293,9 @@ async function pollUntil<T extends { status: string }>(
 
 /**
  * Polls `GET /v1/videos/{id}` with backoff until the video is in a final status
- * (`VIDEO_IMAGE_EXTRACTION_SUCCESS` or `_ERROR`) or still `VIDEO_UPLOAD_PENDING` (nothing will happen).
+ * (`VIDEO_IMAGE_EXTRACTION_SUCCESS` or `_ERROR`, `VIDEO_IMPORT_ERROR`) or still `VIDEO_UPLOAD_PENDING` waiting
+ * for its upload (nothing will happen). An imported video passes VIDEO_UPLOAD_PENDING for a moment on its way
+ * to the extraction (it has a `sourceUrl`): that is not an end.
  * Network errors and 5xx answers are retried (up to {@link WAIT_MAX_TRANSIENT_FAILURES} in a row).
  * @returns the last video read
  * @throws VidsnapApiError (404 when deleted meanwhile, 401), the last transient error, Error on timeout,
@@ -291,7 +305,7 @@ export async function waitForVideo(api: VidsnapClient, id: string, opts: WaitOpt
   return pollUntil(
     `video ${id}`,
     async (signal) => unwrap(await api.GET("/v1/videos/{id}", { params: { path: { id } }, signal })).video,
-    (video) => FINAL_STATUSES.includes(video.status) || video.status === "VIDEO_UPLOAD_PENDING",
+    (video) => FINAL_STATUSES.includes(video.status) || (video.status === "VIDEO_UPLOAD_PENDING" && !video.sourceUrl),
     opts,
   );
 }

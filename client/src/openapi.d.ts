@@ -34,8 +34,10 @@ export interface paths {
         get: operations["listVideos"];
         put?: never;
         /**
-         * Create a video and get its upload URL
+         * Create a video: get its upload URL, or import it from a URL
          * @description Declares a file (name, MIME type, exact size). Answers the video (VIDEO_UPLOAD_PENDING) and how to upload it: `upload.method = "PUT"`, a presigned PUT bound to that type and size (upload the file with exactly the given headers), or above MULTIPART_THRESHOLD_BYTES `"MULTIPART"`, an S3 multipart upload (part URLs from `POST /v1/videos/{id}/upload-parts`). Then call `/complete`.
+         *
+         *     With `source: {url}` instead, the video is imported from that URL: the answer is the video in VIDEO_IMPORT_QUEUED (no `upload`), then VIDEO_IMPORTING with `importedBytes` / `importTotalBytes` / `progress`, then the usual extraction (and `transcode`) as after `/complete`; a failed import ends VIDEO_IMPORT_ERROR (retry with `/retry`). A refused URL is a 400 `validation` problem naming `source.url`.
          */
         post: operations["createVideo"];
         delete?: never;
@@ -119,8 +121,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Retry a failed extraction
-         * @description Only from VIDEO_IMAGE_EXTRACTION_ERROR: queues attempt + 1 (409 `conflict` otherwise). The uploaded object is checked again as at `complete` (409 `upload-incomplete` / `upload-size-mismatch`) and its current ETag recorded, so corrected bytes uploaded through the same URL are what the new attempt reads.
+         * Retry a failed extraction or import
+         * @description Only from VIDEO_IMAGE_EXTRACTION_ERROR: queues attempt + 1 (409 `conflict` otherwise). The uploaded object is checked again as at `complete` (409 `upload-incomplete` / `upload-size-mismatch`) and its current ETag recorded, so corrected bytes uploaded through the same URL are what the new attempt reads. From VIDEO_IMPORT_ERROR: the import is queued again (VIDEO_IMPORT_QUEUED, attempt + 1), downloading the same URL.
          */
         post: operations["retryVideo"];
         delete?: never;
@@ -500,11 +502,11 @@ export interface components {
             /** @description Declared size of the upload, bytes. */
             sizeBytes: number;
             /** @enum {string} */
-            status: "VIDEO_UPLOAD_PENDING" | "VIDEO_IMAGE_EXTRACTION_QUEUED" | "VIDEO_IMAGE_EXTRACTION_PROCESSING" | "VIDEO_IMAGE_EXTRACTION_SUCCESS" | "VIDEO_IMAGE_EXTRACTION_ERROR";
+            status: "VIDEO_UPLOAD_PENDING" | "VIDEO_IMAGE_EXTRACTION_QUEUED" | "VIDEO_IMAGE_EXTRACTION_PROCESSING" | "VIDEO_IMAGE_EXTRACTION_SUCCESS" | "VIDEO_IMAGE_EXTRACTION_ERROR" | "VIDEO_IMPORT_QUEUED" | "VIDEO_IMPORTING" | "VIDEO_IMPORT_ERROR";
             options: components["schemas"]["ExtractionOptions"];
-            /** @description Current extraction attempt; 0 until the upload is completed. */
+            /** @description Current attempt; 0 until the upload is completed. An imported video counts its import attempts and then its extraction attempts on it. */
             attempt: number;
-            /** @description Share of the video (or of the requested window) processed (0..1), null when unknown; 1 once done. */
+            /** @description Share of the video (or of the requested window) processed (0..1), null when unknown; 1 once done. While VIDEO_IMPORTING: share of the bytes downloaded, when the remote server announced the size. */
             progress: number | null;
             /** @description Images extracted so far while processing (the image count once done), null when unknown. */
             imagesSoFar: number | null;
@@ -515,6 +517,12 @@ export interface components {
             errorMessage: string | null;
             /** @description Technical detail, when the attempt failed. */
             errorDescription: string | null;
+            /** @description The URL an imported video is downloaded from; null for uploads. */
+            sourceUrl: string | null;
+            /** @description Imports: bytes downloaded so far (the source's size once stored); null for uploads. */
+            importedBytes: number | null;
+            /** @description Imports: the size announced by the remote server (`content-length`), null while unknown and for uploads. */
+            importTotalBytes: number | null;
             /** @description Set on a SUCCESS from a damaged file: what was met while decoding (decode errors, a file that ended early), one sentence each. Absent otherwise. */
             warnings?: string[];
             /** @description ISO 8601 time (UTC). */
@@ -932,6 +940,11 @@ export interface components {
             /** @description The URL is refused after this time (DOWNLOAD_URL_TTL_SECONDS). */
             expiresAt: string;
         };
+        ImportVideoResponse: {
+            video: components["schemas"]["Video"];
+            transcode?: components["schemas"]["Transcode"] & unknown;
+        };
+        CreateOrImportVideoRequest: components["schemas"]["CreateVideoRequest"] | components["schemas"]["ImportVideoRequest"];
         CreateVideoRequest: {
             /**
              * @description Original file name; its extension must match `contentType` in the allow-list.
@@ -948,6 +961,20 @@ export interface components {
              * @example 10485760
              */
             sizeBytes: number;
+            options?: components["schemas"]["ExtractionOptions"] & unknown;
+            transcode?: components["schemas"]["TranscodeRequest"] & unknown;
+        };
+        ImportVideoRequest: {
+            /** @description Where the video is downloaded from, instead of an upload. */
+            source: {
+                /**
+                 * @description The video's URL. https only (http too when ENVIRONMENT=local); refused when it, any address its host resolves to, or any of its redirects (at most 5) points to a private, loopback, link-local, shared, metadata or reserved address.
+                 * @example https://example.com/videos/holiday.mp4
+                 */
+                url: string;
+            };
+            /** @description Name shown for the video; default the last segment of the URL's path. */
+            filename?: string;
             options?: components["schemas"]["ExtractionOptions"] & unknown;
             transcode?: components["schemas"]["TranscodeRequest"] & unknown;
         };
@@ -1055,12 +1082,12 @@ export interface components {
              * @description Status before the change; null when the record was created.
              * @enum {string|null}
              */
-            fromStatus: "VIDEO_UPLOAD_PENDING" | "VIDEO_IMAGE_EXTRACTION_QUEUED" | "VIDEO_IMAGE_EXTRACTION_PROCESSING" | "VIDEO_IMAGE_EXTRACTION_SUCCESS" | "VIDEO_IMAGE_EXTRACTION_ERROR" | "TRANSCODE_PENDING" | "TRANSCODE_QUEUED" | "TRANSCODE_PROCESSING" | "TRANSCODE_SUCCESS" | "TRANSCODE_ERROR" | "TRANSCODE_DELETED" | null;
+            fromStatus: "VIDEO_UPLOAD_PENDING" | "VIDEO_IMAGE_EXTRACTION_QUEUED" | "VIDEO_IMAGE_EXTRACTION_PROCESSING" | "VIDEO_IMAGE_EXTRACTION_SUCCESS" | "VIDEO_IMAGE_EXTRACTION_ERROR" | "VIDEO_IMPORT_QUEUED" | "VIDEO_IMPORTING" | "VIDEO_IMPORT_ERROR" | "TRANSCODE_PENDING" | "TRANSCODE_QUEUED" | "TRANSCODE_PROCESSING" | "TRANSCODE_SUCCESS" | "TRANSCODE_ERROR" | "TRANSCODE_DELETED" | null;
             /**
              * @description Status after the change (`TRANSCODE_DELETED` when a transcode was deleted).
              * @enum {string}
              */
-            toStatus: "VIDEO_UPLOAD_PENDING" | "VIDEO_IMAGE_EXTRACTION_QUEUED" | "VIDEO_IMAGE_EXTRACTION_PROCESSING" | "VIDEO_IMAGE_EXTRACTION_SUCCESS" | "VIDEO_IMAGE_EXTRACTION_ERROR" | "TRANSCODE_PENDING" | "TRANSCODE_QUEUED" | "TRANSCODE_PROCESSING" | "TRANSCODE_SUCCESS" | "TRANSCODE_ERROR" | "TRANSCODE_DELETED";
+            toStatus: "VIDEO_UPLOAD_PENDING" | "VIDEO_IMAGE_EXTRACTION_QUEUED" | "VIDEO_IMAGE_EXTRACTION_PROCESSING" | "VIDEO_IMAGE_EXTRACTION_SUCCESS" | "VIDEO_IMAGE_EXTRACTION_ERROR" | "VIDEO_IMPORT_QUEUED" | "VIDEO_IMPORTING" | "VIDEO_IMPORT_ERROR" | "TRANSCODE_PENDING" | "TRANSCODE_QUEUED" | "TRANSCODE_PROCESSING" | "TRANSCODE_SUCCESS" | "TRANSCODE_ERROR" | "TRANSCODE_DELETED";
             /**
              * @description Who caused it: `user` (the owner's request), `processor`, `api` (the API on its own: a job given up, the processor unreachable), `cron` (lease recovery), `generator`.
              * @enum {string}
@@ -1090,10 +1117,10 @@ export interface components {
             createdAt: string;
         };
         /**
-         * @description `video.ready`: images extracted; `video.failed`: the extraction ended in error; `transcode.ready`: a transcode's outputs are stored; `transcode.failed`: a transcode ended in error.
+         * @description `video.ready`: images extracted; `video.failed`: the extraction ended in error; `video.import_failed`: the import of a video by URL ended in error (VIDEO_IMPORT_ERROR); `transcode.ready`: a transcode's outputs are stored; `transcode.failed`: a transcode ended in error.
          * @enum {string}
          */
-        WebhookEventType: "video.ready" | "video.failed" | "transcode.ready" | "transcode.failed";
+        WebhookEventType: "video.ready" | "video.failed" | "video.import_failed" | "transcode.ready" | "transcode.failed";
         CreateWebhookRequest: {
             /**
              * @description Where events are POSTed: https, default port, no credentials, not a private/loopback/link-local address or `localhost` (locally, ENVIRONMENT=local, http and loopback are allowed).
@@ -1122,7 +1149,7 @@ export interface components {
             /** @description `evt_…`, the body's `id` and the `vidsnap-event-id` header. */
             eventId: string;
             /** @enum {string} */
-            eventType: "video.ready" | "video.failed" | "transcode.ready" | "transcode.failed" | "ping";
+            eventType: "video.ready" | "video.failed" | "video.import_failed" | "transcode.ready" | "transcode.failed" | "ping";
             videoId: string | null;
             /** @description The transcode a `transcode.*` event is about; null otherwise. */
             transcodeId: string | null;
@@ -1169,9 +1196,12 @@ export interface components {
          *         "VIDEO_IMAGE_EXTRACTION_QUEUED": 0,
          *         "VIDEO_IMAGE_EXTRACTION_PROCESSING": 1,
          *         "VIDEO_IMAGE_EXTRACTION_SUCCESS": 8,
-         *         "VIDEO_IMAGE_EXTRACTION_ERROR": 2
+         *         "VIDEO_IMAGE_EXTRACTION_ERROR": 2,
+         *         "VIDEO_IMPORT_QUEUED": 0,
+         *         "VIDEO_IMPORTING": 1,
+         *         "VIDEO_IMPORT_ERROR": 1
          *       },
-         *       "totalVideos": 12,
+         *       "totalVideos": 14,
          *       "successRate": 0.8,
          *       "processingSeconds": {
          *         "median": 1.4,
@@ -1202,6 +1232,9 @@ export interface components {
                 VIDEO_IMAGE_EXTRACTION_PROCESSING: number;
                 VIDEO_IMAGE_EXTRACTION_SUCCESS: number;
                 VIDEO_IMAGE_EXTRACTION_ERROR: number;
+                VIDEO_IMPORT_QUEUED: number;
+                VIDEO_IMPORTING: number;
+                VIDEO_IMPORT_ERROR: number;
             };
             totalVideos: number;
             /** @description succeeded / (succeeded + failed) over finished videos; null when none finished. */
@@ -1320,7 +1353,7 @@ export interface operations {
                 limit?: number;
                 /** @description Opaque `nextCursor` of the previous page. */
                 cursor?: string;
-                status?: "VIDEO_UPLOAD_PENDING" | "VIDEO_IMAGE_EXTRACTION_QUEUED" | "VIDEO_IMAGE_EXTRACTION_PROCESSING" | "VIDEO_IMAGE_EXTRACTION_SUCCESS" | "VIDEO_IMAGE_EXTRACTION_ERROR";
+                status?: "VIDEO_UPLOAD_PENDING" | "VIDEO_IMAGE_EXTRACTION_QUEUED" | "VIDEO_IMAGE_EXTRACTION_PROCESSING" | "VIDEO_IMAGE_EXTRACTION_SUCCESS" | "VIDEO_IMAGE_EXTRACTION_ERROR" | "VIDEO_IMPORT_QUEUED" | "VIDEO_IMPORTING" | "VIDEO_IMPORT_ERROR";
             };
             header?: never;
             path?: never;
@@ -1366,17 +1399,17 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["CreateVideoRequest"];
+                "application/json": components["schemas"]["CreateOrImportVideoRequest"];
             };
         };
         responses: {
-            /** @description Created. */
+            /** @description Created: upload instructions, or the import queued. */
             201: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["CreateVideoResponse"];
+                    "application/json": components["schemas"]["CreateVideoResponse"] | components["schemas"]["ImportVideoResponse"];
                 };
             };
             /** @description Invalid request (`validation`). */
@@ -1426,6 +1459,15 @@ export interface operations {
             };
             /** @description Too many requests (`rate-limited`); retry after the `Retry-After` seconds. */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The job queue is unavailable (`service-unavailable`). */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -11,7 +11,7 @@
  */
 import { backoffDelay } from "../../runtime/backoff.ts";
 import { DEFAULT_VIDEO_TYPES, fileExtension } from "../../schema/video-types.ts";
-import { sleep, toApiError, type ExtractionOptions, type Problem, type Schemas, type TranscodeRequest, type Video, type VidsnapClient } from "./index.ts";
+import { sleep, toApiError, uploadInstructionsOf, type ExtractionOptions, type Problem, type Schemas, type TranscodeRequest, type Video, type VidsnapClient } from "./index.ts";
 
 /** One uploaded part, as `/complete` takes it. */
 export type CompletedPart = NonNullable<Schemas["CompleteUploadRequest"]["parts"]>[number];
@@ -157,8 +157,9 @@ export async function uploadVideo(o: UploadVideoOptions): Promise<Video> {
   };
   let videoId: string | undefined;
   try {
-    const created = await call("POST /v1/videos", () => api.POST("/v1/videos", { body, signal: o.signal }));
-    videoId = created.video.id;
+    const answer = await call("POST /v1/videos", () => api.POST("/v1/videos", { body, signal: o.signal }));
+    videoId = answer.video.id;
+    const created = { ...answer, upload: uploadInstructionsOf(answer) };
     const progress = new Progress(source.size, o.onProgress);
     o.onPhase?.("upload");
     if (created.upload.method === "PUT") {

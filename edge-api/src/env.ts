@@ -43,6 +43,8 @@ import type {
   EmailMessage,
   ExtractSnapshotEvent,
   ExtractSnapshotMessage,
+  ImportVideoEvent,
+  ImportVideoMessage,
   TranscodeEvent,
   TranscodeMessage,
 } from "../../schema/messages/index.ts";
@@ -53,8 +55,10 @@ export interface Env {
   EXTRACT_QUEUE: Queue<ExtractSnapshotMessage>;
   /** Transcode jobs (vidsnap-transcode), consumed by this Worker (edge-api/src/queues/transcode-consumer.ts). */
   TRANSCODE_QUEUE: Queue<TranscodeMessage>;
+  /** Imports by URL (vidsnap-import), consumed by this Worker (edge-api/src/queues/import-consumer.ts). */
+  IMPORT_QUEUE: Queue<ImportVideoMessage>;
   /** Processor events of every job kind (vidsnap-events); the consumer routes on the envelope type. */
-  EVENTS_QUEUE: Queue<ExtractSnapshotEvent | TranscodeEvent>;
+  EVENTS_QUEUE: Queue<ExtractSnapshotEvent | TranscodeEvent | ImportVideoEvent>;
   /** Every email (vidsnap-email), consumed by the email-consumer Worker. */
   EMAIL_QUEUE: Queue<EmailMessage>;
   /** Webhook deliveries (vidsnap-webhooks), consumed by this Worker (edge-api/src/queues/webhooks-consumer.ts). */

@@ -99,7 +99,25 @@ export function problemResponse(
   });
 }
 
-/** Turns zod issues into `{path, message}` pairs (no received values echoed). */
-export function fieldIssues(issues: readonly { path: readonly PropertyKey[]; message: string }[]): FieldIssue[] {
-  return issues.map((i) => ({ path: i.path.map(String).join("."), message: i.message }));
+/** A zod issue as far as {@link fieldIssues} reads it (`errors`: the issues of each option of a union). */
+interface ZodIssueLike {
+  path: readonly PropertyKey[];
+  message: string;
+  code?: string;
+  errors?: readonly (readonly ZodIssueLike[])[];
+}
+
+/**
+ * Turns zod issues into `{path, message}` pairs (no received values echoed). A body that matches no option of
+ * a union (`POST /v1/videos`: an upload or an import) is reported with the issues of the option it came
+ * closest to (the fewest issues), so a bad field keeps its path instead of one "Invalid input" at the root.
+ */
+export function fieldIssues(issues: readonly ZodIssueLike[]): FieldIssue[] {
+  return issues.flatMap((i) => {
+    if (i.code === "invalid_union" && i.errors && i.errors.length > 0) {
+      const closest = [...i.errors].sort((a, b) => a.length - b.length)[0]!;
+      if (closest.length > 0) return fieldIssues(closest.map((c) => ({ ...c, path: [...i.path, ...c.path] })));
+    }
+    return [{ path: i.path.map(String).join("."), message: i.message }];
+  });
 }

@@ -1,6 +1,6 @@
 /**
  * Email templates: pure functions from a validated email message (`MSG_SEND_SNAPSHOT_EXTRACTION_*`,
- * `MSG_SEND_TRANSCODE_*`, `MSG_SEND_EMAIL_VERIFICATION`) to `{subject, textBody, htmlBody}`. No I/O, no clock: the same message
+ * `MSG_SEND_VIDEO_IMPORT_ERROR`, `MSG_SEND_TRANSCODE_*`, `MSG_SEND_EMAIL_VERIFICATION`) to `{subject, textBody, htmlBody}`. No I/O, no clock: the same message
  * always renders the same email, which is what makes the D1 row of a redelivered message match the first one.
  *
  * Every value coming from the message is escaped in the HTML body ({@link escapeHtml}) and stripped of
@@ -14,6 +14,7 @@ import type { EmailMessage } from "../../schema/messages/email.ts";
 import type {
   SendSnapshotExtractionErrorMessage,
   SendSnapshotExtractionSuccessMessage,
+  SendVideoImportErrorMessage,
 } from "../../schema/messages/snapshot-email.ts";
 import type { SendTranscodeErrorMessage, SendTranscodeSuccessMessage } from "../../schema/messages/transcode-email.ts";
 
@@ -361,6 +362,52 @@ export function renderVerificationEmail(message: SendEmailVerificationMessage): 
   return { subject, textBody, htmlBody };
 }
 
+/** The host of an import's URL (user-chosen, so only the host is shown, defanged by {@link userText}). */
+function importHost(url: string): string {
+  try {
+    return userText(new URL(url).host, USER_TEXT_LIMITS.filename);
+  } catch {
+    return "the given address";
+  }
+}
+
+/** Renders the "import by URL failed, you can retry" email. */
+export function renderImportErrorEmail(message: SendVideoImportErrorMessage): RenderedEmail {
+  const p = message.payload;
+  const filename = userText(p.filename, USER_TEXT_LIMITS.filename) || "your video";
+  const host = importHost(p.sourceUrl);
+  const errorMessage = userText(p.errorMessage, USER_TEXT_LIMITS.errorMessage);
+  const errorDescription = userText(p.errorDescription, USER_TEXT_LIMITS.errorDescription, true);
+  const subject = oneLine(`We could not import ${filename}`);
+  const retry = retryEndpoint(p.videoId);
+  const textBody = textDocument(
+    p.name,
+    [
+      `vidsnap could not import "${filename}" from ${host} (attempt ${p.attempt}). Nothing of it was stored.`,
+      "",
+      `Error: ${errorMessage}`,
+      errorDescription,
+      "",
+      "You can try again with the vidsnap API:",
+      `  ${retry}`,
+    ],
+    p.videoId,
+  );
+  const e = escapeHtml;
+  const htmlBody = htmlDocument(
+    subject,
+    p.name,
+    [
+      `<p>vidsnap could not import <strong>${e(filename)}</strong> from ${e(host)} (attempt ${p.attempt}). Nothing of it was stored.</p>`,
+      `<p><strong>Error:</strong> ${e(errorMessage)}</p>`,
+      `<p style="white-space: pre-line;">${e(errorDescription)}</p>`,
+      `<p>You can try again with the vidsnap API:<br><code>${e(retry)}</code></p>`,
+    ],
+    p.videoId,
+  );
+  return { subject, textBody, htmlBody };
+}
+
 /** Renders the email of any message type of the `vidsnap-email` queue. */
 export function renderEmail(message: EmailMessage): RenderedEmail {
   switch (message.type) {
@@ -368,6 +415,8 @@ export function renderEmail(message: EmailMessage): RenderedEmail {
       return renderSuccessEmail(message);
     case "MSG_SEND_SNAPSHOT_EXTRACTION_ERROR":
       return renderErrorEmail(message);
+    case "MSG_SEND_VIDEO_IMPORT_ERROR":
+      return renderImportErrorEmail(message);
     case "MSG_SEND_TRANSCODE_SUCCESS":
       return renderTranscodeSuccessEmail(message);
     case "MSG_SEND_TRANSCODE_ERROR":

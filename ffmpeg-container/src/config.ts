@@ -82,6 +82,11 @@ export const ProcessorEnv = z.object({
   FFPROBE_PATH: z.string().min(1).optional(),
   /** Parent folder of per-job working folders; default the OS temp folder. */
   TMPDIR: z.string().min(1).optional(),
+  /**
+   * `local` (the local stack, tests), `staging` or `production`: the URL rules of imports
+   * (runtime/outgoing-url.ts) allow http and loopback only when `local`. Default `production` (fail closed).
+   */
+  ENVIRONMENT: z.string().min(1).default("production"),
 });
 
 /** Validated configuration the server runs with. */
@@ -118,6 +123,11 @@ export interface ProcessorConfig {
   ffprobePath?: string | undefined;
   /** Folder for per-job working folders (each removed when its job ends). */
   tmpDir: string;
+  /** `ENVIRONMENT`: imports follow runtime/outgoing-url.ts for it; unset = `production`. */
+  environment?: string | undefined;
+  /** Imports: longest wait for a TCP/TLS connection, and longest silence of a body, ms; unset = jobs/import/download.ts defaults. */
+  importConnectTimeoutMs?: number | undefined;
+  importIdleTimeoutMs?: number | undefined;
   /** Minimum time between two progress events, milliseconds; 2000 by contract (tests may lower it). */
   progressIntervalMs: number;
   /**
@@ -170,6 +180,7 @@ export function loadProcessorConfig(env: NodeJS.ProcessEnv): ProcessorConfig {
     ffmpegPath: e.FFMPEG_PATH,
     ffprobePath: e.FFPROBE_PATH,
     tmpDir: e.TMPDIR ?? os.tmpdir(),
+    environment: e.ENVIRONMENT,
     progressIntervalMs: 2000,
     heartbeatSeconds: e.HEARTBEAT_SECONDS,
   };

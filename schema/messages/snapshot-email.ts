@@ -1,6 +1,6 @@
 /**
- * Message family MSG_SEND_SNAPSHOT_EXTRACTION_*: API → email service, one per video attempt and
- * outcome. The email service deduplicates on (videoId, attempt, outcome).
+ * Message family MSG_SEND_SNAPSHOT_EXTRACTION_* (and MSG_SEND_VIDEO_IMPORT_ERROR): API → email service, one
+ * per video attempt and outcome. The email service deduplicates on (videoId, attempt, outcome).
  */
 import { z } from "zod";
 import { ExtractionWarnings } from "../manifest.ts";
@@ -42,11 +42,31 @@ export const SendSnapshotExtractionErrorMessage = envelope(
 );
 export type SendSnapshotExtractionErrorMessage = z.infer<typeof SendSnapshotExtractionErrorMessage>;
 
+/**
+ * The import of a video by URL failed (VIDEO_IMPORT_ERROR): its own type, so the email says "could not be
+ * imported" rather than "no snapshots". Deduplicated like the extraction's error email, on (videoId, attempt,
+ * "error"): the import and the extraction count attempts on the same video, so they never share one.
+ */
+export const SendVideoImportErrorMessage = envelope(
+  "MSG_SEND_VIDEO_IMPORT_ERROR",
+  [API_SERVICE],
+  EMAIL_SERVICE,
+  Recipient.extend({
+    /** The URL the import read (shown in the email). */
+    sourceUrl: z.string().max(2048),
+    errorMessage: z.string(),
+    errorDescription: z.string(),
+  }),
+);
+export type SendVideoImportErrorMessage = z.infer<typeof SendVideoImportErrorMessage>;
+
 export const sendSnapshotExtractionSuccessMessage = envelopeBuilder(SendSnapshotExtractionSuccessMessage);
 export const sendSnapshotExtractionErrorMessage = envelopeBuilder(SendSnapshotExtractionErrorMessage);
+export const sendVideoImportErrorMessage = envelopeBuilder(SendVideoImportErrorMessage);
 
 export const SnapshotEmailMessage = z.discriminatedUnion("type", [
   SendSnapshotExtractionSuccessMessage,
   SendSnapshotExtractionErrorMessage,
+  SendVideoImportErrorMessage,
 ]);
 export type SnapshotEmailMessage = z.infer<typeof SnapshotEmailMessage>;

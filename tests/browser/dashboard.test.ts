@@ -24,6 +24,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startStack, type StackHandle } from "../../tools/stack/stack.ts";
 import { freePort } from "../../tools/free-port.ts";
 import { REPO_ROOT, testVideo } from "../../tools/paths.ts";
+import { startRemoteServer, type RemoteServer } from "../processor/import/remote-server.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 const hasChromium = existsSync(CHROMIUM);
@@ -43,6 +44,7 @@ let context: BrowserContext;
 let page: Page;
 const problems: string[] = []; // CSP violations, page errors
 let confirmAnswer = true;
+let remote: RemoteServer;
 
 async function shot(name: string): Promise<void> {
   await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
@@ -82,6 +84,7 @@ describe.skipIf(!hasChromium)("web dashboard in Chromium", () => {
       vars: { MULTIPART_THRESHOLD_BYTES: String(MULTIPART_THRESHOLD), MULTIPART_PART_SIZE_BYTES: String(5 * 1024 * 1024) },
       log: (line) => (stackLog = (stackLog + line + "\n").slice(-20_000)),
     });
+    remote = await startRemoteServer();
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ["--no-sandbox"] });
     context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
     page = await context.newPage();
@@ -94,6 +97,7 @@ describe.skipIf(!hasChromium)("web dashboard in Chromium", () => {
 
   afterAll(async () => {
     await browser?.close();
+    await remote?.close();
     await stack?.stop();
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   }, 60_000);
@@ -393,6 +397,21 @@ describe.skipIf(!hasChromium)("web dashboard in Chromium", () => {
       .toBe("VIDEO_IMAGE_EXTRACTION_ERROR");
     await r.getByRole("button", { name: "Retry DERIVED_franck.truncated-50pct.mp4" }).waitFor({ timeout: 15_000 });
     await expect(r.getByTestId("status").textContent()).resolves.toBe("Failed");
+  });
+
+  it("imports a video from a URL; a refused URL shows the API's field message", async () => {
+    await page.locator("#import-url").fill("http://10.0.0.1/clip.mp4");
+    await page.getByRole("button", { name: "Import", exact: true }).click();
+    await expect.poll(() => page.locator("#import-error").textContent()).toContain("source.url: must not point to private addresses");
+
+    await page.locator("#import-url").fill(`${remote.url}/chunked/tree.avi`);
+    const created = page.waitForResponse((res) => res.url().endsWith("/v1/videos") && res.request().method() === "POST");
+    await page.getByRole("button", { name: "Import", exact: true }).click();
+    expect((await created).status()).toBe(201);
+    const r = row("tree.avi");
+    await r.locator('[data-status="VIDEO_IMAGE_EXTRACTION_SUCCESS"]').first().waitFor({ timeout: DONE_TIMEOUT });
+    await expect(page.locator("#import-url").inputValue()).resolves.toBe("");
+    await expect(page.locator("#import-error").textContent()).resolves.toBe("");
   });
 
   it("deletes a video only after confirmation", async () => {

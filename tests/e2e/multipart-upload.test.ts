@@ -13,7 +13,7 @@ import os from "node:os";
 import path from "node:path";
 import { Readable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { authenticate, createVidsnapClient, unwrap, waitForVideo, type Video, type VidsnapClient } from "../../client/src/index.ts";
+import { authenticate, createVidsnapClient, unwrap, uploadInstructionsOf, waitForVideo, type Video, type VidsnapClient } from "../../client/src/index.ts";
 import { resumeVideoUpload, uploadVideoFile, UploadError, type UploadProgress } from "../../client/src/upload.ts";
 import { freePort } from "../../tools/free-port.ts";
 import { testVideo } from "../../tools/paths.ts";
@@ -137,7 +137,7 @@ describe("resumeVideoUpload", () => {
     const file = testVideo("vtest.avi");
     const size = statSync(file).size;
     const created = unwrap(await api.POST("/v1/videos", { body: { filename: "vtest.avi", contentType: "video/x-msvideo", sizeBytes: size } }));
-    expect(created.upload).toMatchObject({ method: "MULTIPART", partCount: 2, partSizeBytes: PART });
+    expect(uploadInstructionsOf(created)).toMatchObject({ method: "MULTIPART", partCount: 2, partSizeBytes: PART });
 
     // Part 1 only, as an interrupted client would have left it.
     const { parts } = unwrap(await api.POST("/v1/videos/{id}/upload-parts", { ...byId(created.video.id), body: { partNumbers: [1] } }));

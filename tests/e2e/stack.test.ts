@@ -15,6 +15,7 @@ import {
   authenticate,
   createVidsnapClient,
   unwrap,
+  uploadInstructionsOf,
   VidsnapApiError,
   waitForVideo,
   type VidsnapClient,
@@ -83,9 +84,11 @@ describe("local stack, over HTTP only", () => {
     const api = await signUp("e2e-ok@example.com", "E2E OK");
     const file = testVideo("display-dual-monitors.webm");
 
-    const { video, upload } = unwrap(
+    const created = unwrap(
       await api.POST("/v1/videos", { body: { filename: "screencast.webm", contentType: "video/webm", sizeBytes: statSync(file).size } }),
     );
+    const { video } = created;
+    const upload = uploadInstructionsOf(created);
     expect(video.status).toBe("VIDEO_UPLOAD_PENDING");
     expect(upload.method).toBe("PUT");
     await putFile(upload as UploadInstructions, file);
@@ -134,11 +137,13 @@ describe("local stack, over HTTP only", () => {
     writeSync(fd, Buffer.alloc(1_000_000), 0, 1_000_000, size - 1_000_000);
     closeSync(fd);
 
-    const { video, upload } = unwrap(
+    const created = unwrap(
       await api.POST("/v1/videos", {
         body: { filename: "franck.mp4", contentType: "video/mp4", sizeBytes: size, options: { mode: "interval", intervalSeconds: 50 } },
       }),
     );
+    const { video } = created;
+    const upload = uploadInstructionsOf(created);
     expect(upload.method).toBe("PUT");
     await putFile(upload as UploadInstructions, corrupted);
     unwrap(await api.POST("/v1/videos/{id}/complete", { ...byId(video.id), body: {} }));

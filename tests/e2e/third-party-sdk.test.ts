@@ -58,6 +58,7 @@ const { data: created } = await createVideo({
   throwOnError: true,
 });
 const id = created.video.id;
+if (!("upload" in created)) throw new Error("expected upload instructions");
 const upload = created.upload;
 if (upload.method !== "PUT") throw new Error("expected a single presigned PUT, got " + upload.method);
 const put = await fetch(upload.url, { method: "PUT", headers: upload.headers, body: bytes });

@@ -11,7 +11,7 @@ import { createReadStream, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { Readable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { authenticate, createVidsnapClient, unwrap, type VidsnapClient } from "../../client/src/index.ts";
+import { authenticate, createVidsnapClient, unwrap, uploadInstructionsOf, type VidsnapClient } from "../../client/src/index.ts";
 import type { Transcode, UploadInstructions } from "../../schema/api.ts";
 import { testVideo } from "../../tools/paths.ts";
 import { postmarkRequests } from "../../tools/stack/postmark-control.ts";
@@ -62,7 +62,7 @@ describe("transcoding through the local stack", () => {
       }),
     );
     expect(created.transcode?.status).toBe("TRANSCODE_PENDING");
-    const upload = created.upload as UploadInstructions;
+    const upload = uploadInstructionsOf(created) as UploadInstructions;
     const put = await fetch(upload.url, { method: "PUT", headers: upload.headers, body: Readable.toWeb(createReadStream(file)) as ReadableStream, duplex: "half" } as RequestInit);
     expect(put.status).toBe(200);
     unwrap(await api.POST("/v1/videos/{id}/complete", { params: { path: { id: created.video.id } }, body: {} }));

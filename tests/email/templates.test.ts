@@ -7,8 +7,10 @@ import {
   oneLine,
   renderEmail,
   renderErrorEmail,
+  renderImportErrorEmail,
   renderSuccessEmail,
 } from "../../email-consumer/src/templates.ts";
+import { sendVideoImportErrorMessage } from "../../schema/messages/index.ts";
 import { formatRecipient } from "../../email-consumer/src/postmark.ts";
 import { errorMessage, successMessage } from "./helpers.ts";
 
@@ -129,6 +131,43 @@ describe("renderErrorEmail", () => {
     expect(htmlBody).not.toContain("<script>");
     expect(htmlBody).not.toContain("<img");
     expect(htmlBody.match(/&lt;script&gt;/g)?.length).toBeGreaterThanOrEqual(4);
+  });
+});
+
+describe("renderImportErrorEmail", () => {
+  const importError = (payload: Partial<Parameters<typeof sendVideoImportErrorMessage>[0]> = {}) =>
+    sendVideoImportErrorMessage({
+      videoId: "vid-imp",
+      userId: "user_1",
+      attempt: 1,
+      to: "grace@example.com",
+      name: "Grace",
+      filename: "talk.mp4",
+      sourceUrl: "https://media.example.com/talks/talk.mp4?token=secret",
+      errorMessage: "The URL answered HTTP 404 Not Found, not a video.",
+      errorDescription: "The URL (https://media.example.com/talks/talk.mp4) answered HTTP 404; only 200 is imported.",
+      ...payload,
+    });
+
+  it("says the import failed, names only the URL's host (defanged), the error and the retry endpoint", () => {
+    const msg = importError();
+    const email = renderImportErrorEmail(msg);
+    expect(email.subject).toBe("We could not import talk.mp4");
+    for (const body of [email.textBody, email.htmlBody]) {
+      expect(body).toContain("media.example.com");
+      expect(body).not.toContain("token=secret");
+      expect(body).toContain("HTTP 404 Not Found");
+      expect(body).toContain("POST /v1/videos/vid-imp/retry");
+      expect(body).toContain("Nothing of it was stored.");
+    }
+    expect(renderEmail(msg)).toEqual(email);
+  });
+
+  it("escapes every user text in the HTML body", () => {
+    const { htmlBody } = renderImportErrorEmail(importError({ errorMessage: EVIL, errorDescription: EVIL, filename: EVIL, name: EVIL, sourceUrl: "not a url" }));
+    expect(htmlBody).not.toContain("<script>");
+    expect(htmlBody).not.toContain("<img");
+    expect(htmlBody).toContain("the given address");
   });
 });
 

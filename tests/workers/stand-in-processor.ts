@@ -11,7 +11,8 @@
  *                                 "disconnects": <streams the client closed early>, "cancels": <DELETE /jobs/…>,
  *                                 "cancelInstances": [<x-vidsnap-instance of each cancel>]}
  * Transcode jobs (MSG_TRANSCODE) are keyed by their transcode id instead, and answered by ./stand-in-transcode.ts
- * (also `DELETE /jobs/{transcodeId}%23{attempt}`, the cancel request).
+ * (also `DELETE /jobs/{transcodeId}%23{attempt}`, the cancel request). Import jobs (MSG_IMPORT_VIDEO) are keyed
+ * by their video id and answered by ./stand-in-import.ts, which reads the outcome from the import's URL.
  * `stall` sends PROCESSING (with progress) and then nothing, keeping the response open until the client
  * closes it (counted in `disconnects`) or 60 s pass. `slow` is `success` stretched over about 3 s (a PROGRESS
  * every 0.5 s); `hangup` closes the connection without an answer; `unauthorized` answers 401 as to a bad signature;
@@ -36,7 +37,8 @@ import {
 import { archiveObjectKey, manifestObjectKey, s3Uri } from "../../schema/object-keys.ts";
 import { SAMPLE_SOURCE_FACTS } from "./fixtures.ts";
 import { cancelTranscode, runTranscode } from "./stand-in-transcode.ts";
-import type { TranscodeMessage } from "../../schema/messages/index.ts";
+import { runImport } from "./stand-in-import.ts";
+import type { ImportVideoMessage, TranscodeMessage } from "../../schema/messages/index.ts";
 
 export type Scenario =
   | "success"
@@ -173,6 +175,11 @@ export async function startStandInProcessor(opts: { s3Endpoint: string; sharedSe
           await new Promise((r) => setTimeout(r, 5));
         };
         return await runTranscode(transcode, scenario, res, line, putObject);
+      }
+      if (job.type === "MSG_IMPORT_VIDEO" && job.payload) {
+        const id = job.payload.videoId;
+        jobs.set(id, [...(jobs.get(id) ?? []), job]);
+        return await runImport(job as unknown as ImportVideoMessage, res, putObject);
       }
       if (job.type !== "MSG_EXTRACT_SNAPSHOT" || !job.payload) return send(res, 400, problem(400, "not a job envelope"));
       const { videoId, userId, attempt } = job.payload;

@@ -40,6 +40,7 @@ export default defineConfig(async () => {
           queueConsumers: {
             "vidsnap-extract": { maxBatchSize: 1, maxBatchTimeout: 0.05, maxRetries: 3 },
             "vidsnap-transcode": { maxBatchSize: 1, maxBatchTimeout: 0.05, maxRetries: 3 },
+            "vidsnap-import": { maxBatchSize: 1, maxBatchTimeout: 0.05, maxRetries: 3 },
             "vidsnap-events": { maxBatchSize: 10, maxBatchTimeout: 0.05, maxRetries: 10 },
             "vidsnap-webhooks": { maxBatchSize: 5, maxBatchTimeout: 0.05, maxRetries: 12 },
           },

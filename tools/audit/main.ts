@@ -26,6 +26,7 @@ interface Suite {
     | "matrix"
     | "corpus"
     | "ssrf"
+    | "import-ssrf"
     | "body-limit"
     | "local-s3"
     | "webhook-flood"
@@ -46,6 +47,7 @@ const SUITES: Suite[] = [
   { name: "matrix", title: "Authorisation matrix (/v1 routes × credentials, presigned URLs)", config: "tests/workers/vitest.config.mts", file: "tests/workers/routes/authz-matrix.test.ts" },
   { name: "corpus", title: "Hostile-input corpus (processor)", config: "tests/vitest.node.config.mts", file: "tests/processor/hostile.test.ts" },
   { name: "ssrf", title: "Outgoing URL rules (webhooks; runtime/outgoing-url.ts)", config: "tests/workers/vitest.config.mts", file: "tests/workers/outgoing-url.test.ts" },
+  { name: "import-ssrf", title: "Imports by URL: every special address, as a literal, a resolved address or a redirect (processor)", config: "tests/vitest.node.config.mts", file: "tests/processor/import/ssrf.test.ts" },
   { name: "body-limit", title: "Request body limit (/v1/*, /api/auth/*)", config: "tests/workers/vitest.config.mts", file: "tests/workers/body-limit.test.ts" },
   { name: "local-s3", title: "Local S3 server (signatures required, CORS)", config: "tests/vitest.node.config.mts", file: "tests/tools/s3-server.test.ts" },
   { name: "webhook-flood", title: "Webhook flooding (rate limits, one-try pings, pending cap per endpoint)", config: "tests/workers/vitest.config.mts", file: "tests/workers/webhook-flood.test.ts" },

@@ -42,6 +42,8 @@ export function localProcessorEnv(port: number, s3Endpoint: string, maxConcurren
     VIDEOS_BUCKET: LOCAL.videosBucket,
     IMAGES_BUCKET: LOCAL.imagesBucket,
     PROCESSOR_SHARED_SECRET: LOCAL_PROCESSOR_SHARED_SECRET,
+    // Imports by URL may read http and loopback servers locally (runtime/outgoing-url.ts).
+    ENVIRONMENT: "local",
     ...(maxConcurrentJobs ? { MAX_CONCURRENT_JOBS: String(maxConcurrentJobs) } : {}),
   };
 }

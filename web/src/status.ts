@@ -15,11 +15,26 @@ export const STATUS_LABELS = {
   VIDEO_IMAGE_EXTRACTION_PROCESSING: "Extracting",
   VIDEO_IMAGE_EXTRACTION_SUCCESS: "Done",
   VIDEO_IMAGE_EXTRACTION_ERROR: "Failed",
+  VIDEO_IMPORT_QUEUED: "Import queued",
+  VIDEO_IMPORTING: "Importing",
+  VIDEO_IMPORT_ERROR: "Import failed",
 } as const satisfies Record<Status, string>;
 
 /** Statuses after which a video changes only when the user acts (retry, delete). */
 export function isFinal(status: Status): boolean {
-  return status === "VIDEO_IMAGE_EXTRACTION_SUCCESS" || status === "VIDEO_IMAGE_EXTRACTION_ERROR";
+  return status === "VIDEO_IMAGE_EXTRACTION_SUCCESS" || status === "VIDEO_IMAGE_EXTRACTION_ERROR" || status === "VIDEO_IMPORT_ERROR";
+}
+
+/** True for the statuses a user can retry (a failed extraction or import). */
+export function isRetryable(status: Status): boolean {
+  return status === "VIDEO_IMAGE_EXTRACTION_ERROR" || status === "VIDEO_IMPORT_ERROR";
+}
+
+/** `12.5 of 40.0 MB` (or `12.5 MB` while the total is unknown): an import's progress in bytes. */
+export function importProgressText(v: Pick<Video, "importedBytes" | "importTotalBytes">): string {
+  const mb = (n: number) => (n / 1e6).toFixed(1);
+  const done = v.importedBytes ?? 0;
+  return v.importTotalBytes ? `${mb(done)} of ${mb(v.importTotalBytes)} MB` : `${mb(done)} MB`;
 }
 
 /** Short text of the extraction options, e.g. "every 10 s · webp · ≤ 640 px". */
@@ -51,13 +66,17 @@ export function statusSlot(): StatusSlot {
       element.dataset.status = v.status;
       badge.textContent = STATUS_LABELS[v.status];
       badge.dataset.status = v.status;
-      const showBar = v.status === "VIDEO_IMAGE_EXTRACTION_QUEUED" || v.status === "VIDEO_IMAGE_EXTRACTION_PROCESSING";
+      const showBar =
+        v.status === "VIDEO_IMAGE_EXTRACTION_QUEUED" ||
+        v.status === "VIDEO_IMAGE_EXTRACTION_PROCESSING" ||
+        v.status === "VIDEO_IMPORT_QUEUED" ||
+        v.status === "VIDEO_IMPORTING";
       progress.classList.toggle("invisible", !showBar);
       if (showBar && v.progress !== null) progress.value = Math.round(v.progress * 100);
       else if (showBar) progress.removeAttribute("value"); // indeterminate while queued
-      detail.classList.toggle("error-text", v.status === "VIDEO_IMAGE_EXTRACTION_ERROR");
-      if (v.status === "VIDEO_IMAGE_EXTRACTION_ERROR") {
-        detail.textContent = v.errorMessage ?? "The extraction failed.";
+      detail.classList.toggle("error-text", isRetryable(v.status));
+      if (isRetryable(v.status)) {
+        detail.textContent = v.errorMessage ?? (v.status === "VIDEO_IMPORT_ERROR" ? "The import failed." : "The extraction failed.");
         detail.title = v.errorDescription ?? "";
       } else {
         detail.title = "";
@@ -66,9 +85,13 @@ export function statusSlot(): StatusSlot {
             ? `${Math.round((v.progress ?? 0) * 100)} %${v.imagesSoFar !== null ? ` · ${v.imagesSoFar} image${v.imagesSoFar === 1 ? "" : "s"}` : ""}`
             : v.status === "VIDEO_IMAGE_EXTRACTION_SUCCESS"
               ? `${v.imageCount ?? 0} image${v.imageCount === 1 ? "" : "s"}`
-              : v.status === "VIDEO_IMAGE_EXTRACTION_QUEUED"
+              : v.status === "VIDEO_IMAGE_EXTRACTION_QUEUED" || v.status === "VIDEO_IMPORT_QUEUED"
                 ? "Waiting for the processor…"
-                : "The upload was not finished.";
+                : v.status === "VIDEO_IMPORTING"
+                  ? importProgressText(v)
+                  : v.sourceUrl
+                    ? "Starting the extraction…"
+                    : "The upload was not finished.";
       }
     },
   };

@@ -1,6 +1,7 @@
 /**
- * `vidsnap retry <id> [--wait]`: starts a new extraction attempt of a failed video
- * (`POST /v1/videos/{id}/retry`; only from VIDEO_IMAGE_EXTRACTION_ERROR, else 409 → exit 5).
+ * `vidsnap retry <id> [--wait]`: starts a new extraction attempt of a failed video, or imports a failed
+ * import again (`POST /v1/videos/{id}/retry`; only from VIDEO_IMAGE_EXTRACTION_ERROR or VIDEO_IMPORT_ERROR,
+ * else 409 → exit 5).
  */
 import { unwrap, type Video } from "../../../client/src/index.ts";
 import type { Command } from "../command.ts";
@@ -14,11 +15,11 @@ export async function retry(ctx: CliContext, id: string): Promise<Video> {
 
 export const retryCommand: Command = {
   name: "retry",
-  summary: "retry the extraction of a failed video",
+  summary: "retry the extraction (or the import) of a failed video",
   help: `Usage: vidsnap retry <id> [--wait]
 
-Queues a new extraction attempt of a video whose extraction failed. Exit code 5 when the video is
-in any other status.
+Queues a new extraction attempt of a video whose extraction failed, or a new import of a video
+whose import by URL failed. Exit code 5 when the video is in any other status.
 
 Options:
   --wait   follow the new attempt until it ends (exit code 0 success, 1 failed)`,

@@ -70,6 +70,23 @@ export function extractionOptionsFromFlags(values: ParsedValues): ExtractionOpti
   return undefined;
 }
 
+/** The extraction option flags read by {@link extractionOptionsFromFlags} (shared with `vidsnap import`). */
+export const UPLOAD_OPTION_FLAGS = {
+  every: { type: "string" },
+  keyframes: { type: "boolean" },
+  scenes: { type: "boolean" },
+  threshold: { type: "string" },
+  at: { type: "string" },
+  accuracy: { type: "string" },
+  format: { type: "string" },
+  quality: { type: "string" },
+  "max-width": { type: "string" },
+  "max-height": { type: "string" },
+  "max-images": { type: "string" },
+  start: { type: "string" },
+  end: { type: "string" },
+} as const;
+
 export interface UploadInput {
   /** Local file (absolute, or relative to the context's cwd). */
   file: string;
@@ -169,19 +186,7 @@ Examples:
   vidsnap upload clip.mp4 --transcode mp4:720 --transcode hls:720,480 --wait
   id=$(vidsnap upload clip.webm --json | jq -r .video.id)`,
   options: {
-    every: { type: "string" },
-    keyframes: { type: "boolean" },
-    scenes: { type: "boolean" },
-    threshold: { type: "string" },
-    at: { type: "string" },
-    accuracy: { type: "string" },
-    format: { type: "string" },
-    quality: { type: "string" },
-    "max-width": { type: "string" },
-    "max-height": { type: "string" },
-    "max-images": { type: "string" },
-    start: { type: "string" },
-    end: { type: "string" },
+    ...UPLOAD_OPTION_FLAGS,
     "content-type": { type: "string" },
     transcode: { type: "string", multiple: true },
     wait: { type: "boolean" },

@@ -2,7 +2,8 @@
  * Deletes one video of one user: its D1 record and its transcodes' records, its source object, the archive
  * and manifest of every attempt 1..attempt and every transcode output (./purge-video-objects.ts, keys of
  * schema/object-keys.ts). A transcode still queued or running is cancelled in the processor
- * (`DELETE /jobs/{transcodeId}%23{attempt}`, ./cancel-job.ts).
+ * (`DELETE /jobs/{transcodeId}%23{attempt}`, ./cancel-job.ts), and so is an import still queued or running
+ * (`DELETE /jobs/{videoId}%23{attempt}`: the processor aborts its multipart upload, nothing is stored).
  *
  * Rules:
  * - Owner-scoped: another user's video is indistinguishable from a missing one (404 `not-found`).
@@ -21,7 +22,7 @@ import { ProblemError } from "../errors.ts";
 import { errorFields } from "../../../runtime/log.ts";
 import { cancelProcessorJob } from "./cancel-job.ts";
 import { purgeVideoObjects, recordVideoDeletions } from "./purge-video-objects.ts";
-import { T_PROCESSING, T_QUEUED } from "./statuses.ts";
+import { I_IMPORTING, I_QUEUED, T_PROCESSING, T_QUEUED } from "./statuses.ts";
 import { deleteVideoEvents } from "./timeline.ts";
 
 /**
@@ -46,6 +47,7 @@ export async function deleteVideo(deps: Deps, userId: string, videoId: string): 
   deps.log.info("video deleted", { videoId, status: row.status, attempt: row.attempt, transcodes: stopped.length });
   // Transcodes still running are stopped in the processor (best effort; their late events change nothing).
   for (const t of stopped) if (t.status === T_QUEUED || t.status === T_PROCESSING) await cancelProcessorJob(deps, t);
+  if ((row.status === I_QUEUED || row.status === I_IMPORTING) && row.attempt > 0) await cancelProcessorJob(deps, row);
 
   try {
     await purgeVideoObjects(deps, [{ ...row, videoId: row.id }]);

@@ -15,7 +15,7 @@
  * - UPLOAD_PENDING_TTL_SECONDS is validated to exceed UPLOAD_URL_TTL_SECONDS (edge-api/src/env.ts), so an
  *   upload whose presigned PUT is still valid is never expired.
  */
-import { and, asc, eq, inArray, lt } from "drizzle-orm";
+import { and, asc, eq, inArray, isNull, lt } from "drizzle-orm";
 import { videos } from "../../../schema/db.ts";
 import type { Deps } from "../context.ts";
 import { purgeVideoObjects, recordVideoDeletions } from "./purge-video-objects.ts";
@@ -42,7 +42,9 @@ export async function expireStaleUploads(
     deps.db
       .select({ id: videos.id })
       .from(videos)
-      .where(and(eq(videos.status, PENDING), lt(videos.createdAt, cutoff)))
+      // An imported video (source_url set) is PENDING only on its way from a stored import to its extraction:
+      // it never waits for an upload, so it is never expired.
+      .where(and(eq(videos.status, PENDING), isNull(videos.sourceUrl), lt(videos.createdAt, cutoff)))
       .orderBy(asc(videos.createdAt))
       .limit(limit);
   const stillStale = and(inArray(videos.id, stale()), eq(videos.status, PENDING));

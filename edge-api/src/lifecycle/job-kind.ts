@@ -84,9 +84,9 @@ export interface JobKind<Row extends JobRow, Event, Job> {
   attemptColumns: ColumnValues;
   /** Schemas of the job message and of the events, validated on every queue message and NDJSON line. */
   schemas: { job: z.ZodType<Job>; event: z.ZodType<Event> };
-  /** The queue that runs attempts, and the message of a row's current attempt. */
+  /** The queue that runs attempts, and the message of a row's current attempt (`config` for limits the job carries). */
   queue(env: Env): Queue<Job>;
-  jobMessage(row: Row): Job;
+  jobMessage(row: Row, config: Config): Job;
   /** The attempt a job message runs. */
   jobRef(job: Job): AttemptRef;
   /** The queue the processor's events travel on (the job consumer relays them there). */

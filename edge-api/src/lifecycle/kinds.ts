@@ -3,12 +3,13 @@
  * name with each job to dispatch (processor/index.ts) and finds here how to check and relay its events.
  */
 import { extractJob } from "./extract-job.ts";
+import { importJob } from "./import-job.ts";
 import { transcodeJob } from "./transcode-job.ts";
 import type { JobKind, JobRow } from "./job-kind.ts";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each kind has its own row, event and job types
 export const JOB_KINDS: Readonly<Record<string, JobKind<any, any, any>>> = Object.fromEntries(
-  [extractJob, transcodeJob].map((kind) => [kind.name, kind]),
+  [extractJob, transcodeJob, importJob].map((kind) => [kind.name, kind]),
 );
 
 /** @throws Error for a name no kind has (a programming error: names come from the kinds themselves) */

@@ -29,3 +29,24 @@ export const T_QUEUED = "TRANSCODE_QUEUED" satisfies TranscodeStatus;
 export const T_PROCESSING = "TRANSCODE_PROCESSING" satisfies TranscodeStatus;
 export const T_SUCCESS = "TRANSCODE_SUCCESS" satisfies TranscodeStatus;
 export const T_ERROR = "TRANSCODE_ERROR" satisfies TranscodeStatus;
+
+/**
+ * The statuses of a video imported by URL, before its extraction (the import job kind, ./import-job.ts).
+ * A new import is inserted I_QUEUED at attempt 0 (the kind's start status) and queued at once as attempt 1;
+ * a stored import moves to PENDING (the import's success status), from which the extraction is queued
+ * exactly as `complete` queues an upload's:
+ *
+ *   I_QUEUED (attempt 0) ──create──▶ I_QUEUED (attempt 1) ──PROCESSING | PROGRESS──▶ I_IMPORTING
+ *   I_QUEUED | I_IMPORTING ──SUCCESS──▶ PENDING ──(at once)──▶ QUEUED (attempt + 1)
+ *   I_QUEUED | I_IMPORTING ──ERROR──▶ I_ERROR ──retry──▶ I_QUEUED (attempt + 1)
+ */
+export const I_QUEUED = "VIDEO_IMPORT_QUEUED" satisfies VideoStatus;
+export const I_IMPORTING = "VIDEO_IMPORTING" satisfies VideoStatus;
+export const I_ERROR = "VIDEO_IMPORT_ERROR" satisfies VideoStatus;
+
+/**
+ * Statuses in which the video's source object is not stored (yet): an upload not completed, an import queued,
+ * running or failed. A transcode asked then waits (TRANSCODE_PENDING) and `complete` queues nothing of an
+ * import; the stored import's path of `complete` starts them.
+ */
+export const SOURCE_NOT_STORED: readonly VideoStatus[] = [PENDING, I_QUEUED, I_IMPORTING, I_ERROR];

@@ -165,7 +165,7 @@ export async function queueAttempt<Row extends JobRow, Job>(
   const queued = await updateJob(deps, kind, job, guard, set, { ...note, attempt: job.attempt + 1, always: reason === "recovery", now });
   if (!queued) return undefined;
   try {
-    await kind.queue(deps.env).send(kind.jobMessage(queued), delaySeconds > 0 ? { delaySeconds } : undefined);
+    await kind.queue(deps.env).send(kind.jobMessage(queued, deps.config), delaySeconds > 0 ? { delaySeconds } : undefined);
   } catch (err) {
     deps.log.error("job queue send failed; attempt reverted", { job: kind.name, id: job.id, reason, ...errorFields(err) });
     const restore: ColumnValues = Object.fromEntries(Object.keys(set).map((k) => [k, (job as Record<string, unknown>)[k]]));

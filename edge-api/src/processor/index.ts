@@ -219,6 +219,8 @@ function processorEnvVars(env: Env): Record<string, string> {
     PROCESSOR_SHARED_SECRET: config.processorSharedSecret,
     VIDEOS_BUCKET: config.videosBucket,
     IMAGES_BUCKET: config.imagesBucket,
+    // The import's URL rules (runtime/outgoing-url.ts) depend on it; the container's own default is production.
+    ENVIRONMENT: config.environment,
   };
 }
 

@@ -1,7 +1,7 @@
 /**
  * The Worker's `queue()` handler. Dispatches every message on its envelope `type`, so one handler serves
- * vidsnap-extract, vidsnap-transcode, vidsnap-events (the events of every job kind: MSG_EXTRACT_SNAPSHOT_*
- * and MSG_TRANSCODE_*) and vidsnap-webhooks. Dead-letter queues are the exception: a MSG_EXTRACT_SNAPSHOT can
+ * vidsnap-extract, vidsnap-transcode, vidsnap-import, vidsnap-events (the events of every job kind:
+ * MSG_EXTRACT_SNAPSHOT_*, MSG_TRANSCODE_* and MSG_IMPORT_VIDEO_*) and vidsnap-webhooks. Dead-letter queues are the exception: a MSG_EXTRACT_SNAPSHOT can
  * arrive on vidsnap-extract (run the job) and on vidsnap-extract-dlq (the job used up its retries: fail
  * the video), so a batch whose queue name ends in {@link DLQ_SUFFIX} is dispatched on type through
  * {@link DLQ_CONSUMERS} instead. Each message is acked or retried on its own; an unexpected error retries
@@ -13,6 +13,7 @@ import { createLogger, errorFields } from "../../../runtime/log.ts";
 import { consumeEvent } from "./events-consumer.ts";
 import { consumeExtractDeadLetter } from "./extract-dlq-consumer.ts";
 import { consumeExtract } from "./extract-consumer.ts";
+import { consumeImport, consumeImportDeadLetter, consumeImportEvent } from "./import-consumer.ts";
 import { consumeTranscode, consumeTranscodeDeadLetter, consumeTranscodeEvent } from "./transcode-consumer.ts";
 import { consumeWebhookDeadLetter } from "./webhooks-dlq-consumer.ts";
 import { consumeWebhook } from "./webhooks-consumer.ts";
@@ -34,6 +35,11 @@ export const CONSUMERS: Record<string, Consumer> = {
   MSG_TRANSCODE_PROGRESS: consumeTranscodeEvent,
   MSG_TRANSCODE_SUCCESS: consumeTranscodeEvent,
   MSG_TRANSCODE_ERROR: consumeTranscodeEvent,
+  MSG_IMPORT_VIDEO: consumeImport,
+  MSG_IMPORT_VIDEO_PROCESSING: consumeImportEvent,
+  MSG_IMPORT_VIDEO_PROGRESS: consumeImportEvent,
+  MSG_IMPORT_VIDEO_SUCCESS: consumeImportEvent,
+  MSG_IMPORT_VIDEO_ERROR: consumeImportEvent,
   MSG_DELIVER_WEBHOOK: consumeWebhook,
 };
 
@@ -41,6 +47,7 @@ export const CONSUMERS: Record<string, Consumer> = {
 export const DLQ_CONSUMERS: Record<string, Consumer> = {
   MSG_EXTRACT_SNAPSHOT: consumeExtractDeadLetter,
   MSG_TRANSCODE: consumeTranscodeDeadLetter,
+  MSG_IMPORT_VIDEO: consumeImportDeadLetter,
   MSG_DELIVER_WEBHOOK: consumeWebhookDeadLetter,
 };
 

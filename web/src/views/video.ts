@@ -11,7 +11,7 @@ import { sleep, unwrap, type ImageList, type Video } from "../../../client/src/i
 import { api, describeError } from "../api.ts";
 import { announce, formatBytes, formatTime, formatTimestamp, h, replace } from "../dom.ts";
 import type { Navigate } from "../router.ts";
-import { describeOptions, isFinal, statusSlot } from "../status.ts";
+import { describeOptions, isFinal, isRetryable, statusSlot } from "../status.ts";
 import { loadArchiveImages } from "../zip.ts";
 import { timelineSection } from "./timeline.ts";
 import { transcodesSection } from "./transcodes.ts";
@@ -58,8 +58,8 @@ export function renderVideo(main: HTMLElement, id: string, navigate: Navigate): 
     }
     const done = v.status === "VIDEO_IMAGE_EXTRACTION_SUCCESS";
     download.hidden = !done;
-    retry.hidden = v.status !== "VIDEO_IMAGE_EXTRACTION_ERROR";
-    retry.disabled = v.status !== "VIDEO_IMAGE_EXTRACTION_ERROR";
+    retry.hidden = !isRetryable(v.status);
+    retry.disabled = !isRetryable(v.status);
     const rows: [string, string][] = [
       ["Options", describeOptions(v.options)],
       ["Size", formatBytes(v.sizeBytes)],
@@ -69,7 +69,7 @@ export function renderVideo(main: HTMLElement, id: string, navigate: Navigate): 
       ["Uploaded", formatTime(v.createdAt)],
       ["Finished", formatTime(v.completedAt)],
     ];
-    if (v.status === "VIDEO_IMAGE_EXTRACTION_ERROR" && v.errorDescription) rows.push(["Details", v.errorDescription]);
+    if (isRetryable(v.status) && v.errorDescription) rows.push(["Details", v.errorDescription]);
     replace(facts, ...rows.flatMap(([k, val]) => [h("dt", {}, k), h("dd", {}, val)]));
     if (!done) {
       gridState.textContent = v.status === "VIDEO_IMAGE_EXTRACTION_ERROR" ? "No images: the extraction failed." : "The images appear here once the extraction is done.";

@@ -11,7 +11,7 @@ import { unwrap, type Video } from "../../../client/src/index.ts";
 import { api, describeError, listVideos } from "../api.ts";
 import { announce, formatBytes, formatTime, h, replace } from "../dom.ts";
 import { optionsForm } from "../options-form.ts";
-import { describeOptions, isFinal, statusSlot, type StatusSlot } from "../status.ts";
+import { describeOptions, isFinal, isRetryable, statusSlot, type StatusSlot } from "../status.ts";
 import { ACCEPTED_EXTENSIONS, checkFile, startUpload, type UploadHandle } from "../upload.ts";
 import { loadFirstImage } from "../zip.ts";
 import type { Navigate } from "../router.ts";
@@ -168,6 +168,53 @@ export function renderVideos(main: HTMLElement, navigate: Navigate): () => void 
   });
   cancel.addEventListener("click", () => current?.cancel());
 
+  // ---- import by URL (same extraction options as the upload above) -----------------------------------
+  const urlInput = h("input", { type: "url", id: "import-url", name: "url", placeholder: "https://example.com/video.mp4", required: true, autocomplete: "off" }) as HTMLInputElement;
+  const importButton = h("button", { type: "submit" }, "Import");
+  const importError = h("p", { class: "error-text", id: "import-error", role: "alert" });
+  const importForm = h(
+    "form",
+    { class: "import-form", novalidate: true, "aria-describedby": "import-hint" },
+    h("label", { for: "import-url" }, "Or import from a URL"),
+    h("div", { class: "import-row" }, urlInput, importButton),
+    h("p", { class: "muted", id: "import-hint" }, "vidsnap downloads it (https, public addresses only) and extracts it with the options above."),
+    importError,
+  );
+  importForm.addEventListener("submit", (e) => {
+    e.preventDefault();
+    importError.textContent = "";
+    const url = urlInput.value.trim();
+    if (!url) {
+      importError.textContent = "Enter the video's URL first.";
+      urlInput.focus();
+      return;
+    }
+    const opts = options.read();
+    if (!opts.ok) {
+      importError.textContent = opts.message;
+      opts.field.focus();
+      return;
+    }
+    importButton.disabled = true;
+    api
+      .POST("/v1/videos", { body: { source: { url }, options: opts.options } })
+      .then((res) => {
+        const { video } = unwrap(res);
+        announce(`Importing ${video.filename}.`);
+        urlInput.value = "";
+        upsert(video);
+        kick();
+      })
+      .catch((err: unknown) => {
+        importError.textContent = describeError(err);
+        announce(importError.textContent);
+        urlInput.focus();
+      })
+      .finally(() => {
+        importButton.disabled = false;
+      });
+  });
+
   // ---- list -------------------------------------------------------------------------------------
   const listState = h("p", { class: "muted list-state", "aria-live": "polite" }, "Loading your videos…");
   const list = h("ul", { class: "video-list", "aria-label": "Videos" });
@@ -177,7 +224,7 @@ export function renderVideos(main: HTMLElement, navigate: Navigate): () => void 
   replace(
     main,
     h("h1", { class: "visually-hidden" }, "Videos"),
-    h("section", { class: "card", "aria-labelledby": "upload-title" }, h("h2", { id: "upload-title" }, "Upload a video"), form),
+    h("section", { class: "card", "aria-labelledby": "upload-title" }, h("h2", { id: "upload-title" }, "Upload a video"), form, importForm),
     h("section", { "aria-labelledby": "videos-title" }, listHeading, listState, list, more),
   );
 
@@ -208,8 +255,8 @@ export function renderVideos(main: HTMLElement, navigate: Navigate): () => void 
     row.video = video;
     row.slot.update(video);
     (row.li.querySelector(".meta") as HTMLElement).textContent = `${formatBytes(video.sizeBytes)} · ${describeOptions(video.options)} · ${formatTime(video.createdAt)}`;
-    row.retry.classList.toggle("invisible", video.status !== "VIDEO_IMAGE_EXTRACTION_ERROR");
-    row.retry.disabled = video.status !== "VIDEO_IMAGE_EXTRACTION_ERROR";
+    row.retry.classList.toggle("invisible", !isRetryable(video.status));
+    row.retry.disabled = !isRetryable(video.status);
     row.retry.setAttribute("aria-label", `Retry ${video.filename}`);
     row.li.querySelector(".danger")?.setAttribute("aria-label", `Delete ${video.filename}`);
     if (video.status === "VIDEO_IMAGE_EXTRACTION_SUCCESS") void thumbnail(row);

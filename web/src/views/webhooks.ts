@@ -15,6 +15,7 @@ type EventType = Schemas["WebhookEventType"];
 const EVENT_LABELS = {
   "video.ready": "Images ready (video.ready)",
   "video.failed": "Extraction failed (video.failed)",
+  "video.import_failed": "Import failed (video.import_failed)",
   "transcode.ready": "Transcode ready (transcode.ready)",
   "transcode.failed": "Transcode failed (transcode.failed)",
 } as const satisfies Record<EventType, string>;

@@ -9,11 +9,12 @@ export const retryVideoRoute = createRoute({
   path: "/v1/videos/{id}/retry",
   operationId: "retryVideo",
   tags: ["videos"],
-  summary: "Retry a failed extraction",
+  summary: "Retry a failed extraction or import",
   description:
     "Only from VIDEO_IMAGE_EXTRACTION_ERROR: queues attempt + 1 (409 `conflict` otherwise). The uploaded object is checked again " +
     "as at `complete` (409 `upload-incomplete` / `upload-size-mismatch`) and its current ETag recorded, so corrected bytes " +
-    "uploaded through the same URL are what the new attempt reads.",
+    "uploaded through the same URL are what the new attempt reads. From VIDEO_IMPORT_ERROR: the import is queued again " +
+    "(VIDEO_IMPORT_QUEUED, attempt + 1), downloading the same URL.",
   security: BEARER,
   request: { params: VideoIdParams },
   responses: {

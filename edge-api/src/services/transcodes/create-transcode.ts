@@ -18,7 +18,7 @@ import { transcodes } from "../../../../schema/db.ts";
 import type { TranscodeRequest } from "../../../../schema/transcode-options.ts";
 import type { Deps } from "../../context.ts";
 import { ProblemError } from "../../errors.ts";
-import { PENDING, T_PENDING, T_PROCESSING, T_QUEUED } from "../../lifecycle/statuses.ts";
+import { SOURCE_NOT_STORED, T_PENDING, T_PROCESSING, T_QUEUED } from "../../lifecycle/statuses.ts";
 import { createdEvent } from "../../lifecycle/timeline.ts";
 import { transcodeJob } from "../../lifecycle/transcode-job.ts";
 import { queueAttempt, QueueSendError } from "../../lifecycle/transitions.ts";
@@ -65,7 +65,8 @@ export async function startTranscode(deps: Deps, row: TranscodeRow): Promise<Tra
 
 /**
  * @param request validated TranscodeRequest
- * @returns the transcode: TRANSCODE_PENDING while the video's upload is not completed, else TRANSCODE_QUEUED
+ * @returns the transcode: TRANSCODE_PENDING while the video's source is not stored (upload not completed, import
+ *   not done), else TRANSCODE_QUEUED
  * @throws ProblemError `not-found` (404, no such video for this user), `conflict` (409, too many active
  *   transcodes of the video), `service-unavailable` (503, the queue send failed)
  */
@@ -85,8 +86,9 @@ export async function createTranscode(deps: Deps, userId: string, videoId: strin
   deps.log.info("transcode created", { videoId, transcodeId: row.id, renditions: request.renditions.length });
   // The upload may have been completed between the read above and the insert: read the status again, so a
   // transcode is never left PENDING behind a `complete` that did not see it.
-  const current = video.status === PENDING ? await getVideoRow(deps, userId, videoId) : video;
-  if (current.status !== PENDING) {
+  const waits = (status: string) => SOURCE_NOT_STORED.includes(status as (typeof SOURCE_NOT_STORED)[number]);
+  const current = waits(video.status) ? await getVideoRow(deps, userId, videoId) : video;
+  if (!waits(current.status)) {
     try {
       row = await startTranscode(deps, row);
     } catch (err) {

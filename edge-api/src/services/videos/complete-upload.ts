@@ -7,13 +7,15 @@
  * record stays pending). Then the lifecycle queues attempt 1 (../../lifecycle/transitions.ts); only
  * the request that changed the row sends the job, a failed send reverts it (503). A call on a video
  * already queued, processing or done returns it unchanged and sends nothing (idempotent). Every call then
- * queues the video's transcodes still TRANSCODE_PENDING (asked before the upload was completed).
+ * queues the video's transcodes still TRANSCODE_PENDING (asked before the upload was completed), except on an
+ * import whose source is not stored yet (VIDEO_IMPORT_*): that one is answered unchanged, and the stored
+ * import takes this path itself (../../lifecycle/import-job.ts).
  */
 import type { CompletedPart, Video } from "../../../../schema/api.ts";
 import type { Deps } from "../../context.ts";
 import { ProblemError } from "../../errors.ts";
 import { extractJob } from "../../lifecycle/extract-job.ts";
-import { PENDING } from "../../lifecycle/statuses.ts";
+import { PENDING, SOURCE_NOT_STORED } from "../../lifecycle/statuses.ts";
 import { queueAttempt, QueueSendError } from "../../lifecycle/transitions.ts";
 import { startPendingTranscodes } from "../transcodes/start-pending-transcodes.ts";
 import { checkSource } from "./check-source.ts";
@@ -35,6 +37,7 @@ export async function completeUpload(
   parts?: readonly CompletedPart[],
 ): Promise<Video> {
   const row = await getVideoRow(deps, userId, videoId);
+  if (row.status !== PENDING && SOURCE_NOT_STORED.includes(row.status)) return toVideo(row);
   if (row.status !== PENDING) {
     await startTranscodesOf(deps, row);
     return toVideo(row);

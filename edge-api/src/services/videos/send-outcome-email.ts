@@ -1,29 +1,30 @@
 /**
  * Queues the notification of a finished attempt on EMAIL_QUEUE (schema/messages/snapshot-email.ts):
  * MSG_SEND_SNAPSHOT_EXTRACTION_SUCCESS with a download link valid EMAIL_LINK_TTL_SECONDS (≤ 7 days, the
- * presign limit), or MSG_SEND_SNAPSHOT_EXTRACTION_ERROR. The email service deduplicates on
+ * presign limit), MSG_SEND_SNAPSHOT_EXTRACTION_ERROR, or MSG_SEND_VIDEO_IMPORT_ERROR for a failed import. The email service deduplicates on
  * (videoId, attempt, outcome), so sending again for a redelivered event is safe. Only verified addresses
  * receive it (../users/outcome-email-recipient.ts).
  */
 import {
   sendSnapshotExtractionErrorMessage,
   sendSnapshotExtractionSuccessMessage,
+  sendVideoImportErrorMessage,
   SnapshotEmailMessage,
 } from "../../../../schema/messages/index.ts";
 import type { Deps } from "../../context.ts";
 import { outcomeEmailRecipient } from "../users/outcome-email-recipient.ts";
 import { presignArchive } from "./get-archive-url.ts";
 import type { VideoRow } from "./serialize.ts";
-import { ERROR, SUCCESS } from "../../lifecycle/statuses.ts";
+import { ERROR, I_ERROR, SUCCESS } from "../../lifecycle/statuses.ts";
 
 /**
- * @param video a record in SUCCESS or ERROR
+ * @param video a record in SUCCESS, ERROR or VIDEO_IMPORT_ERROR
  * @returns the message sent, or null when nothing was sent (not terminal, the user is gone, or their
  *   address is not verified)
  * @throws whatever the queue send throws, or ZodError for a message off the contract (the caller retries)
  */
 export async function sendOutcomeEmail(deps: Deps, video: VideoRow): Promise<SnapshotEmailMessage | null> {
-  if (video.status !== SUCCESS && video.status !== ERROR) return null;
+  if (video.status !== SUCCESS && video.status !== ERROR && video.status !== I_ERROR) return null;
   const found = await outcomeEmailRecipient(deps, video.userId);
   if ("none" in found) {
     deps.log[found.none === "user-not-found" ? "warn" : "info"]("no outcome email", { videoId: video.id, reason: found.none });
@@ -48,6 +49,13 @@ export async function sendOutcomeEmail(deps: Deps, video: VideoRow): Promise<Sna
       downloadUrl: link.url,
       downloadUrlExpiresAt: link.expiresAt,
       ...(video.warnings && video.warnings.length > 0 ? { warnings: video.warnings } : {}),
+    });
+  } else if (video.status === I_ERROR) {
+    message = sendVideoImportErrorMessage({
+      ...recipient,
+      sourceUrl: (video.sourceUrl ?? "").slice(0, 2048),
+      errorMessage: video.errorMessage ?? "The import failed.",
+      errorDescription: video.errorDescription ?? "",
     });
   } else {
     message = sendSnapshotExtractionErrorMessage({
