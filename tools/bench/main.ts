@@ -1,6 +1,7 @@
 /**
- * `npm run bench [-- --quick] [-- --interval N] [-- --transcode]`: the extraction and transcode benchmark
- * (a script, not a test; what it compares and why: README "Performance"). `--transcode` runs only the
+ * `npm run bench [-- --quick] [-- --interval N] [-- --transcode] [-- --load [--videos N]]`: the extraction and
+ * transcode benchmark (a script, not a test; what it compares and why: README "Performance"). `--load` runs only
+ * the stack's throughput with N (default 50) short videos one at a time vs all at once (./load.ts). `--transcode` runs only the
  * transcode section: MP4 1080p, 720p and 480p of the derived 1080p 200 s input through vidsnap's processor
  * vs naive (one ffmpeg run per rendition) vs floor (one ffmpeg with split, local files), with the ratios,
  * peak RSS and speed × real time (skipped with --quick). Inputs: every video of ../shared/testdata with a video stream,
@@ -31,6 +32,7 @@ import {
   VidsnapRunner,
   type Measurement,
 } from "./pipelines.ts";
+import { measureLoad } from "./load.ts";
 import { measureStack } from "./stack-overhead.ts";
 
 const INPUTS = path.join(REPO_ROOT, "tools/bench/inputs");
@@ -43,6 +45,10 @@ const DERIVED_1GB = path.join(INPUTS, "franck-1080p-loop46.mp4");
 const argv = process.argv.slice(2);
 const quick = argv.includes("--quick");
 const transcodeOnly = argv.includes("--transcode");
+const loadOnly = argv.includes("--load");
+const videosArg = argv.indexOf("--videos");
+const loadVideos = videosArg >= 0 ? Number(argv[videosArg + 1]) : 50;
+if (!(Number.isInteger(loadVideos) && loadVideos > 0)) throw new Error("--videos needs a positive whole number");
 const ivArg = argv.indexOf("--interval");
 const intervalSeconds = ivArg >= 0 ? Number(argv[ivArg + 1]) : 10;
 if (!(intervalSeconds > 0)) throw new Error("--interval needs a positive number of seconds");
@@ -191,6 +197,21 @@ function printTable(input: string, facts: string, rows: Row[]): void {
 }
 
 async function main(): Promise<void> {
+  if (loadOnly) {
+    const started = performance.now();
+    const inputs = readdirSync(TESTDATA_DIR)
+      .filter((f) => !f.endsWith(".md") && f !== "SHA256SUMS" && !f.startsWith("DERIVED_"))
+      .sort()
+      .map((f) => path.join(TESTDATA_DIR, f))
+      .filter((f) => !("skip" in describe(f)));
+    console.log(`load: ${loadVideos} videos per mode through the whole local stack, round robin over ${inputs.map((f) => path.basename(f)).join(", ")}`);
+    const load = await measureLoad(inputs, loadVideos);
+    console.log("\n## load — one at a time (sum of complete → SUCCESS) vs all at once (first complete → last SUCCESS)");
+    console.log(["mode", "videos", "one at a time s", "all at once s", "throughput gain"].join("  "));
+    for (const r of load) console.log([r.mode, r.videos, r.oneAtATimeSeconds.toFixed(1), r.allAtOnceSeconds.toFixed(1), `${r.throughputGain.toFixed(2)}x`].join("  "));
+    writeResults({ load, totalSeconds: Math.round(performance.now() - started) / 1000 }, "bench-load");
+    return;
+  }
   if (transcodeOnly) {
     const started = performance.now();
     const transcode = await transcodeSection();
@@ -420,7 +441,7 @@ async function memoryBySize(vidsnap: VidsnapRunner): Promise<MemoryRow[]> {
   for (const file of [DERIVED_10MB, DERIVED_1GB]) {
     const d = describe(file);
     if ("skip" in d) throw new Error(`${file}: ${d.skip}`);
-    const id = `bench-mem-${path.basename(file)}`;
+    const id = `bench-mem-${path.basename(file).replace(/[^A-Za-z0-9_-]/g, "-")}`;
     await vidsnap.upload(id, file);
     for (const { mode, options } of modes) {
       const m = await vidsnap.run(0, id, options);
