@@ -10,6 +10,11 @@
 export const TIMESTAMP_HEADER = "x-vidsnap-timestamp";
 /** Header carrying `v1=<hex HMAC-SHA256>`. */
 export const SIGNATURE_HEADER = "x-vidsnap-signature";
+/**
+ * Header of a job request (not signed: it asks for nothing a caller without the signature could get): how
+ * long the job may wait for a free slot, seconds (absent or 0: the processor answers 503 at once when busy).
+ */
+export const SLOT_WAIT_HEADER = "x-vidsnap-slot-wait";
 /** Largest accepted difference between the signing time and the verifier's clock, seconds. */
 export const MAX_SIGNATURE_SKEW_SECONDS = 300;
 /** Shortest accepted shared secret, characters. */

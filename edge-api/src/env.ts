@@ -25,6 +25,9 @@
  * - CONSUMER_TIME_LIMIT_SECONDS (default 900 = Queues' wall clock per consumer invocation, 1..900): how long
  *   a job consumer waits for a dispatch outcome; a job runs in the processor's object, not in the consumer,
  *   so lowering it shortens nothing but a hung dispatch (tests lower it to prove that).
+ * - PROCESSOR_SLOT_WAIT_SECONDS (default 20, 0..120): when every processor instance a dispatch tried is busy,
+ *   how long its home instance may hold the job for the next free slot (`x-vidsnap-slot-wait`) before the
+ *   consumer falls back to the queue's backoff; 0 = never wait. Must stay below CONSUMER_TIME_LIMIT_SECONDS.
  * - MULTIPART_THRESHOLD_BYTES (default 64 MiB): larger files are uploaded in parts (S3 multipart);
  *   MULTIPART_PART_SIZE_BYTES (default 16 MiB) must lie within S3/R2's 5 MiB..5 GiB part size.
  * - Empty strings count as unset (wrangler vars cannot be deleted per environment).
@@ -112,6 +115,7 @@ export interface Env {
   PROCESSOR_INSTANCES?: string;
   /** Longest a job consumer waits for the processor to take a job, seconds (Queues allow 900 s per invocation). */
   CONSUMER_TIME_LIMIT_SECONDS?: string;
+  PROCESSOR_SLOT_WAIT_SECONDS?: string;
   /** Re-queues of an attempt whose lease expired before the video is failed. */
   MAX_JOB_RECOVERIES?: string;
   /** `debug` | `info` | `warn` | `error` (default `info`). */
@@ -184,6 +188,7 @@ const RawConfig = z
     PROCESSING_LEASE_SECONDS: boundedInt(30, 86_400, 600),
     PROCESSOR_IDLE_TIMEOUT_SECONDS: boundedInt(1, 840, 300),
     CONSUMER_TIME_LIMIT_SECONDS: boundedInt(1, 900, 900),
+    PROCESSOR_SLOT_WAIT_SECONDS: boundedInt(0, 120, 20),
     PROCESSOR_INSTANCES: z.coerce.number().int().min(1).max(1000),
     MAX_JOB_RECOVERIES: boundedInt(0, 10, 2),
     LOG_LEVEL: z.preprocess(unsetIfEmpty, z.enum(["debug", "info", "warn", "error"]).default("info")),
@@ -263,6 +268,7 @@ const RawConfig = z
       processingLeaseSeconds: raw.PROCESSING_LEASE_SECONDS,
       processorIdleTimeoutSeconds: raw.PROCESSOR_IDLE_TIMEOUT_SECONDS,
       consumerTimeLimitSeconds: raw.CONSUMER_TIME_LIMIT_SECONDS,
+      processorSlotWaitSeconds: raw.PROCESSOR_SLOT_WAIT_SECONDS,
       processorInstances: raw.PROCESSOR_INSTANCES,
       maxJobRecoveries: raw.MAX_JOB_RECOVERIES,
       videoTypes,

@@ -229,7 +229,7 @@ async function runHostileJob(baseUrl: string, videoId: string, file: string, opt
   for (const secret of ["X-Amz-", h.config.s3.secretAccessKey, h.tmpDir, h.dataDir]) expect(text).not.toContain(secret);
   expect(elapsedMs).toBeLessThan(JOB_TIMEOUT_SECONDS * 1000 + 2000);
   expect(await leftoverTempFiles(h)).toEqual([]);
-  expect(await healthz(baseUrl)).toEqual({ status: 200, body: { ok: true, runningJobs: 0 } });
+  expect(await healthz(baseUrl)).toEqual({ status: 200, body: { ok: true, runningJobs: 0, waitingJobs: 0 } });
   if (last.type === "MSG_EXTRACT_SNAPSHOT_ERROR") {
     expect(await objectExists(h, h.config.imagesBucket, archiveObjectKey(USER_ID, videoId, 1))).toBe(false);
     return { type: last.type, message: last.payload.errorMessage, description: last.payload.errorDescription, elapsedMs };

@@ -53,7 +53,7 @@ describe("main.ts", () => {
     const url = listening.url as string;
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     const res = await fetch(`${url}/healthz`);
-    expect(await res.json()).toEqual({ ok: true, runningJobs: 0 });
+    expect(await res.json()).toEqual({ ok: true, runningJobs: 0, waitingJobs: 0 });
     m.child.kill("SIGTERM");
     expect(await m.exited).toBe(0);
     await m.line((o) => o.msg === "stopped");

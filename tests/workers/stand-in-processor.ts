@@ -8,6 +8,7 @@
  *   PUT /__scenario/{videoId}  {"scenario": "success" | "error" | "busy" | "duplicate" | "bad-request" | "truncated" | "noisy" | "stall"
  *                               | "slow" | "hangup" | "unauthorized" | "busy-first"}
  *   GET /__jobs/{videoId}      → {"jobs": [<envelopes received>], "instances": [<x-vidsnap-instance of each job request>],
+ *                                 "slotWaits": [<x-vidsnap-slot-wait of each job request, '' when absent>],
  *                                 "disconnects": <streams the client closed early>, "cancels": <DELETE /jobs/…>,
  *                                 "cancelInstances": [<x-vidsnap-instance of each cancel>]}
  * Transcode jobs (MSG_TRANSCODE) are keyed by their transcode id instead, and answered by ./stand-in-transcode.ts
@@ -95,8 +96,11 @@ export async function startStandInProcessor(opts: { s3Endpoint: string; sharedSe
   const cancels = new Map<string, number>();
   const instances = new Map<string, string[]>();
   const cancelInstances = new Map<string, string[]>();
-  const noteInstance = (map: Map<string, string[]>, id: string, req: http.IncomingMessage) =>
+  const slotWaits = new Map<string, string[]>();
+  const noteInstance = (map: Map<string, string[]>, id: string, req: http.IncomingMessage) => {
     map.set(id, [...(map.get(id) ?? []), String([req.headers["x-vidsnap-instance"]].flat()[0] ?? "")]);
+    if (map === instances) slotWaits.set(id, [...(slotWaits.get(id) ?? []), String([req.headers["x-vidsnap-slot-wait"]].flat()[0] ?? "")]);
+  };
   const refused: string[] = [];
   const s3 = new AwsClient({ accessKeyId: "S3RVER", secretAccessKey: "S3RVER", region: "us-east-1", service: "s3", retries: 0 });
 
@@ -128,9 +132,10 @@ export async function startStandInProcessor(opts: { s3Endpoint: string; sharedSe
           cancels: cancels.get(id) ?? 0,
           instances: instances.get(id) ?? [],
           cancelInstances: cancelInstances.get(id) ?? [],
+          slotWaits: slotWaits.get(id) ?? [],
         });
       }
-      if (req.method === "GET" && url.pathname === "/healthz") return send(res, 200, { ok: true, runningJobs: 0 });
+      if (req.method === "GET" && url.pathname === "/healthz") return send(res, 200, { ok: true, runningJobs: 0, waitingJobs: 0 });
       const cancelPath = /^\/jobs\/([^/]+)$/.exec(url.pathname);
       if (req.method === "DELETE" && cancelPath) {
         const header = (name: string) => [req.headers[name]].flat()[0];

@@ -23,6 +23,7 @@ import type { Deps } from "../context.ts";
 import type { AttemptRef, JobKind, JobRow } from "../lifecycle/job-kind.ts";
 import { LEASE_EXPIRED_ERROR_MESSAGE } from "../lifecycle/leases.ts";
 import { isFinal } from "../lifecycle/transitions.ts";
+import { SLOT_WAIT_HEADER } from "../../../runtime/job-signature.ts";
 
 /** What {@link startJob} tells the queue consumer. */
 export type DispatchOutcome =
@@ -45,6 +46,8 @@ export type ProcessorSend = (request: Request) => Promise<Response>;
  * @param send the transport (signs nothing: the caller passes a signed request's headers in `headers`)
  * @param body the job envelope, JSON text; `headers` its signature headers and request id
  * @param idleSeconds PROCESSOR_IDLE_TIMEOUT_SECONDS: longest wait for the answer, and then between lines
+ * @param slotWaitSeconds how long the processor may hold the job for a free slot (`x-vidsnap-slot-wait`;
+ *   0 = answer 503 at once when busy); the wait for the answer grows by as much
  * @returns the outcome and, when `started`, the response whose body is the event stream plus its idle watch
  */
 export async function startJob(
@@ -52,8 +55,11 @@ export async function startJob(
   body: string,
   headers: Record<string, string>,
   idleSeconds: number,
+  slotWaitSeconds = 0,
 ): Promise<{ result: DispatchOutcome; stream?: { res: Response; idle: IdleWatch } }> {
-  const idle = idleWatch(idleSeconds);
+  // A job allowed to wait for a slot may get its answer only when the slot frees.
+  const idle = idleWatch(idleSeconds, idleSeconds + slotWaitSeconds);
+  if (slotWaitSeconds > 0) headers = { ...headers, [SLOT_WAIT_HEADER]: String(slotWaitSeconds) };
   let res: Response;
   try {
     res = await idle.race(
@@ -91,19 +97,23 @@ export interface IdleWatch {
   stop(): void;
 }
 
-/** @param seconds PROCESSOR_IDLE_TIMEOUT_SECONDS */
-function idleWatch(seconds: number): IdleWatch {
+/**
+ * @param seconds PROCESSOR_IDLE_TIMEOUT_SECONDS: the timer after each line
+ * @param firstSeconds the first timer (until the answer's status); default `seconds`
+ */
+function idleWatch(seconds: number, firstSeconds = seconds): IdleWatch {
   const controller = new AbortController();
   let timer: ReturnType<typeof setTimeout> | undefined;
   const fired = new Promise<never>((_, reject) => {
     controller.signal.addEventListener("abort", () => reject(controller.signal.reason), { once: true });
   });
   fired.catch(() => undefined); // observed through race(); never an unhandled rejection
-  const touch = () => {
+  const arm = (after: number) => {
     clearTimeout(timer);
-    timer = setTimeout(() => controller.abort(new ProcessorIdleError(`no answer or NDJSON line for ${seconds} s`)), seconds * 1000);
+    timer = setTimeout(() => controller.abort(new ProcessorIdleError(`no answer or NDJSON line for ${after} s`)), after * 1000);
   };
-  touch();
+  const touch = () => arm(seconds);
+  arm(firstSeconds);
   return {
     signal: controller.signal,
     race: (promise) => Promise.race([promise, fired]),

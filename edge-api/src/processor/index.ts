@@ -84,8 +84,9 @@ export class ProcessorContainer extends Container<Env> {
    * Dispatches one job attempt from its home instance (this object is `processor-<home>`): to the instance
    * remembered for it, else here; on `busy`, to the next instances in turn (at most
    * {@link MAX_DISPATCH_TRIES} tries), remembering each one before it is asked, so that a delivery of the
-   * same job arriving meanwhile goes there too and gets its 409. `unavailable` and `refused` end the walk:
-   * a processor that did not answer may have taken the job.
+   * same job arriving meanwhile goes there too and gets its 409; when all were busy, the first is asked
+   * once more to hold the job for its next free slot (PROCESSOR_SLOT_WAIT_SECONDS). `unavailable` and
+   * `refused` end the walk: a processor that did not answer may have taken the job.
    * @param kindName `JobKind.name` of the job (lifecycle/kinds.ts)
    * @param job the job message (validated by the consumer with the kind's schema)
    * @param requestId for the processor's logs (the queue message id)
@@ -98,11 +99,21 @@ export class ProcessorContainer extends Container<Env> {
     const key = jobKey(ref);
     const remembered = await this.ctx.storage.get<RememberedRoute>(ROUTE_PREFIX + key);
     const candidates = dispatchCandidates(home, config.processorInstances, remembered?.instance);
-    for (const instance of candidates) {
+    const ask = async (instance: number, slotWaitSeconds: number) => {
       if (instance !== home) await this.rememberRoute(key, instance);
-      const outcome = instance === home
-        ? await this.dispatchHere(kindName, job, requestId, home)
-        : await instanceStub(this.env, instance).dispatchHere(kindName, job, requestId, instance);
+      return instance === home
+        ? this.dispatchHere(kindName, job, requestId, home, slotWaitSeconds)
+        : instanceStub(this.env, instance).dispatchHere(kindName, job, requestId, instance, slotWaitSeconds);
+    };
+    for (const instance of candidates) {
+      const outcome = await ask(instance, 0);
+      if (outcome.outcome !== "busy") return outcome;
+    }
+    // Every instance tried is busy: the first one holds the job for its next free slot, so the job starts the
+    // moment a slot frees instead of after a queue backoff of 10 s or more (bounded below the consumer's limit).
+    const wait = Math.min(config.processorSlotWaitSeconds, Math.max(0, config.consumerTimeLimitSeconds - config.processorIdleTimeoutSeconds - 5));
+    if (wait > 0) {
+      const outcome = await ask(candidates[0]!, wait);
       if (outcome.outcome !== "busy") return outcome;
     }
     createLogger({ instance: home, id: ref.id, attempt: ref.attempt, requestId }, { minLevel: config.logLevel }).warn("every instance tried was busy", { tried: candidates });
@@ -116,9 +127,10 @@ export class ProcessorContainer extends Container<Env> {
    * @param job the job message (validated by the consumer with the kind's schema)
    * @param requestId for the processor's logs (the queue message id)
    * @param self this object's index (sent in {@link INSTANCE_HEADER})
+   * @param slotWaitSeconds how long the processor may hold the job for a free slot (0: 503 at once when busy)
    * @returns how the processor answered; `started` means the relay runs
    */
-  async dispatchHere(kindName: string, job: unknown, requestId: string, self: number): Promise<DispatchOutcome> {
+  async dispatchHere(kindName: string, job: unknown, requestId: string, self: number, slotWaitSeconds = 0): Promise<DispatchOutcome> {
     const config = loadConfig(this.env);
     const kind = jobKindNamed(kindName);
     const ref = kind.jobRef(job);
@@ -129,7 +141,7 @@ export class ProcessorContainer extends Container<Env> {
       [INSTANCE_HEADER]: instanceName(self),
       ...(await signJobRequest(config.processorSharedSecret, new TextEncoder().encode(body))),
     };
-    const { result, stream } = await startJob((request) => this.portFetch(request), body, headers, config.processorIdleTimeoutSeconds);
+    const { result, stream } = await startJob((request) => this.portFetch(request), body, headers, config.processorIdleTimeoutSeconds, slotWaitSeconds);
     log.info("job dispatched", { outcome: result.outcome });
     if (stream) {
       const deps = createDeps(this.env, config, log);

@@ -1,18 +1,24 @@
 /**
  * The processor's HTTP API (docs/architecture.md "Processor HTTP API"): `GET /healthz` →
- * `{"ok":true,"runningJobs":n}` (503 `ok:false` while shutting down); `POST /jobs` with a job envelope
+ * `{"ok":true,"runningJobs":n,"waitingJobs":n}` (503 `ok:false` while shutting down); `POST /jobs` with a job envelope
  * signed with PROCESSOR_SHARED_SECRET (runtime/job-signature.ts) → 200 NDJSON of the job's events
  * (./job-stream.ts), or a problem+json 400/401/409/413/503. A bad video is an ERROR line, never a 5xx.
  * `DELETE /jobs/{key}` (signed the same way, over an empty body) cancels the running job of that key
  * (`JobKind.jobKey`, e.g. `{videoId}#{attempt}`, URL-encoded): its ffmpeg is killed, its stream ends with
  * ERROR "The job was cancelled.", its work folder is removed and nothing of it stays stored; 204 once it
  * settled (202 when it has not within {@link CANCEL_WAIT_MS}), 404 when no job of that key runs here.
+ *
+ * Job slots: at most `maxConcurrentJobs` jobs run at once. A job arriving when every slot is taken is answered
+ * 503 at once, unless its request carries {@link SLOT_WAIT_HEADER} (seconds, at most
+ * {@link MAX_SLOT_WAIT_SECONDS}): it then waits, first come first served, for the next free slot (at most
+ * {@link SLOT_WAITERS_PER_SLOT} waiters per slot; 503 when the wait ends without one). A slot is taken before
+ * any check that awaits, so the count never exceeds the slots.
  */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import type { S3Client } from "@aws-sdk/client-s3";
 import { createLogger, errorFields, type Logger } from "../../../runtime/log.ts";
-import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifyJobRequest, type SignatureRefusal } from "../../../runtime/job-signature.ts";
+import { SIGNATURE_HEADER, SLOT_WAIT_HEADER, TIMESTAMP_HEADER, verifyJobRequest, type SignatureRefusal } from "../../../runtime/job-signature.ts";
 import { problemType } from "../../../schema/problem.ts";
 import type { ProcessorConfig } from "../config.ts";
 import { resolveFfmpegBinaries, type FfmpegBinaries } from "../ffmpeg/binaries.ts";
@@ -26,6 +32,10 @@ import { streamJob } from "./job-stream.ts";
 export const MAX_BODY_BYTES = 64 * 1024;
 /** `Retry-After` of a 503 when all job slots are taken, seconds. */
 export const BUSY_RETRY_AFTER_SECONDS = 30;
+/** Longest accepted slot wait, seconds. */
+export const MAX_SLOT_WAIT_SECONDS = 120;
+/** Waiting requests per job slot beyond which a job is answered 503 at once (a bounded backlog, never a pile-up). */
+export const SLOT_WAITERS_PER_SLOT = 4;
 /** How long `DELETE /jobs/{key}` waits for the cancelled job to settle before answering 202, ms. */
 export const CANCEL_WAIT_MS = 30_000;
 
@@ -79,6 +89,8 @@ export function createProcessorServer(
   const storage = createStorage(config.s3, deps.s3);
   const kinds = deps.kinds ?? JOB_KINDS;
   const running = new Map<string, RunningJob>();
+  /** Requests waiting for a slot, oldest first; each resolves its wait when called. */
+  const waiters: (() => void)[] = [];
   let draining = false;
   let bins: Promise<FfmpegBinaries> | undefined;
   const getBins = () =>
@@ -100,7 +112,7 @@ export function createProcessorServer(
     const pathname = new URL(req.url ?? "/", "http://processor").pathname;
     if (pathname === "/healthz") {
       if (req.method !== "GET" && req.method !== "HEAD") return methodNotAllowed(res, "GET, HEAD");
-      return json(res, draining ? 503 : 200, { ok: !draining, runningJobs: running.size });
+      return json(res, draining ? 503 : 200, { ok: !draining, runningJobs: running.size, waitingJobs: waiters.length });
     }
     if (pathname === "/jobs") {
       if (req.method !== "POST") return methodNotAllowed(res, "POST");
@@ -140,16 +152,18 @@ export function createProcessorServer(
     if (!("job" in parsed)) return problem(res, 400, "invalid-job", "Invalid job", parsed.detail);
     const job = parsed.job as JobRef;
     const jobId = kind.jobKey?.(job) ?? `${job.videoId}#${job.attempt}`;
-    if (running.has(jobId)) {
-      return problem(
+    const alreadyRunning = () =>
+      problem(
         res,
         409,
         "job-already-running",
         "Job already running",
         `Job ${jobId} (video ${job.videoId} attempt ${job.attempt}) is already being processed here; that job will report.`,
       );
-    }
-    if (running.size >= config.maxConcurrentJobs) {
+    if (running.has(jobId)) return alreadyRunning();
+    if (running.size >= config.maxConcurrentJobs && !(await waitForSlot(req, res))) {
+      if (res.destroyed) return;
+      if (running.has(jobId)) return alreadyRunning();
       res.setHeader("retry-after", String(BUSY_RETRY_AFTER_SECONDS));
       return problem(
         res,
@@ -159,9 +173,21 @@ export function createProcessorServer(
         `${running.size} of ${config.maxConcurrentJobs} job slots are in use.`,
       );
     }
+    // A copy of this job may have started while this request waited for its slot.
+    if (running.has(jobId)) return alreadyRunning();
+    // The slot is taken now: the check below awaits, and another request must not take the same slot meanwhile.
+    const controller = new AbortController();
+    const entry: RunningJob = { controller, done: Promise.resolve() };
+    running.set(jobId, entry);
+    const free = () => {
+      if (running.get(jobId) !== entry) return;
+      running.delete(jobId);
+      waiters.shift()?.();
+    };
     if (kind.alreadyStored) {
       const stored = await kind.alreadyStored(job, { config, storage, signal: AbortSignal.timeout(30_000) }).catch(() => false);
       if (stored) {
+        free();
         return problem(
           res,
           409,
@@ -171,14 +197,38 @@ export function createProcessorServer(
         );
       }
     }
-    const controller = new AbortController();
-    const entry: RunningJob = { controller, done: Promise.resolve() };
-    running.set(jobId, entry);
     // The processor's own count is the authoritative one (a proxy's view races between connections).
     log.info("job accepted", { jobId, runningJobs: running.size, jobSlots: config.maxConcurrentJobs });
-    const free = () => running.delete(jobId);
     entry.done = streamJob(kind, job, jobId, controller, res, { config, storage, log, bins: getBins }, free).finally(free);
     await entry.done;
+  }
+
+  /**
+   * Waits for a free job slot as long as the request's {@link SLOT_WAIT_HEADER} allows (see the module
+   * docstring); gives up when the client goes away or the processor starts shutting down.
+   * @returns true when a slot is free now (the caller takes it before awaiting anything)
+   */
+  async function waitForSlot(req: http.IncomingMessage, res: http.ServerResponse): Promise<boolean> {
+    const asked = Number([req.headers[SLOT_WAIT_HEADER]].flat()[0] ?? 0);
+    const seconds = Number.isFinite(asked) ? Math.min(Math.max(asked, 0), MAX_SLOT_WAIT_SECONDS) : 0;
+    const deadline = Date.now() + seconds * 1000;
+    while (running.size >= config.maxConcurrentJobs) {
+      const remaining = deadline - Date.now();
+      if (draining || res.destroyed || remaining <= 0 || waiters.length >= SLOT_WAITERS_PER_SLOT * config.maxConcurrentJobs) return false;
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          res.off("close", done);
+          const i = waiters.indexOf(done);
+          if (i >= 0) waiters.splice(i, 1);
+          resolve();
+        };
+        const timer = setTimeout(done, remaining);
+        res.once("close", done);
+        waiters.push(done);
+      });
+    }
+    return !draining && !res.destroyed;
   }
 
   /**
@@ -254,6 +304,8 @@ export function createProcessorServer(
     },
     async close(opts = {}) {
       draining = true;
+      for (const wake of [...waiters]) wake(); // waiting jobs are answered 503 now
+
       const closed = new Promise<void>((resolve) => (server.listening ? server.close(() => resolve()) : resolve()));
       server.closeIdleConnections();
       if (opts.abortRunning) {

@@ -48,7 +48,7 @@ describe("unreadable sources end in one ERROR event", () => {
     expect(error.errorMessage).toBe("The file is not a readable video: moov atom not found");
     expect(error.errorDescription).toContain("moov atom not found");
     expect(error.errorDescription).toContain("<source>: Invalid data found when processing input");
-    expect(await healthz()).toEqual({ status: 200, body: { ok: true, runningJobs: 0 } });
+    expect(await healthz()).toEqual({ status: 200, body: { ok: true, runningJobs: 0, waitingJobs: 0 } });
   });
 
   it("an audio-only Ogg: contains no video stream", async () => {

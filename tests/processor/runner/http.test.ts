@@ -3,6 +3,8 @@
  * Retry-After), the job timeout and client disconnects, with real ffmpeg and a local S3 server.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { SLOT_WAITERS_PER_SLOT } from "../../../ffmpeg-container/src/runner/server.ts";
+import { SLOT_WAIT_HEADER } from "../../../runtime/job-signature.ts";
 import { isFinalExtractEvent } from "../../../schema/messages/extract-snapshot.ts";
 import { archiveObjectKey } from "../../../schema/object-keys.ts";
 import { type Harness, jobMessage, leftoverTempFiles, objectExists, postJob, signedJobInit, startHarness, startJob, testVideo, uploadSource, USER_ID, waitUntil } from "../harness.ts";
@@ -21,7 +23,7 @@ const SLOW = { mode: "interval", intervalSeconds: 1 } as const;
 
 async function healthz(baseUrl = h.url) {
   const res = await fetch(`${baseUrl}/healthz`);
-  return { status: res.status, body: (await res.json()) as { ok: boolean; runningJobs: number } };
+  return { status: res.status, body: (await res.json()) as { ok: boolean; runningJobs: number; waitingJobs: number } };
 }
 
 describe("request validation", () => {
@@ -81,6 +83,40 @@ describe("concurrency, timeout, disconnect", () => {
     await one.processor.close();
   });
 
+  it("a job allowed to wait (x-vidsnap-slot-wait) starts as soon as the slot frees; the backlog is bounded", async () => {
+    const one = await h.extraProcessor({ maxConcurrentJobs: 1 });
+    const waiting = async (message: unknown, seconds: number) => {
+      const init = await signedJobInit(message);
+      return fetch(`${one.url}/jobs`, { ...init, headers: { ...(init.headers as Record<string, string>), [SLOT_WAIT_HEADER]: String(seconds) } });
+    };
+    await uploadSource(h, "waiter", testVideo("hardware-example.mp4"));
+    const first = await startJob(one.url, jobMessage("slow", SLOW, 7));
+    const queued = waiting(jobMessage("waiter", { mode: "keyframes" }), 60);
+    await waitUntil("the job waiting for a slot", async () => (await healthz(one.url)).body.waitingJobs === 1);
+    // The backlog is SLOT_WAITERS_PER_SLOT per slot: one more than that is answered 503 at once.
+    const more = Array.from({ length: SLOT_WAITERS_PER_SLOT }, (_, i) => waiting(jobMessage(`more-${i}`, { mode: "keyframes" }), 60));
+    const refused = await Promise.race(more);
+    expect(refused.status).toBe(503);
+    await refused.text();
+    expect((await healthz(one.url)).body.waitingJobs).toBe(SLOT_WAITERS_PER_SLOT);
+    const firstDone = (await first.rest).at(-1)!;
+    const endedAt = Date.now();
+    const second = await queued;
+    expect(second.status).toBe(200);
+    const lines = (await second.text()).trim().split("\n").map((l) => JSON.parse(l) as { type: string });
+    expect(firstDone.type).toBe("MSG_EXTRACT_SNAPSHOT_SUCCESS");
+    expect(lines.at(-1)!.type).toBe("MSG_EXTRACT_SNAPSHOT_SUCCESS");
+    expect(Date.now() - endedAt).toBeLessThan(20_000);
+    // The other waiters each get the slot in turn (their sources do not exist: an ERROR, not a 503).
+    const rest = await Promise.all(more.map(async (p) => (await p).status));
+    expect(rest.filter((st) => st === 200)).toHaveLength(SLOT_WAITERS_PER_SLOT - 1);
+    // Never more jobs at once than slots, waiting included.
+    const accepted = h.logs.filter((l) => l.msg === "job accepted" && (l.fields.jobSlots as number) === 1);
+    expect(accepted.length).toBeGreaterThanOrEqual(2);
+    expect(accepted.every((l) => (l.fields.runningJobs as number) <= 1)).toBe(true);
+    await one.processor.close();
+  }, 120_000);
+
   it("the job timeout kills ffmpeg and reports ERROR; nothing is left behind", async () => {
     const quick = await h.extraProcessor({ jobTimeoutSeconds: 0.4 });
     const started = Date.now();
@@ -102,6 +138,6 @@ describe("concurrency, timeout, disconnect", () => {
     expect(h.logs.some((l) => l.msg === "job aborted: client disconnected" && l.fields.jobId === "slow#4")).toBe(true);
     expect(await leftoverTempFiles(h)).toEqual([]);
     expect(await objectExists(h, h.config.imagesBucket, archiveObjectKey(USER_ID, "slow", 4))).toBe(false);
-    expect(await healthz()).toEqual({ status: 200, body: { ok: true, runningJobs: 0 } });
+    expect(await healthz()).toEqual({ status: 200, body: { ok: true, runningJobs: 0, waitingJobs: 0 } });
   });
 });

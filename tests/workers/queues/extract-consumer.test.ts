@@ -221,14 +221,17 @@ describe("extract consumer", () => {
     await eventually(() => statusOf(id, "VIDEO_IMAGE_EXTRACTION_SUCCESS"));
   });
 
-  it("every instance tried busy → at most 3 instances asked per delivery, then the queue's backoff", async () => {
+  it("every instance tried busy → 3 instances asked, then the home holds the job for a slot, then the queue's backoff", async () => {
     const id = await insertVideo(owner.userId);
     await setScenario(id, "busy");
     const result = await runQueue("vidsnap-extract", [job(id)]);
     expect(result.retryMessages).toHaveLength(1);
-    const asked = (await processorInstances(id)).jobs;
-    expect(asked).toHaveLength(MAX_DISPATCH_TRIES);
+    const { jobs: asked, slotWaits } = await processorInstances(id);
+    expect(asked).toHaveLength(MAX_DISPATCH_TRIES + 1);
     expect(new Set(asked).size).toBe(MAX_DISPATCH_TRIES);
+    // Only the last request may wait for a slot, and on the first instance asked.
+    expect(slotWaits).toEqual(["", "", "", "20"]);
+    expect(asked[MAX_DISPATCH_TRIES]).toBe(asked[0]);
   });
 
   it("dispatch candidates: home (or the remembered instance) first, then the next ones, wrapping, never twice", () => {

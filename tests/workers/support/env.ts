@@ -187,11 +187,14 @@ export async function processorJobs(videoId: string): Promise<unknown[]> {
   return ((await res.json()) as { jobs: unknown[] }).jobs;
 }
 
-/** Which processor instance (`processor-<i>`) sent each job request and each cancel of a video or transcode. */
-export async function processorInstances(id: string): Promise<{ jobs: string[]; cancels: string[] }> {
+/**
+ * Which processor instance (`processor-<i>`) sent each job request and each cancel of a video or transcode,
+ * and the `x-vidsnap-slot-wait` of each job request ('' when absent).
+ */
+export async function processorInstances(id: string): Promise<{ jobs: string[]; cancels: string[]; slotWaits: string[] }> {
   const res = await fetch(`${processorUrl()}/__jobs/${id}`);
-  const body = (await res.json()) as { instances: string[]; cancelInstances: string[] };
-  return { jobs: body.instances, cancels: body.cancelInstances };
+  const body = (await res.json()) as { instances: string[]; cancelInstances: string[]; slotWaits: string[] };
+  return { jobs: body.instances, cancels: body.cancelInstances, slotWaits: body.slotWaits };
 }
 
 /** Job requests for a video the stand-in processor refused for their signature (401). */
