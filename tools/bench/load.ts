@@ -21,6 +21,8 @@ import { startStack } from "../stack/stack.ts";
 
 /** Status polling period, milliseconds. */
 const POLL_MS = 100;
+/** Jobs per phase at most: the status poll reads the newest 100 videos. */
+export const MAX_LOAD_VIDEOS = 50;
 /** Longest wait for one phase, milliseconds. */
 const PHASE_DEADLINE_MS = 20 * 60_000;
 
@@ -44,20 +46,24 @@ export interface LoadRow {
  * @throws Error when the stack does not start, or a job fails or does not finish within the deadline
  */
 export async function measureLoad(files: string[], videos: number): Promise<LoadRow[]> {
+  if (videos > MAX_LOAD_VIDEOS) throw new Error(`--videos is at most ${MAX_LOAD_VIDEOS}`);
   const dataDir = await mkdtemp(path.join(os.tmpdir(), "vidsnap-bench-load-"));
   const [apiPort, processorPort, s3Port] = [await freePort(), await freePort(), await freePort()];
   const stack = await startStack({ dataDir, apiPort, processorPort, s3Port, log: () => undefined });
   try {
     const { token } = await authenticate(stack.apiUrl, "sign-up", { email: "load@vidsnap.local", password: "bench-password-123", name: "load" });
     const api = createVidsnapClient({ baseUrl: stack.apiUrl, token });
+    // One list request per poll (the newest 100 videos hold every pending one), not one per video: the
+    // polling itself must not load the stack it measures.
     const waitForSuccess = async (ids: string[]): Promise<void> => {
       const pending = new Set(ids);
       const deadline = Date.now() + PHASE_DEADLINE_MS;
       while (pending.size > 0) {
-        for (const id of [...pending]) {
-          const { video } = unwrap(await api.GET("/v1/videos/{id}", { params: { path: { id } } }));
-          if (video.status === "VIDEO_IMAGE_EXTRACTION_SUCCESS") pending.delete(id);
-          else if (video.status === "VIDEO_IMAGE_EXTRACTION_ERROR") throw new Error(`load job ${id} failed: ${video.errorMessage}`);
+        const { data } = unwrap(await api.GET("/v1/videos", { params: { query: { limit: 100 } } }));
+        for (const video of data) {
+          if (!pending.has(video.id)) continue;
+          if (video.status === "VIDEO_IMAGE_EXTRACTION_SUCCESS") pending.delete(video.id);
+          else if (video.status === "VIDEO_IMAGE_EXTRACTION_ERROR") throw new Error(`load job ${video.id} failed: ${video.errorMessage}`);
         }
         if (pending.size === 0) break;
         if (Date.now() > deadline) throw new Error(`${pending.size} load jobs not done after ${PHASE_DEADLINE_MS / 1000} s`);
