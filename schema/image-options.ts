@@ -295,3 +295,75 @@ export function storyboardVtt(plan: StoryboardPlan, spriteUrl: string): string {
   const cues = plan.tiles.map((t) => `${vttTime(t.start)} --> ${vttTime(t.end)}\n${spriteUrl}#xywh=${t.x},${t.y},${t.width},${t.height}`);
   return `WEBVTT\n\n${cues.join("\n\n")}\n`;
 }
+
+/** Every image file of a video, as the last path segment of its route. */
+export const IMAGE_FILES = [
+  "thumbnail.jpg",
+  "thumbnail.png",
+  "thumbnail.webp",
+  "animated.gif",
+  "animated.webp",
+  "storyboard.jpg",
+  "storyboard.webp",
+  "storyboard.vtt",
+  "storyboard.json",
+] as const;
+export const ImageFile = z.enum(IMAGE_FILES).describe("The image route, e.g. `thumbnail.jpg`, `animated.gif`, `storyboard.vtt`.");
+export type ImageFile = (typeof IMAGE_FILES)[number];
+
+/**
+ * The render spec of a file and its query (validated with that kind's schema). `storyboard.vtt` and
+ * `storyboard.json` are both made from the storyboard's plan (spec format `json`).
+ * @returns `{spec}`, or `{issues}` (zod's, paths relative to the query)
+ */
+export function parseImageQuery(file: ImageFile, query: unknown): { spec: RenderSpec } | { issues: z.core.$ZodIssue[] } {
+  const [kind, ext] = file.split(".") as [string, string];
+  if (kind === "thumbnail") {
+    const q = ThumbnailQuery.safeParse(query);
+    return q.success ? { spec: thumbnailSpec(ext as ThumbnailFormat, q.data) } : { issues: q.error.issues };
+  }
+  if (kind === "animated") {
+    const q = AnimatedQuery.safeParse(query);
+    return q.success ? { spec: animatedSpec(ext as AnimatedFormat, q.data) } : { issues: q.error.issues };
+  }
+  const q = StoryboardQuery.safeParse(query);
+  if (!q.success) return { issues: q.error.issues };
+  return { spec: { kind: "storyboard", format: ext === "vtt" || ext === "json" ? "json" : (ext as "jpg" | "webp") } };
+}
+
+/** Body of `POST /v1/videos/{id}/image-urls`. */
+export const ImageUrlsRequest = z
+  .object({
+    images: z
+      .array(
+        z.object({
+          file: ImageFile,
+          query: z
+            .record(z.string(), z.union([z.string(), z.number()]))
+            .optional()
+            .describe("The image's query parameters (e.g. `{\"time\": 12.5, \"width\": 640}`), validated like the image route's."),
+        }),
+      )
+      .min(1)
+      .max(50)
+      .default([{ file: "thumbnail.jpg" }, { file: "animated.gif" }, { file: "storyboard.vtt" }])
+      .describe("The images to sign (default: the thumbnail, the animated GIF and the storyboard VTT)."),
+    expiresInSeconds: z
+      .number()
+      .int()
+      .min(60)
+      .max(604_800)
+      .optional()
+      .describe("Lifetime of the URLs, seconds (60 to 7 days; default DOWNLOAD_URL_TTL_SECONDS)."),
+  })
+  .openapi("ImageUrlsRequest");
+export type ImageUrlsRequest = z.infer<typeof ImageUrlsRequest>;
+
+/** Answer of `POST /v1/videos/{id}/image-urls`. */
+export const ImageUrls = z
+  .object({
+    expiresAt: z.string().describe("ISO 8601 time after which the URLs answer 403."),
+    urls: z.array(z.object({ file: ImageFile, url: z.string().describe("Absolute URL with its `token`: usable in `<img src>` and players, no header needed.") })),
+  })
+  .openapi("ImageUrls");
+export type ImageUrls = z.infer<typeof ImageUrls>;
