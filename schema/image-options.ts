@@ -331,6 +331,9 @@ export function parseImageQuery(file: ImageFile, query: unknown): { spec: Render
   return { spec: { kind: "storyboard", format: ext === "vtt" || ext === "json" ? "json" : (ext as "jpg" | "webp") } };
 }
 
+/** The images `POST /v1/videos/{id}/image-urls` signs when the body names none. */
+export const DEFAULT_IMAGE_URLS: readonly { file: ImageFile }[] = [{ file: "thumbnail.jpg" }, { file: "animated.gif" }, { file: "storyboard.vtt" }];
+
 /** Body of `POST /v1/videos/{id}/image-urls`. */
 export const ImageUrlsRequest = z
   .object({
@@ -346,7 +349,7 @@ export const ImageUrlsRequest = z
       )
       .min(1)
       .max(50)
-      .default([{ file: "thumbnail.jpg" }, { file: "animated.gif" }, { file: "storyboard.vtt" }])
+      .optional()
       .describe("The images to sign (default: the thumbnail, the animated GIF and the storyboard VTT)."),
     expiresInSeconds: z
       .number()

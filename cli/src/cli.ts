@@ -12,6 +12,7 @@ import { lsCommand } from "./commands/ls.ts";
 import { retryCommand } from "./commands/retry.ts";
 import { rmCommand } from "./commands/rm.ts";
 import { statusCommand } from "./commands/status.ts";
+import { thumbnailCommand } from "./commands/thumbnail.ts";
 import { transcodeCommand } from "./commands/transcode.ts";
 import {
   transcodeDownloadCommand,
@@ -29,6 +30,7 @@ export const COMMANDS: readonly Command[] = [
   statusCommand,
   imagesCommand,
   downloadCommand,
+  thumbnailCommand,
   retryCommand,
   rmCommand,
   transcodeCommand,

@@ -1319,21 +1319,8 @@ export interface components {
             }[];
         };
         ImageUrlsRequest: {
-            /**
-             * @description The images to sign (default: the thumbnail, the animated GIF and the storyboard VTT).
-             * @default [
-             *       {
-             *         "file": "thumbnail.jpg"
-             *       },
-             *       {
-             *         "file": "animated.gif"
-             *       },
-             *       {
-             *         "file": "storyboard.vtt"
-             *       }
-             *     ]
-             */
-            images: {
+            /** @description The images to sign (default: the thumbnail, the animated GIF and the storyboard VTT). */
+            images?: {
                 /**
                  * @description The image route, e.g. `thumbnail.jpg`, `animated.gif`, `storyboard.vtt`.
                  * @enum {string}

@@ -4,7 +4,7 @@
  * ./image-token.ts. The video must be the caller's (404 otherwise); its upload need not be complete yet
  * (the image route answers 409 until it is).
  */
-import { parseImageQuery, type ImageUrls, type ImageUrlsRequest } from "../../../../schema/image-options.ts";
+import { DEFAULT_IMAGE_URLS, parseImageQuery, type ImageFile, type ImageUrls, type ImageUrlsRequest } from "../../../../schema/image-options.ts";
 import type { Deps } from "../../context.ts";
 import { fieldIssues, ProblemError } from "../../errors.ts";
 import { getVideoRow } from "../videos/get-video.ts";
@@ -19,7 +19,8 @@ export async function signImageUrls(deps: Deps, userId: string, videoId: string,
   const row = await getVideoRow(deps, userId, videoId);
   const expiresAt = Math.floor(now / 1000) + (body.expiresInSeconds ?? deps.config.downloadUrlTtlSeconds);
   const urls: ImageUrls["urls"] = [];
-  for (const [i, image] of body.images.entries()) {
+  const images: { file: ImageFile; query?: Record<string, string | number> | undefined }[] = body.images ?? [...DEFAULT_IMAGE_URLS];
+  for (const [i, image] of images.entries()) {
     const query = image.query ?? {};
     const parsed = parseImageQuery(image.file, query);
     if ("issues" in parsed) {
