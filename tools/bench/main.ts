@@ -1,9 +1,11 @@
 /**
- * `npm run bench [-- --quick] [-- --interval N] [-- --transcode]`: the extraction and transcode benchmark
+ * `npm run bench [-- --quick] [-- --interval N] [-- --transcode] [-- --images]`: the extraction and transcode benchmark
  * (a script, not a test; what it compares and why: README "Performance"). `--transcode` runs only the
  * transcode section: MP4 1080p, 720p and 480p of the derived 1080p 200 s input through vidsnap's processor
  * vs naive (one ffmpeg run per rendition) vs floor (one ffmpeg with split, local files), with the ratios,
- * peak RSS and speed × real time (skipped with --quick). Inputs: every video of ../shared/testdata with a video stream,
+ * peak RSS and speed × real time (skipped with --quick). `--images` runs only the images-on-demand section
+ * (./images.ts: cold/warm thumbnail, storyboard, animated GIF through the local stack vs plain ffmpeg; with
+ * --quick on franck.mp4 only). Inputs: every video of ../shared/testdata with a video stream,
  * plus derived 1080p inputs generated once into git-ignored tools/bench/inputs/ (skipped with --quick).
  * Pipelines (./pipelines.ts): naive `ffmpeg fps=1/N` + `zip -9`, the real processor in a child process
  * under several interval strategies, and the decode floors; then memory vs input size (~10 MB vs ~1 GB of
@@ -31,6 +33,7 @@ import {
   VidsnapRunner,
   type Measurement,
 } from "./pipelines.ts";
+import { imagesSection } from "./images.ts";
 import { measureStack } from "./stack-overhead.ts";
 
 const INPUTS = path.join(REPO_ROOT, "tools/bench/inputs");
@@ -43,6 +46,7 @@ const DERIVED_1GB = path.join(INPUTS, "franck-1080p-loop46.mp4");
 const argv = process.argv.slice(2);
 const quick = argv.includes("--quick");
 const transcodeOnly = argv.includes("--transcode");
+const imagesOnly = argv.includes("--images");
 const ivArg = argv.indexOf("--interval");
 const intervalSeconds = ivArg >= 0 ? Number(argv[ivArg + 1]) : 10;
 if (!(intervalSeconds > 0)) throw new Error("--interval needs a positive number of seconds");
@@ -187,6 +191,13 @@ function printTable(input: string, facts: string, rows: Row[]): void {
 }
 
 async function main(): Promise<void> {
+  if (imagesOnly) {
+    const started = performance.now();
+    if (!quick) ensureDerived();
+    const images = await imagesSection([path.join(TESTDATA_DIR, "franck.mp4"), ...(quick ? [] : [DERIVED])]);
+    writeResults({ images, quick, totalSeconds: Math.round(performance.now() - started) / 1000 }, "bench-images");
+    return;
+  }
   if (transcodeOnly) {
     const started = performance.now();
     const transcode = await transcodeSection();

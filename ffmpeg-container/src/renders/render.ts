@@ -1,7 +1,7 @@
 /**
  * One render of images on demand (`POST /renders`, docs/architecture.md "Images on demand"): HEAD the
  * source (If-Match with its recorded ETag), probe it over a presigned URL with the jobs' input whitelists
- * and limits, then run ONE ffmpeg whose stdout is the image (./args.ts). A storyboard's `json` format only
+ * and limits (both skipped while ./probe-cache.ts remembers the source), then run ONE ffmpeg whose stdout is the image (./args.ts). A storyboard's `json` format only
  * probes: it answers the tile plan (`storyboardPlan`, the same one the sprite is drawn from).
  */
 import type { SourceFacts } from "../../../schema/manifest.ts";
@@ -19,6 +19,7 @@ import { JobError } from "../runner/errors.ts";
 import { headSource, type Storage } from "../s3.ts";
 import { seekVerified } from "../jobs/extract/plan/strategy.ts";
 import { buildAnimatedArgs, buildStoryboardArgs, buildThumbnailArgs } from "./args.ts";
+import type { ProbeCache } from "./probe-cache.ts";
 
 /** Largest image a render may write, bytes (a 10 s 3840-px GIF can be big; more is refused, not truncated). */
 export const MAX_RENDER_BYTES = 48 * 1024 * 1024;
@@ -47,6 +48,8 @@ export interface RenderContext {
   workDir: string;
   /** Aborted on the render timeout or when the client goes away. */
   signal: AbortSignal;
+  /** Probe results of recent sources (./probe-cache.ts); absent = probe every time. */
+  probes?: ProbeCache;
 }
 
 /** A finished render. */
@@ -76,18 +79,22 @@ export function displaySize(facts: SourceFacts, sampleAspectRatio: number): { wi
 export async function runRender(req: RenderRequest, ctx: RenderContext): Promise<RenderResult> {
   const { config, storage, signal } = ctx;
   const sourceKey = sourceObjectKey(req.userId, req.videoId);
-  const sizeBytes = await headSource(storage, config.videosBucket, sourceKey, signal, req.sourceEtag);
-  if (sizeBytes === 0) throw new JobError("The file is empty (0 bytes), not a video.", "HeadObject on the source object reports Content-Length 0.");
   const presigned = await storage.presignGet(config.videosBucket, sourceKey, Math.ceil(config.renderTimeoutSeconds ?? DEFAULT_RENDER_TIMEOUT_SECONDS) + 60);
   const url: SourceInput = { url: presigned, ifMatch: req.sourceEtag };
-  const probe = await probeSource(ctx.bins.ffprobe, url, {
-    cwd: ctx.workDir,
-    signal,
-    sizeBytes,
-    readHead: () => storage.readHead(config.videosBucket, sourceKey, SOURCE_HEAD_BYTES, signal, req.sourceEtag),
-  });
+  let probe = ctx.probes?.get(req.userId, req.videoId, req.sourceEtag);
+  if (!probe) {
+    const sizeBytes = await headSource(storage, config.videosBucket, sourceKey, signal, req.sourceEtag);
+    if (sizeBytes === 0) throw new JobError("The file is empty (0 bytes), not a video.", "HeadObject on the source object reports Content-Length 0.");
+    probe = await probeSource(ctx.bins.ffprobe, url, {
+      cwd: ctx.workDir,
+      signal,
+      sizeBytes,
+      readHead: () => storage.readHead(config.videosBucket, sourceKey, SOURCE_HEAD_BYTES, signal, req.sourceEtag),
+    });
+    checkProbeLimits(probe.facts, config);
+    ctx.probes?.set(req.userId, req.videoId, req.sourceEtag, probe);
+  }
   const { facts } = probe;
-  checkProbeLimits(facts, config);
   const duration = facts.durationSeconds;
   const spec = req.spec;
 
@@ -120,7 +127,11 @@ export async function runRender(req: RenderRequest, ctx: RenderContext): Promise
       break;
     }
   }
-  const bytes = await runFfmpeg(ctx, args, [inputUrl(url), ctx.workDir, config.tmpDir]);
+  const bytes = await runFfmpeg(ctx, args, [inputUrl(url), ctx.workDir, config.tmpDir]).catch((e: unknown) => {
+    // The source may have changed or vanished: the next render probes it again.
+    ctx.probes?.delete(req.userId, req.videoId, req.sourceEtag);
+    throw e;
+  });
   return { bytes, contentType: contentTypeOf(spec), source: facts };
 }
 

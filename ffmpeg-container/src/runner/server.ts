@@ -20,6 +20,7 @@ import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifyJobRequest, type SignatureRef
 import { problemType } from "../../../schema/problem.ts";
 import { RenderRequest } from "../../../schema/image-options.ts";
 import { DEFAULT_MAX_CONCURRENT_RENDERS, DEFAULT_RENDER_TIMEOUT_SECONDS, type ProcessorConfig } from "../config.ts";
+import { ProbeCache } from "../renders/probe-cache.ts";
 import { RenderParamError, runRender } from "../renders/render.ts";
 import { resolveFfmpegBinaries, type FfmpegBinaries } from "../ffmpeg/binaries.ts";
 import { JOB_KINDS } from "../jobs/index.ts";
@@ -94,6 +95,7 @@ export function createProcessorServer(
   /** Running renders: their abort controllers and completion. */
   const renders = new Set<RunningJob>();
   const maxRenders = config.maxConcurrentRenders ?? DEFAULT_MAX_CONCURRENT_RENDERS;
+  const probes = new ProbeCache();
   let draining = false;
   let bins: Promise<FfmpegBinaries> | undefined;
   const getBins = () =>
@@ -255,7 +257,7 @@ export function createProcessorServer(
     try {
       // ffmpeg's own folder, removed before the answer goes out (nothing of a render outlives its request).
       const workDir = await mkdtemp(path.join(config.tmpDir, RENDER_FOLDER_PREFIX));
-      const result = await runRender(request, { config, storage, bins: await getBins(), log: rlog, workDir, signal: controller.signal }).finally(() =>
+      const result = await runRender(request, { config, storage, bins: await getBins(), log: rlog, workDir, signal: controller.signal, probes }).finally(() =>
         rm(workDir, { recursive: true, force: true }),
       );
       const ms = Date.now() - started;
