@@ -65,13 +65,20 @@ function keyframes(file: string): { times: number[]; duration: number; width: nu
 export async function imagesSection(files: string[]): Promise<ImagesRow[]> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), "vidsnap-bench-images-"));
   const [apiPort, processorPort, s3Port] = [await freePort(), await freePort(), await freePort()];
-  const stack = await startStack({ dataDir, apiPort, processorPort, s3Port, log: () => undefined });
+  // The stack's last lines, printed when a step fails.
+  const tail: string[] = [];
+  const stack = await startStack({ dataDir, apiPort, processorPort, s3Port, log: (line) => void (tail.push(line) > 200 && tail.shift()) });
   const rows: ImagesRow[] = [];
+  let step = "sign-up";
   try {
     const { token } = await authenticate(stack.apiUrl, "sign-up", { email: "bench-images@vidsnap.local", password: "bench-password-123", name: "bench" });
     const get = async (pathAndQuery: string): Promise<number> => {
+      step = pathAndQuery;
       const t = performance.now();
-      const res = await fetch(stack.apiUrl + pathAndQuery, { headers: { authorization: `Bearer ${token}` } });
+      const send = () => fetch(stack.apiUrl + pathAndQuery, { headers: { authorization: `Bearer ${token}` } });
+      // A kept-alive connection the server closed while a long local ffmpeg ran fails at once ("other side
+      // closed"): the GET is sent again on a new connection (its time counts from the first try).
+      const res = await send().catch(send);
       await res.arrayBuffer();
       const ms = performance.now() - t;
       if (res.status !== 200) throw new Error(`${pathAndQuery} answered ${res.status}`);
@@ -79,6 +86,7 @@ export async function imagesSection(files: string[]): Promise<ImagesRow[]> {
     };
     for (const file of files) {
       const input = path.basename(file);
+      step = `upload of ${input}`;
       const video = await uploadVideoFile({ baseUrl: stack.apiUrl, token, filePath: file, options: { mode: "keyframes", maxImages: 1 } });
       // Its (tiny) extraction job finishes first, so nothing else runs during the measurements.
       await waitForVideo(createVidsnapClient({ baseUrl: stack.apiUrl, token }), video.id);
@@ -134,6 +142,9 @@ export async function imagesSection(files: string[]): Promise<ImagesRow[]> {
         r("animated GIF 5 s 10 fps 480 px (cold)", gif, gifPlain, null, "floor: the same ffmpeg command, plainly"),
       );
     }
+  } catch (err) {
+    console.error(`images section failed at ${step}; the stack's last lines:\n${tail.join("\n")}`);
+    throw err;
   } finally {
     await stack.stop();
     await rm(dataDir, { recursive: true, force: true });
