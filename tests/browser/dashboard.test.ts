@@ -190,9 +190,18 @@ describe.skipIf(!hasChromium)("web dashboard in Chromium", () => {
     await expect(r.locator(".meta").textContent()).resolves.toContain("every 10 s");
     // The upload bar is gone again, the form is ready for the next file.
     await expect(page.getByTestId("upload-progress").isHidden()).resolves.toBe(true);
-    // The first image as a thumbnail (one range request into the ZIP).
-    await r.locator(".thumb img").waitFor();
-    await expect(r.locator(".thumb img").evaluate((img: HTMLImageElement) => img.naturalWidth > 0)).resolves.toBe(true);
+    // A thumbnail on demand through a signed URL (no header: a plain <img src>), 224x126 for the 112x63 box.
+    const thumb = r.locator(".thumb img");
+    await thumb.waitFor();
+    await expect.poll(() => thumb.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth), { timeout: 20_000 }).toBe(224);
+    const still = await thumb.getAttribute("src");
+    expect(still).toMatch(/\/thumbnail\.webp\?width=224&height=126&fit_mode=crop&token=\d+\./);
+    // Hovering plays the animated preview; leaving shows the still again.
+    await thumb.hover();
+    await expect.poll(() => thumb.getAttribute("src")).toMatch(/\/animated\.webp\?width=224&token=/);
+    await expect.poll(() => thumb.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth), { timeout: 20_000 }).toBe(224);
+    await page.mouse.move(0, 0);
+    await expect.poll(() => thumb.getAttribute("src")).toBe(still);
     await shot("03-list-done");
   });
 
