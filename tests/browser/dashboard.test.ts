@@ -260,6 +260,30 @@ describe.skipIf(!hasChromium)("web dashboard in Chromium", () => {
     await expect(page.evaluate(() => document.activeElement?.getAttribute("aria-label"))).resolves.toBe("Open image 1 at 0:00.000");
   });
 
+  it("scrubbing the timeline shows the storyboard tile of that time", async () => {
+    // Still on franck.mp4's page: 200 s, 100 tiles of 160x128 in rows of 10.
+    const tile = page.getByTestId("storyboard-tile");
+    await tile.waitFor({ timeout: 20_000 });
+    const scrub = page.getByRole("slider", { name: "Timeline" });
+    const at = async (seconds: number) => {
+      await scrub.evaluate((el: HTMLInputElement, v) => {
+        el.value = String(v);
+        el.dispatchEvent(new Event("input", { bubbles: true }));
+      }, seconds);
+      return tile.evaluate((el: HTMLElement) => el.style.backgroundPosition);
+    };
+    expect(await at(0)).toBe("0px 0px");
+    // 25 s lies in tile 12 (24..26 s): column 2, row 1.
+    expect(await at(25)).toBe("-320px -128px");
+    expect(await at(199.9)).toBe("-1440px -1152px");
+    await expect(tile.getAttribute("aria-label")).resolves.toBe("Frame at 3:19.900");
+    // The sprite is a signed URL on this origin, and it loads.
+    const sprite = await tile.evaluate((el: HTMLElement) => /url\("(.+)"\)/.exec(el.style.backgroundImage)?.[1] ?? "");
+    expect(sprite).toMatch(/\/storyboard\.jpg\?token=\d+\./);
+    await expect(page.evaluate((u) => fetch(u, { credentials: "omit" }).then((r) => `${r.status} ${r.headers.get("content-type")}`), sprite)).resolves.toBe("200 image/jpeg");
+    await shot("05b-timeline");
+  });
+
   it("downloads the ZIP with every image", async () => {
     const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("link", { name: "Download ZIP" }).click()]);
     const file = path.join(dataDir, "download.zip");

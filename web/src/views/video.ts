@@ -3,7 +3,8 @@
  * image grid with timestamps from the manifest (`GET /v1/videos/{id}/images`; the images themselves come
  * out of the ZIP in the browser, ../zip.ts), a lightbox (`<dialog>`: arrow keys, Escape, focus returns to
  * the image), and Download ZIP (a plain link to `/v1/videos/{id}/images.zip`: the session cookie goes
- * with it and the API redirects to the presigned archive), and the video's renditions (./transcodes.ts).
+ * with it and the API redirects to the presigned archive), the storyboard timeline (./storyboard.ts), and the
+ * video's renditions (./transcodes.ts).
  */
 import { backoffDelay } from "../../../runtime/backoff.ts";
 import { sleep, unwrap, type ImageList, type Video } from "../../../client/src/index.ts";
@@ -12,6 +13,7 @@ import { announce, formatBytes, formatTime, formatTimestamp, h, replace } from "
 import type { Navigate } from "../router.ts";
 import { describeOptions, isFinal, statusSlot } from "../status.ts";
 import { loadArchiveImages } from "../zip.ts";
+import { storyboardSection } from "./storyboard.ts";
 import { transcodesSection } from "./transcodes.ts";
 
 /** Renders the page of video `id` into `main`. @returns a cleanup function */
@@ -28,11 +30,13 @@ export function renderVideo(main: HTMLElement, id: string, navigate: Navigate): 
   const grid = h("ul", { class: "image-grid", "aria-label": "Images" });
   const lightbox = buildLightbox();
   const renditions = transcodesSection(id, stopped.signal);
+  const timeline = storyboardSection(id, stopped.signal);
 
   replace(
     main,
     h("p", {}, h("a", { href: "/", "data-link": true }, "← All videos")),
     h("section", { class: "card video-head" }, title, slot.element, facts, h("div", { class: "actions" }, download, retry, del)),
+    timeline.element,
     h("section", { "aria-labelledby": "images-title" }, h("h2", { id: "images-title" }, "Images"), gridState, grid),
     renditions.element,
     lightbox.dialog,
@@ -48,6 +52,8 @@ export function renderVideo(main: HTMLElement, id: string, navigate: Navigate): 
     document.title = `${v.filename} · vidsnap`;
     slot.update(v);
     const done = v.status === "VIDEO_IMAGE_EXTRACTION_SUCCESS";
+    // Images on demand need only the upload: the timeline does not wait for the extraction.
+    if (v.status !== "VIDEO_UPLOAD_PENDING") timeline.load();
     download.hidden = !done;
     retry.hidden = v.status !== "VIDEO_IMAGE_EXTRACTION_ERROR";
     retry.disabled = v.status !== "VIDEO_IMAGE_EXTRACTION_ERROR";
