@@ -79,6 +79,16 @@ describe("thumbnail", () => {
     expect(await renders(video)).toBe(1);
   });
 
+  it("identical misses at once share one render", async () => {
+    const id = await videoWithSource(alice.userId);
+    const answers = await Promise.all([1, 2, 3].map(() => api(`/v1/videos/${id}/thumbnail.png?time=4`, { token: alice.token })));
+    expect(answers.map((r) => r.status)).toEqual([200, 200, 200]);
+    const etags = new Set(answers.map((r) => r.headers.get("etag")));
+    expect(etags.size).toBe(1);
+    await Promise.all(answers.map((r) => r.arrayBuffer()));
+    expect(await renders(id)).toBe(1);
+  });
+
   it("png, webp, animated gif and storyboard sprite have their types", async () => {
     for (const [file, type] of [
       ["thumbnail.png?time=1", "image/png"],

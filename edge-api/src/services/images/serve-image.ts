@@ -6,7 +6,8 @@
  *      user, the video, its source's ETag (or attempt) and the digest of the normalized parameters, so every
  *      distinct image is rendered once and a replaced source never serves old pixels,
  *   3. the processor (`POST /renders` through the ProcessorContainer object, never a queue), counted against
- *      the user's render budget (IMAGE_RATE_LIMITER); the result is stored in 2 and 1.
+ *      the user's render budget (IMAGE_RATE_LIMITER); the result is stored in 2 and 1. Identical misses in
+ *      one isolate wait for the same render.
  */
 import { and, eq } from "drizzle-orm";
 import { videos } from "../../../../schema/db.ts";
@@ -135,17 +136,13 @@ export async function renderedImage(
   if (stored) {
     image = { bytes: stored.bytes, contentType: stored.contentType ?? contentTypeOf(spec), etag: stored.etag ?? `"${await digest(key, 32)}"`, from: "storage" };
   } else {
-    await consumeRateLimit(deps.env, deps.log, "IMAGE_RATE_LIMITER", "image render", row.userId);
-    const bytes = await renderOnProcessor(deps, row, spec, opts.requestId);
-    const contentType = contentTypeOf(spec);
-    let etag: string | null = null;
-    try {
-      etag = await deps.storage.putObject(bucket, key, bytes, contentType);
-    } catch (err) {
-      // Served anyway; the next request renders again.
-      deps.log.warn("rendered image not stored", { key, ...errorFields(err) });
+    // Identical misses in this isolate share one render (a list asking the same image twice, a burst of viewers).
+    let pending = RENDERS_IN_FLIGHT.get(key);
+    if (!pending) {
+      pending = renderAndStore(deps, row, spec, key, opts.requestId).finally(() => RENDERS_IN_FLIGHT.delete(key));
+      RENDERS_IN_FLIGHT.set(key, pending);
     }
-    image = { bytes, contentType, etag: etag ?? `"${await digest(key, 32)}"`, from: "render" };
+    image = await pending;
   }
   if (cache) {
     const put = cache
@@ -155,6 +152,26 @@ export async function renderedImage(
     else await put;
   }
   return image;
+}
+
+/** Renders running in this isolate, by object key. */
+const RENDERS_IN_FLIGHT = new Map<string, Promise<StoredImage>>();
+
+/**
+ * Renders a missing image (one unit of the user's render budget) and stores it in the images bucket; a
+ * failed store is logged and the image served anyway (the next request renders again).
+ */
+async function renderAndStore(deps: Deps, row: VideoRow, spec: RenderSpec, key: string, requestId?: string): Promise<StoredImage> {
+  await consumeRateLimit(deps.env, deps.log, "IMAGE_RATE_LIMITER", "image render", row.userId);
+  const bytes = await renderOnProcessor(deps, row, spec, requestId);
+  const contentType = contentTypeOf(spec);
+  let etag: string | null = null;
+  try {
+    etag = await deps.storage.putObject(deps.config.imagesBucket, key, bytes, contentType);
+  } catch (err) {
+    deps.log.warn("rendered image not stored", { key, ...errorFields(err) });
+  }
+  return { bytes, contentType, etag: etag ?? `"${await digest(key, 32)}"`, from: "render" };
 }
 
 /** Content type of a spec's output. */
