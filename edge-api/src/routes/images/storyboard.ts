@@ -4,10 +4,12 @@
  * come from the processor's storyboard plan, the same one the sprite is drawn from.
  */
 import { createRoute } from "@hono/zod-openapi";
+import type { Context } from "hono";
 import { VideoIdParams } from "../../../../schema/api.ts";
 import { STORYBOARD_FORMATS, StoryboardPlan, StoryboardQuery, storyboardVtt, type RenderSpec, type StoryboardFormat } from "../../../../schema/image-options.ts";
 import { imageUrl, signImageToken } from "../../services/images/image-token.ts";
 import { imageVideo, renderedImage } from "../../services/images/serve-image.ts";
+import type { AppEnv } from "../../context.ts";
 import type { App } from "../shared.ts";
 import { BEARER_OR_TOKEN, imageResponse, imageResponses, waitUntilOf } from "./shared.ts";
 
@@ -28,7 +30,7 @@ export function storyboardRoute(format: StoryboardFormat) {
 }
 
 /** Answers the storyboard as text: VTT or JSON, the sprite URL (JPEG) tokenized like this request. */
-async function cues(c: Parameters<Parameters<App["openapi"]>[1]>[0], format: "vtt" | "json"): Promise<Response> {
+async function cues(c: Context<AppEnv>, format: "vtt" | "json"): Promise<Response> {
   const deps = c.var.deps;
   const id = c.req.param("id")!;
   const token = c.req.query("token");
