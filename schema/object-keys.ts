@@ -3,7 +3,8 @@
  * job writes the same objects (idempotent) and deleting a video knows every key it owns.
  *
  * - videos bucket: `users/{userId}/videos/{videoId}/source`
- * - images bucket: `users/{userId}/videos/{videoId}/attempts/{attempt}/images.zip` and `.../manifest.json`
+ * - images bucket: `users/{userId}/videos/{videoId}/attempts/{attempt}/images.zip` and `.../manifest.json`;
+ *   images on demand under `users/{userId}/videos/{videoId}/images/` ({@link renderedImageKey})
  */
 export function sourceObjectKey(userId: string, videoId: string): string {
   return `users/${userId}/videos/${videoId}/source`;
@@ -49,4 +50,21 @@ export function transcodePrefix(userId: string, videoId: string, transcodeId: st
 /** Prefix of the objects of every transcode of one video (deleting the video deletes under it). */
 export function videoTranscodesPrefix(userId: string, videoId: string): string {
   return `users/${userId}/videos/${videoId}/transcodes/`;
+}
+
+/** Prefix of every image on demand of one video in the images bucket (deleting the video deletes under it). */
+export function videoImagesPrefix(userId: string, videoId: string): string {
+  return `users/${userId}/videos/${videoId}/images/`;
+}
+
+/**
+ * Key of one rendered image on demand (images bucket):
+ * `users/{userId}/videos/{videoId}/images/{sourceTag}/{specDigest}.{extension}`.
+ * @param sourceTag names the source's bytes (a digest of its ETag, or `attempt-{n}` without one): a replaced
+ *   source never serves images of the old one
+ * @param specDigest hex digest of the normalized render parameters (`canonicalSpec`, schema/image-options.ts)
+ * @param extension `jpg`, `png`, `webp`, `gif` or `json`
+ */
+export function renderedImageKey(userId: string, videoId: string, sourceTag: string, specDigest: string, extension: string): string {
+  return `${videoImagesPrefix(userId, videoId)}${sourceTag}/${specDigest}.${extension}`;
 }

@@ -14,6 +14,7 @@ import { lsCommand } from "./commands/ls.ts";
 import { retryCommand } from "./commands/retry.ts";
 import { rmCommand } from "./commands/rm.ts";
 import { statusCommand } from "./commands/status.ts";
+import { thumbnailCommand } from "./commands/thumbnail.ts";
 import { transcodeCommand } from "./commands/transcode.ts";
 import {
   transcodeDownloadCommand,
@@ -33,6 +34,7 @@ export const COMMANDS: readonly Command[] = [
   eventsCommand,
   imagesCommand,
   downloadCommand,
+  thumbnailCommand,
   retryCommand,
   rmCommand,
   transcodeCommand,

@@ -362,3 +362,48 @@ export async function archiveUrl(api: VidsnapClient, id: string): Promise<string
   if (result.response.ok) throw new VidsnapApiError(502, { title: "Unexpected answer", detail: `images.zip answered ${result.response.status} without a redirect` });
   throw toApiError(result.response, result.error);
 }
+
+/** An image route of a video (`thumbnail.jpg`, `animated.gif`, `storyboard.vtt`…): images on demand. */
+export type ImageFile = NonNullable<Schemas["ImageUrlsRequest"]["images"]>[number]["file"];
+/** Query parameters of an image route (`time`, `width`, `fit_mode`…; see the API reference). */
+export type ImageQuery = Record<string, string | number | undefined>;
+
+/**
+ * URL of an image route, for a caller that sends credentials itself (bearer header, or the dashboard's
+ * cookie); undefined parameters are left out. Never put a bearer token in it: for `<img src>` use
+ * {@link signedImageUrls}.
+ * @param baseUrl API origin, e.g. `http://127.0.0.1:8787` ("" for a path on the page's origin)
+ * @returns e.g. `http://127.0.0.1:8787/v1/videos/v1/thumbnail.jpg?time=12.5&width=640`
+ */
+export function imageUrl(baseUrl: string, videoId: string, file: ImageFile, query: ImageQuery = {}): string {
+  const params = new URLSearchParams();
+  for (const [k, v] of Object.entries(query)) if (v !== undefined) params.set(k, String(v));
+  const qs = params.toString();
+  return `${baseUrl.replace(/\/+$/, "")}/v1/videos/${encodeURIComponent(videoId)}/${file}${qs ? `?${qs}` : ""}`;
+}
+
+/**
+ * Signed URLs of images (`POST /v1/videos/{id}/image-urls`): each opens its image with no header until
+ * `expiresAt`, so it fits `<img src>`, `<track src>` and players.
+ * @param images the images, e.g. `[{file: "thumbnail.jpg", query: {time: 12.5}}]` (default: thumbnail, animated GIF, storyboard VTT)
+ * @param expiresInSeconds lifetime, 60..604800 (default: the server's DOWNLOAD_URL_TTL_SECONDS)
+ * @returns the URL of each image (in order) and their common expiry
+ * @throws VidsnapApiError (400 naming a bad parameter, 404)
+ */
+export async function signedImageUrls(
+  api: VidsnapClient,
+  videoId: string,
+  images?: { file: ImageFile; query?: ImageQuery }[],
+  expiresInSeconds?: number,
+): Promise<Schemas["ImageUrls"]> {
+  const cleaned = images?.map((i) => ({
+    file: i.file,
+    ...(i.query ? { query: Object.fromEntries(Object.entries(i.query).filter((e): e is [string, string | number] => e[1] !== undefined)) } : {}),
+  }));
+  return unwrap(
+    await api.POST("/v1/videos/{id}/image-urls", {
+      params: { path: { id: videoId } },
+      body: { ...(cleaned ? { images: cleaned } : {}), ...(expiresInSeconds !== undefined ? { expiresInSeconds } : {}) },
+    }),
+  );
+}

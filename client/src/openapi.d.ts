@@ -404,6 +404,206 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/videos/{id}/thumbnail.jpg": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Thumbnail (JPG)
+         * @description The exact frame at or after `time` (default: the middle), or with `accuracy=keyframe` the keyframe before it. Rendered once per distinct normalized request and cached (ETag, If-None-Match → 304). Authenticated by a bearer token, an API key, the session cookie, or a signed `token` from `POST /v1/videos/{id}/image-urls` (for `<img src>`).
+         */
+        get: operations["getThumbnailJpg"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/videos/{id}/thumbnail.png": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Thumbnail (PNG)
+         * @description The exact frame at or after `time` (default: the middle), or with `accuracy=keyframe` the keyframe before it. Rendered once per distinct normalized request and cached (ETag, If-None-Match → 304). Authenticated by a bearer token, an API key, the session cookie, or a signed `token` from `POST /v1/videos/{id}/image-urls` (for `<img src>`).
+         */
+        get: operations["getThumbnailPng"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/videos/{id}/thumbnail.webp": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Thumbnail (WEBP)
+         * @description The exact frame at or after `time` (default: the middle), or with `accuracy=keyframe` the keyframe before it. Rendered once per distinct normalized request and cached (ETag, If-None-Match → 304). Authenticated by a bearer token, an API key, the session cookie, or a signed `token` from `POST /v1/videos/{id}/image-urls` (for `<img src>`).
+         */
+        get: operations["getThumbnailWebp"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/videos/{id}/animated.gif": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Animated preview (GIF)
+         * @description From `start` (default 0) to `end` (default start + 5 s, at most 10 s after it) at `fps` (default 10, at most 30), 480 px wide unless `width`/`height` say otherwise. GIFs use a palette generated for their frames. Cached and authenticated like the thumbnail.
+         */
+        get: operations["getAnimatedGif"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/videos/{id}/animated.webp": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Animated preview (WEBP)
+         * @description From `start` (default 0) to `end` (default start + 5 s, at most 10 s after it) at `fps` (default 10, at most 30), 480 px wide unless `width`/`height` say otherwise. GIFs use a palette generated for their frames. Cached and authenticated like the thumbnail.
+         */
+        get: operations["getAnimatedWebp"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/videos/{id}/storyboard.jpg": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Storyboard (JPG)
+         * @description One tile per 2 s of video (1 to 100 tiles, rows of 10, 160 px wide). The VTT's and JSON's sprite URL carries a token of the same expiry when this request was made with one. Cached and authenticated like the thumbnail.
+         */
+        get: operations["getStoryboardJpg"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/videos/{id}/storyboard.webp": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Storyboard (WEBP)
+         * @description One tile per 2 s of video (1 to 100 tiles, rows of 10, 160 px wide). The VTT's and JSON's sprite URL carries a token of the same expiry when this request was made with one. Cached and authenticated like the thumbnail.
+         */
+        get: operations["getStoryboardWebp"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/videos/{id}/storyboard.vtt": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Storyboard (VTT)
+         * @description One tile per 2 s of video (1 to 100 tiles, rows of 10, 160 px wide). The VTT's and JSON's sprite URL carries a token of the same expiry when this request was made with one. Cached and authenticated like the thumbnail.
+         */
+        get: operations["getStoryboardVtt"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/videos/{id}/storyboard.json": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Storyboard (JSON)
+         * @description One tile per 2 s of video (1 to 100 tiles, rows of 10, 160 px wide). The VTT's and JSON's sprite URL carries a token of the same expiry when this request was made with one. Cached and authenticated like the thumbnail.
+         */
+        get: operations["getStoryboardJson"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/videos/{id}/image-urls": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Signed image URLs
+         * @description URLs of thumbnails, animated previews and storyboards for `<img src>` and players: each carries a `token` (HMAC-SHA256 over the video, the image route and its normalized parameters, and the expiry). An expired or altered URL, or one used for another image or video, answers 403.
+         */
+        post: operations["createImageUrls"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/stats": {
         parameters: {
             query?: never;
@@ -1188,6 +1388,35 @@ export interface components {
             data: components["schemas"]["Transcode"][];
             /** @description Pass as `cursor` for the next page; null on the last page. */
             nextCursor: string | null;
+        };
+        ImageUrls: {
+            /** @description ISO 8601 time after which the URLs answer 403. */
+            expiresAt: string;
+            urls: {
+                /**
+                 * @description The image route, e.g. `thumbnail.jpg`, `animated.gif`, `storyboard.vtt`.
+                 * @enum {string}
+                 */
+                file: "thumbnail.jpg" | "thumbnail.png" | "thumbnail.webp" | "animated.gif" | "animated.webp" | "storyboard.jpg" | "storyboard.webp" | "storyboard.vtt" | "storyboard.json";
+                /** @description Absolute URL with its `token`: usable in `<img src>` and players, no header needed. */
+                url: string;
+            }[];
+        };
+        ImageUrlsRequest: {
+            /** @description The images to sign (default: the thumbnail, the animated GIF and the storyboard VTT). */
+            images?: {
+                /**
+                 * @description The image route, e.g. `thumbnail.jpg`, `animated.gif`, `storyboard.vtt`.
+                 * @enum {string}
+                 */
+                file: "thumbnail.jpg" | "thumbnail.png" | "thumbnail.webp" | "animated.gif" | "animated.webp" | "storyboard.jpg" | "storyboard.webp" | "storyboard.vtt" | "storyboard.json";
+                /** @description The image's query parameters (e.g. `{"time": 12.5, "width": 640}`), validated like the image route's. */
+                query?: {
+                    [key: string]: string | number;
+                };
+            }[];
+            /** @description Lifetime of the URLs, seconds (60 to 7 days; default DOWNLOAD_URL_TTL_SECONDS). */
+            expiresInSeconds?: number;
         };
         /**
          * @example {
@@ -2812,6 +3041,1246 @@ export interface operations {
             };
             /** @description The object storage did not answer (`bad-gateway`). */
             502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getThumbnailJpg: {
+        parameters: {
+            query?: {
+                /** @description Time of the frame, seconds; the exact frame at or after it (default: the middle of the video). */
+                time?: number | null;
+                /** @description Output width, pixels (1..3840). */
+                width?: number;
+                /** @description Output height, pixels (1..3840). */
+                height?: number;
+                /** @description `preserve` (default): inside the box, aspect kept; `crop`: fill the box, cut the overflow; `pad`: inside the box, black bars; `stretch`: exactly the box, aspect ignored. */
+                fit_mode?: "preserve" | "crop" | "pad" | "stretch";
+                /** @description Clockwise rotation, degrees: 90, 180 or 270 (after the video's own rotation). */
+                rotate?: 90 | 180 | 270;
+                /** @description 1..100 (jpg, webp); ignored for png, which is lossless. */
+                quality?: number;
+                /** @description `exact` (default): the exact frame at or after `time`; `keyframe`: the keyframe at or before it (faster). */
+                accuracy?: "exact" | "keyframe";
+                /** @description Signed URL token from `POST /v1/videos/{id}/image-urls`: opens this exact image without a bearer token until it expires. */
+                token?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The thumbnail. */
+            200: {
+                headers: {
+                    /** @description Strong validator; send it back as If-None-Match. */
+                    ETag?: string;
+                    "Cache-Control"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/jpeg": string;
+                };
+            };
+            /** @description Not modified (If-None-Match matched the ETag). */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid request (`validation`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid bearer token (`unauthorized`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The `token` is malformed, altered, expired or made for another image or video (`image-token-invalid`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such video for this user (`not-found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The video is not in a state that allows this. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The video cannot be rendered: damaged, audio only, or replaced (`video-unrenderable`). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (`rate-limited`); retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The object storage did not answer (`bad-gateway`). */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The job queue is unavailable (`service-unavailable`). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The render took too long (`render-timeout`). */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getThumbnailPng: {
+        parameters: {
+            query?: {
+                /** @description Time of the frame, seconds; the exact frame at or after it (default: the middle of the video). */
+                time?: number | null;
+                /** @description Output width, pixels (1..3840). */
+                width?: number;
+                /** @description Output height, pixels (1..3840). */
+                height?: number;
+                /** @description `preserve` (default): inside the box, aspect kept; `crop`: fill the box, cut the overflow; `pad`: inside the box, black bars; `stretch`: exactly the box, aspect ignored. */
+                fit_mode?: "preserve" | "crop" | "pad" | "stretch";
+                /** @description Clockwise rotation, degrees: 90, 180 or 270 (after the video's own rotation). */
+                rotate?: 90 | 180 | 270;
+                /** @description 1..100 (jpg, webp); ignored for png, which is lossless. */
+                quality?: number;
+                /** @description `exact` (default): the exact frame at or after `time`; `keyframe`: the keyframe at or before it (faster). */
+                accuracy?: "exact" | "keyframe";
+                /** @description Signed URL token from `POST /v1/videos/{id}/image-urls`: opens this exact image without a bearer token until it expires. */
+                token?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The thumbnail. */
+            200: {
+                headers: {
+                    /** @description Strong validator; send it back as If-None-Match. */
+                    ETag?: string;
+                    "Cache-Control"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/png": string;
+                };
+            };
+            /** @description Not modified (If-None-Match matched the ETag). */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid request (`validation`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid bearer token (`unauthorized`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The `token` is malformed, altered, expired or made for another image or video (`image-token-invalid`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such video for this user (`not-found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The video is not in a state that allows this. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The video cannot be rendered: damaged, audio only, or replaced (`video-unrenderable`). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (`rate-limited`); retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The object storage did not answer (`bad-gateway`). */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The job queue is unavailable (`service-unavailable`). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The render took too long (`render-timeout`). */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getThumbnailWebp: {
+        parameters: {
+            query?: {
+                /** @description Time of the frame, seconds; the exact frame at or after it (default: the middle of the video). */
+                time?: number | null;
+                /** @description Output width, pixels (1..3840). */
+                width?: number;
+                /** @description Output height, pixels (1..3840). */
+                height?: number;
+                /** @description `preserve` (default): inside the box, aspect kept; `crop`: fill the box, cut the overflow; `pad`: inside the box, black bars; `stretch`: exactly the box, aspect ignored. */
+                fit_mode?: "preserve" | "crop" | "pad" | "stretch";
+                /** @description Clockwise rotation, degrees: 90, 180 or 270 (after the video's own rotation). */
+                rotate?: 90 | 180 | 270;
+                /** @description 1..100 (jpg, webp); ignored for png, which is lossless. */
+                quality?: number;
+                /** @description `exact` (default): the exact frame at or after `time`; `keyframe`: the keyframe at or before it (faster). */
+                accuracy?: "exact" | "keyframe";
+                /** @description Signed URL token from `POST /v1/videos/{id}/image-urls`: opens this exact image without a bearer token until it expires. */
+                token?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The thumbnail. */
+            200: {
+                headers: {
+                    /** @description Strong validator; send it back as If-None-Match. */
+                    ETag?: string;
+                    "Cache-Control"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/webp": string;
+                };
+            };
+            /** @description Not modified (If-None-Match matched the ETag). */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid request (`validation`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid bearer token (`unauthorized`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The `token` is malformed, altered, expired or made for another image or video (`image-token-invalid`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such video for this user (`not-found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The video is not in a state that allows this. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The video cannot be rendered: damaged, audio only, or replaced (`video-unrenderable`). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (`rate-limited`); retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The object storage did not answer (`bad-gateway`). */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The job queue is unavailable (`service-unavailable`). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The render took too long (`render-timeout`). */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getAnimatedGif: {
+        parameters: {
+            query?: {
+                /** @description Start, seconds (default 0). */
+                start?: number | null;
+                /** @description End, seconds; at most 10 s after `start` (default start + 5). */
+                end?: number | null;
+                /** @description Output width, pixels (1..3840). */
+                width?: number;
+                /** @description Output height, pixels (1..3840). */
+                height?: number;
+                /** @description Frames per second, 1..30 (default 10). */
+                fps?: number;
+                /** @description Signed URL token from `POST /v1/videos/{id}/image-urls`: opens this exact image without a bearer token until it expires. */
+                token?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The animated preview. */
+            200: {
+                headers: {
+                    /** @description Strong validator; send it back as If-None-Match. */
+                    ETag?: string;
+                    "Cache-Control"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/gif": string;
+                };
+            };
+            /** @description Not modified (If-None-Match matched the ETag). */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid request (`validation`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid bearer token (`unauthorized`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The `token` is malformed, altered, expired or made for another image or video (`image-token-invalid`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such video for this user (`not-found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The video is not in a state that allows this. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The video cannot be rendered: damaged, audio only, or replaced (`video-unrenderable`). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (`rate-limited`); retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The object storage did not answer (`bad-gateway`). */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The job queue is unavailable (`service-unavailable`). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The render took too long (`render-timeout`). */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getAnimatedWebp: {
+        parameters: {
+            query?: {
+                /** @description Start, seconds (default 0). */
+                start?: number | null;
+                /** @description End, seconds; at most 10 s after `start` (default start + 5). */
+                end?: number | null;
+                /** @description Output width, pixels (1..3840). */
+                width?: number;
+                /** @description Output height, pixels (1..3840). */
+                height?: number;
+                /** @description Frames per second, 1..30 (default 10). */
+                fps?: number;
+                /** @description Signed URL token from `POST /v1/videos/{id}/image-urls`: opens this exact image without a bearer token until it expires. */
+                token?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The animated preview. */
+            200: {
+                headers: {
+                    /** @description Strong validator; send it back as If-None-Match. */
+                    ETag?: string;
+                    "Cache-Control"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/webp": string;
+                };
+            };
+            /** @description Not modified (If-None-Match matched the ETag). */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid request (`validation`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid bearer token (`unauthorized`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The `token` is malformed, altered, expired or made for another image or video (`image-token-invalid`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such video for this user (`not-found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The video is not in a state that allows this. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The video cannot be rendered: damaged, audio only, or replaced (`video-unrenderable`). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (`rate-limited`); retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The object storage did not answer (`bad-gateway`). */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The job queue is unavailable (`service-unavailable`). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The render took too long (`render-timeout`). */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getStoryboardJpg: {
+        parameters: {
+            query?: {
+                /** @description Signed URL token from `POST /v1/videos/{id}/image-urls`: opens this exact image without a bearer token until it expires. */
+                token?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The sprite. */
+            200: {
+                headers: {
+                    /** @description Strong validator; send it back as If-None-Match. */
+                    ETag?: string;
+                    "Cache-Control"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/jpeg": string;
+                };
+            };
+            /** @description Not modified (If-None-Match matched the ETag). */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid request (`validation`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid bearer token (`unauthorized`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The `token` is malformed, altered, expired or made for another image or video (`image-token-invalid`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such video for this user (`not-found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The video is not in a state that allows this. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The video cannot be rendered: damaged, audio only, or replaced (`video-unrenderable`). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (`rate-limited`); retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The object storage did not answer (`bad-gateway`). */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The job queue is unavailable (`service-unavailable`). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The render took too long (`render-timeout`). */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getStoryboardWebp: {
+        parameters: {
+            query?: {
+                /** @description Signed URL token from `POST /v1/videos/{id}/image-urls`: opens this exact image without a bearer token until it expires. */
+                token?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The sprite. */
+            200: {
+                headers: {
+                    /** @description Strong validator; send it back as If-None-Match. */
+                    ETag?: string;
+                    "Cache-Control"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/webp": string;
+                };
+            };
+            /** @description Not modified (If-None-Match matched the ETag). */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid request (`validation`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid bearer token (`unauthorized`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The `token` is malformed, altered, expired or made for another image or video (`image-token-invalid`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such video for this user (`not-found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The video is not in a state that allows this. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The video cannot be rendered: damaged, audio only, or replaced (`video-unrenderable`). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (`rate-limited`); retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The object storage did not answer (`bad-gateway`). */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The job queue is unavailable (`service-unavailable`). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The render took too long (`render-timeout`). */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getStoryboardVtt: {
+        parameters: {
+            query?: {
+                /** @description Signed URL token from `POST /v1/videos/{id}/image-urls`: opens this exact image without a bearer token until it expires. */
+                token?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description WebVTT thumbnail track. */
+            200: {
+                headers: {
+                    /** @description Strong validator; send it back as If-None-Match. */
+                    ETag?: string;
+                    "Cache-Control"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/vtt; charset=utf-8": string;
+                };
+            };
+            /** @description Not modified (If-None-Match matched the ETag). */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid request (`validation`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid bearer token (`unauthorized`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The `token` is malformed, altered, expired or made for another image or video (`image-token-invalid`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such video for this user (`not-found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The video is not in a state that allows this. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The video cannot be rendered: damaged, audio only, or replaced (`video-unrenderable`). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (`rate-limited`); retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The object storage did not answer (`bad-gateway`). */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The job queue is unavailable (`service-unavailable`). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The render took too long (`render-timeout`). */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getStoryboardJson: {
+        parameters: {
+            query?: {
+                /** @description Signed URL token from `POST /v1/videos/{id}/image-urls`: opens this exact image without a bearer token until it expires. */
+                token?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The tiles as data (`StoryboardPlan` plus the sprite `url`). */
+            200: {
+                headers: {
+                    /** @description Strong validator; send it back as If-None-Match. */
+                    ETag?: string;
+                    "Cache-Control"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": string;
+                };
+            };
+            /** @description Not modified (If-None-Match matched the ETag). */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid request (`validation`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid bearer token (`unauthorized`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The `token` is malformed, altered, expired or made for another image or video (`image-token-invalid`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such video for this user (`not-found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The video is not in a state that allows this. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The video cannot be rendered: damaged, audio only, or replaced (`video-unrenderable`). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (`rate-limited`); retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The object storage did not answer (`bad-gateway`). */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The job queue is unavailable (`service-unavailable`). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The render took too long (`render-timeout`). */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createImageUrls: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["ImageUrlsRequest"];
+            };
+        };
+        responses: {
+            /** @description The signed URLs. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImageUrls"];
+                };
+            };
+            /** @description Invalid request (`validation`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid bearer token (`unauthorized`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such video for this user (`not-found`). */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

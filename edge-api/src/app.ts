@@ -7,7 +7,8 @@
  * - `/api/auth/*` → better-auth, its refusals re-emitted as problem+json keeping its `code` (./auth-problems.ts);
  *   `/v1/*` → bearer-authenticated REST routes (./routes/<resource>/, one file per route), cookie-authenticated
  *   mutations from trusted origins only (./cross-site.ts); the HLS playlist routes of transcodes are
- *   authenticated by a URL token instead (./signed-url.ts, docs/architecture.md "Playback tokens");
+ *   authenticated by a URL token instead (./signed-url.ts, docs/architecture.md "Playback tokens"), and so
+ *   are image routes (`thumbnail.*`, `animated.*`, `storyboard.*`) that carry a signed `token` ("Images on demand");
  * - `/openapi.json` (OpenAPI 3.1), `/docs` (its reference page, rendered by Scalar from the Worker's assets), `/healthz`;
  * - `ETag` (SHA-256 of the JSON body, hex) and `If-None-Match` → 304 on `GET /v1/videos` and `GET /v1/videos/{id}`
  *   (hono/etag, after authentication, so another user's id is still 404);
@@ -63,6 +64,11 @@ import { registerListWebhookDeliveries } from "./routes/webhooks/list-deliveries
 import { registerListWebhooks } from "./routes/webhooks/list.ts";
 import { registerRotateWebhookSecret } from "./routes/webhooks/rotate-secret.ts";
 import { registerTestWebhook } from "./routes/webhooks/test.ts";
+import { registerAnimated } from "./routes/images/animated.ts";
+import { registerCreateImageUrls } from "./routes/images/image-urls.ts";
+import { isSignedImageRequest } from "./routes/images/shared.ts";
+import { registerStoryboard } from "./routes/images/storyboard.ts";
+import { registerThumbnail } from "./routes/images/thumbnail.ts";
 import { securityHeaders } from "./security-headers.ts";
 
 /** Problem kinds of Hono's own HTTPExceptions (malformed JSON → 400, wrong body type → 415). */
@@ -123,7 +129,8 @@ export function createApp() {
   });
   // HLS playlists authenticate by their URL token: any page may play them (hls.js), never with credentials.
   const playlistCors = cors({ origin: "*", allowMethods: ["GET", "OPTIONS"], credentials: false, maxAge: 600 });
-  app.use("*", (c, next) => (isPlaylistPath(c.req.path) ? playlistCors(c, next) : apiCors(c, next)));
+  // Signed image URLs likewise (players fetch thumbnail tracks with CORS).
+  app.use("*", (c, next) => (isPlaylistPath(c.req.path) || isSignedImageRequest(c.req.path, c.req.url) ? playlistCors(c, next) : apiCors(c, next)));
 
   app.use("/v1/*", requestBodyLimit);
   app.use("/api/auth/*", requestBodyLimit);
@@ -137,7 +144,8 @@ export function createApp() {
   );
 
   // The playlist routes are authenticated by their `token` query parameter instead (routes/transcodes/playlist-shared.ts).
-  app.use("/v1/*", (c, next) => (isPlaylistPath(c.req.path) ? next() : requireUser(c, next)));
+  // So are image URLs carrying a signed `token` (services/images/serve-image.ts checks it).
+  app.use("/v1/*", (c, next) => (isPlaylistPath(c.req.path) || isSignedImageRequest(c.req.path, c.req.url) ? next() : requireUser(c, next)));
   app.use("/v1/*", async (c, next) => {
     await next();
     if (!c.res.headers.has("cache-control")) c.header("cache-control", "private, no-store");
@@ -183,6 +191,10 @@ export function createApp() {
   registerDeleteTranscode(app);
   registerGetMasterPlaylist(app);
   registerGetVariantPlaylist(app);
+  registerThumbnail(app);
+  registerAnimated(app);
+  registerStoryboard(app);
+  registerCreateImageUrls(app);
   registerGetStats(app);
   registerCreateApiKey(app);
   registerListApiKeys(app);

@@ -86,6 +86,8 @@ export interface Env {
    * by action and user id (edge-api/src/rate-limit.ts).
    */
   WEBHOOK_RATE_LIMITER?: RateLimit;
+  /** Workers rate limiting binding for uncached renders of images on demand, keyed by user id (edge-api/src/rate-limit.ts). */
+  IMAGE_RATE_LIMITER?: RateLimit;
   ENVIRONMENT?: string;
   PUBLIC_BASE_URL?: string;
   S3_ENDPOINT?: string;

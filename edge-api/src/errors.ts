@@ -16,6 +16,8 @@ export const PROBLEM_KINDS = {
   "cross-site-request": { status: 403, title: "Cross-site request refused" },
   // An HLS playlist URL whose `token` is malformed, altered, expired or made for another transcode or attempt.
   "playback-token-invalid": { status: 403, title: "Playback token refused" },
+  // An image URL whose `token` is malformed, altered, expired or made for another image or video.
+  "image-token-invalid": { status: 403, title: "Image token refused" },
   "not-found": { status: 404, title: "Not found" },
   conflict: { status: 409, title: "Conflict" },
   "not-ready": { status: 409, title: "Images not ready" },
@@ -27,11 +29,14 @@ export const PROBLEM_KINDS = {
   "payload-too-large": { status: 413, title: "Request body too large" },
   "unsupported-video-type": { status: 415, title: "Unsupported video type" },
   "unsupported-media-type": { status: 415, title: "Unsupported media type" },
+  // The processor could not render an image of the video (damaged, audio only, replaced): images on demand.
+  "video-unrenderable": { status: 422, title: "Video cannot be rendered" },
   "rate-limited": { status: 429, title: "Too many requests" },
   internal: { status: 500, title: "Internal error" },
   "server-misconfigured": { status: 500, title: "Server misconfigured" },
   "bad-gateway": { status: 502, title: "Storage error" },
   "service-unavailable": { status: 503, title: "Service unavailable" },
+  "render-timeout": { status: 504, title: "Render timed out" },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type ProblemKind = keyof typeof PROBLEM_KINDS;

@@ -16,6 +16,8 @@
  * - {@link webhookRateLimit}: `POST /v1/webhooks` (create), `POST /v1/webhooks/{id}/test` and
  *   `POST /v1/webhooks/{id}/rotate-secret` per authenticated user, each action with a budget of its own: a
  *   test ping makes the Worker POST to a URL the user chose, so unlimited pings would flood that URL.
+ * - {@link consumeRateLimit} with `IMAGE_RATE_LIMITER`: uncached renders of images on demand per user,
+ *   counted by the service only when the image is not cached (services/images/serve-image.ts).
  *
  * Refusal: 429 problem `https://vidsnap.dev/problems/rate-limited` with `Retry-After: 60`. The binding does
  * not say when its window ends; 60 s is the longest period it supports, so waiting that long always helps.
@@ -24,6 +26,7 @@
 import type { Context, MiddlewareHandler } from "hono";
 import type { AppEnv } from "./context.ts";
 import type { Env } from "./env.ts";
+import type { Logger } from "../../runtime/log.ts";
 import { ProblemError } from "./errors.ts";
 
 /** Seconds a refused client is told to wait (`Retry-After`): the longest period of the binding. */
@@ -32,7 +35,7 @@ export const RETRY_AFTER_SECONDS = 60;
 /** The rate limiting bindings of the Worker (names in wrangler.toml `[[ratelimits]]`). */
 export type RateLimitBinding = keyof Pick<
   Env,
-  "AUTH_RATE_LIMITER" | "ACCOUNT_RATE_LIMITER" | "VIDEO_RATE_LIMITER" | "WEBHOOK_RATE_LIMITER"
+  "AUTH_RATE_LIMITER" | "ACCOUNT_RATE_LIMITER" | "VIDEO_RATE_LIMITER" | "WEBHOOK_RATE_LIMITER" | "IMAGE_RATE_LIMITER"
 >;
 
 /** What a limiter needs from the binding: Cloudflare's `RateLimit` interface. */
@@ -59,21 +62,29 @@ export function rateLimit(options: RateLimitOptions): MiddlewareHandler<AppEnv> 
     if (!options.methods.includes(c.req.method)) return next();
     const key = await options.key(c);
     if (key === undefined) return next();
-    const limiter: Limiter | undefined = c.env[options.binding];
-    if (!limiter) {
-      c.var.log.error("rate limiting binding missing", { binding: options.binding });
-      throw new ProblemError("server-misconfigured", "The server is misconfigured; the operators have been told.");
-    }
-    const scope = options.scope(c);
-    const { success } = await limiter.limit({ key: `${scope}:${key}` });
-    if (!success) {
-      c.var.log.warn("rate limited", { binding: options.binding, scope });
-      throw new ProblemError("rate-limited", `Too many ${scope} requests; retry after ${RETRY_AFTER_SECONDS} seconds.`, {
-        headers: { "retry-after": String(RETRY_AFTER_SECONDS) },
-      });
-    }
+    await consumeRateLimit(c.env, c.var.log, options.binding, options.scope(c), key);
     await next();
   };
+}
+
+/**
+ * Counts one request against `binding` under `scope:key` (the one refusal rule of every limiter here).
+ * @throws ProblemError `rate-limited` (429, `Retry-After`) when the binding refuses, `server-misconfigured`
+ *   (500) when the binding is missing
+ */
+export async function consumeRateLimit(env: Env, log: Logger, binding: RateLimitBinding, scope: string, key: string): Promise<void> {
+  const limiter: Limiter | undefined = env[binding];
+  if (!limiter) {
+    log.error("rate limiting binding missing", { binding });
+    throw new ProblemError("server-misconfigured", "The server is misconfigured; the operators have been told.");
+  }
+  const { success } = await limiter.limit({ key: `${scope}:${key}` });
+  if (!success) {
+    log.warn("rate limited", { binding, scope });
+    throw new ProblemError("rate-limited", `Too many ${scope} requests; retry after ${RETRY_AFTER_SECONDS} seconds.`, {
+      headers: { "retry-after": String(RETRY_AFTER_SECONDS) },
+    });
+  }
 }
 
 /** The client IP as Cloudflare reports it; `unknown` when absent (local tools calling the Worker directly). */

@@ -28,6 +28,11 @@ export const DEFAULT_TRANSCODE_MAX_WORK_BYTES = 8 * 1024 ** 3;
 /** Default `HEARTBEAT_SECONDS`: far below the edge API's idle timeout (300 s) and processing lease (600 s). */
 export const DEFAULT_HEARTBEAT_SECONDS = 30;
 
+/** Default `MAX_CONCURRENT_RENDERS`: 3 (one ffmpeg each; a render is short, a job slot is not taken). */
+export const DEFAULT_MAX_CONCURRENT_RENDERS = 3;
+/** Default `RENDER_TIMEOUT_SECONDS`: 30 s (a thumbnail takes well under a second; a 10 s GIF a few). */
+export const DEFAULT_RENDER_TIMEOUT_SECONDS = 30;
+
 const bool = z
   .enum(["true", "false", "1", "0", "yes", "no"])
   .transform((v) => v === "true" || v === "1" || v === "yes");
@@ -55,6 +60,13 @@ export const ProcessorEnv = z.object({
   PROCESSOR_SHARED_SECRET: z.string().min(MIN_SHARED_SECRET_LENGTH),
   /** Jobs run at once; more get 503 with Retry-After. */
   MAX_CONCURRENT_JOBS: z.coerce.number().int().min(1).max(64).default(2),
+  /**
+   * Renders of images on demand (`POST /renders`) run at once, a pool apart from the job slots; more get
+   * 503 with Retry-After at once (never a queue).
+   */
+  MAX_CONCURRENT_RENDERS: z.coerce.number().int().min(1).max(64).default(DEFAULT_MAX_CONCURRENT_RENDERS),
+  /** Wall-clock limit of one render, seconds; ffmpeg is killed and the render answers 504 past it. */
+  RENDER_TIMEOUT_SECONDS: z.coerce.number().positive().max(600).default(DEFAULT_RENDER_TIMEOUT_SECONDS),
   /**
    * Longest silence of a running job's NDJSON stream, seconds: a PROCESSING event (the heartbeat; progress
    * travels in PROGRESS events) is sent whenever no line was written for this long. Fractions allowed.
@@ -106,6 +118,10 @@ export interface ProcessorConfig {
   /** `PROCESSOR_SHARED_SECRET`: job requests must be signed with it. */
   sharedSecret: string;
   maxConcurrentJobs: number;
+  /** Renders at once (`MAX_CONCURRENT_RENDERS`); unset = {@link DEFAULT_MAX_CONCURRENT_RENDERS}. */
+  maxConcurrentRenders?: number | undefined;
+  /** Limit of one render, seconds (`RENDER_TIMEOUT_SECONDS`); unset = {@link DEFAULT_RENDER_TIMEOUT_SECONDS}. */
+  renderTimeoutSeconds?: number | undefined;
   /** Seconds (fractions allowed): the limit of extraction jobs (`JOB_TIMEOUT_SECONDS`). */
   jobTimeoutSeconds: number;
   /** Limit of transcode jobs, seconds (`TRANSCODE_TIMEOUT_SECONDS`); unset = {@link DEFAULT_TRANSCODE_TIMEOUT_SECONDS}. */
@@ -171,6 +187,8 @@ export function loadProcessorConfig(env: NodeJS.ProcessEnv): ProcessorConfig {
     imagesBucket: e.IMAGES_BUCKET,
     sharedSecret: e.PROCESSOR_SHARED_SECRET,
     maxConcurrentJobs: e.MAX_CONCURRENT_JOBS,
+    maxConcurrentRenders: e.MAX_CONCURRENT_RENDERS,
+    renderTimeoutSeconds: e.RENDER_TIMEOUT_SECONDS,
     jobTimeoutSeconds: e.JOB_TIMEOUT_SECONDS,
     transcodeTimeoutSeconds: e.TRANSCODE_TIMEOUT_SECONDS,
     transcodeMaxWorkBytes: e.TRANSCODE_MAX_WORK_BYTES,

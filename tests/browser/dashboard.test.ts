@@ -194,9 +194,18 @@ describe.skipIf(!hasChromium)("web dashboard in Chromium", () => {
     await expect(r.locator(".meta").textContent()).resolves.toContain("every 10 s");
     // The upload bar is gone again, the form is ready for the next file.
     await expect(page.getByTestId("upload-progress").isHidden()).resolves.toBe(true);
-    // The first image as a thumbnail (one range request into the ZIP).
-    await r.locator(".thumb img").waitFor();
-    await expect(r.locator(".thumb img").evaluate((img: HTMLImageElement) => img.naturalWidth > 0)).resolves.toBe(true);
+    // A thumbnail on demand through a signed URL (no header: a plain <img src>), 224x126 for the 112x63 box.
+    const thumb = r.locator(".thumb img");
+    await thumb.waitFor();
+    await expect.poll(() => thumb.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth), { timeout: 20_000 }).toBe(224);
+    const still = await thumb.getAttribute("src");
+    expect(still).toMatch(/\/thumbnail\.webp\?width=224&height=126&fit_mode=crop&token=\d+\./);
+    // Hovering plays the animated preview; leaving shows the still again.
+    await thumb.hover();
+    await expect.poll(() => thumb.getAttribute("src")).toMatch(/\/animated\.webp\?width=224&token=/);
+    await expect.poll(() => thumb.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth), { timeout: 20_000 }).toBe(224);
+    await page.mouse.move(0, 0);
+    await expect.poll(() => thumb.getAttribute("src")).toBe(still);
     await shot("03-list-done");
   });
 
@@ -264,6 +273,30 @@ describe.skipIf(!hasChromium)("web dashboard in Chromium", () => {
     await dialog.waitFor({ state: "hidden" });
     // Focus returns to the image that opened the lightbox.
     await expect(page.evaluate(() => document.activeElement?.getAttribute("aria-label"))).resolves.toBe("Open image 1 at 0:00.000");
+  });
+
+  it("scrubbing the storyboard bar shows the storyboard tile of that time", async () => {
+    // Still on franck.mp4's page: 200 s, 100 tiles of 160x128 in rows of 10.
+    const tile = page.getByTestId("storyboard-tile");
+    await tile.waitFor({ timeout: 20_000 });
+    const scrub = page.getByRole("slider", { name: "Storyboard" });
+    const at = async (seconds: number) => {
+      await scrub.evaluate((el: HTMLInputElement, v) => {
+        el.value = String(v);
+        el.dispatchEvent(new Event("input", { bubbles: true }));
+      }, seconds);
+      return tile.evaluate((el: HTMLElement) => el.style.backgroundPosition);
+    };
+    expect(await at(0)).toBe("0px 0px");
+    // 25 s lies in tile 12 (24..26 s): column 2, row 1.
+    expect(await at(25)).toBe("-320px -128px");
+    expect(await at(199.9)).toBe("-1440px -1152px");
+    await expect(tile.getAttribute("aria-label")).resolves.toBe("Frame at 3:19.900");
+    // The sprite is a signed URL on this origin, and it loads.
+    const sprite = await tile.evaluate((el: HTMLElement) => /url\("(.+)"\)/.exec(el.style.backgroundImage)?.[1] ?? "");
+    expect(sprite).toMatch(/\/storyboard\.jpg\?token=\d+\./);
+    await expect(page.evaluate((u) => fetch(u, { credentials: "omit" }).then((r) => `${r.status} ${r.headers.get("content-type")}`), sprite)).resolves.toBe("200 image/jpeg");
+    await shot("05b-storyboard");
   });
 
   it("downloads the ZIP with every image", async () => {

@@ -24,7 +24,12 @@
  * reaching it proves the Worker signs; `GET /__jobs/{videoId}` also lists the `refused` (unsigned or badly
  * signed) requests. Default scenario: `success`, which writes a manifest.json and a small images.zip to the real S3
  * server (the keys of schema/object-keys.ts) before streaming SUCCESS.
+ * Images on demand: `POST /renders` is forwarded as is to a REAL processor (`opts.rendersUrl`, the
+ * ffmpeg-container server started by ./global-setup.ts with real ffmpeg), counted per video
+ * (`GET /__renders/{videoId}` → `{"renders": n}`); `PUT /__source/{userId}/{videoId}` `{"file": "franck.mp4"}`
+ * stores a video of ../shared/testdata as that video's source object.
  */
+import { readFile } from "node:fs/promises";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { AwsClient } from "aws4fetch";
@@ -35,7 +40,8 @@ import {
   extractSnapshotProgressMessage,
   extractSnapshotSuccessMessage,
 } from "../../schema/messages/index.ts";
-import { archiveObjectKey, manifestObjectKey, s3Uri } from "../../schema/object-keys.ts";
+import { archiveObjectKey, manifestObjectKey, s3Uri, sourceObjectKey } from "../../schema/object-keys.ts";
+import { testVideo } from "../../tools/paths.ts";
 import { SAMPLE_SOURCE_FACTS } from "./fixtures.ts";
 import { cancelTranscode, runTranscode } from "./stand-in-transcode.ts";
 import { runImport } from "./stand-in-import.ts";
@@ -89,7 +95,8 @@ export function fakeManifest(videoId: string, attempt: number) {
  * @param opts.sharedSecret PROCESSOR_SHARED_SECRET the Worker signs job requests with
  * @param opts.port TCP port on 127.0.0.1, 0 = any free one
  */
-export async function startStandInProcessor(opts: { s3Endpoint: string; sharedSecret: string; port?: number }): Promise<StandInProcessor> {
+export async function startStandInProcessor(opts: { s3Endpoint: string; sharedSecret: string; port?: number; rendersUrl?: string }): Promise<StandInProcessor> {
+  const renders = new Map<string, number>();
   const scenarios = new Map<string, Scenario>();
   const jobs = new Map<string, unknown[]>();
   const disconnects = new Map<string, number>();
@@ -117,6 +124,22 @@ export async function startStandInProcessor(opts: { s3Endpoint: string; sharedSe
     try {
       const url = new URL(req.url ?? "/", "http://stand-in");
       const body = await readBody(req);
+      if (req.method === "POST" && url.pathname === "/renders" && opts.rendersUrl) {
+        const videoId = String((JSON.parse(body) as { videoId?: unknown }).videoId);
+        renders.set(videoId, (renders.get(videoId) ?? 0) + 1);
+        const headers = Object.fromEntries(Object.entries(req.headers).flatMap(([k, v]) => (typeof v === "string" && k !== "host" && k !== "content-length" ? [[k, v]] : [])));
+        const answer = await fetch(`${opts.rendersUrl}/renders`, { method: "POST", headers, body });
+        res.writeHead(answer.status, Object.fromEntries(answer.headers));
+        return res.end(Buffer.from(await answer.arrayBuffer()));
+      }
+      const rendersPath = /^\/__renders\/(.+)$/.exec(url.pathname);
+      if (req.method === "GET" && rendersPath) return send(res, 200, { renders: renders.get(decodeURIComponent(rendersPath[1]!)) ?? 0 });
+      const sourcePath = /^\/__source\/([^/]+)\/([^/]+)$/.exec(url.pathname);
+      if (req.method === "PUT" && sourcePath) {
+        const file = testVideo((JSON.parse(body) as { file: string }).file);
+        await putObject("vidsnap-videos", sourceObjectKey(sourcePath[1]!, sourcePath[2]!), new Uint8Array(await readFile(file)), "video/mp4");
+        return send(res, 204);
+      }
       const scenarioPath = /^\/__scenario\/(.+)$/.exec(url.pathname);
       if (req.method === "PUT" && scenarioPath) {
         scenarios.set(decodeURIComponent(scenarioPath[1]!), JSON.parse(body).scenario as Scenario);

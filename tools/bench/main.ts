@@ -1,10 +1,13 @@
 /**
- * `npm run bench [-- --quick] [-- --interval N] [-- --transcode] [-- --load [--videos N]]`: the extraction and
- * transcode benchmark (a script, not a test; what it compares and why: README "Performance"). `--load` runs only
- * the stack's throughput with N (default 50) short videos one at a time vs all at once (./load.ts). `--transcode` runs only the
+ * `npm run bench [-- --quick] [-- --interval N] [-- --transcode] [-- --images] [-- --load [--videos N]]`: the
+ * extraction and transcode benchmark (a script, not a test; what it compares and why: README "Performance").
+ * `--load` runs only the stack's throughput with N (default 50) short videos one at a time vs all at once
+ * (./load.ts). `--transcode` runs only the
  * transcode section: MP4 1080p, 720p and 480p of the derived 1080p 200 s input through vidsnap's processor
  * vs naive (one ffmpeg run per rendition) vs floor (one ffmpeg with split, local files), with the ratios,
- * peak RSS and speed × real time (skipped with --quick). Inputs: every video of ../shared/testdata with a video stream,
+ * peak RSS and speed × real time (skipped with --quick). `--images` runs only the images-on-demand section
+ * (./images.ts: cold/warm thumbnail, storyboard, animated GIF through the local stack vs plain ffmpeg; with
+ * --quick on franck.mp4 only). Inputs: every video of ../shared/testdata with a video stream,
  * plus derived 1080p inputs generated once into git-ignored tools/bench/inputs/ (skipped with --quick).
  * Pipelines (./pipelines.ts): naive `ffmpeg fps=1/N` + `zip -9`, the real processor in a child process
  * under several interval strategies, and the decode floors; then memory vs input size (~10 MB vs ~1 GB of
@@ -33,6 +36,7 @@ import {
   type Measurement,
 } from "./pipelines.ts";
 import { measureLoad } from "./load.ts";
+import { imagesSection } from "./images.ts";
 import { measureStack } from "./stack-overhead.ts";
 
 const INPUTS = path.join(REPO_ROOT, "tools/bench/inputs");
@@ -49,6 +53,7 @@ const loadOnly = argv.includes("--load");
 const videosArg = argv.indexOf("--videos");
 const loadVideos = videosArg >= 0 ? Number(argv[videosArg + 1]) : 50;
 if (!(Number.isInteger(loadVideos) && loadVideos > 0)) throw new Error("--videos needs a positive whole number");
+const imagesOnly = argv.includes("--images");
 const ivArg = argv.indexOf("--interval");
 const intervalSeconds = ivArg >= 0 ? Number(argv[ivArg + 1]) : 10;
 if (!(intervalSeconds > 0)) throw new Error("--interval needs a positive number of seconds");
@@ -210,6 +215,13 @@ async function main(): Promise<void> {
     console.log(["mode", "videos", "one at a time s", "all at once s", "throughput gain"].join("  "));
     for (const r of load) console.log([r.mode, r.videos, r.oneAtATimeSeconds.toFixed(1), r.allAtOnceSeconds.toFixed(1), `${r.throughputGain.toFixed(2)}x`].join("  "));
     writeResults({ load, totalSeconds: Math.round(performance.now() - started) / 1000 }, "bench-load");
+    return;
+  }
+  if (imagesOnly) {
+    const started = performance.now();
+    if (!quick) ensureDerived();
+    const images = await imagesSection([path.join(TESTDATA_DIR, "franck.mp4"), ...(quick ? [] : [DERIVED])]);
+    writeResults({ images, quick, totalSeconds: Math.round(performance.now() - started) / 1000 }, "bench-images");
     return;
   }
   if (transcodeOnly) {

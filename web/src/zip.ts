@@ -1,11 +1,8 @@
 /**
  * Images of an archive in the browser. The API lists the images (the manifest: `GET /v1/videos/{id}/images`)
  * and answers a presigned URL of the ZIP, not one URL per image; the page reads the images out of the ZIP:
- * - {@link loadArchiveImages}: the whole ZIP (fetch, CORS GET on the bucket) unzipped with fflate, each image
- *   as a blob: URL (CSP `img-src blob:`); archives above {@link MAX_ARCHIVE_BYTES} are not loaded;
- * - {@link loadFirstImage}: the first image only, with one HTTP range request: the ZIP stores images
- *   uncompressed (docs/architecture.md, "ZIP layout"), the first entry starts at byte 0, and the manifest
- *   gives its name and size, so its bytes follow the 30-byte local header, the name and the extra field.
+ * {@link loadArchiveImages}: the whole ZIP (fetch, CORS GET on the bucket) unzipped with fflate, each image
+ * as a blob: URL (CSP `img-src blob:`); archives above {@link MAX_ARCHIVE_BYTES} are not loaded.
  * Callers revoke the URLs (`URL.revokeObjectURL`) when the view goes away.
  */
 import { unzipSync } from "fflate";
@@ -38,28 +35,4 @@ export async function loadArchiveImages(list: ImageList, signal?: AbortSignal): 
     if (data) urls.set(image.index, URL.createObjectURL(new Blob([data], { type: imageType(image) })));
   }
   return urls;
-}
-
-/**
- * The first image of the archive as a blob: URL, read with one range request; null when the archive has no
- * image or its first entry is not a stored copy of that image (then no thumbnail is shown).
- */
-export async function loadFirstImage(list: ImageList, signal?: AbortSignal): Promise<string | null> {
-  const first = list.images.find((i) => i.index === 0) ?? list.images[0];
-  if (!first) return null;
-  const name = new TextEncoder().encode(first.fileName);
-  const slack = 1024; // room for an extra field
-  const res = await fetch(list.zip.url, { headers: { range: `bytes=0-${30 + name.length + slack + first.bytes - 1}` }, signal });
-  if (!res.ok) return null;
-  const buf = new Uint8Array(await res.arrayBuffer());
-  if (buf.length < 30) return null;
-  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  if (view.getUint32(0, true) !== 0x04034b50) return null; // local file header signature
-  const method = view.getUint16(8, true);
-  const nameLength = view.getUint16(26, true);
-  const extraLength = view.getUint16(28, true);
-  const entryName = new TextDecoder().decode(buf.subarray(30, 30 + nameLength));
-  const start = 30 + nameLength + extraLength;
-  if (method !== 0 || entryName !== first.fileName || buf.length < start + first.bytes) return null;
-  return URL.createObjectURL(new Blob([buf.slice(start, start + first.bytes)], { type: imageType(first) }));
 }

@@ -7,7 +7,8 @@
  * - A video owns (schema/object-keys.ts): its source in VIDEOS_BUCKET, and the archive and manifest of
  *   every attempt 1..attempt in IMAGES_BUCKET (keys depend only on user, video and attempt), plus the
  *   keys stored on the record when a processor reported others, plus every object of its transcodes
- *   (VIDEOS_BUCKET, under `users/{u}/videos/{v}/transcodes/`, listed).
+ *   (VIDEOS_BUCKET, under `users/{u}/videos/{v}/transcodes/`, listed) and every image on demand
+ *   (IMAGES_BUCKET, under `users/{u}/videos/{v}/images/`, listed).
  * - A multipart upload never completed (`upload_id` still set) is aborted first (AbortMultipartUpload,
  *   idempotent: `NoSuchUpload` counts as done), so its parts do not linger in the bucket.
  * - S3 DELETE is idempotent (204 for a missing key; a 404 counts as deleted), so purging twice is safe.
@@ -17,7 +18,7 @@
  */
 import { and, asc, inArray, lt, sql, type SQL } from "drizzle-orm";
 import { videoDeletions, videos } from "../../../schema/db.ts";
-import { sourceObjectKey, videoTranscodesPrefix } from "../../../schema/object-keys.ts";
+import { sourceObjectKey, videoImagesPrefix, videoTranscodesPrefix } from "../../../schema/object-keys.ts";
 import type { Deps } from "../context.ts";
 import type { Config } from "../env.ts";
 import { errorFields } from "../../../runtime/log.ts";
@@ -173,6 +174,8 @@ export async function purgeVideoObjects(
     const left = await deleteObjects(deps, videoObjects(deps.config, ref));
     // Transcode outputs (HLS segments included) are not known one by one: listed under the video's prefix.
     left.push(...(await deleteUnderPrefix(deps, deps.config.videosBucket, videoTranscodesPrefix(ref.userId, ref.videoId))));
+    // Images on demand: one object per distinct request, listed the same way (IMAGES_BUCKET).
+    left.push(...(await deleteUnderPrefix(deps, deps.config.imagesBucket, videoImagesPrefix(ref.userId, ref.videoId))));
     if (aborted && left.length === 0) done.push(ref.videoId);
     else {
       failed.push(ref.videoId);

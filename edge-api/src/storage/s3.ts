@@ -236,6 +236,48 @@ export class S3Storage {
   }
 
   /**
+   * GET an object as bytes (an image on demand), at most `maxBytes`.
+   * @returns its bytes, content type and ETag, or null when it does not exist
+   * @throws StorageError on other statuses or an object above `maxBytes`; the timeout's DOMException
+   */
+  async getObjectBytes(bucket: string, key: string, maxBytes: number): Promise<{ bytes: Uint8Array<ArrayBuffer>; contentType: string | null; etag: string | null } | null> {
+    const res = await this.client.fetch(this.objectUrl(bucket, key), { method: "GET", signal: AbortSignal.timeout(STORAGE_TIMEOUT_MS) });
+    if (res.status === 404) {
+      await res.body?.cancel();
+      return null;
+    }
+    if (!res.ok) {
+      await res.body?.cancel();
+      throw new StorageError(`GET ${bucket}/${key} answered ${res.status}`, res.status);
+    }
+    const declared = Number.parseInt(res.headers.get("content-length") ?? "", 10);
+    if (Number.isFinite(declared) && declared > maxBytes) {
+      await res.body?.cancel();
+      throw new StorageError(`GET ${bucket}/${key} is ${declared} bytes, above ${maxBytes}`);
+    }
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    if (bytes.byteLength > maxBytes) throw new StorageError(`GET ${bucket}/${key} is above ${maxBytes} bytes`);
+    return { bytes, contentType: res.headers.get("content-type"), etag: res.headers.get("etag") };
+  }
+
+  /**
+   * PUT an object (an image on demand) from bytes in memory.
+   * @returns the ETag the storage gave it (null when it did not say)
+   * @throws StorageError on a non-2xx answer; the timeout's DOMException
+   */
+  async putObject(bucket: string, key: string, body: Uint8Array, contentType: string): Promise<string | null> {
+    const res = await this.client.fetch(this.objectUrl(bucket, key), {
+      method: "PUT",
+      body,
+      headers: { "content-type": contentType, "content-length": String(body.byteLength) },
+      signal: AbortSignal.timeout(STORAGE_TIMEOUT_MS),
+    });
+    await res.body?.cancel();
+    if (!res.ok) throw new StorageError(`PUT ${bucket}/${key} answered ${res.status}`, res.status);
+    return res.headers.get("etag");
+  }
+
+  /**
    * Keys of every object under a prefix (S3 ListObjectsV2, every page).
    * @param prefix key prefix, e.g. `users/u/videos/v/transcodes/`
    * @param maxKeys stop after this many keys (bounded work per call); default 100,000

@@ -13,14 +13,21 @@
  * {@link MAX_SLOT_WAIT_SECONDS}): it then waits, first come first served, for the next free slot (at most
  * {@link SLOT_WAITERS_PER_SLOT} waiters per slot; 503 when the wait ends without one). A slot is taken before
  * any check that awaits, so the count never exceeds the slots.
+ * `POST /renders` (signed the same way) renders one image of images on demand synchronously and answers its
+ * bytes, in a slot pool of its own (`MAX_CONCURRENT_RENDERS`, 503 beyond): see {@link postRender}.
  */
+import { mkdtemp, rm } from "node:fs/promises";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
+import path from "node:path";
 import type { S3Client } from "@aws-sdk/client-s3";
 import { createLogger, errorFields, type Logger } from "../../../runtime/log.ts";
 import { SIGNATURE_HEADER, SLOT_WAIT_HEADER, TIMESTAMP_HEADER, verifyJobRequest, type SignatureRefusal } from "../../../runtime/job-signature.ts";
 import { problemType } from "../../../schema/problem.ts";
-import type { ProcessorConfig } from "../config.ts";
+import { RenderRequest } from "../../../schema/image-options.ts";
+import { DEFAULT_MAX_CONCURRENT_RENDERS, DEFAULT_RENDER_TIMEOUT_SECONDS, type ProcessorConfig } from "../config.ts";
+import { ProbeCache } from "../renders/probe-cache.ts";
+import { RenderParamError, runRender } from "../renders/render.ts";
 import { resolveFfmpegBinaries, type FfmpegBinaries } from "../ffmpeg/binaries.ts";
 import { JOB_KINDS } from "../jobs/index.ts";
 import { createStorage } from "../s3.ts";
@@ -36,6 +43,10 @@ export const BUSY_RETRY_AFTER_SECONDS = 30;
 export const MAX_SLOT_WAIT_SECONDS = 120;
 /** Waiting requests per job slot beyond which a job is answered 503 at once (a bounded backlog, never a pile-up). */
 export const SLOT_WAITERS_PER_SLOT = 4;
+/** `Retry-After` of a 503 when every render slot is taken, seconds: renders last about a second. */
+export const RENDERS_BUSY_RETRY_AFTER_SECONDS = 1;
+/** Prefix of a render's own work folder under TMPDIR. */
+export const RENDER_FOLDER_PREFIX = "render-";
 /** How long `DELETE /jobs/{key}` waits for the cancelled job to settle before answering 202, ms. */
 export const CANCEL_WAIT_MS = 30_000;
 
@@ -53,6 +64,8 @@ export interface ProcessorServer {
   listen(): Promise<string>;
   /** Jobs currently running. */
   runningJobs(): number;
+  /** Renders (`POST /renders`) currently running. */
+  runningRenders(): number;
   /** Aborts every running job; each reports ERROR `reason`. */
   abortRunningJobs(reason: JobError): void;
   /**
@@ -91,6 +104,10 @@ export function createProcessorServer(
   const running = new Map<string, RunningJob>();
   /** Requests waiting for a slot, oldest first; each resolves its wait when called. */
   const waiters: (() => void)[] = [];
+  /** Running renders: their abort controllers and completion. */
+  const renders = new Set<RunningJob>();
+  const maxRenders = config.maxConcurrentRenders ?? DEFAULT_MAX_CONCURRENT_RENDERS;
+  const probes = new ProbeCache();
   let draining = false;
   let bins: Promise<FfmpegBinaries> | undefined;
   const getBins = () =>
@@ -117,6 +134,10 @@ export function createProcessorServer(
     if (pathname === "/jobs") {
       if (req.method !== "POST") return methodNotAllowed(res, "POST");
       return postJob(req, res);
+    }
+    if (pathname === "/renders") {
+      if (req.method !== "POST") return methodNotAllowed(res, "POST");
+      return postRender(req, res);
     }
     if (pathname.startsWith("/jobs/") && pathname.length > "/jobs/".length) {
       if (req.method !== "DELETE") return methodNotAllowed(res, "DELETE");
@@ -232,6 +253,96 @@ export function createProcessorServer(
   }
 
   /**
+   * `POST /renders` (docs/architecture.md "Images on demand"): renders one image synchronously and answers
+   * its bytes. Signed like a job; its own pool of `MAX_CONCURRENT_RENDERS` slots, apart from the job slots:
+   * beyond it 503 with Retry-After at once. Limited to `RENDER_TIMEOUT_SECONDS` (504); the client going
+   * away kills ffmpeg. A bad or damaged video is 422, a time past its end 400 naming the parameter, the
+   * storage failing 503.
+   */
+  async function postRender(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    if (draining) {
+      res.setHeader("retry-after", String(BUSY_RETRY_AFTER_SECONDS));
+      return problem(res, 503, "shutting-down", "Shutting down", "The processor is shutting down and accepts no new render.");
+    }
+    const body = await readBody(req, MAX_BODY_BYTES);
+    if (body === undefined) {
+      return problem(res, 413, "payload-too-large", "Payload too large", `The body exceeds ${MAX_BODY_BYTES} bytes.`);
+    }
+    if (!(await signatureOk(req, res, body))) return;
+    let value: unknown;
+    try {
+      value = JSON.parse(body.toString("utf8"));
+    } catch {
+      return problem(res, 400, "invalid-render", "Invalid render", "The body is not valid JSON.");
+    }
+    const parsed = RenderRequest.safeParse(value);
+    if (!parsed.success) {
+      const detail = parsed.error.issues.map((i) => `${i.path.join(".") || "body"}: ${i.message}`).join("; ");
+      return problem(res, 400, "invalid-render", "Invalid render", detail.slice(0, 1000));
+    }
+    if (renders.size >= maxRenders) {
+      res.setHeader("retry-after", String(RENDERS_BUSY_RETRY_AFTER_SECONDS));
+      return problem(res, 503, "processor-busy", "Processor busy", `${renders.size} of ${maxRenders} render slots are in use.`);
+    }
+    const controller = new AbortController();
+    const entry: RunningJob = { controller, done: Promise.resolve() };
+    renders.add(entry);
+    entry.done = render(parsed.data, controller, res).finally(() => renders.delete(entry));
+    await entry.done;
+  }
+
+  async function render(request: RenderRequest, controller: AbortController, res: http.ServerResponse): Promise<void> {
+    const timeoutSeconds = config.renderTimeoutSeconds ?? DEFAULT_RENDER_TIMEOUT_SECONDS;
+    const timer = setTimeout(
+      () => controller.abort(new JobError("The render took too long.", `RENDER_TIMEOUT_SECONDS=${timeoutSeconds}: ffmpeg was stopped.`)),
+      timeoutSeconds * 1000,
+    );
+    // The Worker gave up (its own timeout, or the viewer left): stop ffmpeg at once.
+    const onClose = () => {
+      if (!res.writableFinished) controller.abort(new JobError("The client went away.", "the render request's connection closed"));
+    };
+    res.once("close", onClose);
+    const rlog = log.child({ render: request.spec.kind, videoId: request.videoId });
+    const started = Date.now();
+    try {
+      // ffmpeg's own folder, removed before the answer goes out (nothing of a render outlives its request).
+      const workDir = await mkdtemp(path.join(config.tmpDir, RENDER_FOLDER_PREFIX));
+      const result = await runRender(request, { config, storage, bins: await getBins(), log: rlog, workDir, signal: controller.signal, probes }).finally(() =>
+        rm(workDir, { recursive: true, force: true }),
+      );
+      const ms = Date.now() - started;
+      rlog.info("render done", { ms, bytes: result.bytes.length, format: request.spec.format });
+      res.writeHead(200, {
+        "content-type": result.contentType,
+        "content-length": String(result.bytes.length),
+        "cache-control": "no-store",
+        "x-render-ms": String(ms),
+      });
+      res.end(result.bytes);
+    } catch (e) {
+      if (res.destroyed) return;
+      if (e instanceof RenderParamError) {
+        res.writeHead(400, { "content-type": "application/problem+json; charset=utf-8", "cache-control": "no-store" });
+        res.end(JSON.stringify({ type: problemType("invalid-render"), title: "Invalid render", status: 400, detail: e.message, param: e.param }));
+        return;
+      }
+      const timedOut = controller.signal.aborted;
+      const err = timedOut ? (controller.signal.reason as JobError) : e;
+      if (!(err instanceof JobError)) throw err;
+      rlog.warn("render failed", { error: err.message, description: err.description, retryable: err.retryable, ms: Date.now() - started });
+      if (timedOut) return problem(res, 504, "render-timeout", "Render timed out", err.message);
+      if (err.retryable) {
+        res.setHeader("retry-after", String(BUSY_RETRY_AFTER_SECONDS));
+        return problem(res, 503, "storage-unavailable", "Storage unavailable", err.message);
+      }
+      problemWith(res, 422, "video-unrenderable", "Video cannot be rendered", err.message, { description: err.description });
+    } finally {
+      clearTimeout(timer);
+      res.off("close", onClose);
+    }
+  }
+
+  /**
    * Only the Worker holding the shared secret may start or cancel jobs: anyone else could make the
    * processor read and write any user's objects, or stop them. Answers 401 itself when refused.
    * @returns true when the request's signature over `body` is valid
@@ -299,8 +410,10 @@ export function createProcessorServer(
         });
       }),
     runningJobs: () => running.size,
+    runningRenders: () => renders.size,
     abortRunningJobs(reason) {
       for (const job of running.values()) job.controller.abort(reason);
+      for (const r of renders) r.controller.abort(reason);
     },
     async close(opts = {}) {
       draining = true;
@@ -317,7 +430,7 @@ export function createProcessorServer(
           ),
         );
       }
-      await Promise.allSettled([...running.values()].map((j) => j.done));
+      await Promise.allSettled([...running.values(), ...renders].map((j) => j.done));
       server.closeAllConnections();
       await closed;
       if (!deps.s3) storage.client.destroy();
@@ -355,6 +468,12 @@ function json(res: http.ServerResponse, status: number, body: unknown): void {
 function problem(res: http.ServerResponse, status: number, slug: string, title: string, detail: string): void {
   res.writeHead(status, { "content-type": "application/problem+json; charset=utf-8", "cache-control": "no-store" });
   res.end(JSON.stringify({ type: problemType(slug), title, status, detail }));
+}
+
+/** {@link problem} with extension members (e.g. the redacted `description` of a failed render). */
+function problemWith(res: http.ServerResponse, status: number, slug: string, title: string, detail: string, extra: Record<string, unknown>): void {
+  res.writeHead(status, { "content-type": "application/problem+json; charset=utf-8", "cache-control": "no-store" });
+  res.end(JSON.stringify({ type: problemType(slug), title, status, detail, ...extra }));
 }
 
 function methodNotAllowed(res: http.ServerResponse, allow: string): void {

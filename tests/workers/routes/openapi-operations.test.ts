@@ -21,6 +21,21 @@ interface OpenApiDoc {
 /** Operations that take no credentials (`security: []`). */
 // The HLS playlists are opened by the playback token in their URL, not a bearer token (docs/architecture.md "Playback tokens").
 const PUBLIC_OPERATIONS = ["getHealth", "getTranscodeMasterPlaylist", "getTranscodeVariantPlaylist"];
+/**
+ * Operations open with a bearer token OR a signed `token` query parameter (`[{bearerAuth: []}, {}]`): the
+ * images on demand, for `<img src>` (docs/architecture.md "Images on demand").
+ */
+const BEARER_OR_SIGNED_URL_OPERATIONS = [
+  "getThumbnailJpg",
+  "getThumbnailPng",
+  "getThumbnailWebp",
+  "getAnimatedGif",
+  "getAnimatedWebp",
+  "getStoryboardJpg",
+  "getStoryboardWebp",
+  "getStoryboardVtt",
+  "getStoryboardJson",
+];
 
 const served = async () => (await (await api("/openapi.json")).json()) as OpenApiDoc;
 
@@ -46,6 +61,7 @@ describe("the OpenAPI document's operations", () => {
     for (const { where, op } of operations(await served())) {
       expect(op.security, `${where} has no security field`).toBeDefined();
       if (PUBLIC_OPERATIONS.includes(op.operationId!)) expect(op.security, where).toEqual([]);
+      else if (BEARER_OR_SIGNED_URL_OPERATIONS.includes(op.operationId!)) expect(op.security, where).toEqual([{ bearerAuth: [] }, {}]);
       else expect(op.security, where).toEqual([{ bearerAuth: [] }]);
     }
   });

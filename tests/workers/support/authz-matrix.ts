@@ -55,6 +55,18 @@ export const OWNER_EXPECTATIONS: Record<RouteKey, number> = {
   "GET /v1/videos/{id}/transcodes/{tid}": 200,
   "POST /v1/videos/{id}/transcodes/{tid}/retry": 409,
   "DELETE /v1/videos/{id}/transcodes/{tid}": 204,
+  // Images on demand: the matrix's video has a stand-in source (zeros, not a video), so the owner reaches the
+  // real processor and gets its 422; tests/workers/routes/images.test.ts renders a real one.
+  "GET /v1/videos/{id}/thumbnail.jpg": 422,
+  "GET /v1/videos/{id}/thumbnail.png": 422,
+  "GET /v1/videos/{id}/thumbnail.webp": 422,
+  "GET /v1/videos/{id}/animated.gif": 422,
+  "GET /v1/videos/{id}/animated.webp": 422,
+  "GET /v1/videos/{id}/storyboard.jpg": 422,
+  "GET /v1/videos/{id}/storyboard.webp": 422,
+  "GET /v1/videos/{id}/storyboard.vtt": 422,
+  "GET /v1/videos/{id}/storyboard.json": 422,
+  "POST /v1/videos/{id}/image-urls": 200,
   "GET /v1/stats": 200,
   "POST /v1/webhooks": 201,
   "GET /v1/webhooks": 200,

@@ -3,8 +3,9 @@
  * image grid with timestamps from the manifest (`GET /v1/videos/{id}/images`; the images themselves come
  * out of the ZIP in the browser, ../zip.ts), a lightbox (`<dialog>`: arrow keys, Escape, focus returns to
  * the image), and Download ZIP (a plain link to `/v1/videos/{id}/images.zip`: the session cookie goes
- * with it and the API redirects to the presigned archive), the video's renditions (./transcodes.ts) and its
- * timeline (./timeline.ts, reloaded whenever the status or attempt of the video or of one of its transcodes changes).
+ * with it and the API redirects to the presigned archive), the storyboard scrub bar (./storyboard.ts), the
+ * video's renditions (./transcodes.ts) and its timeline (./timeline.ts, reloaded whenever the status or
+ * attempt of the video or of one of its transcodes changes).
  */
 import { backoffDelay } from "../../../runtime/backoff.ts";
 import { sleep, unwrap, type ImageList, type Video } from "../../../client/src/index.ts";
@@ -13,6 +14,7 @@ import { announce, formatBytes, formatTime, formatTimestamp, h, replace } from "
 import type { Navigate } from "../router.ts";
 import { describeOptions, isFinal, isRetryable, statusSlot } from "../status.ts";
 import { loadArchiveImages } from "../zip.ts";
+import { storyboardSection } from "./storyboard.ts";
 import { timelineSection } from "./timeline.ts";
 import { transcodesSection } from "./transcodes.ts";
 
@@ -31,11 +33,13 @@ export function renderVideo(main: HTMLElement, id: string, navigate: Navigate): 
   const lightbox = buildLightbox();
   const timeline = timelineSection(id, stopped.signal);
   const renditions = transcodesSection(id, stopped.signal, () => timeline.refresh());
+  const storyboard = storyboardSection(id, stopped.signal);
 
   replace(
     main,
     h("p", {}, h("a", { href: "/", "data-link": true }, "← All videos")),
     h("section", { class: "card video-head" }, title, slot.element, facts, h("div", { class: "actions" }, download, retry, del)),
+    storyboard.element,
     h("section", { "aria-labelledby": "images-title" }, h("h2", { id: "images-title" }, "Images"), gridState, grid),
     renditions.element,
     timeline.element,
@@ -57,6 +61,8 @@ export function renderVideo(main: HTMLElement, id: string, navigate: Navigate): 
       timeline.refresh();
     }
     const done = v.status === "VIDEO_IMAGE_EXTRACTION_SUCCESS";
+    // Images on demand need only the upload: the storyboard does not wait for the extraction.
+    if (v.status !== "VIDEO_UPLOAD_PENDING") storyboard.load();
     download.hidden = !done;
     retry.hidden = !isRetryable(v.status);
     retry.disabled = !isRetryable(v.status);

@@ -4,27 +4,41 @@
  * costs a 304 and no re-render): every second while a video is queued or extracting, backing off ×1.5 up to
  * 10 s while nothing changes, every 30 s once everything is final, not at all while the tab is hidden; an
  * upload, a retry or a failed poll resets or backs off the delay. Rows are updated in place (focus stays).
- * Done videos get a thumbnail of their first image (../zip.ts, one range request each, cached across visits).
+ * Done videos get a thumbnail (images on demand: a signed `thumbnail.webp` URL, so a plain `<img src>` works
+ * with no header) that plays the video's animated preview (`animated.webp`) while the pointer is over it; the
+ * signed URLs are kept across visits until shortly before they expire.
  */
 import { backoffDelay } from "../../../runtime/backoff.ts";
-import { unwrap, type Video } from "../../../client/src/index.ts";
+import { signedImageUrls, unwrap, type Video } from "../../../client/src/index.ts";
 import { api, describeError, listVideos } from "../api.ts";
 import { announce, formatBytes, formatTime, h, replace } from "../dom.ts";
 import { optionsForm } from "../options-form.ts";
 import { describeOptions, isFinal, isRetryable, statusSlot, type StatusSlot } from "../status.ts";
 import { ACCEPTED_EXTENSIONS, checkFile, startUpload, type UploadHandle } from "../upload.ts";
-import { loadFirstImage } from "../zip.ts";
 import type { Navigate } from "../router.ts";
 
 const PAGE_SIZE = 50;
-/** Most thumbnails kept between visits of the page (blob URLs, oldest dropped first). */
+/** Most rows' image URLs kept between visits of the page (oldest dropped first). */
 const MAX_THUMBS = 200;
-/** `${videoId}:${attempt}` → blob URL of the first image; kept across visits, cleared on sign-out. */
-const thumbs = new Map<string, string>();
+/** Lifetime asked for the signed image URLs, seconds; they are signed again a minute before they expire. */
+const IMAGE_URL_TTL_SECONDS = 3600;
+/** The list's thumbnail box, twice its CSS size (112x63) for HiDPI screens, filled edge to edge. */
+const THUMB_QUERY = { width: 224, height: 126, fit_mode: "crop" };
+/** The hover preview: the video's first 5 s at 10 fps, as wide as the thumbnail. */
+const PREVIEW_QUERY = { width: 224 };
 
-/** Frees every cached thumbnail (on sign-out). */
+/** Signed URLs of one row's images. */
+interface RowImages {
+  thumb: string;
+  preview: string;
+  /** Epoch ms. */
+  expiresAt: number;
+}
+/** `${videoId}:${attempt}` → its signed image URLs; kept across visits, cleared on sign-out. */
+const thumbs = new Map<string, RowImages>();
+
+/** Forgets every signed thumbnail URL (on sign-out). */
 export function clearThumbnails(): void {
-  for (const url of thumbs.values()) URL.revokeObjectURL(url);
   thumbs.clear();
 }
 
@@ -270,23 +284,32 @@ export function renderVideos(main: HTMLElement, navigate: Navigate): () => void 
     const key = `${row.video.id}:${row.video.attempt}`;
     if (row.thumbKey === key) return;
     row.thumbKey = key;
-    let url = thumbs.get(key);
-    if (!url) {
+    let urls = thumbs.get(key);
+    if (!urls || urls.expiresAt - 60_000 < Date.now()) {
       try {
-        const images = unwrap(await api.GET("/v1/videos/{id}/images", { params: { path: { id: row.video.id } }, signal: stopped.signal }));
-        url = (await loadFirstImage(images, stopped.signal)) ?? undefined;
+        const signed = await signedImageUrls(
+          api,
+          row.video.id,
+          [
+            { file: "thumbnail.webp", query: THUMB_QUERY },
+            { file: "animated.webp", query: PREVIEW_QUERY },
+          ],
+          IMAGE_URL_TTL_SECONDS,
+        );
+        urls = { thumb: signed.urls[0]!.url, preview: signed.urls[1]!.url, expiresAt: Date.parse(signed.expiresAt) };
       } catch {
-        url = undefined; // no thumbnail; the row still works
+        row.thumbKey = undefined;
+        return; // no thumbnail; the row still works
       }
-      if (!url) return;
-      thumbs.set(key, url);
-      while (thumbs.size > MAX_THUMBS) {
-        const [oldest, oldUrl] = thumbs.entries().next().value as [string, string];
-        URL.revokeObjectURL(oldUrl);
-        thumbs.delete(oldest);
-      }
+      thumbs.set(key, urls);
+      while (thumbs.size > MAX_THUMBS) thumbs.delete(thumbs.keys().next().value!);
     }
-    replace(row.thumb, h("img", { src: url, alt: "", width: 112, height: 63 }));
+    const { thumb, preview } = urls;
+    const img = h("img", { src: thumb, alt: "", width: 112, height: 63 });
+    // The animated preview plays while the pointer is over the thumbnail (rendered on the first hover, then cached).
+    img.addEventListener("mouseenter", () => (img.src = preview));
+    img.addEventListener("mouseleave", () => (img.src = thumb));
+    replace(row.thumb, img);
   }
 
   function render(videos: Video[]) {

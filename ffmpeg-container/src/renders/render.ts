@@ -1,0 +1,175 @@
+/**
+ * One render of images on demand (`POST /renders`, docs/architecture.md "Images on demand"): HEAD the
+ * source (If-Match with its recorded ETag), probe it over a presigned URL with the jobs' input whitelists
+ * and limits (both skipped while ./probe-cache.ts remembers the source), then run ONE ffmpeg whose stdout is the image (./args.ts). A storyboard's `json` format only
+ * probes: it answers the tile plan (`storyboardPlan`, the same one the sprite is drawn from).
+ */
+import type { SourceFacts } from "../../../schema/manifest.ts";
+import { RENDER_CONTENT_TYPES, storyboardPlan, type RenderRequest, type RenderSpec, type StoryboardPlan } from "../../../schema/image-options.ts";
+import { sourceObjectKey } from "../../../schema/object-keys.ts";
+import { DEFAULT_RENDER_TIMEOUT_SECONDS, type ProcessorConfig } from "../config.ts";
+import type { FfmpegBinaries } from "../ffmpeg/binaries.ts";
+import { inputUrl, type SourceInput } from "../ffmpeg/input-args.ts";
+import { checkProbeLimits } from "../ffmpeg/input-checks.ts";
+import { probeSource } from "../ffmpeg/probe.ts";
+import { startProcess } from "../ffmpeg/proc.ts";
+import { isStorageFailure, stderrTail, STORAGE_UNREADABLE_MESSAGE, unreadableVideoMessage } from "../ffmpeg/stderr.ts";
+import type { Logger } from "../../../runtime/log.ts";
+import { JobError } from "../runner/errors.ts";
+import { headSource, type Storage } from "../s3.ts";
+import { seekVerified } from "../jobs/extract/plan/strategy.ts";
+import { buildAnimatedArgs, buildStoryboardArgs, buildThumbnailArgs } from "./args.ts";
+import type { ProbeCache } from "./probe-cache.ts";
+
+/** Largest image a render may write, bytes (a 10 s 3840-px GIF can be big; more is refused, not truncated). */
+export const MAX_RENDER_BYTES = 48 * 1024 * 1024;
+
+/** Bytes of the upload read to explain a refused file (as extraction does). */
+const SOURCE_HEAD_BYTES = 4096;
+
+/** A request the video cannot satisfy (e.g. `time` past its end): a 400 naming the parameter. */
+export class RenderParamError extends Error {
+  constructor(
+    readonly param: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = "RenderParamError";
+  }
+}
+
+/** What the runner gives a render. */
+export interface RenderContext {
+  config: ProcessorConfig;
+  storage: Storage;
+  bins: FfmpegBinaries;
+  log: Logger;
+  /** The render's own empty folder (ffmpeg's cwd), removed by the caller. */
+  workDir: string;
+  /** Aborted on the render timeout or when the client goes away. */
+  signal: AbortSignal;
+  /** Probe results of recent sources (./probe-cache.ts); absent = probe every time. */
+  probes?: ProbeCache;
+}
+
+/** A finished render. */
+export interface RenderResult {
+  bytes: Buffer;
+  contentType: string;
+  /** Facts of the source (logged, and the storyboard's plan comes from them). */
+  source: SourceFacts;
+}
+
+/**
+ * The frame size players show: the stored size times the sample aspect ratio, swapped for a 90°/270° rotation.
+ * @returns width, height in pixels (≥ 1)
+ */
+export function displaySize(facts: SourceFacts, sampleAspectRatio: number): { width: number; height: number } {
+  const w = Math.max(1, Math.round(facts.width * (sampleAspectRatio > 0 ? sampleAspectRatio : 1)));
+  const h = facts.height;
+  return facts.rotationDegrees === 90 || facts.rotationDegrees === 270 ? { width: h, height: w } : { width: w, height: h };
+}
+
+/**
+ * Renders one image (or a storyboard plan).
+ * @returns the bytes and their content type
+ * @throws RenderParamError for a time past the end of the video; JobError for a bad, damaged, missing or
+ *   replaced video (`retryable` when the storage failed), or `signal.reason` on abort/timeout
+ */
+export async function runRender(req: RenderRequest, ctx: RenderContext): Promise<RenderResult> {
+  const { config, storage, signal } = ctx;
+  const sourceKey = sourceObjectKey(req.userId, req.videoId);
+  const presigned = await storage.presignGet(config.videosBucket, sourceKey, Math.ceil(config.renderTimeoutSeconds ?? DEFAULT_RENDER_TIMEOUT_SECONDS) + 60);
+  const url: SourceInput = { url: presigned, ifMatch: req.sourceEtag };
+  let probe = ctx.probes?.get(req.userId, req.videoId, req.sourceEtag);
+  if (!probe) {
+    const sizeBytes = await headSource(storage, config.videosBucket, sourceKey, signal, req.sourceEtag);
+    if (sizeBytes === 0) throw new JobError("The file is empty (0 bytes), not a video.", "HeadObject on the source object reports Content-Length 0.");
+    probe = await probeSource(ctx.bins.ffprobe, url, {
+      cwd: ctx.workDir,
+      signal,
+      sizeBytes,
+      readHead: () => storage.readHead(config.videosBucket, sourceKey, SOURCE_HEAD_BYTES, signal, req.sourceEtag),
+    });
+    checkProbeLimits(probe.facts, config);
+    ctx.probes?.set(req.userId, req.videoId, req.sourceEtag, probe);
+  }
+  const { facts } = probe;
+  const duration = facts.durationSeconds;
+  const spec = req.spec;
+
+  let args: string[];
+  switch (spec.kind) {
+    case "thumbnail": {
+      const time = spec.time ?? (duration !== null ? duration / 2 : 0);
+      if (duration !== null && spec.time !== undefined && spec.time >= duration) {
+        throw new RenderParamError("time", `time ${spec.time} is at or past the end of the video (${duration} s).`);
+      }
+      args = buildThumbnailArgs(url, probe.streamIndex, spec, time, { seek: seekVerified(facts.videoCodec, facts.formatName) });
+      break;
+    }
+    case "animated":
+      if (duration !== null && spec.start >= duration) {
+        throw new RenderParamError("start", `start ${spec.start} is at or past the end of the video (${duration} s).`);
+      }
+      args = buildAnimatedArgs(url, probe.streamIndex, spec);
+      break;
+    case "storyboard": {
+      if (duration === null || !(duration > 0)) {
+        throw new JobError("The video's duration is unknown, so no storyboard can be laid out.", `ffprobe reports no duration (${facts.formatName}).`);
+      }
+      const { width, height } = displaySize(facts, probe.sampleAspectRatio);
+      const plan: StoryboardPlan = storyboardPlan(duration, width, height);
+      if (spec.format === "json") {
+        return { bytes: Buffer.from(JSON.stringify(plan)), contentType: RENDER_CONTENT_TYPES.storyboard.json, source: facts };
+      }
+      args = buildStoryboardArgs(url, probe.streamIndex, plan, spec.format);
+      break;
+    }
+  }
+  const bytes = await runFfmpeg(ctx, args, [inputUrl(url), ctx.workDir, config.tmpDir]).catch((e: unknown) => {
+    // The source may have changed or vanished: the next render probes it again.
+    ctx.probes?.delete(req.userId, req.videoId, req.sourceEtag);
+    throw e;
+  });
+  return { bytes, contentType: contentTypeOf(spec), source: facts };
+}
+
+/** Content type of a spec's output. */
+export function contentTypeOf(spec: RenderSpec): string {
+  return (RENDER_CONTENT_TYPES[spec.kind] as Record<string, string>)[spec.format]!;
+}
+
+/**
+ * Runs ffmpeg and collects stdout (at most {@link MAX_RENDER_BYTES}); stderr is kept for the error.
+ * @param hide strings redacted from the error description (presigned URL, folders)
+ * @throws JobError when ffmpeg fails or writes nothing: the storage failing (retryable), else a damaged video
+ */
+async function runFfmpeg(ctx: RenderContext, args: string[], hide: string[]): Promise<Buffer> {
+  const { child, exited } = startProcess(ctx.bins.ffmpeg, args, { cwd: ctx.workDir, signal: ctx.signal });
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let tooBig = false;
+  child.stdout.on("data", (c: Buffer) => {
+    size += c.length;
+    if (size > MAX_RENDER_BYTES) {
+      tooBig = true;
+      child.kill("SIGKILL");
+    } else chunks.push(c);
+  });
+  let stderr = "";
+  child.stderr.setEncoding("utf8");
+  child.stderr.on("data", (c: string) => {
+    stderr = (stderr + c).slice(-64 * 1024);
+  });
+  const { code } = await exited;
+  ctx.signal.throwIfAborted();
+  if (tooBig) throw new JobError(`The image would exceed ${MAX_RENDER_BYTES} bytes; ask a smaller size or span.`, `ffmpeg wrote more than ${MAX_RENDER_BYTES} bytes`);
+  const description = stderrTail(stderr.split("\n"), hide);
+  if (isStorageFailure(stderr)) throw new JobError(STORAGE_UNREADABLE_MESSAGE, description, { retryable: true });
+  if (code !== 0 || size === 0) {
+    const reason = stderr.trim() ? unreadableVideoMessage(stderr) : "No frame could be decoded at that time: the video is damaged there.";
+    throw new JobError(reason, description || `ffmpeg exited with code ${code} and wrote ${size} bytes`);
+  }
+  return Buffer.concat(chunks);
+}

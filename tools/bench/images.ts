@@ -1,0 +1,160 @@
+/**
+ * The images-on-demand section of `npm run bench` (`-- --images`; issue 16, README "Performance"): through
+ * the whole local stack (edge-api under `wrangler dev` → ProcessorContainer object → processor → S3), side by
+ * side with plain ffmpeg on the local file:
+ * - cold thumbnail at 10 random times each 7 s after a keyframe (every one a new, uncached image) vs the
+ *   floor: one ffmpeg with an accurate input seek (decodes from the previous keyframe to `time`), medians;
+ * - warm thumbnail: the same URL again (images bucket / Cache API), median of 20;
+ * - storyboard sprite (cold) vs its floor (keyframes-only decode into the same tiles) and vs the naive
+ *   `fps=N/d,scale,tile` over every frame;
+ * - animated GIF 5 s at 10 fps, 480 px wide (cold) vs the same command run plainly.
+ * Timings are wall clock of this process, HTTP included; expect ±10 % between runs on a shared machine.
+ */
+import { spawnSync } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { performance } from "node:perf_hooks";
+import { authenticate, createVidsnapClient, waitForVideo } from "../../client/src/index.ts";
+import { uploadVideoFile } from "../../client/src/upload.ts";
+import { storyboardPlan } from "../../schema/image-options.ts";
+import { freePort } from "../free-port.ts";
+import { startStack } from "../stack/stack.ts";
+import { BENCH_FFMPEG } from "./pipelines.ts";
+
+/** One compared measurement, milliseconds. */
+export interface ImagesRow {
+  input: string;
+  what: string;
+  vidsnapMs: number;
+  floorMs: number | null;
+  naiveMs: number | null;
+  vsFloor: number | null;
+  note?: string;
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+
+/** Wall time of one local ffmpeg run, ms (stdout discarded). @throws Error when it fails */
+function timeFfmpeg(args: string[]): number {
+  const t = performance.now();
+  const r = spawnSync(BENCH_FFMPEG.ffmpeg, ["-hide_banner", "-nostdin", "-loglevel", "error", ...args], { stdio: ["ignore", "ignore", "pipe"] });
+  if (r.status !== 0) throw new Error(`ffmpeg failed: ${r.stderr.toString().slice(-300)}`);
+  return performance.now() - t;
+}
+
+/** Keyframe times and duration of a local file (ffprobe packets flagged K). */
+function keyframes(file: string): { times: number[]; duration: number; width: number; height: number } {
+  const r = spawnSync(BENCH_FFMPEG.ffprobe, ["-v", "error", "-select_streams", "v:0", "-show_entries", "packet=pts_time,flags:stream=width,height:format=duration", "-of", "json", file], {
+    encoding: "utf8",
+    maxBuffer: 256 * 1024 * 1024,
+  });
+  const j = JSON.parse(r.stdout) as { packets: { pts_time?: string; flags: string }[]; streams: { width: number; height: number }[]; format: { duration: string } };
+  const times = j.packets.filter((p) => p.flags.includes("K") && p.pts_time !== undefined).map((p) => Number(p.pts_time)).sort((a, b) => a - b);
+  return { times, duration: Number(j.format.duration), width: j.streams[0]!.width, height: j.streams[0]!.height };
+}
+
+/**
+ * Runs the section on each input through one stack.
+ * @param files local videos (franck.mp4, the derived 1080p 200 s input)
+ * @returns the rows (also printed)
+ */
+export async function imagesSection(files: string[]): Promise<ImagesRow[]> {
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), "vidsnap-bench-images-"));
+  const [apiPort, processorPort, s3Port] = [await freePort(), await freePort(), await freePort()];
+  // The stack's last lines, printed when a step fails.
+  const tail: string[] = [];
+  const stack = await startStack({ dataDir, apiPort, processorPort, s3Port, log: (line) => void (tail.push(line) > 200 && tail.shift()) });
+  const rows: ImagesRow[] = [];
+  let step = "sign-up";
+  try {
+    const { token } = await authenticate(stack.apiUrl, "sign-up", { email: "bench-images@vidsnap.local", password: "bench-password-123", name: "bench" });
+    const get = async (pathAndQuery: string): Promise<number> => {
+      step = pathAndQuery;
+      const t = performance.now();
+      const send = () => fetch(stack.apiUrl + pathAndQuery, { headers: { authorization: `Bearer ${token}` } });
+      // A kept-alive connection the server closed while a long local ffmpeg ran fails at once ("other side
+      // closed"): the GET is sent again on a new connection (its time counts from the first try).
+      const res = await send().catch(send);
+      await res.arrayBuffer();
+      const ms = performance.now() - t;
+      if (res.status !== 200) throw new Error(`${pathAndQuery} answered ${res.status}`);
+      return ms;
+    };
+    for (const file of files) {
+      const input = path.basename(file);
+      step = `upload of ${input}`;
+      const video = await uploadVideoFile({ baseUrl: stack.apiUrl, token, filePath: file, options: { mode: "keyframes", maxImages: 1 } });
+      // Its (tiny) extraction job finishes first, so nothing else runs during the measurements.
+      await waitForVideo(createVidsnapClient({ baseUrl: stack.apiUrl, token }), video.id);
+      const base = `/v1/videos/${video.id}`;
+      const kf = keyframes(file);
+      // 10 times, each 7 s after a keyframe (random keyframes, with a random millisecond so every URL is new).
+      const candidates = kf.times.filter((k) => k + 7.5 < kf.duration);
+      const times = Array.from({ length: 10 }, (_, i) => {
+        const k = candidates[Math.floor(Math.random() * candidates.length)]!;
+        return Math.round((k + 7 + i / 1000) * 1000) / 1000;
+      });
+      // One warm-up render (container start, ffmpeg binaries resolved), not timed.
+      await get(`${base}/thumbnail.jpg?time=0.5`);
+      const cold = [];
+      const floor = [];
+      for (const t of times) {
+        cold.push(await get(`${base}/thumbnail.jpg?time=${t}`));
+        floor.push(timeFfmpeg(["-ss", String(t), "-i", file, "-map", "0:v:0", "-frames:v", "1", "-c:v", "mjpeg", "-q:v", "3", "-f", "image2pipe", "-"]));
+      }
+      const warm = [];
+      for (let i = 0; i < 20; i++) warm.push(await get(`${base}/thumbnail.jpg?time=${times[0]}`));
+      const plan = storyboardPlan(kf.duration, kf.width, kf.height);
+      const story = await get(`${base}/storyboard.jpg`);
+      const storyFloor = timeFfmpeg([
+        "-threads", "1", "-skip_frame", "nokey", "-i", file, "-map", "0:v:0",
+        "-vf", `select='eq(key,1)',fps=fps=${plan.tiles.length}/${kf.duration}:start_time=0,scale=${plan.tileWidth}:${plan.tileHeight},tile=${plan.columns}x${plan.rows}`,
+        "-frames:v", "1", "-c:v", "mjpeg", "-q:v", "5", "-f", "image2pipe", "-",
+      ]);
+      const storyNaive = timeFfmpeg([
+        "-i", file, "-map", "0:v:0",
+        "-vf", `fps=${plan.tiles.length}/${kf.duration},scale=${plan.tileWidth}:-2,tile=${plan.columns}x${plan.rows}`,
+        "-frames:v", "1", "-c:v", "mjpeg", "-q:v", "5", "-f", "image2pipe", "-",
+      ]);
+      const gif = await get(`${base}/animated.gif?start=20&end=25&fps=10&width=480`);
+      const gifPlain = timeFfmpeg([
+        "-ss", "20", "-t", "5", "-i", file,
+        "-filter_complex", "[0:v:0]fps=10,scale=480:-1:flags=lanczos,split[a][b];[a]palettegen=stats_mode=diff[p];[b][p]paletteuse=dither=bayer:bayer_scale=5:diff_mode=rectangle",
+        "-loop", "0", "-f", "gif", "-",
+      ]);
+      const r = (what: string, v: number, f: number | null, naive: number | null = null, note?: string): ImagesRow => ({
+        input,
+        what,
+        vidsnapMs: Math.round(v),
+        floorMs: f === null ? null : Math.round(f),
+        naiveMs: naive === null ? null : Math.round(naive),
+        vsFloor: f === null ? null : Math.round((v / f) * 100) / 100,
+        ...(note ? { note } : {}),
+      });
+      rows.push(
+        r("cold thumbnail (median of 10, 7 s after a keyframe)", median(cold), median(floor), null, "floor: ffmpeg -ss t (accurate) on the local file"),
+        r("warm thumbnail (median of 20)", median(warm), null, null, "target < 30 ms"),
+        r(`storyboard ${plan.tiles.length} tiles (cold)`, story, storyFloor, storyNaive, "floor: keyframes-only decode; naive: fps=N/d over every frame"),
+        r("animated GIF 5 s 10 fps 480 px (cold)", gif, gifPlain, null, "floor: the same ffmpeg command, plainly"),
+      );
+    }
+  } catch (err) {
+    console.error(`images section failed at ${step}; the stack's last lines:\n${tail.join("\n")}`);
+    throw err;
+  } finally {
+    await stack.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+  console.log("\n## images on demand — through the local stack (Worker → ProcessorContainer → processor → S3) vs plain ffmpeg on the local file, ms");
+  const cols = ["input", "what", "vidsnap", "floor", "naive", "vs floor", "note"];
+  const cells = rows.map((x) => [x.input, x.what, String(x.vidsnapMs), x.floorMs === null ? "-" : String(x.floorMs), x.naiveMs === null ? "-" : String(x.naiveMs), x.vsFloor === null ? "-" : `${x.vsFloor.toFixed(2)}x`, x.note ?? ""]);
+  const widths = cols.map((c, i) => Math.max(c.length, ...cells.map((row) => row[i]!.length)));
+  const fmt = (vals: string[]) => vals.map((v, i) => (i === vals.length - 1 ? v : v.padEnd(widths[i]!))).join("  ");
+  console.log(fmt(cols));
+  for (const c of cells) console.log(fmt(c));
+  return rows;
+}
