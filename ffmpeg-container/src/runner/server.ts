@@ -146,22 +146,37 @@ export function createProcessorServer(
     problem(res, 404, "not-found", "Not found", `No route for ${req.method} ${pathname}.`);
   }
 
-  async function postJob(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  /**
+   * The checks every signed POST shares: not shutting down (503), a body within {@link MAX_BODY_BYTES} (413),
+   * a valid signature (401), JSON (400 `invalid-<what>`). Answers the request itself when one fails.
+   * @param what `job` or `render`, for the problem's type and sentences
+   * @returns the parsed body, or undefined when the request was answered
+   */
+  async function readSignedJson(req: http.IncomingMessage, res: http.ServerResponse, what: "job" | "render"): Promise<{ value: unknown } | undefined> {
+    const title = what === "job" ? "Invalid job" : "Invalid render";
     if (draining) {
       res.setHeader("retry-after", String(BUSY_RETRY_AFTER_SECONDS));
-      return problem(res, 503, "shutting-down", "Shutting down", "The processor is shutting down and accepts no new job.");
+      problem(res, 503, "shutting-down", "Shutting down", `The processor is shutting down and accepts no new ${what}.`);
+      return undefined;
     }
     const body = await readBody(req, MAX_BODY_BYTES);
     if (body === undefined) {
-      return problem(res, 413, "payload-too-large", "Payload too large", `The body exceeds ${MAX_BODY_BYTES} bytes.`);
+      problem(res, 413, "payload-too-large", "Payload too large", `The body exceeds ${MAX_BODY_BYTES} bytes.`);
+      return undefined;
     }
-    if (!(await signatureOk(req, res, body))) return;
-    let value: unknown;
+    if (!(await signatureOk(req, res, body))) return undefined;
     try {
-      value = JSON.parse(body.toString("utf8"));
+      return { value: JSON.parse(body.toString("utf8")) as unknown };
     } catch {
-      return problem(res, 400, "invalid-job", "Invalid job", "The body is not valid JSON.");
+      problem(res, 400, `invalid-${what}`, title, "The body is not valid JSON.");
+      return undefined;
     }
+  }
+
+  async function postJob(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const read = await readSignedJson(req, res, "job");
+    if (!read) return;
+    const { value } = read;
     const type = (value as { type?: unknown } | null)?.type;
     // With one kind, its own parse explains a wrong type.
     const kind = kinds.find((k) => k.type === type) ?? (kinds.length === 1 ? kinds[0] : undefined);
@@ -260,22 +275,9 @@ export function createProcessorServer(
    * storage failing 503.
    */
   async function postRender(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    if (draining) {
-      res.setHeader("retry-after", String(BUSY_RETRY_AFTER_SECONDS));
-      return problem(res, 503, "shutting-down", "Shutting down", "The processor is shutting down and accepts no new render.");
-    }
-    const body = await readBody(req, MAX_BODY_BYTES);
-    if (body === undefined) {
-      return problem(res, 413, "payload-too-large", "Payload too large", `The body exceeds ${MAX_BODY_BYTES} bytes.`);
-    }
-    if (!(await signatureOk(req, res, body))) return;
-    let value: unknown;
-    try {
-      value = JSON.parse(body.toString("utf8"));
-    } catch {
-      return problem(res, 400, "invalid-render", "Invalid render", "The body is not valid JSON.");
-    }
-    const parsed = RenderRequest.safeParse(value);
+    const read = await readSignedJson(req, res, "render");
+    if (!read) return;
+    const parsed = RenderRequest.safeParse(read.value);
     if (!parsed.success) {
       const detail = parsed.error.issues.map((i) => `${i.path.join(".") || "body"}: ${i.message}`).join("; ");
       return problem(res, 400, "invalid-render", "Invalid render", detail.slice(0, 1000));
