@@ -64,6 +64,13 @@ import { registerListWebhooks } from "./routes/webhooks/list.ts";
 import { registerRotateWebhookSecret } from "./routes/webhooks/rotate-secret.ts";
 import { registerTestWebhook } from "./routes/webhooks/test.ts";
 import { securityHeaders } from "./security-headers.ts";
+import { registerGenerationCallback, isGenerationCallbackPath } from "./routes/generations/callback.ts";
+import { registerCreateGeneration } from "./routes/generations/create.ts";
+import { registerCreateGenerator } from "./routes/generators/create.ts";
+import { registerDeleteGenerator } from "./routes/generators/delete.ts";
+import { registerGetGenerator } from "./routes/generators/get.ts";
+import { registerListGenerators } from "./routes/generators/list.ts";
+import { registerRotateGeneratorSecret } from "./routes/generators/rotate-secret.ts";
 
 /** Problem kinds of Hono's own HTTPExceptions (malformed JSON → 400, wrong body type → 415). */
 const HTTP_EXCEPTION_KINDS: Partial<Record<number, ProblemKind>> = {
@@ -136,8 +143,9 @@ export function createApp() {
     asAuthProblem(c, await getAuth(c.env, c.var.config).handler(asApiClientRequest(c.req.raw))),
   );
 
-  // The playlist routes are authenticated by their `token` query parameter instead (routes/transcodes/playlist-shared.ts).
-  app.use("/v1/*", (c, next) => (isPlaylistPath(c.req.path) ? next() : requireUser(c, next)));
+  // The playlist routes are authenticated by their `token` query parameter instead (routes/transcodes/playlist-shared.ts),
+  // a generator's callback by its generation's callback token (routes/generations/callback.ts).
+  app.use("/v1/*", (c, next) => (isPlaylistPath(c.req.path) || isGenerationCallbackPath(c.req.path) ? next() : requireUser(c, next)));
   app.use("/v1/*", async (c, next) => {
     await next();
     if (!c.res.headers.has("cache-control")) c.header("cache-control", "private, no-store");
@@ -147,10 +155,13 @@ export function createApp() {
   app.use("/v1/videos/:id", videoEtag);
   // Video creation per user (after requireUser, so an API key and a session of one user share the budget).
   app.use("/v1/videos", videoCreationRateLimit);
+  app.use("/v1/generations", videoCreationRateLimit);
   // Webhook actions per user: a test ping POSTs to a URL the caller chose (docs/webhooks.md, "Limits").
   app.use("/v1/webhooks", webhookRateLimit("webhook creation"));
   app.use("/v1/webhooks/:id/test", webhookRateLimit("webhook test"));
   app.use("/v1/webhooks/:id/rotate-secret", webhookRateLimit("webhook secret rotation"));
+  app.use("/v1/generators", webhookRateLimit("generator creation"));
+  app.use("/v1/generators/:id/rotate-secret", webhookRateLimit("generator secret rotation"));
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
     type: "http",
@@ -176,6 +187,13 @@ export function createApp() {
   registerListWebhookDeliveries(app);
   registerTestWebhook(app);
   registerRotateWebhookSecret(app);
+  registerCreateGenerator(app);
+  registerListGenerators(app);
+  registerGetGenerator(app);
+  registerDeleteGenerator(app);
+  registerRotateGeneratorSecret(app);
+  registerCreateGeneration(app);
+  registerGenerationCallback(app);
   registerCreateTranscode(app);
   registerListTranscodes(app);
   registerGetTranscode(app);
