@@ -3,7 +3,7 @@
  * - request id (`x-request-id` in and out), env check (fail closed: 500 `server-misconfigured`),
  *   security headers on every response (./security-headers.ts), structured access log, CORS for PUBLIC_BASE_URL + TRUSTED_ORIGINS only
  *   (the HLS playlist routes: any origin, GET, no credentials),
- *   request bodies of `/v1/*` and `/api/auth/*` up to 64 KiB (./body-limit.ts, 413 `payload-too-large`);
+ *   request bodies of `/v1/*` and `/api/auth/*` up to 64 KiB, `POST /v1/generations` up to 80 KiB (./body-limit.ts, 413 `payload-too-large`);
  * - `/api/auth/*` → better-auth, its refusals re-emitted as problem+json keeping its `code` (./auth-problems.ts);
  *   `/v1/*` → bearer-authenticated REST routes (./routes/<resource>/, one file per route), cookie-authenticated
  *   mutations from trusted origins only (./cross-site.ts); the HLS playlist routes of transcodes are
@@ -30,7 +30,7 @@ import { ConfigError, loadConfig, type Config } from "./env.ts";
 import { fieldIssues, problemResponse, ProblemError, type ProblemKind } from "./errors.ts";
 import { createLogger, errorFields } from "../../runtime/log.ts";
 import { accountRateLimit, authRateLimit, videoCreationRateLimit, webhookRateLimit } from "./rate-limit.ts";
-import { requestBodyLimit } from "./body-limit.ts";
+import { generationBodyLimit, requestBodyLimit } from "./body-limit.ts";
 import { registerCreateApiKey } from "./routes/api-keys/create.ts";
 import { registerDeleteApiKey } from "./routes/api-keys/delete.ts";
 import { registerListApiKeys } from "./routes/api-keys/list.ts";
@@ -132,7 +132,8 @@ export function createApp() {
   const playlistCors = cors({ origin: "*", allowMethods: ["GET", "OPTIONS"], credentials: false, maxAge: 600 });
   app.use("*", (c, next) => (isPlaylistPath(c.req.path) ? playlistCors(c, next) : apiCors(c, next)));
 
-  app.use("/v1/*", requestBodyLimit);
+  // A generation's `input` alone may take 64 KB: its route gets a little more, so the schema answers 400 beyond.
+  app.use("/v1/*", (c, next) => (c.req.path === "/v1/generations" ? generationBodyLimit(c, next) : requestBodyLimit(c, next)));
   app.use("/api/auth/*", requestBodyLimit);
 
   // Rate limits (./rate-limit.ts): auth POSTs per route and client IP, then sign-in and verification emails
