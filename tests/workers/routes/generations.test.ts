@@ -15,7 +15,8 @@ import { expireGenerations } from "../../../edge-api/src/lifecycle/expire-genera
 import { deliverGenerationRequest, GENERATION_REQUEST_MAX_TRIES } from "../../../edge-api/src/services/generations/deliver-generation-request.ts";
 import { verifyWebhook } from "../../../docs/examples/verify-webhook.ts";
 import { MAX_GENERATION_BODY_BYTES } from "../../../edge-api/src/body-limit.ts";
-import { api, checkConfig, db, emailsFor, eventually, processorJobs, signUp, testDeps, testEnv } from "../support/env.ts";
+import { requestGenerationMessage } from "../../../schema/messages/index.ts";
+import { api, checkConfig, db, emailsFor, eventually, processorJobs, runQueue, signUp, testDeps, testEnv } from "../support/env.ts";
 import { hookUrl, plan, received } from "../support/webhooks.ts";
 
 type User = Awaited<ReturnType<typeof signUp>>;
@@ -323,6 +324,24 @@ describe("POST /v1/generations", () => {
       "VIDEO_GENERATION_ERROR",
     ]);
     expect(events[1]!.message).toContain("HTTP 503");
+  });
+
+  it("a dead-lettered request fails the request and the pending generation (source api), with the email", async () => {
+    const key = crypto.randomUUID();
+    await plan(key, [], 503);
+    const gen = await createGenerator(alice, key);
+    const created = await createGeneration(alice, { generator: gen.generator.id, input: {} });
+    const id = created.video.id;
+    await eventually(async () => {
+      const [row] = await db.select().from(generations).where(eq(generations.id, id));
+      return row && row.attemptsMade === 1 && row.lockedUntil === null ? row : undefined;
+    });
+    await runQueue("vidsnap-webhooks-dlq", [requestGenerationMessage({ generationId: id, userId: alice.userId })]);
+    expect(await getVideo(alice, id)).toMatchObject({ status: "VIDEO_GENERATION_ERROR", errorMessage: "The generator could not be reached." });
+    const [row] = await db.select().from(generations).where(eq(generations.id, id));
+    expect(row!.status).toBe("failed");
+    expect((await timeline(alice, id)).at(-1)).toMatchObject({ toStatus: "VIDEO_GENERATION_ERROR", source: "api" });
+    await eventually(async () => ((await emailsFor(id)).length === 1 ? true : undefined));
   });
 
   it("refuses an input over 64 KB, a non-object input and an unknown generator; nothing stored", async () => {
