@@ -509,7 +509,7 @@ export type ImageList = z.infer<typeof ImageList>;
 
 /** Event types an endpoint subscribes to; `ping` is only sent by `POST /v1/webhooks/{id}/test`. */
 export const WebhookEventTypeSchema = WebhookEventType.describe(
-  "`video.ready`: images extracted; `video.failed`: the extraction ended in error; `video.import_failed`: the import of a video by URL ended in error (VIDEO_IMPORT_ERROR); `transcode.ready`: a transcode's outputs are stored; `transcode.failed`: a transcode ended in error.",
+  "`video.ready`: images extracted; `video.failed`: the extraction ended in error; `video.import_failed`: the import of a video by URL ended in error (VIDEO_IMPORT_ERROR); `video.generation_failed`: a generation ended in error (VIDEO_GENERATION_ERROR); `transcode.ready`: a transcode's outputs are stored; `transcode.failed`: a transcode ended in error.",
 )
   .openapi("WebhookEventType");
 

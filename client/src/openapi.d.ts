@@ -1224,10 +1224,10 @@ export interface components {
             createdAt: string;
         };
         /**
-         * @description `video.ready`: images extracted; `video.failed`: the extraction ended in error; `video.import_failed`: the import of a video by URL ended in error (VIDEO_IMPORT_ERROR); `transcode.ready`: a transcode's outputs are stored; `transcode.failed`: a transcode ended in error.
+         * @description `video.ready`: images extracted; `video.failed`: the extraction ended in error; `video.import_failed`: the import of a video by URL ended in error (VIDEO_IMPORT_ERROR); `video.generation_failed`: a generation ended in error (VIDEO_GENERATION_ERROR); `transcode.ready`: a transcode's outputs are stored; `transcode.failed`: a transcode ended in error.
          * @enum {string}
          */
-        WebhookEventType: "video.ready" | "video.failed" | "video.import_failed" | "transcode.ready" | "transcode.failed";
+        WebhookEventType: "video.ready" | "video.failed" | "video.import_failed" | "video.generation_failed" | "transcode.ready" | "transcode.failed";
         CreateWebhookRequest: {
             /**
              * @description Where events are POSTed: https, default port, no credentials, not a private/loopback/link-local address or `localhost` (locally, ENVIRONMENT=local, http and loopback are allowed).
@@ -1256,7 +1256,7 @@ export interface components {
             /** @description `evt_…`, the body's `id` and the `vidsnap-event-id` header. */
             eventId: string;
             /** @enum {string} */
-            eventType: "video.ready" | "video.failed" | "video.import_failed" | "transcode.ready" | "transcode.failed" | "ping";
+            eventType: "video.ready" | "video.failed" | "video.import_failed" | "video.generation_failed" | "transcode.ready" | "transcode.failed" | "ping";
             videoId: string | null;
             /** @description The transcode a `transcode.*` event is about; null otherwise. */
             transcodeId: string | null;

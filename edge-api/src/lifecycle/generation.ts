@@ -17,6 +17,7 @@ import type { TimelineSource } from "../../../schema/timeline.ts";
 import type { Deps } from "../context.ts";
 import { sendGenerationErrorEmail } from "../services/generations/send-generation-error-email.ts";
 import type { VideoRow } from "../services/videos/serialize.ts";
+import { enqueueVideoWebhooks } from "../services/webhooks/enqueue-video-event.ts";
 import { importJob } from "./import-job.ts";
 import type { RecordKind } from "./job-kind.ts";
 import { G_ERROR, G_PENDING, I_QUEUED } from "./statuses.ts";
@@ -49,8 +50,9 @@ export async function noteGenerationRequest(deps: Deps, ref: GenerationRef, mess
 }
 
 /**
- * Ends a pending generation in G_ERROR and queues the error email (a failed email send is logged, not thrown:
- * the status change is what callers and retries rely on, and a repeated call finds the video no longer pending).
+ * Ends a pending generation in G_ERROR and queues the error email and the `video.generation_failed` webhooks
+ * (a failed send is logged, not thrown: the status change is what callers and retries rely on, and a repeated
+ * call finds the video no longer pending).
  * @param errorMessage one sentence (also the timeline's message)
  * @param errorDescription detail: the generator's error, the last try's failure (bounded by the caller)
  * @returns the row in G_ERROR, or undefined when the video was no longer pending (nothing changed)
@@ -75,6 +77,11 @@ export async function failGeneration(
     await sendGenerationErrorEmail(deps, row);
   } catch (err) {
     deps.log.error("generation error email not queued", { videoId: ref.id, ...errorFields(err) });
+  }
+  try {
+    await enqueueVideoWebhooks(deps, row);
+  } catch (err) {
+    deps.log.error("generation webhooks not queued", { videoId: ref.id, ...errorFields(err) });
   }
   return row;
 }

@@ -17,7 +17,7 @@ import { verifyWebhook } from "../../../docs/examples/verify-webhook.ts";
 import { MAX_GENERATION_BODY_BYTES } from "../../../edge-api/src/body-limit.ts";
 import { requestGenerationMessage } from "../../../schema/messages/index.ts";
 import { api, checkConfig, db, emailsFor, eventually, processorJobs, runQueue, signUp, testDeps, testEnv } from "../support/env.ts";
-import { hookUrl, plan, received } from "../support/webhooks.ts";
+import { createEndpoint, hookUrl, plan, received } from "../support/webhooks.ts";
 
 type User = Awaited<ReturnType<typeof signUp>>;
 let alice: User;
@@ -228,8 +228,10 @@ describe("POST /v1/generations", () => {
     expect(row!.callbackAt).toBeNull();
   });
 
-  it("a failed callback ends VIDEO_GENERATION_ERROR with the generator's error (bounded) and an email", async () => {
+  it("a failed callback ends VIDEO_GENERATION_ERROR with the generator's error (bounded), an email and a video.generation_failed webhook", async () => {
     const key = crypto.randomUUID();
+    const hook = crypto.randomUUID();
+    await createEndpoint(alice, { url: hookUrl(hook), events: ["video.generation_failed"] });
     const gen = await createGenerator(alice, key, "voice <b>bot</b>");
     const created = await createGeneration(alice, { generator: gen.generator.id, input: {} });
     const { body } = await requestOf(key);
@@ -252,6 +254,11 @@ describe("POST /v1/generations", () => {
     const again = await callback(created.video.id, body.callback.token, { status: "ready", url: `${REMOTE}/media/x.mp4` });
     expect(again.status).toBe(200);
     expect(((await again.json()) as { video: Video }).video.status).toBe("VIDEO_GENERATION_ERROR");
+    const hooks = await eventually(async () => {
+      const r = await received(hook);
+      return r.length > 0 ? r : undefined;
+    });
+    expect(JSON.parse(hooks[0]!.body)).toMatchObject({ type: "video.generation_failed", data: { video: { id: created.video.id, status: "VIDEO_GENERATION_ERROR" } } });
     const last = (await timeline(alice, created.video.id)).at(-1)!;
     expect(last).toMatchObject({ jobKind: "generation", toStatus: "VIDEO_GENERATION_ERROR", source: "generator" });
   });
