@@ -145,6 +145,9 @@ export const Video = z
     queuedAt: IsoTime.nullable(),
     processingStartedAt: IsoTime.nullable(),
     completedAt: IsoTime.nullable(),
+    estimatedCompletionAt: IsoTime.nullable().describe(
+      "Generated videos (`POST /v1/generations`): when the generator expects to be done; null for other videos.",
+    ),
   })
   .openapi("Video");
 export type Video = z.infer<typeof Video>;
@@ -506,7 +509,7 @@ export type ImageList = z.infer<typeof ImageList>;
 
 /** Event types an endpoint subscribes to; `ping` is only sent by `POST /v1/webhooks/{id}/test`. */
 export const WebhookEventTypeSchema = WebhookEventType.describe(
-  "`video.ready`: images extracted; `video.failed`: the extraction ended in error; `video.import_failed`: the import of a video by URL ended in error (VIDEO_IMPORT_ERROR); `transcode.ready`: a transcode's outputs are stored; `transcode.failed`: a transcode ended in error.",
+  "`video.ready`: images extracted; `video.failed`: the extraction ended in error; `video.import_failed`: the import of a video by URL ended in error (VIDEO_IMPORT_ERROR); `video.generation_failed`: a generation ended in error (VIDEO_GENERATION_ERROR); `transcode.ready`: a transcode's outputs are stored; `transcode.failed`: a transcode ended in error.",
 )
   .openapi("WebhookEventType");
 
@@ -689,6 +692,8 @@ export const Stats = z
         VIDEO_IMPORT_QUEUED: 0,
         VIDEO_IMPORTING: 1,
         VIDEO_IMPORT_ERROR: 1,
+        VIDEO_GENERATION_PENDING: 0,
+        VIDEO_GENERATION_ERROR: 0,
       },
       totalVideos: 14,
       successRate: 0.8,
@@ -700,3 +705,118 @@ export const Stats = z
     },
   });
 export type Stats = z.infer<typeof Stats>;
+
+// ---- Generators and generations (docs/generators.md) ----------------------------------------------------
+
+/** Largest `input` of a generation, bytes of its JSON text. */
+export const MAX_GENERATION_INPUT_BYTES = 64 * 1024;
+/** Default `estimatedSeconds` of a generation (15 minutes, the n8n pattern's estimate). */
+export const DEFAULT_GENERATION_ESTIMATED_SECONDS = 900;
+
+/** `POST /v1/generators` body. */
+export const CreateGeneratorRequest = z
+  .object({
+    name: z.string().trim().min(1).max(100).openapi({ example: "n8n avatar workflow" }),
+    url: z
+      .string()
+      .trim()
+      .min(1)
+      .max(2048)
+      .describe(
+        "Where generation requests are POSTed: https, default port, no credentials, not a private/loopback/link-local address or `localhost` (locally, ENVIRONMENT=local, http and loopback are allowed).",
+      )
+      .openapi({ example: "https://n8n.example.com/webhook/vidsnap-generate" }),
+  })
+  .strict()
+  .openapi("CreateGeneratorRequest");
+export type CreateGeneratorRequest = z.infer<typeof CreateGeneratorRequest>;
+
+/** A registered generator (never its secret). */
+export const Generator = z
+  .object({
+    id: z.string().describe("Generator id (UUID)."),
+    name: z.string(),
+    url: z.string(),
+    createdAt: IsoTime,
+  })
+  .openapi("Generator");
+export type Generator = z.infer<typeof Generator>;
+
+/** `{ generator }`: answer of `GET /v1/generators/{id}`. */
+export const GeneratorEnvelope = z.object({ generator: Generator }).openapi("GeneratorEnvelope");
+export type GeneratorEnvelope = z.infer<typeof GeneratorEnvelope>;
+
+/** Answer of `POST /v1/generators` and `POST /v1/generators/{id}/rotate-secret`: the only time the secret is shown. */
+export const GeneratorWithSecret = z
+  .object({
+    generator: Generator,
+    secret: z
+      .string()
+      .describe("Signing secret (`whsec_…`), shown only now: the generator verifies `vidsnap-signature` with it (docs/generators.md).")
+      .openapi({ example: "whsec_3q2-7wAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" }),
+  })
+  .openapi("GeneratorWithSecret");
+export type GeneratorWithSecret = z.infer<typeof GeneratorWithSecret>;
+
+/** Answer of `GET /v1/generators`: every generator of the user (at most 10), newest first. */
+export const GeneratorList = z.object({ data: z.array(Generator) }).openapi("GeneratorList");
+export type GeneratorList = z.infer<typeof GeneratorList>;
+
+/** Path parameter `{id}` of the generator and generation routes. */
+export const GeneratorIdParams = z.object({
+  id: z
+    .string()
+    .min(1)
+    .max(100)
+    .openapi({ param: { name: "id", in: "path" }, example: "5b0c2d1e-8f3a-4b6c-9d7e-1a2b3c4d5e6f" }),
+});
+
+/** `POST /v1/generations` body. */
+export const CreateGenerationRequest = z
+  .object({
+    generator: z.string().min(1).max(100).describe("Id of one of your generators."),
+    input: z
+      .record(z.string(), z.unknown())
+      .refine((v) => new TextEncoder().encode(JSON.stringify(v)).length <= MAX_GENERATION_INPUT_BYTES, {
+        message: `The input must be at most ${MAX_GENERATION_INPUT_BYTES} bytes of JSON.`,
+      })
+      .describe(`JSON object handed to the generator as is (at most ${MAX_GENERATION_INPUT_BYTES} bytes as JSON).`)
+      .openapi({ example: { script: "Hello from vidsnap", avatar: "anna" } }),
+    title: Filename.optional().describe("Name shown for the video; default `generation`."),
+    extraction: ExtractionOptions.optional().describe("Extraction options once the video is stored; default `{ \"mode\": \"keyframes\" }`."),
+    transcode: TranscodeRequest.optional().describe("Also transcode the video once it is stored (TRANSCODE_PENDING until then)."),
+    estimatedSeconds: z
+      .number()
+      .int()
+      .min(1)
+      .max(7 * 24 * 3600)
+      .optional()
+      .describe(`When the generator should be done, seconds from now; default ${DEFAULT_GENERATION_ESTIMATED_SECONDS}.`),
+  })
+  .strict()
+  .openapi("CreateGenerationRequest");
+export type CreateGenerationRequest = z.infer<typeof CreateGenerationRequest>;
+
+/** Answer of `POST /v1/generations`: the video (VIDEO_GENERATION_PENDING) and the transcode asked with it. */
+export const CreateGenerationResponse = z
+  .object({
+    video: Video,
+    transcode: Transcode.optional().describe("The transcode asked with `transcode` (TRANSCODE_PENDING until the video is stored)."),
+  })
+  .openapi("CreateGenerationResponse");
+export type CreateGenerationResponse = z.infer<typeof CreateGenerationResponse>;
+
+/** Longest generator `error` kept, characters. */
+export const MAX_GENERATOR_ERROR_CHARS = 1000;
+
+/** `POST /v1/generations/{id}/callback` body, sent by the generator. */
+export const GenerationCallbackRequest = z
+  .object({
+    status: z.enum(["ready", "failed"]),
+    url: z.string().min(1).max(2048).optional().describe("`ready`: where vidsnap downloads the video (same rules as an import's URL)."),
+    metadata: z.record(z.string(), z.unknown()).optional().describe("Free-form details (size, format); logged, not stored."),
+    error: z.string().max(10_000).optional().describe(`\`failed\`: the generator's error, kept to ${MAX_GENERATOR_ERROR_CHARS} characters.`),
+  })
+  .refine((b) => b.status !== "ready" || b.url !== undefined, { message: "`url` is required when status is ready.", path: ["url"] })
+  .openapi("GenerationCallbackRequest");
+export type GenerationCallbackRequest = z.infer<typeof GenerationCallbackRequest>;

@@ -153,6 +153,11 @@ export const videos = sqliteTable(
     importedBytes: integer("imported_bytes"),
     /** Size of an import announced by the remote server (`content-length`), null while unknown and for uploads. */
     importTotalBytes: integer("import_total_bytes"),
+    /**
+     * Generated videos: when the generator expects to be done (creation + `estimatedSeconds`), epoch ms; the
+     * cron fails a generation still pending GENERATION_TIMEOUT_SECONDS after it. Null for other videos.
+     */
+    estimatedCompletionAt: integer("estimated_completion_at", { mode: "timestamp_ms" }),
     archiveKey: text("archive_key"),
     manifestKey: text("manifest_key"),
     /** 0..1 share of the duration processed, null when unknown. */
@@ -448,4 +453,69 @@ export const webhookDeliveries = sqliteTable(
     // The per-endpoint cap on waiting deliveries counts these (edge-api/src/services/webhooks/pending-cap.ts).
     index("webhook_deliveries_endpoint_pending_idx").on(t.endpointId, t.createdAt).where(sql`${t.status} = 'pending'`),
   ],
+);
+
+/**
+ * External generators a user registered (`POST /v1/generators`, docs/generators.md): a URL vidsnap POSTs
+ * generation requests to, signed like webhooks. The signing secret is stored the way webhook secrets are
+ * (`secret_ciphertext`, edge-api/src/services/webhooks/signing-secret.ts, the generator id as associated data).
+ */
+export const generators = sqliteTable(
+  "generators",
+  {
+    id: text("id").primaryKey(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => user.id, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+    url: text("url").notNull(),
+    /** `v1.<iv base64url>.<ciphertext base64url>` of the signing secret. */
+    secretCiphertext: text("secret_ciphertext").notNull(),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [index("generators_user_created_idx").on(t.userId, t.createdAt)],
+);
+
+/**
+ * One generation (`POST /v1/generations`): its id is the video's id. It holds the generator's input, the hash
+ * of the per-generation callback token (the token itself is derived again when the request is sent, never
+ * stored) and the delivery of the signed request to the generator, kept as a delivery store
+ * (runtime/delivery-store.ts) like `webhook_deliveries`: `pending` → `succeeded` | `failed`, a claim in
+ * `locked_until`, one `attempt_log` entry per try.
+ */
+export const generations = sqliteTable(
+  "generations",
+  {
+    id: text("id")
+      .primaryKey()
+      .references(() => videos.id, { onDelete: "cascade" }),
+    userId: text("user_id").notNull(),
+    /** Null once the generator was deleted (a request not yet sent then fails). */
+    generatorId: text("generator_id").references(() => generators.id, { onDelete: "set null" }),
+    /** The JSON object sent to the generator as `input` (≤ 64 KB). */
+    input: text("input").notNull(),
+    /** Hex SHA-256 of the callback token (edge-api/src/services/generations/callback-token.ts). */
+    callbackTokenHash: text("callback_token_hash").notNull(),
+    /** When the generator's callback was accepted (null before): a repeated callback changes nothing. */
+    callbackAt: integer("callback_at", { mode: "timestamp_ms" }),
+    status: text("status", { enum: ["pending", "succeeded", "failed"] }).notNull().default("pending"),
+    /** HTTP tries of the request so far. */
+    attemptsMade: integer("attempts_made").notNull().default(0),
+    lastResponseStatus: integer("last_response_status"),
+    /** Short reason of the last failed try (≤ 200 characters). */
+    lastError: text("last_error"),
+    nextAttemptAt: integer("next_attempt_at", { mode: "timestamp_ms" }),
+    /** A consumer is sending the request until then (epoch ms); null when nobody is. */
+    lockedUntil: integer("locked_until", { mode: "timestamp_ms" }),
+    /** JSON array of `{at, responseStatus, error, durationMs}`, one per try. */
+    attemptLog: text("attempt_log", { mode: "json" })
+      .$type<{ at: string; responseStatus: number | null; error: string | null; durationMs: number }[]>()
+      .notNull()
+      .default(sql`'[]'`),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+    deliveredAt: integer("delivered_at", { mode: "timestamp_ms" }),
+  },
+  (t) => [index("generations_user_idx").on(t.userId), index("generations_generator_idx").on(t.generatorId)],
 );

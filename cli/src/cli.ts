@@ -7,6 +7,8 @@ import { GLOBAL_OPTIONS, GLOBAL_OPTIONS_HELP, type Command } from "./command.ts"
 import { createContext, describeError, EXIT, EXIT_CODES_HELP, usageError, type CliIO, type ExitCode } from "./context.ts";
 import { downloadCommand } from "./commands/download.ts";
 import { eventsCommand } from "./commands/events.ts";
+import { generateCommand } from "./commands/generate.ts";
+import { generatorsCommand } from "./commands/generators.ts";
 import { imagesCommand } from "./commands/images.ts";
 import { importCommand } from "./commands/import.ts";
 import { loginCommand } from "./commands/login.ts";
@@ -29,6 +31,8 @@ export const COMMANDS: readonly Command[] = [
   loginCommand,
   uploadCommand,
   importCommand,
+  generateCommand,
+  generatorsCommand,
   lsCommand,
   statusCommand,
   eventsCommand,

@@ -28,6 +28,7 @@ export type Problem = Schemas["Problem"];
 export type ExtractionOptions = Schemas["ExtractionOptions"];
 export type Transcode = Schemas["Transcode"];
 export type TranscodeStatus = Transcode["status"];
+export type Generator = Schemas["Generator"];
 export type TranscodeRequest = Schemas["TranscodeRequest"];
 export type VideoEvent = Schemas["VideoEvent"];
 /** The typed openapi-fetch client: `GET`, `POST`, `DELETE`… keyed by the API's paths. */
@@ -48,7 +49,12 @@ export function uploadInstructionsOf(answer: CreateVideoAnswer): Schemas["Create
 }
 
 /** Statuses after which a video no longer changes by itself (a failed import included). */
-export const FINAL_STATUSES: readonly VideoStatus[] = ["VIDEO_IMAGE_EXTRACTION_SUCCESS", "VIDEO_IMAGE_EXTRACTION_ERROR", "VIDEO_IMPORT_ERROR"];
+export const FINAL_STATUSES: readonly VideoStatus[] = [
+  "VIDEO_IMAGE_EXTRACTION_SUCCESS",
+  "VIDEO_IMAGE_EXTRACTION_ERROR",
+  "VIDEO_IMPORT_ERROR",
+  "VIDEO_GENERATION_ERROR",
+];
 
 /**
  * A non-2xx answer of the API. `status` is the HTTP status; `kind` the last segment of the problem
@@ -293,7 +299,7 @@ async function pollUntil<T extends { status: string }>(
 
 /**
  * Polls `GET /v1/videos/{id}` with backoff until the video is in a final status
- * (`VIDEO_IMAGE_EXTRACTION_SUCCESS` or `_ERROR`, `VIDEO_IMPORT_ERROR`) or still `VIDEO_UPLOAD_PENDING` waiting
+ * (`VIDEO_IMAGE_EXTRACTION_SUCCESS` or `_ERROR`, `VIDEO_IMPORT_ERROR`, `VIDEO_GENERATION_ERROR`) or still `VIDEO_UPLOAD_PENDING` waiting
  * for its upload (nothing will happen). An imported video passes VIDEO_UPLOAD_PENDING for a moment on its way
  * to the extraction (it has a `sourceUrl`): that is not an end.
  * Network errors and 5xx answers are retried (up to {@link WAIT_MAX_TRANSIENT_FAILURES} in a row).

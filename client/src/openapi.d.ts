@@ -296,6 +296,111 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/generators": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List generators
+         * @description Every generator of the user (at most 10), newest first.
+         */
+        get: operations["listGenerators"];
+        put?: never;
+        /**
+         * Register a generator
+         * @description An external service (an n8n workflow, a script) that makes videos: `POST /v1/generations` sends it a signed request and it calls back with the finished video's URL (docs/generators.md). The `secret` signs the requests as webhooks are signed and is shown only in this answer. At most 10 generators per user (409 beyond); creations are rate-limited per user (429 beyond: 10 a minute in production).
+         */
+        post: operations["createGenerator"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/generators/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get a generator */
+        get: operations["getGenerator"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a generator
+         * @description Its generations keep their videos; a request not yet sent fails its generation, one already sent still accepts its callback.
+         */
+        delete: operations["deleteGenerator"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/generators/{id}/rotate-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rotate a generator's signing secret
+         * @description Every try from now on is signed with the new secret; the old one stops at once. Rotations are rate-limited per user (429 beyond: 10 a minute in production).
+         */
+        post: operations["rotateGeneratorSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/generations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Ask a generator for a video
+         * @description Creates a video in VIDEO_GENERATION_PENDING with `estimatedCompletionAt` and sends your generator a signed request `{generationId, input, callback: {url, token}}` (retried 5 times over about 7.5 min; then the video fails VIDEO_GENERATION_ERROR). The generator calls back `POST /v1/generations/{id}/callback`; `ready` imports its URL, then extracts images (and transcodes when asked). Without a callback by `estimatedCompletionAt` + GENERATION_TIMEOUT_SECONDS the video fails. Counted with video creations in the per-user rate limit. See docs/generators.md.
+         */
+        post: operations["createGeneration"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/generations/{id}/callback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Report a generation's result (called by the generator)
+         * @description `ready` with `url`: vidsnap imports the video from it (same URL rules as an import), then extracts images. `failed` with `error`: the video ends VIDEO_GENERATION_ERROR and its owner gets an email. Idempotent: a repeated callback changes nothing and answers 200. After the generation ended without a callback (timed out, request failed): 409.
+         */
+        post: operations["generationCallback"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/videos/{id}/transcodes": {
         parameters: {
             query?: never;
@@ -702,7 +807,7 @@ export interface components {
             /** @description Declared size of the upload, bytes. */
             sizeBytes: number;
             /** @enum {string} */
-            status: "VIDEO_UPLOAD_PENDING" | "VIDEO_IMAGE_EXTRACTION_QUEUED" | "VIDEO_IMAGE_EXTRACTION_PROCESSING" | "VIDEO_IMAGE_EXTRACTION_SUCCESS" | "VIDEO_IMAGE_EXTRACTION_ERROR" | "VIDEO_IMPORT_QUEUED" | "VIDEO_IMPORTING" | "VIDEO_IMPORT_ERROR";
+            status: "VIDEO_UPLOAD_PENDING" | "VIDEO_IMAGE_EXTRACTION_QUEUED" | "VIDEO_IMAGE_EXTRACTION_PROCESSING" | "VIDEO_IMAGE_EXTRACTION_SUCCESS" | "VIDEO_IMAGE_EXTRACTION_ERROR" | "VIDEO_IMPORT_QUEUED" | "VIDEO_IMPORTING" | "VIDEO_IMPORT_ERROR" | "VIDEO_GENERATION_PENDING" | "VIDEO_GENERATION_ERROR";
             options: components["schemas"]["ExtractionOptions"];
             /** @description Current attempt; 0 until the upload is completed. An imported video counts its import attempts and then its extraction attempts on it. */
             attempt: number;
@@ -735,6 +840,8 @@ export interface components {
             processingStartedAt: string | null;
             /** @description ISO 8601 time (UTC). */
             completedAt: string | null;
+            /** @description Generated videos (`POST /v1/generations`): when the generator expects to be done; null for other videos. */
+            estimatedCompletionAt: string | null;
         };
         /**
          * @description What to extract and how to encode it (see the mode descriptions).
@@ -1282,12 +1389,12 @@ export interface components {
              * @description Status before the change; null when the record was created.
              * @enum {string|null}
              */
-            fromStatus: "VIDEO_UPLOAD_PENDING" | "VIDEO_IMAGE_EXTRACTION_QUEUED" | "VIDEO_IMAGE_EXTRACTION_PROCESSING" | "VIDEO_IMAGE_EXTRACTION_SUCCESS" | "VIDEO_IMAGE_EXTRACTION_ERROR" | "VIDEO_IMPORT_QUEUED" | "VIDEO_IMPORTING" | "VIDEO_IMPORT_ERROR" | "TRANSCODE_PENDING" | "TRANSCODE_QUEUED" | "TRANSCODE_PROCESSING" | "TRANSCODE_SUCCESS" | "TRANSCODE_ERROR" | "TRANSCODE_DELETED" | null;
+            fromStatus: "VIDEO_UPLOAD_PENDING" | "VIDEO_IMAGE_EXTRACTION_QUEUED" | "VIDEO_IMAGE_EXTRACTION_PROCESSING" | "VIDEO_IMAGE_EXTRACTION_SUCCESS" | "VIDEO_IMAGE_EXTRACTION_ERROR" | "VIDEO_IMPORT_QUEUED" | "VIDEO_IMPORTING" | "VIDEO_IMPORT_ERROR" | "VIDEO_GENERATION_PENDING" | "VIDEO_GENERATION_ERROR" | "TRANSCODE_PENDING" | "TRANSCODE_QUEUED" | "TRANSCODE_PROCESSING" | "TRANSCODE_SUCCESS" | "TRANSCODE_ERROR" | "TRANSCODE_DELETED" | null;
             /**
              * @description Status after the change (`TRANSCODE_DELETED` when a transcode was deleted).
              * @enum {string}
              */
-            toStatus: "VIDEO_UPLOAD_PENDING" | "VIDEO_IMAGE_EXTRACTION_QUEUED" | "VIDEO_IMAGE_EXTRACTION_PROCESSING" | "VIDEO_IMAGE_EXTRACTION_SUCCESS" | "VIDEO_IMAGE_EXTRACTION_ERROR" | "VIDEO_IMPORT_QUEUED" | "VIDEO_IMPORTING" | "VIDEO_IMPORT_ERROR" | "TRANSCODE_PENDING" | "TRANSCODE_QUEUED" | "TRANSCODE_PROCESSING" | "TRANSCODE_SUCCESS" | "TRANSCODE_ERROR" | "TRANSCODE_DELETED";
+            toStatus: "VIDEO_UPLOAD_PENDING" | "VIDEO_IMAGE_EXTRACTION_QUEUED" | "VIDEO_IMAGE_EXTRACTION_PROCESSING" | "VIDEO_IMAGE_EXTRACTION_SUCCESS" | "VIDEO_IMAGE_EXTRACTION_ERROR" | "VIDEO_IMPORT_QUEUED" | "VIDEO_IMPORTING" | "VIDEO_IMPORT_ERROR" | "VIDEO_GENERATION_PENDING" | "VIDEO_GENERATION_ERROR" | "TRANSCODE_PENDING" | "TRANSCODE_QUEUED" | "TRANSCODE_PROCESSING" | "TRANSCODE_SUCCESS" | "TRANSCODE_ERROR" | "TRANSCODE_DELETED";
             /**
              * @description Who caused it: `user` (the owner's request), `processor`, `api` (the API on its own: a job given up, the processor unreachable), `cron` (lease recovery), `generator`.
              * @enum {string}
@@ -1317,10 +1424,10 @@ export interface components {
             createdAt: string;
         };
         /**
-         * @description `video.ready`: images extracted; `video.failed`: the extraction ended in error; `video.import_failed`: the import of a video by URL ended in error (VIDEO_IMPORT_ERROR); `transcode.ready`: a transcode's outputs are stored; `transcode.failed`: a transcode ended in error.
+         * @description `video.ready`: images extracted; `video.failed`: the extraction ended in error; `video.import_failed`: the import of a video by URL ended in error (VIDEO_IMPORT_ERROR); `video.generation_failed`: a generation ended in error (VIDEO_GENERATION_ERROR); `transcode.ready`: a transcode's outputs are stored; `transcode.failed`: a transcode ended in error.
          * @enum {string}
          */
-        WebhookEventType: "video.ready" | "video.failed" | "video.import_failed" | "transcode.ready" | "transcode.failed";
+        WebhookEventType: "video.ready" | "video.failed" | "video.import_failed" | "video.generation_failed" | "transcode.ready" | "transcode.failed";
         CreateWebhookRequest: {
             /**
              * @description Where events are POSTed: https, default port, no credentials, not a private/loopback/link-local address or `localhost` (locally, ENVIRONMENT=local, http and loopback are allowed).
@@ -1349,7 +1456,7 @@ export interface components {
             /** @description `evt_…`, the body's `id` and the `vidsnap-event-id` header. */
             eventId: string;
             /** @enum {string} */
-            eventType: "video.ready" | "video.failed" | "video.import_failed" | "transcode.ready" | "transcode.failed" | "ping";
+            eventType: "video.ready" | "video.failed" | "video.import_failed" | "video.generation_failed" | "transcode.ready" | "transcode.failed" | "ping";
             videoId: string | null;
             /** @description The transcode a `transcode.*` event is about; null otherwise. */
             transcodeId: string | null;
@@ -1380,6 +1487,73 @@ export interface components {
         };
         WebhookDeliveryEnvelope: {
             delivery: components["schemas"]["WebhookDelivery"];
+        };
+        GeneratorWithSecret: {
+            generator: components["schemas"]["Generator"];
+            /**
+             * @description Signing secret (`whsec_…`), shown only now: the generator verifies `vidsnap-signature` with it (docs/generators.md).
+             * @example whsec_3q2-7wAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA
+             */
+            secret: string;
+        };
+        Generator: {
+            /** @description Generator id (UUID). */
+            id: string;
+            name: string;
+            url: string;
+            /** @description ISO 8601 time (UTC). */
+            createdAt: string;
+        };
+        CreateGeneratorRequest: {
+            /** @example n8n avatar workflow */
+            name: string;
+            /**
+             * @description Where generation requests are POSTed: https, default port, no credentials, not a private/loopback/link-local address or `localhost` (locally, ENVIRONMENT=local, http and loopback are allowed).
+             * @example https://n8n.example.com/webhook/vidsnap-generate
+             */
+            url: string;
+        };
+        GeneratorList: {
+            data: components["schemas"]["Generator"][];
+        };
+        GeneratorEnvelope: {
+            generator: components["schemas"]["Generator"];
+        };
+        CreateGenerationResponse: {
+            video: components["schemas"]["Video"];
+            transcode?: components["schemas"]["Transcode"] & unknown;
+        };
+        CreateGenerationRequest: {
+            /** @description Id of one of your generators. */
+            generator: string;
+            /**
+             * @description JSON object handed to the generator as is (at most 65536 bytes as JSON).
+             * @example {
+             *       "script": "Hello from vidsnap",
+             *       "avatar": "anna"
+             *     }
+             */
+            input: {
+                [key: string]: unknown;
+            };
+            /** @description Name shown for the video; default `generation`. */
+            title?: string;
+            extraction?: components["schemas"]["ExtractionOptions"] & unknown;
+            transcode?: components["schemas"]["TranscodeRequest"] & unknown;
+            /** @description When the generator should be done, seconds from now; default 900. */
+            estimatedSeconds?: number;
+        };
+        GenerationCallbackRequest: {
+            /** @enum {string} */
+            status: "ready" | "failed";
+            /** @description `ready`: where vidsnap downloads the video (same rules as an import's URL). */
+            url?: string;
+            /** @description Free-form details (size, format); logged, not stored. */
+            metadata?: {
+                [key: string]: unknown;
+            };
+            /** @description `failed`: the generator's error, kept to 1000 characters. */
+            error?: string;
         };
         TranscodeEnvelope: {
             transcode: components["schemas"]["Transcode"];
@@ -1428,7 +1602,9 @@ export interface components {
          *         "VIDEO_IMAGE_EXTRACTION_ERROR": 2,
          *         "VIDEO_IMPORT_QUEUED": 0,
          *         "VIDEO_IMPORTING": 1,
-         *         "VIDEO_IMPORT_ERROR": 1
+         *         "VIDEO_IMPORT_ERROR": 1,
+         *         "VIDEO_GENERATION_PENDING": 0,
+         *         "VIDEO_GENERATION_ERROR": 0
          *       },
          *       "totalVideos": 14,
          *       "successRate": 0.8,
@@ -1464,6 +1640,8 @@ export interface components {
                 VIDEO_IMPORT_QUEUED: number;
                 VIDEO_IMPORTING: number;
                 VIDEO_IMPORT_ERROR: number;
+                VIDEO_GENERATION_PENDING: number;
+                VIDEO_GENERATION_ERROR: number;
             };
             totalVideos: number;
             /** @description succeeded / (succeeded + failed) over finished videos; null when none finished. */
@@ -1582,7 +1760,7 @@ export interface operations {
                 limit?: number;
                 /** @description Opaque `nextCursor` of the previous page. */
                 cursor?: string;
-                status?: "VIDEO_UPLOAD_PENDING" | "VIDEO_IMAGE_EXTRACTION_QUEUED" | "VIDEO_IMAGE_EXTRACTION_PROCESSING" | "VIDEO_IMAGE_EXTRACTION_SUCCESS" | "VIDEO_IMAGE_EXTRACTION_ERROR" | "VIDEO_IMPORT_QUEUED" | "VIDEO_IMPORTING" | "VIDEO_IMPORT_ERROR";
+                status?: "VIDEO_UPLOAD_PENDING" | "VIDEO_IMAGE_EXTRACTION_QUEUED" | "VIDEO_IMAGE_EXTRACTION_PROCESSING" | "VIDEO_IMAGE_EXTRACTION_SUCCESS" | "VIDEO_IMAGE_EXTRACTION_ERROR" | "VIDEO_IMPORT_QUEUED" | "VIDEO_IMPORTING" | "VIDEO_IMPORT_ERROR" | "VIDEO_GENERATION_PENDING" | "VIDEO_GENERATION_ERROR";
             };
             header?: never;
             path?: never;
@@ -2604,6 +2782,410 @@ export interface operations {
             };
             /** @description Too many requests (`rate-limited`); retry after the `Retry-After` seconds. */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listGenerators: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The generators. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GeneratorList"];
+                };
+            };
+            /** @description Missing or invalid bearer token (`unauthorized`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createGenerator: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateGeneratorRequest"];
+            };
+        };
+        responses: {
+            /** @description Registered; keep `secret`. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GeneratorWithSecret"];
+                };
+            };
+            /** @description Invalid request (`validation`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid bearer token (`unauthorized`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed with this kind of credential (`forbidden`), e.g. an API key managing API keys; or a mutation signed in with the session cookie from an untrusted origin (`cross-site-request`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The user already has 10 generators (`conflict`). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (`rate-limited`); retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getGenerator: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The generator. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GeneratorEnvelope"];
+                };
+            };
+            /** @description Missing or invalid bearer token (`unauthorized`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such generator for this user (`not-found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteGenerator: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing or invalid bearer token (`unauthorized`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed with this kind of credential (`forbidden`), e.g. an API key managing API keys; or a mutation signed in with the session cookie from an untrusted origin (`cross-site-request`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such generator for this user (`not-found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    rotateGeneratorSecret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The new secret; keep it. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GeneratorWithSecret"];
+                };
+            };
+            /** @description Missing or invalid bearer token (`unauthorized`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed with this kind of credential (`forbidden`), e.g. an API key managing API keys; or a mutation signed in with the session cookie from an untrusted origin (`cross-site-request`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such generator for this user (`not-found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (`rate-limited`); retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createGeneration: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateGenerationRequest"];
+            };
+        };
+        responses: {
+            /** @description Accepted: the request to the generator is queued. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreateGenerationResponse"];
+                };
+            };
+            /** @description Invalid request (`validation`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid bearer token (`unauthorized`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed with this kind of credential (`forbidden`), e.g. an API key managing API keys; or a mutation signed in with the session cookie from an untrusted origin (`cross-site-request`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such generator for this user (`not-found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (`rate-limited`); retry after the `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The job queue is unavailable (`service-unavailable`). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    generationCallback: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The `callback.token` of the generation's request. */
+                "vidsnap-callback-token"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["GenerationCallbackRequest"];
+            };
+        };
+        responses: {
+            /** @description A repeated callback: nothing changed; the current video. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VideoEnvelope"];
+                };
+            };
+            /** @description Accepted: the video is being imported (`ready`) or has failed (`failed`). */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VideoEnvelope"];
+                };
+            };
+            /** @description Invalid request (`validation`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token is missing, forged or another generation's (`unauthorized`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such generation (`not-found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The generation already ended without a callback: timed out or its request failed (`conflict`). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The job queue is unavailable (`service-unavailable`). */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

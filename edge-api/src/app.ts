@@ -3,7 +3,7 @@
  * - request id (`x-request-id` in and out), env check (fail closed: 500 `server-misconfigured`),
  *   security headers on every response (./security-headers.ts), structured access log, CORS for PUBLIC_BASE_URL + TRUSTED_ORIGINS only
  *   (the HLS playlist routes: any origin, GET, no credentials),
- *   request bodies of `/v1/*` and `/api/auth/*` up to 64 KiB (./body-limit.ts, 413 `payload-too-large`);
+ *   request bodies of `/v1/*` and `/api/auth/*` up to 64 KiB, `POST /v1/generations` up to 80 KiB (./body-limit.ts, 413 `payload-too-large`);
  * - `/api/auth/*` → better-auth, its refusals re-emitted as problem+json keeping its `code` (./auth-problems.ts);
  *   `/v1/*` → bearer-authenticated REST routes (./routes/<resource>/, one file per route), cookie-authenticated
  *   mutations from trusted origins only (./cross-site.ts); the HLS playlist routes of transcodes are
@@ -31,7 +31,7 @@ import { ConfigError, loadConfig, type Config } from "./env.ts";
 import { fieldIssues, problemResponse, ProblemError, type ProblemKind } from "./errors.ts";
 import { createLogger, errorFields } from "../../runtime/log.ts";
 import { accountRateLimit, authRateLimit, videoCreationRateLimit, webhookRateLimit } from "./rate-limit.ts";
-import { requestBodyLimit } from "./body-limit.ts";
+import { generationBodyLimit, requestBodyLimit } from "./body-limit.ts";
 import { registerCreateApiKey } from "./routes/api-keys/create.ts";
 import { registerDeleteApiKey } from "./routes/api-keys/delete.ts";
 import { registerListApiKeys } from "./routes/api-keys/list.ts";
@@ -70,6 +70,13 @@ import { isSignedImageRequest } from "./routes/images/shared.ts";
 import { registerStoryboard } from "./routes/images/storyboard.ts";
 import { registerThumbnail } from "./routes/images/thumbnail.ts";
 import { securityHeaders } from "./security-headers.ts";
+import { registerGenerationCallback, isGenerationCallbackPath } from "./routes/generations/callback.ts";
+import { registerCreateGeneration } from "./routes/generations/create.ts";
+import { registerCreateGenerator } from "./routes/generators/create.ts";
+import { registerDeleteGenerator } from "./routes/generators/delete.ts";
+import { registerGetGenerator } from "./routes/generators/get.ts";
+import { registerListGenerators } from "./routes/generators/list.ts";
+import { registerRotateGeneratorSecret } from "./routes/generators/rotate-secret.ts";
 
 /** Problem kinds of Hono's own HTTPExceptions (malformed JSON → 400, wrong body type → 415). */
 const HTTP_EXCEPTION_KINDS: Partial<Record<number, ProblemKind>> = {
@@ -132,7 +139,8 @@ export function createApp() {
   // Signed image URLs likewise (players fetch thumbnail tracks with CORS).
   app.use("*", (c, next) => (isPlaylistPath(c.req.path) || isSignedImageRequest(c.req.path, c.req.url) ? playlistCors(c, next) : apiCors(c, next)));
 
-  app.use("/v1/*", requestBodyLimit);
+  // A generation's `input` alone may take 64 KB: its route gets a little more, so the schema answers 400 beyond.
+  app.use("/v1/*", (c, next) => (c.req.path === "/v1/generations" ? generationBodyLimit(c, next) : requestBodyLimit(c, next)));
   app.use("/api/auth/*", requestBodyLimit);
 
   // Rate limits (./rate-limit.ts): auth POSTs per route and client IP, then sign-in and verification emails
@@ -143,9 +151,12 @@ export function createApp() {
     asAuthProblem(c, await getAuth(c.env, c.var.config).handler(asApiClientRequest(c.req.raw))),
   );
 
-  // The playlist routes are authenticated by their `token` query parameter instead (routes/transcodes/playlist-shared.ts).
-  // So are image URLs carrying a signed `token` (services/images/serve-image.ts checks it).
-  app.use("/v1/*", (c, next) => (isPlaylistPath(c.req.path) || isSignedImageRequest(c.req.path, c.req.url) ? next() : requireUser(c, next)));
+  // The playlist routes are authenticated by their `token` query parameter instead (routes/transcodes/playlist-shared.ts),
+  // image URLs carrying a signed `token` likewise (services/images/serve-image.ts checks it), and a generator's
+  // callback by its generation's callback token (routes/generations/callback.ts).
+  app.use("/v1/*", (c, next) =>
+    isPlaylistPath(c.req.path) || isSignedImageRequest(c.req.path, c.req.url) || isGenerationCallbackPath(c.req.path) ? next() : requireUser(c, next),
+  );
   app.use("/v1/*", async (c, next) => {
     await next();
     if (!c.res.headers.has("cache-control")) c.header("cache-control", "private, no-store");
@@ -155,10 +166,13 @@ export function createApp() {
   app.use("/v1/videos/:id", videoEtag);
   // Video creation per user (after requireUser, so an API key and a session of one user share the budget).
   app.use("/v1/videos", videoCreationRateLimit);
+  app.use("/v1/generations", videoCreationRateLimit);
   // Webhook actions per user: a test ping POSTs to a URL the caller chose (docs/webhooks.md, "Limits").
   app.use("/v1/webhooks", webhookRateLimit("webhook creation"));
   app.use("/v1/webhooks/:id/test", webhookRateLimit("webhook test"));
   app.use("/v1/webhooks/:id/rotate-secret", webhookRateLimit("webhook secret rotation"));
+  app.use("/v1/generators", webhookRateLimit("generator creation"));
+  app.use("/v1/generators/:id/rotate-secret", webhookRateLimit("generator secret rotation"));
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
     type: "http",
@@ -184,6 +198,13 @@ export function createApp() {
   registerListWebhookDeliveries(app);
   registerTestWebhook(app);
   registerRotateWebhookSecret(app);
+  registerCreateGenerator(app);
+  registerListGenerators(app);
+  registerGetGenerator(app);
+  registerDeleteGenerator(app);
+  registerRotateGeneratorSecret(app);
+  registerCreateGeneration(app);
+  registerGenerationCallback(app);
   registerCreateTranscode(app);
   registerListTranscodes(app);
   registerGetTranscode(app);

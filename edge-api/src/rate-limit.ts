@@ -172,8 +172,13 @@ export const videoCreationRateLimit: MiddlewareHandler<AppEnv> = rateLimit({
   methods: ["POST"],
 });
 
-/** The webhook actions, each with a budget of its own per user. */
-export type WebhookAction = "webhook creation" | "webhook test" | "webhook secret rotation";
+/** The webhook actions (and the generators', registered and signed the same way), each with a budget of its own per user. */
+export type WebhookAction =
+  | "webhook creation"
+  | "webhook test"
+  | "webhook secret rotation"
+  | "generator creation"
+  | "generator secret rotation";
 
 /**
  * `POST /v1/webhooks` (creation), `POST /v1/webhooks/{id}/test`, `POST /v1/webhooks/{id}/rotate-secret`:

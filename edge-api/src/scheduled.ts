@@ -8,13 +8,16 @@
  * 3. recovers extraction attempts whose lease expired (lifecycle/leases.ts): re-queued as a new
  *    attempt up to MAX_JOB_RECOVERIES times, then failed with the error email; at most 50 per run;
  * 4. the same for transcode attempts (lifecycle/transcode-job.ts), at most 50 per run;
- * 5. the same for import attempts (lifecycle/import-job.ts), at most 50 per run.
+ * 5. the same for import attempts (lifecycle/import-job.ts), at most 50 per run;
+ * 6. fails generations with no callback by estimatedCompletionAt + GENERATION_TIMEOUT_SECONDS
+ *    (lifecycle/expire-generations.ts), at most 50 per run.
  * Each task runs even when another failed; a failure is logged and rethrown at the end so the run is
  * reported as failed. An invalid env is logged and fails the run (fail closed: nothing is deleted).
  */
 import { createDeps } from "./context.ts";
 import { createLogger, errorFields } from "../../runtime/log.ts";
 import { ConfigError, loadConfig, type Config, type Env } from "./env.ts";
+import { expireGenerations } from "./lifecycle/expire-generations.ts";
 import { expireStaleUploads } from "./lifecycle/expire-stale-uploads.ts";
 import { extractJob } from "./lifecycle/extract-job.ts";
 import { importJob } from "./lifecycle/import-job.ts";
@@ -49,6 +52,7 @@ export async function handleScheduled(controller: ScheduledController, env: Env,
       () => recoverExpiredLeases({ ...deps, log: log.child({ task: "recover-expired-transcode-leases" }) }, transcodeJob, { now }),
     ],
     ["recover expired import leases", () => recoverExpiredLeases({ ...deps, log: log.child({ task: "recover-expired-import-leases" }) }, importJob, { now })],
+    ["expire generations", () => expireGenerations({ ...deps, log: log.child({ task: "expire-generations" }) }, { now })],
   ];
   let failure: unknown;
   for (const [name, task] of tasks) {

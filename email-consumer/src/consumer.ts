@@ -37,6 +37,7 @@ export const TAGS: Readonly<Record<EmailMessage["type"], string>> = {
   MSG_SEND_SNAPSHOT_EXTRACTION_SUCCESS: "snapshot-extraction-success",
   MSG_SEND_SNAPSHOT_EXTRACTION_ERROR: "snapshot-extraction-error",
   MSG_SEND_VIDEO_IMPORT_ERROR: "video-import-error",
+  MSG_SEND_VIDEO_GENERATION_ERROR: "video-generation-error",
   MSG_SEND_TRANSCODE_SUCCESS: "transcode-success",
   MSG_SEND_TRANSCODE_ERROR: "transcode-error",
   MSG_SEND_EMAIL_VERIFICATION: "email-verification",

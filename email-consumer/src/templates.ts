@@ -14,6 +14,7 @@ import type { EmailMessage } from "../../schema/messages/email.ts";
 import type {
   SendSnapshotExtractionErrorMessage,
   SendSnapshotExtractionSuccessMessage,
+  SendVideoGenerationErrorMessage,
   SendVideoImportErrorMessage,
 } from "../../schema/messages/snapshot-email.ts";
 import type { SendTranscodeErrorMessage, SendTranscodeSuccessMessage } from "../../schema/messages/transcode-email.ts";
@@ -408,6 +409,44 @@ export function renderImportErrorEmail(message: SendVideoImportErrorMessage): Re
   return { subject, textBody, htmlBody };
 }
 
+/**
+ * Renders the "generation failed" email: the generator's name and its error are untrusted text (defanged by
+ * {@link userText}, escaped in HTML). There is nothing to retry: the user asks a new generation.
+ */
+export function renderGenerationErrorEmail(message: SendVideoGenerationErrorMessage): RenderedEmail {
+  const p = message.payload;
+  const filename = userText(p.filename, USER_TEXT_LIMITS.filename) || "your video";
+  const generator = userText(p.generatorName, USER_TEXT_LIMITS.filename) || "your generator";
+  const errorMessage = userText(p.errorMessage, USER_TEXT_LIMITS.errorMessage);
+  const errorDescription = userText(p.errorDescription, USER_TEXT_LIMITS.errorDescription, true);
+  const subject = oneLine(`Your generator could not make ${filename}`);
+  const textBody = textDocument(
+    p.name,
+    [
+      `The video "${filename}" asked of the generator "${generator}" was not made. Nothing of it was stored.`,
+      "",
+      `Error: ${errorMessage}`,
+      errorDescription,
+      "",
+      "Ask a new generation with POST /v1/generations once the generator works again.",
+    ],
+    p.videoId,
+  );
+  const e = escapeHtml;
+  const htmlBody = htmlDocument(
+    subject,
+    p.name,
+    [
+      `<p>The video <strong>${e(filename)}</strong> asked of the generator <strong>${e(generator)}</strong> was not made. Nothing of it was stored.</p>`,
+      `<p><strong>Error:</strong> ${e(errorMessage)}</p>`,
+      `<p style="white-space: pre-line;">${e(errorDescription)}</p>`,
+      `<p>Ask a new generation with <code>POST /v1/generations</code> once the generator works again.</p>`,
+    ],
+    p.videoId,
+  );
+  return { subject, textBody, htmlBody };
+}
+
 /** Renders the email of any message type of the `vidsnap-email` queue. */
 export function renderEmail(message: EmailMessage): RenderedEmail {
   switch (message.type) {
@@ -417,6 +456,8 @@ export function renderEmail(message: EmailMessage): RenderedEmail {
       return renderErrorEmail(message);
     case "MSG_SEND_VIDEO_IMPORT_ERROR":
       return renderImportErrorEmail(message);
+    case "MSG_SEND_VIDEO_GENERATION_ERROR":
+      return renderGenerationErrorEmail(message);
     case "MSG_SEND_TRANSCODE_SUCCESS":
       return renderTranscodeSuccessEmail(message);
     case "MSG_SEND_TRANSCODE_ERROR":

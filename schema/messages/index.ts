@@ -2,6 +2,7 @@
 export * from "./account-email.ts";
 export * from "./envelope.ts";
 export * from "./extract-snapshot.ts";
+export * from "./generation.ts";
 export * from "./import.ts";
 export * from "./snapshot-email.ts";
 export * from "./transcode.ts";

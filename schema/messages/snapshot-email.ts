@@ -60,6 +60,27 @@ export const SendVideoImportErrorMessage = envelope(
 );
 export type SendVideoImportErrorMessage = z.infer<typeof SendVideoImportErrorMessage>;
 
+/**
+ * A generation (`POST /v1/generations`) ended VIDEO_GENERATION_ERROR: the generator reported a failure, could
+ * not be reached, or did not call back in time. `attempt` is the video's, 0 (nothing was queued yet), so
+ * its deduplication key (videoId, 0, "error") never meets an import's or an extraction's.
+ */
+export const SendVideoGenerationErrorMessage = envelope(
+  "MSG_SEND_VIDEO_GENERATION_ERROR",
+  [API_SERVICE],
+  EMAIL_SERVICE,
+  Recipient.extend({
+    attempt: z.number().int().min(0),
+    /** The generator's name (shown in the email). */
+    generatorName: z.string().max(100),
+    errorMessage: z.string(),
+    /** The generator's own error or the last try's failure (untrusted text: escaped by the templates). */
+    errorDescription: z.string(),
+  }),
+);
+export type SendVideoGenerationErrorMessage = z.infer<typeof SendVideoGenerationErrorMessage>;
+
+export const sendVideoGenerationErrorMessage = envelopeBuilder(SendVideoGenerationErrorMessage);
 export const sendSnapshotExtractionSuccessMessage = envelopeBuilder(SendSnapshotExtractionSuccessMessage);
 export const sendSnapshotExtractionErrorMessage = envelopeBuilder(SendSnapshotExtractionErrorMessage);
 export const sendVideoImportErrorMessage = envelopeBuilder(SendVideoImportErrorMessage);
@@ -68,5 +89,6 @@ export const SnapshotEmailMessage = z.discriminatedUnion("type", [
   SendSnapshotExtractionSuccessMessage,
   SendSnapshotExtractionErrorMessage,
   SendVideoImportErrorMessage,
+  SendVideoGenerationErrorMessage,
 ]);
 export type SnapshotEmailMessage = z.infer<typeof SnapshotEmailMessage>;

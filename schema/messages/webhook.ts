@@ -8,7 +8,14 @@ import { z } from "zod";
 import { API_SERVICE, envelope, envelopeBuilder, WEBHOOK_SERVICE } from "./envelope.ts";
 
 /** Event types a webhook endpoint can subscribe to (docs/webhooks.md). */
-export const WEBHOOK_EVENT_TYPES = ["video.ready", "video.failed", "video.import_failed", "transcode.ready", "transcode.failed"] as const;
+export const WEBHOOK_EVENT_TYPES = [
+  "video.ready",
+  "video.failed",
+  "video.import_failed",
+  "video.generation_failed",
+  "transcode.ready",
+  "transcode.failed",
+] as const;
 export const WebhookEventType = z.enum(WEBHOOK_EVENT_TYPES);
 export type WebhookEventType = z.infer<typeof WebhookEventType>;
 

@@ -69,9 +69,14 @@ describe("formatting", () => {
     expect(describeOptions({ mode: "timestamps", timestampsSeconds: [1, 2] })).toBe("2 timestamps · jpeg");
   });
 
-  it("labels every status; only success and the errors (extraction, import) are final", () => {
+  it("labels every status; only success and the errors (extraction, import, generation) are final", () => {
     for (const status of VideoStatus.options) expect(STATUS_LABELS[status]).toBeTruthy();
-    expect(VideoStatus.options.filter(isFinal)).toEqual(["VIDEO_IMAGE_EXTRACTION_SUCCESS", "VIDEO_IMAGE_EXTRACTION_ERROR", "VIDEO_IMPORT_ERROR"]);
+    expect(VideoStatus.options.filter(isFinal)).toEqual([
+      "VIDEO_IMAGE_EXTRACTION_SUCCESS",
+      "VIDEO_IMAGE_EXTRACTION_ERROR",
+      "VIDEO_IMPORT_ERROR",
+      "VIDEO_GENERATION_ERROR",
+    ]);
   });
 });
 

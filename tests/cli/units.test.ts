@@ -27,6 +27,7 @@ import {
 import { UploadError } from "../../client/src/upload.ts";
 import { parseInterval } from "../../cli/src/commands/upload.ts";
 import { eventTable, listVideoEvents } from "../../cli/src/commands/events.ts";
+import { runCli } from "../../cli/src/cli.ts";
 import {
   normalizeHlsFlag,
   transcodeProgressSuffix,
@@ -441,5 +442,67 @@ describe("events (a video's timeline)", () => {
     expect(table[1]).toMatch(/^2026-01-01 00:00:01\.000 +video +0 +- → upload pending +user$/);
     expect(table[2]).toMatch(/ +extract +1 +processing → error +processor +The file is not a video\.$/);
     expect(table[3]).toMatch(/ +transcode t1 +1 +success → deleted +user$/);
+  });
+});
+
+describe("generate and generators (scripted API)", () => {
+  const json = (status: number, body: unknown) => new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
+  const video = { id: "v1", status: "VIDEO_GENERATION_PENDING", estimatedCompletionAt: "2026-01-01T00:15:00.000Z" };
+  const generator = { id: "g1", name: "n8n", url: "https://n8n.example.com/hook", createdAt: "2026-01-01T00:00:00.000Z" };
+
+  async function run(args: string[], answers: Response[]) {
+    const scripted = scriptedFetch(answers);
+    let stdout = "";
+    let stderr = "";
+    const code = await runCli(
+      [...args, "--api-url", "http://api.test", "--token", "t"],
+      { stdout: { write: (t: string) => (stdout += t) }, stderr: { write: (t: string) => (stderr += t) }, stdin: Readable.from([]), env: {}, cwd: tmp },
+      { fetch: scripted.fetch },
+    );
+    return { code, stdout, stderr, requests: scripted.requests };
+  }
+
+  it("generate sends the generator, the input object and the options; prints the video", async () => {
+    const r = await run(["generate", "--generator", "g1", "--input", '{"script":"Hi","n":[1,2]}', "--title", "hi.mp4", "--estimate", "60", "--every", "5s", "--json"], [json(202, { video })]);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({ video });
+    expect(new URL(r.requests[0]!.url).pathname).toBe("/v1/generations");
+    expect(await r.requests[0]!.json()).toEqual({
+      generator: "g1",
+      input: { script: "Hi", n: [1, 2] },
+      title: "hi.mp4",
+      estimatedSeconds: 60,
+      extraction: { mode: "interval", intervalSeconds: 5 },
+    });
+  });
+
+  it("generate refuses a missing generator, input that is not a JSON object and a bad estimate (exit 2, nothing sent)", async () => {
+    for (const args of [
+      ["generate", "--input", "{}"],
+      ["generate", "--generator", "g1", "--input", "[1]"],
+      ["generate", "--generator", "g1", "--input", "{nope"],
+      ["generate", "--generator", "g1", "--input", "{}", "--estimate", "soon"],
+    ]) {
+      const r = await run(args, []);
+      expect(r.code, args.join(" ")).toBe(2);
+      expect(r.requests).toHaveLength(0);
+    }
+  });
+
+  it("generators add prints the secret once; ls lists; rm of a missing one exits 4", async () => {
+    const added = await run(["generators", "add", "n8n", "https://n8n.example.com/hook"], [json(201, { generator, secret: "whsec_abc" })]);
+    expect(added.code).toBe(0);
+    expect(added.stdout).toContain("whsec_abc");
+    expect(await added.requests[0]!.json()).toEqual({ name: "n8n", url: "https://n8n.example.com/hook" });
+    const listed = await run(["generators", "ls"], [json(200, { data: [generator] })]);
+    expect(listed.stdout.trim()).toBe("g1  n8n  https://n8n.example.com/hook");
+    const missing = await run(["generators", "rm", "nope"], [
+      new Response(JSON.stringify({ type: "https://vidsnap.dev/problems/not-found", title: "Not found", status: 404, detail: "No generator nope." }), {
+        status: 404,
+        headers: { "content-type": "application/problem+json" },
+      }),
+    ]);
+    expect(missing.code).toBe(4);
+    expect((await run(["generators", "frobnicate"], [])).code).toBe(2);
   });
 });

@@ -7,10 +7,11 @@ import {
   oneLine,
   renderEmail,
   renderErrorEmail,
+  renderGenerationErrorEmail,
   renderImportErrorEmail,
   renderSuccessEmail,
 } from "../../email-consumer/src/templates.ts";
-import { sendVideoImportErrorMessage } from "../../schema/messages/index.ts";
+import { sendVideoGenerationErrorMessage, sendVideoImportErrorMessage } from "../../schema/messages/index.ts";
 import { formatRecipient } from "../../email-consumer/src/postmark.ts";
 import { errorMessage, successMessage } from "./helpers.ts";
 
@@ -168,6 +169,43 @@ describe("renderImportErrorEmail", () => {
     expect(htmlBody).not.toContain("<script>");
     expect(htmlBody).not.toContain("<img");
     expect(htmlBody).toContain("the given address");
+  });
+});
+
+describe("renderGenerationErrorEmail", () => {
+  const generationError = (payload: Partial<Parameters<typeof sendVideoGenerationErrorMessage>[0]> = {}) =>
+    sendVideoGenerationErrorMessage({
+      videoId: "vid-gen",
+      userId: "user_1",
+      attempt: 0,
+      to: "grace@example.com",
+      name: "Grace",
+      filename: "avatar.mp4",
+      generatorName: "n8n avatars",
+      errorMessage: "The generator reported a failure.",
+      errorDescription: "Voice service quota exceeded, see https://status.example.com",
+      ...payload,
+    });
+
+  it("names the generator and its error (links defanged), says nothing was stored, points to a new generation", () => {
+    const msg = generationError();
+    const email = renderGenerationErrorEmail(msg);
+    expect(email.subject).toBe("Your generator could not make avatar.mp4");
+    for (const body of [email.textBody, email.htmlBody]) {
+      expect(body).toContain("n8n avatars");
+      expect(body).toContain("Voice service quota exceeded");
+      expect(body).toContain("https[:]//status.example.com");
+      expect(body).toContain("Nothing of it was stored.");
+      expect(body).toContain("POST /v1/generations");
+    }
+    expect(renderEmail(msg)).toEqual(email);
+  });
+
+  it("escapes every generator and user text in the HTML body", () => {
+    const { htmlBody, subject } = renderGenerationErrorEmail(generationError({ errorMessage: EVIL, errorDescription: EVIL, filename: EVIL, name: EVIL, generatorName: EVIL }));
+    expect(htmlBody).not.toContain("<script>");
+    expect(htmlBody).not.toContain("<img");
+    expect(subject).not.toMatch(/[\r\n]/);
   });
 });
 

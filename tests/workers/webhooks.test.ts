@@ -110,7 +110,7 @@ describe("webhook endpoints API", () => {
       url: hookUrl("crud"),
       description: "ci receiver",
       // Without `events`: every type, transcodes included.
-      events: ["video.ready", "video.failed", "video.import_failed", "transcode.ready", "transcode.failed"],
+      events: ["video.ready", "video.failed", "video.import_failed", "video.generation_failed", "transcode.ready", "transcode.failed"],
       enabled: true,
     });
     const id = created.webhook.id;

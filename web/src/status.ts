@@ -18,11 +18,18 @@ export const STATUS_LABELS = {
   VIDEO_IMPORT_QUEUED: "Import queued",
   VIDEO_IMPORTING: "Importing",
   VIDEO_IMPORT_ERROR: "Import failed",
+  VIDEO_GENERATION_PENDING: "Generating",
+  VIDEO_GENERATION_ERROR: "Generation failed",
 } as const satisfies Record<Status, string>;
 
 /** Statuses after which a video changes only when the user acts (retry, delete). */
 export function isFinal(status: Status): boolean {
-  return status === "VIDEO_IMAGE_EXTRACTION_SUCCESS" || status === "VIDEO_IMAGE_EXTRACTION_ERROR" || status === "VIDEO_IMPORT_ERROR";
+  return (
+    status === "VIDEO_IMAGE_EXTRACTION_SUCCESS" ||
+    status === "VIDEO_IMAGE_EXTRACTION_ERROR" ||
+    status === "VIDEO_IMPORT_ERROR" ||
+    status === "VIDEO_GENERATION_ERROR"
+  );
 }
 
 /** True for the statuses a user can retry (a failed extraction or import). */
@@ -76,7 +83,7 @@ export function statusSlot(): StatusSlot {
       else if (showBar) progress.removeAttribute("value"); // indeterminate while queued
       detail.classList.toggle("error-text", isRetryable(v.status));
       if (isRetryable(v.status)) {
-        detail.textContent = v.errorMessage ?? (v.status === "VIDEO_IMPORT_ERROR" ? "The import failed." : "The extraction failed.");
+        detail.textContent = v.errorMessage ?? (v.status === "VIDEO_IMPORT_ERROR" ? "The import failed." : v.status === "VIDEO_GENERATION_ERROR" ? "The generation failed." : "The extraction failed.");
         detail.title = v.errorDescription ?? "";
       } else {
         detail.title = "";

@@ -25,10 +25,10 @@ export async function waitWithProgress(ctx: CliContext, api: VidsnapClient, id: 
   return video;
 }
 
-/** Exit code of a video's state after waiting: 0 success, 1 extraction or import error, 5 still waiting for its upload. */
+/** Exit code of a video's state after waiting: 0 success, 1 extraction, import or generation error, 5 still waiting for its upload. */
 export function outcomeExitCode(video: Video): ExitCode {
   if (video.status === "VIDEO_IMAGE_EXTRACTION_SUCCESS") return EXIT.ok;
-  if (video.status === "VIDEO_IMAGE_EXTRACTION_ERROR" || video.status === "VIDEO_IMPORT_ERROR") return EXIT.failed;
+  if (video.status === "VIDEO_IMAGE_EXTRACTION_ERROR" || video.status === "VIDEO_IMPORT_ERROR" || video.status === "VIDEO_GENERATION_ERROR") return EXIT.failed;
   return EXIT.conflict;
 }
 
@@ -70,10 +70,11 @@ export function describeVideo(video: Video): string {
   if (video.sourceUrl) {
     lines.push(`import   ${video.sourceUrl}${video.importedBytes !== null ? ` (${formatBytes(video.importedBytes)}${video.importTotalBytes ? ` of ${formatBytes(video.importTotalBytes)}` : ""})` : ""}`);
   }
-  if (video.status === "VIDEO_IMAGE_EXTRACTION_ERROR" || video.status === "VIDEO_IMPORT_ERROR") {
+  if (video.status === "VIDEO_IMAGE_EXTRACTION_ERROR" || video.status === "VIDEO_IMPORT_ERROR" || video.status === "VIDEO_GENERATION_ERROR") {
     lines.push(`error    ${video.errorMessage ?? "unknown"}`);
     if (video.errorDescription) lines.push(`         ${video.errorDescription}`);
-    lines.push(`         (vidsnap retry ${video.id})`);
+    // A failed generation has no source to retry from: a new generation is asked instead.
+    if (video.status !== "VIDEO_GENERATION_ERROR") lines.push(`         (vidsnap retry ${video.id})`);
   }
   return lines.join("\n");
 }

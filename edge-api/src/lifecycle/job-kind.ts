@@ -44,6 +44,13 @@ export interface TimelineRef {
   jobId?: SQLiteColumn;
 }
 
+/**
+ * What a guarded status change of a record needs (./transitions.ts `updateJob`, ./timeline.ts `changeEvent`):
+ * its table and where its changes land in the timeline. Every {@link JobKind} is one; so is a record whose
+ * statuses are not a processor job's (a generation, ./generation.ts).
+ */
+export type RecordKind = Pick<JobKind<JobRow, unknown, unknown>, "table" | "timeline">;
+
 /** Identifies one attempt of one job. */
 export interface AttemptRef {
   id: string;

@@ -45,8 +45,19 @@ export const I_IMPORTING = "VIDEO_IMPORTING" satisfies VideoStatus;
 export const I_ERROR = "VIDEO_IMPORT_ERROR" satisfies VideoStatus;
 
 /**
- * Statuses in which the video's source object is not stored (yet): an upload not completed, an import queued,
- * running or failed. A transcode asked then waits (TRANSCODE_PENDING) and `complete` queues nothing of an
+ * The statuses of a generated video before its import (./generation.ts): inserted G_PENDING at attempt 0; the
+ * generator's `ready` callback moves it to I_QUEUED (still attempt 0: the import's start status) and queues the
+ * import; a `failed` callback, an unreachable generator or the cron's timeout end it G_ERROR (final):
+ *
+ *   G_PENDING ──ready──▶ I_QUEUED (attempt 0) ──(at once)──▶ I_QUEUED (attempt 1) …
+ *   G_PENDING ──failed | request failed | timeout──▶ G_ERROR
+ */
+export const G_PENDING = "VIDEO_GENERATION_PENDING" satisfies VideoStatus;
+export const G_ERROR = "VIDEO_GENERATION_ERROR" satisfies VideoStatus;
+
+/**
+ * Statuses in which the video's source object is not stored (yet): an upload not completed, a generation
+ * pending or failed, an import queued, running or failed. A transcode asked then waits (TRANSCODE_PENDING) and `complete` queues nothing of an
  * import; the stored import's path of `complete` starts them.
  */
-export const SOURCE_NOT_STORED: readonly VideoStatus[] = [PENDING, I_QUEUED, I_IMPORTING, I_ERROR];
+export const SOURCE_NOT_STORED: readonly VideoStatus[] = [PENDING, I_QUEUED, I_IMPORTING, I_ERROR, G_PENDING, G_ERROR];

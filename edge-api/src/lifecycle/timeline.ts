@@ -22,7 +22,7 @@ import {
 } from "../../../schema/timeline.ts";
 import { API_SERVICE } from "../../../schema/messages/index.ts";
 import type { Deps } from "../context.ts";
-import type { JobKind, JobRow, JobTable, TimelineRef } from "./job-kind.ts";
+import type { JobKind, JobRow, JobTable, RecordKind, TimelineRef } from "./job-kind.ts";
 
 /** Who caused a change and why (stored as `source` and `message`). */
 export interface TimelineNote {
@@ -52,7 +52,7 @@ export function eventSource(sender: string): TimelineSource {
  */
 export function changeEvent(
   deps: Deps,
-  kind: JobKind<JobRow, unknown, unknown>,
+  kind: RecordKind,
   where: SQL | undefined,
   to: string,
   attempt: number,

@@ -21,7 +21,7 @@ import { and, eq, inArray, lt, sql } from "drizzle-orm";
 import type { Config } from "../env.ts";
 import type { Deps } from "../context.ts";
 import { errorFields } from "../../../runtime/log.ts";
-import type { AttemptRef, ColumnValues, EventPhase, JobKind, JobRow } from "./job-kind.ts";
+import type { AttemptRef, ColumnValues, EventPhase, JobKind, JobRow, RecordKind } from "./job-kind.ts";
 import { changeEvent, eventSource, forgetAttemptEvents, type TimelineNote } from "./timeline.ts";
 
 /** Conditions of a transition besides the job's id and owner. */
@@ -44,7 +44,7 @@ export interface TimelineChange extends TimelineNote {
 }
 
 /** The WHERE of a guarded transition: the job's id and owner, plus the guard. */
-function guardWhere(kind: JobKind<JobRow, unknown, unknown>, job: Omit<AttemptRef, "attempt">, guard: Guard) {
+function guardWhere(kind: RecordKind, job: Omit<AttemptRef, "attempt">, guard: Guard) {
   const t = kind.table;
   return and(
     eq(t.id, job.id),
@@ -56,14 +56,14 @@ function guardWhere(kind: JobKind<JobRow, unknown, unknown>, job: Omit<AttemptRe
 }
 
 /**
- * The one conditional update of a job row.
+ * The one conditional update of a job row (or of any record with a timeline, {@link RecordKind}).
  * @param timeline when given (and `set.status` is a new status, or `timeline.always`), the change is recorded
  *   in the video's timeline in the same D1 batch, under the same guard
  * @returns the row after the update, or undefined when the guard did not hold (nothing changed, nothing recorded)
  */
 export async function updateJob<Row extends JobRow>(
   deps: Deps,
-  kind: JobKind<Row, unknown, unknown>,
+  kind: RecordKind,
   job: Omit<AttemptRef, "attempt">,
   guard: Guard,
   set: ColumnValues,
@@ -162,7 +162,7 @@ export async function queueAttempt<Row extends JobRow, Job>(
     leaseExpiresAt: leaseExpiry(deps.config, "queued", new Date(now.getTime() + delaySeconds * 1000)),
   };
   const note: TimelineNote = { source: opts.note?.source ?? QUEUE_SOURCES[reason], message: opts.note?.message ?? null };
-  const queued = await updateJob(deps, kind, job, guard, set, { ...note, attempt: job.attempt + 1, always: reason === "recovery", now });
+  const queued = await updateJob<Row>(deps, kind, job, guard, set, { ...note, attempt: job.attempt + 1, always: reason === "recovery", now });
   if (!queued) return undefined;
   try {
     await kind.queue(deps.env).send(kind.jobMessage(queued, deps.config), delaySeconds > 0 ? { delaySeconds } : undefined);
@@ -241,7 +241,7 @@ export async function applyEvent<Row extends JobRow, Event>(
   const note = kind.eventNote(event);
   const phase = kind.eventPhase(event);
   const now = new Date();
-  const updated = await updateJob(
+  const updated = await updateJob<Row>(
     deps,
     kind,
     ref,

@@ -13,6 +13,7 @@ import { createLogger, errorFields } from "../../../runtime/log.ts";
 import { consumeEvent } from "./events-consumer.ts";
 import { consumeExtractDeadLetter } from "./extract-dlq-consumer.ts";
 import { consumeExtract } from "./extract-consumer.ts";
+import { consumeGenerationRequest, consumeGenerationRequestDeadLetter } from "./generations-consumer.ts";
 import { consumeImport, consumeImportDeadLetter, consumeImportEvent } from "./import-consumer.ts";
 import { consumeTranscode, consumeTranscodeDeadLetter, consumeTranscodeEvent } from "./transcode-consumer.ts";
 import { consumeWebhookDeadLetter } from "./webhooks-dlq-consumer.ts";
@@ -41,6 +42,7 @@ export const CONSUMERS: Record<string, Consumer> = {
   MSG_IMPORT_VIDEO_SUCCESS: consumeImportEvent,
   MSG_IMPORT_VIDEO_ERROR: consumeImportEvent,
   MSG_DELIVER_WEBHOOK: consumeWebhook,
+  MSG_REQUEST_GENERATION: consumeGenerationRequest,
 };
 
 /** Envelope type → consumer, for dead-letter queues (messages that exhausted their retries). */
@@ -49,6 +51,7 @@ export const DLQ_CONSUMERS: Record<string, Consumer> = {
   MSG_TRANSCODE: consumeTranscodeDeadLetter,
   MSG_IMPORT_VIDEO: consumeImportDeadLetter,
   MSG_DELIVER_WEBHOOK: consumeWebhookDeadLetter,
+  MSG_REQUEST_GENERATION: consumeGenerationRequestDeadLetter,
 };
 
 function envelopeType(body: unknown): string | undefined {

@@ -46,6 +46,7 @@ let signedOut: User; // signed out through better-auth
 let aliceDone: Video; // extraction succeeded
 let aliceZipUrl: string;
 let aliceWebhookId: string; // one of alice's webhook endpoints (routes /v1/webhooks/{id})
+let aliceGeneratorId: string; // one of alice's generators (routes /v1/generators/{id}, body of POST /v1/generations)
 let aliceKey: CreatedApiKey; // alice's API key (column owner-api-key; routes /v1/api-keys/{id})
 let malloryKey: CreatedApiKey; // column other-user-api-key
 let revokedKey: CreatedApiKey; // alice's, revoked through DELETE /v1/api-keys/{id}
@@ -81,6 +82,12 @@ async function createWebhook(token: string): Promise<string> {
   const res = await api("/v1/webhooks", { method: "POST", token, json: { url: `${receiverUrl()}${SECRET_HOOK_PATH}` } });
   if (res.status !== 201) throw new Error(`create webhook → ${res.status}: ${await res.text()}`);
   return ((await res.json()) as { webhook: { id: string } }).webhook.id;
+}
+
+async function createGenerator(token: string): Promise<string> {
+  const res = await api("/v1/generators", { method: "POST", token, json: { name: "matrix", url: `${receiverUrl()}${SECRET_HOOK_PATH}` } });
+  if (res.status !== 201) throw new Error(`create generator → ${res.status}: ${await res.text()}`);
+  return ((await res.json()) as { generator: { id: string } }).generator.id;
 }
 
 async function createKey(token: string, name = SECRET_KEY_NAME): Promise<CreatedApiKey> {
@@ -148,6 +155,7 @@ beforeAll(async () => {
   if (zip.status !== 302 || !aliceZipUrl) throw new Error(`images.zip → ${zip.status}`);
 
   aliceWebhookId = await createWebhook(alice.token);
+  aliceGeneratorId = await createGenerator(alice.token);
 
   const spec = (await (await api("/openapi.json")).json()) as { paths: Record<string, Record<string, unknown>> };
   for (const [path, ops] of Object.entries(spec.paths)) {
@@ -203,6 +211,8 @@ async function freshFixture(kind: FixtureKind): Promise<string> {
       return (await createKey(alice.token, "to-delete")).apiKey.id;
     case "transcode":
       return createTranscode(aliceDone.id);
+    case "generator":
+      return createGenerator(alice.token);
   }
 }
 
@@ -219,12 +229,14 @@ async function idFor(route: RouteKey, credential: Credential, kind: FixtureKind)
       return aliceKey.apiKey.id;
     case "transcode":
       return aliceTranscodeId;
+    case "generator":
+      return aliceGeneratorId;
   }
 }
 
 function bodyFor(route: RouteKey): unknown {
   const body = REQUEST_BODIES[route];
-  return body === undefined ? undefined : JSON.parse(JSON.stringify(body).replaceAll("{webhookUrl}", `${receiverUrl()}/hooks/matrix`));
+  return body === undefined ? undefined : JSON.parse(JSON.stringify(body).replaceAll("{webhookUrl}", `${receiverUrl()}/hooks/matrix`).replaceAll("{generatorId}", aliceGeneratorId));
 }
 
 async function call(route: RouteKey, credential: Credential): Promise<Response> {

@@ -19,8 +19,9 @@ interface OpenApiDoc {
 }
 
 /** Operations that take no credentials (`security: []`). */
-// The HLS playlists are opened by the playback token in their URL, not a bearer token (docs/architecture.md "Playback tokens").
-const PUBLIC_OPERATIONS = ["getHealth", "getTranscodeMasterPlaylist", "getTranscodeVariantPlaylist"];
+// The HLS playlists are opened by the playback token in their URL, not a bearer token (docs/architecture.md "Playback tokens");
+// a generator's callback by its generation's callback token (docs/generators.md).
+const PUBLIC_OPERATIONS = ["getHealth", "getTranscodeMasterPlaylist", "getTranscodeVariantPlaylist", "generationCallback"];
 /**
  * Operations open with a bearer token OR a signed `token` query parameter (`[{bearerAuth: []}, {}]`): the
  * images on demand, for `<img src>` (docs/architecture.md "Images on demand").

@@ -5,7 +5,8 @@
  * ({@link formatMatrix} prints them).
  *
  * Routes the document marks public (`security: []`) are not in the matrix: under `/v1` those are only the
- * HLS playlist routes, authenticated by their URL token (tests/workers/routes/transcodes.test.ts), and
+ * HLS playlist routes, authenticated by their URL token (tests/workers/routes/transcodes.test.ts), and a
+ * generator's callback, authenticated by its generation's callback token (tests/workers/routes/generations.test.ts);
  * {@link TOKEN_AUTHENTICATED_ROUTES} pins that list.
  *
  * Adding a route: give it an owner expectation in {@link OWNER_EXPECTATIONS}; a route with a path parameter
@@ -75,24 +76,31 @@ export const OWNER_EXPECTATIONS: Record<RouteKey, number> = {
   "GET /v1/webhooks/{id}/deliveries": 200,
   "POST /v1/webhooks/{id}/test": 202,
   "POST /v1/webhooks/{id}/rotate-secret": 200,
+  "POST /v1/generators": 201,
+  "GET /v1/generators": 200,
+  "GET /v1/generators/{id}": 200,
+  "DELETE /v1/generators/{id}": 204,
+  "POST /v1/generators/{id}/rotate-secret": 200,
+  "POST /v1/generations": 202,
   "POST /v1/api-keys": 201,
   "GET /v1/api-keys": 200,
   "DELETE /v1/api-keys/{id}": 204,
 };
 
 /** Kinds of resources a path parameter can name; the test knows how to make one of each for the owner. */
-export type FixtureKind = "video" | "webhook" | "api-key" | "transcode";
+export type FixtureKind = "video" | "webhook" | "api-key" | "transcode" | "generator";
 
 /** Collection path → the resource its `{id}` names. */
 export const PARAM_FIXTURES: Record<string, FixtureKind> = {
   "/v1/videos": "video",
   "/v1/webhooks": "webhook",
   "/v1/api-keys": "api-key",
+  "/v1/generators": "generator",
 };
 
 /**
  * JSON bodies sent with a route (to every credential alike). Resource names inside carry no data of the
- * owner; `{webhookUrl}` is replaced by the test's receiver.
+ * owner; `{webhookUrl}` is replaced by the test's receiver, `{generatorId}` by the owner's standing generator.
  */
 export const REQUEST_BODIES: Partial<Record<RouteKey, unknown>> = {
   "POST /v1/videos": { filename: "clip.mp4", contentType: "video/mp4", sizeBytes: 10 },
@@ -100,12 +108,21 @@ export const REQUEST_BODIES: Partial<Record<RouteKey, unknown>> = {
   "POST /v1/videos/{id}/transcodes": { renditions: [{ format: "mp4", height: 240 }] },
   "POST /v1/webhooks": { url: "{webhookUrl}", description: "matrix" },
   "POST /v1/api-keys": { name: "matrix" },
+  "POST /v1/generators": { name: "matrix", url: "{webhookUrl}" },
+  "POST /v1/generations": { generator: "{generatorId}", input: { matrix: true } },
 };
 
-/** The only `/v1` routes without a bearer requirement: the HLS playlists, opened by their playback token. */
+/** Routes whose body (not path) names a resource of the owner: another user gets 404 there too. */
+export const BODY_REFERENCE_ROUTES: readonly RouteKey[] = ["POST /v1/generations"];
+
+/**
+ * The only `/v1` routes without a bearer requirement: the HLS playlists, opened by their playback token, and
+ * a generator's callback, opened by its generation's callback token.
+ */
 export const TOKEN_AUTHENTICATED_ROUTES: readonly RouteKey[] = [
   "GET /v1/videos/{id}/transcodes/{tid}/master.m3u8",
   "GET /v1/videos/{id}/transcodes/{tid}/hls/{height}/index.m3u8",
+  "POST /v1/generations/{id}/callback",
 ];
 
 /** Routes only a signed-in session may use: an API key gets 403 there (edge-api/src/auth.ts `requireSession`). */
@@ -153,7 +170,7 @@ export function expectedStatus(route: RouteKey, credential: Credential): number 
     // falls through: otherwise like the other user's session
     case "other-user":
       // Another user on a route of one resource: the resource does not exist for them.
-      return fixtureFor(route) ? 404 : ownerStatus(route);
+      return fixtureFor(route) || BODY_REFERENCE_ROUTES.includes(route) ? 404 : ownerStatus(route);
     case "owner-api-key":
       return isSessionOnly(route) ? 403 : ownerStatus(route);
     case "owner":

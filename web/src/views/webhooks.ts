@@ -16,6 +16,7 @@ const EVENT_LABELS = {
   "video.ready": "Images ready (video.ready)",
   "video.failed": "Extraction failed (video.failed)",
   "video.import_failed": "Import failed (video.import_failed)",
+  "video.generation_failed": "Generation failed (video.generation_failed)",
   "transcode.ready": "Transcode ready (transcode.ready)",
   "transcode.failed": "Transcode failed (transcode.failed)",
 } as const satisfies Record<EventType, string>;

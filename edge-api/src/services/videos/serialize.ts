@@ -36,5 +36,6 @@ export function toVideo(row: VideoRow): Video {
     queuedAt: iso(row.queuedAt),
     processingStartedAt: iso(row.processingStartedAt),
     completedAt: iso(row.completedAt),
+    estimatedCompletionAt: iso(row.estimatedCompletionAt),
   };
 }

@@ -1,9 +1,8 @@
 /**
  * One try of one webhook delivery (the work of the vidsnap-webhooks consumer). The row is claimed first,
  * so a duplicate message never sends twice after a success, nor twice at the same time. The stored body
- * is POSTed to the endpoint's URL (re-checked with runtime/outgoing-url.ts: the rules may have changed since
- * registration) with the `vidsnap-*` headers and signature of docs/webhooks.md; redirects are not followed
- * (a 3xx is a failed try). A disabled endpoint, a URL the rules now refuse or a secret that no longer
+ * is POSTed to the endpoint's URL with the `vidsnap-*` headers and signature of docs/webhooks.md by
+ * ./send-signed.ts (the URL re-checked with runtime/outgoing-url.ts, redirects not followed: a 3xx is a failed try). A disabled endpoint, a URL the rules now refuse or a secret that no longer
  * decrypts fail the delivery at once: retrying cannot help. A `ping` gets one try only ({@link maxTries}).
  * The secret is never logged.
  */
@@ -11,11 +10,9 @@ import { and, eq, sql } from "drizzle-orm";
 import { backoffDelay } from "../../../../runtime/backoff.ts";
 import { webhookDeliveries, webhookEndpoints } from "../../../../schema/db.ts";
 import type { Deps } from "../../context.ts";
-import { checkOutgoingUrl } from "../../../../runtime/outgoing-url.ts";
 import { deliveryWhere, MAX_ERROR_LENGTH, webhookDeliveryStore, type DeliveryRef } from "./delivery-store.ts";
 import type { WebhookDeliveryRow } from "./serialize.ts";
-import { signatureHeader } from "./sign-payload.ts";
-import { decryptSigningSecret, SecretUnreadableError } from "./signing-secret.ts";
+import { sendSigned, type TryResult } from "./send-signed.ts";
 
 export type { DeliveryRef } from "./delivery-store.ts";
 
@@ -25,9 +22,7 @@ export const WEBHOOK_MAX_ATTEMPTS = 10;
 export const WEBHOOK_RETRY_BASE_SECONDS = 30;
 /** Longest delay between two tries, seconds. */
 export const WEBHOOK_RETRY_CAP_SECONDS = 3600;
-/** An endpoint must answer within this, ms. */
-export const WEBHOOK_TIMEOUT_MS = 10_000;
-export const WEBHOOK_USER_AGENT = "vidsnap-webhooks/1";
+export { WEBHOOK_TIMEOUT_MS, WEBHOOK_USER_AGENT } from "./send-signed.ts";
 /** How long a claim keeps other consumers off a delivery: the timeout plus D1 round trips, ms. */
 const LEASE_MS = 60_000;
 
@@ -73,59 +68,8 @@ export async function deliverWebhook(deps: Deps, ref: DeliveryRef): Promise<Deli
     .limit(1);
   if (!endpoint) return { kind: "skipped", reason: "gone" };
   if (!endpoint.enabled) return record(deps, row, { responseStatus: null, error: "the endpoint is disabled", final: true, durationMs: 0 });
-  const checked = checkOutgoingUrl(endpoint.url, deps.config.environment);
-  if (!checked.ok) {
-    return record(deps, row, { responseStatus: null, error: `the URL is refused: it ${checked.reason}`, final: true, durationMs: 0 });
-  }
-  let secret: string;
-  try {
-    secret = await decryptSigningSecret(deps.config.betterAuthSecret, endpoint.id, endpoint.secretCiphertext);
-  } catch (err) {
-    if (!(err instanceof SecretUnreadableError)) throw err;
-    deps.log.error("webhook signing secret unreadable", { webhookId: endpoint.id, deliveryId: row.id });
-    const error = "the signing secret is unreadable (BETTER_AUTH_SECRET changed?); rotate the webhook's secret";
-    return record(deps, row, { responseStatus: null, error, final: true, durationMs: 0 });
-  }
-
-  const started = Date.now();
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), WEBHOOK_TIMEOUT_MS);
-  let responseStatus: number | null = null;
-  let error: string | null = null;
-  try {
-    const res = await fetch(checked.url, {
-      method: "POST",
-      headers: {
-        "content-type": "application/json",
-        "user-agent": WEBHOOK_USER_AGENT,
-        "vidsnap-event-id": row.eventId,
-        "vidsnap-delivery-id": row.id,
-        "vidsnap-signature": await signatureHeader(secret, row.payload, Math.floor(Date.now() / 1000)),
-      },
-      body: row.payload,
-      redirect: "manual",
-      signal: controller.signal,
-    });
-    responseStatus = res.status;
-    await res.body?.cancel().catch(() => undefined);
-    if (res.status >= 300 && res.status < 400) error = `HTTP ${res.status}: redirects are not followed`;
-    else if (res.status < 200 || res.status >= 300) error = `HTTP ${res.status}`;
-  } catch (err) {
-    error = controller.signal.aborted
-      ? `no answer within ${WEBHOOK_TIMEOUT_MS / 1000} s`
-      : `request failed: ${err instanceof Error ? err.message : String(err)}`;
-  } finally {
-    clearTimeout(timer);
-  }
-  return record(deps, row, { responseStatus, error, final: false, durationMs: Date.now() - started });
-}
-
-/** One try's result. `final`: no further try can help. */
-interface TryResult {
-  responseStatus: number | null;
-  error: string | null;
-  final: boolean;
-  durationMs: number;
+  const result = await sendSigned(deps, endpoint, row.payload, { "vidsnap-event-id": row.eventId, "vidsnap-delivery-id": row.id });
+  return record(deps, row, result);
 }
 
 /** Stores one try's outcome (appended to the try log), releases the claim and decides what comes next. */

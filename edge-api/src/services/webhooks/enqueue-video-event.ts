@@ -1,7 +1,7 @@
 /**
  * Queues the webhooks of a finished attempt, next to the outcome email: one `webhook_deliveries` row per
  * enabled endpoint of the video's owner subscribed to the event (`video.ready` for SUCCESS, `video.failed`
- * for ERROR, `video.import_failed` for VIDEO_IMPORT_ERROR), then one MSG_DELIVER_WEBHOOK per row on WEBHOOK_QUEUE.
+ * for ERROR, `video.import_failed` for VIDEO_IMPORT_ERROR, `video.generation_failed` for VIDEO_GENERATION_ERROR), then one MSG_DELIVER_WEBHOOK per row on WEBHOOK_QUEUE.
  *
  * Idempotent: the rows are unique on (endpoint, video, job, attempt, event type), so a redelivered processor
  * event inserts nothing new. It re-sends the message of rows still pending and never tried (the earlier
@@ -17,7 +17,15 @@ import { deliverWebhookMessage, type DeliverWebhookMessage, type WebhookEventTyp
 import type { Deps } from "../../context.ts";
 import { toVideo, type VideoRow } from "../videos/serialize.ts";
 import { cappedDeliveryColumns } from "./pending-cap.ts";
-import { ERROR, I_ERROR, SUCCESS } from "../../lifecycle/statuses.ts";
+import { ERROR, G_ERROR, I_ERROR, SUCCESS } from "../../lifecycle/statuses.ts";
+
+/** The webhook event of each final video status. */
+const VIDEO_EVENT_TYPES: Partial<Record<string, WebhookEventType>> = {
+  [SUCCESS]: "video.ready",
+  [ERROR]: "video.failed",
+  [I_ERROR]: "video.import_failed",
+  [G_ERROR]: "video.generation_failed",
+};
 
 /**
  * `evt_` + 32 hex characters of SHA-256(subjectId:attempt:type), the subject being the video (`video.*`)
@@ -35,13 +43,12 @@ export function deliveryMessage(row: { id: string; endpointId: string; userId: s
 }
 
 /**
- * @param video a record in SUCCESS, ERROR or VIDEO_IMPORT_ERROR (anything else queues nothing)
+ * @param video a record in SUCCESS, ERROR, VIDEO_IMPORT_ERROR or VIDEO_GENERATION_ERROR (anything else queues nothing)
  * @returns the number of messages sent
  * @throws on D1 or queue failures (the caller retries its message; this is idempotent)
  */
 export async function enqueueVideoWebhooks(deps: Deps, video: VideoRow): Promise<number> {
-  const type: WebhookEventType | undefined =
-    video.status === SUCCESS ? "video.ready" : video.status === ERROR ? "video.failed" : video.status === I_ERROR ? "video.import_failed" : undefined;
+  const type: WebhookEventType | undefined = VIDEO_EVENT_TYPES[video.status];
   if (!type) return 0;
   return enqueueWebhookEvent(deps, {
     type,
