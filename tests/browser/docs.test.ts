@@ -113,7 +113,7 @@ describe.skipIf(!hasChromium)("the API reference (/docs) in Chromium", () => {
     for (const field of ["status", "imageCount", "imagesSoFar", "zipSizeBytes", "errorMessage"]) expect(text).toContain(field);
     // The status enum, and a description from the schema.
     for (const status of ["VIDEO_UPLOAD_PENDING", "VIDEO_IMAGE_EXTRACTION_SUCCESS", "VIDEO_IMAGE_EXTRACTION_ERROR"]) expect(text).toContain(status);
-    expect(text).toContain("Current extraction attempt; 0 until the upload is completed.");
+    expect(text).toContain("Current attempt; 0 until the upload is completed.");
     await page.screenshot({ path: path.join(SHOTS, "docs-02-video-schema.png") });
   });
 
