@@ -6,12 +6,12 @@
  * user) and starts early in a window, so a window boundary cannot fall inside it.
  */
 import { createExecutionContext } from "cloudflare:test";
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, inject, it } from "vitest";
 import { authScope, RETRY_AFTER_SECONDS } from "../../edge-api/src/rate-limit.ts";
 import type { Env } from "../../edge-api/src/env.ts";
 import worker from "../../edge-api/src/index.ts";
 import { recordAudit } from "../../tools/audit/record.ts";
-import { BASE, signUp, testEnv } from "./support/env.ts";
+import { BASE, insertVideo, signUp, testEnv } from "./support/env.ts";
 
 const TIGHT = (testEnv as unknown as { TEST_TIGHT_RATE_LIMITER: RateLimit }).TEST_TIGHT_RATE_LIMITER;
 const TIGHT_LIMIT = 3;
@@ -201,6 +201,29 @@ describe("video creation: per user", () => {
     const after = await call("/v1/videos?limit=100", { token: ann.token }, testEnv);
     expect(((await after.json()) as { data: unknown[] }).data.length).toBe(count + TIGHT_LIMIT + 2 - refused);
   });
+});
+
+describe("images on demand: uncached renders per user", () => {
+  it(`${TIGHT_LIMIT} renders per window, then 429 with Retry-After; a cached image stays free`, async () => {
+    const cat = await signUp("cat");
+    const id = await insertVideo(cat.userId, { status: "VIDEO_IMAGE_EXTRACTION_SUCCESS", attempt: 1 });
+    // Its source is a real video; the stand-in forwards renders to a real processor (tests/workers/routes/images.test.ts).
+    const put = await fetch(`${inject("processorUrl")}/__source/${cat.userId}/${id}`, { method: "PUT", body: JSON.stringify({ file: "franck.mp4" }) });
+    expect(put.status).toBe(204);
+    const imageEnv: Env = { ...testEnv, IMAGE_RATE_LIMITER: TIGHT };
+    const thumbnail = (t: number) => call(`/v1/videos/${id}/thumbnail.jpg?time=${t}&width=64`, { token: cat.token }, imageEnv);
+    await startOfWindow();
+    for (let t = 1; t <= TIGHT_LIMIT; t++) {
+      const res = await thumbnail(t);
+      expect(res.status, await res.clone().text()).toBe(200);
+      await res.body?.cancel();
+    }
+    await expectRateLimited(await thumbnail(TIGHT_LIMIT + 1));
+    // Already rendered and stored: served without a render, so without counting.
+    const cached = await thumbnail(1);
+    expect(cached.status).toBe(200);
+    expect(cached.headers.get("content-type")).toBe("image/jpeg");
+  }, 60_000);
 });
 
 describe("fail closed and configured", () => {
