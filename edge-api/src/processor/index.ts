@@ -159,7 +159,7 @@ export class ProcessorContainer extends Container<Env> {
     const cancel = request.method === "DELETE" && !request.headers.has(INSTANCE_HEADER) ? /^\/jobs\/([^/]+)$/.exec(new URL(request.url).pathname) : null;
     if (cancel) {
       const remembered = await this.ctx.storage.get<RememberedRoute>(ROUTE_PREFIX + decodeURIComponent(cancel[1]!));
-      if (remembered) {
+      if (remembered && remembered.instance < loadConfig(this.env).processorInstances) {
         const forwarded = new Request(request);
         forwarded.headers.set(INSTANCE_HEADER, instanceName(remembered.instance));
         return instanceStub(this.env, remembered.instance).fetch(forwarded);
@@ -255,7 +255,8 @@ export function dispatchJob(env: Env, kindName: string, job: unknown, requestId:
  * @param home the job's home index; `instances` PROCESSOR_INSTANCES; `remembered` where it was sent before
  */
 export function dispatchCandidates(home: number, instances: number, remembered?: number): number[] {
-  const order = [remembered ?? home];
+  // A route remembered before PROCESSOR_INSTANCES was lowered names an instance that no longer exists.
+  const order = [remembered !== undefined && remembered < instances ? remembered : home];
   for (let i = 0; order.length < Math.min(MAX_DISPATCH_TRIES, instances); i++) {
     const next = (home + i) % instances;
     if (!order.includes(next)) order.push(next);

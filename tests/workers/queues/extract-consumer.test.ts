@@ -239,6 +239,8 @@ describe("extract consumer", () => {
     expect(dispatchCandidates(3, 5, 4)).toEqual([4, 3, 0]);
     expect(dispatchCandidates(0, 1)).toEqual([0]);
     expect(dispatchCandidates(1, 2, 0)).toEqual([0, 1]);
+    // Remembered before PROCESSOR_INSTANCES was lowered: that instance is gone, the home goes first.
+    expect(dispatchCandidates(1, 3, 4)).toEqual([1, 2, 0]);
   });
 
   it("invalid envelopes are acked without calling the processor", async () => {
