@@ -184,6 +184,8 @@ describe.skipIf(!hasChromium)("web dashboard in Chromium", () => {
     await shot("02-uploading");
     const r = row("franck.mp4");
     await r.waitFor();
+    // The row is listed as soon as the video is created; the bar hides only when the upload has ended.
+    await page.getByTestId("upload-progress").waitFor({ state: "hidden", timeout: 60_000 });
     await cdp.detach();
     const samples = await page.evaluate(() => (window as unknown as { progressSamples: number[] }).progressSamples);
     expect(samples.some((v) => v > 0 && v < 100), `samples: ${samples.join(",")}`).toBe(true);
