@@ -23,7 +23,8 @@ import { EmailMessage } from "../../schema/messages/email.ts";
 import type { EmailConfig } from "./env.ts";
 import { createPostmarkMailer, formatRecipient, isPermanentSendError, type Mailer } from "./postmark.ts";
 import { accountEmailStore, emailStore, emailWhere, type EmailContent, type EmailKey } from "./store.ts";
-import { renderEmail, USER_TEXT_LIMITS, userText } from "./templates.ts";
+import { renderEmail } from "./templates/index.ts";
+import { USER_TEXT_LIMITS, userText } from "./templates/text.ts";
 
 /** First retry delay after a failed send, seconds. */
 export const BASE_RETRY_DELAY_SECONDS = 30;

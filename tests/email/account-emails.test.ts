@@ -2,14 +2,16 @@
  * The verification email (MSG_SEND_EMAIL_VERIFICATION) through the email consumer inside workerd: rendered
  * without user-chosen text, sent once through the Postmark mock, deduplicated on `emailId` in
  * `account_emails`, recorded there in local mode. Also the bounds every user-supplied string gets in the
- * outcome templates (email-consumer/src/templates.ts `userText`). Rows of `npm run audit:security` (suite
+ * outcome templates (email-consumer/src/templates/text.ts `userText`). Rows of `npm run audit:security` (suite
  * `email-text`).
  */
 import { eq } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { describe, expect, it } from "vitest";
 import { accountEmails } from "../../schema/db.ts";
-import { renderErrorEmail, renderSuccessEmail, renderVerificationEmail, USER_TEXT_LIMITS, userText } from "../../email-consumer/src/templates.ts";
+import { renderErrorEmail, renderSuccessEmail } from "../../email-consumer/src/templates/extraction.ts";
+import { USER_TEXT_LIMITS, userText } from "../../email-consumer/src/templates/text.ts";
+import { renderVerificationEmail } from "../../email-consumer/src/templates/verification.ts";
 import { recordAudit } from "../../tools/audit/record.ts";
 import { bindings, deliver, envWith, errorMessage, PostmarkSession, successMessage, verificationMessage } from "./helpers.ts";
 

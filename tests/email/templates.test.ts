@@ -1,16 +1,10 @@
-/** Email templates (`email-consumer/src/templates.ts`): pure functions, content and HTML escaping. */
+/** Email templates (`email-consumer/src/templates/`): pure functions, content and HTML escaping. */
 import { describe, expect, it } from "vitest";
-import {
-  escapeHtml,
-  formatBytes,
-  formatExpiry,
-  oneLine,
-  renderEmail,
-  renderErrorEmail,
-  renderGenerationErrorEmail,
-  renderImportErrorEmail,
-  renderSuccessEmail,
-} from "../../email-consumer/src/templates.ts";
+import { renderErrorEmail, renderSuccessEmail } from "../../email-consumer/src/templates/extraction.ts";
+import { renderGenerationErrorEmail } from "../../email-consumer/src/templates/generation.ts";
+import { renderImportErrorEmail } from "../../email-consumer/src/templates/import.ts";
+import { renderEmail } from "../../email-consumer/src/templates/index.ts";
+import { escapeHtml, formatBytes, formatExpiry, oneLine } from "../../email-consumer/src/templates/text.ts";
 import { sendVideoGenerationErrorMessage, sendVideoImportErrorMessage } from "../../schema/messages/index.ts";
 import { formatRecipient } from "../../email-consumer/src/postmark.ts";
 import { errorMessage, successMessage } from "./helpers.ts";

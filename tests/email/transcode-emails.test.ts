@@ -9,7 +9,7 @@ import {
   sendTranscodeSuccessMessage,
   type SendTranscodeSuccessMessage,
 } from "../../schema/messages/transcode-email.ts";
-import { renderEmail } from "../../email-consumer/src/templates.ts";
+import { renderEmail } from "../../email-consumer/src/templates/index.ts";
 import { deliver, newVideoId, PostmarkSession, rowOf, successMessage } from "./helpers.ts";
 
 function transcodeSuccess(payload: Partial<SendTranscodeSuccessMessage["payload"]> = {}) {
