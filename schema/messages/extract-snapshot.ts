@@ -7,6 +7,7 @@ import { z } from "zod";
 import { ExtractionOptions } from "../extraction-options.ts";
 import { ExtractionWarnings, SourceFacts } from "../manifest.ts";
 import { API_SERVICE, envelope, envelopeBuilder, PROCESSOR_SERVICE } from "./envelope.ts";
+import { JobErrorFields } from "./job-error.ts";
 
 /**
  * An id that object keys are built from (schema/object-keys.ts): letters, digits, `-` and `_` only, at most
@@ -110,11 +111,7 @@ export const ExtractSnapshotErrorMessage = envelope(
   "MSG_EXTRACT_SNAPSHOT_ERROR",
   [PROCESSOR_SERVICE, API_SERVICE],
   API_SERVICE,
-  JobRef.extend({
-    errorMessage: z.string().min(1).max(500),
-    errorDescription: z.string().max(4000),
-    retryable: z.boolean().optional(),
-  }),
+  JobRef.extend(JobErrorFields.shape),
 );
 export type ExtractSnapshotErrorMessage = z.infer<typeof ExtractSnapshotErrorMessage>;
 

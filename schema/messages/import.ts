@@ -7,6 +7,7 @@
  */
 import { z } from "zod";
 import { API_SERVICE, envelope, envelopeBuilder, PROCESSOR_SERVICE } from "./envelope.ts";
+import { JobErrorFields } from "./job-error.ts";
 import { KeyId, ObjectEtag } from "./extract-snapshot.ts";
 
 const ImportRef = z.object({
@@ -77,11 +78,7 @@ export const ImportVideoErrorMessage = envelope(
   "MSG_IMPORT_VIDEO_ERROR",
   [PROCESSOR_SERVICE, API_SERVICE],
   API_SERVICE,
-  ImportRef.extend({
-    errorMessage: z.string().min(1).max(500),
-    errorDescription: z.string().max(4000),
-    retryable: z.boolean().optional(),
-  }),
+  ImportRef.extend(JobErrorFields.shape),
 );
 export type ImportVideoErrorMessage = z.infer<typeof ImportVideoErrorMessage>;
 

@@ -8,6 +8,7 @@ import { z } from "zod";
 import { SourceFacts } from "../manifest.ts";
 import { TranscodeRequest } from "../transcode-options.ts";
 import { API_SERVICE, envelope, envelopeBuilder, PROCESSOR_SERVICE } from "./envelope.ts";
+import { JobErrorFields } from "./job-error.ts";
 import { KeyId } from "./extract-snapshot.ts";
 
 const TranscodeRef = z.object({
@@ -95,11 +96,7 @@ export const TranscodeErrorMessage = envelope(
   "MSG_TRANSCODE_ERROR",
   [PROCESSOR_SERVICE, API_SERVICE],
   API_SERVICE,
-  TranscodeRef.extend({
-    errorMessage: z.string().min(1).max(500),
-    errorDescription: z.string().max(4000),
-    retryable: z.boolean().optional(),
-  }),
+  TranscodeRef.extend(JobErrorFields.shape),
 );
 export type TranscodeErrorMessage = z.infer<typeof TranscodeErrorMessage>;
 

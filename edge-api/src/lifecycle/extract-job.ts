@@ -15,6 +15,7 @@ import {
   extractSnapshotMessage,
 } from "../../../schema/messages/index.ts";
 import { archiveObjectKey, manifestObjectKey, parseS3Uri } from "../../../schema/object-keys.ts";
+import { jobErrorFields } from "../../../schema/messages/job-error.ts";
 import { sendOutcomeEmail } from "../services/videos/send-outcome-email.ts";
 import type { VideoRow } from "../services/videos/serialize.ts";
 import { enqueueVideoWebhooks } from "../services/webhooks/enqueue-video-event.ts";
@@ -108,9 +109,7 @@ export const extractJob: JobKind<VideoRow, ExtractSnapshotEvent, ExtractSnapshot
         videoId: ref.id,
         userId: ref.userId,
         attempt: ref.attempt,
-        errorMessage,
-        errorDescription: errorDescription.slice(0, 4000),
-        ...(opts.retryable ? { retryable: true } : {}),
+        ...jobErrorFields(errorMessage, errorDescription, opts),
       },
       API_SERVICE,
     ),

@@ -26,6 +26,7 @@ import {
   importVideoMessage,
 } from "../../../schema/messages/index.ts";
 import { parseS3Uri } from "../../../schema/object-keys.ts";
+import { jobErrorFields } from "../../../schema/messages/job-error.ts";
 import { completeUpload } from "../services/videos/complete-upload.ts";
 import { sendOutcomeEmail } from "../services/videos/send-outcome-email.ts";
 import type { VideoRow } from "../services/videos/serialize.ts";
@@ -104,9 +105,7 @@ export const importJob: JobKind<VideoRow, ImportVideoEvent, ImportVideoMessage> 
         videoId: ref.id,
         userId: ref.userId,
         attempt: ref.attempt,
-        errorMessage,
-        errorDescription: errorDescription.slice(0, 4000),
-        ...(opts.retryable ? { retryable: true } : {}),
+        ...jobErrorFields(errorMessage, errorDescription, opts),
       },
       API_SERVICE,
     ),

@@ -20,6 +20,7 @@ import {
 } from "../../../schema/messages/index.ts";
 import { parseS3Uri, transcodeAttemptPrefix, transcodePrefix } from "../../../schema/object-keys.ts";
 import { TranscodeRequest } from "../../../schema/transcode-options.ts";
+import { jobErrorFields } from "../../../schema/messages/job-error.ts";
 import type { Deps } from "../context.ts";
 import { sendTranscodeEmail } from "../services/transcodes/send-transcode-email.ts";
 import type { TranscodeRow } from "../services/transcodes/serialize.ts";
@@ -134,9 +135,7 @@ export const transcodeJob: JobKind<TranscodeRow, TranscodeEvent, TranscodeMessag
         videoId: videoOf(ref),
         userId: ref.userId,
         attempt: ref.attempt,
-        errorMessage,
-        errorDescription: errorDescription.slice(0, 4000),
-        ...(opts.retryable ? { retryable: true } : {}),
+        ...jobErrorFields(errorMessage, errorDescription, opts),
       },
       API_SERVICE,
     ),

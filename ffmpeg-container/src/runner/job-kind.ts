@@ -1,5 +1,6 @@
 import type { z } from "zod";
 import type { Logger, LogFields } from "../../../runtime/log.ts";
+import type { JobFailure } from "../../../schema/messages/job-error.ts";
 import type { ProcessorConfig } from "../config.ts";
 import type { FfmpegBinaries } from "../ffmpeg/binaries.ts";
 import type { Storage } from "../s3.ts";
@@ -45,15 +46,8 @@ export interface JobContext {
   bins: FfmpegBinaries;
 }
 
-/**
- * `errorMessage` (one human sentence) and `errorDescription` (redacted detail) of an ERROR event, and
- * `retryable` when the fault is transient (set only then).
- */
-export interface JobFailure {
-  errorMessage: string;
-  errorDescription: string;
-  retryable?: true;
-}
+/** `errorMessage`, `errorDescription` (redacted) and `retryable` (transient faults only) of an ERROR event. */
+export type { JobFailure };
 
 /**
  * One kind of job the processor runs. The runner owns HTTP, slots, the event stream, heartbeat, timeout,

@@ -2,6 +2,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import type http from "node:http";
 import path from "node:path";
 import type { Logger } from "../../../runtime/log.ts";
+import { jobErrorFields } from "../../../schema/messages/job-error.ts";
 import { DEFAULT_HEARTBEAT_SECONDS, type ProcessorConfig } from "../config.ts";
 import type { FfmpegBinaries } from "../ffmpeg/binaries.ts";
 import { redact } from "../ffmpeg/stderr.ts";
@@ -167,11 +168,11 @@ function describeFailure(reason: unknown, secret: string, log: Logger): JobFailu
   if (reason instanceof JobError) {
     errorMessage = reason.message;
     errorDescription = reason.description;
-    if (reason.retryable) return { errorMessage: errorMessage.slice(0, 500), errorDescription: errorDescription.slice(0, 4000), retryable: true };
+    if (reason.retryable) return jobErrorFields(errorMessage, errorDescription, { retryable: true });
   } else {
     log.error("job crashed", { error: redact(String((reason as Error)?.stack ?? reason), [secret]) });
     errorMessage = "The video processor failed unexpectedly.";
     errorDescription = redact(String((reason as Error)?.message ?? reason), [secret]);
   }
-  return { errorMessage: errorMessage.slice(0, 500), errorDescription: errorDescription.slice(0, 4000) };
+  return jobErrorFields(errorMessage, errorDescription);
 }
