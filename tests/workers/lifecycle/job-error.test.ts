@@ -34,13 +34,14 @@ describe("jobErrorFields", () => {
       [importJob.errorEvent(ref, "Gone.", "x".repeat(5000)), ImportVideoErrorMessage],
       [transcodeJob.errorEvent(transcodeRef, "Gone.", "x".repeat(5000), { retryable: true }), TranscodeErrorMessage],
     ] as const;
-    for (const [event, schema] of cases) {
+    const payloads = cases.map(([event, schema]) => {
       const parsed = schema.parse(event);
       expect(parsed.sender).toBe(API_SERVICE);
       expect(parsed.payload.errorDescription).toHaveLength(ERROR_DESCRIPTION_MAX_CHARS);
-    }
-    expect(cases[0][0].payload.retryable).toBe(true);
-    expect("retryable" in cases[1][0].payload).toBe(false);
-    expect(cases[2][0].payload).toMatchObject({ transcodeId: transcodeRef.id, videoId: ref.id, attempt: 2, retryable: true });
+      return parsed.payload as JobErrorFields;
+    });
+    expect(payloads[0]?.retryable).toBe(true);
+    expect(payloads[1] && "retryable" in payloads[1]).toBe(false);
+    expect(payloads[2]).toMatchObject({ transcodeId: transcodeRef.id, videoId: ref.id, attempt: 2, retryable: true });
   });
 });
