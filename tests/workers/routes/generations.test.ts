@@ -263,6 +263,24 @@ describe("POST /v1/generations", () => {
     expect(last).toMatchObject({ jobKind: "generation", toStatus: "VIDEO_GENERATION_ERROR", source: "generator" });
   });
 
+  it("a repeat of a callback accepted just before the Worker stopped (callback_at never stamped) answers 200, not 409; nothing changes", async () => {
+    const key = crypto.randomUUID();
+    const gen = await createGenerator(alice, key);
+    const created = await createGeneration(alice, { generator: gen.generator.id, input: {} });
+    const { body } = await requestOf(key);
+    const first = await callback(created.video.id, body.callback.token, { status: "failed", error: "GPU quota" });
+    expect(first.status).toBe(202);
+    // What a Worker stopped between the status change and the stamp leaves behind.
+    await db.update(generations).set({ callbackAt: null }).where(eq(generations.id, created.video.id));
+    const before = await timeline(alice, created.video.id);
+    const repeat = await callback(created.video.id, body.callback.token, { status: "ready", url: `${REMOTE}/media/x.mp4` });
+    expect(repeat.status, await repeat.clone().text()).toBe(200);
+    expect(((await repeat.json()) as { video: Video }).video).toMatchObject({ status: "VIDEO_GENERATION_ERROR", sourceUrl: null });
+    expect(await timeline(alice, created.video.id)).toEqual(before);
+    const [row] = await db.select().from(generations).where(eq(generations.id, created.video.id));
+    expect(row!.callbackAt).not.toBeNull();
+  });
+
   it("the cron fails a generation with no callback by estimatedCompletionAt + GENERATION_TIMEOUT_SECONDS; a later callback gets 409", async () => {
     const key = crypto.randomUUID();
     const gen = await createGenerator(alice, key);

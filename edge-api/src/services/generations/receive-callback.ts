@@ -9,14 +9,15 @@
  *   `startGeneratedImport`: the import, then the extraction and transcodes asked, as for `source: {url}`);
  *   `failed` ends it VIDEO_GENERATION_ERROR with the generator's error (cut to MAX_GENERATOR_ERROR_CHARS) and
  *   the error email; `callback_at` is then set;
- * - a repeated callback (callback_at set) changes nothing and answers 200 with the current video, whatever its
- *   body (a `ready` whose import could not be queued is queued now);
+ * - a repeated callback (callback_at set, or the timeline shows an accepted one when the Worker stopped before
+ *   stamping callback_at) changes nothing and answers 200 with the current video, whatever its body (a `ready`
+ *   whose import could not be queued is queued now);
  * - a generation that already ended without a callback (timed out, or its request failed) → 409 `conflict`.
  */
 import { and, eq, isNull } from "drizzle-orm";
 import { checkOutgoingUrl } from "../../../../runtime/outgoing-url.ts";
 import { MAX_GENERATOR_ERROR_CHARS, type GenerationCallbackRequest, type Video } from "../../../../schema/api.ts";
-import { generations, videos } from "../../../../schema/db.ts";
+import { generations, videoEvents, videos } from "../../../../schema/db.ts";
 import type { Deps } from "../../context.ts";
 import { ProblemError } from "../../errors.ts";
 import { failGeneration, queueGeneratedImport, startGeneratedImport } from "../../lifecycle/generation.ts";
@@ -57,9 +58,15 @@ export async function receiveGenerationCallback(
 
   if (gen.callbackAt) return { status: 200, video: toVideo(await repeated(deps, await read())) };
   let row = await read();
-  if (row.status !== G_PENDING) throw ended(row);
-
   const now = new Date();
+  if (row.status !== G_PENDING) {
+    // The Worker may have stopped between the status change and the callback_at stamp: the timeline, written
+    // in the status change's own batch, says whether a callback was accepted.
+    if (!(await callbackAccepted(deps, ref))) throw ended(row);
+    await markCalledBack(deps, gen.id, now);
+    return { status: 200, video: toVideo(await repeated(deps, row)) };
+  }
+
   let changed: VideoRow | undefined;
   if (body.status === "ready") {
     const checked = checkOutgoingUrl(body.url ?? "", deps.config.environment);
@@ -89,12 +96,25 @@ export async function receiveGenerationCallback(
   if (!changed) {
     // Another callback or the cron got there first: answer as they left it.
     row = await read();
-    const [again] = await deps.db.select({ callbackAt: generations.callbackAt }).from(generations).where(eq(generations.id, gen.id)).limit(1);
-    if (again?.callbackAt) return { status: 200, video: toVideo(row) };
+    if (await callbackAccepted(deps, ref)) return { status: 200, video: toVideo(row) };
     throw ended(row);
   }
   await markCalledBack(deps, gen.id, now);
   return { status: 202, video: toVideo(changed) };
+}
+
+/**
+ * True when a callback of this generation was accepted: its video's timeline holds the change out of
+ * VIDEO_GENERATION_PENDING that a callback makes (source `generator`), recorded in the same D1 batch as the
+ * status change, unlike `callback_at`, which is stamped after it.
+ */
+async function callbackAccepted(deps: Deps, ref: { id: string; userId: string }): Promise<boolean> {
+  const [event] = await deps.db
+    .select({ id: videoEvents.id })
+    .from(videoEvents)
+    .where(and(eq(videoEvents.videoId, ref.id), eq(videoEvents.userId, ref.userId), eq(videoEvents.fromStatus, G_PENDING), eq(videoEvents.source, "generator")))
+    .limit(1);
+  return event !== undefined;
 }
 
 /** Stamps the first accepted callback (later ones are repeats). */
