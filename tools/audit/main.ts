@@ -49,7 +49,7 @@ const SUITES: Suite[] = [
   { name: "ssrf", title: "Outgoing URL rules (webhooks; runtime/outgoing-url.ts)", config: "tests/workers/vitest.config.mts", file: "tests/workers/outgoing-url.test.ts" },
   { name: "import-ssrf", title: "Imports by URL: every special address, as a literal, a resolved address or a redirect (processor)", config: "tests/vitest.node.config.mts", file: "tests/processor/import/ssrf.test.ts" },
   { name: "body-limit", title: "Request body limit (/v1/*, /api/auth/*)", config: "tests/workers/vitest.config.mts", file: "tests/workers/body-limit.test.ts" },
-  { name: "local-s3", title: "Local S3 server (signatures required, CORS)", config: "tests/vitest.node.config.mts", file: "tests/tools/s3-server.test.ts" },
+  { name: "local-s3", title: "Local S3 server (signatures required, CORS, If-Match, R2 temporary credentials stand-in)", config: "tests/vitest.node.config.mts", file: "tests/tools/s3-server.test.ts" },
   { name: "webhook-flood", title: "Webhook flooding (rate limits, one-try pings, pending cap per endpoint)", config: "tests/workers/vitest.config.mts", file: "tests/workers/webhook-flood.test.ts" },
   { name: "cross-site", title: "Cross-site requests with the session cookie (/v1 mutations)", config: "tests/workers/vitest.config.mts", file: "tests/workers/cross-site.test.ts" },
   { name: "auth-errors", title: "/api/auth/* errors as problem+json (better-auth's code kept)", config: "tests/workers/vitest.config.mts", file: "tests/workers/auth-problems.test.ts" },
