@@ -13,7 +13,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { BIN, REPO_ROOT } from "../paths.ts";
 import { offlineWranglerEnv } from "../wrangler.ts";
-import { apiBaseUrl, LOCAL } from "./local-config.ts";
+import { apiBaseUrl, cloudflareApiBaseUrl, LOCAL } from "./local-config.ts";
 import { startS3Server, type S3ServerHandle } from "./s3-server.ts";
 import { ensureWebBuild } from "./web-build.ts";
 
@@ -139,6 +139,8 @@ export async function startStack(opts: StackOptions = {}): Promise<StackHandle> 
     const vars = {
       PUBLIC_BASE_URL: apiUrl,
       S3_ENDPOINT: s3Endpoint,
+      // The S3 server's stand-in of R2's Temporary Credentials API: jobs get credentials minted there.
+      CLOUDFLARE_API_BASE_URL: cloudflareApiBaseUrl(s3Endpoint),
       PROCESSOR_URL: processorUrl,
       PROCESSOR_SHARED_SECRET: LOCAL_PROCESSOR_SHARED_SECRET,
       ...opts.vars,

@@ -21,6 +21,8 @@ import { signJobRequest } from "../../../runtime/job-signature.ts";
 import { createDeps } from "../context.ts";
 import { loadConfig, type Config, type Env } from "../env.ts";
 import { jobKindNamed } from "../lifecycle/kinds.ts";
+import { CREDENTIALS_TTL_MARGIN_SECONDS, CredentialsMintError, mintJobCredentials } from "../storage/temp-credentials.ts";
+import type { JobCredentials } from "../../../schema/storage-credentials.ts";
 import { relayJob, startJob, type DispatchOutcome } from "./dispatch.ts";
 import { localContainerRuntime } from "./local-runtime.ts";
 
@@ -95,15 +97,25 @@ export class ProcessorContainer extends Container<Env> {
    */
   async dispatch(kindName: string, job: unknown, requestId: string, home: number): Promise<DispatchOutcome> {
     const config = loadConfig(this.env);
-    const ref = jobKindNamed(kindName).jobRef(job);
+    const kind = jobKindNamed(kindName);
+    const ref = kind.jobRef(job);
     const key = jobKey(ref);
+    // One set of credentials per dispatch, whichever instance runs it (a redelivery gets fresh ones).
+    let credentials: JobCredentials;
+    try {
+      credentials = await mintJobCredentials(config, kind.storageScopes(ref, config), kind.timeoutSeconds(config) + CREDENTIALS_TTL_MARGIN_SECONDS);
+    } catch (err) {
+      if (!(err instanceof CredentialsMintError)) throw err;
+      createLogger({ instance: home, id: ref.id, attempt: ref.attempt, requestId }, { minLevel: config.logLevel }).warn("storage credentials not minted", { error: err.message });
+      return { outcome: "unavailable", reason: `storage credentials could not be minted: ${err.message}` };
+    }
     const remembered = await this.ctx.storage.get<RememberedRoute>(ROUTE_PREFIX + key);
     const candidates = dispatchCandidates(home, config.processorInstances, remembered?.instance);
     const ask = async (instance: number, slotWaitSeconds: number) => {
       if (instance !== home) await this.rememberRoute(key, instance);
       return instance === home
-        ? this.dispatchHere(kindName, job, requestId, home, slotWaitSeconds)
-        : instanceStub(this.env, instance).dispatchHere(kindName, job, requestId, instance, slotWaitSeconds);
+        ? this.dispatchHere(kindName, job, credentials, requestId, home, slotWaitSeconds)
+        : instanceStub(this.env, instance).dispatchHere(kindName, job, credentials, requestId, instance, slotWaitSeconds);
     };
     for (const instance of candidates) {
       const outcome = await ask(instance, 0);
@@ -125,17 +137,19 @@ export class ProcessorContainer extends Container<Env> {
    * queue in the background (until its final event, or recovery of a lost relay).
    * @param kindName `JobKind.name` of the job (lifecycle/kinds.ts)
    * @param job the job message (validated by the consumer with the kind's schema)
+   * @param credentials the attempt's storage credentials (sent beside the envelope, `{...job, credentials}`, in
+   *   the signed body; never logged)
    * @param requestId for the processor's logs (the queue message id)
    * @param self this object's index (sent in {@link INSTANCE_HEADER})
    * @param slotWaitSeconds how long the processor may hold the job for a free slot (0: 503 at once when busy)
    * @returns how the processor answered; `started` means the relay runs
    */
-  async dispatchHere(kindName: string, job: unknown, requestId: string, self: number, slotWaitSeconds = 0): Promise<DispatchOutcome> {
+  async dispatchHere(kindName: string, job: unknown, credentials: JobCredentials, requestId: string, self: number, slotWaitSeconds = 0): Promise<DispatchOutcome> {
     const config = loadConfig(this.env);
     const kind = jobKindNamed(kindName);
     const ref = kind.jobRef(job);
     const log = createLogger({ instance: self, job: kind.name, id: ref.id, attempt: ref.attempt, requestId }, { minLevel: config.logLevel });
-    const body = JSON.stringify(job);
+    const body = JSON.stringify({ ...(job as object), credentials });
     const headers = {
       "x-request-id": requestId,
       [INSTANCE_HEADER]: instanceName(self),
@@ -233,6 +247,9 @@ function processorEnvVars(env: Env): Record<string, string> {
     IMAGES_BUCKET: config.imagesBucket,
     // The import's URL rules (runtime/outgoing-url.ts) depend on it; the container's own default is production.
     ENVIRONMENT: config.environment,
+    // The same limits the jobs' storage credentials are minted for (their lifetime is the limit plus a margin).
+    JOB_TIMEOUT_SECONDS: String(config.jobTimeoutSeconds),
+    TRANSCODE_TIMEOUT_SECONDS: String(config.transcodeTimeoutSeconds),
   };
 }
 

@@ -176,8 +176,9 @@ export function createProcessorServer(
   async function postJob(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const read = await readSignedJson(req, res, "job");
     if (!read) return;
-    const { value } = read;
-    const type = (value as { type?: unknown } | null)?.type;
+    // The body is the job envelope plus its storage credentials (`credentials`, schema/storage-credentials.ts).
+    const { credentials: _credentials, ...value } = (read.value ?? {}) as Record<string, unknown>;
+    const type = value.type;
     // With one kind, its own parse explains a wrong type.
     const kind = kinds.find((k) => k.type === type) ?? (kinds.length === 1 ? kinds[0] : undefined);
     if (!kind) {
