@@ -170,7 +170,7 @@ export const RenderRequest = z.object({
   sourceEtag: ObjectEtag.optional(),
   spec: RenderSpec,
   /** Read-only credential of the source object (schema/storage-credentials.ts), minted by the Worker. */
-  credentials: JobCredentials.optional(),
+  credentials: JobCredentials,
 });
 export type RenderRequest = z.infer<typeof RenderRequest>;
 

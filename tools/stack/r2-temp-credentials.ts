@@ -23,6 +23,16 @@
  */
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import { createRequire } from "node:module";
+import {
+  extractStorageScopes,
+  importStorageScopes,
+  renderStorageScopes,
+  scopeCovers,
+  transcodeStorageScopes,
+  type JobCredentials,
+  type StoragePermission,
+  type StorageScope,
+} from "../../schema/storage-credentials.ts";
 import { LOCAL } from "./local-config.ts";
 
 const require = createRequire(import.meta.url);
@@ -33,7 +43,7 @@ export const MAX_TTL_SECONDS = 604_800;
 /** Path of the API below the base URL's host (`{base}` = `http://host:port/client/v4`). */
 const API_PATH = /^\/client\/v4\/accounts\/([^/]+)\/r2\/temp-access-credentials$/;
 
-export type TempPermission = "object-read-only" | "object-read-write";
+export type TempPermission = StoragePermission;
 
 /** What a session token grants (its payload). */
 export interface TempScope {
@@ -109,14 +119,10 @@ export function readSessionToken(parentSecret: string, token: string): TempScope
   }
 }
 
-/**
- * True when `scope` lets `op` touch `key` (no prefixes and no objects: the whole bucket).
- * @param op `read` or `write`
- */
+/** True when `scope` lets `op` touch `key` of its bucket (no prefixes and no objects: the whole bucket). */
 export function scopeAllows(scope: TempScope, op: "read" | "write", key: string): boolean {
   if (op === "write" && scope.permission !== "object-read-write") return false;
-  if (!scope.prefixes && !scope.objects) return true;
-  return (scope.objects ?? []).includes(key) || (scope.prefixes ?? []).some((p) => key.startsWith(p));
+  return scopeCovers(scope, scope.bucket, key);
 }
 
 /**
@@ -238,4 +244,32 @@ function readBody(req: NodeJS.ReadableStream): Promise<string> {
     req.on("end", () => resolve(s));
     req.on("error", reject);
   });
+}
+
+/**
+ * The credentials the Worker sends with a job or render `body` on the local stack, for tools and tests that
+ * play the Worker and post to a processor directly (the processor tests, the bench): the scopes of its kind
+ * (schema/storage-credentials.ts: extraction, transcode, import, or a render when it has a `spec`) in the
+ * local buckets, minted with this stand-in's own function (no HTTP call, so it works while the server is
+ * stopped).
+ * @param ttlSeconds lifetime (default one hour)
+ * @returns undefined for a body that is no job or render
+ */
+export function localJobCredentials(body: unknown, ttlSeconds = 3600): JobCredentials | undefined {
+  const b = body as { type?: unknown; payload?: unknown; spec?: unknown; userId?: unknown; videoId?: unknown } | null;
+  const p = (b?.payload ?? {}) as { userId: string; videoId: string; attempt: number; transcodeId: string };
+  const buckets = { videosBucket: LOCAL.videosBucket, imagesBucket: LOCAL.imagesBucket };
+  const scopes =
+    b?.type === "MSG_EXTRACT_SNAPSHOT" ? extractStorageScopes(p, buckets)
+    : b?.type === "MSG_TRANSCODE" ? transcodeStorageScopes(p, buckets)
+    : b?.type === "MSG_IMPORT_VIDEO" ? importStorageScopes(p, buckets)
+    : b && typeof b === "object" && b.spec !== undefined && typeof b.userId === "string" && typeof b.videoId === "string"
+      ? renderStorageScopes({ userId: b.userId, videoId: b.videoId }, buckets)
+      : undefined;
+  if (!scopes) return undefined;
+  const mint = (scope: StorageScope | undefined) =>
+    scope && { ...scope, ...mintTempCredentials(LOCAL_TEMP_CREDENTIALS.parentSecret, { ...scope, ttlSeconds }), expiresAt: Math.floor(Date.now() / 1000) + ttlSeconds };
+  const read = mint(scopes.read);
+  const write = mint(scopes.write);
+  return { ...(read ? { read } : {}), ...(write ? { write } : {}) };
 }

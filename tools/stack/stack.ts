@@ -25,7 +25,8 @@ export const LOCAL_PROCESSOR_SHARED_SECRET = randomBytes(32).toString("hex");
 
 /**
  * Environment of the ffmpeg-container process on the local stack (this process's env plus its listen
- * address, the local S3 server's endpoint, account and buckets, and {@link LOCAL_PROCESSOR_SHARED_SECRET}).
+ * address, the local S3 server's endpoint and buckets, and {@link LOCAL_PROCESSOR_SHARED_SECRET}). No storage
+ * key, as in production: every job brings credentials the Worker minted from the S3 server's stand-in.
  * @param port port it listens on (127.0.0.1)
  * @param s3Endpoint e.g. `http://127.0.0.1:4569`
  * @param maxConcurrentJobs MAX_CONCURRENT_JOBS; unset = the processor's default
@@ -37,8 +38,6 @@ export function localProcessorEnv(port: number, s3Endpoint: string, maxConcurren
     PORT: String(port),
     S3_ENDPOINT: s3Endpoint,
     S3_REGION: LOCAL.s3Region,
-    S3_ACCESS_KEY_ID: LOCAL.s3AccessKeyId,
-    S3_SECRET_ACCESS_KEY: LOCAL.s3SecretAccessKey,
     VIDEOS_BUCKET: LOCAL.videosBucket,
     IMAGES_BUCKET: LOCAL.imagesBucket,
     PROCESSOR_SHARED_SECRET: LOCAL_PROCESSOR_SHARED_SECRET,

@@ -14,7 +14,8 @@ import {
   ExtractSnapshotMessage,
   extractSnapshotMessage,
 } from "../../../schema/messages/index.ts";
-import { archiveObjectKey, manifestObjectKey, parseS3Uri, sourceObjectKey } from "../../../schema/object-keys.ts";
+import { archiveObjectKey, manifestObjectKey, parseS3Uri } from "../../../schema/object-keys.ts";
+import { extractStorageScopes } from "../../../schema/storage-credentials.ts";
 import { sendOutcomeEmail } from "../services/videos/send-outcome-email.ts";
 import type { VideoRow } from "../services/videos/serialize.ts";
 import { enqueueVideoWebhooks } from "../services/webhooks/enqueue-video-event.ts";
@@ -117,10 +118,7 @@ export const extractJob: JobKind<VideoRow, ExtractSnapshotEvent, ExtractSnapshot
   leaseExpiredDescription: (recoveries) =>
     `The image processor stopped reporting on this video ${recoveries + 1} time(s) in a row` +
     ` (${recoveries} automatic restart(s)); the extraction was stopped. Retry the video to start again.`,
-  storageScopes: (ref, config) => ({
-    read: { bucket: config.videosBucket, permission: "object-read-only", objects: [sourceObjectKey(ref.userId, ref.id)] },
-    write: { bucket: config.imagesBucket, permission: "object-read-write", objects: extractJob.outputs.keys(ref) },
-  }),
+  storageScopes: (ref, config) => extractStorageScopes({ userId: ref.userId, videoId: ref.id, attempt: ref.attempt }, config),
   timeoutSeconds: (config) => config.jobTimeoutSeconds,
   outputs: {
     bucket: (config) => config.imagesBucket,

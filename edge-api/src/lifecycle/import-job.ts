@@ -25,7 +25,8 @@ import {
   ImportVideoMessage,
   importVideoMessage,
 } from "../../../schema/messages/index.ts";
-import { parseS3Uri, sourceObjectKey } from "../../../schema/object-keys.ts";
+import { parseS3Uri } from "../../../schema/object-keys.ts";
+import { importStorageScopes } from "../../../schema/storage-credentials.ts";
 import { completeUpload } from "../services/videos/complete-upload.ts";
 import { sendOutcomeEmail } from "../services/videos/send-outcome-email.ts";
 import type { VideoRow } from "../services/videos/serialize.ts";
@@ -113,10 +114,7 @@ export const importJob: JobKind<VideoRow, ImportVideoEvent, ImportVideoMessage> 
   leaseExpiredDescription: (recoveries) =>
     `The processor stopped reporting on this import ${recoveries + 1} time(s) in a row` +
     ` (${recoveries} automatic restart(s)); the import was stopped. Retry the video to start again.`,
-  // Writes the source object (multipart), nothing else; reads nothing of storage.
-  storageScopes: (ref, config) => ({
-    write: { bucket: config.videosBucket, permission: "object-read-write", objects: [sourceObjectKey(ref.userId, ref.id)] },
-  }),
+  storageScopes: (ref, config) => importStorageScopes({ userId: ref.userId, videoId: ref.id }, config),
   timeoutSeconds: (config) => config.jobTimeoutSeconds,
   outputs: {
     bucket: (config) => config.videosBucket,

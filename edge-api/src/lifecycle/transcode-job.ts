@@ -18,7 +18,8 @@ import {
   transcodeMessage,
   type TranscodeOutput,
 } from "../../../schema/messages/index.ts";
-import { parseS3Uri, sourceObjectKey, transcodeAttemptPrefix, transcodePrefix } from "../../../schema/object-keys.ts";
+import { parseS3Uri, transcodeAttemptPrefix, transcodePrefix } from "../../../schema/object-keys.ts";
+import { transcodeStorageScopes } from "../../../schema/storage-credentials.ts";
 import { TranscodeRequest } from "../../../schema/transcode-options.ts";
 import type { Deps } from "../context.ts";
 import { sendTranscodeEmail } from "../services/transcodes/send-transcode-email.ts";
@@ -143,11 +144,7 @@ export const transcodeJob: JobKind<TranscodeRow, TranscodeEvent, TranscodeMessag
   leaseExpiredDescription: (recoveries) =>
     `The processor stopped reporting on this transcode ${recoveries + 1} time(s) in a row` +
     ` (${recoveries} automatic restart(s)); the transcode was stopped. Retry it to start again.`,
-  storageScopes: (ref, config) => ({
-    read: { bucket: config.videosBucket, permission: "object-read-only", objects: [sourceObjectKey(ref.userId, videoOf(ref))] },
-    // HLS segment names are not known in advance: the attempt's own prefix.
-    write: { bucket: config.videosBucket, permission: "object-read-write", prefixes: [transcodeAttemptPrefix(ref.userId, videoOf(ref), ref.id, ref.attempt)] },
-  }),
+  storageScopes: (ref, config) => transcodeStorageScopes({ userId: ref.userId, videoId: videoOf(ref), transcodeId: ref.id, attempt: ref.attempt }, config),
   timeoutSeconds: (config) => config.transcodeTimeoutSeconds,
   outputs: {
     bucket: (config) => config.videosBucket,

@@ -63,9 +63,10 @@ export interface Processor {
 
 /**
  * The Durable Object that fronts one processor container (wrangler.toml `[[env.production.containers]]`;
- * locally the same class, its container runtime stood in by PROCESSOR_URL). It gets the storage endpoint,
- * credentials and buckets as the container's environment; it sleeps after 10 minutes without activity
- * (every relayed event line counts as activity, so a running job keeps it awake).
+ * locally the same class, its container runtime stood in by PROCESSOR_URL). It gets the storage endpoint
+ * and buckets (no credentials) as the container's environment; it sleeps after 10 minutes without activity
+ * (every relayed event line counts as activity, so a running job keeps it awake). It holds no storage key:
+ * {@link dispatch} mints each job's temporary credentials and sends them with the job.
  *
  * {@link dispatch} starts a job and relays its events from inside the object, so a job may outlast a
  * queue consumer invocation (./dispatch.ts).
@@ -227,6 +228,7 @@ function withLocalRuntime(ctx: DurableObjectState<{}>, env: Env): DurableObjectS
 /**
  * Environment of the processor process, from the Worker's validated config. The container is its own
  * entry point (the Durable Object runtime constructs it with the raw bindings), so it loads the config.
+ * No storage key: each job and render brings its own temporary credentials (../storage/temp-credentials.ts).
  */
 function processorEnvVars(env: Env): Record<string, string> {
   let config: Config;
@@ -240,8 +242,6 @@ function processorEnvVars(env: Env): Record<string, string> {
     PORT: String(PROCESSOR_PORT),
     S3_ENDPOINT: config.s3.endpoint,
     S3_REGION: config.s3.region,
-    S3_ACCESS_KEY_ID: config.s3.accessKeyId,
-    S3_SECRET_ACCESS_KEY: config.s3.secretAccessKey,
     PROCESSOR_SHARED_SECRET: config.processorSharedSecret,
     VIDEOS_BUCKET: config.videosBucket,
     IMAGES_BUCKET: config.imagesBucket,

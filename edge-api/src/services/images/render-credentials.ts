@@ -5,7 +5,7 @@
  * one video costs one call to the Temporary Credentials API. Held in memory only (never stored or logged).
  */
 import { sourceObjectKey } from "../../../../schema/object-keys.ts";
-import type { JobCredentials } from "../../../../schema/storage-credentials.ts";
+import { renderStorageScopes, type JobCredentials } from "../../../../schema/storage-credentials.ts";
 import type { Config } from "../../env.ts";
 import { mintJobCredentials } from "../../storage/temp-credentials.ts";
 
@@ -32,11 +32,7 @@ export async function renderCredentials(config: Config, userId: string, videoId:
   const cached = CACHE.get(key);
   const now = Math.floor(Date.now() / 1000);
   if (cached?.read && cached.read.expiresAt - now >= MIN_REMAINING_SECONDS) return cached;
-  const minted = await mintJobCredentials(
-    config,
-    { read: { bucket: config.videosBucket, permission: "object-read-only", objects: [key] } },
-    RENDER_CREDENTIALS_TTL_SECONDS,
-  );
+  const minted = await mintJobCredentials(config, renderStorageScopes({ userId, videoId }, config), RENDER_CREDENTIALS_TTL_SECONDS);
   CACHE.delete(key);
   CACHE.set(key, minted);
   if (CACHE.size > MAX_CACHED) CACHE.delete(CACHE.keys().next().value!);
