@@ -14,6 +14,7 @@ import { eq } from "drizzle-orm";
 import { archiveObjectKey, manifestObjectKey, sourceObjectKey, transcodeAttemptPrefix } from "../../schema/object-keys.ts";
 import type { StorageCredential } from "../../schema/storage-credentials.ts";
 import { loadConfig } from "../../edge-api/src/env.ts";
+import { processorEnvVars } from "../../edge-api/src/processor/index.ts";
 import { extractJob } from "../../edge-api/src/lifecycle/extract-job.ts";
 import { importJob } from "../../edge-api/src/lifecycle/import-job.ts";
 import { transcodeJob } from "../../edge-api/src/lifecycle/transcode-job.ts";
@@ -31,6 +32,20 @@ const objectUrl = (bucket: string, key: string) => `${config().s3.endpoint}/${bu
 let owner: Awaited<ReturnType<typeof signUp>>;
 beforeAll(async () => {
   owner = await signUp("credentials");
+});
+
+describe("the container's environment", () => {
+  it("holds no storage key and no API token: only the endpoint, region and buckets", () => {
+    const vars = processorEnvVars(testEnv);
+    const c = config();
+    const names = Object.keys(vars).filter((n) => /KEY|SECRET_ACCESS|TOKEN/.test(n));
+    const values = Object.values(vars).filter((v) => [c.s3.accessKeyId, c.s3.secretAccessKey, c.tempCredentials.apiToken].includes(v));
+    const got = names.length + values.length === 0 ? "none" : `LEAKED ${[...names].join(", ")}`;
+    recordAudit({ case: "container environment (processorEnvVars)", expected: "no storage key, no API token", got, ok: got === "none" });
+    expect(names).toEqual([]);
+    expect(values).toEqual([]);
+    expect(vars).toMatchObject({ S3_ENDPOINT: c.s3.endpoint, VIDEOS_BUCKET: c.videosBucket, IMAGES_BUCKET: c.imagesBucket, JOB_TIMEOUT_SECONDS: "900", TRANSCODE_TIMEOUT_SECONDS: "7200" });
+  });
 });
 
 describe("scopes per job kind", () => {
@@ -68,6 +83,15 @@ describe("extract dispatch", () => {
     const c = config();
     expect(read).toMatchObject({ bucket: c.videosBucket, permission: "object-read-only", objects: [sourceObjectKey(owner.userId, id)] });
     expect(write).toMatchObject({ bucket: c.imagesBucket, permission: "object-read-write", objects: [archiveObjectKey(owner.userId, id, 1), manifestObjectKey(owner.userId, id, 1)] });
+    const ttl = read!.expiresAt - before;
+    const wantTtl = c.jobTimeoutSeconds + CREDENTIALS_TTL_MARGIN_SECONDS;
+    recordAudit({ case: "extract job credentials: lifetime at dispatch, s", expected: `${wantTtl} (JOB_TIMEOUT_SECONDS + ${CREDENTIALS_TTL_MARGIN_SECONDS})`, got: String(ttl), ok: ttl >= wantTtl && ttl <= wantTtl + 2 });
+    recordAudit({
+      case: "extract job credentials: scope",
+      expected: "read: source object, read-only; write: the attempt's archive and manifest, read-write",
+      got: `read: ${read!.objects?.join(",") === sourceObjectKey(owner.userId, id) ? "source object" : read!.objects?.join(",")}, ${read!.permission}; write: ${write!.objects?.length === 2 ? "the attempt's archive and manifest" : write!.objects?.join(",")}, ${write!.permission}`,
+      ok: read!.permission === "object-read-only" && write!.permission === "object-read-write" && write!.objects?.length === 2,
+    });
     for (const cred of [read!, write!]) {
       expect(cred.accessKeyId).not.toBe(c.s3.accessKeyId);
       expect(cred.expiresAt - before).toBeGreaterThanOrEqual(c.jobTimeoutSeconds + CREDENTIALS_TTL_MARGIN_SECONDS);

@@ -34,6 +34,8 @@ interface Suite {
     | "auth-errors"
     | "processor-trust"
     | "source-swap"
+    | "storage-creds"
+    | "job-credentials"
     | "tokens"
     | "accounts"
     | "sign-in-budget"
@@ -59,6 +61,8 @@ const SUITES: Suite[] = [
   { name: "email-text", title: "User-supplied text in emails (bounded, escaped, defanged; verification email)", config: "tests/email/vitest.config.mts", file: "tests/email/account-emails.test.ts" },
   { name: "processor-trust", title: "Processor trust (signed jobs, key-safe ids, no overwrite, ffmpeg env)", config: "tests/vitest.node.config.mts", file: "tests/processor/runner/trust.test.ts" },
   { name: "source-swap", title: "Source replaced after complete (ETag recorded, If-Match on every read)", config: "tests/vitest.node.config.mts", file: "tests/processor/extract/source-etag.test.ts" },
+  { name: "storage-creds", title: "Storage credentials (issue 18 item 6): no storage key in the processor or ffmpeg; per-job credentials scoped, expiring", config: "tests/vitest.node.config.mts", file: "tests/processor/runner/storage-credentials.test.ts" },
+  { name: "job-credentials", title: "Per-job credentials minted by the Worker (scope per kind, TTL, never logged or stored)", config: "tests/workers/vitest.config.mts", file: "tests/workers/storage-credentials.test.ts" },
 ];
 
 /** The parts of vitest's JSON report read here. */

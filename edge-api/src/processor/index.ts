@@ -230,7 +230,7 @@ function withLocalRuntime(ctx: DurableObjectState<{}>, env: Env): DurableObjectS
  * entry point (the Durable Object runtime constructs it with the raw bindings), so it loads the config.
  * No storage key: each job and render brings its own temporary credentials (../storage/temp-credentials.ts).
  */
-function processorEnvVars(env: Env): Record<string, string> {
+export function processorEnvVars(env: Env): Record<string, string> {
   let config: Config;
   try {
     config = loadConfig(env);
