@@ -8,6 +8,7 @@
  */
 import { z } from "@hono/zod-openapi";
 import { KeyId, ObjectEtag } from "./messages/extract-snapshot.ts";
+import { JobCredentials } from "./storage-credentials.ts";
 
 /** Largest width or height of a rendered image, pixels (4K UHD). */
 export const MAX_RENDER_SIDE = 3840;
@@ -168,6 +169,8 @@ export const RenderRequest = z.object({
   /** The source's ETag recorded at `complete`: every read carries If-Match, as jobs do. */
   sourceEtag: ObjectEtag.optional(),
   spec: RenderSpec,
+  /** Read-only credential of the source object (schema/storage-credentials.ts), minted by the Worker. */
+  credentials: JobCredentials,
 });
 export type RenderRequest = z.infer<typeof RenderRequest>;
 

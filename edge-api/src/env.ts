@@ -4,10 +4,16 @@
  * (runtime/config.ts: problems thrown as ConfigError, naming variables, never values).
  *
  * Rules:
- * - Secrets `BETTER_AUTH_SECRET`, `S3_ACCESS_KEY_ID`, `S3_SECRET_ACCESS_KEY` are required whenever
+ * - Secrets `BETTER_AUTH_SECRET`, `S3_ACCESS_KEY_ID`, `S3_SECRET_ACCESS_KEY`, `R2_PARENT_API_TOKEN` are required whenever
  *   `ENVIRONMENT` is not `local` (fail closed: the Worker answers 500 "server misconfigured").
  *   Locally they default to the local S3 server's built-in account (S3RVER/S3RVER) and a dev-only
  *   auth secret, both refused outside `local`.
+ * - Per-job storage credentials (./storage/temp-credentials.ts): minted through R2's Temporary Credentials
+ *   API at CLOUDFLARE_API_BASE_URL (default https://api.cloudflare.com/client/v4; locally the stand-in of the
+ *   local S3 server) for account R2_ACCOUNT_ID (required outside `local`) with the Bearer token
+ *   R2_PARENT_API_TOKEN (secret); the parent access key is S3_ACCESS_KEY_ID. Their lifetime follows the
+ *   job limits JOB_TIMEOUT_SECONDS (extraction, imports; default 900) and TRANSCODE_TIMEOUT_SECONDS
+ *   (default 7200), which the container gets from here too.
  * - `PROCESSOR_SHARED_SECRET` (at least 32 characters) is required in every environment: job requests to the
  *   processor are signed with it (runtime/job-signature.ts); the local stack generates one per run.
  * - Presigned URL lifetimes are capped at 7 days (604800 s), the R2/S3 presign limit.
@@ -136,6 +142,16 @@ export interface Env {
   BETTER_AUTH_SECRET?: string;
   S3_ACCESS_KEY_ID?: string;
   S3_SECRET_ACCESS_KEY?: string;
+  /** Base URL of the Cloudflare API (R2 temporary credentials); default https://api.cloudflare.com/client/v4. */
+  CLOUDFLARE_API_BASE_URL?: string;
+  /** Cloudflare account id owning the R2 buckets (the path of the Temporary Credentials API). */
+  R2_ACCOUNT_ID?: string;
+  /** Secret: API token allowed to mint R2 temporary credentials (Bearer of the Temporary Credentials API). */
+  R2_PARENT_API_TOKEN?: string;
+  /** Wall-clock limit of one extraction or import on the processor, seconds (also handed to the container). */
+  JOB_TIMEOUT_SECONDS?: string;
+  /** Wall-clock limit of one transcode on the processor, seconds (also handed to the container). */
+  TRANSCODE_TIMEOUT_SECONDS?: string;
   /** HMAC secret of job requests to the processor (runtime/job-signature.ts); also handed to the container. */
   PROCESSOR_SHARED_SECRET?: string;
 }
@@ -149,6 +165,11 @@ export const LOCAL_ONLY_ENV_KEYS = ["CHAOS_DUPLICATE_DELIVERIES"] as const;
 /** Longest lifetime of a presigned URL accepted by R2 and S3: 7 days, in seconds. */
 export const MAX_PRESIGN_TTL_SECONDS = 604_800;
 const LOCAL_S3_CREDENTIAL = "S3RVER";
+/** Account id and token of the local Temporary Credentials API stand-in (tools/stack/r2-temp-credentials.ts). */
+const LOCAL_ACCOUNT_ID = "local-account";
+const LOCAL_R2_API_TOKEN = "local-r2-api-token";
+/** Cloudflare's API, where R2 mints temporary credentials. */
+export const DEFAULT_CLOUDFLARE_API_BASE_URL = "https://api.cloudflare.com/client/v4";
 const DEV_AUTH_SECRET = "vidsnap-local-dev-only-auth-secret-do-not-use-in-production";
 
 const unsetIfEmpty = (v: unknown) => (typeof v === "string" && v.trim() === "" ? undefined : v);
@@ -211,6 +232,12 @@ const RawConfig = z
     BETTER_AUTH_SECRET: optionalString,
     S3_ACCESS_KEY_ID: optionalString,
     S3_SECRET_ACCESS_KEY: optionalString,
+    CLOUDFLARE_API_BASE_URL: z.preprocess(unsetIfEmpty, urlSchema().default(DEFAULT_CLOUDFLARE_API_BASE_URL)),
+    R2_ACCOUNT_ID: optionalString,
+    R2_PARENT_API_TOKEN: optionalString,
+    // Same bounds and defaults as the processor's own variables (ffmpeg-container/src/config.ts).
+    JOB_TIMEOUT_SECONDS: boundedInt(1, MAX_PRESIGN_TTL_SECONDS, 900),
+    TRANSCODE_TIMEOUT_SECONDS: boundedInt(1, MAX_PRESIGN_TTL_SECONDS, 7200),
   })
   .superRefine((raw, ctx) => {
     if (raw.UPLOAD_PENDING_TTL_SECONDS <= raw.UPLOAD_URL_TTL_SECONDS) {
@@ -232,10 +259,10 @@ const RawConfig = z
     if (raw.CHAOS_DUPLICATE_DELIVERIES.length > 0) {
       ctx.addIssue({ code: "custom", path: ["CHAOS_DUPLICATE_DELIVERIES"], message: "allowed only when ENVIRONMENT=local" });
     }
-    for (const name of ["BETTER_AUTH_SECRET", "S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY"] as const) {
+    for (const name of ["BETTER_AUTH_SECRET", "S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY", "R2_ACCOUNT_ID", "R2_PARENT_API_TOKEN"] as const) {
       const value = raw[name];
       if (!value) ctx.addIssue({ code: "custom", path: [name], message: `required when ENVIRONMENT=${raw.ENVIRONMENT}` });
-      else if (value === LOCAL_S3_CREDENTIAL || value === DEV_AUTH_SECRET) {
+      else if (value === LOCAL_S3_CREDENTIAL || value === DEV_AUTH_SECRET || value === LOCAL_ACCOUNT_ID || value === LOCAL_R2_API_TOKEN) {
         ctx.addIssue({ code: "custom", path: [name], message: "local development value refused outside ENVIRONMENT=local" });
       }
     }
@@ -261,6 +288,14 @@ const RawConfig = z
         accessKeyId: raw.S3_ACCESS_KEY_ID ?? (local ? LOCAL_S3_CREDENTIAL : ""),
         secretAccessKey: raw.S3_SECRET_ACCESS_KEY ?? (local ? LOCAL_S3_CREDENTIAL : ""),
       },
+      /** R2's Temporary Credentials API (./storage/temp-credentials.ts); the parent key is `s3.accessKeyId`. */
+      tempCredentials: {
+        apiBaseUrl: raw.CLOUDFLARE_API_BASE_URL,
+        accountId: raw.R2_ACCOUNT_ID ?? (local ? LOCAL_ACCOUNT_ID : ""),
+        apiToken: raw.R2_PARENT_API_TOKEN ?? (local ? LOCAL_R2_API_TOKEN : ""),
+      },
+      jobTimeoutSeconds: raw.JOB_TIMEOUT_SECONDS,
+      transcodeTimeoutSeconds: raw.TRANSCODE_TIMEOUT_SECONDS,
       videosBucket: raw.VIDEOS_BUCKET,
       imagesBucket: raw.IMAGES_BUCKET,
       processorUrl: raw.PROCESSOR_URL,

@@ -45,10 +45,8 @@ export const ProcessorEnv = z.object({
   HOST: z.string().min(1).default("127.0.0.1"),
   /** S3-compatible endpoint, e.g. `https://<account>.r2.cloudflarestorage.com` or the local S3 server. */
   S3_ENDPOINT: z.url(),
-  /** SigV4 region; R2 uses `auto`. */
+  /** SigV4 region; R2 uses `auto`. No storage key: every job brings its own credentials (../s3.ts). */
   S3_REGION: z.string().min(1).default("auto"),
-  S3_ACCESS_KEY_ID: z.string().min(1),
-  S3_SECRET_ACCESS_KEY: z.string().min(1),
   /** Path-style URLs (`endpoint/bucket/key`) instead of `bucket.endpoint/key`. */
   S3_FORCE_PATH_STYLE: bool.default(true),
   VIDEOS_BUCKET: z.string().min(1),
@@ -106,11 +104,10 @@ export interface ProcessorConfig {
   host: string;
   /** 0 picks a free port (tests). */
   port: number;
+  /** Where the storage is; the credentials come with each job or render (schema/storage-credentials.ts). */
   s3: {
     endpoint: string;
     region: string;
-    accessKeyId: string;
-    secretAccessKey: string;
     forcePathStyle: boolean;
   };
   videosBucket: string;
@@ -179,8 +176,6 @@ export function loadProcessorConfig(env: NodeJS.ProcessEnv): ProcessorConfig {
     s3: {
       endpoint: e.S3_ENDPOINT,
       region: e.S3_REGION,
-      accessKeyId: e.S3_ACCESS_KEY_ID,
-      secretAccessKey: e.S3_SECRET_ACCESS_KEY,
       forcePathStyle: e.S3_FORCE_PATH_STYLE,
     },
     videosBucket: e.VIDEOS_BUCKET,

@@ -2,6 +2,11 @@
  * The processor's one S3 module: an AWS SDK client for HEAD, ranged GET, PUT and streaming multipart
  * uploads, and presigned GET URLs (aws4fetch, query-signed SigV4) that ffmpeg reads with HTTP range
  * requests, so a video is streamed and never held whole in memory or on disk.
+ *
+ * The processor holds no storage key of its own (docs/architecture.md "Storage credentials"): each job or
+ * render brings R2 temporary credentials minted by the Worker (schema/storage-credentials.ts), and its
+ * {@link Storage} signs every call with the one whose scope names the object (`read` for the source,
+ * `write` for the outputs). A call no credential of the job covers fails before any request is sent.
  */
 import type { Readable } from "node:stream";
 import {
@@ -14,6 +19,7 @@ import {
 import { Upload } from "@aws-sdk/lib-storage";
 import { AwsClient } from "aws4fetch";
 import { backoffDelay, type BackoffPolicy } from "../../runtime/backoff.ts";
+import { scopeCovers, type JobCredentials, type StorageCredential } from "../../schema/storage-credentials.ts";
 import type { ProcessorConfig } from "./config.ts";
 import { JobError } from "./runner/errors.ts";
 
@@ -55,16 +61,24 @@ export function s3RetryStrategy(maxAttempts = S3_MAX_ATTEMPTS, policy: BackoffPo
   };
 }
 
+/** The SigV4 key pair (and session token of temporary credentials) a client signs with. */
+export interface SigningKey {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string | undefined;
+}
+
 /**
  * @param s3 connection settings
+ * @param key the credential to sign with (a job's temporary credential; tests playing the Worker may pass another)
  * @returns a client with path-style URLs (per config) and checksums only when an operation requires them:
  *   the local S3 server and R2 reject or mishandle the SDK's default CRC32 checksums (../shared/toolchain-notes.md).
  */
-export function createS3Client(s3: ProcessorConfig["s3"]): S3Client {
+export function createS3Client(s3: ProcessorConfig["s3"], key: SigningKey): S3Client {
   return new S3Client({
     endpoint: s3.endpoint,
     region: s3.region,
-    credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
+    credentials: { accessKeyId: key.accessKeyId, secretAccessKey: key.secretAccessKey, ...(key.sessionToken ? { sessionToken: key.sessionToken } : {}) },
     forcePathStyle: s3.forcePathStyle,
     requestChecksumCalculation: "WHEN_REQUIRED",
     responseChecksumValidation: "WHEN_REQUIRED",
@@ -94,19 +108,21 @@ export function objectUrl(s3: ProcessorConfig["s3"], bucket: string, key: string
 
 /**
  * Presigned GET URL of an object (SigV4 in the query string, only `host` signed, so ffmpeg may add its
- * own Range/User-Agent headers).
+ * own Range/User-Agent headers; a temporary credential's session token travels as `X-Amz-Security-Token`).
  * @param expiresSeconds validity, seconds, clamped to 1 … 604800 (7 days, the SigV4 and R2 maximum)
  * @returns the URL; it is a credential: never log it
  */
 export async function presignGetUrl(
   s3: ProcessorConfig["s3"],
+  signingKey: SigningKey,
   bucket: string,
   key: string,
   expiresSeconds: number,
 ): Promise<string> {
   const aws = new AwsClient({
-    accessKeyId: s3.accessKeyId,
-    secretAccessKey: s3.secretAccessKey,
+    accessKeyId: signingKey.accessKeyId,
+    secretAccessKey: signingKey.secretAccessKey,
+    ...(signingKey.sessionToken ? { sessionToken: signingKey.sessionToken } : {}),
     service: "s3",
     region: s3.region,
   });
@@ -131,7 +147,6 @@ export interface StreamUpload {
 
 /** Object storage as the jobs use it; every call of the processor to S3 goes through here. */
 export interface Storage {
-  client: S3Client;
   /**
    * Presigned GET URL (see {@link presignGetUrl}).
    * @returns the URL; it is a credential: never log it
@@ -144,6 +159,8 @@ export interface Storage {
    * @throws the SDK's error ({@link isNotFound} tells a missing object, {@link isPreconditionFailed} another ETag)
    */
   objectSize(bucket: string, key: string, signal: AbortSignal, ifMatch?: string): Promise<number | null>;
+  /** HEAD of an object: size, type and ETag as stored. @throws the SDK's error (see {@link objectSize}) */
+  head(bucket: string, key: string, signal: AbortSignal): Promise<{ sizeBytes: number | null; contentType: string | undefined; etag: string | undefined }>;
   /**
    * @param ifMatch when given, only while the object still has this ETag (If-Match)
    * @returns the object's first `bytes` bytes (ranged GET), or null when they cannot be read (another ETag included)
@@ -163,27 +180,55 @@ export interface Storage {
    * checksum header the local S3 server mishandles); a missing key is no error. @throws the SDK's error
    */
   deleteKeys(bucket: string, keys: readonly string[], signal: AbortSignal): Promise<void>;
+  /** Closes the clients' connections (the runner calls it when the job or render ended). */
+  destroy(): void;
 }
 
 /** DeleteObject calls of {@link Storage.deleteKeys} sent at once. */
 export const DELETE_CONCURRENCY = 8;
 
+/** Builds the S3 client of one credential (tests pass one that slows or counts calls). */
+export type S3ClientFactory = (settings: ProcessorConfig["s3"], key: SigningKey) => S3Client;
+
+/** errorMessage of a job whose credentials do not name an object it needs (a Worker/processor mismatch). */
+export const OUT_OF_SCOPE_MESSAGE = "The job's storage credentials do not allow this.";
+
 /**
- * @param settings connection settings
- * @param client a client to use instead of a new one (tests pass a slowed-down client)
+ * The storage of one job or render, signing with its credentials.
+ * @param settings connection settings (endpoint, region, path style)
+ * @param credentials the job's credentials: reads use `read` (or `write` when it names the object: an
+ *   attempt reads back its own outputs), writes and deletes use `write`
+ * @param makeClient how a credential's client is built (default {@link createS3Client}); one client per role, made on first use
+ * @throws JobError {@link OUT_OF_SCOPE_MESSAGE} (permanent) from a call no credential covers, before any request
  */
-export function createStorage(settings: ProcessorConfig["s3"], client: S3Client = createS3Client(settings)): Storage {
+export function createStorage(settings: ProcessorConfig["s3"], credentials: JobCredentials, makeClient: S3ClientFactory = createS3Client): Storage {
+  const clients = new Map<StorageCredential, S3Client>();
+  const credentialFor = (op: "read" | "write", bucket: string, key: string): StorageCredential => {
+    const candidates = op === "read" ? [credentials.read, credentials.write] : [credentials.write];
+    const found = candidates.find((c) => c && (op === "read" || c.permission === "object-read-write") && scopeCovers(c, bucket, key));
+    if (!found) throw new JobError(OUT_OF_SCOPE_MESSAGE, `No storage credential of the job allows to ${op} s3://${bucket}/${key}.`);
+    return found;
+  };
+  const client = (op: "read" | "write", bucket: string, key: string): S3Client => {
+    const credential = credentialFor(op, bucket, key);
+    let c = clients.get(credential);
+    if (!c) clients.set(credential, (c = makeClient(settings, credential)));
+    return c;
+  };
   return {
-    client,
-    presignGet: (bucket, key, expiresSeconds) => presignGetUrl(settings, bucket, key, expiresSeconds),
+    presignGet: async (bucket, key, expiresSeconds) => presignGetUrl(settings, credentialFor("read", bucket, key), bucket, key, expiresSeconds),
     async objectSize(bucket, key, signal, ifMatch) {
-      const head = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key, IfMatch: ifMatch }), { abortSignal: signal });
+      const head = await client("read", bucket, key).send(new HeadObjectCommand({ Bucket: bucket, Key: key, IfMatch: ifMatch }), { abortSignal: signal });
       return head.ContentLength ?? null;
+    },
+    async head(bucket, key, signal) {
+      const head = await client("read", bucket, key).send(new HeadObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: signal });
+      return { sizeBytes: head.ContentLength ?? null, contentType: head.ContentType, etag: head.ETag };
     },
     async readHead(bucket, key, bytes, signal, ifMatch) {
       try {
         const range = `bytes=0-${bytes - 1}`;
-        const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key, Range: range, IfMatch: ifMatch }), { abortSignal: signal });
+        const out = await client("read", bucket, key).send(new GetObjectCommand({ Bucket: bucket, Key: key, Range: range, IfMatch: ifMatch }), { abortSignal: signal });
         const body = await out.Body?.transformToByteArray();
         return body ? body.subarray(0, bytes) : null;
       } catch {
@@ -191,11 +236,11 @@ export function createStorage(settings: ProcessorConfig["s3"], client: S3Client 
       }
     },
     async put(bucket, key, body, contentType, signal) {
-      await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType, IfNoneMatch: "*" }), { abortSignal: signal });
+      await client("write", bucket, key).send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType, IfNoneMatch: "*" }), { abortSignal: signal });
     },
     uploadStream(bucket, key, body, contentType) {
       const upload = new Upload({
-        client,
+        client: client("write", bucket, key),
         params: { Bucket: bucket, Key: key, Body: body, ContentType: contentType, IfNoneMatch: "*" },
         partSize: PART_SIZE_BYTES,
         queueSize: UPLOAD_QUEUE_SIZE,
@@ -207,10 +252,14 @@ export function createStorage(settings: ProcessorConfig["s3"], client: S3Client 
       const queue = [...keys];
       const worker = async () => {
         for (let key = queue.shift(); key !== undefined; key = queue.shift()) {
-          await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: signal });
+          await client("write", bucket, key).send(new DeleteObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: signal });
         }
       };
       await Promise.all(Array.from({ length: Math.min(DELETE_CONCURRENCY, queue.length) }, worker));
+    },
+    destroy() {
+      for (const c of clients.values()) c.destroy();
+      clients.clear();
     },
   };
 }

@@ -98,6 +98,7 @@ async function filledConfigs(env: RemoteEnv) {
     PUBLIC_BASE_URL: `https://api.${host}`,
     TRUSTED_ORIGINS: `https://${host}`,
     S3_ENDPOINT: "https://0123456789abcdef.r2.cloudflarestorage.com",
+    R2_ACCOUNT_ID: "0123456789abcdef",
   });
   Object.assign(email.vars, { EMAIL_FROM: `vidsnap <no-reply@${host}>` });
   for (const [k, v] of Object.entries(email.vars)) if (typeof v === "string" && /\.example\b/.test(v)) email.vars[k] = v.replace(".example", ".dev");
@@ -115,7 +116,7 @@ describe.each(["staging", "production"] as const)("npm run deploy --env %s", (en
     const account = newAccount();
     const configs = { [cfg.edgeConfigPath]: cfg.edge, [cfg.emailConfigPath]: cfg.email };
     const lines: string[] = [];
-    const secretSource = { S3_ACCESS_KEY_ID: "AKIDEXAMPLE", S3_SECRET_ACCESS_KEY: "s3-secret-value", POSTMARK_SERVER_TOKEN: "pm-token-value" };
+    const secretSource = { S3_ACCESS_KEY_ID: "AKIDEXAMPLE", S3_SECRET_ACCESS_KEY: "s3-secret-value", R2_PARENT_API_TOKEN: "r2-token-value", POSTMARK_SERVER_TOKEN: "pm-token-value" };
     const options = {
       env,
       ...cfg,

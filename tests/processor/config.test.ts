@@ -8,8 +8,6 @@ import { loadProcessorConfig } from "../../ffmpeg-container/src/config.ts";
 describe("configuration", () => {
   const base = {
     S3_ENDPOINT: "http://127.0.0.1:4569",
-    S3_ACCESS_KEY_ID: "id",
-    S3_SECRET_ACCESS_KEY: "top-secret-value",
     VIDEOS_BUCKET: "v",
     IMAGES_BUCKET: "i",
     PROCESSOR_SHARED_SECRET: "config-test-shared-secret-0123456789abcdef",
@@ -34,6 +32,13 @@ describe("configuration", () => {
       host: "0.0.0.0",
       s3: { forcePathStyle: false },
     });
+  });
+
+  it("requires no storage key and reads none (every job brings its own credentials)", () => {
+    const c = loadProcessorConfig({ ...base, S3_ACCESS_KEY_ID: "AKIA-left-in-env", S3_SECRET_ACCESS_KEY: "top-secret-value" });
+    expect(Object.keys(c.s3).sort()).toEqual(["endpoint", "forcePathStyle", "region"]);
+    expect(JSON.stringify(c)).not.toContain("top-secret-value");
+    expect(JSON.stringify(c)).not.toContain("AKIA-left-in-env");
   });
 
   it("names invalid variables without echoing secrets", () => {

@@ -25,6 +25,8 @@ import { DEFAULT_LIMITS, type ProcessorConfig } from "../../ffmpeg-container/src
 import { imageEntryName } from "../../ffmpeg-container/src/jobs/extract/archive.ts";
 import { createProcessorServer, type ProcessorServer } from "../../ffmpeg-container/src/runner/server.ts";
 import { createS3Client } from "../../ffmpeg-container/src/s3.ts";
+import { localJobCredentials } from "../../tools/stack/r2-temp-credentials.ts";
+import { credentialSecrets, type JobCredentials } from "../../schema/storage-credentials.ts";
 
 export { testVideo, TESTDATA_DIR } from "../../tools/paths.ts";
 
@@ -34,12 +36,36 @@ export const USER_ID = "user-test";
 /** PROCESSOR_SHARED_SECRET of the harness's processors; {@link signedJobInit} signs with it. */
 export const TEST_SHARED_SECRET = "processor-test-shared-secret-0123456789abcdef";
 
+/** The S3 server's own key pair: the harness plays the Worker and the uploader with it, never the processor. */
+export const ADMIN_KEY = { accessKeyId: LOCAL.s3AccessKeyId, secretAccessKey: LOCAL.s3SecretAccessKey } as const;
+
 /**
- * A signed `POST /jobs` request (runtime/job-signature.ts, as the Worker sends it).
- * @param body the envelope (serialised here) or a raw string
+ * The storage credentials the Worker would send with `body` ({@link localJobCredentials}: minted by the local
+ * S3 server's stand-in, so that a test may stop the server and still post a job), remembered for
+ * {@link mintedCredentialSecrets}.
+ * @returns undefined for a body that is no job or render
+ */
+export function jobCredentials(body: unknown): JobCredentials | undefined {
+  const credentials = localJobCredentials(body);
+  if (credentials) MINTED_SECRETS.push(...credentialSecrets(credentials));
+  return credentials;
+}
+
+const MINTED_SECRETS: string[] = [];
+/** Secret keys and session tokens of every credential {@link jobCredentials} minted in this test file (none may leak). */
+export const mintedCredentialSecrets = (): readonly string[] => MINTED_SECRETS;
+
+/**
+ * A signed `POST /jobs` (or `/renders`) request (runtime/job-signature.ts, as the Worker sends it). A job or
+ * render object without `credentials` gets those of {@link jobCredentials}, as the Worker adds them.
+ * @param body the envelope (serialised here) or a raw string (sent as is)
  * @param opts.secret another secret (tests of refusals); opts.nowSeconds another signing time
  */
 export async function signedJobInit(body: unknown, opts: { secret?: string; nowSeconds?: number } = {}): Promise<RequestInit> {
+  if (body && typeof body === "object" && !("credentials" in body)) {
+    const credentials = jobCredentials(body);
+    if (credentials) body = { ...body, credentials };
+  }
   const text = typeof body === "string" ? body : JSON.stringify(body);
   const signature = await signJobRequest(opts.secret ?? TEST_SHARED_SECRET, text, opts.nowSeconds);
   return { method: "POST", headers: { "content-type": "application/json", ...signature }, body: text };
@@ -75,8 +101,6 @@ export async function startHarness(overrides: Partial<ProcessorConfig> = {}): Pr
     s3: {
       endpoint: s3Server.endpoint,
       region: LOCAL.s3Region,
-      accessKeyId: LOCAL.s3AccessKeyId,
-      secretAccessKey: LOCAL.s3SecretAccessKey,
       forcePathStyle: true,
     },
     videosBucket: LOCAL.videosBucket,
@@ -100,7 +124,7 @@ export async function startHarness(overrides: Partial<ProcessorConfig> = {}): Pr
   const extras: ProcessorServer[] = [];
   const processor = createProcessorServer(config, { log });
   const url = await processor.listen();
-  const s3 = createS3Client(config.s3);
+  const s3 = createS3Client(config.s3, ADMIN_KEY);
   return {
     s3Server,
     s3,

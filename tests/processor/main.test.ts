@@ -42,8 +42,6 @@ describe("main.ts", () => {
     const m = startMain({
       PORT: "0",
       S3_ENDPOINT: "http://127.0.0.1:9",
-      S3_ACCESS_KEY_ID: "id",
-      S3_SECRET_ACCESS_KEY: "never-logged-secret",
       VIDEOS_BUCKET: "v",
       IMAGES_BUCKET: "i",
       PROCESSOR_SHARED_SECRET: "main-test-shared-secret-0123456789abcdef",
@@ -60,10 +58,10 @@ describe("main.ts", () => {
   });
 
   it("exits 1 with a JSON error line naming the missing variables", async () => {
-    const m = startMain({ S3_SECRET_ACCESS_KEY: "never-logged-secret" });
+    const m = startMain({ PROCESSOR_SHARED_SECRET: "never-logged-secret" });
     const error = await m.line((o) => o.level === "error");
     expect(String(error.error)).toMatch(/S3_ENDPOINT/);
-    // The processor never starts without the secret that authenticates job requests.
+    // The processor never starts without the secret that authenticates job requests (this one is too short).
     expect(String(error.error)).toMatch(/PROCESSOR_SHARED_SECRET/);
     expect(JSON.stringify(error)).not.toContain("never-logged-secret");
     expect(await m.exited).toBe(1);

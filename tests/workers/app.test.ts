@@ -183,6 +183,7 @@ describe("env validation (fail closed)", () => {
     const line = logged.mock.calls.map((c) => String(c[0])).join("\n");
     expect(line).toContain("BETTER_AUTH_SECRET: required when ENVIRONMENT=production");
     expect(line).toContain("S3_ACCESS_KEY_ID");
+    expect(line).toContain("R2_PARENT_API_TOKEN: required when ENVIRONMENT=production");
     expect(line).not.toContain("S3_SECRET_ACCESS_KEY");
     expect(line).not.toContain("super-secret-value");
   });
@@ -194,6 +195,8 @@ describe("env validation (fail closed)", () => {
       BETTER_AUTH_SECRET: "short",
       S3_ACCESS_KEY_ID: "S3RVER",
       S3_SECRET_ACCESS_KEY: "S3RVER",
+      R2_ACCOUNT_ID: "local-account",
+      R2_PARENT_API_TOKEN: "local-r2-api-token",
     });
     expect(result.ok).toBe(false);
     if (!result.ok) {
@@ -202,6 +205,8 @@ describe("env validation (fail closed)", () => {
           "BETTER_AUTH_SECRET: must be at least 32 characters",
           "S3_ACCESS_KEY_ID: local development value refused outside ENVIRONMENT=local",
           "S3_SECRET_ACCESS_KEY: local development value refused outside ENVIRONMENT=local",
+          "R2_ACCOUNT_ID: local development value refused outside ENVIRONMENT=local",
+          "R2_PARENT_API_TOKEN: local development value refused outside ENVIRONMENT=local",
         ]),
       );
     }
@@ -214,6 +219,8 @@ describe("env validation (fail closed)", () => {
       BETTER_AUTH_SECRET: "x".repeat(40),
       S3_ACCESS_KEY_ID: "AKIAEXAMPLE",
       S3_SECRET_ACCESS_KEY: "secret-example",
+      R2_ACCOUNT_ID: "0123456789abcdef0123456789abcdef",
+      R2_PARENT_API_TOKEN: "token-example",
     };
     const res = await call(env);
     expect(res.status).toBe(200);

@@ -27,7 +27,8 @@ export default async function setup(project: TestProject) {
     {
       host: "127.0.0.1",
       port: 0,
-      s3: { endpoint: s3.endpoint, region: LOCAL.s3Region, accessKeyId: LOCAL.s3AccessKeyId, secretAccessKey: LOCAL.s3SecretAccessKey, forcePathStyle: true },
+      // No storage key: each render brings the credentials the Worker minted (schema/storage-credentials.ts).
+      s3: { endpoint: s3.endpoint, region: LOCAL.s3Region, forcePathStyle: true },
       videosBucket: LOCAL.videosBucket,
       imagesBucket: LOCAL.imagesBucket,
       sharedSecret,

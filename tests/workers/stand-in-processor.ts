@@ -10,7 +10,8 @@
  *   GET /__jobs/{videoId}      → {"jobs": [<envelopes received>], "instances": [<x-vidsnap-instance of each job request>],
  *                                 "slotWaits": [<x-vidsnap-slot-wait of each job request, '' when absent>],
  *                                 "disconnects": <streams the client closed early>, "cancels": <DELETE /jobs/…>,
- *                                 "cancelInstances": [<x-vidsnap-instance of each cancel>]}
+ *                                 "cancelInstances": [<x-vidsnap-instance of each cancel>],
+ *                                 "credentials": [<the storage credentials of each job request, null when absent>]}
  * Transcode jobs (MSG_TRANSCODE) are keyed by their transcode id instead, and answered by ./stand-in-transcode.ts
  * (also `DELETE /jobs/{transcodeId}%23{attempt}`, the cancel request). Import jobs (MSG_IMPORT_VIDEO) are keyed
  * by their video id and answered by ./stand-in-import.ts, which reads the outcome from the import's URL.
@@ -23,7 +24,9 @@
  * Like the processor, it refuses job requests not signed with `opts.sharedSecret` (401), so every test
  * reaching it proves the Worker signs; `GET /__jobs/{videoId}` also lists the `refused` (unsigned or badly
  * signed) requests. Default scenario: `success`, which writes a manifest.json and a small images.zip to the real S3
- * server (the keys of schema/object-keys.ts) before streaming SUCCESS.
+ * server (the keys of schema/object-keys.ts) before streaming SUCCESS. Like the processor, it writes with the
+ * job's own write credential (`credentials.write` of the body, minted by the Worker from the S3 server's
+ * Temporary Credentials stand-in), so a scope that does not cover a job's outputs fails that job.
  * Images on demand: `POST /renders` is forwarded as is to a REAL processor (`opts.rendersUrl`, the
  * ffmpeg-container server started by ./global-setup.ts with real ffmpeg), counted per video
  * (`GET /__renders/{videoId}` → `{"renders": n}`); `PUT /__source/{userId}/{videoId}` `{"file": "franck.mp4"}`
@@ -46,6 +49,7 @@ import { SAMPLE_SOURCE_FACTS } from "./fixtures.ts";
 import { cancelTranscode, runTranscode } from "./stand-in-transcode.ts";
 import { runImport } from "./stand-in-import.ts";
 import type { ImportVideoMessage, TranscodeMessage } from "../../schema/messages/index.ts";
+import type { JobCredentials, StorageCredential } from "../../schema/storage-credentials.ts";
 
 export type Scenario =
   | "success"
@@ -109,16 +113,25 @@ export async function startStandInProcessor(opts: { s3Endpoint: string; sharedSe
     if (map === instances) slotWaits.set(id, [...(slotWaits.get(id) ?? []), String([req.headers["x-vidsnap-slot-wait"]].flat()[0] ?? "")]);
   };
   const refused: string[] = [];
-  const s3 = new AwsClient({ accessKeyId: "S3RVER", secretAccessKey: "S3RVER", region: "us-east-1", service: "s3", retries: 0 });
-
-  const putObject = async (bucket: string, key: string, body: Uint8Array | string, contentType: string) => {
-    const res = await s3.fetch(`${opts.s3Endpoint}/${bucket}/${key}`, {
-      method: "PUT",
-      body,
-      headers: { "content-type": contentType },
+  const credentialsOf = new Map<string, (JobCredentials | null)[]>();
+  /** Stores objects with `credential` (the job's write credential), or the S3 server's own key when absent (test set-up). */
+  const putWith = (credential?: StorageCredential) => {
+    const s3 = new AwsClient({
+      ...(credential ? { accessKeyId: credential.accessKeyId, secretAccessKey: credential.secretAccessKey, sessionToken: credential.sessionToken } : { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" }),
+      region: "us-east-1",
+      service: "s3",
+      retries: 0,
     });
-    if (!res.ok) throw new Error(`stand-in PUT ${key} → ${res.status}: ${await res.text()}`);
+    return async (bucket: string, key: string, body: Uint8Array | string, contentType: string) => {
+      const res = await s3.fetch(`${opts.s3Endpoint}/${bucket}/${key}`, {
+        method: "PUT",
+        body,
+        headers: { "content-type": contentType },
+      });
+      if (!res.ok) throw new Error(`stand-in PUT ${key} → ${res.status}: ${await res.text()}`);
+    };
   };
+  const putSource = putWith();
 
   const server = http.createServer(async (req, res) => {
     try {
@@ -137,7 +150,7 @@ export async function startStandInProcessor(opts: { s3Endpoint: string; sharedSe
       const sourcePath = /^\/__source\/([^/]+)\/([^/]+)$/.exec(url.pathname);
       if (req.method === "PUT" && sourcePath) {
         const file = testVideo((JSON.parse(body) as { file: string }).file);
-        await putObject("vidsnap-videos", sourceObjectKey(sourcePath[1]!, sourcePath[2]!), new Uint8Array(await readFile(file)), "video/mp4");
+        await putSource("vidsnap-videos", sourceObjectKey(sourcePath[1]!, sourcePath[2]!), new Uint8Array(await readFile(file)), "video/mp4");
         return send(res, 204);
       }
       const scenarioPath = /^\/__scenario\/(.+)$/.exec(url.pathname);
@@ -156,6 +169,7 @@ export async function startStandInProcessor(opts: { s3Endpoint: string; sharedSe
           instances: instances.get(id) ?? [],
           cancelInstances: cancelInstances.get(id) ?? [],
           slotWaits: slotWaits.get(id) ?? [],
+          credentials: credentialsOf.get(id) ?? [],
         });
       }
       if (req.method === "GET" && url.pathname === "/healthz") return send(res, 200, { ok: true, runningJobs: 0, waitingJobs: 0 });
@@ -174,8 +188,10 @@ export async function startStandInProcessor(opts: { s3Endpoint: string; sharedSe
       if (req.method !== "POST" || url.pathname !== "/jobs") return send(res, 404, problem(404, "no such route"));
 
       let job: { type?: string; payload?: { videoId: string; userId: string; attempt: number } };
+      let credentials: JobCredentials | undefined;
       try {
-        job = JSON.parse(body);
+        // Like the processor: the envelope, plus the job's storage credentials beside it.
+        ({ credentials, ...job } = JSON.parse(body) as typeof job & { credentials?: JobCredentials });
       } catch {
         return send(res, 400, problem(400, "body is not JSON"));
       }
@@ -185,6 +201,12 @@ export async function startStandInProcessor(opts: { s3Endpoint: string; sharedSe
         refused.push(String(job.payload?.videoId));
         return send(res, 401, problem(401, `signature ${verdict.reason}`));
       }
+      // Every write goes through the job's own write credential, as the processor's do: a scope the Worker
+      // got wrong fails the job here.
+      const jobId = job.type === "MSG_TRANSCODE" ? (job as unknown as TranscodeMessage).payload.transcodeId : String(job.payload?.videoId);
+      credentialsOf.set(jobId, [...(credentialsOf.get(jobId) ?? []), credentials ?? null]);
+      if (!credentials?.write) return send(res, 400, problem(400, "the job carries no write credential"));
+      const putObject = putWith(credentials.write);
       if (job.type === "MSG_TRANSCODE" && job.payload) {
         const transcode = job as unknown as TranscodeMessage;
         const id = transcode.payload.transcodeId;

@@ -24,6 +24,8 @@ export default defineConfig(async () => {
           bindings: {
             TEST_MIGRATIONS: migrations,
             S3_ENDPOINT: inject("s3Endpoint"),
+            // The S3 server's stand-in of R2's Temporary Credentials API (tools/stack/r2-temp-credentials.ts).
+            CLOUDFLARE_API_BASE_URL: `${inject("s3Endpoint")}/client/v4`,
             PROCESSOR_URL: inject("processorUrl"),
             PROCESSOR_SHARED_SECRET: inject("processorSharedSecret"),
             LOG_LEVEL: "error",

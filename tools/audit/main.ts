@@ -34,6 +34,8 @@ interface Suite {
     | "auth-errors"
     | "processor-trust"
     | "source-swap"
+    | "storage-creds"
+    | "job-credentials"
     | "tokens"
     | "accounts"
     | "sign-in-budget"
@@ -49,7 +51,7 @@ const SUITES: Suite[] = [
   { name: "ssrf", title: "Outgoing URL rules (webhooks; runtime/outgoing-url.ts)", config: "tests/workers/vitest.config.mts", file: "tests/workers/outgoing-url.test.ts" },
   { name: "import-ssrf", title: "Imports by URL: every special address, as a literal, a resolved address or a redirect (processor)", config: "tests/vitest.node.config.mts", file: "tests/processor/import/ssrf.test.ts" },
   { name: "body-limit", title: "Request body limit (/v1/*, /api/auth/*)", config: "tests/workers/vitest.config.mts", file: "tests/workers/body-limit.test.ts" },
-  { name: "local-s3", title: "Local S3 server (signatures required, CORS)", config: "tests/vitest.node.config.mts", file: "tests/tools/s3-server.test.ts" },
+  { name: "local-s3", title: "Local S3 server (signatures required, CORS, If-Match, R2 temporary credentials stand-in)", config: "tests/vitest.node.config.mts", file: "tests/tools/s3-server.test.ts" },
   { name: "webhook-flood", title: "Webhook flooding (rate limits, one-try pings, pending cap per endpoint)", config: "tests/workers/vitest.config.mts", file: "tests/workers/webhook-flood.test.ts" },
   { name: "cross-site", title: "Cross-site requests with the session cookie (/v1 mutations)", config: "tests/workers/vitest.config.mts", file: "tests/workers/cross-site.test.ts" },
   { name: "auth-errors", title: "/api/auth/* errors as problem+json (better-auth's code kept)", config: "tests/workers/vitest.config.mts", file: "tests/workers/auth-problems.test.ts" },
@@ -59,6 +61,8 @@ const SUITES: Suite[] = [
   { name: "email-text", title: "User-supplied text in emails (bounded, escaped, defanged; verification email)", config: "tests/email/vitest.config.mts", file: "tests/email/account-emails.test.ts" },
   { name: "processor-trust", title: "Processor trust (signed jobs, key-safe ids, no overwrite, ffmpeg env)", config: "tests/vitest.node.config.mts", file: "tests/processor/runner/trust.test.ts" },
   { name: "source-swap", title: "Source replaced after complete (ETag recorded, If-Match on every read)", config: "tests/vitest.node.config.mts", file: "tests/processor/extract/source-etag.test.ts" },
+  { name: "storage-creds", title: "Storage credentials (issue 18 item 6): no storage key in the processor or ffmpeg; per-job credentials scoped, expiring", config: "tests/vitest.node.config.mts", file: "tests/processor/runner/storage-credentials.test.ts" },
+  { name: "job-credentials", title: "Per-job credentials minted by the Worker (scope per kind, TTL, never logged or stored)", config: "tests/workers/vitest.config.mts", file: "tests/workers/storage-credentials.test.ts" },
 ];
 
 /** The parts of vitest's JSON report read here. */

@@ -33,6 +33,7 @@ import { buildPacketIndexArgs, buildSeekExtractArgs } from "../../ffmpeg-contain
 import { buildTranscodeArgs } from "../../ffmpeg-container/src/jobs/transcode/ffmpeg-args.ts";
 import { planTranscode, type TranscodePlan } from "../../ffmpeg-container/src/jobs/transcode/plan.ts";
 import { signJobRequest } from "../../runtime/job-signature.ts";
+import { localJobCredentials } from "../stack/r2-temp-credentials.ts";
 import { parsePacketIndex, planIntervalTargets } from "../../ffmpeg-container/src/jobs/extract/plan/strategy.ts";
 import { createS3Client } from "../../ffmpeg-container/src/s3.ts";
 import type { ExtractionOptions } from "../../schema/extraction-options.ts";
@@ -218,14 +219,13 @@ export class VidsnapRunner {
     const s3Config = {
       endpoint: s3Server.endpoint,
       region: LOCAL.s3Region,
-      accessKeyId: LOCAL.s3AccessKeyId,
-      secretAccessKey: LOCAL.s3SecretAccessKey,
       forcePathStyle: true,
     };
     const bundle = path.join(dataDir, "processor-child.mjs");
     await bundleProcessorChild(bundle);
     const children = await Promise.all(settings.map((s) => startChild(bundle, s, s3Server.endpoint, path.join(dataDir, "tmp"))));
-    return new VidsnapRunner(s3Server, createS3Client(s3Config), dataDir, children);
+    // The bench's own client (uploads, reads) plays the owner with the S3 server's key; the processor children have none.
+    return new VidsnapRunner(s3Server, createS3Client(s3Config, { accessKeyId: LOCAL.s3AccessKeyId, secretAccessKey: LOCAL.s3SecretAccessKey }), dataDir, children);
   }
 
   /** Uploads a local file as source of `videoId` (not timed). */
@@ -304,7 +304,8 @@ export class VidsnapRunner {
     message: unknown,
   ): Promise<{ wallMs: number; peakRssBytes: number; lastLine: string; cpu: { cpuSeconds?: number } }> {
     const before = cpuSeconds(child.pid);
-    const body = JSON.stringify(message);
+    // As the Worker sends it: the envelope plus the job's storage credentials (the processor holds no key).
+    const body = JSON.stringify({ ...(message as object), credentials: localJobCredentials(message) });
     const headers = { "content-type": "application/json", ...(await signJobRequest(LOCAL_PROCESSOR_SHARED_SECRET, body)) };
     const sampler = startRssSampler(() => [child.pid]);
     const started = performance.now();

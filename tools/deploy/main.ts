@@ -7,7 +7,7 @@
  * - Runs `npm run check:deploy` first (offline checks of configs, migrations, bundles); `--skip-checks`
  *   skips it.
  * - Secret values come from this command's environment (`BETTER_AUTH_SECRET`, `S3_ACCESS_KEY_ID`,
- *   `S3_SECRET_ACCESS_KEY`, `POSTMARK_SERVER_TOKEN`) and are only used for secrets the Worker does not have
+ *   `S3_SECRET_ACCESS_KEY`, `R2_PARENT_API_TOKEN`, `POSTMARK_SERVER_TOKEN`) and are only used for secrets the Worker does not have
  *   yet; they reach wrangler on stdin and are never printed.
  * - Needs a Cloudflare login (`npx wrangler login` or `CLOUDFLARE_API_TOKEN` + `CLOUDFLARE_ACCOUNT_ID`) and
  *   Docker for the container image. Exit code 0 when deployed and healthy, 1 otherwise.

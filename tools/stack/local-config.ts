@@ -11,9 +11,14 @@ export const LOCAL = {
   s3AccessKeyId: "S3RVER",
   s3SecretAccessKey: "S3RVER",
   s3Region: "us-east-1",
+  /** Account id and API token of the local Temporary Credentials API stand-in (./r2-temp-credentials.ts). */
+  cloudflareAccountId: "local-account",
+  r2ApiToken: "local-r2-api-token",
   videosBucket: "vidsnap-videos",
   imagesBucket: "vidsnap-images",
 } as const;
 
 export const apiBaseUrl = (port: number = LOCAL.apiPort) => `http://${LOCAL.host}:${port}`;
 export const s3Endpoint = (port: number = LOCAL.s3Port) => `http://${LOCAL.host}:${port}`;
+/** CLOUDFLARE_API_BASE_URL of the local stack: the stand-in served by the local S3 server at `endpoint`. */
+export const cloudflareApiBaseUrl = (endpoint: string) => `${endpoint}/client/v4`;

@@ -7,12 +7,16 @@
  * client that forgot to sign cannot read, write, delete or list, and tests catch a missing signature.
  * GET and HEAD honour `If-Match` as S3 does ({@link installConditionalReads}; s3rver ignores it).
  * CORS allows the stack's own origin (the dashboard, which uploads to presigned URLs), no other.
+ * It also stands in for R2's temporary credentials (./r2-temp-credentials.ts): the Temporary Credentials API
+ * at `{endpoint}/client/v4/accounts/{account}/r2/temp-access-credentials`, and session-token requests held
+ * to their bucket, permission, prefixes, objects and expiry.
  * Buckets are created through its `configureBuckets` option because signed CreateBucket fails there (see ../shared/toolchain-notes.md).
  */
 import { createRequire } from "node:module";
 import type { AddressInfo } from "node:net";
 import { apiBaseUrl, LOCAL } from "./local-config.ts";
 import { installMultipartShim } from "./s3-multipart-shim.ts";
+import { installTempCredentials, LOCAL_TEMP_CREDENTIALS } from "./r2-temp-credentials.ts";
 
 const require = createRequire(import.meta.url);
 
@@ -63,7 +67,10 @@ export async function startS3Server(opts: {
   installMultipartShim(server);
   // Installed after the shim, so they run before it (the signature guard first).
   installConditionalReads(server);
+  const temp = installTempCredentials(server, { ...LOCAL_TEMP_CREDENTIALS, buckets });
   installSignatureGuard(server);
+  // The API route answers Bearer-authenticated requests before the signature guard sees them.
+  temp.installApi();
   const address = (await server.run()) as AddressInfo;
   return {
     endpoint: `http://${LOCAL.host}:${address.port}`,

@@ -13,7 +13,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { BIN, REPO_ROOT } from "../paths.ts";
 import { offlineWranglerEnv } from "../wrangler.ts";
-import { apiBaseUrl, LOCAL } from "./local-config.ts";
+import { apiBaseUrl, cloudflareApiBaseUrl, LOCAL } from "./local-config.ts";
 import { startS3Server, type S3ServerHandle } from "./s3-server.ts";
 import { ensureWebBuild } from "./web-build.ts";
 
@@ -25,7 +25,8 @@ export const LOCAL_PROCESSOR_SHARED_SECRET = randomBytes(32).toString("hex");
 
 /**
  * Environment of the ffmpeg-container process on the local stack (this process's env plus its listen
- * address, the local S3 server's endpoint, account and buckets, and {@link LOCAL_PROCESSOR_SHARED_SECRET}).
+ * address, the local S3 server's endpoint and buckets, and {@link LOCAL_PROCESSOR_SHARED_SECRET}). No storage
+ * key, as in production: every job brings credentials the Worker minted from the S3 server's stand-in.
  * @param port port it listens on (127.0.0.1)
  * @param s3Endpoint e.g. `http://127.0.0.1:4569`
  * @param maxConcurrentJobs MAX_CONCURRENT_JOBS; unset = the processor's default
@@ -37,8 +38,6 @@ export function localProcessorEnv(port: number, s3Endpoint: string, maxConcurren
     PORT: String(port),
     S3_ENDPOINT: s3Endpoint,
     S3_REGION: LOCAL.s3Region,
-    S3_ACCESS_KEY_ID: LOCAL.s3AccessKeyId,
-    S3_SECRET_ACCESS_KEY: LOCAL.s3SecretAccessKey,
     VIDEOS_BUCKET: LOCAL.videosBucket,
     IMAGES_BUCKET: LOCAL.imagesBucket,
     PROCESSOR_SHARED_SECRET: LOCAL_PROCESSOR_SHARED_SECRET,
@@ -139,6 +138,8 @@ export async function startStack(opts: StackOptions = {}): Promise<StackHandle> 
     const vars = {
       PUBLIC_BASE_URL: apiUrl,
       S3_ENDPOINT: s3Endpoint,
+      // The S3 server's stand-in of R2's Temporary Credentials API: jobs get credentials minted there.
+      CLOUDFLARE_API_BASE_URL: cloudflareApiBaseUrl(s3Endpoint),
       PROCESSOR_URL: processorUrl,
       PROCESSOR_SHARED_SECRET: LOCAL_PROCESSOR_SHARED_SECRET,
       ...opts.vars,

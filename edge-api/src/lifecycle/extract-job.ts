@@ -16,6 +16,7 @@ import {
 } from "../../../schema/messages/index.ts";
 import { archiveObjectKey, manifestObjectKey, parseS3Uri } from "../../../schema/object-keys.ts";
 import { jobErrorFields } from "../../../schema/messages/job-error.ts";
+import { extractStorageScopes } from "../../../schema/storage-credentials.ts";
 import { sendOutcomeEmail } from "../services/videos/send-outcome-email.ts";
 import type { VideoRow } from "../services/videos/serialize.ts";
 import { enqueueVideoWebhooks } from "../services/webhooks/enqueue-video-event.ts";
@@ -116,6 +117,8 @@ export const extractJob: JobKind<VideoRow, ExtractSnapshotEvent, ExtractSnapshot
   leaseExpiredDescription: (recoveries) =>
     `The image processor stopped reporting on this video ${recoveries + 1} time(s) in a row` +
     ` (${recoveries} automatic restart(s)); the extraction was stopped. Retry the video to start again.`,
+  storageScopes: (ref, config) => extractStorageScopes({ userId: ref.userId, videoId: ref.id, attempt: ref.attempt }, config),
+  timeoutSeconds: (config) => config.jobTimeoutSeconds,
   outputs: {
     bucket: (config) => config.imagesBucket,
     keys: (ref) => [archiveObjectKey(ref.userId, ref.id, ref.attempt), manifestObjectKey(ref.userId, ref.id, ref.attempt)],

@@ -27,6 +27,7 @@ import {
 } from "../../../schema/messages/index.ts";
 import { parseS3Uri } from "../../../schema/object-keys.ts";
 import { jobErrorFields } from "../../../schema/messages/job-error.ts";
+import { importStorageScopes } from "../../../schema/storage-credentials.ts";
 import { completeUpload } from "../services/videos/complete-upload.ts";
 import { sendOutcomeEmail } from "../services/videos/send-outcome-email.ts";
 import type { VideoRow } from "../services/videos/serialize.ts";
@@ -112,6 +113,8 @@ export const importJob: JobKind<VideoRow, ImportVideoEvent, ImportVideoMessage> 
   leaseExpiredDescription: (recoveries) =>
     `The processor stopped reporting on this import ${recoveries + 1} time(s) in a row` +
     ` (${recoveries} automatic restart(s)); the import was stopped. Retry the video to start again.`,
+  storageScopes: (ref, config) => importStorageScopes({ userId: ref.userId, videoId: ref.id }, config),
+  timeoutSeconds: (config) => config.jobTimeoutSeconds,
   outputs: {
     bucket: (config) => config.videosBucket,
     // The source key is the same for every attempt: never deleted as a "superseded attempt's" output.

@@ -10,6 +10,7 @@ import type { SQLiteColumn, SQLiteTable } from "drizzle-orm/sqlite-core";
 import type { Config, Env } from "../env.ts";
 import type { Deps } from "../context.ts";
 import type { TimelineJobKind } from "../../../schema/timeline.ts";
+import type { JobStorageScopes } from "../../../schema/storage-credentials.ts";
 
 /** The lifecycle columns every job table has, by their drizzle property names. */
 export interface JobRow {
@@ -120,6 +121,17 @@ export interface JobKind<Row extends JobRow, Event, Job> {
   errorEvent(ref: AttemptRef, errorMessage: string, errorDescription: string, opts?: { retryable?: boolean }): Event;
   /** errorDescription of a job failed by the cron after `recoveries` re-queues. */
   leaseExpiredDescription(recoveries: number): string;
+  /**
+   * What one attempt may touch in storage: the scopes of the temporary credentials minted for it at each
+   * dispatch (../storage/temp-credentials.ts; docs/architecture.md "Storage credentials"). `read`: the source,
+   * read-only; `write`: exactly the attempt's outputs (objects, or its attempt prefix), read-write.
+   */
+  storageScopes(ref: AttemptRef, config: Config): JobStorageScopes;
+  /**
+   * Wall-clock limit of one attempt on the processor, seconds (the container's own limit of the kind comes
+   * from the same variable): its credentials live this long plus a margin.
+   */
+  timeoutSeconds(config: Config): number;
   outputs: {
     bucket(config: Config): string;
     /** Object keys one attempt writes (deleted when a later attempt ends or the job is deleted). */

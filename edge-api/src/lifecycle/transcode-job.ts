@@ -19,6 +19,7 @@ import {
   type TranscodeOutput,
 } from "../../../schema/messages/index.ts";
 import { parseS3Uri, transcodeAttemptPrefix, transcodePrefix } from "../../../schema/object-keys.ts";
+import { transcodeStorageScopes } from "../../../schema/storage-credentials.ts";
 import { TranscodeRequest } from "../../../schema/transcode-options.ts";
 import { jobErrorFields } from "../../../schema/messages/job-error.ts";
 import type { Deps } from "../context.ts";
@@ -142,6 +143,8 @@ export const transcodeJob: JobKind<TranscodeRow, TranscodeEvent, TranscodeMessag
   leaseExpiredDescription: (recoveries) =>
     `The processor stopped reporting on this transcode ${recoveries + 1} time(s) in a row` +
     ` (${recoveries} automatic restart(s)); the transcode was stopped. Retry it to start again.`,
+  storageScopes: (ref, config) => transcodeStorageScopes({ userId: ref.userId, videoId: videoOf(ref), transcodeId: ref.id, attempt: ref.attempt }, config),
+  timeoutSeconds: (config) => config.transcodeTimeoutSeconds,
   outputs: {
     bucket: (config) => config.videosBucket,
     // Keys are not known in advance (HLS segments): everything lies under the attempt prefix.

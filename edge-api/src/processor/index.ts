@@ -21,6 +21,8 @@ import { signJobRequest } from "../../../runtime/job-signature.ts";
 import { createDeps } from "../context.ts";
 import { loadConfig, type Config, type Env } from "../env.ts";
 import { jobKindNamed } from "../lifecycle/kinds.ts";
+import { CREDENTIALS_TTL_MARGIN_SECONDS, CredentialsMintError, mintJobCredentials } from "../storage/temp-credentials.ts";
+import type { JobCredentials } from "../../../schema/storage-credentials.ts";
 import { relayJob, startJob, type DispatchOutcome } from "./dispatch.ts";
 import { localContainerRuntime } from "./local-runtime.ts";
 
@@ -61,9 +63,10 @@ export interface Processor {
 
 /**
  * The Durable Object that fronts one processor container (wrangler.toml `[[env.production.containers]]`;
- * locally the same class, its container runtime stood in by PROCESSOR_URL). It gets the storage endpoint,
- * credentials and buckets as the container's environment; it sleeps after 10 minutes without activity
- * (every relayed event line counts as activity, so a running job keeps it awake).
+ * locally the same class, its container runtime stood in by PROCESSOR_URL). It gets the storage endpoint
+ * and buckets (no credentials) as the container's environment; it sleeps after 10 minutes without activity
+ * (every relayed event line counts as activity, so a running job keeps it awake). It holds no storage key:
+ * {@link dispatch} mints each job's temporary credentials and sends them with the job.
  *
  * {@link dispatch} starts a job and relays its events from inside the object, so a job may outlast a
  * queue consumer invocation (./dispatch.ts).
@@ -95,15 +98,25 @@ export class ProcessorContainer extends Container<Env> {
    */
   async dispatch(kindName: string, job: unknown, requestId: string, home: number): Promise<DispatchOutcome> {
     const config = loadConfig(this.env);
-    const ref = jobKindNamed(kindName).jobRef(job);
+    const kind = jobKindNamed(kindName);
+    const ref = kind.jobRef(job);
     const key = jobKey(ref);
+    // One set of credentials per dispatch, whichever instance runs it (a redelivery gets fresh ones).
+    let credentials: JobCredentials;
+    try {
+      credentials = await mintJobCredentials(config, kind.storageScopes(ref, config), kind.timeoutSeconds(config) + CREDENTIALS_TTL_MARGIN_SECONDS);
+    } catch (err) {
+      if (!(err instanceof CredentialsMintError)) throw err;
+      createLogger({ instance: home, id: ref.id, attempt: ref.attempt, requestId }, { minLevel: config.logLevel }).warn("storage credentials not minted", { error: err.message });
+      return { outcome: "unavailable", reason: `storage credentials could not be minted: ${err.message}` };
+    }
     const remembered = await this.ctx.storage.get<RememberedRoute>(ROUTE_PREFIX + key);
     const candidates = dispatchCandidates(home, config.processorInstances, remembered?.instance);
     const ask = async (instance: number, slotWaitSeconds: number) => {
       if (instance !== home) await this.rememberRoute(key, instance);
       return instance === home
-        ? this.dispatchHere(kindName, job, requestId, home, slotWaitSeconds)
-        : instanceStub(this.env, instance).dispatchHere(kindName, job, requestId, instance, slotWaitSeconds);
+        ? this.dispatchHere(kindName, job, credentials, requestId, home, slotWaitSeconds)
+        : instanceStub(this.env, instance).dispatchHere(kindName, job, credentials, requestId, instance, slotWaitSeconds);
     };
     for (const instance of candidates) {
       const outcome = await ask(instance, 0);
@@ -125,17 +138,19 @@ export class ProcessorContainer extends Container<Env> {
    * queue in the background (until its final event, or recovery of a lost relay).
    * @param kindName `JobKind.name` of the job (lifecycle/kinds.ts)
    * @param job the job message (validated by the consumer with the kind's schema)
+   * @param credentials the attempt's storage credentials (sent beside the envelope, `{...job, credentials}`, in
+   *   the signed body; never logged)
    * @param requestId for the processor's logs (the queue message id)
    * @param self this object's index (sent in {@link INSTANCE_HEADER})
    * @param slotWaitSeconds how long the processor may hold the job for a free slot (0: 503 at once when busy)
    * @returns how the processor answered; `started` means the relay runs
    */
-  async dispatchHere(kindName: string, job: unknown, requestId: string, self: number, slotWaitSeconds = 0): Promise<DispatchOutcome> {
+  async dispatchHere(kindName: string, job: unknown, credentials: JobCredentials, requestId: string, self: number, slotWaitSeconds = 0): Promise<DispatchOutcome> {
     const config = loadConfig(this.env);
     const kind = jobKindNamed(kindName);
     const ref = kind.jobRef(job);
     const log = createLogger({ instance: self, job: kind.name, id: ref.id, attempt: ref.attempt, requestId }, { minLevel: config.logLevel });
-    const body = JSON.stringify(job);
+    const body = JSON.stringify({ ...(job as object), credentials });
     const headers = {
       "x-request-id": requestId,
       [INSTANCE_HEADER]: instanceName(self),
@@ -213,8 +228,9 @@ function withLocalRuntime(ctx: DurableObjectState<{}>, env: Env): DurableObjectS
 /**
  * Environment of the processor process, from the Worker's validated config. The container is its own
  * entry point (the Durable Object runtime constructs it with the raw bindings), so it loads the config.
+ * No storage key: each job and render brings its own temporary credentials (../storage/temp-credentials.ts).
  */
-function processorEnvVars(env: Env): Record<string, string> {
+export function processorEnvVars(env: Env): Record<string, string> {
   let config: Config;
   try {
     config = loadConfig(env);
@@ -226,13 +242,14 @@ function processorEnvVars(env: Env): Record<string, string> {
     PORT: String(PROCESSOR_PORT),
     S3_ENDPOINT: config.s3.endpoint,
     S3_REGION: config.s3.region,
-    S3_ACCESS_KEY_ID: config.s3.accessKeyId,
-    S3_SECRET_ACCESS_KEY: config.s3.secretAccessKey,
     PROCESSOR_SHARED_SECRET: config.processorSharedSecret,
     VIDEOS_BUCKET: config.videosBucket,
     IMAGES_BUCKET: config.imagesBucket,
     // The import's URL rules (runtime/outgoing-url.ts) depend on it; the container's own default is production.
     ENVIRONMENT: config.environment,
+    // The same limits the jobs' storage credentials are minted for (their lifetime is the limit plus a margin).
+    JOB_TIMEOUT_SECONDS: String(config.jobTimeoutSeconds),
+    TRANSCODE_TIMEOUT_SECONDS: String(config.transcodeTimeoutSeconds),
   };
 }
 

@@ -16,7 +16,10 @@ export const JOB_FOLDER_PREFIX = "vidsnap-job-";
 /** What a job stream needs from the server. */
 export interface JobStreamDeps {
   config: ProcessorConfig;
+  /** The job's storage, signing with its own credentials. */
   storage: Storage;
+  /** The job's secrets (its credentials' secret keys and session tokens): redacted from any crash text. */
+  secrets: readonly string[];
   /** The processor's logger; the job's lines are bound to its `jobId`. */
   log: Logger;
   bins(): Promise<FfmpegBinaries>;
@@ -139,7 +142,7 @@ export async function streamJob(
     if (reason instanceof ClientGoneError) {
       log.warn("job aborted: client disconnected", { totalMs: Date.now() - started });
     } else {
-      const failure = describeFailure(reason, config.s3.secretAccessKey, log);
+      const failure = describeFailure(reason, deps.secrets, log);
       final = kind.errorEvent(job, failure);
       log.warn("job failed", { ...failure, totalMs: Date.now() - started });
     }
@@ -162,7 +165,7 @@ export async function streamJob(
  * bug, logged with its stack and reported as an unexpected (permanent) failure. Both texts are redacted and
  * cut to the event's limits.
  */
-function describeFailure(reason: unknown, secret: string, log: Logger): JobFailure {
+function describeFailure(reason: unknown, secrets: readonly string[], log: Logger): JobFailure {
   let errorMessage: string;
   let errorDescription: string;
   if (reason instanceof JobError) {
@@ -170,9 +173,9 @@ function describeFailure(reason: unknown, secret: string, log: Logger): JobFailu
     errorDescription = reason.description;
     if (reason.retryable) return jobErrorFields(errorMessage, errorDescription, { retryable: true });
   } else {
-    log.error("job crashed", { error: redact(String((reason as Error)?.stack ?? reason), [secret]) });
+    log.error("job crashed", { error: redact(String((reason as Error)?.stack ?? reason), secrets) });
     errorMessage = "The video processor failed unexpectedly.";
-    errorDescription = redact(String((reason as Error)?.message ?? reason), [secret]);
+    errorDescription = redact(String((reason as Error)?.message ?? reason), secrets);
   }
   return jobErrorFields(errorMessage, errorDescription);
 }

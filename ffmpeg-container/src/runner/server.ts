@@ -20,7 +20,6 @@ import { mkdtemp, rm } from "node:fs/promises";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
-import type { S3Client } from "@aws-sdk/client-s3";
 import { createLogger, errorFields, type Logger } from "../../../runtime/log.ts";
 import { SIGNATURE_HEADER, SLOT_WAIT_HEADER, TIMESTAMP_HEADER, verifyJobRequest, type SignatureRefusal } from "../../../runtime/job-signature.ts";
 import { problemType } from "../../../schema/problem.ts";
@@ -30,7 +29,8 @@ import { ProbeCache } from "../renders/probe-cache.ts";
 import { RenderParamError, runRender } from "../renders/render.ts";
 import { resolveFfmpegBinaries, type FfmpegBinaries } from "../ffmpeg/binaries.ts";
 import { JOB_KINDS } from "../jobs/index.ts";
-import { createStorage } from "../s3.ts";
+import { createStorage, type S3ClientFactory, type Storage } from "../s3.ts";
+import { credentialSecrets, JobCredentials } from "../../../schema/storage-credentials.ts";
 import { JobError } from "./errors.ts";
 import type { AnyJobKind, JobRef } from "./job-kind.ts";
 import { streamJob } from "./job-stream.ts";
@@ -91,15 +91,14 @@ interface RunningJob {
 /**
  * Builds the server (not listening yet).
  * @param config validated configuration (`loadProcessorConfig`, or built by tests with `port: 0`)
- * @param deps.log logger (default {@link createProcessorLogger}); deps.s3 a client to use (tests);
- *   deps.kinds the job kinds (default {@link JOB_KINDS})
+ * @param deps.log logger (default {@link createProcessorLogger}); deps.s3Client how the S3 client of a job's
+ *   credential is built (tests: a slowed-down client); deps.kinds the job kinds (default {@link JOB_KINDS})
  */
 export function createProcessorServer(
   config: ProcessorConfig,
-  deps: { log?: Logger; s3?: S3Client; kinds?: readonly AnyJobKind[] } = {},
+  deps: { log?: Logger; s3Client?: S3ClientFactory; kinds?: readonly AnyJobKind[] } = {},
 ): ProcessorServer {
   const log = deps.log ?? createProcessorLogger();
-  const storage = createStorage(config.s3, deps.s3);
   const kinds = deps.kinds ?? JOB_KINDS;
   const running = new Map<string, RunningJob>();
   /** Requests waiting for a slot, oldest first; each resolves its wait when called. */
@@ -176,8 +175,9 @@ export function createProcessorServer(
   async function postJob(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const read = await readSignedJson(req, res, "job");
     if (!read) return;
-    const { value } = read;
-    const type = (value as { type?: unknown } | null)?.type;
+    // The body is the job envelope plus its storage credentials (`credentials`, schema/storage-credentials.ts).
+    const { credentials: rawCredentials, ...value } = (read.value ?? {}) as Record<string, unknown>;
+    const type = value.type;
     // With one kind, its own parse explains a wrong type.
     const kind = kinds.find((k) => k.type === type) ?? (kinds.length === 1 ? kinds[0] : undefined);
     if (!kind) {
@@ -186,6 +186,12 @@ export function createProcessorServer(
     }
     const parsed = kind.parse(value);
     if (!("job" in parsed)) return problem(res, 400, "invalid-job", "Invalid job", parsed.detail);
+    const credentials = JobCredentials.safeParse(rawCredentials);
+    if (!credentials.success) {
+      // Never echoes the values: they are secrets.
+      const where = [...new Set(credentials.error.issues.map((i) => ["credentials", ...i.path].join(".")))].join(", ");
+      return problem(res, 400, "invalid-job", "Invalid job", `The job's storage credentials are missing or malformed (${where}).`);
+    }
     const job = parsed.job as JobRef;
     const jobId = kind.jobKey?.(job) ?? `${job.videoId}#${job.attempt}`;
     const alreadyRunning = () =>
@@ -215,9 +221,12 @@ export function createProcessorServer(
     const controller = new AbortController();
     const entry: RunningJob = { controller, done: Promise.resolve() };
     running.set(jobId, entry);
+    // This job's storage: its own credentials, nothing else (closed when the job ends).
+    const storage = createStorage(config.s3, credentials.data, deps.s3Client);
     const free = () => {
       if (running.get(jobId) !== entry) return;
       running.delete(jobId);
+      storage.destroy();
       waiters.shift()?.();
     };
     if (kind.alreadyStored) {
@@ -235,7 +244,7 @@ export function createProcessorServer(
     }
     // The processor's own count is the authoritative one (a proxy's view races between connections).
     log.info("job accepted", { jobId, runningJobs: running.size, jobSlots: config.maxConcurrentJobs });
-    entry.done = streamJob(kind, job, jobId, controller, res, { config, storage, log, bins: getBins }, free).finally(free);
+    entry.done = streamJob(kind, job, jobId, controller, res, { config, storage, secrets: credentialSecrets(credentials.data), log, bins: getBins }, free).finally(free);
     await entry.done;
   }
 
@@ -289,11 +298,15 @@ export function createProcessorServer(
     const controller = new AbortController();
     const entry: RunningJob = { controller, done: Promise.resolve() };
     renders.add(entry);
-    entry.done = render(parsed.data, controller, res).finally(() => renders.delete(entry));
+    const storage = createStorage(config.s3, parsed.data.credentials, deps.s3Client);
+    entry.done = render(parsed.data, storage, controller, res).finally(() => {
+      renders.delete(entry);
+      storage.destroy();
+    });
     await entry.done;
   }
 
-  async function render(request: RenderRequest, controller: AbortController, res: http.ServerResponse): Promise<void> {
+  async function render(request: RenderRequest, storage: Storage, controller: AbortController, res: http.ServerResponse): Promise<void> {
     const timeoutSeconds = config.renderTimeoutSeconds ?? DEFAULT_RENDER_TIMEOUT_SECONDS;
     const timer = setTimeout(
       () => controller.abort(new JobError("The render took too long.", `RENDER_TIMEOUT_SECONDS=${timeoutSeconds}: ffmpeg was stopped.`)),
@@ -435,7 +448,6 @@ export function createProcessorServer(
       await Promise.allSettled([...running.values(), ...renders].map((j) => j.done));
       server.closeAllConnections();
       await closed;
-      if (!deps.s3) storage.client.destroy();
     },
   };
 }

@@ -15,7 +15,7 @@ import { JobError } from "../../../ffmpeg-container/src/runner/errors.ts";
 import type { JobContext } from "../../../ffmpeg-container/src/runner/job-kind.ts";
 import { createStorage } from "../../../ffmpeg-container/src/s3.ts";
 import { createLogger } from "../../../runtime/log.ts";
-import { type Harness, jobMessage, postJob, startHarness, testVideo, uploadSource, USER_ID } from "../harness.ts";
+import { type Harness, jobCredentials, jobMessage, postJob, startHarness, testVideo, uploadSource, USER_ID } from "../harness.ts";
 import { postTranscode, transcodeJob } from "../transcode/support.ts";
 
 let h: Harness;
@@ -106,7 +106,7 @@ describe("classifying a failed job's error (every kind that reads an uploaded so
     log: createLogger({ test: "classify" }, { sink: () => undefined }),
     progress: () => undefined,
     config: h.config,
-    storage: createStorage(h.config.s3),
+    storage: createStorage(h.config.s3, jobCredentials(jobMessage("classify", { mode: "keyframes" }))!),
     bins: undefined as never,
   });
   const source = { userId: USER_ID, videoId: "classify" };

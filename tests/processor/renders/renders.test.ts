@@ -34,7 +34,7 @@ const VIDEOS: { id: string; file: string; time: number }[] = [
 
 /** POSTs a signed render request. */
 async function render(spec: RenderRequest["spec"], videoId = "franck"): Promise<Response> {
-  return fetch(`${h.url}/renders`, await signedJobInit({ userId: USER_ID, videoId, spec } satisfies RenderRequest));
+  return fetch(`${h.url}/renders`, await signedJobInit({ userId: USER_ID, videoId, spec } satisfies Omit<RenderRequest, "credentials">));
 }
 
 /** The frame at or after `time` by decoding `file` from its start, as PNG (the reference of exactness). */

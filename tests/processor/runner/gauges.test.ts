@@ -13,6 +13,8 @@ import { postJob, startHarness, type Harness } from "../harness.ts";
 const Event = z.object({ type: z.string(), payload: z.record(z.string(), z.unknown()) });
 type Event = z.infer<typeof Event>;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** The stand-in kind touches no storage: its jobs carry no credential (every job must carry the member). */
+const NO_STORAGE = {};
 
 /** Reports (fraction, speed, eta) steps 300 ms apart, then succeeds; or sleeps past its 0.3 s timeout. */
 const standIn: JobKind<JobRef & { name: string; slow?: boolean }, { ok: true }> = {
@@ -55,7 +57,7 @@ afterAll(async () => {
 
 describe("progress gauges, job key and timeout of a kind", () => {
   it("fraction and counters never go down; gauges are the latest values", async () => {
-    const res = await postJob(url, { type: "MSG_STAND_IN", payload: { videoId: "v", attempt: 1, name: "a" } }, {}, Event);
+    const res = await postJob(url, { type: "MSG_STAND_IN", payload: { videoId: "v", attempt: 1, name: "a" }, credentials: NO_STORAGE }, {}, Event);
     const progress = res.events.filter((e: Event) => e.type === "PROGRESS").map((e: Event) => e.payload);
     expect(progress).toEqual([
       { fraction: 0.2, n: 2, speed: 3, etaSeconds: 10 },
@@ -66,7 +68,7 @@ describe("progress gauges, job key and timeout of a kind", () => {
   });
 
   it("the kind's timeout and its setting's name", async () => {
-    const res = await postJob(url, { type: "MSG_STAND_IN", payload: { videoId: "v", attempt: 1, name: "b", slow: true } }, {}, Event);
+    const res = await postJob(url, { type: "MSG_STAND_IN", payload: { videoId: "v", attempt: 1, name: "b", slow: true }, credentials: NO_STORAGE }, {}, Event);
     expect(res.events.at(-1)).toEqual({
       type: "ERROR",
       payload: {

@@ -9,7 +9,7 @@ import type { S3Client } from "@aws-sdk/client-s3";
 import { ExtractSnapshotEvent } from "../../../schema/messages/extract-snapshot.ts";
 import { loadProcessorConfig } from "../../../ffmpeg-container/src/config.ts";
 import { createProcessorServer, type ProcessorServer } from "../../../ffmpeg-container/src/runner/server.ts";
-import { createS3Client } from "../../../ffmpeg-container/src/s3.ts";
+import { createS3Client, type S3ClientFactory } from "../../../ffmpeg-container/src/s3.ts";
 import { silentLogger } from "../../../runtime/log.ts";
 import { type Harness, jobMessage, signedJobInit, startHarness, testVideo, uploadSource, USER_ID } from "../harness.ts";
 
@@ -107,27 +107,27 @@ function checkStream(
   return repeats;
 }
 
-/** A client whose final uploads (PutObject, CompleteMultipartUpload) each take `delayMs` longer. */
-function slowUploadClient(config: Harness["config"], delayMs: number): S3Client {
-  const client = createS3Client(config.s3);
-  client.middlewareStack.add(
-    (next, context) => async (args) => {
-      if (context.commandName === "PutObjectCommand" || context.commandName === "CompleteMultipartUploadCommand") {
-        await new Promise((r) => setTimeout(r, delayMs));
-      }
-      return next(args);
-    },
-    { step: "initialize", name: "slowUpload" },
-  );
-  return client;
+/** Builds clients whose final uploads (PutObject, CompleteMultipartUpload) each take `delayMs` longer. */
+function slowUploadClients(delayMs: number): S3ClientFactory {
+  return (settings, key) => {
+    const client = createS3Client(settings, key);
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === "PutObjectCommand" || context.commandName === "CompleteMultipartUploadCommand") {
+          await new Promise((r) => setTimeout(r, delayMs));
+        }
+        return next(args);
+      },
+      { step: "initialize", name: "slowUpload" },
+    );
+    return client;
+  };
 }
 
 describe("heartbeat", () => {
   it("HEARTBEAT_SECONDS is validated with a 30 s default", () => {
     const base = {
       S3_ENDPOINT: "http://127.0.0.1:9000",
-      S3_ACCESS_KEY_ID: "k",
-      S3_SECRET_ACCESS_KEY: "s",
       VIDEOS_BUCKET: "v",
       IMAGES_BUCKET: "i",
       PROCESSOR_SHARED_SECRET: "heartbeat-test-shared-secret-0123456789",
@@ -162,17 +162,16 @@ describe("heartbeat", () => {
   });
 
   describe("with a slow store", () => {
-    let slow: S3Client;
+    let slow: S3ClientFactory;
     let processor: ProcessorServer;
     let url: string;
     beforeAll(async () => {
-      slow = slowUploadClient(h.config, 1500);
-      processor = createProcessorServer({ ...h.config, jobTimeoutSeconds: 60 }, { s3: slow, log: silentLogger });
+      slow = slowUploadClients(1500);
+      processor = createProcessorServer({ ...h.config, jobTimeoutSeconds: 60 }, { s3Client: slow, log: silentLogger });
       url = await processor.listen();
     });
     afterAll(async () => {
       await processor?.close({ abortRunning: true });
-      slow?.destroy();
     });
 
     it("heartbeats cover the final upload, and stop at SUCCESS", async () => {
@@ -189,7 +188,7 @@ describe("heartbeat", () => {
     });
 
     it("heartbeats stop at the ERROR of a timeout", async () => {
-      const timed = createProcessorServer({ ...h.config, jobTimeoutSeconds: 1 }, { s3: slow, log: silentLogger });
+      const timed = createProcessorServer({ ...h.config, jobTimeoutSeconds: 1 }, { s3Client: slow, log: silentLogger });
       const timedUrl = await timed.listen();
       try {
         const videoId = "hb-timeout";

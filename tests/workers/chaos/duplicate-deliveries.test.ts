@@ -24,6 +24,8 @@ const remoteSecrets = {
   BETTER_AUTH_SECRET: "x".repeat(40),
   S3_ACCESS_KEY_ID: "AKIAEXAMPLEKEY",
   S3_SECRET_ACCESS_KEY: "a-real-looking-secret-key",
+  R2_ACCOUNT_ID: "0123456789abcdef0123456789abcdef",
+  R2_PARENT_API_TOKEN: "a-real-looking-api-token",
 };
 
 /** A queue producer recording what was sent. */

@@ -27,6 +27,7 @@ import { ConfigError, loadConfig, type Config, type Env } from "../../../edge-ap
 import worker from "../../../edge-api/src/index.ts";
 import { S3Storage } from "../../../edge-api/src/storage/s3.ts";
 import type { Scenario } from "../stand-in-processor.ts";
+import type { JobCredentials } from "../../../schema/storage-credentials.ts";
 
 /** The Worker's env plus what the test config adds. */
 export type TestEnv = Env & { TEST_MIGRATIONS: D1Migration[]; EMAIL_SINK: Fetcher };
@@ -185,6 +186,12 @@ export async function setScenario(videoId: string, scenario: Scenario): Promise<
 export async function processorJobs(videoId: string): Promise<unknown[]> {
   const res = await fetch(`${processorUrl()}/__jobs/${videoId}`);
   return ((await res.json()) as { jobs: unknown[] }).jobs;
+}
+
+/** The storage credentials each job request for a video (or transcode) carried, in order (null when none). */
+export async function processorCredentials(id: string): Promise<(JobCredentials | null)[]> {
+  const res = await fetch(`${processorUrl()}/__jobs/${id}`);
+  return ((await res.json()) as { credentials: (JobCredentials | null)[] }).credentials;
 }
 
 /**

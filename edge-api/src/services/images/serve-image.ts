@@ -19,6 +19,8 @@ import { ProblemError } from "../../errors.ts";
 import { SOURCE_NOT_STORED } from "../../lifecycle/statuses.ts";
 import { getProcessor } from "../../processor/index.ts";
 import { consumeRateLimit } from "../../rate-limit.ts";
+import { CredentialsMintError } from "../../storage/temp-credentials.ts";
+import { renderCredentials } from "./render-credentials.ts";
 import type { VideoRow } from "../videos/serialize.ts";
 import { checkImageToken } from "./image-token.ts";
 
@@ -188,7 +190,15 @@ export function contentTypeOf(spec: RenderSpec): string {
  * @throws ProblemError mapped from the processor's answer (see {@link renderedImage})
  */
 async function renderOnProcessor(deps: Deps, row: VideoRow, spec: RenderSpec, requestId?: string): Promise<Uint8Array<ArrayBuffer>> {
-  const body: RenderRequest = { userId: row.userId, videoId: row.id, ...(row.sourceEtag ? { sourceEtag: row.sourceEtag } : {}), spec };
+  let credentials;
+  try {
+    credentials = await renderCredentials(deps.config, row.userId, row.id);
+  } catch (err) {
+    if (!(err instanceof CredentialsMintError)) throw err;
+    deps.log.warn("storage credentials not minted", { error: err.message });
+    throw new ProblemError("service-unavailable", "The image processor is unavailable; retry shortly.", { headers: { "retry-after": "5" } });
+  }
+  const body: RenderRequest = { userId: row.userId, videoId: row.id, ...(row.sourceEtag ? { sourceEtag: row.sourceEtag } : {}), spec, credentials };
   let res: Response;
   try {
     res = await getProcessor(deps.env, deps.config, row.id).fetch(

@@ -11,7 +11,6 @@
  * the multipart completion is atomic, so a stored object is a whole body of this URL.
  */
 import { once } from "node:events";
-import { HeadObjectCommand } from "@aws-sdk/client-s3";
 import { PassThrough } from "node:stream";
 import type { ImportVideoMessage } from "../../../../schema/messages/import.ts";
 import { ObjectEtag } from "../../../../schema/messages/extract-snapshot.ts";
@@ -189,9 +188,9 @@ export async function runImport(job: ImportJob, ctx: JobContext, opts: { resolve
 /** Size, type and ETag of the stored source, or null when there is none. @throws JobError on storage failures */
 async function storedSource(ctx: JobContext, bucket: string, key: string): Promise<{ sizeBytes: number; contentType: string; etag?: string } | null> {
   try {
-    const head = await ctx.storage.client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: ctx.signal });
-    const etag = head.ETag && ObjectEtag.safeParse(head.ETag).success ? head.ETag : undefined;
-    return { sizeBytes: head.ContentLength ?? 0, contentType: storedContentType(head.ContentType), ...(etag ? { etag } : {}) };
+    const head = await ctx.storage.head(bucket, key, ctx.signal);
+    const etag = head.etag && ObjectEtag.safeParse(head.etag).success ? head.etag : undefined;
+    return { sizeBytes: head.sizeBytes ?? 0, contentType: storedContentType(head.contentType), ...(etag ? { etag } : {}) };
   } catch (e) {
     if (isNotFound(e)) return null;
     throw storageError("The video storage could not be read.", e, ctx.signal);
