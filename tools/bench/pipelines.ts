@@ -58,6 +58,8 @@ export interface Measurement {
   outputBytes?: number;
   /** CPU seconds of the pipeline's process tree (user + system, exited children included); absent where /proc is not. */
   cpuSeconds?: number;
+  /** vidsnap extractions: the processor's `extraction phases` log line (wall ms per phase). */
+  phasesMs?: Record<string, number>;
 }
 
 /**
@@ -207,7 +209,14 @@ export class VidsnapRunner {
     private readonly s3Server: S3ServerHandle,
     private readonly s3: S3Client,
     private readonly dataDir: string,
-    private readonly children: { pid: number; url: string; kill(): void; lastNote: () => string | undefined; resetNote(): void }[],
+    private readonly children: {
+      pid: number;
+      url: string;
+      kill(): void;
+      lastNote: () => string | undefined;
+      lastPhases: () => Record<string, number> | undefined;
+      resetNote(): void;
+    }[],
   ) {}
 
   /** Starts the S3 server (this process) and one processor child per interval strategy setting. */
@@ -258,10 +267,12 @@ export class VidsnapRunner {
       return { wallMs, peakRssBytes, images: null, zipBytes: null, error: p.errorMessage ?? last.type };
     }
     const strategy = child.lastNote();
+    const phasesMs = child.lastPhases();
     return {
       wallMs,
       peakRssBytes,
       ...cpu,
+      ...(phasesMs ? { phasesMs } : {}),
       images: last.payload.imageCount,
       zipBytes: last.payload.zipSizeBytes,
       ...(strategy ? { note: strategy } : {}),
@@ -364,15 +375,25 @@ async function startChild(bundle: string, setting: string, endpoint: string, tmp
     },
   });
   let lastNote: string | undefined;
+  let lastPhases: Record<string, number> | undefined;
   const lines = createInterface({ input: child.stdout });
   const url = await new Promise<string>((resolve, reject) => {
     child.once("exit", (code) => reject(new Error(`processor child exited with ${code}`)));
     lines.on("line", (line) => {
       try {
-        const j = JSON.parse(line) as { benchListening?: string; msg?: string; strategy?: string; reason?: string; ms?: number; segments?: number };
+        const j = JSON.parse(line) as {
+          benchListening?: string;
+          msg?: string;
+          strategy?: string;
+          reason?: string;
+          ms?: number;
+          segments?: number;
+          phasesMs?: Record<string, number>;
+        };
         if (j.benchListening) resolve(j.benchListening);
         // `ms`: time the choice took (keyframe index read over HTTP included when it was read).
         if (j.msg === "interval strategy") lastNote = `strategy ${j.strategy}, chosen in ${j.ms} ms (${j.reason})`;
+        if (j.msg === "extraction phases") lastPhases = j.phasesMs;
         if (j.msg === "keyframe accuracy") lastNote = "keyframes-only decode, nearest keyframe picked";
         if (j.msg === "parallel segments") lastNote = `${lastNote ? `${lastNote}; ` : ""}decoded as ${j.segments} halves in parallel`;
       } catch {
@@ -385,7 +406,11 @@ async function startChild(bundle: string, setting: string, endpoint: string, tmp
     url,
     kill: () => child.kill("SIGTERM"),
     lastNote: () => lastNote,
-    resetNote: () => (lastNote = undefined),
+    lastPhases: () => lastPhases,
+    resetNote: () => {
+      lastNote = undefined;
+      lastPhases = undefined;
+    },
   };
 }
 
