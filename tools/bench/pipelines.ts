@@ -17,7 +17,7 @@
  * settings (ffmpeg-container/src/jobs/transcode/ffmpeg-args.ts).
  */
 import { spawn, spawnSync } from "node:child_process";
-import { createReadStream, readFileSync, statSync, writeFileSync } from "node:fs";
+import { createReadStream, existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { mkdir, mkdtemp, readdir, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -29,7 +29,13 @@ import { zipSync } from "fflate";
 import { resolveFfmpegBinaries } from "../../ffmpeg-container/src/ffmpeg/binaries.ts";
 import { buildProbeArgs } from "../../ffmpeg-container/src/ffmpeg/input-args.ts";
 import { sourceFactsFromProbe, type FfprobeOutput } from "../../ffmpeg-container/src/ffmpeg/probe.ts";
-import { buildPacketIndexArgs, buildSeekExtractArgs } from "../../ffmpeg-container/src/jobs/extract/ffmpeg-args.ts";
+import {
+  buildPacketIndexArgs,
+  buildSeekExtractArgs,
+  DEFAULT_OUTPUT,
+  imageOutputArgs,
+  keyframesSelectExpr,
+} from "../../ffmpeg-container/src/jobs/extract/ffmpeg-args.ts";
 import { buildTranscodeArgs } from "../../ffmpeg-container/src/jobs/transcode/ffmpeg-args.ts";
 import { planTranscode, type TranscodePlan } from "../../ffmpeg-container/src/jobs/transcode/plan.ts";
 import { signJobRequest } from "../../runtime/job-signature.ts";
@@ -71,6 +77,41 @@ export const BENCH_FFMPEG = await resolveFfmpegBinaries({
   ffmpeg: process.env.FFMPEG_PATH || undefined,
   ffprobe: process.env.FFPROBE_PATH || undefined,
 });
+
+/** One ffmpeg/ffprobe pair the rows are measured with; `name` labels the rows (`lean`, `PATH`, `FFMPEG_PATH`). */
+export interface BenchBuild {
+  name: string;
+  ffmpeg: string;
+  ffprobe: string;
+}
+
+/** The absolute path of `name` on PATH, undefined when absent. */
+function onPath(name: string): string | undefined {
+  for (const dir of (process.env.PATH ?? "").split(path.delimiter)) {
+    const file = path.join(dir, name);
+    if (dir && existsSync(file)) return file;
+  }
+  return undefined;
+}
+
+/**
+ * The builds the vidsnap, naive and floor rows run with, side by side in one run (issue 17: every row with
+ * both builds): {@link BENCH_FFMPEG} first (FFMPEG_PATH, else the lean build), then the ffmpeg and ffprobe
+ * on PATH (Debian's, dynamically linked) when they are other files. Each row's floor and naive use the same
+ * binary as its vidsnap row. `--build <name>` keeps one of them.
+ */
+export const BENCH_BUILDS: BenchBuild[] = (() => {
+  const first: BenchBuild = {
+    name: BENCH_FFMPEG.source.ffmpeg === "lean-build" ? "lean" : BENCH_FFMPEG.source.ffmpeg === "env" ? "FFMPEG_PATH" : "PATH",
+    ffmpeg: BENCH_FFMPEG.ffmpeg,
+    ffprobe: BENCH_FFMPEG.ffprobe,
+  };
+  const ffmpeg = onPath("ffmpeg");
+  const ffprobe = onPath("ffprobe");
+  const same = (a: string, b: string | undefined) => b !== undefined && (a === b || path.basename(a) === a);
+  if (first.name === "PATH" || !ffmpeg || !ffprobe || (same(first.ffmpeg, ffmpeg) && same(first.ffprobe, ffprobe))) return [first];
+  return [first, { name: "PATH", ffmpeg, ffprobe }];
+})();
 
 /** Children spawned by {@link runTool} that are alive now (the roots the RSS sampler follows). */
 const liveChildren = new Set<number>();
@@ -120,12 +161,13 @@ export const HAVE_ZIP = spawnSync("zip", ["-v"], { stdio: "ignore" }).status ===
  * The naive peer pipeline: PNGs at `fps=1/N` (N = 10 by default) into a temp folder, then `zip -9` of them.
  * @param input local video path
  * @param intervalSeconds N, seconds
+ * @param build the ffmpeg to run
  */
-export function runNaive(input: string, intervalSeconds = 10): Promise<Measurement> {
+export function runNaive(input: string, intervalSeconds = 10, build: BenchBuild = BENCH_BUILDS[0]!): Promise<Measurement> {
   return measureChildren(async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), "vidsnap-bench-naive-"));
     try {
-      const ff = await runTool(BENCH_FFMPEG.ffmpeg, ["-hide_banner", "-nostdin", "-loglevel", "error", "-i", input, "-vf", `fps=1/${intervalSeconds}`, path.join(dir, "out%04d.png")]);
+      const ff = await runTool(build.ffmpeg, ["-hide_banner", "-nostdin", "-loglevel", "error", "-i", input, "-vf", `fps=1/${intervalSeconds}`, path.join(dir, "out%04d.png")]);
       if (ff.code !== 0) throw new Error(`ffmpeg: ${ff.stderr.trim().split("\n").pop()}`);
       const pngs = (await readdir(dir)).filter((f) => f.endsWith(".png")).sort();
       // fps=1/N rounds to frames near N/2, 3N/2, … s: a video shorter than ~N/2 gets no image, nothing to zip.
@@ -146,14 +188,46 @@ export function runNaive(input: string, intervalSeconds = 10): Promise<Measureme
   });
 }
 
-/** Floor of keyframes mode: decode the keyframes only, discard them. */
-export function runFloorKeyframes(input: string): Promise<Measurement> {
-  return measureChildren(async () => {
+/**
+ * Floor of keyframes mode (issue 17: the fastest plain ffmpeg command for the same output, on a local file,
+ * with the same binary): the keyframes as JPEG files of vidsnap's default quality, with default threads and
+ * with `-threads 1`; the faster of those that write every keyframe (Theora with frame threads loses some)
+ * counts. The note also gives the decode alone (`-f null`, no JPEG: this bench's floor before issue 17).
+ * @param input local video path
+ * @param build the ffmpeg to run
+ */
+export async function runFloorKeyframes(input: string, build: BenchBuild = BENCH_BUILDS[0]!): Promise<Measurement> {
+  const jpegs = async (threads: string[]) =>
+    measureChildren(async () => {
+      const dir = await mkdtemp(path.join(os.tmpdir(), "vidsnap-bench-floor-"));
+      try {
+        const r = await runTool(build.ffmpeg, [
+          "-hide_banner", "-nostdin", "-loglevel", "error", ...threads, "-skip_frame", "nokey", "-i", input, "-map", "0:v:0",
+          // As vidsnap: one image per key-flagged frame (Cinepak ignores -skip_frame), none duplicated.
+          "-fps_mode", "passthrough", "-vf", `select='${keyframesSelectExpr()}'`,
+          ...imageOutputArgs(DEFAULT_OUTPUT).slice(0, -3), path.join(dir, "%06d.jpg"),
+        ]);
+        if (r.code !== 0) throw new Error(`ffmpeg: ${r.stderr.trim().split("\n").pop()}`);
+        return { images: (await readdir(dir)).length, zipBytes: null };
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    });
+  const decodeOnly = await measureChildren(async () => {
     // -threads 1 as in vidsnap's keyframe mode: Theora with frame threads fails on skipped frames.
-    const r = await runTool(BENCH_FFMPEG.ffmpeg, ["-hide_banner", "-nostdin", "-loglevel", "error", "-threads", "1", "-skip_frame", "nokey", "-i", input, "-map", "0:v:0", "-f", "null", "-"]);
+    const r = await runTool(build.ffmpeg, ["-hide_banner", "-nostdin", "-loglevel", "error", "-threads", "1", "-skip_frame", "nokey", "-i", input, "-map", "0:v:0", "-f", "null", "-"]);
     if (r.code !== 0) throw new Error(`ffmpeg: ${r.stderr.trim().split("\n").pop()}`);
     return { images: null, zipBytes: null };
   });
+  const one = await jpegs(["-threads", "1"]);
+  const auto = await jpegs([]);
+  const complete = [one, auto].filter((m) => !m.error && m.images === Math.max(one.images ?? 0, auto.images ?? 0));
+  const fastest = complete.sort((a, b) => a.wallMs - b.wallMs)[0] ?? one;
+  const s = (m: Measurement) => (m.error ? "failed" : `${(m.wallMs / 1000).toFixed(2)} s`);
+  return {
+    ...fastest,
+    note: `JPEG: -threads 1 ${s(one)}${one.images !== null ? ` (${one.images})` : ""}, default threads ${s(auto)}${auto.images !== null ? ` (${auto.images})` : ""}; decode only ${s(decodeOnly)}`,
+  };
 }
 
 /** Stream index, time base and start of the first video stream (ffprobe). */
@@ -172,10 +246,11 @@ function probeVideo(input: string): { index: number; timeBase: string; start: nu
  * target, decoding from the keyframe before it up to it (the seek command of the processor with a null
  * output), two at a time. Reading the keyframe index is not counted.
  * @param intervalSeconds N, seconds
+ * @param build the ffmpeg to run
  */
-export async function runFloorInterval(input: string, intervalSeconds: number): Promise<Measurement> {
+export async function runFloorInterval(input: string, intervalSeconds: number, build: BenchBuild = BENCH_BUILDS[0]!): Promise<Measurement> {
   const full = await measureChildren(async () => {
-    const r = await runTool(BENCH_FFMPEG.ffmpeg, ["-hide_banner", "-nostdin", "-loglevel", "error", "-i", input, "-map", "0:v:0", "-f", "null", "-"]);
+    const r = await runTool(build.ffmpeg, ["-hide_banner", "-nostdin", "-loglevel", "error", "-i", input, "-map", "0:v:0", "-f", "null", "-"]);
     if (r.code !== 0) throw new Error(`ffmpeg: ${r.stderr.trim().split("\n").pop()}`);
     return { images: null, zipBytes: null };
   });
@@ -189,7 +264,7 @@ export async function runFloorInterval(input: string, intervalSeconds: number): 
         const t = targets[next++]!;
         const args = buildSeekExtractArgs(input, v.index, t.keyframeSeconds, t.targetSeconds);
         // Same decode as the processor's seek, without JPEG encoding: the output is discarded.
-        const r = await runTool(BENCH_FFMPEG.ffmpeg, [...args.slice(0, args.indexOf("-pix_fmt")), "-f", "null", "-"]);
+        const r = await runTool(build.ffmpeg, [...args.slice(0, args.indexOf("-pix_fmt")), "-f", "null", "-"]);
         if (r.code !== 0) throw new Error(`ffmpeg: ${r.stderr.trim().split("\n").pop()}`);
       }
     };
@@ -219,8 +294,11 @@ export class VidsnapRunner {
     }[],
   ) {}
 
-  /** Starts the S3 server (this process) and one processor child per interval strategy setting. */
-  static async start(settings: string[]): Promise<VidsnapRunner> {
+  /**
+   * Starts the S3 server (this process) and one processor child per interval strategy setting.
+   * @param build the ffmpeg and ffprobe the children run (FFMPEG_PATH / FFPROBE_PATH)
+   */
+  static async start(settings: string[], build: BenchBuild = BENCH_BUILDS[0]!): Promise<VidsnapRunner> {
     const dataDir = await mkdtemp(path.join(os.tmpdir(), "vidsnap-bench-"));
     await mkdir(path.join(dataDir, "tmp"));
     const s3Server = await startS3Server({ directory: path.join(dataDir, "s3"), port: 0 });
@@ -233,7 +311,7 @@ export class VidsnapRunner {
     };
     const bundle = path.join(dataDir, "processor-child.mjs");
     await bundleProcessorChild(bundle);
-    const children = await Promise.all(settings.map((s) => startChild(bundle, s, s3Server.endpoint, path.join(dataDir, "tmp"))));
+    const children = await Promise.all(settings.map((s) => startChild(bundle, s, s3Server.endpoint, path.join(dataDir, "tmp"), build)));
     return new VidsnapRunner(s3Server, createS3Client(s3Config), dataDir, children);
   }
 
@@ -358,14 +436,14 @@ async function bundleProcessorChild(outfile: string): Promise<void> {
 }
 
 /** Spawns the bundled ./processor-child.ts with plain Node and waits for its listening line. */
-async function startChild(bundle: string, setting: string, endpoint: string, tmpDir: string) {
+async function startChild(bundle: string, setting: string, endpoint: string, tmpDir: string, build: BenchBuild) {
   const child = spawn(process.execPath, [bundle], {
     stdio: ["ignore", "pipe", "inherit"],
     shell: false,
     env: {
       ...localProcessorEnv(0, endpoint),
-      FFMPEG_PATH: BENCH_FFMPEG.ffmpeg,
-      FFPROBE_PATH: BENCH_FFMPEG.ffprobe,
+      FFMPEG_PATH: build.ffmpeg,
+      FFPROBE_PATH: build.ffprobe,
       JOB_TIMEOUT_SECONDS: "900",
       TMPDIR: tmpDir,
       BENCH_INTERVAL_STRATEGY: setting,
