@@ -1,10 +1,11 @@
 /**
- * `npm run bench [-- --quick] [-- --interval N] [-- --build lean|PATH] [-- --input NAME] [-- --no-extras] [-- --transcode]
+ * `npm run bench [-- --quick] [-- --interval N] [-- --build lean|PATH] [-- --input NAME] [-- --no-extras] [-- --repeat N] [-- --transcode]
  * [-- --images] [-- --load [--videos N]]`: the extraction and transcode benchmark (a script, not a test; what it
  * compares and why: README "Performance"). The extraction rows run with every ffmpeg build of
  * `BENCH_BUILDS` (the lean build and Debian's on PATH), side by side in one run, each row naming its build;
  * `--build` keeps one. `--input NAME` keeps the inputs whose file name contains NAME; `--no-extras` skips
- * the memory, stack-overhead and transcode sections.
+ * the memory, stack-overhead and transcode sections; `--repeat N` runs each pipeline under 2 s N times and
+ * reports the median run with the spread (instead of the best of 3).
  * `--load` runs only the stack's throughput with N (default 50) short videos one at a time vs all at once
  * (./load.ts). `--transcode` runs only the
  * transcode section: MP4 1080p, 720p and 480p of the derived 1080p 200 s input through vidsnap's processor
@@ -67,6 +68,10 @@ if (builds.length === 0) throw new Error(`--build: one of ${BENCH_BUILDS.map((b)
 const inputArg = argv.indexOf("--input");
 const inputFilter = inputArg >= 0 ? argv[inputArg + 1] ?? "" : undefined;
 const extras = !argv.includes("--no-extras");
+const repeatArg = argv.indexOf("--repeat");
+/** `--repeat N`: runs under 2 s are run N times and their median kept (0: best of 3). */
+const repeat = repeatArg >= 0 ? Number(argv[repeatArg + 1]) : 0;
+if (!(Number.isInteger(repeat) && repeat >= 0)) throw new Error("--repeat needs a whole number");
 const ivArg = argv.indexOf("--interval");
 const intervalSeconds = ivArg >= 0 ? Number(argv[ivArg + 1]) : 10;
 if (!(intervalSeconds > 0)) throw new Error("--interval needs a positive number of seconds");
@@ -144,11 +149,20 @@ function median(values: number[]): number {
 
 /**
  * Runs a pipeline once; when that took under {@link REPEAT_BELOW_MS}, twice more, and keeps the fastest
- * run (sub-second figures are dominated by scheduling noise on 2 shared cores).
+ * run (sub-second figures are dominated by scheduling noise on 2 shared cores). With `--repeat N`: N runs
+ * in all, and the median run is kept, the spread (min–max) in its note.
  */
 async function best(fn: () => Promise<Measurement>): Promise<Measurement> {
   let m = await fn();
   if (m.error || m.wallMs >= REPEAT_BELOW_MS) return m;
+  if (repeat > 0) {
+    const runs = [m];
+    for (let i = 1; i < repeat; i++) runs.push(await fn());
+    const ok = runs.filter((r) => !r.error).sort((a, b) => a.wallMs - b.wallMs);
+    const mid = ok[Math.floor((ok.length - 1) / 2)]!;
+    const spread = `median of ${ok.length}, ${(ok[0]!.wallMs / 1000).toFixed(2)}–${(ok.at(-1)!.wallMs / 1000).toFixed(2)} s`;
+    return { ...mid, note: [mid.note, spread].filter(Boolean).join("; ") };
+  }
   for (let i = 0; i < 2; i++) {
     const again = await fn();
     if (!again.error && again.wallMs < m.wallMs) m = again;

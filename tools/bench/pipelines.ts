@@ -34,6 +34,7 @@ import {
   buildSeekExtractArgs,
   DEFAULT_OUTPUT,
   imageOutputArgs,
+  intervalSelectExpr,
   keyframesSelectExpr,
 } from "../../ffmpeg-container/src/jobs/extract/ffmpeg-args.ts";
 import { buildTranscodeArgs } from "../../ffmpeg-container/src/jobs/transcode/ffmpeg-args.ts";
@@ -242,39 +243,59 @@ function probeVideo(input: string): { index: number; timeBase: string; start: nu
 }
 
 /**
- * Floor of interval mode: the faster of (a) one full decode of the video stream to null and (b) for each
- * target, decoding from the keyframe before it up to it (the seek command of the processor with a null
- * output), two at a time. Reading the keyframe index is not counted.
+ * Floor of interval mode (issue 17: the fastest plain ffmpeg for the same output, on a local file, with the same
+ * binary): the faster of (a) one decode of the whole video stream writing the interval's JPEGs (the select of
+ * vidsnap's sequential plan), with default threads and with `-threads 1`, and (b) for each target, decoding from
+ * the keyframe before it up to it and writing that JPEG (the processor's seek command, to a file), two at a
+ * time. Reading the keyframe index is not counted.
  * @param intervalSeconds N, seconds
  * @param build the ffmpeg to run
  */
 export async function runFloorInterval(input: string, intervalSeconds: number, build: BenchBuild = BENCH_BUILDS[0]!): Promise<Measurement> {
-  const full = await measureChildren(async () => {
-    const r = await runTool(build.ffmpeg, ["-hide_banner", "-nostdin", "-loglevel", "error", "-i", input, "-map", "0:v:0", "-f", "null", "-"]);
-    if (r.code !== 0) throw new Error(`ffmpeg: ${r.stderr.trim().split("\n").pop()}`);
-    return { images: null, zipBytes: null };
-  });
+  const jpegArgs = imageOutputArgs(DEFAULT_OUTPUT).slice(0, -3);
+  const inTempDir = (fn: (dir: string) => Promise<void>) =>
+    measureChildren(async () => {
+      const dir = await mkdtemp(path.join(os.tmpdir(), "vidsnap-bench-floor-"));
+      try {
+        await fn(dir);
+        return { images: (await readdir(dir)).length, zipBytes: null };
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    });
+  const full = async (threads: string[]) =>
+    inTempDir(async (dir) => {
+      const r = await runTool(build.ffmpeg, [
+        "-hide_banner", "-nostdin", "-loglevel", "error", ...threads, "-i", input, "-map", "0:v:0",
+        "-fps_mode", "passthrough", "-vf", `select='${intervalSelectExpr(intervalSeconds, 0)}'`,
+        ...jpegArgs, path.join(dir, "%06d.jpg"),
+      ]);
+      if (r.code !== 0) throw new Error(`ffmpeg: ${r.stderr.trim().split("\n").pop()}`);
+    });
+  const fullAuto = await full([]);
+  const fullOne = await full(["-threads", "1"]);
   const v = probeVideo(input);
-  const idx = await runTool(BENCH_FFMPEG.ffprobe, buildPacketIndexArgs(input, v.index));
+  const idx = await runTool(build.ffprobe, buildPacketIndexArgs(input, v.index));
   const targets = planIntervalTargets(parsePacketIndex(idx.stdout, v.timeBase, v.start), intervalSeconds);
-  const seeks = await measureChildren(async () => {
+  const seeks = await inTempDir(async (dir) => {
     let next = 0;
     const worker = async () => {
       while (next < targets.length) {
-        const t = targets[next++]!;
+        const i = next++;
+        const t = targets[i]!;
         const args = buildSeekExtractArgs(input, v.index, t.keyframeSeconds, t.targetSeconds);
-        // Same decode as the processor's seek, without JPEG encoding: the output is discarded.
-        const r = await runTool(build.ffmpeg, [...args.slice(0, args.indexOf("-pix_fmt")), "-f", "null", "-"]);
+        // The processor's seek command, its JPEG written to a file instead of a pipe.
+        const r = await runTool(build.ffmpeg, [...args.slice(0, -3), path.join(dir, `${String(i).padStart(6, "0")}.jpg`)]);
         if (r.code !== 0) throw new Error(`ffmpeg: ${r.stderr.trim().split("\n").pop()}`);
       }
     };
     await Promise.all([worker(), worker()]);
-    return { images: null, zipBytes: null };
   });
-  const best = !seeks.error && seeks.wallMs < full.wallMs ? seeks : full;
+  const s = (m: Measurement) => (m.error ? "failed" : `${(m.wallMs / 1000).toFixed(2)} s`);
+  const best = [fullAuto, fullOne, seeks].filter((m) => !m.error).sort((a, b) => a.wallMs - b.wallMs)[0] ?? fullAuto;
   return {
     ...best,
-    note: `full decode ${(full.wallMs / 1000).toFixed(2)} s, decode-to-each-target ${seeks.error ? "failed" : `${(seeks.wallMs / 1000).toFixed(2)} s`} (${targets.length} targets)`,
+    note: `JPEG: full decode ${s(fullAuto)} (-threads 1 ${s(fullOne)}), decode-to-each-target ${s(seeks)} (${targets.length} targets)`,
   };
 }
 

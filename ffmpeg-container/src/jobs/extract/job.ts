@@ -277,15 +277,19 @@ class PhaseTimer {
  * @throws the storage error of a failed HEAD (other than 404)
  */
 export async function extractionOutputStored(job: ExtractionJob, storage: Storage, bucket: string, signal: AbortSignal): Promise<boolean> {
-  for (const key of [archiveObjectKey(job.userId, job.videoId, job.attempt), manifestObjectKey(job.userId, job.videoId, job.attempt)]) {
-    try {
-      await storage.objectSize(bucket, key, signal);
-      return true;
-    } catch (e) {
-      if (!isNotFound(e)) throw e;
-    }
-  }
-  return false;
+  // Both HEADs at once: one round trip before every job.
+  const found = await Promise.all(
+    [archiveObjectKey(job.userId, job.videoId, job.attempt), manifestObjectKey(job.userId, job.videoId, job.attempt)].map((key) =>
+      storage.objectSize(bucket, key, signal).then(
+        () => true,
+        (e: unknown) => {
+          if (isNotFound(e)) return false;
+          throw e;
+        },
+      ),
+    ),
+  );
+  return found.includes(true);
 }
 
 /**
