@@ -19,7 +19,7 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isFinalExtractEvent } from "../../schema/messages/extract-snapshot.ts";
 import type { ExtractionOptions } from "../../schema/extraction-options.ts";
-import { archiveObjectKey } from "../../schema/object-keys.ts";
+import { archiveObjectKey, manifestObjectKey } from "../../schema/object-keys.ts";
 import { recordAudit } from "../../tools/audit/record.ts";
 import { type Harness, jobMessage, leftoverTempFiles, mintedCredentialSecrets, objectExists, postJob, startHarness, testVideo, uploadSource, USER_ID } from "./harness.ts";
 
@@ -232,6 +232,7 @@ async function runHostileJob(baseUrl: string, videoId: string, file: string, opt
   expect(await healthz(baseUrl)).toEqual({ status: 200, body: { ok: true, runningJobs: 0, waitingJobs: 0 } });
   if (last.type === "MSG_EXTRACT_SNAPSHOT_ERROR") {
     expect(await objectExists(h, h.config.imagesBucket, archiveObjectKey(USER_ID, videoId, 1))).toBe(false);
+    expect(await objectExists(h, h.config.imagesBucket, manifestObjectKey(USER_ID, videoId, 1))).toBe(false);
     return { type: last.type, message: last.payload.errorMessage, description: last.payload.errorDescription, elapsedMs };
   }
   return { type: last.type, message: "", description: "", elapsedMs };
@@ -301,12 +302,12 @@ describe("hostile-input corpus", () => {
 });
 
 describe("resource limits, low values on real files", () => {
-  it("MAX_DURATION_SECONDS: franck.mp4 (200 s) against 60 s, refused before decoding", async () => {
+  it("MAX_DURATION_SECONDS: franck.mp4 (200 s) against 60 s, refused before any image is stored", async () => {
     const p = await h.extraProcessor({ maxDurationSeconds: 60 });
     const got = await runHostileJob(p.url, "limit-duration", testVideo("franck.mp4"));
     auditLimit("MAX_DURATION_SECONDS=60, franck.mp4 (200 s)", "The video is 0:03:20 long; the limit is 0:01:00.", got);
     expect(got.message).toBe("The video is 0:03:20 long; the limit is 0:01:00.");
-    expect(got.description).toMatch(/MAX_DURATION_SECONDS=60; .*nothing was decoded/);
+    expect(got.description).toMatch(/MAX_DURATION_SECONDS=60; .*no image was stored/);
     await p.processor.close();
   });
 

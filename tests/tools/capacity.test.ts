@@ -85,6 +85,22 @@ describe("capacity model", () => {
     expect(limits[0]!.share).toBeCloseTo(2, 6);
   });
 
+  it("a run measured with two ffmpeg builds: the figures of its first build (the one the image ships)", () => {
+    const rows = (ffmpeg: string, cpu: number) =>
+      ["keyframes", "interval 10"].flatMap((mode) =>
+        ["vidsnap", "vidsnap sequential strategy", "vidsnap before (one sequential run)"].map((pipeline) => ({ mode, pipeline, ffmpeg, cpuSeconds: cpu, peakRssMB: 100, zipBytes: 1 })),
+      );
+    const bench = {
+      createdAt: "",
+      builds: [{ name: "lean" }, { name: "PATH" }],
+      results: [{ input: "franck-1080p-200s.mp4", facts: "h264 1350x1080, 200.0 s, 22.2 MB", rows: [...rows("PATH", 9), ...rows("lean", 3)] }],
+      transcode: [{ pipeline: "vidsnap", cpuSeconds: 150, peakRssMB: 400, outputBytes: 1 }],
+    };
+    const figures = benchFigures(bench);
+    expect(figures.extract.keyframes.cpuSeconds).toBe(3);
+    expect(figures.extract.interval.cpuSeconds).toBe(3);
+  });
+
   it("refuses a bench run without CPU seconds", () => {
     expect(() => fitKinds({ ...FIGURES, fixedCpuSeconds: 0 })).toThrow(/fixedCpuSeconds/);
     expect(() => benchFigures({ createdAt: "", results: [], transcode: null })).toThrow(/franck-1080p-200s/);

@@ -1,6 +1,11 @@
 /**
- * `npm run bench [-- --quick] [-- --interval N] [-- --transcode] [-- --images] [-- --load [--videos N]]`: the
- * extraction and transcode benchmark (a script, not a test; what it compares and why: README "Performance").
+ * `npm run bench [-- --quick] [-- --interval N] [-- --build lean|PATH] [-- --input NAME] [-- --no-extras] [-- --repeat N] [-- --transcode]
+ * [-- --images] [-- --load [--videos N]]`: the extraction and transcode benchmark (a script, not a test; what it
+ * compares and why: README "Performance"). The extraction rows run with every ffmpeg build of
+ * `BENCH_BUILDS` (the lean build and Debian's on PATH), side by side in one run, each row naming its build;
+ * `--build` keeps one. `--input NAME` keeps the inputs whose file name contains NAME; `--no-extras` skips
+ * the memory, stack-overhead and transcode sections; `--repeat N` runs each pipeline under 2 s N times and
+ * reports the median run with the spread (instead of the best of 3).
  * `--load` runs only the stack's throughput with N (default 50) short videos one at a time vs all at once
  * (./load.ts). `--transcode` runs only the
  * transcode section: MP4 1080p, 720p and 480p of the derived 1080p 200 s input through vidsnap's processor
@@ -10,7 +15,8 @@
  * --quick on franck.mp4 only). Inputs: every video of ../shared/testdata with a video stream,
  * plus derived 1080p inputs generated once into git-ignored tools/bench/inputs/ (skipped with --quick).
  * Pipelines (./pipelines.ts): naive `ffmpeg fps=1/N` + `zip -9`, the real processor in a child process
- * under several interval strategies, and the decode floors; then memory vs input size (~10 MB vs ~1 GB of
+ * under several interval strategies, and the floors (keyframes: the same JPEGs by one plain ffmpeg on the
+ * local file; interval: the least decoding); then memory vs input size (~10 MB vs ~1 GB of
  * the same content) and the whole local stack's overhead (./stack-overhead.ts). Each pipeline runs once,
  * best of 3 under 2 s; expect ±10 % between runs. Prints tables and writes them as JSON to
  * tools/bench/results/bench-<time>.json.
@@ -25,6 +31,7 @@ import type { TranscodeRequest } from "../../schema/transcode-options.ts";
 import { REPO_ROOT, RESULTS_DIR, TESTDATA_DIR } from "../paths.ts";
 import { describeFfmpegSource } from "../../ffmpeg-container/src/ffmpeg/binaries.ts";
 import {
+  BENCH_BUILDS,
   BENCH_FFMPEG,
   HAVE_ZIP,
   runFloorInterval,
@@ -54,6 +61,17 @@ const videosArg = argv.indexOf("--videos");
 const loadVideos = videosArg >= 0 ? Number(argv[videosArg + 1]) : 50;
 if (!(Number.isInteger(loadVideos) && loadVideos > 0)) throw new Error("--videos needs a positive whole number");
 const imagesOnly = argv.includes("--images");
+const buildArg = argv.indexOf("--build");
+/** The ffmpeg builds of the extraction rows (all of {@link BENCH_BUILDS} unless `--build <name>`). */
+const builds = buildArg >= 0 ? BENCH_BUILDS.filter((b) => b.name === argv[buildArg + 1]) : BENCH_BUILDS;
+if (builds.length === 0) throw new Error(`--build: one of ${BENCH_BUILDS.map((b) => b.name).join(", ")}`);
+const inputArg = argv.indexOf("--input");
+const inputFilter = inputArg >= 0 ? argv[inputArg + 1] ?? "" : undefined;
+const extras = !argv.includes("--no-extras");
+const repeatArg = argv.indexOf("--repeat");
+/** `--repeat N`: runs under 2 s are run N times and their median kept (0: best of 3). */
+const repeat = repeatArg >= 0 ? Number(argv[repeatArg + 1]) : 0;
+if (!(Number.isInteger(repeat) && repeat >= 0)) throw new Error("--repeat needs a whole number");
 const ivArg = argv.indexOf("--interval");
 const intervalSeconds = ivArg >= 0 ? Number(argv[ivArg + 1]) : 10;
 if (!(intervalSeconds > 0)) throw new Error("--interval needs a positive number of seconds");
@@ -131,11 +149,20 @@ function median(values: number[]): number {
 
 /**
  * Runs a pipeline once; when that took under {@link REPEAT_BELOW_MS}, twice more, and keeps the fastest
- * run (sub-second figures are dominated by scheduling noise on 2 shared cores).
+ * run (sub-second figures are dominated by scheduling noise on 2 shared cores). With `--repeat N`: N runs
+ * in all, and the median run is kept, the spread (min–max) in its note.
  */
 async function best(fn: () => Promise<Measurement>): Promise<Measurement> {
   let m = await fn();
   if (m.error || m.wallMs >= REPEAT_BELOW_MS) return m;
+  if (repeat > 0) {
+    const runs = [m];
+    for (let i = 1; i < repeat; i++) runs.push(await fn());
+    const ok = runs.filter((r) => !r.error).sort((a, b) => a.wallMs - b.wallMs);
+    const mid = ok[Math.floor((ok.length - 1) / 2)]!;
+    const spread = `median of ${ok.length}, ${(ok[0]!.wallMs / 1000).toFixed(2)}–${(ok.at(-1)!.wallMs / 1000).toFixed(2)} s`;
+    return { ...mid, note: [mid.note, spread].filter(Boolean).join("; ") };
+  }
   for (let i = 0; i < 2; i++) {
     const again = await fn();
     if (!again.error && again.wallMs < m.wallMs) m = again;
@@ -150,6 +177,8 @@ interface Row {
   input: string;
   mode: string;
   pipeline: string;
+  /** The ffmpeg build the row ran (`lean`, `PATH`…): a floor and a naive row use their vidsnap row's. */
+  ffmpeg: string;
   wallSeconds: number;
   /** CPU seconds of the pipeline's process tree (the capacity model's input: hardly moved by other load). */
   cpuSeconds: number | null;
@@ -159,15 +188,18 @@ interface Row {
   vsNaive: number | null;
   vsFloor: number | null;
   note?: string;
+  /** vidsnap rows: the processor's phase timings of the kept run, milliseconds. */
+  phasesMs?: Record<string, number>;
   error?: string;
 }
 
-function row(input: string, mode: string, pipeline: string, m: Measurement, naive?: Measurement, floor?: Measurement): Row {
+function row(input: string, ffmpeg: string, mode: string, pipeline: string, m: Measurement, naive?: Measurement, floor?: Measurement): Row {
   const ratio = (ref?: Measurement) => (ref && !ref.error && !m.error ? Math.round((m.wallMs / ref.wallMs) * 1000) / 1000 : null);
   return {
     input,
     mode,
     pipeline,
+    ffmpeg,
     wallSeconds: Math.round(m.wallMs) / 1000,
     cpuSeconds: m.cpuSeconds ?? null,
     peakRssMB: Math.round(m.peakRssBytes / 1e5) / 10,
@@ -176,15 +208,17 @@ function row(input: string, mode: string, pipeline: string, m: Measurement, naiv
     vsNaive: ratio(naive),
     vsFloor: ratio(floor),
     ...(m.note ? { note: m.note } : {}),
+    ...(m.phasesMs ? { phasesMs: m.phasesMs } : {}),
     ...(m.error ? { error: m.error } : {}),
   };
 }
 
 function printTable(input: string, facts: string, rows: Row[]): void {
-  const cols = ["mode", "pipeline", "wall s", "CPU s", "peak RSS MB", "images", "ZIP bytes", "vs naive", "vs floor", "note"];
+  const cols = ["mode", "pipeline", "ffmpeg", "wall s", "CPU s", "peak RSS MB", "images", "ZIP bytes", "vs naive", "vs floor", "note"];
   const cells = rows.map((r) => [
     r.mode,
     r.pipeline,
+    r.ffmpeg,
     r.wallSeconds.toFixed(2),
     r.cpuSeconds === null ? "-" : r.cpuSeconds.toFixed(2),
     r.peakRssMB.toFixed(1),
@@ -195,7 +229,7 @@ function printTable(input: string, facts: string, rows: Row[]): void {
     r.error ? `ERROR ${r.error}` : (r.note ?? ""),
   ]);
   const widths = cols.map((c, i) => Math.max(c.length, ...cells.map((row) => (i === cols.length - 1 ? 0 : row[i]!.length))));
-  const fmt = (vals: string[]) => vals.map((v, i) => (i === vals.length - 1 ? v : i >= 2 && i <= 8 ? v.padStart(widths[i]!) : v.padEnd(widths[i]!))).join("  ");
+  const fmt = (vals: string[]) => vals.map((v, i) => (i === vals.length - 1 ? v : i >= 3 && i <= 9 ? v.padStart(widths[i]!) : v.padEnd(widths[i]!))).join("  ");
   console.log(`\n## ${input} — ${facts}`);
   console.log(fmt(cols));
   for (const c of cells) console.log(fmt(c));
@@ -241,13 +275,15 @@ async function main(): Promise<void> {
     ensureDerived();
     files.push(DERIVED);
   }
+  if (inputFilter !== undefined) files.splice(0, files.length, ...files.filter((f) => path.basename(f).includes(inputFilter)));
   console.log(`vidsnap bench: interval N = ${intervalSeconds} s; ${os.availableParallelism()} cores; naive archiver: ${HAVE_ZIP ? "zip -9" : "fflate deflate level 9 (zip not installed)"}`);
-  console.log(`ffmpeg: ${BENCH_FFMPEG.ffmpeg} (${describeFfmpegSource("ffmpeg", BENCH_FFMPEG.source.ffmpeg)}); ffprobe: ${BENCH_FFMPEG.ffprobe} (${describeFfmpegSource("ffprobe", BENCH_FFMPEG.source.ffprobe)})`);
+  console.log(`ffmpeg builds, each row names its own: ${builds.map((b) => `${b.name} = ${b.ffmpeg} + ${b.ffprobe}`).join("; ")} (first: ${describeFfmpegSource("ffmpeg", BENCH_FFMPEG.source.ffmpeg)})`);
   console.log("wall = one run (best of 3 under 2 s); peak RSS = /proc samples every 50 ms of the pipeline's process tree (vidsnap: processor Node server + its ffmpeg children; naive/floor: the ffmpeg/zip children)");
 
-  // Child 0: automatic strategy (today's processor); child 1: strategy forced sequential (halves in
-  // parallel on long inputs); child 2: sequential as one run (the pipeline before both).
-  const vidsnap = await VidsnapRunner.start(["auto", "sequential", "sequential-one-run"]);
+  // Per build, child 0: automatic strategy (today's processor). First build only, child 1: strategy forced
+  // sequential (halves in parallel on long inputs); child 2: sequential as one run (the pipeline before both).
+  const runners = await Promise.all(builds.map((b, i) => VidsnapRunner.start(i === 0 ? ["auto", "sequential", "sequential-one-run"] : ["auto"], b)));
+  const vidsnap = runners[0]!;
   const results: { input: string; facts: string; rows: Row[] }[] = [];
   const memory: MemoryRow[] = [];
   try {
@@ -262,38 +298,50 @@ async function main(): Promise<void> {
       }
       const facts = `${d.codec} ${d.width}x${d.height}, ${d.duration.toFixed(1)} s, ${(statSync(file).size / 1e6).toFixed(1)} MB`;
       const id = `bench-${n++}`;
-      await vidsnap.upload(id, file);
-      const naive = await best(() => runNaive(file, intervalSeconds));
-      const kfFloor = await best(() => runFloorKeyframes(file));
-      const kf = await best(() => vidsnap.run(0, id, { mode: "keyframes" }));
-      const ivFloor = await best(() => runFloorInterval(file, intervalSeconds));
-      const iv = await best(() => vidsnap.run(0, id, { mode: "interval", intervalSeconds }));
-      const ivSeq = await best(() => vidsnap.run(1, id, { mode: "interval", intervalSeconds }));
-      const ivOne = await best(() => vidsnap.run(2, id, { mode: "interval", intervalSeconds }));
-      const ivKey = await best(() => vidsnap.run(0, id, { mode: "interval", intervalSeconds, accuracy: "keyframe" }));
+      for (const r of runners) await r.upload(id, file);
       const mode = `interval ${intervalSeconds}`;
-      const rows = [
-        row(name, "keyframes", "naive png+zip", naive, naive, kfFloor),
-        row(name, "keyframes", "vidsnap", kf, naive, kfFloor),
-        row(name, "keyframes", "floor", kfFloor),
-        row(name, mode, "naive png+zip", naive, naive, ivFloor),
-        row(name, mode, "vidsnap", iv, naive, ivFloor),
-        row(name, mode, "vidsnap sequential strategy", ivSeq, naive, ivFloor),
-        row(name, mode, "vidsnap before (one sequential run)", ivOne, naive, ivFloor),
-        row(name, mode, "floor", ivFloor),
-        // Keyframe accuracy decodes keyframes only: its floor is the keyframe floor.
-        row(name, `${mode} accuracy keyframe`, "vidsnap", ivKey, naive, kfFloor),
-        row(name, `${mode} accuracy keyframe`, "floor (keyframes)", kfFloor),
-      ];
+      const rows: Row[] = [];
+      // The builds' rows one after the other, each build's floor and naive right beside its vidsnap runs.
+      for (const [i, build] of builds.entries()) {
+        const runner = runners[i]!;
+        const naive = await best(() => runNaive(file, intervalSeconds, build));
+        const kfFloor = await best(() => runFloorKeyframes(file, build));
+        const kf = await best(() => runner.run(0, id, { mode: "keyframes" }));
+        const ivFloor = await best(() => runFloorInterval(file, intervalSeconds, build));
+        const iv = await best(() => runner.run(0, id, { mode: "interval", intervalSeconds }));
+        const ivKey = await best(() => runner.run(0, id, { mode: "interval", intervalSeconds, accuracy: "keyframe" }));
+        const b = build.name;
+        rows.push(
+          row(name, b, "keyframes", "naive png+zip", naive, naive, kfFloor),
+          row(name, b, "keyframes", "vidsnap", kf, naive, kfFloor),
+          row(name, b, "keyframes", "floor (JPEG)", kfFloor),
+          row(name, b, mode, "naive png+zip", naive, naive, ivFloor),
+          row(name, b, mode, "vidsnap", iv, naive, ivFloor),
+        );
+        if (i === 0) {
+          const ivSeq = await best(() => runner.run(1, id, { mode: "interval", intervalSeconds }));
+          const ivOne = await best(() => runner.run(2, id, { mode: "interval", intervalSeconds }));
+          rows.push(
+            row(name, b, mode, "vidsnap sequential strategy", ivSeq, naive, ivFloor),
+            row(name, b, mode, "vidsnap before (one sequential run)", ivOne, naive, ivFloor),
+          );
+        }
+        rows.push(
+          row(name, b, mode, "floor", ivFloor),
+          // Keyframe accuracy decodes keyframes only: its floor is the keyframe floor.
+          row(name, b, `${mode} accuracy keyframe`, "vidsnap", ivKey, naive, kfFloor),
+          row(name, b, `${mode} accuracy keyframe`, "floor (keyframes, JPEG)", kfFloor),
+        );
+      }
       printTable(name, facts, rows);
       results.push({ input: name, facts, rows });
     }
-    if (!quick) memory.push(...(await memoryBySize(vidsnap)));
+    if (!quick && extras) memory.push(...(await memoryBySize(vidsnap)));
   } finally {
-    await vidsnap.close();
+    for (const r of runners) await r.close();
   }
-  const stack = await stackOverhead(quick ? [path.join(TESTDATA_DIR, "franck.mp4")] : [path.join(TESTDATA_DIR, "franck.mp4"), DERIVED]);
-  const transcode = quick ? null : await transcodeSection();
+  const stack = extras ? await stackOverhead(quick ? [path.join(TESTDATA_DIR, "franck.mp4")] : [path.join(TESTDATA_DIR, "franck.mp4"), DERIVED]) : [];
+  const transcode = quick || !extras ? null : await transcodeSection();
   const totalSeconds = Math.round(performance.now() - started) / 1000;
   console.log(`\nskipped: ${skipped.map((s) => `${s.input} (${s.reason})`).join("; ") || "none"}`);
   console.log(`naive's fps=1/${intervalSeconds} picks frames near N/2, 3N/2… (not 0, N, 2N…) as PNG; its image count can differ from vidsnap's.`);
@@ -301,6 +349,7 @@ async function main(): Promise<void> {
     {
       intervalSeconds,
       quick,
+      builds,
       archiver: HAVE_ZIP ? "zip -9" : "fflate level 9",
       totalSeconds,
       skipped,

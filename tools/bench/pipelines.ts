@@ -17,7 +17,7 @@
  * settings (ffmpeg-container/src/jobs/transcode/ffmpeg-args.ts).
  */
 import { spawn, spawnSync } from "node:child_process";
-import { createReadStream, readFileSync, statSync, writeFileSync } from "node:fs";
+import { createReadStream, existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { mkdir, mkdtemp, readdir, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -29,7 +29,14 @@ import { zipSync } from "fflate";
 import { resolveFfmpegBinaries } from "../../ffmpeg-container/src/ffmpeg/binaries.ts";
 import { buildProbeArgs } from "../../ffmpeg-container/src/ffmpeg/input-args.ts";
 import { sourceFactsFromProbe, type FfprobeOutput } from "../../ffmpeg-container/src/ffmpeg/probe.ts";
-import { buildPacketIndexArgs, buildSeekExtractArgs } from "../../ffmpeg-container/src/jobs/extract/ffmpeg-args.ts";
+import {
+  buildPacketIndexArgs,
+  buildSeekExtractArgs,
+  DEFAULT_OUTPUT,
+  imageOutputArgs,
+  intervalSelectExpr,
+  keyframesSelectExpr,
+} from "../../ffmpeg-container/src/jobs/extract/ffmpeg-args.ts";
 import { buildTranscodeArgs } from "../../ffmpeg-container/src/jobs/transcode/ffmpeg-args.ts";
 import { planTranscode, type TranscodePlan } from "../../ffmpeg-container/src/jobs/transcode/plan.ts";
 import { signJobRequest } from "../../runtime/job-signature.ts";
@@ -59,6 +66,8 @@ export interface Measurement {
   outputBytes?: number;
   /** CPU seconds of the pipeline's process tree (user + system, exited children included); absent where /proc is not. */
   cpuSeconds?: number;
+  /** vidsnap extractions: the processor's `extraction phases` log line (wall ms per phase). */
+  phasesMs?: Record<string, number>;
 }
 
 /**
@@ -70,6 +79,41 @@ export const BENCH_FFMPEG = await resolveFfmpegBinaries({
   ffmpeg: process.env.FFMPEG_PATH || undefined,
   ffprobe: process.env.FFPROBE_PATH || undefined,
 });
+
+/** One ffmpeg/ffprobe pair the rows are measured with; `name` labels the rows (`lean`, `PATH`, `FFMPEG_PATH`). */
+export interface BenchBuild {
+  name: string;
+  ffmpeg: string;
+  ffprobe: string;
+}
+
+/** The absolute path of `name` on PATH, undefined when absent. */
+function onPath(name: string): string | undefined {
+  for (const dir of (process.env.PATH ?? "").split(path.delimiter)) {
+    const file = path.join(dir, name);
+    if (dir && existsSync(file)) return file;
+  }
+  return undefined;
+}
+
+/**
+ * The builds the vidsnap, naive and floor rows run with, side by side in one run (issue 17: every row with
+ * both builds): {@link BENCH_FFMPEG} first (FFMPEG_PATH, else the lean build), then the ffmpeg and ffprobe
+ * on PATH (Debian's, dynamically linked) when they are other files. Each row's floor and naive use the same
+ * binary as its vidsnap row. `--build <name>` keeps one of them.
+ */
+export const BENCH_BUILDS: BenchBuild[] = (() => {
+  const first: BenchBuild = {
+    name: BENCH_FFMPEG.source.ffmpeg === "lean-build" ? "lean" : BENCH_FFMPEG.source.ffmpeg === "env" ? "FFMPEG_PATH" : "PATH",
+    ffmpeg: BENCH_FFMPEG.ffmpeg,
+    ffprobe: BENCH_FFMPEG.ffprobe,
+  };
+  const ffmpeg = onPath("ffmpeg");
+  const ffprobe = onPath("ffprobe");
+  const same = (a: string, b: string | undefined) => b !== undefined && (a === b || path.basename(a) === a);
+  if (first.name === "PATH" || !ffmpeg || !ffprobe || (same(first.ffmpeg, ffmpeg) && same(first.ffprobe, ffprobe))) return [first];
+  return [first, { name: "PATH", ffmpeg, ffprobe }];
+})();
 
 /** Children spawned by {@link runTool} that are alive now (the roots the RSS sampler follows). */
 const liveChildren = new Set<number>();
@@ -119,12 +163,13 @@ export const HAVE_ZIP = spawnSync("zip", ["-v"], { stdio: "ignore" }).status ===
  * The naive peer pipeline: PNGs at `fps=1/N` (N = 10 by default) into a temp folder, then `zip -9` of them.
  * @param input local video path
  * @param intervalSeconds N, seconds
+ * @param build the ffmpeg to run
  */
-export function runNaive(input: string, intervalSeconds = 10): Promise<Measurement> {
+export function runNaive(input: string, intervalSeconds = 10, build: BenchBuild = BENCH_BUILDS[0]!): Promise<Measurement> {
   return measureChildren(async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), "vidsnap-bench-naive-"));
     try {
-      const ff = await runTool(BENCH_FFMPEG.ffmpeg, ["-hide_banner", "-nostdin", "-loglevel", "error", "-i", input, "-vf", `fps=1/${intervalSeconds}`, path.join(dir, "out%04d.png")]);
+      const ff = await runTool(build.ffmpeg, ["-hide_banner", "-nostdin", "-loglevel", "error", "-i", input, "-vf", `fps=1/${intervalSeconds}`, path.join(dir, "out%04d.png")]);
       if (ff.code !== 0) throw new Error(`ffmpeg: ${ff.stderr.trim().split("\n").pop()}`);
       const pngs = (await readdir(dir)).filter((f) => f.endsWith(".png")).sort();
       // fps=1/N rounds to frames near N/2, 3N/2, … s: a video shorter than ~N/2 gets no image, nothing to zip.
@@ -145,14 +190,46 @@ export function runNaive(input: string, intervalSeconds = 10): Promise<Measureme
   });
 }
 
-/** Floor of keyframes mode: decode the keyframes only, discard them. */
-export function runFloorKeyframes(input: string): Promise<Measurement> {
-  return measureChildren(async () => {
+/**
+ * Floor of keyframes mode (issue 17: the fastest plain ffmpeg command for the same output, on a local file,
+ * with the same binary): the keyframes as JPEG files of vidsnap's default quality, with default threads and
+ * with `-threads 1`; the faster of those that write every keyframe (Theora with frame threads loses some)
+ * counts. The note also gives the decode alone (`-f null`, no JPEG: this bench's floor before issue 17).
+ * @param input local video path
+ * @param build the ffmpeg to run
+ */
+export async function runFloorKeyframes(input: string, build: BenchBuild = BENCH_BUILDS[0]!): Promise<Measurement> {
+  const jpegs = async (threads: string[]) =>
+    measureChildren(async () => {
+      const dir = await mkdtemp(path.join(os.tmpdir(), "vidsnap-bench-floor-"));
+      try {
+        const r = await runTool(build.ffmpeg, [
+          "-hide_banner", "-nostdin", "-loglevel", "error", ...threads, "-skip_frame", "nokey", "-i", input, "-map", "0:v:0",
+          // As vidsnap: one image per key-flagged frame (Cinepak ignores -skip_frame), none duplicated.
+          "-fps_mode", "passthrough", "-vf", `select='${keyframesSelectExpr()}'`,
+          ...imageOutputArgs(DEFAULT_OUTPUT).slice(0, -3), path.join(dir, "%06d.jpg"),
+        ]);
+        if (r.code !== 0) throw new Error(`ffmpeg: ${r.stderr.trim().split("\n").pop()}`);
+        return { images: (await readdir(dir)).length, zipBytes: null };
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    });
+  const decodeOnly = await measureChildren(async () => {
     // -threads 1 as in vidsnap's keyframe mode: Theora with frame threads fails on skipped frames.
-    const r = await runTool(BENCH_FFMPEG.ffmpeg, ["-hide_banner", "-nostdin", "-loglevel", "error", "-threads", "1", "-skip_frame", "nokey", "-i", input, "-map", "0:v:0", "-f", "null", "-"]);
+    const r = await runTool(build.ffmpeg, ["-hide_banner", "-nostdin", "-loglevel", "error", "-threads", "1", "-skip_frame", "nokey", "-i", input, "-map", "0:v:0", "-f", "null", "-"]);
     if (r.code !== 0) throw new Error(`ffmpeg: ${r.stderr.trim().split("\n").pop()}`);
     return { images: null, zipBytes: null };
   });
+  const one = await jpegs(["-threads", "1"]);
+  const auto = await jpegs([]);
+  const complete = [one, auto].filter((m) => !m.error && m.images === Math.max(one.images ?? 0, auto.images ?? 0));
+  const fastest = complete.sort((a, b) => a.wallMs - b.wallMs)[0] ?? one;
+  const s = (m: Measurement) => (m.error ? "failed" : `${(m.wallMs / 1000).toFixed(2)} s`);
+  return {
+    ...fastest,
+    note: `JPEG: -threads 1 ${s(one)}${one.images !== null ? ` (${one.images})` : ""}, default threads ${s(auto)}${auto.images !== null ? ` (${auto.images})` : ""}; decode only ${s(decodeOnly)}`,
+  };
 }
 
 /** Stream index, time base and start of the first video stream (ffprobe). */
@@ -167,38 +244,59 @@ function probeVideo(input: string): { index: number; timeBase: string; start: nu
 }
 
 /**
- * Floor of interval mode: the faster of (a) one full decode of the video stream to null and (b) for each
- * target, decoding from the keyframe before it up to it (the seek command of the processor with a null
- * output), two at a time. Reading the keyframe index is not counted.
+ * Floor of interval mode (issue 17: the fastest plain ffmpeg for the same output, on a local file, with the same
+ * binary): the faster of (a) one decode of the whole video stream writing the interval's JPEGs (the select of
+ * vidsnap's sequential plan), with default threads and with `-threads 1`, and (b) for each target, decoding from
+ * the keyframe before it up to it and writing that JPEG (the processor's seek command, to a file), two at a
+ * time. Reading the keyframe index is not counted.
  * @param intervalSeconds N, seconds
+ * @param build the ffmpeg to run
  */
-export async function runFloorInterval(input: string, intervalSeconds: number): Promise<Measurement> {
-  const full = await measureChildren(async () => {
-    const r = await runTool(BENCH_FFMPEG.ffmpeg, ["-hide_banner", "-nostdin", "-loglevel", "error", "-i", input, "-map", "0:v:0", "-f", "null", "-"]);
-    if (r.code !== 0) throw new Error(`ffmpeg: ${r.stderr.trim().split("\n").pop()}`);
-    return { images: null, zipBytes: null };
-  });
+export async function runFloorInterval(input: string, intervalSeconds: number, build: BenchBuild = BENCH_BUILDS[0]!): Promise<Measurement> {
+  const jpegArgs = imageOutputArgs(DEFAULT_OUTPUT).slice(0, -3);
+  const inTempDir = (fn: (dir: string) => Promise<void>) =>
+    measureChildren(async () => {
+      const dir = await mkdtemp(path.join(os.tmpdir(), "vidsnap-bench-floor-"));
+      try {
+        await fn(dir);
+        return { images: (await readdir(dir)).length, zipBytes: null };
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    });
+  const full = async (threads: string[]) =>
+    inTempDir(async (dir) => {
+      const r = await runTool(build.ffmpeg, [
+        "-hide_banner", "-nostdin", "-loglevel", "error", ...threads, "-i", input, "-map", "0:v:0",
+        "-fps_mode", "passthrough", "-vf", `select='${intervalSelectExpr(intervalSeconds, 0)}'`,
+        ...jpegArgs, path.join(dir, "%06d.jpg"),
+      ]);
+      if (r.code !== 0) throw new Error(`ffmpeg: ${r.stderr.trim().split("\n").pop()}`);
+    });
+  const fullAuto = await full([]);
+  const fullOne = await full(["-threads", "1"]);
   const v = probeVideo(input);
-  const idx = await runTool(BENCH_FFMPEG.ffprobe, buildPacketIndexArgs(input, v.index));
+  const idx = await runTool(build.ffprobe, buildPacketIndexArgs(input, v.index));
   const targets = planIntervalTargets(parsePacketIndex(idx.stdout, v.timeBase, v.start), intervalSeconds);
-  const seeks = await measureChildren(async () => {
+  const seeks = await inTempDir(async (dir) => {
     let next = 0;
     const worker = async () => {
       while (next < targets.length) {
-        const t = targets[next++]!;
+        const i = next++;
+        const t = targets[i]!;
         const args = buildSeekExtractArgs(input, v.index, t.keyframeSeconds, t.targetSeconds);
-        // Same decode as the processor's seek, without JPEG encoding: the output is discarded.
-        const r = await runTool(BENCH_FFMPEG.ffmpeg, [...args.slice(0, args.indexOf("-pix_fmt")), "-f", "null", "-"]);
+        // The processor's seek command, its JPEG written to a file instead of a pipe.
+        const r = await runTool(build.ffmpeg, [...args.slice(0, -3), path.join(dir, `${String(i).padStart(6, "0")}.jpg`)]);
         if (r.code !== 0) throw new Error(`ffmpeg: ${r.stderr.trim().split("\n").pop()}`);
       }
     };
     await Promise.all([worker(), worker()]);
-    return { images: null, zipBytes: null };
   });
-  const best = !seeks.error && seeks.wallMs < full.wallMs ? seeks : full;
+  const s = (m: Measurement) => (m.error ? "failed" : `${(m.wallMs / 1000).toFixed(2)} s`);
+  const best = [fullAuto, fullOne, seeks].filter((m) => !m.error).sort((a, b) => a.wallMs - b.wallMs)[0] ?? fullAuto;
   return {
     ...best,
-    note: `full decode ${(full.wallMs / 1000).toFixed(2)} s, decode-to-each-target ${seeks.error ? "failed" : `${(seeks.wallMs / 1000).toFixed(2)} s`} (${targets.length} targets)`,
+    note: `JPEG: full decode ${s(fullAuto)} (-threads 1 ${s(fullOne)}), decode-to-each-target ${s(seeks)} (${targets.length} targets)`,
   };
 }
 
@@ -208,11 +306,21 @@ export class VidsnapRunner {
     private readonly s3Server: S3ServerHandle,
     private readonly s3: S3Client,
     private readonly dataDir: string,
-    private readonly children: { pid: number; url: string; kill(): void; lastNote: () => string | undefined; resetNote(): void }[],
+    private readonly children: {
+      pid: number;
+      url: string;
+      kill(): void;
+      lastNote: () => string | undefined;
+      lastPhases: () => Record<string, number> | undefined;
+      resetNote(): void;
+    }[],
   ) {}
 
-  /** Starts the S3 server (this process) and one processor child per interval strategy setting. */
-  static async start(settings: string[]): Promise<VidsnapRunner> {
+  /**
+   * Starts the S3 server (this process) and one processor child per interval strategy setting.
+   * @param build the ffmpeg and ffprobe the children run (FFMPEG_PATH / FFPROBE_PATH)
+   */
+  static async start(settings: string[], build: BenchBuild = BENCH_BUILDS[0]!): Promise<VidsnapRunner> {
     const dataDir = await mkdtemp(path.join(os.tmpdir(), "vidsnap-bench-"));
     await mkdir(path.join(dataDir, "tmp"));
     const s3Server = await startS3Server({ directory: path.join(dataDir, "s3"), port: 0 });
@@ -223,7 +331,7 @@ export class VidsnapRunner {
     };
     const bundle = path.join(dataDir, "processor-child.mjs");
     await bundleProcessorChild(bundle);
-    const children = await Promise.all(settings.map((s) => startChild(bundle, s, s3Server.endpoint, path.join(dataDir, "tmp"))));
+    const children = await Promise.all(settings.map((s) => startChild(bundle, s, s3Server.endpoint, path.join(dataDir, "tmp"), build)));
     // The bench's own client (uploads, reads) plays the owner with the S3 server's key; the processor children have none.
     return new VidsnapRunner(s3Server, createS3Client(s3Config, { accessKeyId: LOCAL.s3AccessKeyId, secretAccessKey: LOCAL.s3SecretAccessKey }), dataDir, children);
   }
@@ -258,10 +366,12 @@ export class VidsnapRunner {
       return { wallMs, peakRssBytes, images: null, zipBytes: null, error: p.errorMessage ?? last.type };
     }
     const strategy = child.lastNote();
+    const phasesMs = child.lastPhases();
     return {
       wallMs,
       peakRssBytes,
       ...cpu,
+      ...(phasesMs ? { phasesMs } : {}),
       images: last.payload.imageCount,
       zipBytes: last.payload.zipSizeBytes,
       ...(strategy ? { note: strategy } : {}),
@@ -348,14 +458,14 @@ async function bundleProcessorChild(outfile: string): Promise<void> {
 }
 
 /** Spawns the bundled ./processor-child.ts with plain Node and waits for its listening line. */
-async function startChild(bundle: string, setting: string, endpoint: string, tmpDir: string) {
+async function startChild(bundle: string, setting: string, endpoint: string, tmpDir: string, build: BenchBuild) {
   const child = spawn(process.execPath, [bundle], {
     stdio: ["ignore", "pipe", "inherit"],
     shell: false,
     env: {
       ...localProcessorEnv(0, endpoint),
-      FFMPEG_PATH: BENCH_FFMPEG.ffmpeg,
-      FFPROBE_PATH: BENCH_FFMPEG.ffprobe,
+      FFMPEG_PATH: build.ffmpeg,
+      FFPROBE_PATH: build.ffprobe,
       JOB_TIMEOUT_SECONDS: "900",
       TMPDIR: tmpDir,
       BENCH_INTERVAL_STRATEGY: setting,
@@ -365,15 +475,25 @@ async function startChild(bundle: string, setting: string, endpoint: string, tmp
     },
   });
   let lastNote: string | undefined;
+  let lastPhases: Record<string, number> | undefined;
   const lines = createInterface({ input: child.stdout });
   const url = await new Promise<string>((resolve, reject) => {
     child.once("exit", (code) => reject(new Error(`processor child exited with ${code}`)));
     lines.on("line", (line) => {
       try {
-        const j = JSON.parse(line) as { benchListening?: string; msg?: string; strategy?: string; reason?: string; ms?: number; segments?: number };
+        const j = JSON.parse(line) as {
+          benchListening?: string;
+          msg?: string;
+          strategy?: string;
+          reason?: string;
+          ms?: number;
+          segments?: number;
+          phasesMs?: Record<string, number>;
+        };
         if (j.benchListening) resolve(j.benchListening);
         // `ms`: time the choice took (keyframe index read over HTTP included when it was read).
         if (j.msg === "interval strategy") lastNote = `strategy ${j.strategy}, chosen in ${j.ms} ms (${j.reason})`;
+        if (j.msg === "extraction phases") lastPhases = j.phasesMs;
         if (j.msg === "keyframe accuracy") lastNote = "keyframes-only decode, nearest keyframe picked";
         if (j.msg === "parallel segments") lastNote = `${lastNote ? `${lastNote}; ` : ""}decoded as ${j.segments} halves in parallel`;
       } catch {
@@ -386,7 +506,11 @@ async function startChild(bundle: string, setting: string, endpoint: string, tmp
     url,
     kill: () => child.kill("SIGTERM"),
     lastNote: () => lastNote,
-    resetNote: () => (lastNote = undefined),
+    lastPhases: () => lastPhases,
+    resetNote: () => {
+      lastNote = undefined;
+      lastPhases = undefined;
+    },
   };
 }
 

@@ -26,7 +26,7 @@ const config = {
 const log = createLogger({}, {
   sink: (level, line) => {
     const { msg } = JSON.parse(line) as { msg: string };
-    if (msg === "interval strategy" || msg === "keyframe accuracy" || msg === "parallel segments" || level === "error") process.stdout.write(`${line}\n`);
+    if (msg === "interval strategy" || msg === "extraction phases" || msg === "keyframe accuracy" || msg === "parallel segments" || level === "error") process.stdout.write(`${line}\n`);
   },
 });
 const processor = createProcessorServer(config, { log });

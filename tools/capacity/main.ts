@@ -41,12 +41,16 @@ export const MIX: { kind: ModelJobKind; input: string; share: number }[] = [
 interface BenchRow {
   mode: string;
   pipeline: string;
+  /** The ffmpeg build of the row (bench runs since issue 17 measure each row with every build). */
+  ffmpeg?: string;
   cpuSeconds?: number | null;
   peakRssMB: number;
   zipBytes: number | null;
 }
 interface BenchJson {
   createdAt: string;
+  /** The builds of the run, the production one (the lean build, when present) first. */
+  builds?: { name: string }[];
   results: { input: string; facts: string; rows: BenchRow[] }[];
   transcode: { pipeline: string; cpuSeconds: number | null; peakRssMB: number; outputBytes: number | null }[] | null;
 }
@@ -55,7 +59,10 @@ interface BenchJson {
  * The figures of the fit from a bench JSON.
  * @throws Error when the run lacks the reference input or CPU seconds (a `--quick` run, or a bench before CPU was recorded)
  */
-export function benchFigures(bench: BenchJson): BenchFigures {
+export function benchFigures(input: BenchJson): BenchFigures {
+  // Only the rows of the run's first build: the one the container image ships.
+  const build = input.builds?.[0]?.name;
+  const bench = { ...input, results: input.results.map((r) => ({ ...r, rows: r.rows.filter((row) => build === undefined || row.ffmpeg === undefined || row.ffmpeg === build) })) };
   const ref = bench.results.find((r) => r.input === REFERENCE_INPUT);
   if (!ref) throw new Error(`the bench run has no ${REFERENCE_INPUT} section (a --quick run?)`);
   const m = /(\d+)x(\d+), ([\d.]+) s/.exec(ref.facts);

@@ -1,5 +1,5 @@
 /**
- * Hostile-input defences that run on ffprobe's facts, before anything is decoded, and during extraction:
+ * Hostile-input defences that run on ffprobe's facts, before any image is stored, and during extraction:
  * resource limits (duration, pixels per frame, image count) and content checks (what an upload that
  * ffprobe refused really is: an image, a playlist, a text file, audio…), each as a {@link JobError} with
  * one human sentence that names the limit or the reason.
@@ -37,12 +37,13 @@ export function durationLimitError(durationSeconds: number, limitSeconds: number
   const said = when === "probe" ? `is ${formatDuration(durationSeconds)} long` : `runs past ${formatDuration(durationSeconds)}`;
   return new JobError(
     `The video ${said}; the limit is ${formatDuration(limitSeconds)}.`,
-    `MAX_DURATION_SECONDS=${limitSeconds}; ${when === "probe" ? `ffprobe reports a duration of ${durationSeconds} s, nothing was decoded` : `a decoded frame is at ${durationSeconds} s, ffmpeg was stopped`}.`,
+    `MAX_DURATION_SECONDS=${limitSeconds}; ${when === "probe" ? `ffprobe reports a duration of ${durationSeconds} s, no image was stored` : `a decoded frame is at ${durationSeconds} s, ffmpeg was stopped`}.`,
   );
 }
 
 /**
- * Checks ffprobe's facts against the limits before any frame is decoded.
+ * Checks ffprobe's facts against the limits before any image is stored (a keyframes or scene decode may
+ * already run beside the probe, its images held back until this passes: jobs/extract/job.ts).
  * @param facts source facts from ffprobe (declared duration and frame size)
  * @throws JobError naming the limit and the value: `The video is 10:00:00 long; the limit is 4:00:00.` or
  *   `The video's frames are 30000x30000 pixels (900 megapixels); the limit is 36 megapixels per frame.`
@@ -52,7 +53,7 @@ export function checkProbeLimits(facts: SourceFacts, limits: InputLimits): void 
   if (pixels > limits.maxPixelsPerFrame) {
     throw new JobError(
       `The video's frames are ${facts.width}x${facts.height} pixels (${megapixels(pixels)}); the limit is ${megapixels(limits.maxPixelsPerFrame)} per frame.`,
-      `MAX_PIXELS_PER_FRAME=${limits.maxPixelsPerFrame}; ffprobe reports ${facts.width}x${facts.height} (${pixels} pixels) for the ${facts.videoCodec} stream, nothing was decoded.`,
+      `MAX_PIXELS_PER_FRAME=${limits.maxPixelsPerFrame}; ffprobe reports ${facts.width}x${facts.height} (${pixels} pixels) for the ${facts.videoCodec} stream, no image was stored.`,
     );
   }
   if (facts.durationSeconds !== null && facts.durationSeconds > limits.maxDurationSeconds) {

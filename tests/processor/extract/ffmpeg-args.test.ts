@@ -6,10 +6,11 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
-import { buildExtractArgs, buildFilterGraph, buildSeekExtractArgs, FILTER_SCRIPT_THRESHOLD_CHARS, imageOutputArgs, intervalSelectExpr, JPEG_QSCALE, jpegQscale, keyframesSelectExpr, needsFilterScript, scaleFilter, timestampsSelectExpr, TRIM_MARGIN_SECONDS } from "../../../ffmpeg-container/src/jobs/extract/ffmpeg-args.ts";
+import { buildExtractArgs, buildFilterGraph, buildSeekExtractArgs, decoderPixelGuard, FILTER_SCRIPT_THRESHOLD_CHARS, FIRST_VIDEO_STREAM, imageOutputArgs, intervalSelectExpr, JPEG_QSCALE, jpegQscale, keyframesSelectExpr, needsFilterScript, scaleFilter, timestampsSelectExpr, TRIM_MARGIN_SECONDS } from "../../../ffmpeg-container/src/jobs/extract/ffmpeg-args.ts";
 import { imageEntryName } from "../../../ffmpeg-container/src/jobs/extract/archive.ts";
 import { ShowinfoParser } from "../../../ffmpeg-container/src/ffmpeg/stderr.ts";
 import { planFromOptions } from "../../../ffmpeg-container/src/jobs/extract/plan/plan.ts";
+import { testVideo } from "../../../tools/paths.ts";
 import { type KeyframeIndex, planIntervalTargets, planTimestampTargets, seekVerified } from "../../../ffmpeg-container/src/jobs/extract/plan/strategy.ts";
 
 const run = promisify(execFile);
@@ -55,6 +56,30 @@ describe("buildExtractArgs", () => {
 
   it("rejects a bad stream index", () => {
     expect(() => buildExtractArgs(URL_IN, -1, planFromOptions({ mode: "keyframes" }))).toThrow(RangeError);
+  });
+
+  it("before the probe: the first video stream that is not a picture, and the decoder's pixel guard before -i", () => {
+    const plan = { ...planFromOptions({ mode: "keyframes" }), maxDecodedPixels: decoderPixelGuard(36_000_000) };
+    const args = buildExtractArgs(URL_IN, FIRST_VIDEO_STREAM, plan);
+    expect(after(args, "-map")).toBe("0:V:0");
+    expect(after(args, "-max_pixels")).toBe(String(72_000_000 + 1_048_576));
+    expect(args.indexOf("-max_pixels")).toBeLessThan(args.indexOf("-i"));
+    expect(buildExtractArgs(URL_IN, 0, planFromOptions({ mode: "keyframes" }))).not.toContain("-max_pixels");
+    // ffmpeg's option is a 32-bit int.
+    expect(decoderPixelGuard(2e9)).toBe(2 ** 31 - 1);
+  });
+
+  it("the pixel guard makes the decoder refuse larger pictures (real ffmpeg, franck.mp4 is 360x288 = 103,680 pixels)", async () => {
+    const file = testVideo("franck.mp4");
+    const images = async (maxDecodedPixels: number) => {
+      const args = buildExtractArgs(file, FIRST_VIDEO_STREAM, { ...planFromOptions({ mode: "keyframes" }), maxDecodedPixels });
+      const { stdout, stderr } = await run("ffmpeg", args, { encoding: "buffer", maxBuffer: 64 * 1024 * 1024 }).catch((e: { stdout: Buffer; stderr: Buffer }) => e);
+      return { count: stdout.length === 0 ? 0 : stdout.toString("latin1").split("\xff\xd8\xff").length - 1, stderr: stderr.toString() };
+    };
+    expect((await images(decoderPixelGuard(103_680))).count).toBe(20);
+    const refused = await images(50_000);
+    expect(refused.count).toBe(0);
+    expect(refused.stderr).toMatch(/exceeds specified max pixel count/);
   });
 });
 

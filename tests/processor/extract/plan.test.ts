@@ -3,7 +3,8 @@
  * progress spans.
  */
 import { describe, expect, it } from "vitest";
-import { planFromOptions, progressSpan } from "../../../ffmpeg-container/src/jobs/extract/plan/plan.ts";
+import type { ProbeResult } from "../../../ffmpeg-container/src/ffmpeg/probe.ts";
+import { planBeforeProbe, planExtraction, planFromOptions, progressSpan, type PlanContext } from "../../../ffmpeg-container/src/jobs/extract/plan/plan.ts";
 import { timestampsSelectExpr } from "../../../ffmpeg-container/src/jobs/extract/ffmpeg-args.ts";
 import { NearestKeyframePicker } from "../../../ffmpeg-container/src/jobs/extract/plan/keyframe-picker.ts";
 import { type KeyframeIndex, planTimestampTargets, resolveTimestampTargets, type TimeWindow } from "../../../ffmpeg-container/src/jobs/extract/plan/strategy.ts";
@@ -99,5 +100,41 @@ describe("target planning", () => {
     expect(progressSpan(100, {}).fraction(25)).toBe(0.25);
     expect(progressSpan(50, { endSeconds: 80 }).fraction(25)).toBe(0.5);
     expect(progressSpan(null, {}).fraction(25)).toBe(0);
+  });
+});
+
+describe("planBeforeProbe", () => {
+  const probe: ProbeResult = {
+    facts: { formatName: "mov,mp4,m4a,3gp,3g2,mj2", durationSeconds: 200, sizeBytes: 1, videoCodec: "h264", width: 360, height: 288, frameRate: 24, rotationDegrees: 0 },
+    streamIndex: 0,
+    timeBase: "1/12288",
+    startSeconds: 0,
+    sampleAspectRatio: 1,
+    audioStreamIndex: null,
+  };
+  // Keyframes and scene plans read nothing from the context.
+  const ctx = {} as PlanContext;
+
+  it("keyframes and scene without a start: the plan planExtraction makes, its span waiting for the duration", async () => {
+    for (const options of [
+      { mode: "keyframes" },
+      { mode: "keyframes", endSeconds: 60, maxImages: 5, format: "png" },
+      { mode: "scene", sceneThreshold: 0.3 },
+    ] as const) {
+      const early = planBeforeProbe(options)!;
+      const late = await planExtraction(ctx, "/v.mp4", probe, options);
+      expect(early.sequential).toEqual(late.sequential);
+      expect(early.output).toEqual(late.output);
+      expect(early.span.to).toBe(options.mode === "keyframes" && "endSeconds" in options ? 60 : null);
+      expect(late.span.to).toBe("endSeconds" in options ? 60 : 200);
+    }
+  });
+
+  it("every plan that needs the facts waits for the probe", () => {
+    expect(planBeforeProbe({ mode: "keyframes", startSeconds: 10 })).toBeNull();
+    expect(planBeforeProbe({ mode: "scene", startSeconds: 0 })).toBeNull();
+    expect(planBeforeProbe({ mode: "interval", intervalSeconds: 10 })).toBeNull();
+    expect(planBeforeProbe({ mode: "interval", intervalSeconds: 10, accuracy: "keyframe" })).toBeNull();
+    expect(planBeforeProbe({ mode: "timestamps", timestampsSeconds: [1] })).toBeNull();
   });
 });

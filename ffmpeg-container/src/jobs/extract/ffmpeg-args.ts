@@ -218,7 +218,45 @@ export interface ExtractPlan {
   segments?: "any" | { originSeconds: number; stepSeconds: number } | undefined;
   /** One decoder thread (`-threads 1`): set on the halves of a split decode, one core each. */
   singleThread?: boolean | undefined;
+  /**
+   * Largest picture the decoder may allocate, pixels (`-max_pixels`): bounds memory while the decode runs
+   * before ffprobe's facts are checked (job.ts). A guard, not the limit: the exact MAX_PIXELS_PER_FRAME
+   * check is `checkProbeLimits` on ffprobe's facts (see {@link decoderPixelGuard}).
+   */
+  maxDecodedPixels?: number | undefined;
   output: OutputSpec;
+}
+
+/**
+ * The stream a decode maps: the absolute index ffprobe reported, or {@link FIRST_VIDEO_STREAM} when the
+ * decode starts before the probe has answered.
+ */
+export type VideoStreamRef = number | typeof FIRST_VIDEO_STREAM;
+
+/**
+ * ffmpeg's stream specifier of the first video stream that is not an attached picture (`V`: "video
+ * streams which are not attached pictures, video thumbnails or cover arts"): the same rule as
+ * `sourceFactsFromProbe`'s choice of the video stream, so it names the stream ffprobe picks.
+ */
+export const FIRST_VIDEO_STREAM = "V:0";
+
+/** `-map` value of a stream reference; @throws RangeError for an index that is not a whole number ≥ 0 */
+function mapSpecifier(stream: VideoStreamRef): string {
+  if (stream === FIRST_VIDEO_STREAM) return `0:${FIRST_VIDEO_STREAM}`;
+  if (!Number.isInteger(stream) || stream < 0) throw new RangeError(`bad stream index ${stream}`);
+  return `0:${stream}`;
+}
+
+/**
+ * `-max_pixels` for a decode running before the probe's checks: twice MAX_PIXELS_PER_FRAME plus one
+ * megapixel. The margin is needed because the decoder checks its padded buffer, not the picture (a
+ * 1350x1080 H.264 frame is checked as 1408x1080), and a frame between the limit and this guard is still
+ * refused by `checkProbeLimits` before any image is stored; the guard only keeps a declared 30000x30000
+ * frame from being allocated meanwhile.
+ * @param maxPixelsPerFrame MAX_PIXELS_PER_FRAME, pixels
+ */
+export function decoderPixelGuard(maxPixelsPerFrame: number): number {
+  return Math.min(2 * maxPixelsPerFrame + 1_048_576, 2 ** 31 - 1);
 }
 
 /** Decoding continues this long past the last time of interest before `trim` ends the stream, seconds. */
@@ -277,18 +315,19 @@ export function needsFilterScript(graph: string): boolean {
  * concatenated image stream on stdout (split by extractors/image-splitter.ts), with one `showinfo` line per
  * image on stderr.
  * @param input presigned HTTP(S) URL (or a local path in tools/tests)
- * @param streamIndex absolute index of the video stream in the container (ffprobe `index`)
+ * @param streamIndex absolute index of the video stream in the container (ffprobe `index`), or
+ *   {@link FIRST_VIDEO_STREAM} before the probe has answered
  * @param plan what to decode and how to encode it
  * @param filterScriptPath where the caller wrote {@link buildFilterGraph} when {@link needsFilterScript}
  *   says so (required then)
  */
 export function buildExtractArgs(
   input: SourceInput,
-  streamIndex: number,
+  streamIndex: VideoStreamRef,
   plan: ExtractPlan,
   filterScriptPath?: string,
 ): string[] {
-  if (!Number.isInteger(streamIndex) || streamIndex < 0) throw new RangeError(`bad stream index ${streamIndex}`);
+  const map = mapSpecifier(streamIndex);
   const graph = buildFilterGraph(plan);
   let filter: string[];
   if (needsFilterScript(graph)) {
@@ -315,12 +354,14 @@ export function buildExtractArgs(
     ...keyframeInput,
     // A half of a split decode: the other half runs on the other core (extractors/split.ts).
     ...(plan.singleThread && !plan.keyframesOnly ? ["-threads", "1"] : []),
+    // The decoder refuses larger pictures (decoderPixelGuard): memory stays bounded before the probe's checks.
+    ...(plan.maxDecodedPixels !== undefined ? ["-max_pixels", String(plan.maxDecodedPixels)] : []),
     // A window starting late: skip to it (the select still applies the exact window).
     ...inputSeekArgs(plan.seekSeconds ?? Number.NaN),
     ...inputSafetyArgs(input),
     "-i", inputUrl(input),
-    // Exactly the probed video stream; audio, subtitles and data are never decoded.
-    "-map", `0:${streamIndex}`,
+    // Exactly the probed video stream (or the one the probe picks); audio, subtitles and data are never decoded.
+    "-map", map,
     // One output frame per selected frame: no duplication or dropping to reach a constant rate.
     "-fps_mode", "passthrough",
     ...filter,

@@ -6,18 +6,19 @@ import { archiveObjectKey, manifestObjectKey, s3Uri, sourceObjectKey } from "../
 import { DamageLog } from "../../ffmpeg/damage.ts";
 import type { SourceInput } from "../../ffmpeg/input-args.ts";
 import { checkProbeLimits, imageLimitError } from "../../ffmpeg/input-checks.ts";
-import { probeSource } from "../../ffmpeg/probe.ts";
+import { probeSource, type ProbeResult } from "../../ffmpeg/probe.ts";
 import { JobError } from "../../runner/errors.ts";
 import type { JobContext } from "../../runner/job-kind.ts";
 import { STORAGE_UNREADABLE_MESSAGE } from "../../ffmpeg/stderr.ts";
 import { headSource, isNotFound, storageError, type Storage } from "../../s3.ts";
 import { classifySourceFailure } from "../classify-failure.ts";
 import { ArchiveUpload } from "./archive.ts";
+import { decoderPixelGuard, FIRST_VIDEO_STREAM } from "./ffmpeg-args.ts";
 import { ImageSink } from "./extractors/image-sink.ts";
 import { extractBySeeking } from "./extractors/seek.ts";
 import { extractSequentially } from "./extractors/sequential.ts";
 import { segmentSplitPoint } from "./extractors/split.ts";
-import { planExtraction, skippedTargets } from "./plan/plan.ts";
+import { planBeforeProbe, planExtraction, progressSpan, skippedTargets, type ExtractionPlan } from "./plan/plan.ts";
 import { seekVerified, type IntervalStrategyDecision } from "./plan/strategy.ts";
 
 /** The MSG_EXTRACT_SNAPSHOT payload: videoId, userId, attempt (≥ 1), options, sourceEtag (optional). */
@@ -46,8 +47,12 @@ const SOURCE_HEAD_BYTES = 4096;
 export { SOURCE_REPLACED_MESSAGE } from "../../s3.ts";
 
 /**
- * Runs one extraction: HEAD the source, probe it over a presigned URL, plan, decode the chosen frames
- * into the archive while it uploads, then store the manifest beside it. Nothing of the video is kept in
+ * Runs one extraction: HEAD the source (beside the output checks), probe it over a presigned URL, plan,
+ * decode the chosen frames into the archive while it uploads, then store the manifest while the archive's
+ * upload completes. Keyframes and scene jobs (without `startSeconds`) decode while ffprobe runs: their
+ * images wait until the probe's checks pass, and a failed check kills ffmpeg with nothing stored; the
+ * decoder refuses pictures past `decoderPixelGuard` meanwhile. Phase timings are logged as
+ * `extraction phases`. Nothing of the video is kept in
  * memory or on disk. With `job.sourceEtag`, every read of the source (HEAD, ranged GETs, each ffprobe/ffmpeg
  * request) carries `If-Match`; a source replaced since `complete` fails the job with
  * {@link SOURCE_REPLACED_MESSAGE}, also when the swap happens mid-job (ffmpeg then only sees a 4xx, so a
@@ -66,54 +71,90 @@ export async function runExtraction(job: ExtractionJob, ctx: JobContext): Promis
 
 async function extract(job: ExtractionJob, ctx: JobContext): Promise<ExtractionResult> {
   const { config, storage, signal } = ctx;
+  const phases = new PhaseTimer();
   const sourceKey = sourceObjectKey(job.userId, job.videoId);
-  const sizeBytes = await headSource(storage, config.videosBucket, sourceKey, signal, job.sourceEtag);
-  // Valid for the whole job plus a margin: ffmpeg reconnects with the same URL.
-  const presigned = await storage.presignGet(config.videosBucket, sourceKey, config.jobTimeoutSeconds + 300);
-  const url = { url: presigned, ifMatch: job.sourceEtag };
+  const archiveKey = archiveObjectKey(job.userId, job.videoId, job.attempt);
+  const manifestKey = manifestObjectKey(job.userId, job.videoId, job.attempt);
+  // The source HEAD, the presign and the output checks do not depend on each other: one round trip of
+  // time. Their errors are thrown in the order they were checked one by one (source first).
+  const [head, presign, ...outputChecks] = await Promise.allSettled([
+    headSource(storage, config.videosBucket, sourceKey, signal, job.sourceEtag),
+    // Valid for the whole job plus a margin: ffmpeg reconnects with the same URL.
+    storage.presignGet(config.videosBucket, sourceKey, config.jobTimeoutSeconds + 300),
+    // The output of a finished attempt is never replaced (a replayed or forged job would swap a user's
+    // archive); the uploads are also conditional (If-None-Match: *) where the store supports it.
+    ...[archiveKey, manifestKey].map((key) => refuseExisting(storage, config.imagesBucket, key, signal)),
+  ]);
+  if (head.status === "rejected") throw head.reason;
+  if (presign.status === "rejected") throw presign.reason;
+  const sizeBytes = head.value;
+  const url = { url: presign.value, ifMatch: job.sourceEtag };
   if (sizeBytes === 0) {
     throw new JobError("The file is empty (0 bytes), not a video.", "HeadObject on the source object reports Content-Length 0.");
   }
-  const archiveKey = archiveObjectKey(job.userId, job.videoId, job.attempt);
-  const manifestKey = manifestObjectKey(job.userId, job.videoId, job.attempt);
-  // The output of a finished attempt is never replaced (a replayed or forged job would swap a user's
-  // archive); the uploads are also conditional (If-None-Match: *) where the store supports it.
-  for (const key of [archiveKey, manifestKey]) await refuseExisting(storage, config.imagesBucket, key, signal);
+  for (const check of outputChecks) if (check.status === "rejected") throw check.reason;
+  phases.lap("inputChecks");
 
   // ffprobe (input whitelists: real video containers only) identifies the container; a refusal is
-  // explained from its log and the upload's first bytes.
-  const probe = await probeSource(ctx.bins.ffprobe, url, {
+  // explained from its log and the upload's first bytes. Then the resource limits from the declared
+  // facts, before any image is stored.
+  const probeStarted = performance.now();
+  const checked = probeSource(ctx.bins.ffprobe, url, {
     cwd: ctx.workDir,
     signal,
     sizeBytes,
     readHead: () => storage.readHead(config.videosBucket, sourceKey, SOURCE_HEAD_BYTES, signal, job.sourceEtag),
+  }).then((probe) => {
+    phases.record("probe", performance.now() - probeStarted);
+    ctx.log.info("probed", { source: probe.facts });
+    checkProbeLimits(probe.facts, config);
+    return probe;
   });
-  const { facts } = probe;
-  ctx.log.info("probed", { source: facts });
-  // Resource limits from the declared facts, before anything is decoded.
-  checkProbeLimits(facts, config);
-
+  // A plan that needs no facts (keyframes, scene) decodes while ffprobe runs; its images are held back
+  // until the checks pass, and ffmpeg is killed (nothing stored) when they fail.
+  const early = planBeforeProbe(job.options);
+  const decodeAbort = new AbortController();
+  checked.catch((e: unknown) => decodeAbort.abort(e));
+  let probe: ProbeResult | undefined;
+  let run: ExtractionPlan;
+  if (early) {
+    run = early;
+  } else {
+    probe = await checked;
+    run = await planExtraction(ctx, url, probe, job.options);
+  }
   const started = Date.now();
   const options = job.options;
-  const run = await planExtraction(ctx, url, probe, options);
   const { decision } = run;
+  run.sequential.maxDecodedPixels = decoderPixelGuard(config.maxPixelsPerFrame);
   if (decision) {
     const { targets, ...rest } = decision;
     ctx.log.info("interval strategy", { mode: options.mode, ...rest, images: targets.length, ms: Date.now() - started });
   }
+  phases.lap("plan");
   // MAX_IMAGES with the seek strategy: an error before decoding anything.
   if (run.seekTargets && run.seekTargets.length > config.maxImages) throw imageLimitError(config.maxImages, run.seekTargets.length);
 
   let archive: ArchiveUpload | undefined = new ArchiveUpload(storage, config.imagesBucket, archiveKey);
   // Damage met by every ffmpeg run: decoded around, reported as warnings; ERROR only without any image.
   const damage = new DamageLog();
-  const extractCtx = { ...ctx, damage };
+  const extractCtx = { ...ctx, damage, signal: AbortSignal.any([signal, decodeAbort.signal]) };
   try {
-    const sink = new ImageSink(archive, run.output.format, config.maxImages, signal);
-    const source = { url, streamIndex: probe.streamIndex };
+    const heldUntil = early
+      ? checked.then((p) => {
+          run.span = progressSpan(p.facts.durationSeconds, { startSeconds: options.startSeconds, endSeconds: options.endSeconds });
+        })
+      : undefined;
+    // Its rejection reaches the job through `checked` when no image ever waited for it.
+    heldUntil?.catch(() => undefined);
+    const sink = new ImageSink(archive, run.output.format, config.maxImages, signal, heldUntil);
     try {
-      await extractImages(extractCtx, run, source, facts, sink);
+      if (probe) await extractImages(extractCtx, run, { url, streamIndex: probe.streamIndex }, probe.facts, sink);
+      else await extractSequentially(extractCtx, { url, streamIndex: FIRST_VIDEO_STREAM }, run, sink, null);
     } catch (e) {
+      // A decode that started before the probe: a refused file fails with the probe's explanation (the
+      // decode of a PNG or a playlist only says it could not read it).
+      if (!probe) await checked;
       // A read the storage broke off (connection refused mid-decode) also leaves decode errors behind: that is a
       // transient fault to retry, never a damaged file.
       const storageFault = e instanceof JobError && (e.retryable || e.message === STORAGE_UNREADABLE_MESSAGE);
@@ -122,6 +163,8 @@ async function extract(job: ExtractionJob, ctx: JobContext): Promise<ExtractionR
       }
       throw e;
     }
+    const { facts } = probe ?? (await checked);
+    phases.lap("decode");
     const warnings = damage.warnings();
     if (warnings.length > 0) ctx.log.warn("damaged source: partial extraction", { warnings, images: sink.images.length });
     const images = sink.images;
@@ -145,20 +188,26 @@ async function extract(job: ExtractionJob, ctx: JobContext): Promise<ExtractionR
       ...(warnings.length > 0 ? { warnings } : {}),
     } satisfies Manifest);
     const manifestJson = JSON.stringify(manifest, null, 2);
-    const zipSizeBytes = await archive.finish(manifestJson, createdAt).catch((e: unknown) => {
-      throw storageError("The images archive could not be stored.", e, signal);
-    });
+    // The manifest is stored while the archive's upload completes; a manifest without its archive is
+    // deleted again, so a failed job leaves neither.
+    const [zip, stored] = await Promise.allSettled([
+      archive.finish(manifestJson, createdAt),
+      storage.put(config.imagesBucket, manifestKey, manifestJson, "application/json", signal),
+    ]);
+    if (zip.status === "rejected") {
+      if (stored.status === "fulfilled") await storage.deleteKeys(config.imagesBucket, [manifestKey], AbortSignal.timeout(30_000)).catch(() => undefined);
+      throw storageError("The images archive could not be stored.", zip.reason, signal);
+    }
     archive = undefined;
-
-    await storage.put(config.imagesBucket, manifestKey, manifestJson, "application/json", signal).catch((e: unknown) => {
-      throw storageError("The images manifest could not be stored.", e, signal);
-    });
+    if (stored.status === "rejected") throw storageError("The images manifest could not be stored.", stored.reason, signal);
+    phases.lap("store");
+    ctx.log.info("extraction phases", phases.fields());
 
     return {
       archiveUri: s3Uri(config.imagesBucket, archiveKey),
       manifestUri: s3Uri(config.imagesBucket, manifestKey),
       imageCount: images.length,
-      zipSizeBytes,
+      zipSizeBytes: zip.value,
       source: facts,
       extractMs,
       ...(decision ? { intervalStrategy: decision.strategy } : {}),
@@ -199,19 +248,48 @@ async function extractImages(
 }
 
 /**
+ * Wall time of a job's phases, milliseconds, logged as `extraction phases` with the job id: `inputChecks`
+ * (source HEAD, presign, output HEADs), `probe` (ffprobe and its checks; beside the decode for keyframes
+ * and scene), `plan` (until the decode starts: the probe when it is awaited, the packet index), `decode`
+ * (ffmpeg decode and image encode, ZIP writing and part uploads), `store` (last ZIP bytes and manifest).
+ */
+class PhaseTimer {
+  private last = performance.now();
+  private readonly ms: Record<string, number> = {};
+  /** Ends the phase running since the previous lap under `name`. */
+  lap(name: string): void {
+    const now = performance.now();
+    this.ms[name] = Math.round((now - this.last) * 10) / 10;
+    this.last = now;
+  }
+  /** Records a phase that ran beside the others (not a lap), `ms` milliseconds long. */
+  record(name: string, ms: number): void {
+    this.ms[name] = Math.round(ms * 10) / 10;
+  }
+  /** The `extraction phases` log fields. */
+  fields(): { phasesMs: Record<string, number> } {
+    return { phasesMs: { ...this.ms } };
+  }
+}
+
+/**
  * @returns true when the archive or the manifest of the job's attempt exists
  * @throws the storage error of a failed HEAD (other than 404)
  */
 export async function extractionOutputStored(job: ExtractionJob, storage: Storage, bucket: string, signal: AbortSignal): Promise<boolean> {
-  for (const key of [archiveObjectKey(job.userId, job.videoId, job.attempt), manifestObjectKey(job.userId, job.videoId, job.attempt)]) {
-    try {
-      await storage.objectSize(bucket, key, signal);
-      return true;
-    } catch (e) {
-      if (!isNotFound(e)) throw e;
-    }
-  }
-  return false;
+  // Both HEADs at once: one round trip before every job.
+  const found = await Promise.all(
+    [archiveObjectKey(job.userId, job.videoId, job.attempt), manifestObjectKey(job.userId, job.videoId, job.attempt)].map((key) =>
+      storage.objectSize(bucket, key, signal).then(
+        () => true,
+        (e: unknown) => {
+          if (isNotFound(e)) return false;
+          throw e;
+        },
+      ),
+    ),
+  );
+  return found.includes(true);
 }
 
 /**

@@ -8,7 +8,7 @@ import { inputUrl, type SourceInput } from "../../../ffmpeg/input-args.ts";
 import { startProcess } from "../../../ffmpeg/proc.ts";
 import { isStorageFailure, stderrTail, unreadableVideoMessage, watchFfmpegStderr, type ShowinfoFrame } from "../../../ffmpeg/stderr.ts";
 import { JobError } from "../../../runner/errors.ts";
-import { buildExtractArgs, buildFilterGraph, needsFilterScript, type ExtractPlan } from "../ffmpeg-args.ts";
+import { buildExtractArgs, buildFilterGraph, needsFilterScript, type ExtractPlan, type VideoStreamRef } from "../ffmpeg-args.ts";
 import { createImageSplitter } from "./image-splitter.ts";
 
 /** One encoded image and the showinfo line of its frame (timestamp, size). */
@@ -46,6 +46,12 @@ export interface SourceVideo {
   streamIndex: number;
 }
 
+/** The source of a sequential decode: its stream may be `FIRST_VIDEO_STREAM` (ffmpeg-args.ts) when the decode starts before the probe answers. */
+export interface SequentialSource {
+  url: SourceInput;
+  streamIndex: VideoStreamRef;
+}
+
 /**
  * Runs one extracting ffmpeg (`buildExtractArgs`) and yields its images in order. Leaving the loop early
  * (`break`, `return`, an exception in the consumer) kills ffmpeg.
@@ -58,7 +64,7 @@ export interface SourceVideo {
 export async function* decodeImages(
   ctx: DecodeContext,
   url: SourceInput,
-  streamIndex: number,
+  streamIndex: VideoStreamRef,
   plan: ExtractPlan,
   workDir: string,
   name = "run",

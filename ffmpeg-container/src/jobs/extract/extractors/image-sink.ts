@@ -14,6 +14,9 @@ export function manifestTimestamp(seconds: number): number {
 /**
  * Where every extractor puts its images: each goes into the archive under its entry name and into the
  * manifest list, in order. One image past `maxImages` (MAX_IMAGES) is an error, which stops the decode.
+ * With `heldUntil`, the first image waits for that promise (the probe's checks of a decode that started
+ * before them): nothing enters the archive before it resolves, and its rejection is thrown by {@link add}.
+ * The decode loop awaits `add`, so ffmpeg meanwhile blocks on its full stdout pipe.
  */
 export class ImageSink {
   /** The manifest entries so far, in order. */
@@ -25,6 +28,7 @@ export class ImageSink {
     private readonly format: ImageFormat,
     private readonly maxImages: number,
     private readonly signal: AbortSignal,
+    private heldUntil?: Promise<unknown>,
   ) {}
 
   /** Timestamp of the last image stored, seconds (undefined before the first). */
@@ -36,9 +40,13 @@ export class ImageSink {
    * Stores one image.
    * @param data the encoded image
    * @param info its showinfo frame (timestamp, size)
-   * @throws JobError past MAX_IMAGES, or when the archive upload failed
+   * @throws JobError past MAX_IMAGES, or when the archive upload failed; the rejection of `heldUntil`
    */
   async add(data: Buffer, info: ShowinfoFrame): Promise<void> {
+    if (this.heldUntil) {
+      await this.heldUntil;
+      this.heldUntil = undefined;
+    }
     const index = this.images.length;
     if (index >= this.maxImages) throw imageLimitError(this.maxImages);
     // The file name is derived from the manifest's (rounded) timestamp.

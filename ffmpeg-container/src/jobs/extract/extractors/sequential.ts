@@ -1,6 +1,6 @@
 import { durationLimitError } from "../../../ffmpeg/input-checks.ts";
 import type { ExtractionPlan } from "../plan/plan.ts";
-import { decodeImages, type ExtractorContext, type SourceVideo } from "./decode.ts";
+import { decodeImages, type ExtractorContext, type SequentialSource } from "./decode.ts";
 import type { ImageSink } from "./image-sink.ts";
 import { decodeInParallelSegments } from "./split.ts";
 
@@ -14,7 +14,7 @@ import { decodeInParallelSegments } from "./split.ts";
  */
 export async function extractSequentially(
   ctx: ExtractorContext,
-  source: SourceVideo,
+  source: SequentialSource,
   run: ExtractionPlan,
   sink: ImageSink,
   splitSeconds: number | null,

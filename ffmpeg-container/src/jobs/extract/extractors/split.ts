@@ -17,7 +17,7 @@ import type { SourceInput } from "../../../ffmpeg/input-args.ts";
 import { durationLimitError, imageLimitError } from "../../../ffmpeg/input-checks.ts";
 import type { ShowinfoFrame } from "../../../ffmpeg/stderr.ts";
 import { JobError } from "../../../runner/errors.ts";
-import { TIMESTAMP_EPSILON_SECONDS, type ExtractPlan } from "../ffmpeg-args.ts";
+import { TIMESTAMP_EPSILON_SECONDS, type ExtractPlan, type VideoStreamRef } from "../ffmpeg-args.ts";
 import { decodeImages, type DecodeContext, type DecodedImage } from "./decode.ts";
 
 /**
@@ -96,7 +96,7 @@ export function splitPlan(plan: ExtractPlan, splitSeconds: number): [ExtractPlan
 export async function* decodeInParallelSegments(
   ctx: DecodeContext,
   url: SourceInput,
-  streamIndex: number,
+  streamIndex: VideoStreamRef,
   plan: ExtractPlan,
   splitSeconds: number,
   workDir: string,

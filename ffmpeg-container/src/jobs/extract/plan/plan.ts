@@ -254,6 +254,23 @@ export async function planExtraction(
 }
 
 /**
+ * The plan of a job that needs no fact about the video, so its decode may start while ffprobe runs:
+ * keyframes and scene modes without `startSeconds` (a late start is reached by an input seek only on
+ * verified (codec, container) pairs, which takes the facts). It is the plan {@link planExtraction} makes
+ * for those options, except that its `span` does not know the duration yet: replace it with
+ * `progressSpan(durationSeconds, window)` once the probe answered.
+ * @returns the plan, or null when the options need the facts (every other mode, any `startSeconds`)
+ */
+export function planBeforeProbe(options: ExtractionOptions): ExtractionPlan | null {
+  if ((options.mode !== "keyframes" && options.mode !== "scene") || options.startSeconds !== undefined) return null;
+  return {
+    output: outputSpec(options),
+    span: progressSpan(null, { startSeconds: undefined, endSeconds: options.endSeconds }),
+    sequential: { ...planFromOptions(options), seekSeconds: undefined },
+  };
+}
+
+/**
  * Interval targets S, S + N, … below the end (window end or `endSeconds`), at least S itself (a video
  * shorter than N still gets its first frame).
  * @param endSeconds the video's duration (or a bound on it when unknown), seconds
