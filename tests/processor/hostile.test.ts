@@ -30,8 +30,13 @@ const JOB_TIMEOUT_SECONDS = 20;
 
 let h: Harness;
 let corpusDir: string;
-/** Requests the decoy listener received (must stay empty). */
+/**
+ * Requests for the decoy's secret path prefix (must stay empty). Only the corpus names that prefix: another
+ * suite's client that finds the decoy on a port its own server used to hold is not counted, only reported.
+ */
 const listenerHits: string[] = [];
+/** Path prefix of every decoy URL in the corpus, unguessable by anything else on this machine. */
+const DECOY_PREFIX = `/decoy-${crypto.randomUUID()}`;
 let listener: http.Server;
 let listenerUrl: string;
 /** A line of /etc/passwd that must never appear in any output. */
@@ -243,12 +248,14 @@ beforeAll(async () => {
   corpusDir = path.join(h.dataDir, "corpus");
   await mkdir(corpusDir);
   listener = http.createServer((req, res) => {
-    listenerHits.push(`${req.method} ${req.url}`);
+    const hit = `${req.method} ${req.url}`;
+    if (req.url?.startsWith(DECOY_PREFIX)) listenerHits.push(hit);
+    else console.warn(`decoy listener: stray request not from the corpus: ${hit} (user-agent ${req.headers["user-agent"] ?? "none"})`);
     res.end("#EXTM3U\n");
   });
   listener.listen(0, "127.0.0.1");
   await once(listener, "listening");
-  listenerUrl = `http://127.0.0.1:${(listener.address() as AddressInfo).port}`;
+  listenerUrl = `http://127.0.0.1:${(listener.address() as AddressInfo).port}${DECOY_PREFIX}`;
   for (const c of corpus) await c.make(path.join(corpusDir, c.file));
 });
 
