@@ -11,7 +11,7 @@ import { checkVideoType } from "../../edge-api/src/services/videos/check-video-t
 import { decodeCursor, encodeCursor } from "../../edge-api/src/services/videos/list-videos.ts";
 import { zipContentDisposition } from "../../edge-api/src/storage/s3.ts";
 import { DEFAULT_VIDEO_TYPES } from "../../schema/video-types.ts";
-import { api, BASE, checkConfig, testEnv } from "./support/env.ts";
+import { api, BASE, checkConfig, remoteSecrets, testEnv } from "./support/env.ts";
 
 afterEach(() => {
   vi.restoreAllMocks();
@@ -215,12 +215,8 @@ describe("env validation (fail closed)", () => {
   it("accepts a complete production env", async () => {
     const env = {
       ...testEnv,
+      ...remoteSecrets,
       ENVIRONMENT: "production",
-      BETTER_AUTH_SECRET: "x".repeat(40),
-      S3_ACCESS_KEY_ID: "AKIAEXAMPLE",
-      S3_SECRET_ACCESS_KEY: "secret-example",
-      R2_ACCOUNT_ID: "0123456789abcdef0123456789abcdef",
-      R2_PARENT_API_TOKEN: "token-example",
     };
     const res = await call(env);
     expect(res.status).toBe(200);

@@ -9,7 +9,7 @@ import worker from "../../edge-api/src/index.ts";
 import type { Env } from "../../edge-api/src/env.ts";
 import { checkOutgoingUrl, checkResolvedAddress, classifyIpAddress } from "../../runtime/outgoing-url.ts";
 import { recordAudit } from "../../tools/audit/record.ts";
-import { BASE, testEnv } from "./support/env.ts";
+import { BASE, remoteSecrets, testEnv } from "./support/env.ts";
 
 /** IP literals a URL must not point to, with the range named in the refusal. */
 const REFUSED_LITERALS: [host: string, range: string][] = [
@@ -175,10 +175,8 @@ describe("resolved addresses (for callers that resolve DNS)", () => {
 describe("POST /v1/webhooks in production config refuses the forms issue 18 found accepted", () => {
   const prodEnv = {
     ...testEnv,
+    ...remoteSecrets,
     ENVIRONMENT: "production",
-    BETTER_AUTH_SECRET: "p".repeat(40),
-    S3_ACCESS_KEY_ID: "AKIAEXAMPLE",
-    S3_SECRET_ACCESS_KEY: "secret-example",
   } as Env;
   const call = (path: string, init: RequestInit) =>
     worker.fetch(new Request(BASE + path, init) as Parameters<typeof worker.fetch>[0], prodEnv, createExecutionContext());

@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { withDuplicateDeliveries } from "../../../edge-api/src/chaos/duplicate-deliveries.ts";
 import type { Env } from "../../../edge-api/src/env.ts";
-import { checkConfig } from "../support/env.ts";
+import { checkConfig, remoteSecrets } from "../support/env.ts";
 
 const base = {
   PUBLIC_BASE_URL: "https://api.example.com",
@@ -20,14 +20,6 @@ const base = {
   // Only its presence is checked here.
   PROCESSOR: {} as unknown as NonNullable<Env["PROCESSOR"]>,
 };
-const remoteSecrets = {
-  BETTER_AUTH_SECRET: "x".repeat(40),
-  S3_ACCESS_KEY_ID: "AKIAEXAMPLEKEY",
-  S3_SECRET_ACCESS_KEY: "a-real-looking-secret-key",
-  R2_ACCOUNT_ID: "0123456789abcdef0123456789abcdef",
-  R2_PARENT_API_TOKEN: "a-real-looking-api-token",
-};
-
 /** A queue producer recording what was sent. */
 function recordingQueue() {
   const sent: { body: unknown; delaySeconds?: number }[] = [];

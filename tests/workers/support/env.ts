@@ -34,6 +34,15 @@ export type TestEnv = Env & { TEST_MIGRATIONS: D1Migration[]; EMAIL_SINK: Fetche
 export const testEnv = env as unknown as TestEnv;
 export const db = createDb(testEnv.DB);
 
+/** The secrets staging and production require (placeholders of real-looking shape), for remote-config tests. */
+export const remoteSecrets = {
+  BETTER_AUTH_SECRET: "x".repeat(40),
+  S3_ACCESS_KEY_ID: "AKIAEXAMPLEKEY",
+  S3_SECRET_ACCESS_KEY: "a-real-looking-secret-key",
+  R2_ACCOUNT_ID: "0123456789abcdef0123456789abcdef",
+  R2_PARENT_API_TOKEN: "a-real-looking-api-token",
+} as const;
+
 /**
  * {@link loadConfig} as a result, for assertions on valid and invalid envs.
  * @throws what loadConfig throws other than ConfigError
