@@ -8,6 +8,11 @@
  * - storyboard sprite (cold) vs its floor (keyframes-only decode into the same tiles) and vs the naive
  *   `fps=N/d,scale,tile` over every frame;
  * - animated GIF 5 s at 10 fps, 480 px wide (cold) vs the same command run plainly.
+ * Every row names the ffmpeg build each side ran (issue 17: the floor uses vidsnap's own binary; the
+ * processor's is read from its "ffmpeg binaries" log line) and adds the floor with the other build (lean vs
+ * Debian's, when both exist) and vidsnap's own render arguments run plainly on the local file (what is left
+ * is the stack's cost: Worker, object, processor HTTP, ranged reads from S3). The whole section with
+ * Debian's build: `FFMPEG_PATH=/usr/bin/ffmpeg FFPROBE_PATH=/usr/bin/ffprobe npm run bench -- --images`.
  * Timings are wall clock of this process, HTTP included; expect ±10 % between runs on a shared machine.
  */
 import { spawnSync } from "node:child_process";
@@ -17,7 +22,9 @@ import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { authenticate, createVidsnapClient, waitForVideo } from "../../client/src/index.ts";
 import { uploadVideoFile } from "../../client/src/upload.ts";
-import { storyboardPlan } from "../../schema/image-options.ts";
+import { storyboardPlan, ThumbnailQuery, thumbnailSpec } from "../../schema/image-options.ts";
+import { checkFfmpegBinaries, leanBuildDir } from "../../ffmpeg-container/src/ffmpeg/binaries.ts";
+import { buildStoryboardArgs, buildThumbnailArgs } from "../../ffmpeg-container/src/renders/args.ts";
 import { freePort } from "../free-port.ts";
 import { startStack } from "../stack/stack.ts";
 import { BENCH_FFMPEG } from "./pipelines.ts";
@@ -27,10 +34,42 @@ export interface ImagesRow {
   input: string;
   what: string;
   vidsnapMs: number;
+  /** The ffmpeg build the processor ran, e.g. `lean 5.1.9-0+deb12u1-vidsnap`. */
+  vidsnapBuild: string;
   floorMs: number | null;
+  /** The ffmpeg build the floor (and naive, same-args) ran: the bench's, which must be vidsnap's. */
+  floorBuild: string;
+  /** The floor with the other build (Debian's when the lean one is vidsnap's, and back), when present. */
+  floorOtherMs: number | null;
+  otherBuild: string | null;
+  /** vidsnap's own ffmpeg arguments of the render, run plainly on the local file (null: not comparable). */
+  sameArgsMs: number | null;
   naiveMs: number | null;
   vsFloor: number | null;
   note?: string;
+}
+
+/** A binary and its label: where it came from and its version, e.g. `lean 5.1.9-0+deb12u1-vidsnap`. */
+interface Build {
+  ffmpeg: string;
+  label: string;
+}
+
+/** Label of an ffmpeg binary: `lean`, `PATH`, `FFMPEG_PATH`… and the version from `-version`. */
+function buildLabel(ffmpeg: string, source: string): string {
+  const check = checkFfmpegBinaries({ ffmpeg, ffprobe: ffmpeg }).ffmpeg;
+  const version = check.ok ? (check.version.match(/^ffmpeg version (\S+)/)?.[1] ?? check.version) : `unusable (${check.error})`;
+  return `${source === "lean-build" ? "lean" : source === "path" ? "PATH" : source === "env" ? "FFMPEG_PATH" : source} ${version}`;
+}
+
+/** The other build to time the floors with: Debian's on PATH when the bench runs the lean one, else the lean one. */
+function otherBuild(): Build | null {
+  if (BENCH_FFMPEG.source.ffmpeg === "lean-build") {
+    const label = buildLabel("ffmpeg", "path");
+    return label.includes("unusable") ? null : { ffmpeg: "ffmpeg", label };
+  }
+  const lean = leanBuildDir();
+  return lean ? { ffmpeg: path.join(lean, "bin/ffmpeg"), label: buildLabel(path.join(lean, "bin/ffmpeg"), "lean-build") } : null;
 }
 
 const median = (xs: number[]) => {
@@ -38,23 +77,26 @@ const median = (xs: number[]) => {
   return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 };
 
-/** Wall time of one local ffmpeg run, ms (stdout discarded). @throws Error when it fails */
-function timeFfmpeg(args: string[]): number {
+/**
+ * Wall time of one local ffmpeg run, ms (stdout discarded). @throws Error when it fails
+ * @param bin the binary (default the bench's, which is vidsnap's)
+ */
+function timeFfmpeg(args: string[], bin = BENCH_FFMPEG.ffmpeg): number {
   const t = performance.now();
-  const r = spawnSync(BENCH_FFMPEG.ffmpeg, ["-hide_banner", "-nostdin", "-loglevel", "error", ...args], { stdio: ["ignore", "ignore", "pipe"] });
+  const r = spawnSync(bin, ["-hide_banner", "-nostdin", "-loglevel", "error", ...args], { stdio: ["ignore", "ignore", "pipe"] });
   if (r.status !== 0) throw new Error(`ffmpeg failed: ${r.stderr.toString().slice(-300)}`);
   return performance.now() - t;
 }
 
-/** Keyframe times and duration of a local file (ffprobe packets flagged K). */
-function keyframes(file: string): { times: number[]; duration: number; width: number; height: number } {
-  const r = spawnSync(BENCH_FFMPEG.ffprobe, ["-v", "error", "-select_streams", "v:0", "-show_entries", "packet=pts_time,flags:stream=width,height:format=duration", "-of", "json", file], {
+/** Keyframe times, duration, size and stream index of a local file's first video stream (ffprobe packets flagged K). */
+function keyframes(file: string): { times: number[]; duration: number; width: number; height: number; index: number } {
+  const r = spawnSync(BENCH_FFMPEG.ffprobe, ["-v", "error", "-select_streams", "v:0", "-show_entries", "packet=pts_time,flags:stream=index,width,height:format=duration", "-of", "json", file], {
     encoding: "utf8",
     maxBuffer: 256 * 1024 * 1024,
   });
-  const j = JSON.parse(r.stdout) as { packets: { pts_time?: string; flags: string }[]; streams: { width: number; height: number }[]; format: { duration: string } };
+  const j = JSON.parse(r.stdout) as { packets: { pts_time?: string; flags: string }[]; streams: { index: number; width: number; height: number }[]; format: { duration: string } };
   const times = j.packets.filter((p) => p.flags.includes("K") && p.pts_time !== undefined).map((p) => Number(p.pts_time)).sort((a, b) => a - b);
-  return { times, duration: Number(j.format.duration), width: j.streams[0]!.width, height: j.streams[0]!.height };
+  return { times, duration: Number(j.format.duration), width: j.streams[0]!.width, height: j.streams[0]!.height, index: j.streams[0]!.index };
 }
 
 /**
@@ -67,7 +109,20 @@ export async function imagesSection(files: string[]): Promise<ImagesRow[]> {
   const [apiPort, processorPort, s3Port] = [await freePort(), await freePort(), await freePort()];
   // The stack's last lines, printed when a step fails.
   const tail: string[] = [];
-  const stack = await startStack({ dataDir, apiPort, processorPort, s3Port, log: (line) => void (tail.push(line) > 200 && tail.shift()) });
+  // The processor logs the binaries it resolved at its first job or render.
+  let vidsnapBuild = "unknown (no \"ffmpeg binaries\" log line)";
+  const onLine = (line: string) => {
+    const json = line.startsWith("[processor] ") && line.includes('"ffmpeg binaries"') ? line.slice("[processor] ".length) : undefined;
+    if (json) {
+      const b = JSON.parse(json) as { ffmpeg: string; ffmpegSource: string };
+      vidsnapBuild = buildLabel(b.ffmpeg, b.ffmpegSource);
+      if (path.resolve(b.ffmpeg) !== path.resolve(BENCH_FFMPEG.ffmpeg) && b.ffmpeg !== BENCH_FFMPEG.ffmpeg) vidsnapBuild += ` (NOT the floor's ${BENCH_FFMPEG.ffmpeg})`;
+    }
+    if (tail.push(line) > 200) tail.shift();
+  };
+  const stack = await startStack({ dataDir, apiPort, processorPort, s3Port, log: onLine });
+  const floorBuild = buildLabel(BENCH_FFMPEG.ffmpeg, BENCH_FFMPEG.source.ffmpeg);
+  const other = otherBuild();
   const rows: ImagesRow[] = [];
   let step = "sign-up";
   try {
@@ -102,44 +157,65 @@ export async function imagesSection(files: string[]): Promise<ImagesRow[]> {
       await get(`${base}/thumbnail.jpg?time=0.5`);
       const cold = [];
       const floor = [];
+      const floorOther = [];
+      const sameArgs = [];
       for (const t of times) {
         cold.push(await get(`${base}/thumbnail.jpg?time=${t}`));
-        floor.push(timeFfmpeg(["-ss", String(t), "-i", file, "-map", "0:v:0", "-frames:v", "1", "-c:v", "mjpeg", "-q:v", "3", "-f", "image2pipe", "-"]));
+        const floorArgs = ["-ss", String(t), "-i", file, "-map", "0:v:0", "-frames:v", "1", "-c:v", "mjpeg", "-q:v", "3", "-f", "image2pipe", "-"];
+        floor.push(timeFfmpeg(floorArgs));
+        if (other) floorOther.push(timeFfmpeg(floorArgs, other.ffmpeg));
+        const spec = thumbnailSpec("jpg", ThumbnailQuery.parse({ time: String(t) }));
+        if (spec.kind === "thumbnail") sameArgs.push(timeFfmpeg(buildThumbnailArgs(file, kf.index, spec, t, { seek: true })));
       }
       const warm = [];
       for (let i = 0; i < 20; i++) warm.push(await get(`${base}/thumbnail.jpg?time=${times[0]}`));
       const plan = storyboardPlan(kf.duration, kf.width, kf.height);
       const story = await get(`${base}/storyboard.jpg`);
-      const storyFloor = timeFfmpeg([
+      const storyFloorArgs = [
         "-threads", "1", "-skip_frame", "nokey", "-i", file, "-map", "0:v:0",
         "-vf", `select='eq(key,1)',fps=fps=${plan.tiles.length}/${kf.duration}:start_time=0,scale=${plan.tileWidth}:${plan.tileHeight},tile=${plan.columns}x${plan.rows}`,
         "-frames:v", "1", "-c:v", "mjpeg", "-q:v", "5", "-f", "image2pipe", "-",
-      ]);
+      ];
+      const storyFloor = timeFfmpeg(storyFloorArgs);
+      const storyFloorOther = other ? timeFfmpeg(storyFloorArgs, other.ffmpeg) : null;
+      const storySame = timeFfmpeg(buildStoryboardArgs(file, kf.index, plan, "jpg"));
       const storyNaive = timeFfmpeg([
         "-i", file, "-map", "0:v:0",
         "-vf", `fps=${plan.tiles.length}/${kf.duration},scale=${plan.tileWidth}:-2,tile=${plan.columns}x${plan.rows}`,
         "-frames:v", "1", "-c:v", "mjpeg", "-q:v", "5", "-f", "image2pipe", "-",
       ]);
       const gif = await get(`${base}/animated.gif?start=20&end=25&fps=10&width=480`);
-      const gifPlain = timeFfmpeg([
+      const gifArgs = [
         "-ss", "20", "-t", "5", "-i", file,
         "-filter_complex", "[0:v:0]fps=10,scale=480:-1:flags=lanczos,split[a][b];[a]palettegen=stats_mode=diff[p];[b][p]paletteuse=dither=bayer:bayer_scale=5:diff_mode=rectangle",
         "-loop", "0", "-f", "gif", "-",
-      ]);
-      const r = (what: string, v: number, f: number | null, naive: number | null = null, note?: string): ImagesRow => ({
+      ];
+      const gifPlain = timeFfmpeg(gifArgs);
+      const gifPlainOther = other ? timeFfmpeg(gifArgs, other.ffmpeg) : null;
+      const ms = (v: number | null) => (v === null ? null : Math.round(v));
+      const r = (what: string, v: number, f: number | null, more: { other?: number | null; same?: number | null; naive?: number | null; note?: string } = {}): ImagesRow => ({
         input,
         what,
         vidsnapMs: Math.round(v),
-        floorMs: f === null ? null : Math.round(f),
-        naiveMs: naive === null ? null : Math.round(naive),
+        vidsnapBuild,
+        floorMs: ms(f),
+        floorBuild,
+        floorOtherMs: ms(more.other ?? null),
+        otherBuild: other?.label ?? null,
+        sameArgsMs: ms(more.same ?? null),
+        naiveMs: ms(more.naive ?? null),
         vsFloor: f === null ? null : Math.round((v / f) * 100) / 100,
-        ...(note ? { note } : {}),
+        ...(more.note ? { note: more.note } : {}),
       });
       rows.push(
-        r("cold thumbnail (median of 10, 7 s after a keyframe)", median(cold), median(floor), null, "floor: ffmpeg -ss t (accurate) on the local file"),
-        r("warm thumbnail (median of 20)", median(warm), null, null, "target < 30 ms"),
-        r(`storyboard ${plan.tiles.length} tiles (cold)`, story, storyFloor, storyNaive, "floor: keyframes-only decode; naive: fps=N/d over every frame"),
-        r("animated GIF 5 s 10 fps 480 px (cold)", gif, gifPlain, null, "floor: the same ffmpeg command, plainly"),
+        r("cold thumbnail (median of 10, 7 s after a keyframe)", median(cold), median(floor), {
+          other: floorOther.length ? median(floorOther) : null,
+          same: median(sameArgs),
+          note: "floor: ffmpeg -ss t (accurate) on the local file",
+        }),
+        r("warm thumbnail (median of 20)", median(warm), null, { note: "target < 30 ms" }),
+        r(`storyboard ${plan.tiles.length} tiles (cold)`, story, storyFloor, { other: storyFloorOther, same: storySame, naive: storyNaive, note: "floor: keyframes-only decode; naive: fps=N/d over every frame" }),
+        r("animated GIF 5 s 10 fps 480 px (cold)", gif, gifPlain, { other: gifPlainOther, note: "floor: the same ffmpeg command, plainly" }),
       );
     }
   } catch (err) {
@@ -150,8 +226,13 @@ export async function imagesSection(files: string[]): Promise<ImagesRow[]> {
     await rm(dataDir, { recursive: true, force: true });
   }
   console.log("\n## images on demand — through the local stack (Worker → ProcessorContainer → processor → S3) vs plain ffmpeg on the local file, ms");
-  const cols = ["input", "what", "vidsnap", "floor", "naive", "vs floor", "note"];
-  const cells = rows.map((x) => [x.input, x.what, String(x.vidsnapMs), x.floorMs === null ? "-" : String(x.floorMs), x.naiveMs === null ? "-" : String(x.naiveMs), x.vsFloor === null ? "-" : `${x.vsFloor.toFixed(2)}x`, x.note ?? ""]);
+  console.log(`vidsnap ran ${rows[0]?.vidsnapBuild ?? vidsnapBuild}; floor, same args and naive ran ${floorBuild}; floor (other) ran ${other?.label ?? "- (no other build)"}`);
+  const cols = ["input", "what", "vidsnap", "floor", "vs floor", "same args", "floor (other)", "naive", "vidsnap build", "note"];
+  const n = (v: number | null) => (v === null ? "-" : String(v));
+  const cells = rows.map((x) => [
+    x.input, x.what, String(x.vidsnapMs), n(x.floorMs), x.vsFloor === null ? "-" : `${x.vsFloor.toFixed(2)}x`, n(x.sameArgsMs), n(x.floorOtherMs), n(x.naiveMs),
+    x.vidsnapBuild.split(" (")[0]!.split(" ")[0]!, x.note ?? "",
+  ]);
   const widths = cols.map((c, i) => Math.max(c.length, ...cells.map((row) => row[i]!.length)));
   const fmt = (vals: string[]) => vals.map((v, i) => (i === vals.length - 1 ? v : v.padEnd(widths[i]!))).join("  ");
   console.log(fmt(cols));

@@ -185,8 +185,8 @@ export function buildAnimatedArgs(input: SourceInput, streamIndex: number, spec:
 /**
  * Arguments of the ffmpeg that renders a storyboard sprite on stdout, in ONE decode of the keyframes only
  * (`-skip_frame nokey`, `eq(key,1)` for decoders that ignore it): `fps=N/duration` from time 0 turns the
- * keyframes into one frame per tile (tile i shows the keyframe on screen at the start of its span), then
- * `scale` and `tile` build the sprite of {@link storyboardPlan}. Cheaper than N seeks (N process starts) and
+ * keyframes, each scaled to the tile size first, into one frame per tile (tile i shows the keyframe on
+ * screen at the start of its span), then `tile` builds the sprite of {@link storyboardPlan}. Cheaper than N seeks (N process starts) and
  * than decoding every frame (`fps=N/d` on the full decode).
  * @param plan from `storyboardPlan` (schema/image-options.ts): the same plan as the VTT/JSON cues
  */
@@ -194,12 +194,14 @@ export function buildStoryboardArgs(input: SourceInput, streamIndex: number, pla
   if (!Number.isInteger(streamIndex) || streamIndex < 0) throw new RangeError(`bad stream index ${streamIndex}`);
   const graph = [
     "select='eq(key,1)'",
+    // Each keyframe scaled once, before `fps` repeats it into several tiles: scaling after `fps` scaled
+    // every repeat of a full-size frame (100 scales instead of ~20 on a 200 s video, ~35 % of the CPU).
+    `scale=${plan.tileWidth}:${plan.tileHeight}`,
+    "setsar=1",
     // The last keyframe repeated to the end of the video: ticks after it still get their tile.
     `tpad=stop_mode=clone:stop_duration=${decimal(plan.durationSeconds)}`,
     // One frame per tile, ticks at 0, d/N, 2d/N…; a tick between keyframes repeats the previous one.
     `fps=fps=${plan.tiles.length}/${decimal(plan.durationSeconds)}:start_time=0`,
-    `scale=${plan.tileWidth}:${plan.tileHeight}`,
-    "setsar=1",
     // Row by row; at the end of the stream a partly filled sprite is still written (black cells unused).
     `tile=${plan.columns}x${plan.rows}`,
   ].join(",");

@@ -58,6 +58,19 @@ export interface RenderResult {
   contentType: string;
   /** Facts of the source (logged, and the storyboard's plan comes from them). */
   source: SourceFacts;
+  /** Where the render's time went, ms (logged with "render done"). */
+  phases: RenderPhases;
+}
+
+/** Wall time of a render's phases, ms. */
+export interface RenderPhases {
+  /** Presigning the source URL. */
+  presignMs: number;
+  /** HEAD + ffprobe of the source; 0 when ./probe-cache.ts had it. */
+  probeMs: number;
+  probeCached: boolean;
+  /** The one ffmpeg run, spawn to exit (0 for a storyboard plan). */
+  ffmpegMs: number;
 }
 
 /**
@@ -78,10 +91,13 @@ export function displaySize(facts: SourceFacts, sampleAspectRatio: number): { wi
  */
 export async function runRender(req: RenderRequest, ctx: RenderContext): Promise<RenderResult> {
   const { config, storage, signal } = ctx;
+  const t0 = performance.now();
   const sourceKey = sourceObjectKey(req.userId, req.videoId);
   const presigned = await storage.presignGet(config.videosBucket, sourceKey, Math.ceil(config.renderTimeoutSeconds ?? DEFAULT_RENDER_TIMEOUT_SECONDS) + 60);
   const url: SourceInput = { url: presigned, ifMatch: req.sourceEtag };
+  const t1 = performance.now();
   let probe = ctx.probes?.get(req.userId, req.videoId, req.sourceEtag);
+  const probeCached = probe !== undefined;
   if (!probe) {
     const sizeBytes = await headSource(storage, config.videosBucket, sourceKey, signal, req.sourceEtag);
     if (sizeBytes === 0) throw new JobError("The file is empty (0 bytes), not a video.", "HeadObject on the source object reports Content-Length 0.");
@@ -95,6 +111,8 @@ export async function runRender(req: RenderRequest, ctx: RenderContext): Promise
     ctx.probes?.set(req.userId, req.videoId, req.sourceEtag, probe);
   }
   const { facts } = probe;
+  const t2 = performance.now();
+  const phases = (ffmpegMs: number): RenderPhases => ({ presignMs: ms(t1 - t0), probeMs: probeCached ? 0 : ms(t2 - t1), probeCached, ffmpegMs: ms(ffmpegMs) });
   const duration = facts.durationSeconds;
   const spec = req.spec;
 
@@ -121,19 +139,23 @@ export async function runRender(req: RenderRequest, ctx: RenderContext): Promise
       const { width, height } = displaySize(facts, probe.sampleAspectRatio);
       const plan: StoryboardPlan = storyboardPlan(duration, width, height);
       if (spec.format === "json") {
-        return { bytes: Buffer.from(JSON.stringify(plan)), contentType: RENDER_CONTENT_TYPES.storyboard.json, source: facts };
+        return { bytes: Buffer.from(JSON.stringify(plan)), contentType: RENDER_CONTENT_TYPES.storyboard.json, source: facts, phases: phases(0) };
       }
       args = buildStoryboardArgs(url, probe.streamIndex, plan, spec.format);
       break;
     }
   }
+  const t3 = performance.now();
   const bytes = await runFfmpeg(ctx, args, [inputUrl(url), ctx.workDir, config.tmpDir]).catch((e: unknown) => {
     // The source may have changed or vanished: the next render probes it again.
     ctx.probes?.delete(req.userId, req.videoId, req.sourceEtag);
     throw e;
   });
-  return { bytes, contentType: contentTypeOf(spec), source: facts };
+  return { bytes, contentType: contentTypeOf(spec), source: facts, phases: phases(performance.now() - t3) };
 }
+
+/** Milliseconds rounded to 0.1. */
+const ms = (v: number) => Math.round(v * 10) / 10;
 
 /** Content type of a spec's output. */
 export function contentTypeOf(spec: RenderSpec): string {

@@ -299,14 +299,20 @@ export function createProcessorServer(
     const entry: RunningJob = { controller, done: Promise.resolve() };
     renders.add(entry);
     const storage = createStorage(config.s3, parsed.data.credentials, deps.s3Client);
-    entry.done = render(parsed.data, storage, controller, res).finally(() => {
+    entry.done = render(parsed.data, storage, controller, res, requestIdOf(req)).finally(() => {
       renders.delete(entry);
       storage.destroy();
     });
     await entry.done;
   }
 
-  async function render(request: RenderRequest, storage: Storage, controller: AbortController, res: http.ServerResponse): Promise<void> {
+  async function render(
+    request: RenderRequest,
+    storage: Storage,
+    controller: AbortController,
+    res: http.ServerResponse,
+    requestId: string | undefined,
+  ): Promise<void> {
     const timeoutSeconds = config.renderTimeoutSeconds ?? DEFAULT_RENDER_TIMEOUT_SECONDS;
     const timer = setTimeout(
       () => controller.abort(new JobError("The render took too long.", `RENDER_TIMEOUT_SECONDS=${timeoutSeconds}: ffmpeg was stopped.`)),
@@ -317,7 +323,7 @@ export function createProcessorServer(
       if (!res.writableFinished) controller.abort(new JobError("The client went away.", "the render request's connection closed"));
     };
     res.once("close", onClose);
-    const rlog = log.child({ render: request.spec.kind, videoId: request.videoId });
+    const rlog = log.child({ render: request.spec.kind, videoId: request.videoId, ...(requestId ? { requestId } : {}) });
     const started = Date.now();
     try {
       // ffmpeg's own folder, removed before the answer goes out (nothing of a render outlives its request).
@@ -326,7 +332,7 @@ export function createProcessorServer(
         rm(workDir, { recursive: true, force: true }),
       );
       const ms = Date.now() - started;
-      rlog.info("render done", { ms, bytes: result.bytes.length, format: request.spec.format });
+      rlog.info("render done", { ms, bytes: result.bytes.length, format: request.spec.format, ...result.phases });
       res.writeHead(200, {
         "content-type": result.contentType,
         "content-length": String(result.bytes.length),
@@ -482,6 +488,15 @@ function json(res: http.ServerResponse, status: number, body: unknown): void {
 function problem(res: http.ServerResponse, status: number, slug: string, title: string, detail: string): void {
   res.writeHead(status, { "content-type": "application/problem+json; charset=utf-8", "cache-control": "no-store" });
   res.end(JSON.stringify({ type: problemType(slug), title, status, detail }));
+}
+
+/**
+ * The caller's request id (`x-request-id`, set by the Worker) for the render's log lines, when it is a
+ * plain token of at most 128 visible ASCII characters (anything else is not logged).
+ */
+export function requestIdOf(req: http.IncomingMessage): string | undefined {
+  const id = req.headers["x-request-id"];
+  return typeof id === "string" && /^[\x21-\x7e]{1,128}$/.test(id) ? id : undefined;
 }
 
 /** {@link problem} with extension members (e.g. the redacted `description` of a failed render). */

@@ -111,11 +111,11 @@ describe("storyboard plan, arguments and cues", () => {
     }
     expect(vttTime(3725.5)).toBe("01:02:05.500");
   });
-  it("one keyframes-only decode, fps per tile from 0, scale, tile", () => {
+  it("one keyframes-only decode, each keyframe scaled once, fps per tile from 0, tile", () => {
     const p = storyboardPlan(200, 360, 288);
     const args = buildStoryboardArgs(URL, 0, p, "jpg");
     expect(after(args, "-skip_frame")).toBe("nokey");
-    expect(after(args, "-vf")).toBe("select='eq(key,1)',tpad=stop_mode=clone:stop_duration=200,fps=fps=100/200:start_time=0,scale=160:128,setsar=1,tile=10x10");
+    expect(after(args, "-vf")).toBe("select='eq(key,1)',scale=160:128,setsar=1,tpad=stop_mode=clone:stop_duration=200,fps=fps=100/200:start_time=0,tile=10x10");
     expect(after(args, "-frames:v")).toBe("1");
   });
 });

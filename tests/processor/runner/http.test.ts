@@ -3,7 +3,8 @@
  * Retry-After), the job timeout and client disconnects, with real ffmpeg and a local S3 server.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SLOT_WAITERS_PER_SLOT } from "../../../ffmpeg-container/src/runner/server.ts";
+import type http from "node:http";
+import { requestIdOf, SLOT_WAITERS_PER_SLOT } from "../../../ffmpeg-container/src/runner/server.ts";
 import { SLOT_WAIT_HEADER } from "../../../runtime/job-signature.ts";
 import { isFinalExtractEvent } from "../../../schema/messages/extract-snapshot.ts";
 import { archiveObjectKey } from "../../../schema/object-keys.ts";
@@ -139,5 +140,18 @@ describe("concurrency, timeout, disconnect", () => {
     expect(await leftoverTempFiles(h)).toEqual([]);
     expect(await objectExists(h, h.config.imagesBucket, archiveObjectKey(USER_ID, "slow", 4))).toBe(false);
     expect(await healthz()).toEqual({ status: 200, body: { ok: true, runningJobs: 0, waitingJobs: 0 } });
+  });
+});
+
+describe("request id of a render's log lines", () => {
+  const req = (id?: string | string[]) => ({ headers: id === undefined ? {} : { "x-request-id": id } }) as unknown as http.IncomingMessage;
+  it("takes the Worker's x-request-id when it is a plain token", () => {
+    expect(requestIdOf(req("6e1f0c9a-2b7d-4c3e-9f00-1a2b3c4d5e6f"))).toBe("6e1f0c9a-2b7d-4c3e-9f00-1a2b3c4d5e6f");
+  });
+  it("drops an absent, repeated, spaced or oversized one", () => {
+    expect(requestIdOf(req())).toBeUndefined();
+    expect(requestIdOf(req(["a", "b"]))).toBeUndefined();
+    expect(requestIdOf(req("a b"))).toBeUndefined();
+    expect(requestIdOf(req("x".repeat(129)))).toBeUndefined();
   });
 });

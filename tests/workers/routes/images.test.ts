@@ -10,6 +10,7 @@ import type { Problem } from "../../../schema/api.ts";
 import { StoryboardPlan, type ImageUrls } from "../../../schema/image-options.ts";
 import { videoImagesPrefix } from "../../../schema/object-keys.ts";
 import { signImageToken } from "../../../edge-api/src/services/images/image-token.ts";
+import { imageEtag, storeImage } from "../../../edge-api/src/services/images/serve-image.ts";
 import { api, insertVideo, signUp, testDeps } from "../support/env.ts";
 
 const PROBLEM = "https://vidsnap.dev/problems/";
@@ -34,6 +35,18 @@ async function videoWithSource(userId: string, file = "franck.mp4"): Promise<str
   const res = await fetch(`${inject("processorUrl")}/__source/${userId}/${id}`, { method: "PUT", body: JSON.stringify({ file }) });
   expect(res.status).toBe(204);
   return id;
+}
+
+/** The keys under `prefix` in the images bucket once there are `count` of them (images are stored after their answer), or after 5 s. */
+async function eventuallyKeys(prefix: string, count: number): Promise<string[]> {
+  const deps = testDeps();
+  let keys: string[] = [];
+  for (let i = 0; i < 50; i++) {
+    keys = await deps.storage.listKeys(deps.config.imagesBucket, prefix);
+    if (keys.length === count) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return keys;
 }
 
 /** Path and query of an absolute URL the API handed out (the test calls the Worker directly). */
@@ -65,6 +78,15 @@ describe("thumbnail", () => {
     const bytes = new Uint8Array(await first.arrayBuffer());
     expect([bytes[0], bytes[1]]).toEqual([0xff, 0xd8]);
     expect(await renders(video)).toBe(1);
+    expect(first.headers.get("x-image-cache")).toBe("render");
+
+    // The answer did not wait for the images bucket; once stored, the object has the ETag already served.
+    const deps = testDeps();
+    const keys = await eventuallyKeys(videoImagesPrefix(alice.userId, video), 1);
+    expect(keys).toHaveLength(1);
+    const stored = await deps.storage.getObjectBytes(deps.config.imagesBucket, keys[0]!, 1 << 20);
+    expect(stored?.etag).toBe(etag);
+    expect(stored?.bytes).toEqual(bytes);
 
     // The same image asked differently (order, 12.50, explicit defaults) is the same cached object.
     const second = await api(`/v1/videos/${video}/thumbnail.jpg?width=180&fit_mode=preserve&time=12.50&accuracy=exact`, { token: alice.token });
@@ -213,10 +235,25 @@ describe("deletion", () => {
     }
     const deps = testDeps();
     const prefix = videoImagesPrefix(alice.userId, id);
-    expect(await deps.storage.listKeys(deps.config.imagesBucket, prefix)).toHaveLength(2);
+    // Images are stored after their answer.
+    expect(await eventuallyKeys(prefix, 2)).toHaveLength(2);
     const del = await api(`/v1/videos/${id}`, { method: "DELETE", token: alice.token });
     expect(del.status).toBe(204);
     expect(await deps.storage.listKeys(deps.config.imagesBucket, prefix)).toEqual([]);
     await expectProblem(await api(`/v1/videos/${id}/thumbnail.jpg?time=3`, { token: alice.token }), 404, "not-found");
+  });
+
+  it("an image stored after its video was deleted is removed (the purge may have listed the prefix before the PUT)", async () => {
+    const deps = testDeps();
+    const image = { bytes: new Uint8Array([0xff, 0xd8, 0xff, 0xd9]), contentType: "image/jpeg", etag: await imageEtag(new Uint8Array([0xff, 0xd8, 0xff, 0xd9])), from: "render" as const };
+    const kept = await videoWithSource(alice.userId);
+    const keptKey = `${videoImagesPrefix(alice.userId, kept)}probe.jpg`;
+    await storeImage(deps, { id: kept, userId: alice.userId }, keptKey, image);
+    expect(await deps.storage.listKeys(deps.config.imagesBucket, videoImagesPrefix(alice.userId, kept))).toEqual([keptKey]);
+    const gone = await videoWithSource(alice.userId);
+    expect((await api(`/v1/videos/${gone}`, { method: "DELETE", token: alice.token })).status).toBe(204);
+    const goneKey = `${videoImagesPrefix(alice.userId, gone)}probe.jpg`;
+    await storeImage(deps, { id: gone, userId: alice.userId }, goneKey, image);
+    expect(await deps.storage.listKeys(deps.config.imagesBucket, videoImagesPrefix(alice.userId, gone))).toEqual([]);
   });
 });

@@ -6,8 +6,9 @@
  *      user, the video, its source's ETag (or attempt) and the digest of the normalized parameters, so every
  *      distinct image is rendered once and a replaced source never serves old pixels,
  *   3. the processor (`POST /renders` through the ProcessorContainer object, never a queue), counted against
- *      the user's render budget (IMAGE_RATE_LIMITER); the result is stored in 2 and 1. Identical misses in
- *      one isolate wait for the same render.
+ *      the user's render budget (IMAGE_RATE_LIMITER); the image is answered at once (its ETag is the MD5
+ *      of its bytes, what the bucket gives it) and stored in 2 and 1 after the answer (`waitUntil`).
+ *      Identical misses in one isolate wait for the same render until it is stored.
  */
 import { and, eq } from "drizzle-orm";
 import { videos } from "../../../../schema/db.ts";
@@ -107,7 +108,8 @@ export async function imageObjectKey(row: Pick<VideoRow, "id" | "userId" | "sour
 
 /**
  * The image of `spec` for a video the caller may read (see the module docstring for the order).
- * @param opts.waitUntil keeps the Cache API write alive after the answer (the request's execution context)
+ * @param opts.waitUntil keeps the images bucket and Cache API writes alive after the answer (the request's
+ *   execution context); without it they are awaited before returning
  * @throws ProblemError `validation` (400, a time past the video's end, naming the parameter),
  *   `video-unrenderable` (422), `rate-limited` (429), `bad-gateway` (502), `service-unavailable` (503,
  *   processor busy or unreachable, with Retry-After), `render-timeout` (504)
@@ -141,11 +143,17 @@ export async function renderedImage(
   if (stored) {
     image = { bytes: stored.bytes, contentType: stored.contentType ?? contentTypeOf(spec), etag: stored.etag ?? `"${await digest(key, 32)}"`, from: "storage" };
   } else {
-    // Identical misses in this isolate share one render (a list asking the same image twice, a burst of viewers).
+    // Identical misses in this isolate share one render (a list asking the same image twice, a burst of
+    // viewers), until the image is stored: a request arriving meanwhile is not a second render.
     let pending = RENDERS_IN_FLIGHT.get(key);
     if (!pending) {
-      pending = renderAndStore(deps, row, spec, key, opts.requestId).finally(() => RENDERS_IN_FLIGHT.delete(key));
+      const rendered = renderImage(deps, row, spec, key, opts.requestId);
+      pending = rendered.then((r) => r.image);
       RENDERS_IN_FLIGHT.set(key, pending);
+      const storing = rendered.then((r) => r.stored, () => undefined).finally(() => RENDERS_IN_FLIGHT.delete(key));
+      // The answer does not wait for the images bucket (its PUT took 15–150 ms locally).
+      if (opts.waitUntil) opts.waitUntil(storing);
+      else await storing;
     }
     image = await pending;
   }
@@ -159,24 +167,65 @@ export async function renderedImage(
   return image;
 }
 
-/** Renders running in this isolate, by object key. */
+/** Renders running (or being stored) in this isolate, by object key. */
 const RENDERS_IN_FLIGHT = new Map<string, Promise<StoredImage>>();
 
 /**
- * Renders a missing image (one unit of the user's render budget) and stores it in the images bucket; a
- * failed store is logged and the image served anyway (the next request renders again).
+ * The strong ETag of an image: the quoted hex MD5 of its bytes, the value S3 and R2 give a single-PUT
+ * object, so the answer of a render and a later read from the images bucket carry the same validator
+ * without waiting for the PUT.
  */
-async function renderAndStore(deps: Deps, row: VideoRow, spec: RenderSpec, key: string, requestId?: string): Promise<StoredImage> {
+export async function imageEtag(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
+  // MD5 is a non-standard algorithm of the Workers runtime (node:crypto elsewhere has it too).
+  const hash = new Uint8Array(await crypto.subtle.digest("MD5", bytes));
+  return `"${[...hash].map((b) => b.toString(16).padStart(2, "0")).join("")}"`;
+}
+
+/**
+ * Renders a missing image (one unit of the user's render budget); `stored` completes once it is in the
+ * images bucket (a failed store is logged and the image served anyway: the next request renders again).
+ */
+async function renderImage(deps: Deps, row: VideoRow, spec: RenderSpec, key: string, requestId?: string): Promise<{ image: StoredImage; stored: Promise<void> }> {
+  const t0 = performance.now();
   await consumeRateLimit(deps.env, deps.log, "IMAGE_RATE_LIMITER", "image render", row.userId);
+  const t1 = performance.now();
   const bytes = await renderOnProcessor(deps, row, spec, requestId);
+  const t2 = performance.now();
   const contentType = contentTypeOf(spec);
-  let etag: string | null = null;
+  const image: StoredImage = { bytes, contentType, etag: await imageEtag(bytes), from: "render" };
+  const stored = storeImage(deps, row, key, image).then((storeMs) =>
+    // Where an uncached image's time went (performance.now() advances only across I/O on Workers).
+    deps.log.info("image rendered", { kind: spec.kind, bytes: bytes.length, rateLimitMs: Math.round(t1 - t0), renderMs: Math.round(t2 - t1), storeMs }),
+  );
+  return { image, stored };
+}
+
+/**
+ * Stores a rendered image in the images bucket after its answer. The video may have been deleted
+ * meanwhile, its images purged before this PUT landed: the record is read again once the object is
+ * stored, and the object removed when the record is gone (a deletion committed later lists it itself).
+ * Never throws: a failure is logged (the next request renders again; an orphan left by a failed removal
+ * is logged with its key).
+ * @returns wall time of the PUT, ms
+ */
+export async function storeImage(deps: Deps, row: Pick<VideoRow, "id" | "userId">, key: string, image: StoredImage): Promise<number> {
+  const started = performance.now();
+  const bucket = deps.config.imagesBucket;
   try {
-    etag = await deps.storage.putObject(deps.config.imagesBucket, key, bytes, contentType);
+    const etag = await deps.storage.putObject(bucket, key, image.bytes, image.contentType);
+    if (etag !== null && etag !== image.etag) deps.log.warn("stored image has another ETag", { key, stored: etag, served: image.etag });
   } catch (err) {
     deps.log.warn("rendered image not stored", { key, ...errorFields(err) });
+    return Math.round(performance.now() - started);
   }
-  return { bytes, contentType, etag: etag ?? `"${await digest(key, 32)}"`, from: "render" };
+  const storeMs = Math.round(performance.now() - started);
+  try {
+    const [still] = await deps.db.select({ id: videos.id }).from(videos).where(and(eq(videos.id, row.id), eq(videos.userId, row.userId))).limit(1);
+    if (!still) await deps.storage.deleteObject(bucket, key);
+  } catch (err) {
+    deps.log.warn("image of a deleted video may be left", { key, ...errorFields(err) });
+  }
+  return storeMs;
 }
 
 /** Content type of a spec's output. */
