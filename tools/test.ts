@@ -13,8 +13,11 @@
  * it. With CI=true it must be the lean build (or FFMPEG_PATH/FFPROBE_PATH): CI tests the binaries the image ships.
  * Ends with one plain line `N passed, N failed` (N skipped) summed over the suites; exit code 1 when any
  * suite fails. Pass suite names (workers | email | processor | node) to run only those.
+ * A suite that prints nothing for {@link SILENCE_LIMIT_SECONDS} is hung (seen once: vitest-pool-workers waiting
+ * forever on a freshly spawned workerd that never started): its process group is killed, a line says so, and the
+ * suite runs once more; the second run's result is the suite's. A second hang fails the suite.
  */
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -41,6 +44,11 @@ const SUITES: Suite[] = [
   { name: "node", args: ["--config", NODE_CONFIG, "--exclude", "tests/processor/**"] },
 ];
 const VITEST = path.join(REPO_ROOT, "node_modules/vitest/vitest.mjs");
+/**
+ * Longest silence of a running suite, seconds. The longest quiet stretch of a healthy run is one long test file
+ * (the short chaos test: 170–220 s on this 2-core machine), so this leaves about 3× that.
+ */
+const SILENCE_LIMIT_SECONDS = 600;
 const CI = process.env.CI === "true" || process.env.CI === "1";
 
 /**
@@ -77,6 +85,58 @@ async function announceFfmpeg(): Promise<boolean> {
   return true;
 }
 
+/**
+ * Runs one suite's vitest with its output passed through, in its own process group (vitest and the workerd or
+ * Chromium it starts).
+ * @returns its exit code (1 when killed by a signal), or "hung" when it printed nothing for
+ *   {@link SILENCE_LIMIT_SECONDS} (the whole group is then killed)
+ */
+function runWatched(node: string, args: string[], env: NodeJS.ProcessEnv): Promise<number | "hung"> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(node, args, { cwd: REPO_ROOT, env, stdio: ["inherit", "pipe", "pipe"], detached: true });
+    let hung = false;
+    let timer: NodeJS.Timeout | undefined;
+    const arm = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        hung = true;
+        try {
+          process.kill(-child.pid!, "SIGKILL");
+        } catch {
+          child.kill("SIGKILL");
+        }
+      }, SILENCE_LIMIT_SECONDS * 1000);
+    };
+    child.stdout.on("data", (chunk: Buffer) => {
+      arm();
+      process.stdout.write(chunk);
+    });
+    child.stderr.on("data", (chunk: Buffer) => {
+      arm();
+      process.stderr.write(chunk);
+    });
+    arm();
+    // In its own group the suite no longer gets the terminal's Ctrl-C: pass it on, then stop.
+    const forward = (signal: NodeJS.Signals) => {
+      try {
+        process.kill(-child.pid!, signal);
+      } catch {
+        child.kill(signal);
+      }
+      process.exit(130);
+    };
+    process.once("SIGINT", forward);
+    process.once("SIGTERM", forward);
+    child.on("error", reject);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      process.off("SIGINT", forward);
+      process.off("SIGTERM", forward);
+      resolve(hung ? "hung" : (code ?? 1));
+    });
+  });
+}
+
 const only = process.argv.slice(2).filter((a) => !a.startsWith("-"));
 const reportDir = mkdtempSync(path.join(os.tmpdir(), "vidsnap-test-"));
 const totals = { passed: 0, failed: 0, skipped: 0 };
@@ -101,11 +161,14 @@ for (const suite of SUITES.filter((s) => only.length === 0 || only.includes(s.na
   const env = offlineWranglerEnv();
   // Its bin folder first on PATH: what the tests spawn as `node` (tsx's shebang) is the suite's Node too.
   if (node !== process.execPath) env.PATH = `${path.dirname(node)}${path.delimiter}${env.PATH ?? ""}`;
-  const result = spawnSync(
-    node,
-    [VITEST, "run", ...suite.args, "--reporter=default", "--reporter=json", `--outputFile.json=${report}`],
-    { cwd: REPO_ROOT, stdio: "inherit", env },
-  );
+  const args = [VITEST, "run", ...suite.args, "--reporter=default", "--reporter=json", `--outputFile.json=${report}`];
+  let result = await runWatched(node, args, env);
+  if (result === "hung") {
+    console.log(`\n=== ${suite.name}: no output for ${SILENCE_LIMIT_SECONDS} s, killed; running it once more ===`);
+    rmSync(report, { force: true });
+    result = await runWatched(node, args, env);
+    if (result === "hung") console.log(`\n=== ${suite.name}: hung again, killed ===`);
+  }
   try {
     const json = JSON.parse(readFileSync(report, "utf8")) as {
       numPassedTests: number;
@@ -120,7 +183,7 @@ for (const suite of SUITES.filter((s) => only.length === 0 || only.includes(s.na
   } catch {
     totals.failed += 1; // the suite crashed before reporting
   }
-  if (result.status !== 0) failedSuites.push(suite.name);
+  if (result !== 0) failedSuites.push(suite.name);
 }
 rmSync(reportDir, { recursive: true, force: true });
 failedSuites = [...new Set(failedSuites)];
