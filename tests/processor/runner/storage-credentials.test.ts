@@ -45,9 +45,16 @@ async function outcome(res: Promise<Response>): Promise<string> {
 
 describe("the processor's environment, and ffmpeg's, hold no storage key", () => {
   let child: ChildProcess | undefined;
-  afterAll(() => {
-    child?.kill("SIGKILL");
-  });
+  afterAll(async () => {
+    // SIGTERM: tsx passes it on to the processor it started (a SIGKILL would stop tsx alone and leave the
+    // processor running); SIGKILL only if it has not exited within 10 s.
+    if (!child || child.exitCode !== null) return;
+    const exited = new Promise((resolve) => child!.once("exit", resolve));
+    child.kill("SIGTERM");
+    const force = setTimeout(() => child?.kill("SIGKILL"), 10_000);
+    await exited;
+    clearTimeout(force);
+  }, 20_000);
 
   it("a job's ffmpeg reads neither a storage key nor the job's secrets in its own or its parent's environment", async () => {
     // The processor as the local stack starts it (tools/stack/stack.ts localProcessorEnv), on a free port.
