@@ -33,6 +33,11 @@ export const DEFAULT_MAX_CONCURRENT_RENDERS = 3;
 /** Default `RENDER_TIMEOUT_SECONDS`: 30 s (a thumbnail takes well under a second; a 10 s GIF a few). */
 export const DEFAULT_RENDER_TIMEOUT_SECONDS = 30;
 
+/** Default `SOURCE_CACHE_BYTES`: 1 GiB of the instance's disk (standard-1 has 8 GB) for local copies of sources. */
+export const DEFAULT_SOURCE_CACHE_BYTES = 1024 ** 3;
+/** Default `SOURCE_CACHE_MAX_FILE_BYTES`: 256 MiB; a larger source is read over its presigned URL only. */
+export const DEFAULT_SOURCE_CACHE_MAX_FILE_BYTES = 256 * 1024 ** 2;
+
 const bool = z
   .enum(["true", "false", "1", "0", "yes", "no"])
   .transform((v) => v === "true" || v === "1" || v === "yes");
@@ -90,6 +95,13 @@ export const ProcessorEnv = z.object({
   MAX_IMAGES: z.coerce.number().int().positive().max(1_000_000).default(DEFAULT_LIMITS.maxImages),
   FFMPEG_PATH: z.string().min(1).optional(),
   FFPROBE_PATH: z.string().min(1).optional(),
+  /**
+   * Disk bytes for local copies of sources (sources/source-cache.ts): a job or render downloads its source
+   * once and ffmpeg reads the file; unused copies go after 10 minutes or when room is needed. 0 disables.
+   */
+  SOURCE_CACHE_BYTES: z.coerce.number().int().min(0).default(DEFAULT_SOURCE_CACHE_BYTES),
+  /** Largest source copied, bytes; larger ones are read over their presigned URL (streamed). */
+  SOURCE_CACHE_MAX_FILE_BYTES: z.coerce.number().int().min(0).default(DEFAULT_SOURCE_CACHE_MAX_FILE_BYTES),
   /** Parent folder of per-job working folders; default the OS temp folder. */
   TMPDIR: z.string().min(1).optional(),
   /**
@@ -136,6 +148,9 @@ export interface ProcessorConfig {
   ffprobePath?: string | undefined;
   /** Folder for per-job working folders (each removed when its job ends). */
   tmpDir: string;
+  /** `SOURCE_CACHE_BYTES` / `SOURCE_CACHE_MAX_FILE_BYTES`; unset = the defaults above (tests set 0 to read over HTTP). */
+  sourceCacheBytes?: number | undefined;
+  sourceCacheMaxFileBytes?: number | undefined;
   /** `ENVIRONMENT`: imports follow runtime/outgoing-url.ts for it; unset = `production`. */
   environment?: string | undefined;
   /** Imports: longest wait for a TCP/TLS connection, and longest silence of a body, ms; unset = jobs/import/download.ts defaults. */
@@ -193,6 +208,8 @@ export function loadProcessorConfig(env: NodeJS.ProcessEnv): ProcessorConfig {
     ffmpegPath: e.FFMPEG_PATH,
     ffprobePath: e.FFPROBE_PATH,
     tmpDir: e.TMPDIR ?? os.tmpdir(),
+    sourceCacheBytes: e.SOURCE_CACHE_BYTES,
+    sourceCacheMaxFileBytes: e.SOURCE_CACHE_MAX_FILE_BYTES,
     environment: e.ENVIRONMENT,
     progressIntervalMs: 2000,
     heartbeatSeconds: e.HEARTBEAT_SECONDS,

@@ -8,7 +8,7 @@
  * {@link Storage} signs every call with the one whose scope names the object (`read` for the source,
  * `write` for the outputs). A call no credential of the job covers fails before any request is sent.
  */
-import type { Readable } from "node:stream";
+import { Readable } from "node:stream";
 import {
   DeleteObjectCommand,
   GetObjectCommand,
@@ -166,6 +166,12 @@ export interface Storage {
    * @returns the object's first `bytes` bytes (ranged GET), or null when they cannot be read (another ETag included)
    */
   readHead(bucket: string, key: string, bytes: number, signal: AbortSignal, ifMatch?: string): Promise<Uint8Array | null>;
+  /**
+   * GET of a whole object as a stream, only while it has the ETag `ifMatch`.
+   * @returns its body and Content-Length (null when the store does not say)
+   * @throws the SDK's error ({@link isPreconditionFailed} for another ETag, {@link isNotFound})
+   */
+  openRead(bucket: string, key: string, signal: AbortSignal, ifMatch: string): Promise<{ body: Readable; sizeBytes: number | null }>;
   /** PUT of a small object, only when `key` does not exist yet (If-None-Match: *). @throws the SDK's error */
   put(bucket: string, key: string, body: string, contentType: string, signal: AbortSignal): Promise<void>;
   /**
@@ -234,6 +240,11 @@ export function createStorage(settings: ProcessorConfig["s3"], credentials: JobC
       } catch {
         return null;
       }
+    },
+    async openRead(bucket, key, signal, ifMatch) {
+      const out = await client("read", bucket, key).send(new GetObjectCommand({ Bucket: bucket, Key: key, IfMatch: ifMatch }), { abortSignal: signal });
+      if (!(out.Body instanceof Readable)) throw new Error("GetObject gave no Node stream");
+      return { body: out.Body, sizeBytes: out.ContentLength ?? null };
     },
     async put(bucket, key, body, contentType, signal) {
       await client("write", bucket, key).send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType, IfNoneMatch: "*" }), { abortSignal: signal });

@@ -28,6 +28,7 @@ import { createS3Client } from "../../ffmpeg-container/src/s3.ts";
 import { localJobCredentials } from "../../tools/stack/r2-temp-credentials.ts";
 import { credentialSecrets, type JobCredentials } from "../../schema/storage-credentials.ts";
 
+import { SOURCE_CACHE_FOLDER_PREFIX } from "../../ffmpeg-container/src/sources/source-cache.ts";
 export { testVideo, TESTDATA_DIR } from "../../tools/paths.ts";
 
 const run = promisify(execFile);
@@ -149,9 +150,12 @@ export async function startHarness(overrides: Partial<ProcessorConfig> = {}): Pr
   };
 }
 
-/** Uploads a local file as the source object of (USER_ID, videoId). */
-export async function uploadSource(h: Harness, videoId: string, file: string): Promise<void> {
-  await h.s3.send(
+/**
+ * Uploads a local file as the source object of (USER_ID, videoId).
+ * @returns its ETag (what the API records at `complete` and sends as `sourceEtag`)
+ */
+export async function uploadSource(h: Harness, videoId: string, file: string): Promise<string> {
+  const out = await h.s3.send(
     new PutObjectCommand({
       Bucket: h.config.videosBucket,
       Key: sourceObjectKey(USER_ID, videoId),
@@ -160,6 +164,7 @@ export async function uploadSource(h: Harness, videoId: string, file: string): P
       ContentType: "application/octet-stream",
     }),
   );
+  return out.ETag!;
 }
 
 /** A valid MSG_EXTRACT_SNAPSHOT envelope. */
@@ -268,9 +273,18 @@ export async function fetchArchive(h: Harness, videoId: string, attempt = 1) {
   return { zip, entries, manifest, standalone };
 }
 
-/** Files left in the processor's TMPDIR. */
+/**
+ * Files left in the processor's TMPDIR: everything but the local copies of sources
+ * (ffmpeg-container/src/sources/source-cache.ts), which outlive jobs on purpose, except an unfinished
+ * download (`.part`), which must not.
+ */
 export async function leftoverTempFiles(h: Harness): Promise<string[]> {
-  return readdir(h.tmpDir);
+  const left: string[] = [];
+  for (const name of await readdir(h.tmpDir)) {
+    if (!name.startsWith(SOURCE_CACHE_FOLDER_PREFIX)) left.push(name);
+    else for (const f of await readdir(path.join(h.tmpDir, name))) if (f.endsWith(".part")) left.push(`${name}/${f}`);
+  }
+  return left;
 }
 
 /** Number of video packets flagged K by ffprobe (what "keyframes" means, testdata README). */

@@ -218,9 +218,12 @@ async function imagesBucketFiles(): Promise<string[]> {
  * @returns the terminal event's type and message, and the elapsed time
  */
 async function runHostileJob(baseUrl: string, videoId: string, file: string, options: ExtractionOptions = { mode: "keyframes" }) {
-  await uploadSource(h, videoId, file);
+  const sourceEtag = await uploadSource(h, videoId, file);
   const started = Date.now();
-  const res = await postJob(baseUrl, jobMessage(videoId, options));
+  // With the ETag the API records at complete, as in production: the processor reads its local copy of the
+  // source (ffmpeg-container/src/sources/source-cache.ts, `file` protocol only) under the same whitelists.
+  const message = jobMessage(videoId, options);
+  const res = await postJob(baseUrl, { ...message, payload: { ...message.payload, sourceEtag } });
   const elapsedMs = Date.now() - started;
   expect(res.status).toBe(200);
   expect(res.events[0]!.type).toBe("MSG_EXTRACT_SNAPSHOT_PROCESSING");

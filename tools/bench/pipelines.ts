@@ -23,7 +23,7 @@ import os from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { createInterface } from "node:readline";
-import { PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import { DeleteObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { build } from "esbuild";
 import { zipSync } from "fflate";
 import { resolveFfmpegBinaries } from "../../ffmpeg-container/src/ffmpeg/binaries.ts";
@@ -336,9 +336,15 @@ export class VidsnapRunner {
     return new VidsnapRunner(s3Server, createS3Client(s3Config, { accessKeyId: LOCAL.s3AccessKeyId, secretAccessKey: LOCAL.s3SecretAccessKey }), dataDir, children);
   }
 
-  /** Uploads a local file as source of `videoId` (not timed). */
-  async upload(videoId: string, file: string): Promise<void> {
-    await this.s3.send(
+  /** The local file of each uploaded video (see {@link run}). */
+  private readonly files = new Map<string, string>();
+
+  /**
+   * Uploads a local file as source of `videoId` (not timed). @returns its ETag, which jobs carry as
+   * `sourceEtag` as the API's do (recorded at `complete`)
+   */
+  async upload(videoId: string, file: string): Promise<string> {
+    const out = await this.s3.send(
       new PutObjectCommand({
         Bucket: LOCAL.videosBucket,
         Key: sourceObjectKey("bench", videoId),
@@ -346,6 +352,25 @@ export class VidsnapRunner {
         ContentLength: statSync(file).size,
       }),
     );
+    this.files.set(videoId, file);
+    return out.ETag!;
+  }
+
+  /**
+   * A fresh upload of `videoId`'s file under a new video id for one run (not timed), removed after it: every
+   * run starts with no local copy of its source on the processor, as a job right after an upload does.
+   */
+  private async freshSource<T>(videoId: string, attempt: number, fn: (runVideoId: string, etag: string) => Promise<T>): Promise<T> {
+    const file = this.files.get(videoId);
+    if (!file) throw new Error(`${videoId} was not uploaded`);
+    const runVideoId = `${videoId}-run${attempt}`;
+    const etag = await this.upload(runVideoId, file);
+    try {
+      return await fn(runVideoId, etag);
+    } finally {
+      this.files.delete(runVideoId);
+      await this.s3.send(new DeleteObjectCommand({ Bucket: LOCAL.videosBucket, Key: sourceObjectKey("bench", runVideoId) }));
+    }
   }
 
   /** Last attempt number used: every run is a new attempt, as the processor never replaces a finished one's output. */
@@ -359,7 +384,9 @@ export class VidsnapRunner {
     const attempt = ++this.attempts;
     const child = this.children[which]!;
     child.resetNote();
-    const { wallMs, peakRssBytes, lastLine, cpu } = await this.post(child, extractSnapshotMessage({ videoId, userId: "bench", attempt, options }));
+    const { wallMs, peakRssBytes, lastLine, cpu } = await this.freshSource(videoId, attempt, (runVideoId, sourceEtag) =>
+      this.post(child, extractSnapshotMessage({ videoId: runVideoId, userId: "bench", attempt, options, sourceEtag })),
+    );
     const last = ExtractSnapshotEvent.parse(JSON.parse(lastLine));
     if (last.type !== "MSG_EXTRACT_SNAPSHOT_SUCCESS") {
       const p = last.payload as { errorMessage?: string };
@@ -385,8 +412,9 @@ export class VidsnapRunner {
   async runTranscode(which: number, videoId: string, transcode: TranscodeRequest): Promise<Measurement> {
     const attempt = ++this.attempts;
     const child = this.children[which]!;
-    const body = transcodeMessage({ transcodeId: `t-${videoId}`, videoId, userId: "bench", attempt, transcode });
-    const { wallMs, peakRssBytes, lastLine, cpu } = await this.post(child, body);
+    const { wallMs, peakRssBytes, lastLine, cpu } = await this.freshSource(videoId, attempt, (runVideoId) =>
+      this.post(child, transcodeMessage({ transcodeId: `t-${runVideoId}`, videoId: runVideoId, userId: "bench", attempt, transcode })),
+    );
     const last = TranscodeEvent.parse(JSON.parse(lastLine));
     if (last.type !== "MSG_TRANSCODE_SUCCESS") {
       const p = last.payload as { errorMessage?: string };

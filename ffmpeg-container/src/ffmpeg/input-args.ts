@@ -4,10 +4,18 @@
  */
 
 /**
- * Protocols an input may use. The source is always a presigned HTTP(S) URL; refusing `file`, `concat`,
- * `subfile`, `data`… means a crafted upload (e.g. an HLS playlist) cannot make ffmpeg read local files.
+ * Protocols a read of a presigned HTTP(S) URL may use. Refusing `file`, `concat`, `subfile`, `data`… means a
+ * crafted upload (e.g. an HLS playlist) cannot make ffmpeg read local files.
  */
 export const INPUT_PROTOCOL_WHITELIST = "http,https,tcp,tls";
+
+/**
+ * Protocols a read of the processor's local copy of a source may use (sources/source-cache.ts): `file`
+ * only, so it cannot reach the network. It can open other local files only through a demuxer that opens
+ * nested URLs (hls, dash, concat, image2, mov with `enable_drefs`, off by default), and
+ * {@link INPUT_FORMAT_WHITELIST} allows none of them.
+ */
+export const LOCAL_COPY_PROTOCOL_WHITELIST = "file";
 
 /**
  * Demuxers an input may be opened with: the containers of the upload allow-list
@@ -21,23 +29,33 @@ export const INPUT_FORMAT_WHITELIST = "mov,matroska,webm,avi,mpeg,mpegts,ogg,flv
 export const RW_TIMEOUT_MICROSECONDS = 30_000_000;
 
 /**
- * What ffprobe/ffmpeg read: a presigned HTTP(S) URL (or a local path in tools/tests), optionally with the
- * ETag the source must still have (`ifMatch`, recorded at `complete`): every request of the read then
- * carries `If-Match`, so a replaced object answers 412 instead of other bytes (issue 18 item 7).
+ * What ffprobe/ffmpeg read:
+ * - a presigned HTTP(S) URL, optionally with the ETag the source must still have (`ifMatch`, recorded at
+ *   `complete`): every request of the read then carries `If-Match`, so a replaced object answers 412
+ *   instead of other bytes (issue 18 item 7);
+ * - `{ localCopy }`: the processor's own copy of the source on its disk (sources/source-cache.ts), downloaded
+ *   with that same If-Match and read with the same format whitelist, `file` protocol only;
+ * - a bare string: a local path in tools and tests (no whitelists).
  */
-export type SourceInput = string | { url: string; ifMatch?: string };
+export type SourceInput = string | { url: string; ifMatch?: string | undefined } | { localCopy: string };
 
 /** The URL (or path) of an input, for `-i` and for redaction lists. */
 export function inputUrl(input: SourceInput): string {
-  return typeof input === "string" ? input : input.url;
+  if (typeof input === "string") return input;
+  // `file:` explicitly: a path is never taken for another protocol's URL.
+  return "localCopy" in input ? `file:${input.localCopy}` : input.url;
 }
 
 /**
- * Options placed before `-i` that apply to reading an HTTP(S) input.
+ * Options placed before `-i` that apply to reading a source: the protocol and format whitelists, and for
+ * HTTP(S) the If-Match header, timeout and reconnection.
  * @param input the source; its `ifMatch` must be a header-safe ETag (schema/messages `ObjectEtag`)
  * @throws RangeError when `ifMatch` contains a character that could end the header line
  */
 export function inputSafetyArgs(input: SourceInput): string[] {
+  if (typeof input !== "string" && "localCopy" in input) {
+    return ["-protocol_whitelist", LOCAL_COPY_PROTOCOL_WHITELIST, "-format_whitelist", INPUT_FORMAT_WHITELIST];
+  }
   const url = inputUrl(input);
   if (!/^https?:\/\//i.test(url)) return [];
   const ifMatch = typeof input === "string" ? undefined : input.ifMatch;

@@ -20,6 +20,7 @@ import { headSource, type Storage } from "../s3.ts";
 import { seekVerified } from "../jobs/extract/plan/strategy.ts";
 import { buildAnimatedArgs, buildStoryboardArgs, buildThumbnailArgs } from "./args.ts";
 import type { ProbeCache } from "./probe-cache.ts";
+import { readableSource, type ReadableSource, type SourceCache } from "../sources/source-cache.ts";
 
 /** Largest image a render may write, bytes (a 10 s 3840-px GIF can be big; more is refused, not truncated). */
 export const MAX_RENDER_BYTES = 48 * 1024 * 1024;
@@ -50,6 +51,8 @@ export interface RenderContext {
   signal: AbortSignal;
   /** Probe results of recent sources (./probe-cache.ts); absent = probe every time. */
   probes?: ProbeCache;
+  /** The processor's local copies of sources (../sources/source-cache.ts); absent = read over HTTP. */
+  sources?: SourceCache;
 }
 
 /** A finished render. */
@@ -64,8 +67,10 @@ export interface RenderResult {
 
 /** Wall time of a render's phases, ms. */
 export interface RenderPhases {
-  /** Presigning the source URL. */
+  /** Presigning the source URL and getting its local copy (a download, or none when another render has it). */
   presignMs: number;
+  /** How ffmpeg read the source (see ../sources/source-cache.ts `readableSource`). */
+  localCopy: ReadableSource["localCopy"];
   /** HEAD + ffprobe of the source; 0 when ./probe-cache.ts had it. */
   probeMs: number;
   probeCached: boolean;
@@ -94,12 +99,25 @@ export async function runRender(req: RenderRequest, ctx: RenderContext): Promise
   const t0 = performance.now();
   const sourceKey = sourceObjectKey(req.userId, req.videoId);
   const presigned = await storage.presignGet(config.videosBucket, sourceKey, Math.ceil(config.renderTimeoutSeconds ?? DEFAULT_RENDER_TIMEOUT_SECONDS) + 60);
-  const url: SourceInput = { url: presigned, ifMatch: req.sourceEtag };
+  const source = await readableSource(ctx.sources, storage, { bucket: config.videosBucket, key: sourceKey, etag: req.sourceEtag }, presigned, signal);
+  try {
+    return await renderFrom(req, ctx, source, t0);
+  } finally {
+    source.release();
+  }
+}
+
+/** The render once its source is readable (see {@link runRender}); `t0` is when the render started (ms). */
+async function renderFrom(req: RenderRequest, ctx: RenderContext, source: ReadableSource, t0: number): Promise<RenderResult> {
+  const { config, storage, signal } = ctx;
+  const sourceKey = sourceObjectKey(req.userId, req.videoId);
+  const url: SourceInput = source.input;
   const t1 = performance.now();
   let probe = ctx.probes?.get(req.userId, req.videoId, req.sourceEtag);
   const probeCached = probe !== undefined;
   if (!probe) {
-    const sizeBytes = await headSource(storage, config.videosBucket, sourceKey, signal, req.sourceEtag);
+    // A local copy was fetched with If-Match on the recorded ETag: its size needs no HEAD.
+    const sizeBytes = source.sizeBytes ?? (await headSource(storage, config.videosBucket, sourceKey, signal, req.sourceEtag));
     if (sizeBytes === 0) throw new JobError("The file is empty (0 bytes), not a video.", "HeadObject on the source object reports Content-Length 0.");
     probe = await probeSource(ctx.bins.ffprobe, url, {
       cwd: ctx.workDir,
@@ -112,7 +130,7 @@ export async function runRender(req: RenderRequest, ctx: RenderContext): Promise
   }
   const { facts } = probe;
   const t2 = performance.now();
-  const phases = (ffmpegMs: number): RenderPhases => ({ presignMs: ms(t1 - t0), probeMs: probeCached ? 0 : ms(t2 - t1), probeCached, ffmpegMs: ms(ffmpegMs) });
+  const phases = (ffmpegMs: number): RenderPhases => ({ presignMs: ms(t1 - t0), probeMs: probeCached ? 0 : ms(t2 - t1), probeCached, localCopy: source.localCopy, ffmpegMs: ms(ffmpegMs) });
   const duration = facts.durationSeconds;
   const spec = req.spec;
 

@@ -1,3 +1,4 @@
+import type { SourceCache } from "../sources/source-cache.ts";
 import type { z } from "zod";
 import type { Logger, LogFields } from "../../../runtime/log.ts";
 import type { JobFailure } from "../../../schema/messages/job-error.ts";
@@ -44,6 +45,8 @@ export interface JobContext {
   storage: Storage;
   /** ffmpeg/ffprobe, resolved once per processor. */
   bins: FfmpegBinaries;
+  /** The processor's local copies of sources (../sources/source-cache.ts); absent = read over HTTP. */
+  sources?: SourceCache | undefined;
 }
 
 /** `errorMessage`, `errorDescription` (redacted) and `retryable` (transient faults only) of an ERROR event. */

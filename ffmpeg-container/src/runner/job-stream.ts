@@ -1,3 +1,4 @@
+import type { SourceCache } from "../sources/source-cache.ts";
 import { mkdtemp, rm } from "node:fs/promises";
 import type http from "node:http";
 import path from "node:path";
@@ -23,6 +24,8 @@ export interface JobStreamDeps {
   /** The processor's logger; the job's lines are bound to its `jobId`. */
   log: Logger;
   bins(): Promise<FfmpegBinaries>;
+  /** The processor's local copies of sources. */
+  sources?: SourceCache | undefined;
 }
 
 /**
@@ -127,6 +130,7 @@ export async function streamJob(
       config,
       storage: deps.storage,
       bins,
+      sources: deps.sources,
       progress(fraction, counters = {}, gauges = {}) {
         // Progress never goes down, even if a later image reports an earlier position; gauges (speed,
         // ETA) are measures, not positions: the latest wins.

@@ -24,8 +24,9 @@ import { createLogger, errorFields, type Logger } from "../../../runtime/log.ts"
 import { SIGNATURE_HEADER, SLOT_WAIT_HEADER, TIMESTAMP_HEADER, verifyJobRequest, type SignatureRefusal } from "../../../runtime/job-signature.ts";
 import { problemType } from "../../../schema/problem.ts";
 import { RenderRequest } from "../../../schema/image-options.ts";
-import { DEFAULT_MAX_CONCURRENT_RENDERS, DEFAULT_RENDER_TIMEOUT_SECONDS, type ProcessorConfig } from "../config.ts";
+import { DEFAULT_MAX_CONCURRENT_RENDERS, DEFAULT_RENDER_TIMEOUT_SECONDS, DEFAULT_SOURCE_CACHE_BYTES, DEFAULT_SOURCE_CACHE_MAX_FILE_BYTES, type ProcessorConfig } from "../config.ts";
 import { ProbeCache } from "../renders/probe-cache.ts";
+import { SourceCache } from "../sources/source-cache.ts";
 import { RenderParamError, runRender } from "../renders/render.ts";
 import { resolveFfmpegBinaries, type FfmpegBinaries } from "../ffmpeg/binaries.ts";
 import { JOB_KINDS } from "../jobs/index.ts";
@@ -107,6 +108,12 @@ export function createProcessorServer(
   const renders = new Set<RunningJob>();
   const maxRenders = config.maxConcurrentRenders ?? DEFAULT_MAX_CONCURRENT_RENDERS;
   const probes = new ProbeCache();
+  const sources = new SourceCache({
+    parentDir: config.tmpDir,
+    maxBytes: config.sourceCacheBytes ?? DEFAULT_SOURCE_CACHE_BYTES,
+    maxFileBytes: config.sourceCacheMaxFileBytes ?? DEFAULT_SOURCE_CACHE_MAX_FILE_BYTES,
+    log,
+  });
   let draining = false;
   let bins: Promise<FfmpegBinaries> | undefined;
   const getBins = () =>
@@ -244,7 +251,7 @@ export function createProcessorServer(
     }
     // The processor's own count is the authoritative one (a proxy's view races between connections).
     log.info("job accepted", { jobId, runningJobs: running.size, jobSlots: config.maxConcurrentJobs });
-    entry.done = streamJob(kind, job, jobId, controller, res, { config, storage, secrets: credentialSecrets(credentials.data), log, bins: getBins }, free).finally(free);
+    entry.done = streamJob(kind, job, jobId, controller, res, { config, storage, secrets: credentialSecrets(credentials.data), log, bins: getBins, sources }, free).finally(free);
     await entry.done;
   }
 
@@ -328,7 +335,7 @@ export function createProcessorServer(
     try {
       // ffmpeg's own folder, removed before the answer goes out (nothing of a render outlives its request).
       const workDir = await mkdtemp(path.join(config.tmpDir, RENDER_FOLDER_PREFIX));
-      const result = await runRender(request, { config, storage, bins: await getBins(), log: rlog, workDir, signal: controller.signal, probes }).finally(() =>
+      const result = await runRender(request, { config, storage, bins: await getBins(), log: rlog, workDir, signal: controller.signal, probes, sources }).finally(() =>
         rm(workDir, { recursive: true, force: true }),
       );
       const ms = Date.now() - started;
@@ -454,6 +461,7 @@ export function createProcessorServer(
       await Promise.allSettled([...running.values(), ...renders].map((j) => j.done));
       server.closeAllConnections();
       await closed;
+      await sources.close();
     },
   };
 }

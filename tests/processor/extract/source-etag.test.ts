@@ -76,10 +76,12 @@ describe("a source replaced after complete", () => {
     expect(await objectExists(h, h.config.imagesBucket, archiveObjectKey(USER_ID, "etag-before", 1))).toBe(false);
   });
 
-  it("replaced while the job runs: the next read is refused, ERROR 'replaced after upload completed'", async () => {
+  it("replaced while the job runs, read over HTTP (no local copy): the next read is refused, ERROR 'replaced after upload completed'", async () => {
+    // SOURCE_CACHE_BYTES=0: every ffmpeg run reads the object itself, each request with If-Match.
+    const overHttp = await h.extraProcessor({ intervalStrategy: "seek", sourceCacheBytes: 0 });
     await uploadSource(h, "etag-during", testVideo("franck.mp4"));
     const recorded = await etagOf("etag-during");
-    const job = await startJob(h.url, withEtag("etag-during", { mode: "interval", intervalSeconds: 2 }, recorded));
+    const job = await startJob(overHttp.url, withEtag("etag-during", { mode: "interval", intervalSeconds: 2 }, recorded));
     // Let it decode a few images by seeking, then swap the object under it.
     await new Promise((r) => setTimeout(r, 1500));
     await uploadSource(h, "etag-during", testVideo("hardware-example.mp4"));
@@ -89,6 +91,37 @@ describe("a source replaced after complete", () => {
     recordAudit({ case: "object replaced while the job reads it (If-Match on every ranged GET)", expected: `ERROR ${SOURCE_REPLACED_MESSAGE}`, got, ok: got === `ERROR ${SOURCE_REPLACED_MESSAGE}` });
     expect(got).toBe(`ERROR ${SOURCE_REPLACED_MESSAGE}`);
     expect(await objectExists(h, h.config.imagesBucket, archiveObjectKey(USER_ID, "etag-during", 1))).toBe(false);
+  });
+
+  it("replaced while the job runs, with a local copy: the job reads the copy of the completed bytes, SUCCESS with their images", async () => {
+    await uploadSource(h, "etag-copy", testVideo("franck.mp4"));
+    const recorded = await etagOf("etag-copy");
+    const job = await startJob(h.url, withEtag("etag-copy", { mode: "interval", intervalSeconds: 2 }, recorded));
+    await new Promise((r) => setTimeout(r, 1500));
+    await uploadSource(h, "etag-copy", testVideo("hardware-example.mp4"));
+    const events = await job.rest;
+    const last = events.at(-1)!;
+    const got = last.type.replace("MSG_EXTRACT_SNAPSHOT_", "");
+    recordAudit({ case: "object replaced while the job reads its local copy (downloaded with If-Match)", expected: "SUCCESS with the completed video's images", got, ok: got === "SUCCESS" });
+    expect(last.type).toBe("MSG_EXTRACT_SNAPSHOT_SUCCESS");
+    if (last.type !== "MSG_EXTRACT_SNAPSHOT_SUCCESS") return;
+    // franck.mp4 (21 s, 640 px wide), not the replacement (hardware-example.mp4, under 1 s).
+    expect(last.payload.source.durationSeconds).toBeGreaterThan(20);
+    expect(last.payload.imageCount).toBeGreaterThan(5);
+    const phases = h.logs.filter((l) => l.msg === "extraction phases" && JSON.stringify(l.fields).includes("etag-copy"));
+    expect(phases.at(-1)?.fields.localCopy).toBe("downloaded");
+  });
+
+  it("a local copy is keyed by the ETag: a job carrying the replacement's ETag downloads the new bytes", async () => {
+    await uploadSource(h, "etag-rekey", testVideo("franck.mp4"));
+    const first = await postJob(h.url, withEtag("etag-rekey", { mode: "keyframes" }, await etagOf("etag-rekey")));
+    expect(first.events.at(-1)!.type).toBe("MSG_EXTRACT_SNAPSHOT_SUCCESS");
+    await uploadSource(h, "etag-rekey", testVideo("hardware-example.mp4"));
+    const m = withEtag("etag-rekey", { mode: "keyframes" }, await etagOf("etag-rekey"));
+    const second = await postJob(h.url, { ...m, payload: { ...m.payload, attempt: 2 } });
+    const last = second.events.at(-1)!;
+    expect(last.type).toBe("MSG_EXTRACT_SNAPSHOT_SUCCESS");
+    if (last.type === "MSG_EXTRACT_SNAPSHOT_SUCCESS") expect(last.payload.source.durationSeconds).toBeLessThan(2);
   });
 
   it("a job message without sourceEtag (queued before the field existed) reads without the condition", async () => {

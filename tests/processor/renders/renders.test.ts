@@ -34,7 +34,19 @@ const VIDEOS: { id: string; file: string; time: number }[] = [
 
 /** POSTs a signed render request. */
 async function render(spec: RenderRequest["spec"], videoId = "franck"): Promise<Response> {
-  return fetch(`${h.url}/renders`, await signedJobInit({ userId: USER_ID, videoId, spec } satisfies Omit<RenderRequest, "credentials">));
+  const sourceEtag = ETAGS.get(videoId);
+  return fetch(`${h.url}/renders`, await signedJobInit({ userId: USER_ID, videoId, spec, ...(sourceEtag ? { sourceEtag } : {}) } satisfies Omit<RenderRequest, "credentials">));
+}
+
+/**
+ * ETag of each uploaded video, sent with its renders as the Worker does: the processor then renders from
+ * its local copy of the source (ffmpeg-container/src/sources/source-cache.ts).
+ */
+const ETAGS = new Map<string, string>();
+
+/** Uploads a test video and remembers its ETag. */
+async function upload(videoId: string, file: string): Promise<void> {
+  ETAGS.set(videoId, await uploadSource(h, videoId, file));
 }
 
 /** The frame at or after `time` by decoding `file` from its start, as PNG (the reference of exactness). */
@@ -60,15 +72,15 @@ beforeAll(async () => {
   work = await mkdtemp(path.join(os.tmpdir(), "vidsnap-renders-"));
   for (const v of VIDEOS) {
     v.file = testVideo(v.file);
-    await uploadSource(h, v.id, v.file);
+    await upload(v.id, v.file);
   }
   // A rotated copy (display matrix 90°) made here, never committed.
   const rotated = path.join(work, "rotated.mp4");
   await run("ffmpeg", ["-v", "error", "-i", testVideo("franck.mp4"), "-c", "copy", "-metadata:s:v:0", "rotate=90", "-y", rotated]);
   VIDEOS.push({ id: "rotated", file: rotated, time: 17.4 });
-  await uploadSource(h, "rotated", rotated);
-  await uploadSource(h, "damaged", testVideo("DERIVED_franck.truncated-50pct.mp4"));
-  await uploadSource(h, "audio", testVideo("sunflower-slow-drag.ogg"));
+  await upload("rotated", rotated);
+  await upload("damaged", testVideo("DERIVED_franck.truncated-50pct.mp4"));
+  await upload("audio", testVideo("sunflower-slow-drag.ogg"));
 }, 120_000);
 
 afterAll(async () => {
@@ -242,8 +254,19 @@ describe("load", () => {
   });
 });
 
+describe("the local copy of the source", () => {
+  it("the first render of a video downloads it once, the next renders read that copy", async () => {
+    await upload("copy-check", testVideo("franck.mp4"));
+    for (const time of [1, 2.5, 4]) {
+      expect((await render({ kind: "thumbnail", format: "jpg", time, fit: "preserve", rotate: 0, accuracy: "exact" }, "copy-check")).status).toBe(200);
+    }
+    const done = h.logs.filter((l) => l.msg === "render done" && l.fields.videoId === "copy-check").map((l) => l.fields.localCopy);
+    expect(done).toEqual(["downloaded", "reused", "reused"]);
+  });
+});
+
 describe("leftovers", () => {
   it("no render folder remains", async () => {
-    expect(await readdir(h.tmpDir)).toEqual([]);
+    expect(await leftoverTempFiles(h)).toEqual([]);
   });
 });

@@ -11,6 +11,7 @@ import { JobError } from "../../runner/errors.ts";
 import type { JobContext } from "../../runner/job-kind.ts";
 import { STORAGE_UNREADABLE_MESSAGE } from "../../ffmpeg/stderr.ts";
 import { headSource, isNotFound, storageError, type Storage } from "../../s3.ts";
+import { readableSource, type ReadableSource } from "../../sources/source-cache.ts";
 import { classifySourceFailure } from "../classify-failure.ts";
 import { ArchiveUpload } from "./archive.ts";
 import { decoderPixelGuard, FIRST_VIDEO_STREAM } from "./ffmpeg-args.ts";
@@ -75,20 +76,42 @@ async function extract(job: ExtractionJob, ctx: JobContext): Promise<ExtractionR
   const sourceKey = sourceObjectKey(job.userId, job.videoId);
   const archiveKey = archiveObjectKey(job.userId, job.videoId, job.attempt);
   const manifestKey = manifestObjectKey(job.userId, job.videoId, job.attempt);
-  // The source HEAD, the presign and the output checks do not depend on each other: one round trip of
-  // time. Their errors are thrown in the order they were checked one by one (source first).
-  const [head, presign, ...outputChecks] = await Promise.allSettled([
+  // Valid for the whole job plus a margin: ffmpeg reconnects with the same URL.
+  const presigned = storage.presignGet(config.videosBucket, sourceKey, config.jobTimeoutSeconds + 300);
+  // The local copy (one GET; every later read is the file), the source HEAD and the output checks do not
+  // depend on each other: one round trip of time. Errors are thrown in the order they were checked one
+  // by one (source first).
+  const copying = presigned.then((u) => readableSource(ctx.sources, storage, { bucket: config.videosBucket, key: sourceKey, etag: job.sourceEtag }, u, signal));
+  const [head, source, ...outputChecks] = await Promise.allSettled([
     headSource(storage, config.videosBucket, sourceKey, signal, job.sourceEtag),
-    // Valid for the whole job plus a margin: ffmpeg reconnects with the same URL.
-    storage.presignGet(config.videosBucket, sourceKey, config.jobTimeoutSeconds + 300),
+    copying,
     // The output of a finished attempt is never replaced (a replayed or forged job would swap a user's
     // archive); the uploads are also conditional (If-None-Match: *) where the store supports it.
     ...[archiveKey, manifestKey].map((key) => refuseExisting(storage, config.imagesBucket, key, signal)),
   ]);
-  if (head.status === "rejected") throw head.reason;
-  if (presign.status === "rejected") throw presign.reason;
-  const sizeBytes = head.value;
-  const url = { url: presign.value, ifMatch: job.sourceEtag };
+  try {
+    if (head.status === "rejected") throw head.reason;
+    if (source.status === "rejected") throw source.reason;
+    return await extractFrom(job, ctx, phases, head.value, source.value, outputChecks);
+  } finally {
+    if (source.status === "fulfilled") source.value.release();
+  }
+}
+
+/** The extraction once the source is checked and readable (see {@link runExtraction}). */
+async function extractFrom(
+  job: ExtractionJob,
+  ctx: JobContext,
+  phases: PhaseTimer,
+  sizeBytes: number | null,
+  source: ReadableSource,
+  outputChecks: PromiseSettledResult<void>[],
+): Promise<ExtractionResult> {
+  const { config, storage, signal } = ctx;
+  const sourceKey = sourceObjectKey(job.userId, job.videoId);
+  const archiveKey = archiveObjectKey(job.userId, job.videoId, job.attempt);
+  const manifestKey = manifestObjectKey(job.userId, job.videoId, job.attempt);
+  const url = source.input;
   if (sizeBytes === 0) {
     throw new JobError("The file is empty (0 bytes), not a video.", "HeadObject on the source object reports Content-Length 0.");
   }
@@ -201,7 +224,7 @@ async function extract(job: ExtractionJob, ctx: JobContext): Promise<ExtractionR
     archive = undefined;
     if (stored.status === "rejected") throw storageError("The images manifest could not be stored.", stored.reason, signal);
     phases.lap("store");
-    ctx.log.info("extraction phases", phases.fields());
+    ctx.log.info("extraction phases", { ...phases.fields(), localCopy: source.localCopy });
 
     return {
       archiveUri: s3Uri(config.imagesBucket, archiveKey),
