@@ -46,6 +46,11 @@ export function inputUrl(input: SourceInput): string {
   return "localCopy" in input ? `file:${input.localCopy}` : input.url;
 }
 
+/** True when the input is the processor's local copy of the source. */
+export function isLocalCopy(input: SourceInput): input is { localCopy: string } {
+  return typeof input !== "string" && "localCopy" in input;
+}
+
 /**
  * Options placed before `-i` that apply to reading a source: the protocol and format whitelists, and for
  * HTTP(S) the If-Match header, timeout and reconnection.
@@ -53,7 +58,7 @@ export function inputUrl(input: SourceInput): string {
  * @throws RangeError when `ifMatch` contains a character that could end the header line
  */
 export function inputSafetyArgs(input: SourceInput): string[] {
-  if (typeof input !== "string" && "localCopy" in input) {
+  if (isLocalCopy(input)) {
     return ["-protocol_whitelist", LOCAL_COPY_PROTOCOL_WHITELIST, "-format_whitelist", INPUT_FORMAT_WHITELIST];
   }
   const url = inputUrl(input);

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { buildSeekExtractArgs } from "../../../ffmpeg-container/src/jobs/extract/ffmpeg-args.ts";
-import { chooseIntervalStrategy, type KeyframeIndex, parsePacketIndex, planIntervalTargets, seekMightPay, seekOverheadFrames } from "../../../ffmpeg-container/src/jobs/extract/plan/strategy.ts";
+import { chooseIntervalStrategy, type KeyframeIndex, parsePacketIndex, planIntervalTargets, SEEK_OVERHEAD_PIXELS_LOCAL, seekMightPay, seekOverheadFrames } from "../../../ffmpeg-container/src/jobs/extract/plan/strategy.ts";
 
 describe("interval strategy: pure functions", () => {
   const idx = (frames: number[], keys: number[]): KeyframeIndex => ({ frameTimes: frames, keyframeTimes: keys, packetsWithoutPts: 0 });
@@ -48,6 +48,11 @@ describe("interval strategy: pure functions", () => {
     expect(seekMightPay(3600, 30, 60, 1920, 1080)).toBe(true);
     expect(seekMightPay(null, 30, 60, 1920, 1080)).toBe(false);
     expect(seekMightPay(3600, null, 60, 1920, 1080)).toBe(false);
+    // Reading the local copy, a seek costs a tenth: franck.mp4 at N = 10 is worth the index (20 × 97 ≤ 2400).
+    expect(seekOverheadFrames(360, 288, SEEK_OVERHEAD_PIXELS_LOCAL)).toBe(97);
+    expect(seekMightPay(200, 24, 10, 360, 288, SEEK_OVERHEAD_PIXELS_LOCAL)).toBe(true);
+    // …but not at N = 2 (100 × 97 > 2400).
+    expect(seekMightPay(200, 24, 2, 360, 288, SEEK_OVERHEAD_PIXELS_LOCAL)).toBe(false);
   });
 
   /** 1080p, 30 fps, 600 s, keyframe every `gop` seconds. */

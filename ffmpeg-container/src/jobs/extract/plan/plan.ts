@@ -12,7 +12,7 @@ import {
 import type { ManifestImage } from "../../../../../schema/manifest.ts";
 import type { ProcessorConfig } from "../../../config.ts";
 import type { FfmpegBinaries } from "../../../ffmpeg/binaries.ts";
-import type { SourceInput } from "../../../ffmpeg/input-args.ts";
+import { isLocalCopy, type SourceInput } from "../../../ffmpeg/input-args.ts";
 import type { ProbeResult } from "../../../ffmpeg/probe.ts";
 import { runProcess } from "../../../ffmpeg/proc.ts";
 import type { ShowinfoFrame } from "../../../ffmpeg/stderr.ts";
@@ -31,6 +31,8 @@ import {
 import { NearestKeyframePicker } from "./keyframe-picker.ts";
 import {
   chooseIntervalStrategy,
+  SEEK_OVERHEAD_PIXELS,
+  SEEK_OVERHEAD_PIXELS_LOCAL,
   PacketIndexParser,
   resolveTimestampTargets,
   seekMightPayForTargets,
@@ -350,8 +352,10 @@ async function chooseStrategy(
     : spanSeconds !== null && spec.intervalSeconds
       ? Math.ceil(spanSeconds / spec.intervalSeconds)
       : 0;
+  // A seek of the local copy makes no request: its fixed cost is a tenth of one over HTTP.
+  const seekOverheadPixels = isLocalCopy(url) ? SEEK_OVERHEAD_PIXELS_LOCAL : SEEK_OVERHEAD_PIXELS;
   // The sequential pass decodes from the file's start up to the window's end.
-  if (setting === "auto" && !seekMightPayForTargets(targetCount, span.to, facts.frameRate, facts.width, facts.height)) {
+  if (setting === "auto" && !seekMightPayForTargets(targetCount, span.to, facts.frameRate, facts.width, facts.height, seekOverheadPixels)) {
     return sequential("one seek per target cannot beat a full decode (or duration/frame rate unknown)");
   }
   const index = await readPacketIndex(ctx, url, probe);
@@ -365,6 +369,7 @@ async function chooseStrategy(
     targetTimes: spec.targetTimes,
     window: spec.window,
     index,
+    seekOverheadPixels,
   });
   if (setting === "seek" && decision.targets.length > 0) return { ...decision, strategy: "seek", reason: `forced by configuration (${decision.reason})` };
   return decision;

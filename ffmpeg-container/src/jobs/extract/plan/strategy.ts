@@ -50,6 +50,16 @@ export function seekVerified(codec: string, formatName: string): boolean {
 export const SEEK_OVERHEAD_PIXELS = 100_000_000;
 
 /**
+ * {@link SEEK_OVERHEAD_PIXELS} when the seeks read the processor's local copy of the source
+ * (sources/source-cache.ts): no request per seek, so one costs the process start (~2 ms with the lean
+ * build), the header parse and one encoded picture. Measured with the lean build on local files, seeking
+ * to a keyframe: 10 ms on franck.mp4 (~50 of its frames, 5 megapixels), 20 ms on boswars_intro.ogg, 45 ms
+ * on the 1350x1080 input, most of which is decoding that keyframe, already counted in the seek's frames.
+ * 10 megapixels: twice the small video's figure, so the 0.5 work ratio keeps its margin.
+ */
+export const SEEK_OVERHEAD_PIXELS_LOCAL = 10_000_000;
+
+/**
  * The seek strategy is chosen only when its estimated decoding work is at most this share of the
  * sequential work (every frame). Both use the 2 cores (2 seeks at once vs ffmpeg's own threads), so a
  * real gain needs a clear margin; below 2x the measurements showed no gain (1080p, 10 s GOPs, N = 10:
@@ -288,14 +298,17 @@ export interface StrategyInput {
   /** Window of the job. */
   window?: TimeWindow | undefined;
   index: KeyframeIndex;
+  /** Fixed cost of one seek in pixels: {@link SEEK_OVERHEAD_PIXELS} (default) or {@link SEEK_OVERHEAD_PIXELS_LOCAL}. */
+  seekOverheadPixels?: number | undefined;
 }
 
 /**
- * Per-seek overhead in frames of this picture size: {@link SEEK_OVERHEAD_PIXELS} / (width·height).
+ * Per-seek overhead in frames of this picture size: `overheadPixels` / (width·height).
  * @param width pixels; @param height pixels
+ * @param overheadPixels {@link SEEK_OVERHEAD_PIXELS} (over HTTP, default) or {@link SEEK_OVERHEAD_PIXELS_LOCAL}
  */
-export function seekOverheadFrames(width: number, height: number): number {
-  return Math.ceil(SEEK_OVERHEAD_PIXELS / Math.max(1, width * height));
+export function seekOverheadFrames(width: number, height: number, overheadPixels = SEEK_OVERHEAD_PIXELS): number {
+  return Math.ceil(overheadPixels / Math.max(1, width * height));
 }
 
 /**
@@ -312,9 +325,10 @@ export function seekMightPay(
   intervalSeconds: number,
   width: number,
   height: number,
+  overheadPixels = SEEK_OVERHEAD_PIXELS,
 ): boolean {
   if (!durationSeconds || !frameRate || !(intervalSeconds > 0)) return false;
-  return seekMightPayForTargets(Math.ceil(durationSeconds / intervalSeconds), durationSeconds, frameRate, width, height);
+  return seekMightPayForTargets(Math.ceil(durationSeconds / intervalSeconds), durationSeconds, frameRate, width, height, overheadPixels);
 }
 
 /**
@@ -327,9 +341,10 @@ export function seekMightPayForTargets(
   frameRate: number | null,
   width: number,
   height: number,
+  overheadPixels = SEEK_OVERHEAD_PIXELS,
 ): boolean {
   if (!durationSeconds || !frameRate) return false;
-  return targetCount * seekOverheadFrames(width, height) <= SEEK_MAX_WORK_RATIO * durationSeconds * frameRate;
+  return targetCount * seekOverheadFrames(width, height, overheadPixels) <= SEEK_MAX_WORK_RATIO * durationSeconds * frameRate;
 }
 
 /**
@@ -350,7 +365,7 @@ export function chooseIntervalStrategy(input: StrategyInput): IntervalStrategyDe
     ? planTimestampTargets(index, input.targetTimes, input.window)
     : planIntervalTargets(index, input.intervalSeconds ?? Number.NaN, input.window);
   const sequentialFrames = index.frameTimes.length;
-  const overhead = seekOverheadFrames(input.width, input.height);
+  const overhead = seekOverheadFrames(input.width, input.height, input.seekOverheadPixels);
   const seekFrames = targets.reduce((s, t) => s + t.framesToDecode + overhead, 0);
   const decide = (strategy: IntervalStrategyName, reason: string): IntervalStrategyDecision => ({
     strategy,
