@@ -124,11 +124,12 @@ export class SourceCache {
    * @param ref bucket, key and the ETag the bytes must have
    * @param open the conditional GET (called only when a download starts)
    * @param signal aborts the wait (and the download this call started)
+   * @param maxFileBytes a lower size limit for this source than the cache's (a single-pass read gains less)
    * @returns the copy, to release when done
    * @throws NotCopied when the source is not copied (too large, no room, download failed: read it over
    *   HTTP instead; the message says why), or `signal.reason` when aborted
    */
-  async acquire(ref: SourceRef, open: OpenSource, signal: AbortSignal): Promise<LocalCopy> {
+  async acquire(ref: SourceRef, open: OpenSource, signal: AbortSignal, maxFileBytes = this.opts.maxFileBytes): Promise<LocalCopy> {
     if (!this.enabled || this.closed) throw new NotCopied("local copies are disabled");
     const id = createHash("sha256").update(`${ref.bucket}\n${ref.key}\n${ref.etag}`).digest("hex");
     let entry = this.entries.get(id);
@@ -136,7 +137,7 @@ export class SourceCache {
     if (!entry) {
       // In the map before the first await: a concurrent acquisition of this source waits for this download.
       const started: Entry = { file: "", sizeBytes: 0, pins: 0, lastUsed: this.now(), ready: Promise.resolve() };
-      started.ready = this.download(id, started, open, signal);
+      started.ready = this.download(id, started, open, signal, Math.min(maxFileBytes, this.opts.maxFileBytes));
       this.entries.set(id, started);
       entry = started;
       downloaded = true;
@@ -219,7 +220,7 @@ export class SourceCache {
     return true;
   }
 
-  private async download(id: string, entry: Entry, open: OpenSource, signal: AbortSignal): Promise<void> {
+  private async download(id: string, entry: Entry, open: OpenSource, signal: AbortSignal, maxFileBytes: number): Promise<void> {
     let part: string | undefined;
     try {
       entry.file = path.join(await this.folder(), id);
@@ -227,7 +228,7 @@ export class SourceCache {
       const { body, sizeBytes } = await open(signal);
       try {
         if (sizeBytes === null) throw new NotCopied("the storage gave no Content-Length");
-        if (sizeBytes > this.opts.maxFileBytes) throw new NotCopied(`${sizeBytes} bytes is over SOURCE_CACHE_MAX_FILE_BYTES (${this.opts.maxFileBytes})`);
+        if (sizeBytes > maxFileBytes) throw new NotCopied(`${sizeBytes} bytes is over the copy limit (${maxFileBytes})`);
         if (!(await this.makeRoom(sizeBytes, entry))) throw new NotCopied(`no room: copies in use hold ${this.usedBytes} of ${this.opts.maxBytes} bytes`);
         entry.sizeBytes = sizeBytes;
         const dir = path.dirname(entry.file);
@@ -276,6 +277,7 @@ export interface ReadableSource {
  * @param cache the processor's cache; absent = the URL
  * @param ref bucket, key and the recorded ETag (none = never copied: nothing pins the bytes)
  * @param url the presigned GET URL
+ * @param maxFileBytes largest source copied for this read (default: the cache's `SOURCE_CACHE_MAX_FILE_BYTES`)
  * @throws `signal.reason` when aborted; never for a failed copy (the URL is the fallback)
  */
 export async function readableSource(
@@ -284,13 +286,14 @@ export async function readableSource(
   ref: { bucket: string; key: string; etag: string | undefined },
   url: string,
   signal: AbortSignal,
+  maxFileBytes?: number,
 ): Promise<ReadableSource> {
   const overHttp = (why: string): ReadableSource => ({ input: { url, ifMatch: ref.etag }, localCopy: { none: why }, release: () => undefined });
   if (!cache?.enabled) return overHttp("disabled");
   const etag = ref.etag;
   if (etag === undefined) return overHttp("no recorded ETag");
   try {
-    const copy = await cache.acquire({ bucket: ref.bucket, key: ref.key, etag }, (s) => storage.openRead(ref.bucket, ref.key, s, etag), signal);
+    const copy = await cache.acquire({ bucket: ref.bucket, key: ref.key, etag }, (s) => storage.openRead(ref.bucket, ref.key, s, etag), signal, maxFileBytes);
     return { input: { localCopy: copy.path }, localCopy: copy.downloaded ? "downloaded" : "reused", sizeBytes: copy.sizeBytes, release: copy.release };
   } catch (e) {
     signal.throwIfAborted();

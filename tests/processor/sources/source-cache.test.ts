@@ -86,7 +86,7 @@ describe("SourceCache", () => {
 
   it("refuses a source over the file limit, one without Content-Length, and a disk with too little free space", async () => {
     const c = cache(1000, 100);
-    await expect(c.acquire(ref("big"), source(Buffer.alloc(101)).open, never)).rejects.toThrow(/over SOURCE_CACHE_MAX_FILE_BYTES/);
+    await expect(c.acquire(ref("big"), source(Buffer.alloc(101)).open, never)).rejects.toThrow(/over the copy limit/);
     await expect(c.acquire(ref("unknown"), source(Buffer.alloc(10), null).open, never)).rejects.toThrow(/no Content-Length/);
     const tight = cache(1000, 1000, async () => DISK_RESERVE_BYTES + 50);
     await expect(tight.acquire(ref("k"), source(Buffer.alloc(100)).open, never)).rejects.toThrow(/must leave/);
