@@ -48,8 +48,8 @@ const SOURCE_HEAD_BYTES = 4096;
 export { SOURCE_REPLACED_MESSAGE } from "../../s3.ts";
 
 /**
- * Largest source a single-pass job (keyframes, scene: one ffmpeg run reading the file once, planned before
- * the probe) copies locally, bytes. Above it the download, which the decode waits for, costs more than the
+ * Largest source a single-pass job (keyframes, scene, `accuracy: "keyframe"`: one ffmpeg run reading the
+ * file once) copies locally, bytes. Above it the download, which the decode waits for, costs more than the
  * reads it saves: on the 22 MB 1350x1080 bench input the copy took 80–100 ms through the local S3 server and
  * saved ~50 ms of decoding over HTTP. Smaller sources are copied (their several requests per read cost more
  * than the transfer), and multi-read plans up to SOURCE_CACHE_MAX_FILE_BYTES.
@@ -92,7 +92,8 @@ async function extract(job: ExtractionJob, ctx: JobContext): Promise<ExtractionR
   // The local copy (one GET; every later read is the file), the source HEAD and the output checks do not
   // depend on each other: one round trip of time. Errors are thrown in the order they were checked one
   // by one (source first).
-  const singlePass = planBeforeProbe(job.options) !== null;
+  // Keyframes and scene jobs, and `accuracy: "keyframe"` (one keyframes-only decode), read the file once.
+  const singlePass = planBeforeProbe(job.options) !== null || ("accuracy" in job.options && job.options.accuracy === "keyframe");
   const copying = presigned.then((u) =>
     readableSource(ctx.sources, storage, { bucket: config.videosBucket, key: sourceKey, etag: job.sourceEtag }, u, signal, singlePass ? SINGLE_PASS_COPY_MAX_BYTES : undefined),
   );
