@@ -49,6 +49,41 @@ export interface ImagesRow {
   note?: string;
 }
 
+/** The JSON object of a stack log line (`[name] … {json}`), or undefined. */
+function logRecord(line: string): Record<string, unknown> | undefined {
+  const i = line.indexOf("{");
+  if (i < 0) return undefined;
+  try {
+    return JSON.parse(line.slice(i)) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Where the cold thumbnails' time went, medians in ms, from the stack's logs: the processor's `render done`
+ * (its own time, of which ffmpeg), the Worker's `image rendered` (its wait for the processor through the
+ * ProcessorContainer object, and the render budget) and `request` (the Worker's whole time); the rest of
+ * the client's time is HTTP to the Worker (wrangler dev's proxy).
+ */
+function coldBreakdown(lines: string[], clientMs: number): string {
+  const records = lines.map(logRecord).filter((r): r is Record<string, unknown> => r !== undefined);
+  const nums = (msg: string, field: string, where: (r: Record<string, unknown>) => boolean = () => true) =>
+    records.filter((r) => r.msg === msg && where(r) && typeof r[field] === "number").map((r) => r[field] as number);
+  const processor = nums("render done", "ms", (r) => r.render === "thumbnail");
+  const ffmpeg = nums("render done", "ffmpegMs", (r) => r.render === "thumbnail");
+  const waited = nums("image rendered", "renderMs", (r) => r.kind === "thumbnail");
+  const budget = nums("image rendered", "rateLimitMs", (r) => r.kind === "thumbnail");
+  const worker = nums("request", "durationMs", (r) => typeof r.path === "string" && r.path.endsWith("/thumbnail.jpg"));
+  if (processor.length === 0 || waited.length === 0 || worker.length === 0) return "breakdown: log lines missing";
+  const m = (xs: number[]) => Math.round(median(xs));
+  return (
+    `breakdown (medians): client ${Math.round(clientMs)} = HTTP to the Worker ${Math.round(clientMs) - m(worker)} + Worker ${m(worker)} ` +
+    `(own ${m(worker) - m(waited) - m(budget)}, render budget ${m(budget)}, waiting for the processor ${m(waited)} = object hop and HTTP ${m(waited) - m(processor)} ` +
+    `+ processor ${m(processor)}, of which ffmpeg ${m(ffmpeg)})`
+  );
+}
+
 /** A binary and its label: where it came from and its version, e.g. `lean 5.1.9-0+deb12u1-vidsnap`. */
 interface Build {
   ffmpeg: string;
@@ -119,7 +154,11 @@ export async function imagesSection(files: string[]): Promise<ImagesRow[]> {
       if (path.resolve(b.ffmpeg) !== path.resolve(BENCH_FFMPEG.ffmpeg) && b.ffmpeg !== BENCH_FFMPEG.ffmpeg) vidsnapBuild += ` (NOT the floor's ${BENCH_FFMPEG.ffmpeg})`;
     }
     if (tail.push(line) > 200) tail.shift();
+    if (recording) recorded.push(line);
   };
+  /** Lines of the stack while the cold thumbnails run (their logs give the breakdown). */
+  let recording = false;
+  let recorded: string[] = [];
   const stack = await startStack({ dataDir, apiPort, processorPort, s3Port, log: onLine });
   const floorBuild = buildLabel(BENCH_FFMPEG.ffmpeg, BENCH_FFMPEG.source.ffmpeg);
   const other = otherBuild();
@@ -159,6 +198,8 @@ export async function imagesSection(files: string[]): Promise<ImagesRow[]> {
       const floor = [];
       const floorOther = [];
       const sameArgs = [];
+      recorded = [];
+      recording = true;
       for (const t of times) {
         cold.push(await get(`${base}/thumbnail.jpg?time=${t}`));
         const floorArgs = ["-ss", String(t), "-i", file, "-map", "0:v:0", "-frames:v", "1", "-c:v", "mjpeg", "-q:v", "3", "-f", "image2pipe", "-"];
@@ -167,6 +208,10 @@ export async function imagesSection(files: string[]): Promise<ImagesRow[]> {
         const spec = thumbnailSpec("jpg", ThumbnailQuery.parse({ time: String(t) }));
         if (spec.kind === "thumbnail") sameArgs.push(timeFfmpeg(buildThumbnailArgs(file, kf.index, spec, t, { seek: true })));
       }
+      // The last log lines may still be in the pipes.
+      await new Promise((r) => setTimeout(r, 300));
+      recording = false;
+      const breakdown = coldBreakdown(recorded, median(cold));
       const warm = [];
       for (let i = 0; i < 20; i++) warm.push(await get(`${base}/thumbnail.jpg?time=${times[0]}`));
       const plan = storyboardPlan(kf.duration, kf.width, kf.height);
@@ -211,7 +256,7 @@ export async function imagesSection(files: string[]): Promise<ImagesRow[]> {
         r("cold thumbnail (median of 10, 7 s after a keyframe)", median(cold), median(floor), {
           other: floorOther.length ? median(floorOther) : null,
           same: median(sameArgs),
-          note: "floor: ffmpeg -ss t (accurate) on the local file",
+          note: `floor: ffmpeg -ss t (accurate) on the local file; ${breakdown}`,
         }),
         r("warm thumbnail (median of 20)", median(warm), null, { note: "target < 30 ms" }),
         r(`storyboard ${plan.tiles.length} tiles (cold)`, story, storyFloor, { other: storyFloorOther, same: storySame, naive: storyNaive, note: "floor: keyframes-only decode; naive: fps=N/d over every frame" }),

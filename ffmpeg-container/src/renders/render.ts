@@ -1,7 +1,9 @@
 /**
- * One render of images on demand (`POST /renders`, docs/architecture.md "Images on demand"): HEAD the
- * source (If-Match with its recorded ETag), probe it over a presigned URL with the jobs' input whitelists
- * and limits (both skipped while ./probe-cache.ts remembers the source), then run ONE ffmpeg whose stdout is the image (./args.ts). A storyboard's `json` format only
+ * One render of images on demand (`POST /renders`, docs/architecture.md "Images on demand"): get the
+ * source's local copy (../sources/source-cache.ts: downloaded once with If-Match on its recorded ETag, or
+ * reused from an earlier job or render; else its presigned URL), probe it with the jobs' input whitelists
+ * and limits (skipped while ./probe-cache.ts remembers the source), then run ONE ffmpeg whose stdout is the
+ * image (./args.ts). A storyboard's `json` format only
  * probes: it answers the tile plan (`storyboardPlan`, the same one the sprite is drawn from).
  */
 import type { SourceFacts } from "../../../schema/manifest.ts";

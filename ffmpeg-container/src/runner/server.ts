@@ -112,7 +112,6 @@ export function createProcessorServer(
     parentDir: config.tmpDir,
     maxBytes: config.sourceCacheBytes ?? DEFAULT_SOURCE_CACHE_BYTES,
     maxFileBytes: config.sourceCacheMaxFileBytes ?? DEFAULT_SOURCE_CACHE_MAX_FILE_BYTES,
-    log,
   });
   let draining = false;
   let bins: Promise<FfmpegBinaries> | undefined;

@@ -15,7 +15,8 @@
  * - A copy in use (acquired, not released) is never removed. Unused copies go least recently used first
  *   when space is needed, and after {@link IDLE_MS} unused in any case: a deleted video's bytes do not stay
  *   on the instance for long.
- * - Concurrent acquisitions of one source share one download. A failed download leaves no file.
+ * - Concurrent acquisitions of one source share one download. A failed download leaves no file; why a
+ *   source was not copied reaches the caller, which logs it with its job or request id (`localCopy`).
  * - Files are named by the SHA-256 of the key, in a folder made for this cache (mode 0700), removed by
  *   {@link SourceCache.close}; the processor's working root (runner/work-root.ts) holds it, so a SIGKILLed
  *   processor's copies are removed by the next one.
@@ -26,7 +27,6 @@ import { mkdtemp, rename, rm, stat, statfs, unlink } from "node:fs/promises";
 import path from "node:path";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import type { Logger } from "../../../runtime/log.ts";
 import type { SourceInput } from "../ffmpeg/input-args.ts";
 import type { Storage } from "../s3.ts";
 
@@ -81,7 +81,6 @@ export interface SourceCacheOptions {
   maxBytes: number;
   /** Largest source copied, bytes. */
   maxFileBytes: number;
-  log?: Logger;
   /** Epoch ms (tests). */
   now?: () => number;
   /** Free bytes of the disk holding `dir` (tests); default statfs. */
@@ -244,7 +243,6 @@ export class SourceCache {
     } catch (e) {
       if (this.entries.get(id) === entry) this.entries.delete(id);
       if (part) await unlink(part).catch(() => undefined);
-      this.opts.log?.info("source not copied", { reason: (e as Error).message });
       throw e;
     }
   }
