@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { buildSeekExtractArgs } from "../../../ffmpeg-container/src/jobs/extract/ffmpeg-args.ts";
-import { chooseIntervalStrategy, type KeyframeIndex, parsePacketIndex, planIntervalTargets, SEEK_OVERHEAD_PIXELS_LOCAL, seekMightPay, seekOverheadFrames } from "../../../ffmpeg-container/src/jobs/extract/plan/strategy.ts";
+import { chooseIntervalStrategy, type KeyframeIndex, parsePacketIndex, planIntervalTargets, SEEK_MAX_WORK_RATIO_LOCAL, SEEK_OVERHEAD_PIXELS_LOCAL, seekMightPay, seekOverheadFrames } from "../../../ffmpeg-container/src/jobs/extract/plan/strategy.ts";
 
 describe("interval strategy: pure functions", () => {
   const idx = (frames: number[], keys: number[]): KeyframeIndex => ({ frameTimes: frames, keyframeTimes: keys, packetsWithoutPts: 0 });
@@ -51,8 +51,10 @@ describe("interval strategy: pure functions", () => {
     // Reading the local copy, a seek costs a tenth: franck.mp4 at N = 10 is worth the index (20 × 97 ≤ 2400).
     expect(seekOverheadFrames(360, 288, SEEK_OVERHEAD_PIXELS_LOCAL)).toBe(97);
     expect(seekMightPay(200, 24, 10, 360, 288, SEEK_OVERHEAD_PIXELS_LOCAL)).toBe(true);
-    // …but not at N = 2 (100 × 97 > 2400).
+    // N = 2 stays sequential with the local work ratio too (100 × 97 = 9700 > 1.1 × 4800); N = 4 may seek (4850 ≤ 5280).
     expect(seekMightPay(200, 24, 2, 360, 288, SEEK_OVERHEAD_PIXELS_LOCAL)).toBe(false);
+    expect(seekMightPay(200, 24, 2, 360, 288, SEEK_OVERHEAD_PIXELS_LOCAL, SEEK_MAX_WORK_RATIO_LOCAL)).toBe(false);
+    expect(seekMightPay(200, 24, 4, 360, 288, SEEK_OVERHEAD_PIXELS_LOCAL, SEEK_MAX_WORK_RATIO_LOCAL)).toBe(true);
   });
 
   /** 1080p, 30 fps, 600 s, keyframe every `gop` seconds. */
@@ -61,6 +63,13 @@ describe("interval strategy: pure functions", () => {
     return idx(frames, frames.filter((_, i) => i % (gop * 30) === 0));
   };
   const base = { codec: "h264", formatName: "mov,mp4,m4a,3gp,3g2,mj2", width: 1920, height: 1080, intervalSeconds: 60 };
+
+  it("reading the local copy, the work ratio is 1.1: N = 7 on 10 s GOPs (15,850 of 18,000 frames) seeks, over HTTP it does not", () => {
+    const local = chooseIntervalStrategy({ ...base, intervalSeconds: 7, index: longVideo(10), maxWorkRatio: SEEK_MAX_WORK_RATIO_LOCAL });
+    expect(local.strategy).toBe("seek");
+    expect(local.reason).toMatch(/≤ 1\.1 × 18000/);
+    expect(chooseIntervalStrategy({ ...base, intervalSeconds: 7, index: longVideo(10) }).strategy).toBe("sequential");
+  });
 
   it("chooses seek for short GOPs far apart from each other, sequential when the GOP is long", () => {
     const short = chooseIntervalStrategy({ ...base, index: longVideo(2) });

@@ -33,6 +33,8 @@ import {
   chooseIntervalStrategy,
   SEEK_OVERHEAD_PIXELS,
   SEEK_OVERHEAD_PIXELS_LOCAL,
+  SEEK_MAX_WORK_RATIO,
+  SEEK_MAX_WORK_RATIO_LOCAL,
   PacketIndexParser,
   resolveTimestampTargets,
   seekMightPayForTargets,
@@ -352,10 +354,13 @@ async function chooseStrategy(
     : spanSeconds !== null && spec.intervalSeconds
       ? Math.ceil(spanSeconds / spec.intervalSeconds)
       : 0;
-  // A seek of the local copy makes no request: its fixed cost is a tenth of one over HTTP.
-  const seekOverheadPixels = isLocalCopy(url) ? SEEK_OVERHEAD_PIXELS_LOCAL : SEEK_OVERHEAD_PIXELS;
+  // A seek of the local copy makes no request: its fixed cost is a tenth of one over HTTP, and seeks of
+  // small pictures use both cores better than one decode (strategy.ts SEEK_MAX_WORK_RATIO_LOCAL).
+  const local = isLocalCopy(url);
+  const seekOverheadPixels = local ? SEEK_OVERHEAD_PIXELS_LOCAL : SEEK_OVERHEAD_PIXELS;
+  const maxWorkRatio = local ? SEEK_MAX_WORK_RATIO_LOCAL : SEEK_MAX_WORK_RATIO;
   // The sequential pass decodes from the file's start up to the window's end.
-  if (setting === "auto" && !seekMightPayForTargets(targetCount, span.to, facts.frameRate, facts.width, facts.height, seekOverheadPixels)) {
+  if (setting === "auto" && !seekMightPayForTargets(targetCount, span.to, facts.frameRate, facts.width, facts.height, seekOverheadPixels, maxWorkRatio)) {
     return sequential("one seek per target cannot beat a full decode (or duration/frame rate unknown)");
   }
   const index = await readPacketIndex(ctx, url, probe);
@@ -370,6 +375,7 @@ async function chooseStrategy(
     window: spec.window,
     index,
     seekOverheadPixels,
+    maxWorkRatio,
   });
   if (setting === "seek" && decision.targets.length > 0) return { ...decision, strategy: "seek", reason: `forced by configuration (${decision.reason})` };
   return decision;

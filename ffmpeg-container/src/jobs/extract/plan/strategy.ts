@@ -67,6 +67,14 @@ export const SEEK_OVERHEAD_PIXELS_LOCAL = 10_000_000;
  */
 export const SEEK_MAX_WORK_RATIO = 0.5;
 
+/**
+ * {@link SEEK_MAX_WORK_RATIO} when the seeks read the local copy. Measured with the lean build on local files
+ * (bench floors, 2 seeks at once against the best full decode): franck.mp4 at N = 10, seek work ≈ 1.0 × all
+ * frames, seeking 0.61–0.66 s against 1.04–1.15 s; vtest.avi at N = 10, seek work 1.25 ×, 0.28 s against
+ * 0.26 s (equal). Seeks of small pictures use both cores fully where one frame-threaded decode does not.
+ */
+export const SEEK_MAX_WORK_RATIO_LOCAL = 1.1;
+
 /** The video's packet index: presentation times of all frames and of keyframes, seconds, sorted. */
 export interface KeyframeIndex {
   /** Every packet's time (seconds from the file's start, as the sequential `select` sees it), ascending. */
@@ -300,6 +308,8 @@ export interface StrategyInput {
   index: KeyframeIndex;
   /** Fixed cost of one seek in pixels: {@link SEEK_OVERHEAD_PIXELS} (default) or {@link SEEK_OVERHEAD_PIXELS_LOCAL}. */
   seekOverheadPixels?: number | undefined;
+  /** Largest seek work as a share of the sequential work: {@link SEEK_MAX_WORK_RATIO} (default) or {@link SEEK_MAX_WORK_RATIO_LOCAL}. */
+  maxWorkRatio?: number | undefined;
 }
 
 /**
@@ -314,9 +324,11 @@ export function seekOverheadFrames(width: number, height: number, overheadPixels
 /**
  * Quick check before reading the index (which reads the whole file): can seeking win at all? Even with
  * a keyframe on every target it costs one overhead per target, so when targets × overhead exceeds
- * {@link SEEK_MAX_WORK_RATIO} × all frames, the answer is sequential without looking further.
+ * the work ratio × all frames, the answer is sequential without looking further.
  * @param durationSeconds video duration (null: unknown → false)
  * @param frameRate frames per second (null: unknown → false)
+ * @param overheadPixels per-seek cost: {@link SEEK_OVERHEAD_PIXELS} (over HTTP) or {@link SEEK_OVERHEAD_PIXELS_LOCAL}
+ * @param maxWorkRatio {@link SEEK_MAX_WORK_RATIO} (over HTTP) or {@link SEEK_MAX_WORK_RATIO_LOCAL}
  * @returns true when the index is worth reading
  */
 export function seekMightPay(
@@ -326,14 +338,16 @@ export function seekMightPay(
   width: number,
   height: number,
   overheadPixels = SEEK_OVERHEAD_PIXELS,
+  maxWorkRatio = SEEK_MAX_WORK_RATIO,
 ): boolean {
   if (!durationSeconds || !frameRate || !(intervalSeconds > 0)) return false;
-  return seekMightPayForTargets(Math.ceil(durationSeconds / intervalSeconds), durationSeconds, frameRate, width, height, overheadPixels);
+  return seekMightPayForTargets(Math.ceil(durationSeconds / intervalSeconds), durationSeconds, frameRate, width, height, overheadPixels, maxWorkRatio);
 }
 
 /**
  * {@link seekMightPay} for a known number of targets (timestamps mode, or a window).
  * @param targetCount images to seek to; @param durationSeconds seconds decoded sequentially (null → false)
+ * @param overheadPixels, maxWorkRatio as in {@link seekMightPay}
  */
 export function seekMightPayForTargets(
   targetCount: number,
@@ -342,9 +356,10 @@ export function seekMightPayForTargets(
   width: number,
   height: number,
   overheadPixels = SEEK_OVERHEAD_PIXELS,
+  maxWorkRatio = SEEK_MAX_WORK_RATIO,
 ): boolean {
   if (!durationSeconds || !frameRate) return false;
-  return targetCount * seekOverheadFrames(width, height, overheadPixels) <= SEEK_MAX_WORK_RATIO * durationSeconds * frameRate;
+  return targetCount * seekOverheadFrames(width, height, overheadPixels) <= maxWorkRatio * durationSeconds * frameRate;
 }
 
 /**
@@ -355,7 +370,8 @@ export function seekMightPayForTargets(
  *    more than a few (an AVI without index, DERIVED_vtest.truncated-50pct.avi, flags all packets K
  *    though only 2 are real keyframes);
  * 3. the estimated seek work Σ (frames from the keyframe before each image to it) + targets × overhead
- *    ({@link seekOverheadFrames}) is at most {@link SEEK_MAX_WORK_RATIO} × all frames.
+ *    ({@link seekOverheadFrames}) is at most the work ratio × all frames ({@link SEEK_MAX_WORK_RATIO} over HTTP,
+ *    {@link SEEK_MAX_WORK_RATIO_LOCAL} reading the local copy).
  * Otherwise sequential (today's single pass).
  * @returns the decision with its reason and estimates
  */
@@ -385,8 +401,9 @@ export function chooseIntervalStrategy(input: StrategyInput): IntervalStrategyDe
   if (sequentialFrames > 3 && index.keyframeTimes.length === sequentialFrames) {
     return decide("sequential", "every packet is flagged key (index not trusted)");
   }
-  if (seekFrames > SEEK_MAX_WORK_RATIO * sequentialFrames) {
-    return decide("sequential", `seek work ${seekFrames} frames > ${SEEK_MAX_WORK_RATIO} × ${sequentialFrames}`);
+  const ratio = input.maxWorkRatio ?? SEEK_MAX_WORK_RATIO;
+  if (seekFrames > ratio * sequentialFrames) {
+    return decide("sequential", `seek work ${seekFrames} frames > ${ratio} × ${sequentialFrames}`);
   }
-  return decide("seek", `seek work ${seekFrames} frames ≤ ${SEEK_MAX_WORK_RATIO} × ${sequentialFrames}`);
+  return decide("seek", `seek work ${seekFrames} frames ≤ ${ratio} × ${sequentialFrames}`);
 }
