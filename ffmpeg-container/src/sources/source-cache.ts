@@ -205,7 +205,9 @@ export class SourceCache {
   }
 
   /**
-   * Frees room for `bytes` more: unused copies, least recently used first.
+   * Frees room for `bytes` more: unused copies, least recently used first. A download in flight is pinned by
+   * the acquisition that started it until it ends (that acquisition's abort also aborts the download), so it
+   * is not taken for an unused copy.
    * @returns false when even that is not enough
    */
   private async makeRoom(bytes: number, except: Entry): Promise<boolean> {
