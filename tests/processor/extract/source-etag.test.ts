@@ -5,9 +5,8 @@
  * fails the job with "The video was replaced after upload completed." and nothing of the new bytes is
  * extracted, whether it was replaced before the job or while it ran. Audit suite `source-swap`.
  */
-import { HeadObjectCommand } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { archiveObjectKey, sourceObjectKey } from "../../../schema/object-keys.ts";
+import { archiveObjectKey } from "../../../schema/object-keys.ts";
 import { buildProbeArgs } from "../../../ffmpeg-container/src/ffmpeg/input-args.ts";
 import { buildExtractArgs, buildPacketIndexArgs, buildSeekExtractArgs, DEFAULT_OUTPUT } from "../../../ffmpeg-container/src/jobs/extract/ffmpeg-args.ts";
 import { SOURCE_REPLACED_MESSAGE } from "../../../ffmpeg-container/src/jobs/extract/job.ts";
@@ -23,9 +22,17 @@ afterAll(async () => {
   await h?.close();
 });
 
-async function etagOf(videoId: string): Promise<string> {
-  const head = await h.s3.send(new HeadObjectCommand({ Bucket: h.config.videosBucket, Key: sourceObjectKey(USER_ID, videoId) }));
-  return head.ETag!;
+/**
+ * Uploads franck.mp4 as `videoId`, starts an interval job (N = 2, seeking) on `url` with its ETag, replaces
+ * the object by hardware-example.mp4 after 1.5 s (a few images in), and waits for the job's end.
+ * @returns the job's last event
+ */
+async function replacedWhileRunning(url: string, videoId: string) {
+  const recorded = await uploadSource(h, videoId, testVideo("franck.mp4"));
+  const job = await startJob(url, withEtag(videoId, { mode: "interval", intervalSeconds: 2 }, recorded));
+  await new Promise((r) => setTimeout(r, 1500));
+  await uploadSource(h, videoId, testVideo("hardware-example.mp4"));
+  return (await job.rest).at(-1)!;
 }
 
 const withEtag = (videoId: string, options: Parameters<typeof jobMessage>[1], sourceEtag: string) => {
@@ -56,16 +63,15 @@ describe("every ffprobe/ffmpeg read of the source carries If-Match", () => {
 
 describe("a source replaced after complete", () => {
   it("with the ETag of complete: SUCCESS as before", async () => {
-    await uploadSource(h, "etag-same", testVideo("hardware-example.mp4"));
-    const res = await postJob(h.url, withEtag("etag-same", { mode: "keyframes" }, await etagOf("etag-same")));
+    const recorded = await uploadSource(h, "etag-same", testVideo("hardware-example.mp4"));
+    const res = await postJob(h.url, withEtag("etag-same", { mode: "keyframes" }, recorded));
     const last = res.events.at(-1)!;
     recordAudit({ case: "job with the ETag recorded at complete, object unchanged", expected: "SUCCESS", got: last.type.replace("MSG_EXTRACT_SNAPSHOT_", ""), ok: last.type === "MSG_EXTRACT_SNAPSHOT_SUCCESS" });
     expect(last.type).toBe("MSG_EXTRACT_SNAPSHOT_SUCCESS");
   });
 
   it("replaced before the job started: ERROR 'replaced after upload completed', nothing extracted", async () => {
-    await uploadSource(h, "etag-before", testVideo("hardware-example.mp4"));
-    const recorded = await etagOf("etag-before");
+    const recorded = await uploadSource(h, "etag-before", testVideo("hardware-example.mp4"));
     await uploadSource(h, "etag-before", testVideo("display-dual-monitors.webm"));
     const res = await postJob(h.url, withEtag("etag-before", { mode: "keyframes" }, recorded));
     const last = res.events.at(-1)!;
@@ -79,14 +85,7 @@ describe("a source replaced after complete", () => {
   it("replaced while the job runs, read over HTTP (no local copy): the next read is refused, ERROR 'replaced after upload completed'", async () => {
     // SOURCE_CACHE_BYTES=0: every ffmpeg run reads the object itself, each request with If-Match.
     const overHttp = await h.extraProcessor({ intervalStrategy: "seek", sourceCacheBytes: 0 });
-    await uploadSource(h, "etag-during", testVideo("franck.mp4"));
-    const recorded = await etagOf("etag-during");
-    const job = await startJob(overHttp.url, withEtag("etag-during", { mode: "interval", intervalSeconds: 2 }, recorded));
-    // Let it decode a few images by seeking, then swap the object under it.
-    await new Promise((r) => setTimeout(r, 1500));
-    await uploadSource(h, "etag-during", testVideo("hardware-example.mp4"));
-    const events = await job.rest;
-    const last = events.at(-1)!;
+    const last = await replacedWhileRunning(overHttp.url, "etag-during");
     const got = last.type === "MSG_EXTRACT_SNAPSHOT_ERROR" ? `ERROR ${last.payload.errorMessage}` : last.type;
     recordAudit({ case: "object replaced while the job reads it (If-Match on every ranged GET)", expected: `ERROR ${SOURCE_REPLACED_MESSAGE}`, got, ok: got === `ERROR ${SOURCE_REPLACED_MESSAGE}` });
     expect(got).toBe(`ERROR ${SOURCE_REPLACED_MESSAGE}`);
@@ -94,18 +93,12 @@ describe("a source replaced after complete", () => {
   });
 
   it("replaced while the job runs, with a local copy: the job reads the copy of the completed bytes, SUCCESS with their images", async () => {
-    await uploadSource(h, "etag-copy", testVideo("franck.mp4"));
-    const recorded = await etagOf("etag-copy");
-    const job = await startJob(h.url, withEtag("etag-copy", { mode: "interval", intervalSeconds: 2 }, recorded));
-    await new Promise((r) => setTimeout(r, 1500));
-    await uploadSource(h, "etag-copy", testVideo("hardware-example.mp4"));
-    const events = await job.rest;
-    const last = events.at(-1)!;
+    const last = await replacedWhileRunning(h.url, "etag-copy");
     const got = last.type.replace("MSG_EXTRACT_SNAPSHOT_", "");
     recordAudit({ case: "object replaced while the job reads its local copy (downloaded with If-Match)", expected: "SUCCESS with the completed video's images", got, ok: got === "SUCCESS" });
     expect(last.type).toBe("MSG_EXTRACT_SNAPSHOT_SUCCESS");
     if (last.type !== "MSG_EXTRACT_SNAPSHOT_SUCCESS") return;
-    // franck.mp4 (21 s, 640 px wide), not the replacement (hardware-example.mp4, under 1 s).
+    // franck.mp4 (200 s), not the replacement (hardware-example.mp4, 0.3 s).
     expect(last.payload.source.durationSeconds).toBeGreaterThan(20);
     expect(last.payload.imageCount).toBeGreaterThan(5);
     const phases = h.logs.filter((l) => l.msg === "extraction phases" && JSON.stringify(l.fields).includes("etag-copy"));
@@ -113,11 +106,11 @@ describe("a source replaced after complete", () => {
   });
 
   it("a local copy is keyed by the ETag: a job carrying the replacement's ETag downloads the new bytes", async () => {
-    await uploadSource(h, "etag-rekey", testVideo("franck.mp4"));
-    const first = await postJob(h.url, withEtag("etag-rekey", { mode: "keyframes" }, await etagOf("etag-rekey")));
+    const franckEtag = await uploadSource(h, "etag-rekey", testVideo("franck.mp4"));
+    const first = await postJob(h.url, withEtag("etag-rekey", { mode: "keyframes" }, franckEtag));
     expect(first.events.at(-1)!.type).toBe("MSG_EXTRACT_SNAPSHOT_SUCCESS");
-    await uploadSource(h, "etag-rekey", testVideo("hardware-example.mp4"));
-    const m = withEtag("etag-rekey", { mode: "keyframes" }, await etagOf("etag-rekey"));
+    const replacementEtag = await uploadSource(h, "etag-rekey", testVideo("hardware-example.mp4"));
+    const m = withEtag("etag-rekey", { mode: "keyframes" }, replacementEtag);
     const second = await postJob(h.url, { ...m, payload: { ...m.payload, attempt: 2 } });
     const last = second.events.at(-1)!;
     expect(last.type).toBe("MSG_EXTRACT_SNAPSHOT_SUCCESS");
