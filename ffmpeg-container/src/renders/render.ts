@@ -103,16 +103,15 @@ export async function runRender(req: RenderRequest, ctx: RenderContext): Promise
   const presigned = await storage.presignGet(config.videosBucket, sourceKey, Math.ceil(config.renderTimeoutSeconds ?? DEFAULT_RENDER_TIMEOUT_SECONDS) + 60);
   const source = await readableSource(ctx.sources, storage, { bucket: config.videosBucket, key: sourceKey, etag: req.sourceEtag }, presigned, signal);
   try {
-    return await renderFrom(req, ctx, source, t0);
+    return await renderFrom(req, ctx, sourceKey, source, t0);
   } finally {
     source.release();
   }
 }
 
 /** The render once its source is readable (see {@link runRender}); `t0` is when the render started (ms). */
-async function renderFrom(req: RenderRequest, ctx: RenderContext, source: ReadableSource, t0: number): Promise<RenderResult> {
+async function renderFrom(req: RenderRequest, ctx: RenderContext, sourceKey: string, source: ReadableSource, t0: number): Promise<RenderResult> {
   const { config, storage, signal } = ctx;
-  const sourceKey = sourceObjectKey(req.userId, req.videoId);
   const url: SourceInput = source.input;
   const t1 = performance.now();
   let probe = ctx.probes?.get(req.userId, req.videoId, req.sourceEtag);

@@ -107,7 +107,7 @@ async function extract(job: ExtractionJob, ctx: JobContext): Promise<ExtractionR
   try {
     if (head.status === "rejected") throw head.reason;
     if (source.status === "rejected") throw source.reason;
-    return await extractFrom(job, ctx, phases, head.value, source.value, outputChecks);
+    return await extractFrom(job, ctx, phases, { sourceKey, archiveKey, manifestKey }, head.value, source.value, outputChecks);
   } finally {
     if (source.status === "fulfilled") source.value.release();
   }
@@ -118,14 +118,12 @@ async function extractFrom(
   job: ExtractionJob,
   ctx: JobContext,
   phases: PhaseTimer,
+  { sourceKey, archiveKey, manifestKey }: { sourceKey: string; archiveKey: string; manifestKey: string },
   sizeBytes: number | null,
   source: ReadableSource,
   outputChecks: PromiseSettledResult<void>[],
 ): Promise<ExtractionResult> {
   const { config, storage, signal } = ctx;
-  const sourceKey = sourceObjectKey(job.userId, job.videoId);
-  const archiveKey = archiveObjectKey(job.userId, job.videoId, job.attempt);
-  const manifestKey = manifestObjectKey(job.userId, job.videoId, job.attempt);
   const url = source.input;
   if (sizeBytes === 0) {
     throw new JobError("The file is empty (0 bytes), not a video.", "HeadObject on the source object reports Content-Length 0.");
