@@ -24,7 +24,7 @@ import { createLogger } from "../../runtime/log.ts";
 import { DEFAULT_LIMITS, type ProcessorConfig } from "../../ffmpeg-container/src/config.ts";
 import { imageEntryName } from "../../ffmpeg-container/src/jobs/extract/archive.ts";
 import { createProcessorServer, type ProcessorServer } from "../../ffmpeg-container/src/runner/server.ts";
-import { createS3Client } from "../../ffmpeg-container/src/s3.ts";
+import { createS3Client, type S3ClientFactory } from "../../ffmpeg-container/src/s3.ts";
 import { localJobCredentials } from "../../tools/stack/r2-temp-credentials.ts";
 import { credentialSecrets, type JobCredentials } from "../../schema/storage-credentials.ts";
 
@@ -85,8 +85,8 @@ export interface Harness {
   dataDir: string;
   /** Log records the processor wrote. */
   logs: { level: string; msg: string; fields: Record<string, unknown> }[];
-  /** Starts one more processor on the same S3 server with other settings. */
-  extraProcessor(overrides: Partial<ProcessorConfig>): Promise<{ processor: ProcessorServer; url: string }>;
+  /** Starts one more processor on the same S3 server with other settings (and S3 clients), logging into `logs`. */
+  extraProcessor(overrides: Partial<ProcessorConfig>, deps?: { s3Client?: S3ClientFactory }): Promise<{ processor: ProcessorServer; url: string }>;
   close(): Promise<void>;
 }
 
@@ -135,8 +135,8 @@ export async function startHarness(overrides: Partial<ProcessorConfig> = {}): Pr
     tmpDir,
     dataDir,
     logs,
-    async extraProcessor(more) {
-      const p = createProcessorServer({ ...config, ...more }, { log });
+    async extraProcessor(more, deps = {}) {
+      const p = createProcessorServer({ ...config, ...more }, { log, ...deps });
       extras.push(p);
       return { processor: p, url: await p.listen() };
     },
@@ -383,9 +383,9 @@ export function hasImageMagic(bytes: Uint8Array, format: ImageFormat): boolean {
  * JPEG framing of every image, a clean decode of the first and last image, and an empty TMPDIR.
  * @returns the manifest and the SUCCESS payload for mode-specific assertions
  */
-export async function runSuccessfulJob(h: Harness, videoId: string, file: string, options: ExtractionOptions) {
+export async function runSuccessfulJob(h: Harness, videoId: string, file: string, options: ExtractionOptions, processorUrl = h.url) {
   await uploadSource(h, videoId, file);
-  const res = await postJob(h.url, jobMessage(videoId, options));
+  const res = await postJob(processorUrl, jobMessage(videoId, options));
   expect(res.status).toBe(200);
   expect(res.contentType).toMatch(/^application\/x-ndjson/);
   const { events } = res;

@@ -47,6 +47,12 @@ export interface JobContext {
   bins: FfmpegBinaries;
   /** The processor's local copies of sources (../sources/source-cache.ts); absent = read over HTTP. */
   sources?: SourceCache | undefined;
+  /**
+   * True when the runner's {@link JobKind.alreadyStored} check found none of this job's outputs just before
+   * accepting it (one job per key runs at once, so none can appear meanwhile): the job need not check again.
+   * Absent or false when the kind has no such check or it could not tell (a storage error).
+   */
+  outputsAbsent?: boolean | undefined;
 }
 
 /** `errorMessage`, `errorDescription` (redacted) and `retryable` (transient faults only) of an ERROR event. */
@@ -76,7 +82,7 @@ export interface JobKind<J extends JobRef = JobRef, R = unknown> {
   /**
    * True when the job's output is already stored (a finished attempt sent again): the runner answers 409
    * without running it, and never replaces that output. Errors count as "not known": the job then runs and
-   * checks again itself.
+   * checks again itself (`JobContext.outputsAbsent` tells it which).
    */
   alreadyStored?(job: J, deps: { config: ProcessorConfig; storage: Storage; signal: AbortSignal }): Promise<boolean>;
   /** Runs the job. @throws JobError for anything to report as an ERROR event */

@@ -26,6 +26,8 @@ export interface JobStreamDeps {
   bins(): Promise<FfmpegBinaries>;
   /** The processor's local copies of sources. */
   sources?: SourceCache | undefined;
+  /** The runner found none of the job's outputs stored just before accepting it (`JobContext.outputsAbsent`). */
+  outputsAbsent?: boolean | undefined;
 }
 
 /**
@@ -131,6 +133,7 @@ export async function streamJob(
       storage: deps.storage,
       bins,
       sources: deps.sources,
+      outputsAbsent: deps.outputsAbsent,
       progress(fraction, counters = {}, gauges = {}) {
         // Progress never goes down, even if a later image reports an earlier position; gauges (speed,
         // ETA) are measures, not positions: the latest wins.

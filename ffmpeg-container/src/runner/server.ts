@@ -235,8 +235,10 @@ export function createProcessorServer(
       storage.destroy();
       waiters.shift()?.();
     };
+    let outputsAbsent = false;
     if (kind.alreadyStored) {
-      const stored = await kind.alreadyStored(job, { config, storage, signal: AbortSignal.timeout(30_000) }).catch(() => false);
+      const stored = await kind.alreadyStored(job, { config, storage, signal: AbortSignal.timeout(30_000) }).catch(() => null);
+      outputsAbsent = stored === false;
       if (stored) {
         free();
         return problem(
@@ -250,7 +252,7 @@ export function createProcessorServer(
     }
     // The processor's own count is the authoritative one (a proxy's view races between connections).
     log.info("job accepted", { jobId, runningJobs: running.size, jobSlots: config.maxConcurrentJobs });
-    entry.done = streamJob(kind, job, jobId, controller, res, { config, storage, secrets: credentialSecrets(credentials.data), log, bins: getBins, sources }, free).finally(free);
+    entry.done = streamJob(kind, job, jobId, controller, res, { config, storage, secrets: credentialSecrets(credentials.data), log, bins: getBins, sources, outputsAbsent }, free).finally(free);
     await entry.done;
   }
 

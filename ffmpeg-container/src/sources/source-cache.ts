@@ -72,6 +72,16 @@ interface Entry {
 /** Why a source was not copied (logged by callers as `localCopy`). */
 export class NotCopied extends Error {
   override readonly name = "NotCopied";
+  /**
+   * @param sourceBytes the Content-Length of the conditional GET when the storage answered it (the source
+   *   exists with the recorded ETag and this size) before the copy was refused; absent otherwise
+   */
+  constructor(
+    message: string,
+    readonly sourceBytes?: number,
+  ) {
+    super(message);
+  }
 }
 
 export interface SourceCacheOptions {
@@ -147,7 +157,9 @@ export class SourceCache {
     } catch (e) {
       entry.pins--;
       signal.throwIfAborted();
-      throw e instanceof NotCopied ? e : new NotCopied(`download failed: ${(e as Error).message}`);
+      if (!(e instanceof NotCopied)) throw new NotCopied(`download failed: ${(e as Error).message}`);
+      // Only the acquisition whose GET it was may take its answer for a check of the source now.
+      throw downloaded || e.sourceBytes === undefined ? e : new NotCopied(e.message);
     }
     entry.lastUsed = this.now();
     const held = entry;
@@ -229,12 +241,12 @@ export class SourceCache {
       const { body, sizeBytes } = await open(signal);
       try {
         if (sizeBytes === null) throw new NotCopied("the storage gave no Content-Length");
-        if (sizeBytes > maxFileBytes) throw new NotCopied(`${sizeBytes} bytes is over the copy limit (${maxFileBytes})`);
-        if (!(await this.makeRoom(sizeBytes, entry))) throw new NotCopied(`no room: copies in use hold ${this.usedBytes} of ${this.opts.maxBytes} bytes`);
+        if (sizeBytes > maxFileBytes) throw new NotCopied(`${sizeBytes} bytes is over the copy limit (${maxFileBytes})`, sizeBytes);
+        if (!(await this.makeRoom(sizeBytes, entry))) throw new NotCopied(`no room: copies in use hold ${this.usedBytes} of ${this.opts.maxBytes} bytes`, sizeBytes);
         entry.sizeBytes = sizeBytes;
         const dir = path.dirname(entry.file);
         const free = await this.freeBytes(dir);
-        if (free - sizeBytes < DISK_RESERVE_BYTES) throw new NotCopied(`the disk has ${free} bytes free; a copy must leave ${DISK_RESERVE_BYTES}`);
+        if (free - sizeBytes < DISK_RESERVE_BYTES) throw new NotCopied(`the disk has ${free} bytes free; a copy must leave ${DISK_RESERVE_BYTES}`, sizeBytes);
         await pipeline(body, createWriteStream(part, { mode: 0o600 }), { signal });
         const written = (await stat(part)).size;
         if (written !== sizeBytes) throw new NotCopied(`the download ended after ${written} of ${sizeBytes} bytes`);
@@ -265,7 +277,12 @@ export interface ReadableSource {
   input: SourceInput;
   /** `downloaded` by this job or render, `reused` (another one had copied it), or `none` (read over HTTP: why). */
   localCopy: "downloaded" | "reused" | { none: string };
-  /** Size of the local copy, bytes (absent when read over HTTP). */
+  /**
+   * The source's size, bytes, when known without a HEAD: the local copy's (its bytes are the ones the
+   * recorded ETag names), or the Content-Length of this read's own conditional GET when the storage answered
+   * it but the source was not copied (over the size limit, no room). Absent otherwise (read over HTTP
+   * without a GET answered: no ETag, copies disabled, the GET failed): the caller checks the source itself.
+   */
   sizeBytes?: number;
   /** Ends the use of the local copy (no-op for a URL). Call once, when every read is done. */
   release(): void;
@@ -297,6 +314,7 @@ export async function readableSource(
     return { input: { localCopy: copy.path }, localCopy: copy.downloaded ? "downloaded" : "reused", sizeBytes: copy.sizeBytes, release: copy.release };
   } catch (e) {
     signal.throwIfAborted();
-    return overHttp((e as Error).message);
+    const answered = e instanceof NotCopied ? e.sourceBytes : undefined;
+    return answered === undefined ? overHttp((e as Error).message) : { ...overHttp((e as Error).message), sizeBytes: answered };
   }
 }

@@ -4,6 +4,7 @@
  * (keyframes) leaves a source over SINGLE_PASS_COPY_MAX_BYTES (16 MiB) to its presigned URL, while an
  * interval job (many reads) copies it; no `sourceEtag` or SOURCE_CACHE_BYTES=0 reads over HTTP. Each job's
  * `extraction phases` log line says how it read (`localCopy`), and every job's images are the same either way.
+ * The copy's GET is the job's source check: the source gets no HEAD then, and the outputs only the runner's.
  */
 import { execFile } from "node:child_process";
 import { mkdtemp, rm, stat } from "node:fs/promises";
@@ -12,8 +13,10 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SINGLE_PASS_COPY_MAX_BYTES } from "../../../ffmpeg-container/src/jobs/extract/job.ts";
+import { createS3Client, type S3ClientFactory } from "../../../ffmpeg-container/src/s3.ts";
+import { sourceObjectKey } from "../../../schema/object-keys.ts";
 import type { ExtractionOptions } from "../../../schema/extraction-options.ts";
-import { type Harness, jobMessage, postJob, startHarness, testVideo, uploadSource } from "../harness.ts";
+import { type Harness, jobMessage, postJob, startHarness, testVideo, uploadSource, USER_ID } from "../harness.ts";
 
 const run = promisify(execFile);
 let h: Harness;
@@ -59,6 +62,42 @@ describe("local copies of sources in extractions", () => {
     const interval = await extraction("large-interval", large, { mode: "interval", intervalSeconds: 60 });
     expect(interval.localCopy).toBe("downloaded");
     expect(interval.images).toBeGreaterThan(10);
+  }, 60_000);
+
+  it("the copy's GET checks the source: no HEAD of it, and the outputs get only the runner's HEADs; without an ETag the source gets its HEAD", async () => {
+    /** Storage calls of the processor's job clients: `Command bucket/key`. */
+    const calls: string[] = [];
+    const s3Client: S3ClientFactory = (settings, key) => {
+      const s3 = createS3Client(settings, key);
+      s3.middlewareStack.add(
+        (next, context) => async (args) => {
+          const input = args.input as { Bucket?: string; Key?: string };
+          calls.push(`${context.commandName} ${input.Bucket}/${input.Key}`);
+          return next(args);
+        },
+        { step: "initialize", name: "countCalls" },
+      );
+      return s3;
+    };
+    const { url } = await h.extraProcessor({}, { s3Client });
+    {
+      const heads = (videoId: string) => ({
+        source: calls.filter((c) => c === `HeadObjectCommand ${h.config.videosBucket}/${sourceObjectKey(USER_ID, videoId)}`).length,
+        outputs: calls.filter((c) => c.startsWith(`HeadObjectCommand ${h.config.imagesBucket}/`) && c.includes(`/${videoId}/`)).length,
+        sourceGets: calls.filter((c) => c.startsWith(`GetObjectCommand ${h.config.videosBucket}/`) && c.includes(`/${videoId}/`)).length,
+      });
+      const copied = await extraction("calls-copy", testVideo("franck.mp4"), { mode: "keyframes" }, { url });
+      expect(copied.localCopy).toBe("downloaded");
+      // The runner's two HEADs (archive, manifest) before accepting the job; the job repeats neither.
+      expect(heads("calls-copy")).toEqual({ source: 0, outputs: 2, sourceGets: 1 });
+      const refused = await extraction("calls-large", large, { mode: "keyframes" }, { url });
+      // Refused for its size once the GET answered: that answer was the check.
+      expect(refused.localCopy).toEqual({ none: expect.stringMatching(/over the copy limit/) });
+      expect(heads("calls-large")).toEqual({ source: 0, outputs: 2, sourceGets: 1 });
+      const overHttp = await extraction("calls-http", testVideo("franck.mp4"), { mode: "keyframes" }, { url, withEtag: false });
+      expect(overHttp.localCopy).toEqual({ none: "no recorded ETag" });
+      expect(heads("calls-http")).toEqual({ source: 1, outputs: 2, sourceGets: 0 });
+    }
   }, 60_000);
 
   it("SOURCE_CACHE_BYTES=0 reads over HTTP", async () => {

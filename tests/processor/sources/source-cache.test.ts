@@ -93,6 +93,23 @@ describe("SourceCache", () => {
     expect(c.usedBytes + tight.usedBytes).toBe(0);
   });
 
+  it("a copy refused once the GET answered carries that answer's size for the acquisition that sent it, not for one sharing it", async () => {
+    const c = cache(1000, 100);
+    const big = source(Buffer.alloc(150));
+    const [first, sharing] = await Promise.allSettled([c.acquire(ref("big"), big.open, never), c.acquire(ref("big"), big.open, never)]);
+    expect(big.calls.n).toBe(1);
+    const reasons = [first, sharing].map((r) => (r.status === "rejected" ? (r.reason as NotCopied) : undefined));
+    expect(reasons.every((e) => e instanceof NotCopied && /over the copy limit/.test(e.message))).toBe(true);
+    // Only the first one's own GET said the source exists with this ETag and 150 bytes.
+    expect(reasons.map((e) => e?.sourceBytes)).toEqual([150, undefined]);
+    // No answer, no size: a source without Content-Length, a failed GET.
+    const unknown = await c.acquire(ref("unknown"), source(Buffer.alloc(10), null).open, never).catch((e: NotCopied) => e);
+    expect(unknown).toBeInstanceOf(NotCopied);
+    expect((unknown as NotCopied).sourceBytes).toBeUndefined();
+    const refused = await c.acquire(ref("gone"), async () => Promise.reject(new Error("NotFound")), never).catch((e: NotCopied) => e);
+    expect((refused as NotCopied).sourceBytes).toBeUndefined();
+  });
+
   it("a short download (fewer bytes than Content-Length) or a failed one leaves no file and is retried next time", async () => {
     const c = cache(1000);
     const short = source(Buffer.alloc(50), 80);

@@ -58,8 +58,8 @@ export const SINGLE_PASS_COPY_MAX_BYTES = 16 * 1024 * 1024;
 
 /**
  * Runs one extraction: get the source's local copy (../../sources/source-cache.ts: one GET when the job
- * carries `sourceEtag` and the source fits, else its presigned URL) beside the source HEAD and the output
- * checks, probe it, plan, decode the chosen frames into the archive while it uploads, then store the
+ * carries `sourceEtag` and the source fits, else its presigned URL) beside the output checks (skipped when
+ * the runner made them: `ctx.outputsAbsent`), HEAD the source only when no GET answered for it, probe it, plan, decode the chosen frames into the archive while it uploads, then store the
  * manifest while the archive's upload completes. Keyframes and scene jobs (without `startSeconds`) decode
  * while ffprobe runs: their images wait until the probe's checks pass, and a failed check kills ffmpeg with
  * nothing stored; the decoder refuses pictures past `decoderPixelGuard` meanwhile. Phase timings are logged
@@ -89,27 +89,40 @@ async function extract(job: ExtractionJob, ctx: JobContext): Promise<ExtractionR
   const manifestKey = manifestObjectKey(job.userId, job.videoId, job.attempt);
   // Valid for the whole job plus a margin: ffmpeg reconnects with the same URL.
   const presigned = storage.presignGet(config.videosBucket, sourceKey, config.jobTimeoutSeconds + 300);
-  // The local copy (one GET; every later read is the file), the source HEAD and the output checks do not
-  // depend on each other: one round trip of time. Errors are thrown in the order they were checked one
-  // by one (source first).
+  // The local copy (one GET with If-Match; every later read is the file) and the output checks do not
+  // depend on each other: one round trip of time. The GET's answer is the source check a HEAD would make
+  // (exists, still has the recorded ETag, its size), and a copy another job or render downloaded holds the
+  // bytes that ETag names (renders read it the same way); only a source read over HTTP without an answered
+  // GET (no ETag, copies off, the GET failed) gets the HEAD. Errors are thrown in the order they were
+  // checked one by one (source first).
   // Keyframes and scene jobs, and `accuracy: "keyframe"` (one keyframes-only decode), read the file once.
   const singlePass = planBeforeProbe(job.options) !== null || ("accuracy" in job.options && job.options.accuracy === "keyframe");
-  const copying = presigned.then((u) =>
-    readableSource(ctx.sources, storage, { bucket: config.videosBucket, key: sourceKey, etag: job.sourceEtag }, u, signal, singlePass ? SINGLE_PASS_COPY_MAX_BYTES : undefined),
-  );
-  const [head, source, ...outputChecks] = await Promise.allSettled([
-    headSource(storage, config.videosBucket, sourceKey, signal, job.sourceEtag),
-    copying,
+  const checkedSource = presigned
+    .then((u) =>
+      readableSource(ctx.sources, storage, { bucket: config.videosBucket, key: sourceKey, etag: job.sourceEtag }, u, signal, singlePass ? SINGLE_PASS_COPY_MAX_BYTES : undefined),
+    )
+    .then(async (source) => {
+      try {
+        return { source, sizeBytes: source.sizeBytes ?? (await headSource(storage, config.videosBucket, sourceKey, signal, job.sourceEtag)) };
+      } catch (e) {
+        source.release();
+        throw e;
+      }
+    });
+  const [checked, ...outputChecks] = await Promise.allSettled([
+    checkedSource,
     // The output of a finished attempt is never replaced (a replayed or forged job would swap a user's
-    // archive); the uploads are also conditional (If-None-Match: *) where the store supports it.
-    ...[archiveKey, manifestKey].map((key) => refuseExisting(storage, config.imagesBucket, key, signal)),
+    // archive); the uploads are also conditional (If-None-Match: *) where the store supports it. The
+    // runner checks it before accepting the job (`outputsAbsent`): the job repeats it only when that
+    // check could not tell.
+    ...(ctx.outputsAbsent ? [] : [archiveKey, manifestKey].map((key) => refuseExisting(storage, config.imagesBucket, key, signal))),
   ]);
+  if (checked.status === "rejected") throw checked.reason;
+  const { source, sizeBytes } = checked.value;
   try {
-    if (head.status === "rejected") throw head.reason;
-    if (source.status === "rejected") throw source.reason;
-    return await extractFrom(job, ctx, phases, { sourceKey, archiveKey, manifestKey }, head.value, source.value, outputChecks);
+    return await extractFrom(job, ctx, phases, { sourceKey, archiveKey, manifestKey }, sizeBytes, source, outputChecks);
   } finally {
-    if (source.status === "fulfilled") source.value.release();
+    source.release();
   }
 }
 
@@ -285,7 +298,7 @@ async function extractImages(
 
 /**
  * Wall time of a job's phases, milliseconds, logged as `extraction phases` with the job id: `inputChecks`
- * (source HEAD, presign, the local copy's download, output HEADs), `probe` (ffprobe and its checks; beside the decode for keyframes
+ * (presign, the local copy's download, the source HEAD and output HEADs when made), `probe` (ffprobe and its checks; beside the decode for keyframes
  * and scene), `plan` (until the decode starts: the probe when it is awaited, the packet index), `decode`
  * (ffmpeg decode and image encode, ZIP writing and part uploads), `store` (last ZIP bytes and manifest).
  */

@@ -88,7 +88,8 @@ async function transcode(job: TranscodeJob, ctx: JobContext): Promise<TranscodeR
   }
   // Valid for the whole job plus a margin: ffmpeg reconnects with the same URL.
   const url = await storage.presignGet(bucket, sourceKey, transcodeTimeoutSeconds(config) + 300);
-  await refuseFinishedAttempt(storage, bucket, prefix, signal);
+  // The runner checked it just before accepting the job, unless that check could not tell.
+  if (!ctx.outputsAbsent) await refuseFinishedAttempt(storage, bucket, prefix, signal);
 
   const probe = await probeSource(ctx.bins.ffprobe, url, {
     cwd: workDir,
@@ -132,7 +133,8 @@ async function transcode(job: TranscodeJob, ctx: JobContext): Promise<TranscodeR
   // Objects of an unfinished earlier run of this attempt (killed by SIGKILL or OOM before it could clean
   // up) would make the conditional uploads fail: the keys this run writes are cleared first, unless the
   // attempt finished meanwhile (checked again: a finished attempt is never replaced).
-  await refuseFinishedAttempt(storage, bucket, prefix, signal);
+  // The runner checked it just before accepting the job, unless that check could not tell.
+  if (!ctx.outputsAbsent) await refuseFinishedAttempt(storage, bucket, prefix, signal);
   await storage.deleteKeys(bucket, keys, signal).catch((e: unknown) => {
     throw storageError("The transcode's storage could not be prepared.", e, signal);
   });
