@@ -46,6 +46,20 @@ describe("buildExtractArgs", () => {
     expect(buildFilterGraph(planFromOptions({ mode: "interval", intervalSeconds: 10 }))).not.toMatch(/fps=/);
   });
 
+  it("interval and timestamps encode on one thread (each image leaves at once); keyframes keep the encoder's threads", () => {
+    const encoderThreads = (args: string[]) => {
+      const input = args.indexOf("-i");
+      const i = args.indexOf("-threads", input);
+      return i < 0 ? undefined : args[i + 1];
+    };
+    expect(encoderThreads(buildExtractArgs(URL_IN, 0, planFromOptions({ mode: "interval", intervalSeconds: 10 })))).toBe("1");
+    expect(encoderThreads(buildExtractArgs(URL_IN, 0, planFromOptions({ mode: "timestamps", timestampsSeconds: [1, 2] }, [1, 2])))).toBe("1");
+    expect(encoderThreads(buildExtractArgs(URL_IN, 0, planFromOptions({ mode: "keyframes" })))).toBeUndefined();
+    // An output option: after the input, right before the encoder's own options.
+    const args = buildExtractArgs(URL_IN, 0, planFromOptions({ mode: "interval", intervalSeconds: 10 }));
+    expect(args.indexOf("-threads", args.indexOf("-i"))).toBeLessThan(args.indexOf("-c:v"));
+  });
+
   it("HTTP inputs are restricted to network protocols and video demuxers; local paths are not", () => {
     const args = buildExtractArgs(URL_IN, 0, planFromOptions({ mode: "keyframes" }));
     expect(after(args, "-protocol_whitelist")).toBe("http,https,tcp,tls");

@@ -57,6 +57,29 @@ describe("interval mode", () => {
     }
   });
 
+  it("a sequential pass stops once every target has its image (interval and timestamps), with the same images", async () => {
+    const sequential = await h.extraProcessor({ intervalStrategy: "sequential" });
+    const file = testVideo("franck.mp4");
+    const { times, duration } = await ffprobeFrameTimes(file);
+    const stopOf = (videoId: string) => h.logs.find((l) => l.msg === "decode stopped early" && String(l.fields.jobId).startsWith(`${videoId}#`))?.fields;
+
+    // 200 s every 150 s: targets 0 and 150; the 50 s after the second image are not decoded.
+    const expected = expectedTimes(times, duration, 150);
+    expect(expected).toHaveLength(2);
+    const interval = await runSuccessfulJob(h, "iv-stop-early", file, { mode: "interval", intervalSeconds: 150 }, sequential.url);
+    expect(interval.manifest.images.map((i) => i.timestampSeconds)).toEqual(expected.map((t) => expect.closeTo(t, 3)));
+    expect(stopOf("iv-stop-early")).toMatchObject({ reason: "every target has its image", images: 2, atSeconds: expect.closeTo(expected[1]!, 3) });
+
+    const timestamps = await runSuccessfulJob(h, "ts-stop-early", file, { mode: "timestamps", timestampsSeconds: [3, 40] }, sequential.url);
+    expect(timestamps.manifest.images).toHaveLength(2);
+    expect(stopOf("ts-stop-early")).toMatchObject({ images: 2, atSeconds: expect.closeTo(timestamps.manifest.images[1]!.timestampSeconds, 3) });
+    expect(timestamps.manifest.images[1]!.timestampSeconds).toBeLessThan(40.1);
+
+    // A video shorter than N: its first frame, and nothing after it is decoded.
+    await runSuccessfulJob(h, "iv-stop-first", testVideo("boswars_intro.ogg"), { mode: "interval", intervalSeconds: 10 }, sequential.url);
+    expect(stopOf("iv-stop-first")).toMatchObject({ images: 1, atSeconds: expect.closeTo(0, 2) });
+  });
+
   it("hardware-example.mp4 (0.33 s) every 10 s: exactly one image, at the start", async () => {
     const { manifest, success } = await runSuccessfulJob(h, "iv-short", testVideo("hardware-example.mp4"), {
       mode: "interval",

@@ -219,6 +219,15 @@ export interface ExtractPlan {
   /** One decoder thread (`-threads 1`): set on the halves of a split decode, one core each. */
   singleThread?: boolean | undefined;
   /**
+   * Few images far apart (interval, timestamps): one encoder thread. With frame threads the image encoder
+   * hands each image out only once the next ones have filled its threads, i.e. at the next selected frame
+   * or at the end of the decode (boswars_intro.ogg's only image came out after 80 ms instead of 23 ms),
+   * which would defeat stopping the decode once every target has its image (`ExtractionPlan.targetCount`).
+   * A sparse select gains nothing from encoding in parallel (measured equal on franck.mp4, vtest.avi and
+   * display-dual-monitors.webm).
+   */
+  sparseImages?: boolean | undefined;
+  /**
    * Largest picture the decoder may allocate, pixels (`-max_pixels`): bounds memory while the decode runs
    * before ffprobe's facts are checked (job.ts). A guard, not the limit: the exact MAX_PIXELS_PER_FRAME
    * check is `checkProbeLimits` on ffprobe's facts (see {@link decoderPixelGuard}).
@@ -367,6 +376,8 @@ export function buildExtractArgs(
     ...filter,
     // maxImages: ffmpeg stops by itself after N images (a cap, not an error).
     ...(plan.maxImages !== undefined ? ["-frames:v", String(plan.maxImages)] : []),
+    // An output option: the encoder's threads. Each image leaves as soon as it is encoded (see sparseImages).
+    ...(plan.sparseImages ? ["-threads", "1"] : []),
     ...imageOutputArgs(plan.output),
   ];
 }

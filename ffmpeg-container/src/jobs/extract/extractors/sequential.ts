@@ -8,7 +8,8 @@ import { decodeInParallelSegments } from "./split.ts";
  * Runs the plan's sequential decode (one ffmpeg, or two halves meeting at `splitSeconds`) and moves every
  * image into the sink as soon as its showinfo line (its timestamp) is known. With keyframe accuracy every
  * decoded keyframe goes through the picker and only the chosen ones are stored; once it is done (or
- * `cap` images are stored) ffmpeg is stopped early.
+ * `cap` images are stored) ffmpeg is stopped early. Exact interval and timestamps plans stop the same way
+ * once every target has its image (`run.targetCount`).
  * @param splitSeconds meeting point of a split decode (`segmentSplitPoint`), null: one run
  * @throws JobError when ffmpeg fails, a limit is passed, or no image comes out
  */
@@ -25,6 +26,8 @@ export async function extractSequentially(
   const pick = keyframePick?.picker;
   /** Keyframe accuracy: `maxImages` images stored. */
   const capped = () => sink.images.length >= (keyframePick?.cap ?? Number.POSITIVE_INFINITY);
+  /** Every planned target has its image: no later frame can be one. */
+  const allTargetsAnswered = () => !pick && run.targetCount !== undefined && sink.images.length >= run.targetCount;
   let lastDecodedSeconds = Number.NEGATIVE_INFINITY;
   let stoppedEarly = false;
   const decoded =
@@ -47,9 +50,10 @@ export async function extractSequentially(
       await sink.add(image.data, image.info);
     }
     ctx.progress(run.span.fraction(info.timestampSeconds), { images: sink.images.length });
-    // Keyframe accuracy: every target answered, or the cap reached; the rest of the video is not needed.
-    if (pick && (pick.done || capped())) {
+    // Every target answered (or, with keyframe accuracy, the cap reached): the rest of the video is not needed.
+    if ((pick && (pick.done || capped())) || allTargetsAnswered()) {
       stoppedEarly = true;
+      ctx.log.info("decode stopped early", { reason: pick ? "keyframe picks done" : "every target has its image", atSeconds: lastDecodedSeconds, images: sink.images.length });
       break;
     }
   }

@@ -89,6 +89,7 @@ export function planFromOptions(options: ExtractionOptions, timestampTargets?: r
       return {
         ...common,
         keyframesOnly: false,
+        sparseImages: true,
         segments: { originSeconds: startSeconds ?? 0, stepSeconds: options.intervalSeconds },
         select: `${windowFactors(undefined, endSeconds)}${intervalSelectExpr(options.intervalSeconds, startSeconds ?? 0)}`,
       };
@@ -104,6 +105,7 @@ export function planFromOptions(options: ExtractionOptions, timestampTargets?: r
       return {
         ...common,
         keyframesOnly: false,
+        sparseImages: true,
         segments: "any",
         select: `${windowFactors(undefined, endSeconds)}${timestampsSelectExpr(timestampTargets)}`,
       };
@@ -150,6 +152,14 @@ export interface ExtractionPlan {
   timestamps?: { targets: number[]; skipped: number[] } | undefined;
   /** errorMessage when the decode gives no image. */
   emptyMessage?: string | undefined;
+  /**
+   * Interval (duration known) and timestamps modes, exact: the planned targets, i.e. the most images the
+   * sequential pass can give (one per target; fewer when one frame is the first at or after several). Once
+   * it has that many, ffmpeg is stopped instead of decoding to the end: a 9 s clip with N = 10 s decodes
+   * its first frame only. In interval mode this also ends the images at the probed duration, as the seek
+   * strategy's targets do (without it, a stream running past its declared duration gave more).
+   */
+  targetCount?: number | undefined;
 }
 
 /** Keyframe accuracy: how the decoded keyframes become images. */
@@ -246,6 +256,12 @@ export async function planExtraction(
         ? decision.targets.slice(0, options.maxImages)
         : decision.targets
       : undefined;
+  const targetCount =
+    options.mode === "timestamps"
+      ? timestamps!.targets.length
+      : facts.durationSeconds !== null
+        ? intervalTargets(options.intervalSeconds, window, facts.durationSeconds).length
+        : undefined;
   return {
     output,
     span,
@@ -254,6 +270,7 @@ export async function planExtraction(
     seekTargets,
     timestamps,
     emptyMessage,
+    targetCount,
   };
 }
 
