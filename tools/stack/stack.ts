@@ -156,7 +156,8 @@ export async function startStack(opts: StackOptions = {}): Promise<StackHandle> 
           "--port", String(apiPort),
           "--persist-to", persistTo,
           "--show-interactive-dev-session=false",
-          "--log-level", "info",
+          // "log", not "info": wrangler prints the Worker's console.log (our info lines) at its "log" level, above "info".
+          "--log-level", "log",
           ...(opts.testScheduled ? ["--test-scheduled"] : []),
           ...Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`]),
         ],
