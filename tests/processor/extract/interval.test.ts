@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TIMESTAMP_EPSILON_SECONDS } from "../../../ffmpeg-container/src/jobs/extract/ffmpeg-args.ts";
-import { ffprobeFrameTimes, type Harness, runSuccessfulJob, startHarness, testVideo } from "../harness.ts";
+import { ffprobeFrameTimes, type Harness, jobMessage, postJob, runSuccessfulJob, startHarness, testVideo, uploadSource } from "../harness.ts";
 
 let h: Harness;
 beforeAll(async () => {
@@ -89,5 +89,12 @@ describe("interval mode", () => {
     expect(manifest.images[0]!.timestampSeconds).toBeLessThan(0.05);
     expect(manifest.images[0]).toMatchObject({ width: 1280, height: 720 });
     expect(success.source.durationSeconds).toBeLessThan(1);
+    // One target at 0: the sequential pass decodes one frame, so no packet index is read to price seeks,
+    // also from the local copy (where a seek costs a tenth and decoding all 10 frames would have priced one).
+    const sourceEtag = await uploadSource(h, "iv-short-copy", testVideo("hardware-example.mp4"));
+    const m = jobMessage("iv-short-copy", { mode: "interval", intervalSeconds: 10 });
+    expect((await postJob(h.url, { ...m, payload: { ...m.payload, sourceEtag } })).events.at(-1)?.type).toBe("MSG_EXTRACT_SNAPSHOT_SUCCESS");
+    const decision = h.logs.find((l) => l.msg === "interval strategy" && l.fields.jobId === "iv-short-copy#1")?.fields;
+    expect(decision).toMatchObject({ strategy: "sequential", reason: expect.stringMatching(/^one seek per target cannot beat the sequential decode/) });
   });
 });

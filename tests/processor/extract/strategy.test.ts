@@ -71,6 +71,18 @@ describe("interval strategy: pure functions", () => {
     expect(chooseIntervalStrategy({ ...base, intervalSeconds: 7, index: longVideo(10) }).strategy).toBe("sequential");
   });
 
+  it("a sequential pass that stops at the last target is costed up to that target's frame, not the whole video", () => {
+    const local = { ...base, index: longVideo(10), seekOverheadPixels: SEEK_OVERHEAD_PIXELS_LOCAL, maxWorkRatio: SEEK_MAX_WORK_RATIO_LOCAL };
+    // N = 250 on 600 s: targets 0, 250, 500; the pass stops after the frame at 500 s (frame 15,000).
+    expect(chooseIntervalStrategy({ ...local, intervalSeconds: 250, sequentialStopsAtLastTarget: true }).sequentialFrames).toBe(15_001);
+    expect(chooseIntervalStrategy({ ...local, intervalSeconds: 250 }).sequentialFrames).toBe(18_000);
+    // N = 700: one target, at 0. Stopping there, the pass decodes one frame, which one seek (its overhead
+    // alone is 5 frames) cannot beat; decoding to the end, a seek would have won.
+    const one = chooseIntervalStrategy({ ...local, intervalSeconds: 700, sequentialStopsAtLastTarget: true });
+    expect(one).toMatchObject({ strategy: "sequential", sequentialFrames: 1 });
+    expect(chooseIntervalStrategy({ ...local, intervalSeconds: 700 }).strategy).toBe("seek");
+  });
+
   it("chooses seek for short GOPs far apart from each other, sequential when the GOP is long", () => {
     const short = chooseIntervalStrategy({ ...base, index: longVideo(2) });
     expect(short.strategy).toBe("seek");

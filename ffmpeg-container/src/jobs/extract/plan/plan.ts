@@ -376,9 +376,18 @@ async function chooseStrategy(
   const local = isLocalCopy(url);
   const seekOverheadPixels = local ? SEEK_OVERHEAD_PIXELS_LOCAL : SEEK_OVERHEAD_PIXELS;
   const maxWorkRatio = local ? SEEK_MAX_WORK_RATIO_LOCAL : SEEK_MAX_WORK_RATIO;
-  // The sequential pass decodes from the file's start up to the window's end.
-  if (setting === "auto" && !seekMightPayForTargets(targetCount, span.to, facts.frameRate, facts.width, facts.height, seekOverheadPixels, maxWorkRatio)) {
-    return sequential("one seek per target cannot beat a full decode (or duration/frame rate unknown)");
+  // The sequential pass decodes from the file's start up to the window's end, or, when it stops once every
+  // target has its image (planExtraction's targetCount), up to the last target's frame: a video shorter
+  // than N has one target at 0, one frame to decode, and no index worth reading.
+  const stopsAtLastTarget = spec.targetTimes !== undefined || facts.durationSeconds !== null;
+  const lastTarget = spec.targetTimes
+    ? spec.targetTimes.at(-1)
+    : facts.durationSeconds !== null && spec.intervalSeconds
+      ? intervalTargets(spec.intervalSeconds, spec.window ?? {}, facts.durationSeconds).at(-1)
+      : undefined;
+  const sequentialSeconds = lastTarget !== undefined && facts.frameRate ? lastTarget + 1 / facts.frameRate : span.to;
+  if (setting === "auto" && !seekMightPayForTargets(targetCount, sequentialSeconds, facts.frameRate, facts.width, facts.height, seekOverheadPixels, maxWorkRatio)) {
+    return sequential("one seek per target cannot beat the sequential decode (or duration/frame rate unknown)");
   }
   const index = await readPacketIndex(ctx, url, probe);
   if (!index) return sequential(probe.timeBase ? "the keyframe index could not be read" : "no stream time base");
@@ -393,6 +402,7 @@ async function chooseStrategy(
     index,
     seekOverheadPixels,
     maxWorkRatio,
+    sequentialStopsAtLastTarget: stopsAtLastTarget,
   });
   if (setting === "seek" && decision.targets.length > 0) return { ...decision, strategy: "seek", reason: `forced by configuration (${decision.reason})` };
   return decision;

@@ -310,6 +310,11 @@ export interface StrategyInput {
   seekOverheadPixels?: number | undefined;
   /** Largest seek work as a share of the sequential work: {@link SEEK_MAX_WORK_RATIO} (default) or {@link SEEK_MAX_WORK_RATIO_LOCAL}. */
   maxWorkRatio?: number | undefined;
+  /**
+   * The sequential pass stops once every planned target has its image (plan.ts `targetCount`: interval with a
+   * known duration, timestamps): its work is the frames up to the last target's, not every frame.
+   */
+  sequentialStopsAtLastTarget?: boolean | undefined;
 }
 
 /**
@@ -370,7 +375,8 @@ export function seekMightPayForTargets(
  *    more than a few (an AVI without index, DERIVED_vtest.truncated-50pct.avi, flags all packets K
  *    though only 2 are real keyframes);
  * 3. the estimated seek work Σ (frames from the keyframe before each image to it) + targets × overhead
- *    ({@link seekOverheadFrames}) is at most the work ratio × all frames ({@link SEEK_MAX_WORK_RATIO} over HTTP,
+ *    ({@link seekOverheadFrames}) is at most the work ratio × the sequential pass's frames (all of them, or
+ *    up to the last target's with `sequentialStopsAtLastTarget`) ({@link SEEK_MAX_WORK_RATIO} over HTTP,
  *    {@link SEEK_MAX_WORK_RATIO_LOCAL} reading the local copy).
  * Otherwise sequential (today's single pass).
  * @returns the decision with its reason and estimates
@@ -380,7 +386,12 @@ export function chooseIntervalStrategy(input: StrategyInput): IntervalStrategyDe
   const targets = input.targetTimes
     ? planTimestampTargets(index, input.targetTimes, input.window)
     : planIntervalTargets(index, input.intervalSeconds ?? Number.NaN, input.window);
-  const sequentialFrames = index.frameTimes.length;
+  const allFrames = index.frameTimes.length;
+  const lastFrame = targets.at(-1)?.frameSeconds;
+  const sequentialFrames =
+    input.sequentialStopsAtLastTarget && lastFrame !== undefined
+      ? index.frameTimes.filter((t) => t <= lastFrame + TIMESTAMP_EPSILON_SECONDS).length
+      : allFrames;
   const overhead = seekOverheadFrames(input.width, input.height, input.seekOverheadPixels);
   const seekFrames = targets.reduce((s, t) => s + t.framesToDecode + overhead, 0);
   const decide = (strategy: IntervalStrategyName, reason: string): IntervalStrategyDecision => ({
@@ -398,7 +409,7 @@ export function chooseIntervalStrategy(input: StrategyInput): IntervalStrategyDe
   if (index.packetsWithoutPts > 0) return decide("sequential", `${index.packetsWithoutPts} packets without pts`);
   if (index.keyframeTimes.length === 0 || targets.length === 0) return decide("sequential", "no keyframe or no frame in the index");
   if (targets.some((t) => Number.isNaN(t.keyframeSeconds))) return decide("sequential", "a target has no keyframe before it");
-  if (sequentialFrames > 3 && index.keyframeTimes.length === sequentialFrames) {
+  if (allFrames > 3 && index.keyframeTimes.length === allFrames) {
     return decide("sequential", "every packet is flagged key (index not trusted)");
   }
   const ratio = input.maxWorkRatio ?? SEEK_MAX_WORK_RATIO;
