@@ -49,8 +49,9 @@ export interface JobContext {
   sources?: SourceCache | undefined;
   /**
    * True when the runner's {@link JobKind.alreadyStored} check found none of this job's outputs just before
-   * accepting it (one job per key runs at once, so none can appear meanwhile): the job need not check again.
-   * Absent or false when the kind has no such check or it could not tell (a storage error).
+   * accepting it: the same check at the job's start would learn nothing more (a check that must hold later,
+   * e.g. before deleting keys, is still the job's to make). Absent or false when the kind has no such check
+   * or it could not tell (a storage error).
    */
   outputsAbsent?: boolean | undefined;
 }

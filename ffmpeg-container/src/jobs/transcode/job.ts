@@ -133,8 +133,7 @@ async function transcode(job: TranscodeJob, ctx: JobContext): Promise<TranscodeR
   // Objects of an unfinished earlier run of this attempt (killed by SIGKILL or OOM before it could clean
   // up) would make the conditional uploads fail: the keys this run writes are cleared first, unless the
   // attempt finished meanwhile (checked again: a finished attempt is never replaced).
-  // The runner checked it just before accepting the job, unless that check could not tell.
-  if (!ctx.outputsAbsent) await refuseFinishedAttempt(storage, bucket, prefix, signal);
+  await refuseFinishedAttempt(storage, bucket, prefix, signal);
   await storage.deleteKeys(bucket, keys, signal).catch((e: unknown) => {
     throw storageError("The transcode's storage could not be prepared.", e, signal);
   });
