@@ -78,6 +78,15 @@ describe("jobs on damaged copies", () => {
     expect(manifest.images).toHaveLength(7);
   });
 
+  it("64 KiB zeroed at 40 %, interval 10 (a sequential pass stopped after its last target, at 80 s): the damage it met is reported", async () => {
+    const file = await damagedCopy("sample_iPod.m4v", "ipod-zeroed-iv.m4v", { zero: [[0.4, 64 * 1024]] });
+    const last = await runOn("dmg-zeroed-iv", file, { mode: "interval", intervalSeconds: 10 });
+    expect(last.type, JSON.stringify(last.payload)).toBe("MSG_EXTRACT_SNAPSHOT_SUCCESS");
+    if (last.type !== "MSG_EXTRACT_SNAPSHOT_SUCCESS") throw new Error("unreachable");
+    expect(h.logs.some((l) => l.msg === "decode stopped early" && l.fields.jobId === "dmg-zeroed-iv#1")).toBe(true);
+    expect(last.payload.warnings?.join(" ")).toMatch(/damaged parts \(\d+ decode error/);
+  });
+
   it("truncated to 60 % (sample_iPod.m4v, moov at the start): SUCCESS with the images before the cut and an 'ended early' warning", async () => {
     const file = await damagedCopy("sample_iPod.m4v", "ipod-truncated.m4v", { keep: 0.6 });
     const last = await runOn("dmg-truncated", file);

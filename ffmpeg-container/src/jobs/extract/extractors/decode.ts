@@ -54,7 +54,8 @@ export interface SequentialSource {
 
 /**
  * Runs one extracting ffmpeg (`buildExtractArgs`) and yields its images in order. Leaving the loop early
- * (`break`, `return`, an exception in the consumer) kills ffmpeg.
+ * (`break`, `return`, an exception in the consumer) kills ffmpeg; the damage its stderr showed until then
+ * is recorded in `ctx.damage` as at a normal end.
  * @param plan the run's plan; a long filtergraph is written to `<workDir>/<name>.filtergraph.txt`
  * @param name names this run's files in the job folder (distinct per concurrent run)
  * @throws JobError when ffmpeg fails (message from its stderr: unreadable video, storage failure, or
@@ -83,6 +84,8 @@ export async function* decodeImages(
   let count = 0;
   let lastSeconds: number | undefined;
   let finished = false;
+  let failed = false;
+  const hide = [inputUrl(url), workDir, ctx.config.tmpDir];
   try {
     for await (const chunk of child.stdout as AsyncIterable<Buffer>) {
       for (const data of splitter.push(chunk)) {
@@ -95,7 +98,6 @@ export async function* decodeImages(
     }
     const { code, signal: killedBy } = await exited;
     signal.throwIfAborted();
-    const hide = [inputUrl(url), workDir, ctx.config.tmpDir];
     ctx.damage?.record(damageFindings(otherLines, hide));
     if (code !== 0) {
       const failure = extractionFailure(otherLines, count, hide, `ffmpeg exited with ${killedBy ?? `code ${code}`}`);
@@ -111,6 +113,7 @@ export async function* decodeImages(
     }
     finished = true;
   } catch (e) {
+    failed = true;
     signal.throwIfAborted();
     if (e instanceof JobError) throw e;
     throw new JobError("Image extraction failed.", String((e as Error).message ?? e).slice(0, 1000));
@@ -119,6 +122,8 @@ export async function* decodeImages(
       // Early exit or failure: nothing more is read, so stop ffmpeg now.
       child.kill("SIGKILL");
       await exited.catch(() => undefined);
+      // The consumer stopped the decode (every target answered): the damage met so far is still reported.
+      if (!failed && !signal.aborted) ctx.damage?.record(damageFindings(otherLines, hide));
     }
   }
 }
