@@ -248,8 +248,8 @@ export interface JobUsage {
  * the client's requests; queue messages (the job, PROCESSING, a PROGRESS every
  * {@link PROGRESS_INTERVAL_SECONDS} while it runs, SUCCESS, the email), each written, read and deleted
  * (3 operations); D1 writes (the row's create, complete, each event, the email row claimed then marked sent);
- * R2 (the upload's PUT or its parts, the processor's HEAD and GET, the outputs' multipart uploads, one
- * download); the dispatching Durable Object (active for the job's wall time); the container's share of one
+ * R2 (class A: the upload's PUT or its parts, the outputs' uploads; class B: the API's HEAD at `complete`, the
+ * processor's two output HEADs before accepting the job and its one GET of the source, one download); the dispatching Durable Object (active for the job's wall time); the container's share of one
  * instance of `type` while the job runs.
  */
 export function jobUsage(job: JobEstimate, fit: InstanceFit, type: InstanceType): JobUsage {
@@ -266,7 +266,7 @@ export function jobUsage(job: JobEstimate, fit: InstanceFit, type: InstanceType)
     d1RowsRead: requests * D1_ROWS_READ_PER_REQUEST,
     d1RowsWritten: 2 + events + 2,
     r2ClassA: parts(job.sourceBytes) + parts(job.outputBytes) + 3,
-    r2ClassB: 3,
+    r2ClassB: 5,
     r2GBMonth: ((job.sourceBytes + job.outputBytes) / 1e9) * (RETENTION_DAYS / 30),
     durableObjectRequests: 1 + events,
     durableObjectGBSeconds: 0.128 * fit.jobWallSeconds,
