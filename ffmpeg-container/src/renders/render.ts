@@ -69,8 +69,8 @@ export interface RenderResult {
 
 /** Wall time of a render's phases, ms. */
 export interface RenderPhases {
-  /** Presigning the source URL and getting its local copy (a download, or none when another render has it). */
-  presignMs: number;
+  /** Getting a readable source: the local copy (a download, or none when another job or render has it), or the presigned URL when read over HTTP. */
+  sourceMs: number;
   /** How ffmpeg read the source (see ../sources/source-cache.ts `readableSource`). */
   localCopy: ReadableSource["localCopy"];
   /** HEAD + ffprobe of the source; 0 when ./probe-cache.ts had it. */
@@ -100,8 +100,8 @@ export async function runRender(req: RenderRequest, ctx: RenderContext): Promise
   const { config, storage, signal } = ctx;
   const t0 = performance.now();
   const sourceKey = sourceObjectKey(req.userId, req.videoId);
-  const presigned = await storage.presignGet(config.videosBucket, sourceKey, Math.ceil(config.renderTimeoutSeconds ?? DEFAULT_RENDER_TIMEOUT_SECONDS) + 60);
-  const source = await readableSource(ctx.sources, storage, { bucket: config.videosBucket, key: sourceKey, etag: req.sourceEtag }, presigned, signal);
+  const presign = () => storage.presignGet(config.videosBucket, sourceKey, Math.ceil(config.renderTimeoutSeconds ?? DEFAULT_RENDER_TIMEOUT_SECONDS) + 60);
+  const source = await readableSource(ctx.sources, storage, { bucket: config.videosBucket, key: sourceKey, etag: req.sourceEtag }, presign, signal);
   try {
     return await renderFrom(req, ctx, sourceKey, source, t0);
   } finally {
@@ -131,7 +131,7 @@ async function renderFrom(req: RenderRequest, ctx: RenderContext, sourceKey: str
   }
   const { facts } = probe;
   const t2 = performance.now();
-  const phases = (ffmpegMs: number): RenderPhases => ({ presignMs: ms(t1 - t0), probeMs: probeCached ? 0 : ms(t2 - t1), probeCached, localCopy: source.localCopy, ffmpegMs: ms(ffmpegMs) });
+  const phases = (ffmpegMs: number): RenderPhases => ({ sourceMs: ms(t1 - t0), probeMs: probeCached ? 0 : ms(t2 - t1), probeCached, localCopy: source.localCopy, ffmpegMs: ms(ffmpegMs) });
   const duration = facts.durationSeconds;
   const spec = req.spec;
 

@@ -10,7 +10,8 @@ import os from "node:os";
 import path from "node:path";
 import { Readable } from "node:stream";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { DISK_RESERVE_BYTES, IDLE_MS, NotCopied, SourceCache, type OpenSource } from "../../../ffmpeg-container/src/sources/source-cache.ts";
+import type { Storage } from "../../../ffmpeg-container/src/s3.ts";
+import { DISK_RESERVE_BYTES, IDLE_MS, NotCopied, readableSource, SourceCache, type OpenSource } from "../../../ffmpeg-container/src/sources/source-cache.ts";
 
 let parentDir: string;
 let clock = 1_000_000;
@@ -108,6 +109,27 @@ describe("SourceCache", () => {
     expect((unknown as NotCopied).sourceBytes).toBeUndefined();
     const refused = await c.acquire(ref("gone"), async () => Promise.reject(new Error("NotFound")), never).catch((e: NotCopied) => e);
     expect((refused as NotCopied).sourceBytes).toBeUndefined();
+  });
+
+  it("readableSource presigns only for a read over HTTP; a source refused for its size keeps the GET's size", async () => {
+    const c = cache(1000, 100);
+    let presigned = 0;
+    const presign = async () => {
+      presigned++;
+      return "https://storage.invalid/videos/k?X-Amz-Signature=x";
+    };
+    /** The one Storage call readableSource makes: the copy's conditional GET. */
+    const storageServing = (bytes: Buffer) => ({ openRead: (_b: string, _k: string, s: AbortSignal) => source(bytes).open(s) }) as unknown as Storage;
+    const copied = await readableSource(c, storageServing(Buffer.alloc(80)), ref("small"), presign, never);
+    expect(copied).toMatchObject({ localCopy: "downloaded", sizeBytes: 80 });
+    expect(presigned).toBe(0);
+    copied.release();
+    const big = await readableSource(c, storageServing(Buffer.alloc(150)), ref("big"), presign, never);
+    expect(big).toMatchObject({ input: { url: expect.stringMatching(/^https:/), ifMatch: '"e1"' }, localCopy: { none: expect.stringMatching(/over the copy limit/) }, sizeBytes: 150 });
+    const noEtag = await readableSource(c, storageServing(Buffer.alloc(10)), { bucket: "videos", key: "k", etag: undefined }, presign, never);
+    expect(noEtag).toMatchObject({ localCopy: { none: "no recorded ETag" } });
+    expect(noEtag.sizeBytes).toBeUndefined();
+    expect(presigned).toBe(2);
   });
 
   it("a short download (fewer bytes than Content-Length) or a failed one leaves no file and is retried next time", async () => {

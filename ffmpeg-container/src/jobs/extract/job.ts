@@ -87,8 +87,8 @@ async function extract(job: ExtractionJob, ctx: JobContext): Promise<ExtractionR
   const sourceKey = sourceObjectKey(job.userId, job.videoId);
   const archiveKey = archiveObjectKey(job.userId, job.videoId, job.attempt);
   const manifestKey = manifestObjectKey(job.userId, job.videoId, job.attempt);
-  // Valid for the whole job plus a margin: ffmpeg reconnects with the same URL.
-  const presigned = storage.presignGet(config.videosBucket, sourceKey, config.jobTimeoutSeconds + 300);
+  // Valid for the whole job plus a margin: ffmpeg reconnects with the same URL. Signed only for a read over HTTP.
+  const presign = () => storage.presignGet(config.videosBucket, sourceKey, config.jobTimeoutSeconds + 300);
   // The local copy (one GET with If-Match; every later read is the file) and the output checks do not
   // depend on each other: one round trip of time. The GET's answer is the source check a HEAD would make
   // (exists, still has the recorded ETag, its size), and a copy another job or render downloaded holds the
@@ -97,10 +97,7 @@ async function extract(job: ExtractionJob, ctx: JobContext): Promise<ExtractionR
   // checked one by one (source first).
   // Keyframes and scene jobs, and `accuracy: "keyframe"` (one keyframes-only decode), read the file once.
   const singlePass = planBeforeProbe(job.options) !== null || ("accuracy" in job.options && job.options.accuracy === "keyframe");
-  const checkedSource = presigned
-    .then((u) =>
-      readableSource(ctx.sources, storage, { bucket: config.videosBucket, key: sourceKey, etag: job.sourceEtag }, u, signal, singlePass ? SINGLE_PASS_COPY_MAX_BYTES : undefined),
-    )
+  const checkedSource = readableSource(ctx.sources, storage, { bucket: config.videosBucket, key: sourceKey, etag: job.sourceEtag }, presign, signal, singlePass ? SINGLE_PASS_COPY_MAX_BYTES : undefined)
     .then(async (source) => {
       try {
         return { source, sizeBytes: source.sizeBytes ?? (await headSource(storage, config.videosBucket, sourceKey, signal, job.sourceEtag)) };
