@@ -9,7 +9,7 @@
  *      a binary and usually fails offline, so it is normally absent; it ships no ffprobe);
  *   4. `ffmpeg` / `ffprobe` on PATH (e.g. Debian's `apt-get install ffmpeg`).
  */
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
@@ -24,6 +24,8 @@ export interface FfmpegBinaries {
   ffmpeg: string;
   ffprobe: string;
   source: { ffmpeg: FfmpegSource; ffprobe: FfmpegSource };
+  /** Measured start of `ffmpeg` (`-version` to exit, the faster of two runs), ms; set by the processor ({@link measureStartMs}). */
+  startMs?: number | undefined;
 }
 
 /**
@@ -119,6 +121,28 @@ export function describeFfmpegSource(name: "ffmpeg" | "ffprobe", source: FfmpegS
     case "path":
       return "PATH";
   }
+}
+
+/**
+ * How long a binary takes to start and exit (`<bin> -hide_banner -version`), the faster of `runs` runs (the
+ * first may read it from disk): about 2 ms for the lean build, 0.13 s for Debian's dynamically linked one.
+ * Asynchronous (never `spawnSync`: the tests' S3 server shares the event loop).
+ * @returns milliseconds, or undefined when it does not run
+ */
+export async function measureStartMs(bin: string, runs = 2): Promise<number | undefined> {
+  let best: number | undefined;
+  for (let i = 0; i < runs; i++) {
+    const started = performance.now();
+    const ok = await new Promise<boolean>((resolve) => {
+      const child = spawn(bin, ["-hide_banner", "-version"], { stdio: "ignore" });
+      child.once("error", () => resolve(false));
+      child.once("exit", (code) => resolve(code === 0));
+    });
+    if (!ok) return undefined;
+    const ms = performance.now() - started;
+    best = best === undefined ? ms : Math.min(best, ms);
+  }
+  return best === undefined ? undefined : Math.round(best * 10) / 10;
 }
 
 /** What running `<binary> -version` showed: its first line, or why it could not run. */

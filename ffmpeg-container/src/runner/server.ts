@@ -28,7 +28,7 @@ import { DEFAULT_MAX_CONCURRENT_RENDERS, DEFAULT_RENDER_TIMEOUT_SECONDS, DEFAULT
 import { ProbeCache } from "../renders/probe-cache.ts";
 import { SourceCache } from "../sources/source-cache.ts";
 import { RenderParamError, runRender } from "../renders/render.ts";
-import { resolveFfmpegBinaries, type FfmpegBinaries } from "../ffmpeg/binaries.ts";
+import { measureStartMs, resolveFfmpegBinaries, type FfmpegBinaries } from "../ffmpeg/binaries.ts";
 import { JOB_KINDS } from "../jobs/index.ts";
 import { createStorage, type S3ClientFactory, type Storage } from "../s3.ts";
 import { credentialSecrets, JobCredentials } from "../../../schema/storage-credentials.ts";
@@ -116,9 +116,11 @@ export function createProcessorServer(
   let draining = false;
   let bins: Promise<FfmpegBinaries> | undefined;
   const getBins = () =>
-    (bins ??= resolveFfmpegBinaries({ ffmpeg: config.ffmpegPath, ffprobe: config.ffprobePath }).then((b) => {
+    (bins ??= resolveFfmpegBinaries({ ffmpeg: config.ffmpegPath, ffprobe: config.ffprobePath }).then(async (resolved) => {
+      // Its start time prices each seek of the interval strategy (a seek is a new process).
+      const b = { ...resolved, startMs: await measureStartMs(resolved.ffmpeg) };
       // Which build runs the jobs (FFMPEG_PATH, the lean build, ffmpeg-static or PATH: ../ffmpeg/binaries.ts).
-      log.info("ffmpeg binaries", { ffmpeg: b.ffmpeg, ffprobe: b.ffprobe, ffmpegSource: b.source.ffmpeg, ffprobeSource: b.source.ffprobe });
+      log.info("ffmpeg binaries", { ffmpeg: b.ffmpeg, ffprobe: b.ffprobe, ffmpegSource: b.source.ffmpeg, ffprobeSource: b.source.ffprobe, ffmpegStartMs: b.startMs });
       return b;
     }));
 

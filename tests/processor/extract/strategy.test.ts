@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { buildSeekExtractArgs } from "../../../ffmpeg-container/src/jobs/extract/ffmpeg-args.ts";
-import { chooseIntervalStrategy, type KeyframeIndex, parsePacketIndex, planIntervalTargets, SEEK_MAX_WORK_RATIO_LOCAL, SEEK_OVERHEAD_PIXELS_LOCAL, seekMightPay, seekOverheadFrames } from "../../../ffmpeg-container/src/jobs/extract/plan/strategy.ts";
+import { chooseIntervalStrategy, type KeyframeIndex, parsePacketIndex, planIntervalTargets, SEEK_MAX_WORK_RATIO_LOCAL, SEEK_OVERHEAD_PIXELS, SEEK_OVERHEAD_PIXELS_LOCAL, seekMightPay, seekOverheadFrames, seekOverheadPixels } from "../../../ffmpeg-container/src/jobs/extract/plan/strategy.ts";
 
 describe("interval strategy: pure functions", () => {
   const idx = (frames: number[], keys: number[]): KeyframeIndex => ({ frameTimes: frames, keyframeTimes: keys, packetsWithoutPts: 0 });
@@ -55,6 +55,21 @@ describe("interval strategy: pure functions", () => {
     expect(seekMightPay(200, 24, 2, 360, 288, SEEK_OVERHEAD_PIXELS_LOCAL)).toBe(false);
     expect(seekMightPay(200, 24, 2, 360, 288, SEEK_OVERHEAD_PIXELS_LOCAL, SEEK_MAX_WORK_RATIO_LOCAL)).toBe(false);
     expect(seekMightPay(200, 24, 4, 360, 288, SEEK_OVERHEAD_PIXELS_LOCAL, SEEK_MAX_WORK_RATIO_LOCAL)).toBe(true);
+  });
+
+  it("a seek's overhead adds the binary's start beyond the lean build's: Debian's ffmpeg keeps franck.mp4 at N = 10 sequential", () => {
+    // The lean build (4–7 ms measured) and noise up to 20 ms change nothing.
+    expect(seekOverheadPixels(true, undefined)).toBe(SEEK_OVERHEAD_PIXELS_LOCAL);
+    expect(seekOverheadPixels(true, 7)).toBe(SEEK_OVERHEAD_PIXELS_LOCAL);
+    expect(seekOverheadPixels(false, 20)).toBe(SEEK_OVERHEAD_PIXELS);
+    // Debian's build, 64 ms: 44 ms more at half a megapixel per ms.
+    expect(seekOverheadPixels(true, 64)).toBe(SEEK_OVERHEAD_PIXELS_LOCAL + 22_000_000);
+    // franck.mp4 (360x288, 200 s at 24 fps) every 10 s from its local copy: worth the index with the lean
+    // build (20 × 97 frames), not with Debian's (20 × 309 frames > 1.1 × 4800).
+    expect(seekMightPay(200, 24, 10, 360, 288, seekOverheadPixels(true, 5), SEEK_MAX_WORK_RATIO_LOCAL)).toBe(true);
+    expect(seekMightPay(200, 24, 10, 360, 288, seekOverheadPixels(true, 64), SEEK_MAX_WORK_RATIO_LOCAL)).toBe(false);
+    // The 1350x1080 input still seeks with Debian's build: 20 × 23 frames of overhead on 4800.
+    expect(seekMightPay(200, 24, 10, 1350, 1080, seekOverheadPixels(true, 64), SEEK_MAX_WORK_RATIO_LOCAL)).toBe(true);
   });
 
   /** 1080p, 30 fps, 600 s, keyframe every `gop` seconds. */

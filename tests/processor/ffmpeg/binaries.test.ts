@@ -12,6 +12,7 @@ import {
   checkFfmpegBinaries,
   configureFlagsHash,
   leanBuildDir,
+  measureStartMs,
   resolveFfmpegBinaries,
 } from "../../../ffmpeg-container/src/ffmpeg/binaries.ts";
 import { REPO_ROOT } from "../../../tools/paths.ts";
@@ -117,5 +118,20 @@ describe("checkFfmpegBinaries", () => {
     const c = checkFfmpegBinaries({ ffmpeg: path.join(tmp, "absent/ffmpeg"), ffprobe: failing });
     expect(c.ffmpeg).toEqual({ ok: false, error: "ENOENT" });
     expect(c.ffprobe).toEqual({ ok: false, error: "exit code 3" });
+  });
+});
+
+describe("measureStartMs", () => {
+  it("times a start of the resolved ffmpeg; a missing or failing binary gives undefined", async () => {
+    const b = await resolveFfmpegBinaries({});
+    const ms = await measureStartMs(b.ffmpeg);
+    expect(ms).toBeGreaterThan(0);
+    // The lean build starts in ~2 ms, Debian's in ~0.13 s; anything near a second means something else was timed.
+    expect(ms).toBeLessThan(1000);
+    const failing = path.join(tmp, "failing-start");
+    writeFileSync(failing, "#!/bin/sh\nexit 3\n");
+    chmodSync(failing, 0o755);
+    expect(await measureStartMs(failing)).toBeUndefined();
+    expect(await measureStartMs(path.join(tmp, "absent/ffmpeg"))).toBeUndefined();
   });
 });

@@ -31,8 +31,7 @@ import {
 import { NearestKeyframePicker } from "./keyframe-picker.ts";
 import {
   chooseIntervalStrategy,
-  SEEK_OVERHEAD_PIXELS,
-  SEEK_OVERHEAD_PIXELS_LOCAL,
+  seekOverheadPixels,
   SEEK_MAX_WORK_RATIO,
   SEEK_MAX_WORK_RATIO_LOCAL,
   PacketIndexParser,
@@ -374,7 +373,8 @@ async function chooseStrategy(
   // A seek of the local copy makes no request: its fixed cost is a tenth of one over HTTP, and seeks of
   // small pictures use both cores better than one decode (strategy.ts SEEK_MAX_WORK_RATIO_LOCAL).
   const local = isLocalCopy(url);
-  const seekOverheadPixels = local ? SEEK_OVERHEAD_PIXELS_LOCAL : SEEK_OVERHEAD_PIXELS;
+  // Every seek starts a process: a slow-starting binary (Debian's ffmpeg: 0.13 s) makes each one dearer.
+  const seekOverhead = seekOverheadPixels(local, ctx.bins.startMs);
   const maxWorkRatio = local ? SEEK_MAX_WORK_RATIO_LOCAL : SEEK_MAX_WORK_RATIO;
   // The sequential pass decodes from the file's start up to the window's end, or, when it stops once every
   // target has its image (planExtraction's targetCount), up to the last target's frame: a video shorter
@@ -386,7 +386,7 @@ async function chooseStrategy(
       ? intervalTargets(spec.intervalSeconds, spec.window ?? {}, facts.durationSeconds).at(-1)
       : undefined;
   const sequentialSeconds = lastTarget !== undefined && facts.frameRate ? lastTarget + 1 / facts.frameRate : span.to;
-  if (setting === "auto" && !seekMightPayForTargets(targetCount, sequentialSeconds, facts.frameRate, facts.width, facts.height, seekOverheadPixels, maxWorkRatio)) {
+  if (setting === "auto" && !seekMightPayForTargets(targetCount, sequentialSeconds, facts.frameRate, facts.width, facts.height, seekOverhead, maxWorkRatio)) {
     return sequential("one seek per target cannot beat the sequential decode (or duration/frame rate unknown)");
   }
   const index = await readPacketIndex(ctx, url, probe);
@@ -400,7 +400,7 @@ async function chooseStrategy(
     targetTimes: spec.targetTimes,
     window: spec.window,
     index,
-    seekOverheadPixels,
+    seekOverheadPixels: seekOverhead,
     maxWorkRatio,
     sequentialStopsAtLastTarget: stopsAtLastTarget,
   });

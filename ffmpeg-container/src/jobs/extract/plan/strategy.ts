@@ -60,6 +60,36 @@ export const SEEK_OVERHEAD_PIXELS = 100_000_000;
 export const SEEK_OVERHEAD_PIXELS_LOCAL = 10_000_000;
 
 /**
+ * Start time already inside {@link SEEK_OVERHEAD_PIXELS} and {@link SEEK_OVERHEAD_PIXELS_LOCAL}, ms: they were
+ * measured with the lean build, which `measureStartMs` (spawn to exit, through Node) times at 4–7 ms. Up to
+ * 20 ms counts as that, so timing noise on a loaded machine never moves a decision; Debian's build measures
+ * 62–66 ms here (0.13 s under load).
+ */
+export const REFERENCE_START_MS = 20;
+
+/**
+ * Decoded pixels per millisecond that a slower-starting binary's extra start time is priced at: the rate
+ * behind both overheads (franck.mp4's 50 frames of 360x288 in 10 ms; 100 frames of 1350x1080 in ~0.25 s),
+ * about half a megapixel per ms.
+ */
+export const SEEK_START_PIXELS_PER_MS = 500_000;
+
+/**
+ * The fixed cost of one seek for the binary that runs it: the measured overhead ({@link SEEK_OVERHEAD_PIXELS}
+ * over HTTP, {@link SEEK_OVERHEAD_PIXELS_LOCAL} on the local copy) plus the binary's start time beyond the
+ * lean build's ({@link REFERENCE_START_MS}), at {@link SEEK_START_PIXELS_PER_MS}. Every seek is a new process:
+ * with Debian's ffmpeg (215 shared libraries) franck.mp4's 20 seeks at N = 10 took 1.38 s against a 1.09 s
+ * naive run, and its sequential pass 1.02 s.
+ * @param local the seeks read the local copy
+ * @param ffmpegStartMs measured start of the ffmpeg binary, ms (`-version` to exit); undefined: the lean build's
+ * @returns pixels
+ */
+export function seekOverheadPixels(local: boolean, ffmpegStartMs: number | undefined): number {
+  const base = local ? SEEK_OVERHEAD_PIXELS_LOCAL : SEEK_OVERHEAD_PIXELS;
+  return base + Math.max(0, (ffmpegStartMs ?? REFERENCE_START_MS) - REFERENCE_START_MS) * SEEK_START_PIXELS_PER_MS;
+}
+
+/**
  * The seek strategy is chosen only when its estimated decoding work is at most this share of the
  * sequential work (every frame). Both use the 2 cores (2 seeks at once vs ffmpeg's own threads), so a
  * real gain needs a clear margin; below 2x the measurements showed no gain (1080p, 10 s GOPs, N = 10:
