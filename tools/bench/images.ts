@@ -157,8 +157,8 @@ export async function imagesSection(files: string[]): Promise<ImagesRow[]> {
     if (tail.push(line) > 200) tail.shift();
     if (recording) recorded.push(line);
     if (line.includes('"msg":"image rendered"')) {
-      const id = /"requestId":"([^"]+)"/.exec(line)?.[1];
-      if (id) storedRenders.add(id);
+      const r = logRecord(line);
+      if (typeof r?.requestId === "string") storedRenders.add(r.requestId);
     }
   };
   /** Request ids whose render the Worker logged as stored (`image rendered`, written once its images-bucket PUT ended). */

@@ -243,11 +243,19 @@ export async function planExtraction(
     };
   }
 
+  // The targets a sequential pass stops after (targetCount): the timestamps, or the interval's up to the
+  // known duration; none when the duration is unknown (the pass then decodes to the end).
+  const stopTargets =
+    options.mode === "timestamps"
+      ? timestamps!.targets
+      : facts.durationSeconds !== null
+        ? intervalTargets(options.intervalSeconds, window, facts.durationSeconds)
+        : undefined;
   const decision = await chooseStrategy(
     ctx,
     url,
     probe,
-    options.mode === "timestamps" ? { targetTimes: timestamps!.targets, window } : { intervalSeconds: options.intervalSeconds, window },
+    options.mode === "timestamps" ? { targetTimes: timestamps!.targets, window, stopTargets } : { intervalSeconds: options.intervalSeconds, window, stopTargets },
   );
   const seekTargets =
     decision.strategy === "seek"
@@ -255,12 +263,7 @@ export async function planExtraction(
         ? decision.targets.slice(0, options.maxImages)
         : decision.targets
       : undefined;
-  const targetCount =
-    options.mode === "timestamps"
-      ? timestamps!.targets.length
-      : facts.durationSeconds !== null
-        ? intervalTargets(options.intervalSeconds, window, facts.durationSeconds).length
-        : undefined;
+  const targetCount = stopTargets?.length;
   return {
     output,
     span,
@@ -344,14 +347,15 @@ async function readPacketIndex(ctx: PlanContext, url: SourceInput, probe: ProbeR
  * ./strategy.ts). Reads the keyframe index with ffprobe (packets only, no decoding) unless seeking
  * cannot pay anyway (`seekMightPayForTargets`) or the configuration forces `sequential`. Any index
  * failure means sequential.
- * @param spec `intervalSeconds` N and the window, or the explicit `targetTimes` (timestamps mode)
+ * @param spec `intervalSeconds` N and the window, or the explicit `targetTimes` (timestamps mode); `stopTargets`:
+ *   the targets the sequential pass stops after (absent: it decodes to the end), which set its work
  * @returns the decision (with the planned targets when it is `seek`)
  */
 async function chooseStrategy(
   ctx: PlanContext,
   url: SourceInput,
   probe: ProbeResult,
-  spec: { intervalSeconds?: number; window?: TimeWindow; targetTimes?: readonly number[] },
+  spec: { intervalSeconds?: number; window?: TimeWindow; targetTimes?: readonly number[]; stopTargets?: readonly number[] | undefined },
 ): Promise<IntervalStrategyDecision> {
   const setting = ctx.config.intervalStrategy ?? "auto";
   const { facts } = probe;
@@ -379,12 +383,7 @@ async function chooseStrategy(
   // The sequential pass decodes from the file's start up to the window's end, or, when it stops once every
   // target has its image (planExtraction's targetCount), up to the last target's frame: a video shorter
   // than N has one target at 0, one frame to decode, and no index worth reading.
-  const stopsAtLastTarget = spec.targetTimes !== undefined || facts.durationSeconds !== null;
-  const lastTarget = spec.targetTimes
-    ? spec.targetTimes.at(-1)
-    : facts.durationSeconds !== null && spec.intervalSeconds
-      ? intervalTargets(spec.intervalSeconds, spec.window ?? {}, facts.durationSeconds).at(-1)
-      : undefined;
+  const lastTarget = spec.stopTargets?.at(-1);
   const sequentialSeconds = lastTarget !== undefined && facts.frameRate ? lastTarget + 1 / facts.frameRate : span.to;
   if (setting === "auto" && !seekMightPayForTargets(targetCount, sequentialSeconds, facts.frameRate, facts.width, facts.height, seekOverhead, maxWorkRatio)) {
     return sequential("one seek per target cannot beat the sequential decode (or duration/frame rate unknown)");
@@ -402,7 +401,7 @@ async function chooseStrategy(
     index,
     seekOverheadPixels: seekOverhead,
     maxWorkRatio,
-    sequentialStopsAtLastTarget: stopsAtLastTarget,
+    sequentialStopsAtLastTarget: spec.stopTargets !== undefined,
   });
   if (setting === "seek" && decision.targets.length > 0) return { ...decision, strategy: "seek", reason: `forced by configuration (${decision.reason})` };
   return decision;
