@@ -245,6 +245,34 @@ export async function startJob<E = ExtractSnapshotEvent>(
   return { first, rest, disconnect: () => controller.abort() };
 }
 
+/** One command of the processor's S3 clients as a {@link hookedS3Clients} hook sees it. */
+export interface S3Call {
+  /** e.g. `HeadObjectCommand`, `PutObjectCommand` */
+  command: string;
+  bucket: string;
+  key: string;
+}
+
+/**
+ * S3 clients for a processor (`extraProcessor(…, { s3Client })`) that run `hook` around every command of
+ * every job's clients: it may record the call, wait before or after `send()` (the real command), or throw
+ * instead (an injected failure).
+ */
+export function hookedS3Clients(hook: (call: S3Call, send: () => Promise<unknown>) => Promise<unknown>): S3ClientFactory {
+  return (settings, key) => {
+    const client = createS3Client(settings, key);
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        const input = args.input as { Bucket?: string; Key?: string };
+        const call = { command: context.commandName ?? "", bucket: input.Bucket ?? "", key: input.Key ?? "" };
+        return (await hook(call, () => next(args))) as Awaited<ReturnType<typeof next>>;
+      },
+      { step: "initialize", name: "testHook" },
+    );
+    return client;
+  };
+}
+
 /** Reads an S3 object fully. */
 export async function getObject(h: Harness, bucket: string, key: string): Promise<Uint8Array> {
   const out = await h.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));

@@ -48,12 +48,13 @@ export interface JobContext {
   /** The processor's local copies of sources (../sources/source-cache.ts); absent = read over HTTP. */
   sources?: SourceCache | undefined;
   /**
-   * True when the runner's {@link JobKind.alreadyStored} check found none of this job's outputs just before
-   * accepting it: the same check at the job's start would learn nothing more (a check that must hold later,
-   * e.g. before deleting keys, is still the job's to make). Absent or false when the kind has no such check
-   * or it could not tell (a storage error).
+   * The runner's {@link JobKind.alreadyStored} check, made beside the job's start: resolves true when it found
+   * none of this job's outputs stored (the same check by the job would learn nothing more; a check that must
+   * hold later, e.g. before deleting keys, is still the job's to make), false when it found one (the runner
+   * then aborts the job) or could not tell (a storage error). A job writes nothing before it settled. Absent
+   * when the kind has no such check: the job checks itself.
    */
-  outputsAbsent?: boolean | undefined;
+  outputsAbsent?: Promise<boolean> | undefined;
 }
 
 /** `errorMessage`, `errorDescription` (redacted) and `retryable` (transient faults only) of an ERROR event. */
@@ -81,9 +82,9 @@ export interface JobKind<J extends JobRef = JobRef, R = unknown> {
    */
   timeout?(config: ProcessorConfig): { seconds: number; setting: string };
   /**
-   * True when the job's output is already stored (a finished attempt sent again): the runner answers 409
-   * without running it, and never replaces that output. Errors count as "not known": the job then runs and
-   * checks again itself (`JobContext.outputsAbsent` tells it which).
+   * True when the job's output is already stored (a finished attempt sent again): the runner answers 409,
+   * aborts the job it started beside this check, and never replaces that output. Errors count as "not
+   * known": the job then runs and checks again itself (`JobContext.outputsAbsent` tells it which).
    */
   alreadyStored?(job: J, deps: { config: ProcessorConfig; storage: Storage; signal: AbortSignal }): Promise<boolean>;
   /** Runs the job. @throws JobError for anything to report as an ERROR event */

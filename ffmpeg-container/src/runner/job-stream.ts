@@ -26,16 +26,30 @@ export interface JobStreamDeps {
   bins(): Promise<FfmpegBinaries>;
   /** The processor's local copies of sources. */
   sources?: SourceCache | undefined;
-  /** The runner found none of the job's outputs stored just before accepting it (`JobContext.outputsAbsent`). */
-  outputsAbsent?: boolean | undefined;
+  /**
+   * The runner's check of the job's outputs ({@link JobKind.alreadyStored}), running beside the job's start:
+   * true stored, false absent, null unknown (a storage error). Absent when the kind has none.
+   */
+  outputsStored?: Promise<boolean | null> | undefined;
+}
+
+/** How the server answers once the job's outputs were checked (the answer's status waits for that check). */
+export interface JobAnswers {
+  /** The job goes on: called right before the 200 and its first event line. */
+  accepted(): void;
+  /** Its outputs are stored already: answer 409 (the job was aborted and wrote nothing). */
+  alreadyFinished(): void;
 }
 
 /**
  * Runs one job and writes its events to `res` as NDJSON: PROCESSING first; PROGRESS at most every
  * `progressIntervalMs` when there is news; a heartbeat PROCESSING whenever the stream has been silent
  * for `heartbeatSeconds` (so the API renews the lease during ffprobe, distant targets, the final upload);
- * then one SUCCESS or ERROR. The job is aborted on timeout (the kind's, default `jobTimeoutSeconds`), client disconnect (no
- * final event: no one listens) or `controller.abort(reason)`; its folder is removed whatever happens.
+ * then one SUCCESS or ERROR. The job starts at once, beside the runner's output check (`deps.outputsStored`):
+ * the 200 and the first line wait for that check, and when it finds the output stored the job is aborted
+ * (it writes nothing before the check passed: `JobContext.outputsAbsent`) and `answers.alreadyFinished`
+ * answers instead. The job is aborted on timeout (the kind's, default `jobTimeoutSeconds`), client disconnect
+ * (no final event: no one listens) or `controller.abort(reason)`; its folder is removed whatever happens.
  * Never throws.
  * @param onSettled called when the job's outcome is known, before the final line is written (the
  *   server frees the slot there, so a client that read the line sees `runningJobs` without it)
@@ -48,19 +62,17 @@ export async function streamJob(
   res: http.ServerResponse,
   deps: JobStreamDeps,
   onSettled: () => void,
+  answers: JobAnswers,
 ): Promise<void> {
   const { config } = deps;
   const log = deps.log.child({ jobId });
   const started = Date.now();
   log.info("job started", kind.startLogFields?.(job) ?? {});
-  res.writeHead(200, {
-    "content-type": "application/x-ndjson; charset=utf-8",
-    "cache-control": "no-store",
-    "x-content-type-options": "nosniff",
-  });
   let finished = false;
   /** Set once the job settled (or the client left): no PROCESSING line may follow. */
   let stopped = false;
+  /** Set once the 200 is written: lines may go out. */
+  let streaming = false;
   let heartbeat: NodeJS.Timeout | undefined;
   const stopTimers = () => {
     stopped = true;
@@ -93,7 +105,6 @@ export async function streamJob(
     heartbeat = undefined;
     if (!stopped) write(kind.processingEvent(job), false);
   }
-  write(kind.processingEvent(job), false);
 
   /** Newest progress reported by the job (never lower than the one before). */
   let latest: JobProgress | undefined;
@@ -103,7 +114,7 @@ export async function streamJob(
   // check keeps the minimum gap even if a delayed tick is followed by a punctual one.
   let lastProgressAt = Number.NEGATIVE_INFINITY;
   const ticker = setInterval(() => {
-    if (!latest || latest === sent || Date.now() - lastProgressAt < config.progressIntervalMs) return;
+    if (!streaming || !latest || latest === sent || Date.now() - lastProgressAt < config.progressIntervalMs) return;
     lastProgressAt = Date.now();
     if (stopped) return;
     sent = latest;
@@ -119,52 +130,84 @@ export async function streamJob(
     );
   }, limit.seconds * 1000);
 
-  let final: unknown;
-  let workDir: string | undefined;
-  try {
-    const bins = await deps.bins();
-    workDir = await mkdtemp(path.join(config.tmpDir, JOB_FOLDER_PREFIX));
-    const result: unknown = await kind.run(job, {
-      jobId,
-      workDir,
-      signal: controller.signal,
-      log,
-      config,
-      storage: deps.storage,
-      bins,
-      sources: deps.sources,
-      outputsAbsent: deps.outputsAbsent,
-      progress(fraction, counters = {}, gauges = {}) {
-        // Progress never goes down, even if a later image reports an earlier position; gauges (speed,
-        // ETA) are measures, not positions: the latest wins.
-        const merged: Record<string, number> = { ...latest?.counters };
-        for (const [k, v] of Object.entries(counters)) merged[k] = Math.max(v, merged[k] ?? 0);
-        latest = { fraction: Math.max(fraction, latest?.fraction ?? 0), counters: merged, gauges: { ...latest?.gauges, ...gauges } };
-      },
-    });
-    final = kind.successEvent(job, result);
-    log.info("job succeeded", { ...kind.successLogFields?.(result), totalMs: Date.now() - started });
-  } catch (e) {
-    const reason = controller.signal.aborted ? controller.signal.reason : e;
-    if (reason instanceof ClientGoneError) {
-      log.warn("job aborted: client disconnected", { totalMs: Date.now() - started });
-    } else {
+  /** The job's final event (undefined: none to send). */
+  const outcome = (async (): Promise<unknown> => {
+    let workDir: string | undefined;
+    try {
+      const bins = await deps.bins();
+      workDir = await mkdtemp(path.join(config.tmpDir, JOB_FOLDER_PREFIX));
+      const result: unknown = await kind.run(job, {
+        jobId,
+        workDir,
+        signal: controller.signal,
+        log,
+        config,
+        storage: deps.storage,
+        bins,
+        sources: deps.sources,
+        outputsAbsent: deps.outputsStored?.then((stored) => stored === false),
+        progress(fraction, counters = {}, gauges = {}) {
+          // Progress never goes down, even if a later image reports an earlier position; gauges (speed,
+          // ETA) are measures, not positions: the latest wins.
+          const merged: Record<string, number> = { ...latest?.counters };
+          for (const [k, v] of Object.entries(counters)) merged[k] = Math.max(v, merged[k] ?? 0);
+          latest = { fraction: Math.max(fraction, latest?.fraction ?? 0), counters: merged, gauges: { ...latest?.gauges, ...gauges } };
+        },
+      });
+      log.info("job succeeded", { ...kind.successLogFields?.(result), totalMs: Date.now() - started });
+      return kind.successEvent(job, result);
+    } catch (e) {
+      const reason = controller.signal.aborted ? controller.signal.reason : e;
+      if (reason instanceof ClientGoneError || reason instanceof AlreadyFinishedError) {
+        log.warn(reason instanceof ClientGoneError ? "job aborted: client disconnected" : "job aborted: output already stored", { totalMs: Date.now() - started });
+        return undefined;
+      }
       const failure = describeFailure(reason, deps.secrets, log);
-      final = kind.errorEvent(job, failure);
       log.warn("job failed", { ...failure, totalMs: Date.now() - started });
+      return kind.errorEvent(job, failure);
+    } finally {
+      if (workDir) await rm(workDir, { recursive: true, force: true });
     }
-  } finally {
+  })();
+
+  if ((await deps.outputsStored) === true) {
+    controller.abort(new AlreadyFinishedError());
+    await outcome;
     clearInterval(ticker);
     clearTimeout(timeout);
     stopTimers();
-    if (workDir) await rm(workDir, { recursive: true, force: true });
+    onSettled();
+    finished = true;
+    if (!res.destroyed) answers.alreadyFinished();
+    return;
   }
+  if (!res.destroyed) {
+    answers.accepted();
+    res.writeHead(200, {
+      "content-type": "application/x-ndjson; charset=utf-8",
+      "cache-control": "no-store",
+      "x-content-type-options": "nosniff",
+    });
+    streaming = true;
+    write(kind.processingEvent(job), false);
+  }
+  const final = await outcome;
+  clearInterval(ticker);
+  clearTimeout(timeout);
+  stopTimers();
   onSettled();
   finished = true;
   if (final !== undefined && !write(final, true)) {
     write(kind.errorEvent(job, { errorMessage: "The video processor failed unexpectedly.", errorDescription: "invalid result event" }), true);
   }
   res.end();
+}
+
+/** Abort reason of a job whose output the runner's check found stored: nothing is reported, the answer is 409. */
+class AlreadyFinishedError extends Error {
+  constructor() {
+    super("The output of this attempt is already stored.");
+  }
 }
 
 /**

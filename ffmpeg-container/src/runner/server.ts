@@ -237,24 +237,25 @@ export function createProcessorServer(
       storage.destroy();
       waiters.shift()?.();
     };
-    let outputsAbsent = false;
-    if (kind.alreadyStored) {
-      const stored = await kind.alreadyStored(job, { config, storage, signal: AbortSignal.timeout(30_000) }).catch(() => null);
-      outputsAbsent = stored === false;
-      if (stored) {
-        free();
-        return problem(
+    // The check that no output of this job is stored runs beside the job's start (its source download and
+    // probe need no answer from it); the job writes nothing before it passed, and the answer's status waits
+    // for it: 409 when the output is stored, the job then aborted unseen.
+    const outputsStored = kind.alreadyStored
+      ? kind.alreadyStored(job, { config, storage, signal: AbortSignal.timeout(30_000) }).catch(() => null)
+      : undefined;
+    const answers = {
+      // The processor's own count is the authoritative one (a proxy's view races between connections).
+      accepted: () => log.info("job accepted", { jobId, runningJobs: running.size, jobSlots: config.maxConcurrentJobs }),
+      alreadyFinished: () =>
+        problem(
           res,
           409,
           "job-already-finished",
           "Job already finished",
           `The output of video ${job.videoId} attempt ${job.attempt} is already stored; it is never replaced.`,
-        );
-      }
-    }
-    // The processor's own count is the authoritative one (a proxy's view races between connections).
-    log.info("job accepted", { jobId, runningJobs: running.size, jobSlots: config.maxConcurrentJobs });
-    entry.done = streamJob(kind, job, jobId, controller, res, { config, storage, secrets: credentialSecrets(credentials.data), log, bins: getBins, sources, outputsAbsent }, free).finally(free);
+        ),
+    };
+    entry.done = streamJob(kind, job, jobId, controller, res, { config, storage, secrets: credentialSecrets(credentials.data), log, bins: getBins, sources, outputsStored }, free, answers).finally(free);
     await entry.done;
   }
 

@@ -13,10 +13,9 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SINGLE_PASS_COPY_MAX_BYTES } from "../../../ffmpeg-container/src/jobs/extract/job.ts";
-import { createS3Client, type S3ClientFactory } from "../../../ffmpeg-container/src/s3.ts";
 import { sourceObjectKey } from "../../../schema/object-keys.ts";
 import type { ExtractionOptions } from "../../../schema/extraction-options.ts";
-import { type Harness, jobMessage, postJob, startHarness, testVideo, uploadSource, USER_ID } from "../harness.ts";
+import { type Harness, hookedS3Clients, jobMessage, postJob, startHarness, testVideo, uploadSource, USER_ID } from "../harness.ts";
 
 const run = promisify(execFile);
 let h: Harness;
@@ -67,18 +66,10 @@ describe("local copies of sources in extractions", () => {
   it("the copy's GET checks the source: no HEAD of it, and the outputs get only the runner's HEADs; without an ETag the source gets its HEAD", async () => {
     /** Storage calls of the processor's job clients: `Command bucket/key`. */
     const calls: string[] = [];
-    const s3Client: S3ClientFactory = (settings, key) => {
-      const s3 = createS3Client(settings, key);
-      s3.middlewareStack.add(
-        (next, context) => async (args) => {
-          const input = args.input as { Bucket?: string; Key?: string };
-          calls.push(`${context.commandName} ${input.Bucket}/${input.Key}`);
-          return next(args);
-        },
-        { step: "initialize", name: "countCalls" },
-      );
-      return s3;
-    };
+    const s3Client = hookedS3Clients((c, send) => {
+      calls.push(`${c.command} ${c.bucket}/${c.key}`);
+      return send();
+    });
     const { url } = await h.extraProcessor({}, { s3Client });
     {
       const heads = (videoId: string) => ({
@@ -88,7 +79,7 @@ describe("local copies of sources in extractions", () => {
       });
       const copied = await extraction("calls-copy", testVideo("franck.mp4"), { mode: "keyframes" }, { url });
       expect(copied.localCopy).toBe("downloaded");
-      // The runner's two HEADs (archive, manifest) before accepting the job; the job repeats neither.
+      // The runner's two HEADs (archive, manifest) beside the job's start; the job repeats neither.
       expect(heads("calls-copy")).toEqual({ source: 0, outputs: 2, sourceGets: 1 });
       const refused = await extraction("calls-large", large, { mode: "keyframes" }, { url });
       // Refused for its size once the GET answered: that answer was the check.

@@ -6,12 +6,11 @@
  * (under the 5 MiB part size).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createS3Client, type S3ClientFactory } from "../../../ffmpeg-container/src/s3.ts";
 import { createProcessorServer } from "../../../ffmpeg-container/src/runner/server.ts";
 import { silentLogger } from "../../../runtime/log.ts";
 import { isFinalExtractEvent } from "../../../schema/messages/extract-snapshot.ts";
 import { archiveObjectKey, manifestObjectKey } from "../../../schema/object-keys.ts";
-import { type Harness, jobMessage, objectExists, postJob, startHarness, testVideo, uploadSource, USER_ID } from "../harness.ts";
+import { type Harness, hookedS3Clients, jobMessage, objectExists, postJob, startHarness, testVideo, uploadSource, USER_ID } from "../harness.ts";
 
 let h: Harness;
 beforeAll(async () => {
@@ -25,24 +24,16 @@ describe("storing the archive and the manifest", () => {
   it("the archive's PUT fails after the manifest was stored: ERROR, and neither object remains", async () => {
     let manifestPut = false;
     // Every client the processor makes for the job's credentials fails the archive's PUT.
-    const s3Client: S3ClientFactory = (settings, key) => {
-      const s3 = createS3Client(settings, key);
-      s3.middlewareStack.add(
-        (next, context) => async (args) => {
-          const objectKey = (args.input as { Key?: string }).Key ?? "";
-          if (context.commandName === "PutObjectCommand" && objectKey.endsWith("/manifest.json")) manifestPut = true;
-          if (context.commandName === "PutObjectCommand" && objectKey.endsWith("/images.zip")) {
-            // Fail only once the manifest is stored, so the deletion is what removes it.
-            for (let i = 0; i < 100 && !manifestPut; i++) await new Promise((r) => setTimeout(r, 20));
-            await new Promise((r) => setTimeout(r, 100));
-            throw Object.assign(new Error("injected: archive upload refused"), { name: "AccessDenied", $metadata: { httpStatusCode: 403 } });
-          }
-          return next(args);
-        },
-        { step: "initialize", name: "failArchivePut" },
-      );
-      return s3;
-    };
+    const s3Client = hookedS3Clients(async (c, send) => {
+      if (c.command === "PutObjectCommand" && c.key.endsWith("/manifest.json")) manifestPut = true;
+      if (c.command === "PutObjectCommand" && c.key.endsWith("/images.zip")) {
+        // Fail only once the manifest is stored, so the deletion is what removes it.
+        for (let i = 0; i < 100 && !manifestPut; i++) await new Promise((r) => setTimeout(r, 20));
+        await new Promise((r) => setTimeout(r, 100));
+        throw Object.assign(new Error("injected: archive upload refused"), { name: "AccessDenied", $metadata: { httpStatusCode: 403 } });
+      }
+      return send();
+    });
     const processor = createProcessorServer(h.config, { log: silentLogger, s3Client });
     const url = await processor.listen();
     try {

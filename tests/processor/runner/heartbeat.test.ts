@@ -9,9 +9,9 @@ import type { S3Client } from "@aws-sdk/client-s3";
 import { ExtractSnapshotEvent } from "../../../schema/messages/extract-snapshot.ts";
 import { loadProcessorConfig } from "../../../ffmpeg-container/src/config.ts";
 import { createProcessorServer, type ProcessorServer } from "../../../ffmpeg-container/src/runner/server.ts";
-import { createS3Client, type S3ClientFactory } from "../../../ffmpeg-container/src/s3.ts";
+import type { S3ClientFactory } from "../../../ffmpeg-container/src/s3.ts";
 import { silentLogger } from "../../../runtime/log.ts";
-import { type Harness, jobMessage, signedJobInit, startHarness, testVideo, uploadSource, USER_ID } from "../harness.ts";
+import { type Harness, hookedS3Clients, jobMessage, signedJobInit, startHarness, testVideo, uploadSource, USER_ID } from "../harness.ts";
 
 const HEARTBEAT_SECONDS = 0.2;
 /** Allowed lag over the heartbeat (timers, ffmpeg and the S3 server share the machine with other test files). */
@@ -109,19 +109,10 @@ function checkStream(
 
 /** Builds clients whose final uploads (PutObject, CompleteMultipartUpload) each take `delayMs` longer. */
 function slowUploadClients(delayMs: number): S3ClientFactory {
-  return (settings, key) => {
-    const client = createS3Client(settings, key);
-    client.middlewareStack.add(
-      (next, context) => async (args) => {
-        if (context.commandName === "PutObjectCommand" || context.commandName === "CompleteMultipartUploadCommand") {
-          await new Promise((r) => setTimeout(r, delayMs));
-        }
-        return next(args);
-      },
-      { step: "initialize", name: "slowUpload" },
-    );
-    return client;
-  };
+  return hookedS3Clients(async (c, send) => {
+    if (c.command === "PutObjectCommand" || c.command === "CompleteMultipartUploadCommand") await new Promise((r) => setTimeout(r, delayMs));
+    return send();
+  });
 }
 
 describe("heartbeat", () => {

@@ -58,8 +58,8 @@ export const SINGLE_PASS_COPY_MAX_BYTES = 16 * 1024 * 1024;
 
 /**
  * Runs one extraction: get the source's local copy (../../sources/source-cache.ts: one GET when the job
- * carries `sourceEtag` and the source fits, else its presigned URL) beside the output checks (skipped when
- * the runner made them: `ctx.outputsAbsent`), HEAD the source only when no GET answered for it, probe it, plan, decode the chosen frames into the archive while it uploads, then store the
+ * carries `sourceEtag` and the source fits, else its presigned URL) beside the runner's output check
+ * (`ctx.outputsAbsent`; the job's own when that could not tell), HEAD the source only when no GET answered for it, probe it, plan, decode the chosen frames into the archive while it uploads, then store the
  * manifest while the archive's upload completes. Keyframes and scene jobs (without `startSeconds`) decode
  * while ffprobe runs: their images wait until the probe's checks pass, and a failed check kills ffmpeg with
  * nothing stored; the decoder refuses pictures past `decoderPixelGuard` meanwhile. Phase timings are logged
@@ -106,14 +106,13 @@ async function extract(job: ExtractionJob, ctx: JobContext): Promise<ExtractionR
         throw e;
       }
     });
-  const [checked, ...outputChecks] = await Promise.allSettled([
-    checkedSource,
-    // The output of a finished attempt is never replaced (a replayed or forged job would swap a user's
-    // archive); the uploads are also conditional (If-None-Match: *) where the store supports it. The
-    // runner checks it before accepting the job (`outputsAbsent`): the job repeats it only when that
-    // check could not tell.
-    ...(ctx.outputsAbsent ? [] : [archiveKey, manifestKey].map((key) => refuseExisting(storage, config.imagesBucket, key, signal))),
-  ]);
+  // The output of a finished attempt is never replaced (a replayed or forged job would swap a user's
+  // archive); the uploads are also conditional (If-None-Match: *) where the store supports it. The
+  // runner checks it beside this (`outputsAbsent`): the job repeats it only when that check could not tell.
+  const outputsChecked = (ctx.outputsAbsent ?? Promise.resolve(false)).then(async (absent) => {
+    if (!absent) await Promise.all([archiveKey, manifestKey].map((key) => refuseExisting(storage, config.imagesBucket, key, signal)));
+  });
+  const [checked, ...outputChecks] = await Promise.allSettled([checkedSource, outputsChecked]);
   if (checked.status === "rejected") throw checked.reason;
   const { source, sizeBytes } = checked.value;
   try {

@@ -88,8 +88,8 @@ async function transcode(job: TranscodeJob, ctx: JobContext): Promise<TranscodeR
   }
   // Valid for the whole job plus a margin: ffmpeg reconnects with the same URL.
   const url = await storage.presignGet(bucket, sourceKey, transcodeTimeoutSeconds(config) + 300);
-  // The runner checked it just before accepting the job, unless that check could not tell.
-  if (!ctx.outputsAbsent) await refuseFinishedAttempt(storage, bucket, prefix, signal);
+  // The runner's check ran beside the source HEAD; the job repeats it only when that check could not tell.
+  if (!(await ctx.outputsAbsent)) await refuseFinishedAttempt(storage, bucket, prefix, signal);
 
   const probe = await probeSource(ctx.bins.ffprobe, url, {
     cwd: workDir,
