@@ -204,7 +204,7 @@ describe("plans and filtergraphs", () => {
 
   it("timestamps and keyframe-time expressions; long graphs go through a filter script", () => {
     expect(timestampsSelectExpr([0, 2.5])).toBe(
-      "gte(t,0)*gt(gte(t,0)*(isnan(prev_t)+lt(prev_t,0))+gte(t,2.499999)*(isnan(prev_t)+lt(prev_t,2.499999)),0)",
+      "gte(t,0)*gt((gte(t,0)*(isnan(prev_t)+lt(prev_t,0))+gte(t,2.499999)*(isnan(prev_t)+lt(prev_t,2.499999))),0)",
     );
     expect(keyframesSelectExpr()).toBe("eq(key,1)");
     expect(keyframesSelectExpr(10, 20)).toBe("gte(t,9.999999)*lte(t,20.000001)*eq(key,1)");
@@ -246,5 +246,11 @@ describe("plans and filtergraphs", () => {
     const gotWindow = await picked(planFromOptions({ mode: "interval", intervalSeconds: 0.5, startSeconds: 1, endSeconds: 2 }).select);
     expect(gotWindow.map((t) => Math.round(t * 7))).toEqual(windowed);
     expect(windowed).toEqual([7, 11, 14]);
+    // MAX_TIMESTAMPS targets (every 3 ms): ffmpeg parses the expression (a flat sum of them it refused) and
+    // keeps every frame once.
+    const dense = Array.from({ length: 1000 }, (_, i) => i * 0.003);
+    const denseExpected = planTimestampTargets(index, dense).map((t) => Math.round(t.frameSeconds * 7));
+    expect(denseExpected).toEqual(Array.from({ length: 21 }, (_, k) => k));
+    expect((await picked(timestampsSelectExpr(dense))).map((t) => Math.round(t * 7))).toEqual(denseExpected);
   });
 });

@@ -72,7 +72,8 @@ describe("split decode = one decode, on every verified-seek testdata video", () 
     ["vtest.avi", { mode: "interval", intervalSeconds: 10 }],
     ["tree.avi", { mode: "timestamps", timestampsSeconds: [1, 14.8, 14.9, 15, 29] }],
   ];
-  it.each(cases)("%s %j", async (file, options) => {
+  /** Runs `options` on `file` as one decode and as two halves; both succeed with the same images. @returns the one run's manifest */
+  async function sameAsOneRun(file: string, options: ExtractionOptions) {
     const one = `seg-one-${++seq}`;
     const { manifest } = await runSuccessfulJob(h, one, testVideo(file), options);
     const splitId = `seg-split-${seq}`;
@@ -89,6 +90,39 @@ describe("split decode = one decode, on every verified-seek testdata video", () 
     expect(split.manifest.skippedTimestampsSeconds).toEqual(manifest.skippedTimestampsSeconds);
     const whole = await fetchArchive(h, one);
     for (const image of manifest.images) expect(Buffer.from(split.entries[image.fileName]!).equals(Buffer.from(whole.entries[image.fileName]!))).toBe(true);
+    expect(await leftoverTempFiles(h)).toEqual([]);
+    return manifest;
+  }
+
+  it.each(cases)("%s %j", async (file, options) => {
+    await sameAsOneRun(file, options);
+  });
+
+  it("300 timestamps (an expression ffmpeg refused as a flat sum past ~95 terms) decode sequentially", async () => {
+    const manifest = await sameAsOneRun("franck.mp4", { mode: "timestamps", timestampsSeconds: Array.from({ length: 300 }, (_, i) => i * 0.5) });
+    // 25 fps: every target has a frame of its own.
+    expect(manifest.images).toHaveLength(300);
+  });
+
+  it("the second half stops at the last target's image instead of decoding to the end; same images as one run", async () => {
+    // franck.mp4 is 200 s: with N = 30 s the last target is 180 s, 20 s before the end.
+    const options: ExtractionOptions = { mode: "interval", intervalSeconds: 30 };
+    const one = `seg-one-${++seq}`;
+    const { manifest } = await runSuccessfulJob(h, one, testVideo("franck.mp4"), options);
+    const splitId = `seg-split-${seq}`;
+    const logsBefore = h.logs.length;
+    await uploadSource(h, splitId, testVideo("franck.mp4"));
+    const res = await postJob(splitUrl, jobMessage(splitId, options));
+    expect(res.events.at(-1)!.type).toBe("MSG_EXTRACT_SNAPSHOT_SUCCESS");
+    const lines = h.logs.slice(logsBefore).filter((l) => String(l.fields.jobId).startsWith(`${splitId}#`));
+    expect(lines.some((l) => l.msg === "parallel segments")).toBe(true);
+    const stopped = lines.find((l) => l.msg === "decode stopped early" && l.fields.segment === 1);
+    expect(stopped, JSON.stringify(lines.map((l) => l.msg))).toBeDefined();
+    expect(stopped!.fields.atSeconds as number).toBeGreaterThanOrEqual(180 - 1e-6);
+    expect(stopped!.fields.atSeconds as number).toBeLessThan(181);
+    const split = await fetchArchive(h, splitId);
+    expect(split.manifest.images.map((i) => i.timestampSeconds)).toEqual(manifest.images.map((i) => i.timestampSeconds));
+    expect(manifest.images.at(-1)!.timestampSeconds).toBeGreaterThanOrEqual(180 - 1e-6);
     expect(await leftoverTempFiles(h)).toEqual([]);
   });
 });

@@ -130,8 +130,10 @@ export function intervalSelectExpr(intervalSeconds: number, startSeconds = 0): s
 /**
  * `select` expression keeping, for each target time, the first frame at or after it (t ≥ target − ε):
  * a frame is kept when some target lies in (previous frame's t, this frame's t]. Each frame once, even
- * when several targets share it. Used by `mode: "timestamps"` when decoding sequentially.
- * @param targets seconds, ≥ 0, sorted ascending and distinct (`resolveTimestampTargets`)
+ * when several targets share it. Used by `mode: "timestamps"` when decoding sequentially. The terms are
+ * summed as a balanced tree: ffmpeg 5.1's expression parser refuses a flat sum of more than about 95
+ * terms ("Error while parsing expression": 95 parsed, 97 did not), and a tree of 1000 (MAX_TIMESTAMPS) parses.
+ * @param targets seconds, ≥ 0, sorted ascending and distinct (`resolveTimestampTargets`), at most 1000
  */
 export function timestampsSelectExpr(targets: readonly number[]): string {
   if (targets.length === 0) throw new RangeError("no target");
@@ -140,7 +142,14 @@ export function timestampsSelectExpr(targets: readonly number[]): string {
     return `gte(t,${v})*(isnan(prev_t)+lt(prev_t,${v}))`;
   });
   // gt(…,0): several targets between two frames sum to more than 1; select then still has one output.
-  return `gte(t,0)*gt(${terms.join("+")},0)`;
+  return `gte(t,0)*gt(${balancedSum(terms)},0)`;
+}
+
+/** `a+b+…` as nested pairs `((a+b)+(c+d))`, depth log₂(n) (see {@link timestampsSelectExpr}). */
+function balancedSum(terms: readonly string[]): string {
+  if (terms.length === 1) return terms[0]!;
+  const half = Math.ceil(terms.length / 2);
+  return `(${balancedSum(terms.slice(0, half))}+${balancedSum(terms.slice(half))})`;
 }
 
 
@@ -222,7 +231,7 @@ export interface ExtractPlan {
    * Few images far apart (interval, timestamps): one encoder thread. With frame threads the image encoder
    * hands each image out only once the next ones have filled its threads, i.e. at the next selected frame
    * or at the end of the decode (boswars_intro.ogg's only image came out after 80 ms instead of 23 ms),
-   * which would defeat stopping the decode once every target has its image (`ExtractionPlan.targetCount`).
+   * which would defeat stopping the decode once every target has its image (`ExtractionPlan.stopTargets`).
    * A sparse select gains nothing from encoding in parallel (measured equal on franck.mp4, vtest.avi and
    * display-dual-monitors.webm).
    */

@@ -1,4 +1,5 @@
 import { durationLimitError } from "../../../ffmpeg/input-checks.ts";
+import { TIMESTAMP_EPSILON_SECONDS } from "../ffmpeg-args.ts";
 import type { ExtractionPlan } from "../plan/plan.ts";
 import { decodeImages, type ExtractorContext, type SequentialSource } from "./decode.ts";
 import type { ImageSink } from "./image-sink.ts";
@@ -9,7 +10,8 @@ import { decodeInParallelSegments } from "./split.ts";
  * image into the sink as soon as its showinfo line (its timestamp) is known. With keyframe accuracy every
  * decoded keyframe goes through the picker and only the chosen ones are stored; once it is done (or
  * `cap` images are stored) ffmpeg is stopped early. Exact interval and timestamps plans stop the same way
- * once every target has its image (`run.targetCount`).
+ * once every target has its image (`run.stopTargets`: as many images as targets, or the image of the last
+ * target, which no later image can follow); split in two halves, the second half stops at that last image.
  * @param splitSeconds meeting point of a split decode (`segmentSplitPoint`), null: one run
  * @throws JobError when ffmpeg fails, a limit is passed, or no image comes out
  */
@@ -27,12 +29,18 @@ export async function extractSequentially(
   /** Keyframe accuracy: `maxImages` images stored. */
   const capped = () => sink.images.length >= (keyframePick?.cap ?? Number.POSITIVE_INFINITY);
   /** Every planned target has its image: no later frame can be one. */
-  const allTargetsAnswered = () => !pick && run.targetCount !== undefined && sink.images.length >= run.targetCount;
+  const targets = pick ? undefined : run.stopTargets;
+  /**
+   * The image of the last target: the first frame at or after it, so every earlier image lies before it
+   * and nothing is selected after it (interval images end at the probed duration).
+   */
+  const lastTargetFrom = targets?.length ? targets[targets.length - 1]! - TIMESTAMP_EPSILON_SECONDS : undefined;
+  const allTargetsAnswered = (t: number) => targets !== undefined && (sink.images.length >= targets.length || (lastTargetFrom !== undefined && t >= lastTargetFrom));
   let lastDecodedSeconds = Number.NEGATIVE_INFINITY;
   let stoppedEarly = false;
   const decoded =
     splitSeconds !== null
-      ? decodeInParallelSegments(ctx, url, streamIndex, plan, splitSeconds, ctx.workDir)
+      ? decodeInParallelSegments(ctx, url, streamIndex, plan, splitSeconds, ctx.workDir, { lastImageFrom: lastTargetFrom })
       : decodeImages(ctx, url, streamIndex, plan, ctx.workDir);
   for await (const image of decoded) {
     const { info } = image;
@@ -51,7 +59,7 @@ export async function extractSequentially(
     }
     ctx.progress(run.span.fraction(info.timestampSeconds), { images: sink.images.length });
     // Every target answered (or, with keyframe accuracy, the cap reached): the rest of the video is not needed.
-    if ((pick && (pick.done || capped())) || allTargetsAnswered()) {
+    if ((pick && (pick.done || capped())) || allTargetsAnswered(info.timestampSeconds)) {
       stoppedEarly = true;
       ctx.log.info("decode stopped early", { reason: pick ? "keyframe picks done" : "every target has its image", atSeconds: lastDecodedSeconds, images: sink.images.length });
       break;

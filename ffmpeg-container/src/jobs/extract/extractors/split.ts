@@ -18,6 +18,7 @@ import { durationLimitError, imageLimitError } from "../../../ffmpeg/input-check
 import type { ShowinfoFrame } from "../../../ffmpeg/stderr.ts";
 import { JobError } from "../../../runner/errors.ts";
 import { TIMESTAMP_EPSILON_SECONDS, type ExtractPlan, type VideoStreamRef } from "../ffmpeg-args.ts";
+import type { Logger } from "../../../../../runtime/log.ts";
 import { decodeImages, type DecodeContext, type DecodedImage } from "./decode.ts";
 
 /**
@@ -89,17 +90,20 @@ export function splitPlan(plan: ExtractPlan, splitSeconds: number): [ExtractPlan
 /**
  * Decodes the two halves of {@link splitPlan} at the same time and yields the images of the first, then
  * those of the second (spooled to `<workDir>/segment-1.spool` meanwhile) — the order of one run. The
- * second half stops with an error past MAX_IMAGES or MAX_DURATION_SECONDS, like the consumer would.
- * Leaving early kills both.
+ * second half stops with an error past MAX_IMAGES or MAX_DURATION_SECONDS, like the consumer would, and
+ * early (ffmpeg stopped, logged as `decode stopped early`) after its first image at or after
+ * `opts.lastImageFrom` seconds (the last target's, which no selected frame follows), so the video after the
+ * last target is not decoded. Leaving early kills both.
  * @throws JobError of either half, at the point where its images would have come
  */
 export async function* decodeInParallelSegments(
-  ctx: DecodeContext,
+  ctx: DecodeContext & { log?: Logger },
   url: SourceInput,
   streamIndex: VideoStreamRef,
   plan: ExtractPlan,
   splitSeconds: number,
   workDir: string,
+  opts: { lastImageFrom?: number | undefined } = {},
 ): AsyncGenerator<DecodedImage, void, undefined> {
   const [first, second] = splitPlan(plan, splitSeconds);
   const local = new AbortController();
@@ -121,6 +125,10 @@ export async function* decodeInParallelSegments(
         spooled.push({ offset: spoolBytes, length: data.length, info });
         spoolBytes += data.length;
         wake?.();
+        if (opts.lastImageFrom !== undefined && info.timestampSeconds >= opts.lastImageFrom) {
+          ctx.log?.info("decode stopped early", { reason: "the last target has its image", segment: 1, atSeconds: info.timestampSeconds, images: spooled.length });
+          break;
+        }
       }
     } catch (e) {
       secondError = e;

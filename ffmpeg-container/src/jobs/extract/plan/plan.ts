@@ -152,13 +152,15 @@ export interface ExtractionPlan {
   /** errorMessage when the decode gives no image. */
   emptyMessage?: string | undefined;
   /**
-   * Interval (duration known) and timestamps modes, exact: the planned targets, i.e. the most images the
-   * sequential pass can give (one per target; fewer when one frame is the first at or after several). Once
-   * it has that many, ffmpeg is stopped instead of decoding to the end: a 9 s clip with N = 10 s decodes
-   * its first frame only. In interval mode this also ends the images at the probed duration, as the seek
-   * strategy's targets do (without it, a stream running past its declared duration gave more).
+   * Interval (duration known) and timestamps modes, exact: the planned target times, seconds, ascending.
+   * Their count is the most images the sequential pass can give (one per target; fewer when one frame is
+   * the first at or after several). Once it has that many, ffmpeg is stopped instead of decoding to the
+   * end: a 9 s clip with N = 10 s decodes its first frame only; a pass split in two halves stops its second
+   * half once the targets from the meeting point on have theirs. In interval mode this also ends the images
+   * at the probed duration, as the seek strategy's targets do (without it, a stream running past its
+   * declared duration gave more).
    */
-  targetCount?: number | undefined;
+  stopTargets?: readonly number[] | undefined;
 }
 
 /** Keyframe accuracy: how the decoded keyframes become images. */
@@ -243,7 +245,7 @@ export async function planExtraction(
     };
   }
 
-  // The targets a sequential pass stops after (targetCount): the timestamps, or the interval's up to the
+  // The targets a sequential pass stops after: the timestamps, or the interval's up to the
   // known duration; none when the duration is unknown (the pass then decodes to the end).
   const stopTargets =
     options.mode === "timestamps"
@@ -263,7 +265,6 @@ export async function planExtraction(
         ? decision.targets.slice(0, options.maxImages)
         : decision.targets
       : undefined;
-  const targetCount = stopTargets?.length;
   return {
     output,
     span,
@@ -272,7 +273,7 @@ export async function planExtraction(
     seekTargets,
     timestamps,
     emptyMessage,
-    targetCount,
+    stopTargets,
   };
 }
 
@@ -381,7 +382,7 @@ async function chooseStrategy(
   const seekOverhead = seekOverheadPixels(local, ctx.bins.startMs);
   const maxWorkRatio = local ? SEEK_MAX_WORK_RATIO_LOCAL : SEEK_MAX_WORK_RATIO;
   // The sequential pass decodes from the file's start up to the window's end, or, when it stops once every
-  // target has its image (planExtraction's targetCount), up to the last target's frame: a video shorter
+  // target has its image (planExtraction's stopTargets), up to the last target's frame: a video shorter
   // than N has one target at 0, one frame to decode, and no index worth reading.
   const lastTarget = spec.stopTargets?.at(-1);
   const sequentialSeconds = lastTarget !== undefined && facts.frameRate ? lastTarget + 1 / facts.frameRate : span.to;
