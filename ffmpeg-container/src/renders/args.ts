@@ -144,19 +144,26 @@ export function buildThumbnailArgs(
  * Arguments of the ffmpeg that renders one animated preview (GIF or WebP) on stdout: `[start, end)` at
  * `fps`, sized like a thumbnail (preserve). GIF: palettegen + paletteuse in one filter graph (a palette
  * made for these frames, so gradients do not band); WebP: lossy libwebp_anim.
+ * @param opts.seek input seek to `start` (decode from the keyframe before it); false: decode from the start
+ *   and drop the frames before `start` (output-side `-ss`, same frames; for a seek that decodes nothing)
  */
-export function buildAnimatedArgs(input: SourceInput, streamIndex: number, spec: AnimatedSpec): string[] {
+export function buildAnimatedArgs(input: SourceInput, streamIndex: number, spec: AnimatedSpec, opts: { seek: boolean } = { seek: true }): string[] {
   if (!Number.isInteger(streamIndex) || streamIndex < 0) throw new RangeError(`bad stream index ${streamIndex}`);
   if (!(spec.end > spec.start)) throw new RangeError("end must be after start");
   const sized = [`fps=${spec.fps}`, ...fitFilters(spec.width, spec.height, "preserve").map((f) => (f.startsWith("scale=") ? `${f}:flags=lanczos` : f))];
+  const span = [
+    ...(spec.start > 0 ? ["-ss", decimal(spec.start)] : []),
+    "-t", decimal(spec.end - spec.start),
+  ];
   const head = [
     ...RENDER_LOG_ARGS,
-    // Accurate input seek (the default): decode from the keyframe before `start`, drop frames before it.
-    ...(spec.start > 0 ? ["-ss", decimal(spec.start)] : []),
-    // Read only the preview's span.
-    "-t", decimal(spec.end - spec.start),
+    // Accurate input seek (the default): decode from the keyframe before `start`, drop frames before it;
+    // `-t`: read only the preview's span.
+    ...(opts.seek ? span : []),
     ...inputSafetyArgs(input),
     "-i", inputUrl(input),
+    // Without the input seek, the same span cut on the output side (every frame before it decoded).
+    ...(opts.seek ? [] : span),
   ];
   if (spec.format === "gif") {
     const graph =

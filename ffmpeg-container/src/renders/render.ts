@@ -3,7 +3,9 @@
  * source's local copy (../sources/source-cache.ts: downloaded once with If-Match on its recorded ETag, or
  * reused from an earlier job or render; else its presigned URL), probe it with the jobs' input whitelists
  * and limits (skipped while ./probe-cache.ts remembers the source), then run ONE ffmpeg whose stdout is the
- * image (./args.ts). A storyboard's `json` format only
+ * image (./args.ts). A thumbnail time after the last frame's start but before the duration (no frame at or
+ * after it) gets the last frame, found from the tail's packets (one ffprobe, one more ffmpeg); an animation
+ * starting there is a 400 naming `start`. A storyboard's `json` format only
  * probes: it answers the tile plan (`storyboardPlan`, the same one the sprite is drawn from).
  */
 import type { SourceFacts } from "../../../schema/manifest.ts";
@@ -13,13 +15,14 @@ import { DEFAULT_RENDER_TIMEOUT_SECONDS, type ProcessorConfig } from "../config.
 import type { FfmpegBinaries } from "../ffmpeg/binaries.ts";
 import { inputUrl, type SourceInput } from "../ffmpeg/input-args.ts";
 import { checkProbeLimits } from "../ffmpeg/input-checks.ts";
-import { probeSource } from "../ffmpeg/probe.ts";
-import { startProcess } from "../ffmpeg/proc.ts";
+import { probeSource, type ProbeResult } from "../ffmpeg/probe.ts";
+import { runProcess, startProcess } from "../ffmpeg/proc.ts";
 import { isStorageFailure, stderrTail, STORAGE_UNREADABLE_MESSAGE, unreadableVideoMessage } from "../ffmpeg/stderr.ts";
 import type { Logger } from "../../../runtime/log.ts";
 import { JobError } from "../runner/errors.ts";
 import { headSource, type Storage } from "../s3.ts";
-import { seekVerified } from "../jobs/extract/plan/strategy.ts";
+import { buildPacketIndexArgs } from "../jobs/extract/ffmpeg-args.ts";
+import { PacketIndexParser, seekVerified } from "../jobs/extract/plan/strategy.ts";
 import { buildAnimatedArgs, buildStoryboardArgs, buildThumbnailArgs } from "./args.ts";
 import type { ProbeCache } from "./probe-cache.ts";
 import { readableSource, type ReadableSource, type SourceCache } from "../sources/source-cache.ts";
@@ -149,7 +152,7 @@ async function renderFrom(req: RenderRequest, ctx: RenderContext, sourceKey: str
       if (duration !== null && spec.start >= duration) {
         throw new RenderParamError("start", `start ${spec.start} is at or past the end of the video (${duration} s).`);
       }
-      args = buildAnimatedArgs(url, probe.streamIndex, spec);
+      args = buildAnimatedArgs(url, probe.streamIndex, spec, { seek: true });
       break;
     case "storyboard": {
       if (duration === null || !(duration > 0)) {
@@ -165,12 +168,64 @@ async function renderFrom(req: RenderRequest, ctx: RenderContext, sourceKey: str
     }
   }
   const t3 = performance.now();
-  const bytes = await runFfmpeg(ctx, args, [inputUrl(url), ctx.workDir, config.tmpDir]).catch((e: unknown) => {
-    // The source may have changed or vanished: the next render probes it again.
-    ctx.probes?.delete(req.userId, req.videoId, req.sourceEtag);
-    throw e;
-  });
+  const hide = [inputUrl(url), ctx.workDir, config.tmpDir];
+  const bytes = await runFfmpeg(ctx, args, hide)
+    .catch((e: unknown) => (e instanceof NoImageError ? recoverNoImage(ctx, url, probe, spec, e, hide) : Promise.reject(e)))
+    .catch((e: unknown) => {
+      // The source may have changed or vanished: the next render probes it again.
+      if (!(e instanceof RenderParamError)) ctx.probes?.delete(req.userId, req.videoId, req.sourceEtag);
+      throw e;
+    });
   return { bytes, contentType: contentTypeOf(spec), source: facts, phases: phases(performance.now() - t3) };
+}
+
+/**
+ * A thumbnail or animation that gave no image. Two causes are told apart and rendered again; anything else
+ * is `failure`:
+ * - The time (an animation's `start`) is before the duration but after the last frame's start: no frame
+ *   starts at or after it; the last frame is still on screen there (it lasts to the duration). A thumbnail
+ *   is then that frame, the one a player shows; an animation has no frame in its span: 400 naming `start`.
+ *   The last frame's time comes from the tail's packets ({@link lastFrameSeconds}).
+ * - The input seek landed where no frame decodes (display-dual-monitors.webm past its last cue: the
+ *   demuxer starts inside a cluster without a keyframe): the same render decoding from the start, which
+ *   takes longer but follows the sequential rule exactly.
+ * Keyframe-accuracy thumbnails and storyboards are not rendered again.
+ * @returns the image
+ * @throws RenderParamError (`start`), `failure`, or the error of the last try
+ */
+async function recoverNoImage(ctx: RenderContext, url: SourceInput, probe: ProbeResult, spec: RenderSpec, failure: NoImageError, hide: string[]): Promise<Buffer> {
+  const { facts } = probe;
+  const duration = facts.durationSeconds;
+  const seek = seekVerified(facts.videoCodec, facts.formatName);
+  if (spec.kind === "thumbnail" && spec.accuracy === "exact") {
+    const time = spec.time ?? (duration !== null ? duration / 2 : 0);
+    const last = duration !== null && time < duration ? await lastFrameSeconds(ctx, url, probe, time) : null;
+    const target = last !== null && last < time ? last : time;
+    if (target !== time) {
+      ctx.log.info("thumbnail after the last frame", { time, lastFrameSeconds: target });
+      if (seek) {
+        const seeked = await runFfmpeg(ctx, buildThumbnailArgs(url, probe.streamIndex, spec, target, { seek: true }), hide).catch((e: unknown) => {
+          if (e instanceof NoImageError) return null;
+          throw e;
+        });
+        if (seeked) return seeked;
+      }
+    }
+    if (!seek && target === time) throw failure;
+    ctx.log.info("render decoded from the start", { time: target, reason: "no image after the seek" });
+    return runFfmpeg(ctx, buildThumbnailArgs(url, probe.streamIndex, spec, target, { seek: false }), hide);
+  }
+  if (spec.kind === "animated") {
+    const last = duration !== null && spec.start < duration ? await lastFrameSeconds(ctx, url, probe, spec.start) : null;
+    if (last !== null && last < spec.start) {
+      throw new RenderParamError("start", `start ${spec.start} is after the video's last frame (at ${last.toFixed(3)} s): no frame begins in that span.`);
+    }
+    if (spec.start > 0) {
+      ctx.log.info("render decoded from the start", { start: spec.start, reason: "no image after the seek" });
+      return runFfmpeg(ctx, buildAnimatedArgs(url, probe.streamIndex, spec, { seek: false }), hide);
+    }
+  }
+  throw failure;
 }
 
 /** Milliseconds rounded to 0.1. */
@@ -210,7 +265,33 @@ async function runFfmpeg(ctx: RenderContext, args: string[], hide: string[]): Pr
   if (isStorageFailure(stderr)) throw new JobError(STORAGE_UNREADABLE_MESSAGE, description, { retryable: true });
   if (code !== 0 || size === 0) {
     const reason = stderr.trim() ? unreadableVideoMessage(stderr) : "No frame could be decoded at that time: the video is damaged there.";
-    throw new JobError(reason, description || `ffmpeg exited with code ${code} and wrote ${size} bytes`);
+    const detail = description || `ffmpeg exited with code ${code} and wrote ${size} bytes`;
+    throw size === 0 ? new NoImageError(reason, detail) : new JobError(reason, detail);
   }
   return Buffer.concat(chunks);
+}
+
+/** ffmpeg wrote no byte (failed or not): maybe no frame lies where the render asked (see {@link renderFrom}). */
+class NoImageError extends JobError {}
+
+/**
+ * Time of the video's last frame, from the packets of its tail (ffprobe, demuxing only: the largest pts of
+ * the packets from the keyframe before `fromSeconds` − 1 s to the end), on the timeline of the renders'
+ * `select` (the extraction's packet index's).
+ * @param fromSeconds a time at or after which no frame was found, seconds
+ * @returns seconds, or null when it cannot be told (no time base, ffprobe failed, no packet)
+ */
+async function lastFrameSeconds(ctx: RenderContext, url: SourceInput, probe: ProbeResult, fromSeconds: number): Promise<number | null> {
+  if (!probe.timeBase) return null;
+  const parser = new PacketIndexParser(probe.timeBase, probe.startSeconds);
+  const { code } = await runProcess(ctx.bins.ffprobe, buildPacketIndexArgs(url, probe.streamIndex, { fromSeconds: probe.startSeconds + fromSeconds - 1 }), {
+    cwd: ctx.workDir,
+    signal: ctx.signal,
+    maxStdoutBytes: 4 * 1024 * 1024,
+    onStdout: (text) => parser.push(text),
+  }).catch(() => ({ code: -1 }));
+  ctx.signal.throwIfAborted();
+  if (code !== 0) return null;
+  const { frameTimes } = parser.end();
+  return frameTimes.length > 0 ? frameTimes[frameTimes.length - 1]! : null;
 }

@@ -14,7 +14,7 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { StoryboardPlan, storyboardVtt, type RenderRequest } from "../../../schema/image-options.ts";
-import { type Harness, leftoverTempFiles, signedJobInit, startHarness, testVideo, uploadSource, USER_ID } from "../harness.ts";
+import { ffprobeFrameTimes, type Harness, hasImageMagic, leftoverTempFiles, signedJobInit, startHarness, testVideo, uploadSource, USER_ID } from "../harness.ts";
 
 const run = promisify(execFile);
 
@@ -202,6 +202,47 @@ describe("storyboard", () => {
 });
 
 describe("refusals", () => {
+  it.each([
+    ["franck", 199.999],
+    ["tree", 29.599],
+    ["ipod", 85.499],
+  ] as const)("%s at %s s, after the last frame's start and before the duration: the last frame (shown until the end)", async (id, time) => {
+    const v = VIDEOS.find((x) => x.id === id)!;
+    const { times, duration } = await ffprobeFrameTimes(v.file);
+    expect(time).toBeLessThan(duration);
+    expect(times.at(-1)!).toBeLessThan(time);
+    const res = await render({ kind: "thumbnail", format: "png", time, fit: "preserve", rotate: 0, accuracy: "exact" }, id);
+    expect(res.status, await res.clone().text()).toBe(200);
+    const got = path.join(work, `${id}-last-got.png`);
+    const want = path.join(work, `${id}-last-want.png`);
+    await writeFile(got, Buffer.from(await res.arrayBuffer()));
+    await sequentialFrame(v.file, times.at(-1)!, want);
+    expect(await psnr(got, want)).toBeGreaterThanOrEqual(35);
+  });
+
+  it("display-dual-monitors.webm at 36.9 s, past its last cue where the input seek decodes nothing: the exact frame, decoded from the start", async () => {
+    const v = VIDEOS.find((x) => x.id === "screencast")!;
+    const res = await render({ kind: "thumbnail", format: "png", time: 36.9, fit: "preserve", rotate: 0, accuracy: "exact" }, "screencast");
+    expect(res.status, await res.clone().text()).toBe(200);
+    const got = path.join(work, "screencast-tail-got.png");
+    const want = path.join(work, "screencast-tail-want.png");
+    await writeFile(got, Buffer.from(await res.arrayBuffer()));
+    await sequentialFrame(v.file, 36.9, want);
+    expect(await psnr(got, want)).toBeGreaterThanOrEqual(35);
+    expect(h.logs.some((l) => l.msg === "render decoded from the start")).toBe(true);
+  });
+
+  it("an animation starting after the last frame is 400 naming start; one ending past the end is cut there", async () => {
+    const after = await render({ kind: "animated", format: "gif", start: 199.99, end: 201, fps: 10, width: 120 });
+    expect(after.status, await after.clone().text()).toBe(400);
+    const body = (await after.json()) as { param: string; detail: string };
+    expect(body.param).toBe("start");
+    expect(body.detail).toMatch(/last frame/);
+    const tail = await render({ kind: "animated", format: "webp", start: 36.83, end: 40, fps: 10, width: 120 }, "screencast");
+    expect(tail.status, await tail.clone().text()).toBe(200);
+    expect(hasImageMagic(new Uint8Array(await tail.arrayBuffer()), "webp")).toBe(true);
+  });
+
   it("a damaged video is 422 problem+json", async () => {
     const res = await render({ kind: "thumbnail", format: "jpg", time: 1, fit: "preserve", rotate: 0, accuracy: "exact" }, "damaged");
     expect(res.status).toBe(422);

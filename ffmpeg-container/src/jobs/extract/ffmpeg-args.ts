@@ -396,9 +396,12 @@ export function buildExtractArgs(
  * keyframe). Demuxing only, nothing is decoded: the interval strategy's keyframe index.
  * @param input presigned HTTP(S) URL (or a local path in tools/tests); same input safety as every read
  * @param streamIndex absolute index of the video stream (ffprobe `index`)
+ * @param opts.fromSeconds list only the packets from the keyframe at or before this time (seconds on the
+ *   file's timeline, its start time included) to the end: the file's tail is read, not all of it
  */
-export function buildPacketIndexArgs(input: SourceInput, streamIndex: number): string[] {
+export function buildPacketIndexArgs(input: SourceInput, streamIndex: number, opts: { fromSeconds?: number } = {}): string[] {
   if (!Number.isInteger(streamIndex) || streamIndex < 0) throw new RangeError(`bad stream index ${streamIndex}`);
+  const from = opts.fromSeconds;
   return [
     "-hide_banner",
     "-v", "error",
@@ -409,6 +412,8 @@ export function buildPacketIndexArgs(input: SourceInput, streamIndex: number): s
     "-show_entries", "packet=pts,flags",
     // No section names, no keys: one short `pts,flags` line per packet (a 2-hour 30 fps video ≈ 3 MB).
     "-of", "csv=p=0",
+    // START%: seek (to the keyframe at or before START) and read to the end.
+    ...(from !== undefined && from > 0 ? ["-read_intervals", `${formatNumber(from)}%`] : []),
     "-i", inputUrl(input),
   ];
 }
