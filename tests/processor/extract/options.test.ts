@@ -241,6 +241,24 @@ describe("timestamps mode", () => {
     results.seek!.forEach((r, i) => expect(Buffer.from(r.bytes).equals(Buffer.from(results.sequential![i]!.bytes))).toBe(true));
   });
 
+  it("a window or timestamps without a frame to keep: an ERROR that names the window, not a broken video", async () => {
+    const cases: [string, string, ExtractionOptions, RegExp][] = [
+      ["franck.mp4", "win-kf", { mode: "keyframes", startSeconds: 66.6667, endSeconds: 66.6767 }, /^No keyframe of the video lies in the requested window \(from 66\.6667 s to 66\.6767 s\)/],
+      ["franck.mp4", "win-kfacc", { mode: "interval", intervalSeconds: 1, accuracy: "keyframe", startSeconds: 66.6667, endSeconds: 66.6767 }, /^No keyframe of the video lies in the requested window/],
+      ["vtest.avi", "win-iv", { mode: "interval", intervalSeconds: 1, startSeconds: 79.45 }, /^No frame of the video lies in the requested window \(from 79\.45 s to the end\)\.$/],
+      ["vtest.avi", "win-scene", { mode: "scene", startSeconds: 79.45 }, /^No frame of the video lies in the requested window/],
+      ["franck.mp4", "ts-tail", { mode: "timestamps", timestampsSeconds: [199.999] }, /^No frame of the video \(200 s long\) starts at or after any requested timestamp/],
+    ];
+    for (const [file, name, options, message] of cases) {
+      const videoId = id(name);
+      await uploadSource(h, videoId, testVideo(file));
+      const res = await postJob(h.url, jobMessage(videoId, options));
+      const last = res.events.at(-1)!;
+      expect(last.type, name).toBe("MSG_EXTRACT_SNAPSHOT_ERROR");
+      if (last.type === "MSG_EXTRACT_SNAPSHOT_ERROR") expect(last.payload.errorMessage, name).toMatch(message);
+    }
+  });
+
   it("no timestamp within the video is an ERROR", async () => {
     const videoId = id("ts-none");
     await uploadSource(h, videoId, testVideo("tree.avi"));

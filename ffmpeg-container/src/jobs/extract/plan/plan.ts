@@ -209,17 +209,23 @@ export async function planExtraction(
       ? options.startSeconds
       : undefined;
   if (options.mode === "keyframes" || options.mode === "scene") {
-    return { output, span, sequential: { ...planFromOptions(options), seekSeconds } };
+    return { output, span, sequential: { ...planFromOptions(options), seekSeconds }, emptyMessage: emptyWindowMessage(options) };
   }
 
   let timestamps: ExtractionPlan["timestamps"];
-  let emptyMessage: string | undefined;
+  let emptyMessage = emptyWindowMessage(options);
   if (options.mode === "timestamps") {
     timestamps = resolveTimestampTargets(options.timestampsSeconds, window, facts.durationSeconds);
-    emptyMessage = `None of the requested timestamps lies within the video${facts.durationSeconds !== null ? ` (${facts.durationSeconds} s long)` : ""}${options.startSeconds !== undefined || options.endSeconds !== undefined ? " and the requested window" : ""}.`;
+    const inWindow = options.startSeconds !== undefined || options.endSeconds !== undefined ? " and the requested window" : "";
+    const long = facts.durationSeconds !== null ? ` (${facts.durationSeconds} s long)` : "";
     if (timestamps.targets.length === 0) {
-      throw new JobError(emptyMessage, `requested: ${options.timestampsSeconds.slice(0, 20).join(", ")}${options.timestampsSeconds.length > 20 ? ", …" : ""}`);
+      throw new JobError(
+        `None of the requested timestamps lies within the video${long}${inWindow}.`,
+        `requested: ${options.timestampsSeconds.slice(0, 20).join(", ")}${options.timestampsSeconds.length > 20 ? ", …" : ""}`,
+      );
     }
+    // Targets within the duration that no frame starts at or after: after the last frame's start.
+    emptyMessage = `No frame of the video${long} starts at or after any requested timestamp${inWindow}; the last frame starts before them.`;
   }
 
   if (options.accuracy === "keyframe") {
@@ -291,7 +297,24 @@ export function planBeforeProbe(options: ExtractionOptions): ExtractionPlan | nu
     output: outputSpec(options),
     span: progressSpan(null, { startSeconds: undefined, endSeconds: options.endSeconds }),
     sequential: { ...planFromOptions(options), seekSeconds: undefined },
+    emptyMessage: emptyWindowMessage(options),
   };
+}
+
+/**
+ * errorMessage of a job with a window (`startSeconds` / `endSeconds`) whose decode ran cleanly and kept no
+ * image: the window holds no frame (no keyframe, for keyframes mode and `accuracy: "keyframe"`), the video
+ * is not at fault. A decode that met damage says so instead (DamageLog), and a job without a window keeps
+ * the general message.
+ * @returns the message, or undefined without a window
+ */
+export function emptyWindowMessage(options: ExtractionOptions): string | undefined {
+  if (options.startSeconds === undefined && options.endSeconds === undefined) return undefined;
+  const window = `from ${options.startSeconds ?? 0} s to ${options.endSeconds !== undefined ? `${options.endSeconds} s` : "the end"}`;
+  const keyframesOnly = options.mode === "keyframes" || ("accuracy" in options && options.accuracy === "keyframe");
+  return keyframesOnly
+    ? `No keyframe of the video lies in the requested window (${window}); widen it, or ask for exact frames (interval or timestamps mode).`
+    : `No frame of the video lies in the requested window (${window}).`;
 }
 
 /**
