@@ -16,13 +16,13 @@ import type { FfmpegBinaries } from "../ffmpeg/binaries.ts";
 import { inputUrl, type SourceInput } from "../ffmpeg/input-args.ts";
 import { checkProbeLimits } from "../ffmpeg/input-checks.ts";
 import { probeSource, type ProbeResult } from "../ffmpeg/probe.ts";
-import { runProcess, startProcess } from "../ffmpeg/proc.ts";
+import { startProcess } from "../ffmpeg/proc.ts";
 import { isStorageFailure, stderrTail, STORAGE_UNREADABLE_MESSAGE, unreadableVideoMessage } from "../ffmpeg/stderr.ts";
 import type { Logger } from "../../../runtime/log.ts";
 import { JobError } from "../runner/errors.ts";
 import { headSource, type Storage } from "../s3.ts";
-import { buildPacketIndexArgs } from "../jobs/extract/ffmpeg-args.ts";
-import { PacketIndexParser, seekVerified } from "../jobs/extract/plan/strategy.ts";
+import { readPacketIndex } from "../jobs/extract/plan/plan.ts";
+import { seekVerified } from "../jobs/extract/plan/strategy.ts";
 import { buildAnimatedArgs, buildStoryboardArgs, buildThumbnailArgs } from "./args.ts";
 import type { ProbeCache } from "./probe-cache.ts";
 import { readableSource, type ReadableSource, type SourceCache } from "../sources/source-cache.ts";
@@ -282,16 +282,6 @@ class NoImageError extends JobError {}
  * @returns seconds, or null when it cannot be told (no time base, ffprobe failed, no packet)
  */
 async function lastFrameSeconds(ctx: RenderContext, url: SourceInput, probe: ProbeResult, fromSeconds: number): Promise<number | null> {
-  if (!probe.timeBase) return null;
-  const parser = new PacketIndexParser(probe.timeBase, probe.startSeconds);
-  const { code } = await runProcess(ctx.bins.ffprobe, buildPacketIndexArgs(url, probe.streamIndex, { fromSeconds: probe.startSeconds + fromSeconds - 1 }), {
-    cwd: ctx.workDir,
-    signal: ctx.signal,
-    maxStdoutBytes: 4 * 1024 * 1024,
-    onStdout: (text) => parser.push(text),
-  }).catch(() => ({ code: -1 }));
-  ctx.signal.throwIfAborted();
-  if (code !== 0) return null;
-  const { frameTimes } = parser.end();
-  return frameTimes.length > 0 ? frameTimes[frameTimes.length - 1]! : null;
+  const index = await readPacketIndex(ctx, url, probe, { fromSeconds: probe.startSeconds + fromSeconds - 1, maxStdoutBytes: 4 * 1024 * 1024 });
+  return index?.frameTimes.at(-1) ?? null;
 }

@@ -350,15 +350,22 @@ export function skippedTargets(
 
 /**
  * Reads the packet index with ffprobe (demuxing only), parsed as it arrives (never held whole).
- * @returns null when it cannot be read (ffprobe fails or prints more than 64 MiB, ~4 million packets)
+ * @param opts.fromSeconds only the tail from the keyframe at or before this time (file timeline, seconds;
+ *   `buildPacketIndexArgs`); `opts.maxStdoutBytes` the most ffprobe may print (default 64 MiB, ~4 million packets)
+ * @returns null when it cannot be read (no time base, ffprobe fails or prints more than the bound)
  */
-async function readPacketIndex(ctx: PlanContext, url: SourceInput, probe: ProbeResult): Promise<KeyframeIndex | null> {
+export async function readPacketIndex(
+  ctx: Pick<PlanContext, "bins" | "signal" | "workDir">,
+  url: SourceInput,
+  probe: ProbeResult,
+  opts: { fromSeconds?: number; maxStdoutBytes?: number } = {},
+): Promise<KeyframeIndex | null> {
   if (!probe.timeBase) return null;
   const parser = new PacketIndexParser(probe.timeBase, probe.startSeconds);
-  const { code } = await runProcess(ctx.bins.ffprobe, buildPacketIndexArgs(url, probe.streamIndex), {
+  const { code } = await runProcess(ctx.bins.ffprobe, buildPacketIndexArgs(url, probe.streamIndex, { fromSeconds: opts.fromSeconds }), {
     cwd: ctx.workDir,
     signal: ctx.signal,
-    maxStdoutBytes: 64 * 1024 * 1024,
+    maxStdoutBytes: opts.maxStdoutBytes ?? 64 * 1024 * 1024,
     onStdout: (text) => parser.push(text),
   }).catch(() => ({ code: -1 }));
   ctx.signal.throwIfAborted();
