@@ -21,6 +21,7 @@ import { isStorageFailure, stderrTail, STORAGE_UNREADABLE_MESSAGE, unreadableVid
 import type { Logger } from "../../../runtime/log.ts";
 import { JobError } from "../runner/errors.ts";
 import { headSource, type Storage } from "../s3.ts";
+import { TIMESTAMP_EPSILON_SECONDS } from "../jobs/extract/ffmpeg-args.ts";
 import { readPacketIndex } from "../jobs/extract/plan/plan.ts";
 import { seekVerified } from "../jobs/extract/plan/strategy.ts";
 import { buildAnimatedArgs, buildStoryboardArgs, buildThumbnailArgs } from "./args.ts";
@@ -189,7 +190,9 @@ async function renderFrom(req: RenderRequest, ctx: RenderContext, sourceKey: str
  * - The input seek landed where no frame decodes (display-dual-monitors.webm past its last cue: the
  *   demuxer starts inside a cluster without a keyframe): the same render decoding from the start, which
  *   takes longer but follows the sequential rule exactly.
- * Keyframe-accuracy thumbnails and storyboards are not rendered again.
+ * - A keyframe-accuracy thumbnail whose seek decoded nothing: the keyframe at or before the time is found
+ *   in the packet index (the whole file's: the keyframe may lie far back) and sought exactly; that seek lands.
+ * Storyboards are not rendered again.
  * @returns the image
  * @throws RenderParamError (`start`), `failure`, or the error of the last try
  */
@@ -214,6 +217,14 @@ async function recoverNoImage(ctx: RenderContext, url: SourceInput, probe: Probe
     if (!seek && target === time) throw failure;
     ctx.log.info("render decoded from the start", { time: target, reason: "no image after the seek" });
     return runFfmpeg(ctx, buildThumbnailArgs(url, probe.streamIndex, spec, target, { seek: false }), hide);
+  }
+  if (spec.kind === "thumbnail" && spec.accuracy === "keyframe") {
+    const time = spec.time ?? (duration !== null ? duration / 2 : 0);
+    const index = await readPacketIndex(ctx, url, probe);
+    const keyframe = index?.keyframeTimes.filter((k) => k <= time + TIMESTAMP_EPSILON_SECONDS).at(-1);
+    if (keyframe === undefined || keyframe >= time - TIMESTAMP_EPSILON_SECONDS) throw failure;
+    ctx.log.info("render seeks to the keyframe", { time, keyframeSeconds: keyframe, reason: "no image after the seek" });
+    return runFfmpeg(ctx, buildThumbnailArgs(url, probe.streamIndex, spec, keyframe, { seek: true }), hide);
   }
   if (spec.kind === "animated") {
     const last = duration !== null && spec.start < duration ? await lastFrameSeconds(ctx, url, probe, spec.start) : null;

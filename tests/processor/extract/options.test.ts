@@ -259,6 +259,21 @@ describe("timestamps mode", () => {
     }
   });
 
+  it("a late start where the input seek decodes nothing (display-dual-monitors.webm past its last cue): decoded from the start", async () => {
+    const file = testVideo("display-dual-monitors.webm");
+    const { times } = await ffprobeFrameTimes(file);
+    const videoId = id("webm-tail");
+    await uploadSource(h, videoId, file);
+    const res = await postJob(h.url, jobMessage(videoId, { mode: "scene", startSeconds: 36 }));
+    const last = res.events.at(-1)!;
+    expect(last.type, JSON.stringify(last)).toBe("MSG_EXTRACT_SNAPSHOT_SUCCESS");
+    const { manifest } = await fetchArchive(h, videoId);
+    // Scene mode keeps the window's first frame.
+    expect(manifest.images[0]!.timestampSeconds).toBeCloseTo(times.find((t) => t >= 36)!, 3);
+    expect(manifest.warnings).toBeUndefined();
+    expect(h.logs.some((l) => l.msg === "decode from the start" && String(l.fields.jobId).startsWith(`${videoId}#`))).toBe(true);
+  });
+
   it("no timestamp within the video is an ERROR", async () => {
     const videoId = id("ts-none");
     await uploadSource(h, videoId, testVideo("tree.avi"));

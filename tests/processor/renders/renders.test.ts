@@ -232,6 +232,19 @@ describe("refusals", () => {
     expect(h.logs.some((l) => l.msg === "render decoded from the start")).toBe(true);
   });
 
+  it("a keyframe-accuracy thumbnail past that webm's last cue: the keyframe before it, sought exactly", async () => {
+    const v = VIDEOS.find((x) => x.id === "screencast")!;
+    const res = await render({ kind: "thumbnail", format: "png", time: 37.083, fit: "preserve", rotate: 0, accuracy: "keyframe" }, "screencast");
+    expect(res.status, await res.clone().text()).toBe(200);
+    const { stdout } = await run("ffprobe", ["-v", "error", "-select_streams", "v:0", "-skip_frame", "nokey", "-show_entries", "frame=pts_time", "-of", "csv=p=0", v.file]);
+    const key = stdout.split("\n").map((l) => Number.parseFloat(l)).filter((t) => Number.isFinite(t) && t <= 37.083).at(-1)!;
+    const got = path.join(work, "screencast-key-got.png");
+    const want = path.join(work, "screencast-key-want.png");
+    await writeFile(got, Buffer.from(await res.arrayBuffer()));
+    await sequentialFrame(v.file, key, want);
+    expect(await psnr(got, want)).toBeGreaterThanOrEqual(35);
+  });
+
   it("an animation starting after the last frame is 400 naming start; one ending past the end is cut there", async () => {
     const after = await render({ kind: "animated", format: "gif", start: 199.99, end: 201, fps: 10, width: 120 });
     expect(after.status, await after.clone().text()).toBe(400);

@@ -182,8 +182,8 @@ async function extractFrom(
 
   let archive: ArchiveUpload | undefined = new ArchiveUpload(storage, config.imagesBucket, archiveKey);
   // Damage met by every ffmpeg run: decoded around, reported as warnings; ERROR only without any image.
-  const damage = new DamageLog();
-  const extractCtx = { ...ctx, damage, signal: AbortSignal.any([signal, decodeAbort.signal]) };
+  let damage = new DamageLog();
+  const decodeSignal = AbortSignal.any([signal, decodeAbort.signal]);
   try {
     const heldUntil = early
       ? checked.then((p) => {
@@ -193,20 +193,34 @@ async function extractFrom(
     // Its rejection reaches the job through `checked` when no image ever waited for it.
     heldUntil?.catch(() => undefined);
     const sink = new ImageSink(archive, run.output.format, config.maxImages, signal, heldUntil);
-    try {
-      if (probe) await extractImages(extractCtx, run, { url, streamIndex: probe.streamIndex }, probe.facts, sink);
-      else await extractSequentially(extractCtx, { url, streamIndex: FIRST_VIDEO_STREAM }, run, sink, null);
-    } catch (e) {
-      // A decode that started before the probe: a refused file fails with the probe's explanation (the
-      // decode of a PNG or a playlist only says it could not read it).
-      if (!probe) await checked;
-      // A read the storage broke off (connection refused mid-decode) also leaves decode errors behind: that is a
-      // transient fault to retry, never a damaged file.
-      const storageFault = e instanceof JobError && (e.retryable || e.message === STORAGE_UNREADABLE_MESSAGE);
-      if (damage.damaged && !signal.aborted && e instanceof JobError && !storageFault && sink.images.length === 0) {
-        throw new JobError("No usable image could be decoded: the video is damaged.", [e.description, ...damage.warnings()].filter(Boolean).join(" ").slice(0, 4000));
+    for (let fromStart = false; ; fromStart = true) {
+      const extractCtx = { ...ctx, damage, signal: decodeSignal };
+      try {
+        if (probe) await extractImages(extractCtx, run, { url, streamIndex: probe.streamIndex }, probe.facts, sink);
+        else await extractSequentially(extractCtx, { url, streamIndex: FIRST_VIDEO_STREAM }, run, sink, null);
+        break;
+      } catch (e) {
+        // A decode that started before the probe: a refused file fails with the probe's explanation (the
+        // decode of a PNG or a playlist only says it could not read it).
+        if (!probe) await checked;
+        // A read the storage broke off (connection refused mid-decode) also leaves decode errors behind: that is a
+        // transient fault to retry, never a damaged file.
+        const storageFault = e instanceof JobError && (e.retryable || e.message === STORAGE_UNREADABLE_MESSAGE);
+        const damagedOnly = damage.damaged && !signal.aborted && e instanceof JobError && !storageFault && sink.images.length === 0;
+        // The input seek to a late start landed where no frame decodes (display-dual-monitors.webm past its
+        // last cue: a cluster without a keyframe): the same plan decoded from the file's start follows the
+        // select exactly, so a clean decode there settles it. Renders do the same.
+        if (damagedOnly && !fromStart && !run.seekTargets && !run.keyframePick && run.sequential.seekSeconds !== undefined) {
+          ctx.log.warn("decode from the start", { reason: "the input seek decoded no image", seekSeconds: run.sequential.seekSeconds });
+          run = { ...run, sequential: { ...run.sequential, seekSeconds: undefined } };
+          damage = new DamageLog();
+          continue;
+        }
+        if (damagedOnly) {
+          throw new JobError("No usable image could be decoded: the video is damaged.", [e.description, ...damage.warnings()].filter(Boolean).join(" ").slice(0, 4000));
+        }
+        throw e;
       }
-      throw e;
     }
     const { facts } = probe ?? (await checked);
     phases.lap("decode");
