@@ -190,8 +190,10 @@ async function renderFrom(req: RenderRequest, ctx: RenderContext, sourceKey: str
  * - The input seek landed where no frame decodes (display-dual-monitors.webm past its last cue: the
  *   demuxer starts inside a cluster without a keyframe): the same render decoding from the start, which
  *   takes longer but follows the sequential rule exactly.
+ *   Only while that decode is cheap ({@link fromStartAffordable}): a damaged stretch late in a long video
+ *   stays a 422 at once instead of holding a render slot until the timeout.
  * - A keyframe-accuracy thumbnail whose seek decoded nothing: the keyframe at or before the time is found
- *   in the packet index (the whole file's: the keyframe may lie far back) and sought exactly; that seek lands.
+ *   in the packet index of the last minute before it and sought exactly; that seek lands.
  * Storyboards are not rendered again.
  * @returns the image
  * @throws RenderParamError (`start`), `failure`, or the error of the last try
@@ -214,13 +216,14 @@ async function recoverNoImage(ctx: RenderContext, url: SourceInput, probe: Probe
         if (seeked) return seeked;
       }
     }
-    if (!seek && target === time) throw failure;
+    if ((!seek && target === time) || !fromStartAffordable(facts, target)) throw failure;
     ctx.log.info("render decoded from the start", { time: target, reason: "no image after the seek" });
     return runFfmpeg(ctx, buildThumbnailArgs(url, probe.streamIndex, spec, target, { seek: false }), hide);
   }
   if (spec.kind === "thumbnail" && spec.accuracy === "keyframe") {
     const time = spec.time ?? (duration !== null ? duration / 2 : 0);
-    const index = await readPacketIndex(ctx, url, probe);
+    // GOPs longer than a minute are not looked for: the index of the last minute, not of the whole file.
+    const index = await readPacketIndex(ctx, url, probe, { fromSeconds: probe.startSeconds + time - 60, maxStdoutBytes: 4 * 1024 * 1024 });
     const keyframe = index?.keyframeTimes.filter((k) => k <= time + TIMESTAMP_EPSILON_SECONDS).at(-1);
     if (keyframe === undefined || keyframe >= time - TIMESTAMP_EPSILON_SECONDS) throw failure;
     ctx.log.info("render seeks to the keyframe", { time, keyframeSeconds: keyframe, reason: "no image after the seek" });
@@ -231,7 +234,7 @@ async function recoverNoImage(ctx: RenderContext, url: SourceInput, probe: Probe
     if (last !== null && last < spec.start) {
       throw new RenderParamError("start", `start ${spec.start} is after the video's last frame (at ${last.toFixed(3)} s): no frame begins in that span.`);
     }
-    if (spec.start > 0) {
+    if (spec.start > 0 && fromStartAffordable(facts, spec.end)) {
       ctx.log.info("render decoded from the start", { start: spec.start, reason: "no image after the seek" });
       return runFfmpeg(ctx, buildAnimatedArgs(url, probe.streamIndex, spec, { seek: false }), hide);
     }
@@ -280,6 +283,22 @@ async function runFfmpeg(ctx: RenderContext, args: string[], hide: string[]): Pr
     throw size === 0 ? new NoImageError(reason, detail) : new JobError(reason, detail);
   }
   return Buffer.concat(chunks);
+}
+
+/**
+ * Most decoding a render may spend decoding from the file's start after a seek gave nothing, pixels ×
+ * frames: 2·10⁹ is ~2.5 s of 1080p decoding here (franck.mp4's 360x288 for its whole 200 s is 5·10⁸).
+ */
+export const RENDER_FROM_START_MAX_PIXEL_FRAMES = 2e9;
+
+/**
+ * True when decoding the video from its start up to `untilSeconds` stays within
+ * {@link RENDER_FROM_START_MAX_PIXEL_FRAMES} (frame rate unknown: 30 fps assumed).
+ * @param facts the probed width, height (pixels) and frame rate (frames per second)
+ * @param untilSeconds seconds of video to decode
+ */
+export function fromStartAffordable(facts: Pick<SourceFacts, "width" | "height" | "frameRate">, untilSeconds: number): boolean {
+  return untilSeconds * (facts.frameRate ?? 30) * facts.width * facts.height <= RENDER_FROM_START_MAX_PIXEL_FRAMES;
 }
 
 /** ffmpeg wrote no byte (failed or not): maybe no frame lies where the render asked (see {@link renderFrom}). */

@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { buildAnimatedArgs, buildStoryboardArgs, buildThumbnailArgs, fitFilters, rotateFilters } from "../../../ffmpeg-container/src/renders/args.ts";
+import { fromStartAffordable, RENDER_FROM_START_MAX_PIXEL_FRAMES } from "../../../ffmpeg-container/src/renders/render.ts";
 import {
   AnimatedQuery,
   animatedSpec,
@@ -84,6 +85,26 @@ describe("animated arguments", () => {
     expect(args).not.toContain("-ss");
     expect(after(args, "-c:v")).toBe("libwebp_anim");
     expect(after(args, "-vf")).toBe("fps=30");
+  });
+  it("without the input seek the same span is cut after the input (every frame before it decoded)", () => {
+    const args = buildAnimatedArgs(URL, 0, { kind: "animated", format: "gif", start: 20, end: 25, fps: 10, width: 480 }, { seek: false });
+    const input = args.indexOf("-i");
+    expect(args.indexOf("-ss")).toBeGreaterThan(input);
+    expect(args.indexOf("-t")).toBeGreaterThan(input);
+    expect(after(args, "-ss")).toBe("20");
+    expect(after(args, "-t")).toBe("5");
+  });
+});
+
+describe("decoding from the start after a seek that gave nothing", () => {
+  it("is allowed up to 2·10⁹ pixel-frames: a 360x288 or 1024x768 clip's tail, not a long 1080p video's", () => {
+    expect(fromStartAffordable({ width: 360, height: 288, frameRate: 25 }, 199.999)).toBe(true);
+    expect(fromStartAffordable({ width: 1024, height: 768, frameRate: 15 }, 37.1)).toBe(true);
+    expect(fromStartAffordable({ width: 1350, height: 1080, frameRate: 24 }, 199)).toBe(false);
+    // Unknown frame rate: 30 fps assumed.
+    expect(fromStartAffordable({ width: 1920, height: 1080, frameRate: null }, 30)).toBe(true);
+    expect(fromStartAffordable({ width: 1920, height: 1080, frameRate: null }, 40)).toBe(false);
+    expect(RENDER_FROM_START_MAX_PIXEL_FRAMES).toBe(2e9);
   });
 });
 
