@@ -76,6 +76,14 @@ describe("bad inputs end in one ERROR and nothing stored", () => {
     expect(e.errorMessage).toBe("Playlists (HLS/DASH/concat) are not accepted.");
   });
 
+  it("a trim starting after the last frame's start (before the duration): no video frame, so an ERROR, not an output without video", async () => {
+    await uploadSource(h, "tail", testVideo("franck.mp4"));
+    for (const format of ["mp4", "hls"] as const) {
+      const e = await expectTranscodeError(`tail`, format === "mp4" ? { renditions: [{ format, height: 240 }], startSeconds: 199.999 } : { renditions: [{ format, heights: [240] }], startSeconds: 199.999 });
+      expect(e.errorMessage, format).toMatch(/^No video frame lies in the requested span: startSeconds \(199\.999\) is after the video's last frame\.$/);
+      expect(e.retryable ?? false).toBe(false);
+    }
+  });
   it("a height above the source without upscale, before any encode", async () => {
     await uploadSource(h, "tall", testVideo("franck.mp4"));
     const e = await expectTranscodeError("tall", { renditions: [{ format: "mp4", height: 480 }, { format: "mp4", height: 720 }] });

@@ -23,7 +23,7 @@ import type { JobContext } from "../../runner/job-kind.ts";
 import { headSource, isNotFound, storageError, type Storage, type StreamUpload } from "../../s3.ts";
 import { buildTranscodeArgs } from "./ffmpeg-args.ts";
 import { AAC_LC_CODEC, avc1Codec, buildMasterPlaylist, hlsContentType } from "./hls.ts";
-import { measureVariant, probeOutput, type MeasuredVariant } from "./measure.ts";
+import { measureVariant, probeOutput, type MeasuredMedia, type MeasuredVariant } from "./measure.ts";
 import { checkDiskEstimate, planTranscode, type PlannedOutput, type TranscodePlan } from "./plan.ts";
 import { ProgressParser, progressFigures } from "./progress.ts";
 
@@ -206,6 +206,23 @@ interface UploadFile {
 }
 
 /**
+ * Refuses an output without a video frame (no video stream, or 0 s long): a trim that starts after the
+ * video's last frame (but before its duration) encodes none, and a rendition is video. Nothing is uploaded then.
+ * @param file the output, relative to the work folder (named in the detail)
+ * @throws JobError (permanent) naming the span when the transcode was trimmed
+ */
+function requireVideo(measured: Pick<MeasuredMedia, "width" | "height" | "durationSeconds">, plan: Pick<TranscodePlan, "startSeconds">, file: string): void {
+  // An HLS variant's init segment declares the video track even when no segment holds a frame: 0 s long.
+  if (measured.width !== null && measured.height !== null && measured.durationSeconds !== 0) return;
+  throw new JobError(
+    plan.startSeconds > 0
+      ? `No video frame lies in the requested span: startSeconds (${plan.startSeconds}) is after the video's last frame.`
+      : "The transcode produced no video frame.",
+    `${file}: the encoded output has no video frame (${measured.width === null ? "no video stream" : "0 s long"})`,
+  );
+}
+
+/**
  * Measures every output (ffprobe, sizes), writes the HLS master playlist, and lists the files to upload.
  * @returns the SUCCESS outputs in plan order (the HLS master before its variants) and the files
  */
@@ -220,11 +237,13 @@ async function measureOutputs(ctx: JobContext, plan: TranscodePlan, prefix: stri
   for (const o of plan.outputs) {
     if (o.format === "hls") {
       const measured = await measureVariant(ctx.bins.ffprobe, o.file, opts);
+      requireVideo(measured, plan, o.file);
       variants.push({ output: o, measured });
       for (const file of measured.files) files.push({ file, contentType: hlsContentType(file) });
       continue;
     }
     const measured = await probeOutput(ctx.bins.ffprobe, o.file, opts);
+    requireVideo(measured, plan, o.file);
     const sizeBytes = (await stat(path.join(workDir, o.file))).size;
     files.push({ file: o.file, contentType: RENDITION_CONTENT_TYPES[o.format] });
     outputs.push({
