@@ -142,7 +142,7 @@ async function renderFrom(req: RenderRequest, ctx: RenderContext, sourceKey: str
   let args: string[];
   switch (spec.kind) {
     case "thumbnail": {
-      const time = spec.time ?? (duration !== null ? duration / 2 : 0);
+      const time = thumbnailTime(spec, duration);
       if (duration !== null && spec.time !== undefined && spec.time >= duration) {
         throw new RenderParamError("time", `time ${spec.time} is at or past the end of the video (${duration} s).`);
       }
@@ -203,7 +203,7 @@ async function recoverNoImage(ctx: RenderContext, url: SourceInput, probe: Probe
   const duration = facts.durationSeconds;
   const seek = seekVerified(facts.videoCodec, facts.formatName);
   if (spec.kind === "thumbnail" && spec.accuracy === "exact") {
-    const time = spec.time ?? (duration !== null ? duration / 2 : 0);
+    const time = thumbnailTime(spec, duration);
     const last = duration !== null && time < duration ? await lastFrameSeconds(ctx, url, probe, time) : null;
     const target = last !== null && last < time ? last : time;
     if (target !== time) {
@@ -221,7 +221,7 @@ async function recoverNoImage(ctx: RenderContext, url: SourceInput, probe: Probe
     return runFfmpeg(ctx, buildThumbnailArgs(url, probe.streamIndex, spec, target, { seek: false }), hide);
   }
   if (spec.kind === "thumbnail" && spec.accuracy === "keyframe") {
-    const time = spec.time ?? (duration !== null ? duration / 2 : 0);
+    const time = thumbnailTime(spec, duration);
     // GOPs longer than a minute are not looked for: the index of the last minute, not of the whole file.
     const index = await readPacketIndex(ctx, url, probe, { fromSeconds: probe.startSeconds + time - 60, maxStdoutBytes: 4 * 1024 * 1024 });
     const keyframe = index?.keyframeTimes.filter((k) => k <= time + TIMESTAMP_EPSILON_SECONDS).at(-1);
@@ -240,6 +240,11 @@ async function recoverNoImage(ctx: RenderContext, url: SourceInput, probe: Probe
     }
   }
   throw failure;
+}
+
+/** The time a thumbnail shows, seconds: its `time`, else the middle of the video (0 when the duration is unknown). */
+function thumbnailTime(spec: { time?: number | undefined }, durationSeconds: number | null): number {
+  return spec.time ?? (durationSeconds !== null ? durationSeconds / 2 : 0);
 }
 
 /** Milliseconds rounded to 0.1. */

@@ -170,14 +170,20 @@ export async function streamJob(
     }
   })();
 
-  if ((await deps.outputsStored) === true) {
-    controller.abort(new AlreadyFinishedError());
-    await outcome;
+  /** Waits for the job's final event and stops the timers; the outcome is known from here on. */
+  const settle = async (): Promise<unknown> => {
+    const final = await outcome;
     clearInterval(ticker);
     clearTimeout(timeout);
     stopTimers();
     onSettled();
     finished = true;
+    return final;
+  };
+
+  if ((await deps.outputsStored) === true) {
+    controller.abort(new AlreadyFinishedError());
+    await settle();
     if (!res.destroyed) answers.alreadyFinished();
     return;
   }
@@ -191,12 +197,7 @@ export async function streamJob(
     streaming = true;
     write(kind.processingEvent(job), false);
   }
-  const final = await outcome;
-  clearInterval(ticker);
-  clearTimeout(timeout);
-  stopTimers();
-  onSettled();
-  finished = true;
+  const final = await settle();
   if (final !== undefined && !write(final, true)) {
     write(kind.errorEvent(job, { errorMessage: "The video processor failed unexpectedly.", errorDescription: "invalid result event" }), true);
   }

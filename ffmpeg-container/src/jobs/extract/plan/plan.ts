@@ -154,9 +154,10 @@ export interface ExtractionPlan {
   /**
    * Interval (duration known) and timestamps modes, exact: the planned target times, seconds, ascending.
    * Their count is the most images the sequential pass can give (one per target; fewer when one frame is
-   * the first at or after several). Once it has that many, ffmpeg is stopped instead of decoding to the
-   * end: a 9 s clip with N = 10 s decodes its first frame only; a pass split in two halves stops its second
-   * half once the targets from the meeting point on have theirs. In interval mode this also ends the images
+   * the first at or after several). Once it has that many, or the last target's image (the first frame at
+   * or after it, which no selected frame follows), ffmpeg is stopped instead of decoding to the end: a 9 s
+   * clip with N = 10 s decodes its first frame only; a pass split in two halves stops its second half at
+   * that last image. In interval mode this also ends the images
    * at the probed duration, as the seek strategy's targets do (without it, a stream running past its
    * declared duration gave more).
    */
