@@ -518,7 +518,7 @@ export interface paths {
         };
         /**
          * Thumbnail (JPG)
-         * @description The exact frame at or after `time` (default: the middle), or with `accuracy=keyframe` the keyframe before it. Rendered once per distinct normalized request and cached (ETag, If-None-Match → 304). Authenticated by a bearer token, an API key, the session cookie, or a signed `token` from `POST /v1/videos/{id}/image-urls` (for `<img src>`).
+         * @description The exact frame at or after `time` (default: the middle), or with `accuracy=keyframe` the keyframe before it. A `time` after the last frame's start but before the duration gives the last frame (on screen until the end). Rendered once per distinct normalized request and cached (ETag, If-None-Match → 304). Authenticated by a bearer token, an API key, the session cookie, or a signed `token` from `POST /v1/videos/{id}/image-urls` (for `<img src>`).
          */
         get: operations["getThumbnailJpg"];
         put?: never;
@@ -538,7 +538,7 @@ export interface paths {
         };
         /**
          * Thumbnail (PNG)
-         * @description The exact frame at or after `time` (default: the middle), or with `accuracy=keyframe` the keyframe before it. Rendered once per distinct normalized request and cached (ETag, If-None-Match → 304). Authenticated by a bearer token, an API key, the session cookie, or a signed `token` from `POST /v1/videos/{id}/image-urls` (for `<img src>`).
+         * @description The exact frame at or after `time` (default: the middle), or with `accuracy=keyframe` the keyframe before it. A `time` after the last frame's start but before the duration gives the last frame (on screen until the end). Rendered once per distinct normalized request and cached (ETag, If-None-Match → 304). Authenticated by a bearer token, an API key, the session cookie, or a signed `token` from `POST /v1/videos/{id}/image-urls` (for `<img src>`).
          */
         get: operations["getThumbnailPng"];
         put?: never;
@@ -558,7 +558,7 @@ export interface paths {
         };
         /**
          * Thumbnail (WEBP)
-         * @description The exact frame at or after `time` (default: the middle), or with `accuracy=keyframe` the keyframe before it. Rendered once per distinct normalized request and cached (ETag, If-None-Match → 304). Authenticated by a bearer token, an API key, the session cookie, or a signed `token` from `POST /v1/videos/{id}/image-urls` (for `<img src>`).
+         * @description The exact frame at or after `time` (default: the middle), or with `accuracy=keyframe` the keyframe before it. A `time` after the last frame's start but before the duration gives the last frame (on screen until the end). Rendered once per distinct normalized request and cached (ETag, If-None-Match → 304). Authenticated by a bearer token, an API key, the session cookie, or a signed `token` from `POST /v1/videos/{id}/image-urls` (for `<img src>`).
          */
         get: operations["getThumbnailWebp"];
         put?: never;

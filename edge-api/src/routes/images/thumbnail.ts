@@ -15,7 +15,7 @@ export function thumbnailRoute(format: ThumbnailFormat) {
     tags: ["images"],
     summary: `Thumbnail (${format.toUpperCase()})`,
     description:
-      "The exact frame at or after `time` (default: the middle), or with `accuracy=keyframe` the keyframe before it. Rendered once per distinct normalized request and cached (ETag, If-None-Match → 304). Authenticated by a bearer token, an API key, the session cookie, or a signed `token` from `POST /v1/videos/{id}/image-urls` (for `<img src>`).",
+      "The exact frame at or after `time` (default: the middle), or with `accuracy=keyframe` the keyframe before it. A `time` after the last frame's start but before the duration gives the last frame (on screen until the end). Rendered once per distinct normalized request and cached (ETag, If-None-Match → 304). Authenticated by a bearer token, an API key, the session cookie, or a signed `token` from `POST /v1/videos/{id}/image-urls` (for `<img src>`).",
     security: BEARER_OR_TOKEN,
     request: { params: VideoIdParams, query: ThumbnailQuery },
     responses: imageResponses(THUMBNAIL_FORMATS[format], "The thumbnail."),
